@@ -1,0 +1,15 @@
+"""The Mastodon client API and OAuth 2. `setup(app)` adds the routes and the two middlewares."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import (accounts, instance, middleware, notifications, oauth, placeholders, search, statuses,
+                 timelines)
+
+
+def setup(app: web.Application) -> None:
+    # CORS outermost, so error answers carry its headers too.
+    app.middlewares.append(middleware.cors)
+    app.middlewares.append(middleware.errors)
+    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, placeholders):
+        app.router.add_routes(module.ROUTES)

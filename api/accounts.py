@@ -1,0 +1,181 @@
+"""/api/v1/accounts/… and /api/v1/follow_requests."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import auth, lookup, pagination, search
+from api.pagination import MAX_ACCOUNTS_LIMIT
+from api.params import Params, parse_id, path_id
+from api.serializers import Presenter
+from backchannel.keys import RUNTIME
+from models import accounts as accounts_store
+from models import social
+from models import statuses as statuses_store
+from outbox import follows as follow_uc
+from outbox.errors import NotFound, Unprocessable
+
+
+async def verify_credentials(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:accounts", "profile")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await accounts_store.get(conn, viewer.account.id) or viewer.account
+        body = await Presenter(rt, account).credential_account(conn, account, viewer.user)
+    return web.json_response(body)
+
+
+async def show(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:accounts")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await lookup.existing_account(conn, path_id(request))
+    return web.json_response(Presenter(rt, viewer).account(account))
+
+
+async def lookup_acct(request: web.Request) -> web.Response:
+    """Find a known account by `acct` (user, user@domain, @user@domain) without WebFinger."""
+    viewer = await auth.optional(request, "read:accounts")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    username, domain = search.split_acct(params.str("acct") or "", rt)
+    if not username:
+        raise NotFound("Record not found")
+    async with rt.db.read() as conn:
+        account = await accounts_store.by_acct(conn, username, domain)
+    if account is None or account.suspended_at is not None:
+        raise NotFound("Record not found")
+    return web.json_response(Presenter(rt, viewer).account(account))
+
+
+async def search_accounts(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:accounts")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    found = await search.accounts(rt, params.str("q") or "", limit=params.int("limit", 40, lo=1, hi=80),
+                                  resolve=params.bool("resolve"))
+    return web.json_response([Presenter(rt, viewer.account).account(a) for a in found])
+
+
+async def relationships(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:follows")
+    params = await Params.read(request)
+    ids = []
+    for value in params.list("id")[:MAX_ACCOUNTS_LIMIT]:
+        try:
+            ids.append(parse_id(value))
+        except NotFound:
+            continue  # Mastodon leaves out what it cannot find
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        known = await accounts_store.get_many(conn, ids)
+        body = [Presenter.relationship(i, await social.relationship(conn, viewer.account.id, i))
+                for i in dict.fromkeys(ids) if i in known]
+    return web.json_response(body)
+
+
+async def statuses(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:statuses")
+    params = await Params.read(request)
+    page = pagination.page(params)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await lookup.existing_account(conn, path_id(request))
+        # No media and no pinned posts exist yet, so those filters are honestly empty.
+        if params.bool("only_media") or params.bool("pinned") or (
+                viewer and await social.is_blocked_either_way(conn, viewer.id, account.id)):
+            ids = []
+        else:
+            ids = await statuses_store.account_ids(
+                conn, account.id, viewer.id if viewer else None, viewer is not None and viewer.local,
+                exclude_replies=params.bool("exclude_replies"),
+                exclude_reblogs=params.bool("exclude_reblogs"), **page.kwargs())
+        body = await Presenter(rt, viewer).statuses(conn, await lookup.statuses_in_order(conn, ids))
+    return pagination.paged_json(request, body, ids)
+
+
+async def _follow_list(request: web.Request, *, followers: bool) -> web.Response:
+    viewer = await auth.optional(request, "read:accounts")
+    params = await Params.read(request)
+    limit = params.int("limit", 40, lo=1, hi=MAX_ACCOUNTS_LIMIT)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await lookup.existing_account(conn, path_id(request))
+        pairs = await social.follow_page(conn, account.id, followers=followers,
+                                         max_id=params.id("max_id"), limit=limit)  # type: ignore[arg-type]
+    present = Presenter(rt, viewer)
+    # Only older pages can be asked for (follow_page takes max_id alone), so no `prev` link.
+    return pagination.paged_json(request, [present.account(a) for _, a in pairs],
+                                 [cursor for cursor, _ in pairs], prev=False)
+
+
+async def followers(request: web.Request) -> web.Response:
+    return await _follow_list(request, followers=True)
+
+
+async def following(request: web.Request) -> web.Response:
+    return await _follow_list(request, followers=False)
+
+
+def _relationship_action(scope: str, action):  # noqa: ANN001, ANN202
+    """A POST that calls one outbox.follows use case on the target and answers the Relationship."""
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await auth.require(request, scope)
+        target_id = path_id(request)
+        if target_id == viewer.account.id:
+            raise Unprocessable("Validation failed: you cannot do that to yourself")
+        rt = request.app[RUNTIME]
+        await action(rt, viewer.account, target_id)
+        return await _relationship_response(request, viewer.account.id, target_id)
+    handler.__name__ = action.__name__
+    return handler
+
+
+async def _relationship_response(request: web.Request, me: int, other: int) -> web.Response:
+    async with request.app[RUNTIME].db.read() as conn:
+        rel = await social.relationship(conn, me, other)
+    return web.json_response(Presenter.relationship(other, rel))
+
+
+# --- Follow requests ----------------------------------------------------------------------------
+
+async def follow_requests(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:follows")
+    params = await Params.read(request)
+    limit = params.int("limit", 40, lo=1, hi=MAX_ACCOUNTS_LIMIT)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        pairs = await social.follow_page(conn, viewer.account.id, followers=True, state="pending",
+                                         max_id=params.id("max_id"), limit=limit)  # type: ignore[arg-type]
+    present = Presenter(rt, viewer.account)
+    return pagination.paged_json(request, [present.account(a) for _, a in pairs],
+                                 [cursor for cursor, _ in pairs], prev=False)
+
+
+def _request_action(action):  # noqa: ANN001, ANN202
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await auth.require(request, "write:follows")
+        requester_id = path_id(request)
+        await action(request.app[RUNTIME], viewer.account, requester_id)
+        return await _relationship_response(request, viewer.account.id, requester_id)
+    handler.__name__ = action.__name__
+    return handler
+
+
+ROUTES = [
+    # Fixed paths before /{id}, which would otherwise swallow them.
+    web.get("/api/v1/accounts/verify_credentials", verify_credentials),
+    web.get("/api/v1/accounts/lookup", lookup_acct),
+    web.get("/api/v1/accounts/search", search_accounts),
+    web.get("/api/v1/accounts/relationships", relationships),
+    web.get("/api/v1/accounts/{id}", show),
+    web.get("/api/v1/accounts/{id}/statuses", statuses),
+    web.get("/api/v1/accounts/{id}/followers", followers),
+    web.get("/api/v1/accounts/{id}/following", following),
+    web.post("/api/v1/accounts/{id}/follow", _relationship_action("write:follows", follow_uc.follow)),
+    web.post("/api/v1/accounts/{id}/unfollow", _relationship_action("write:follows", follow_uc.unfollow)),
+    web.post("/api/v1/accounts/{id}/block", _relationship_action("write:blocks", follow_uc.block)),
+    web.post("/api/v1/accounts/{id}/unblock", _relationship_action("write:blocks", follow_uc.unblock)),
+    web.get("/api/v1/follow_requests", follow_requests),
+    web.post("/api/v1/follow_requests/{id}/authorize", _request_action(follow_uc.authorize_follow_request)),
+    web.post("/api/v1/follow_requests/{id}/reject", _request_action(follow_uc.reject_follow_request)),
+]

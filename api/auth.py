@@ -1,0 +1,151 @@
+"""Bearer tokens and OAuth scopes.
+
+A handler states what it needs: `await require(request, "write:statuses")` for a signed-in user,
+`await optional(request, "read:statuses")` where anonymous callers are welcome too (a token that is
+sent must still be valid and carry the scope, as on Mastodon).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from backchannel.keys import RUNTIME
+from models import oauth
+from models.accounts import Account, User
+from outbox.errors import ServiceError
+
+READ_SCOPES = ("read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
+               "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search",
+               "read:statuses")
+WRITE_SCOPES = ("write:accounts", "write:blocks", "write:bookmarks", "write:conversations",
+                "write:favourites", "write:filters", "write:follows", "write:lists", "write:media",
+                "write:mutes", "write:notifications", "write:reports", "write:statuses")
+# The legacy `follow` scope, kept by Mastodon for older clients.
+FOLLOW_SCOPES = ("read:follows", "read:blocks", "read:mutes", "write:follows", "write:blocks",
+                 "write:mutes")
+TOP_SCOPES = ("read", "write", "follow", "push", "profile")
+KNOWN_SCOPES = frozenset(TOP_SCOPES + READ_SCOPES + WRITE_SCOPES)
+
+
+class Unauthorized(ServiceError):
+    status = 401
+
+    def __init__(self, message: str = "The access token is invalid"):
+        super().__init__(message)
+
+
+class OutOfScope(ServiceError):
+    status = 403
+
+    def __init__(self, message: str = "This action is outside the authorized scopes"):
+        super().__init__(message)
+
+
+class LoginDisabled(ServiceError):
+    status = 403
+
+    def __init__(self, message: str = "Your login is currently disabled"):
+        super().__init__(message)
+
+
+class UserRequired(ServiceError):
+    """A client-credentials token on an endpoint that acts for a person (Mastodon answers 422)."""
+    status = 422
+
+    def __init__(self, message: str = "This method requires an authenticated user"):
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Auth:
+    user: User | None
+    account: Account | None
+    scopes: frozenset[str]
+    app: oauth.App | None
+    token_id: int
+
+    def allows(self, scope: str) -> bool:
+        return covers(self.scopes, scope)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person: what handlers that act for someone receive."""
+    user: User
+    account: Account
+    auth: Auth
+
+
+AUTH = web.RequestKey("auth", Auth)
+
+
+def covers(granted: frozenset[str] | set[str], scope: str) -> bool:
+    if scope in granted:
+        return True
+    family, _, _ = scope.partition(":")
+    if family in ("read", "write") and family in granted:
+        return True
+    return scope in FOLLOW_SCOPES and "follow" in granted
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.query.get("access_token") or None
+
+
+async def authenticate(request: web.Request) -> Auth | None:
+    """The caller's token, looked up once per request; None without one; 401 for a bad one."""
+    if AUTH in request:
+        return request[AUTH]
+    token = bearer_token(request)
+    if token is None:
+        return None
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        info = await oauth.token_info(conn, token)
+    if info is None:
+        raise Unauthorized()
+    if (info.user and info.user.disabled) or (info.account and info.account.suspended_at is not None):
+        raise LoginDisabled()
+    auth = Auth(info.user, info.account, frozenset(info.scopes), info.app, info.token_id)
+    request[AUTH] = auth
+    return auth
+
+
+def _check_scope(auth: Auth, scopes: tuple[str, ...]) -> None:
+    # Any one of the listed scopes is enough (Mastodon lists e.g. "read:accounts" or "profile").
+    if scopes and not any(auth.allows(s) for s in scopes):
+        raise OutOfScope()
+
+
+async def require(request: web.Request, *scopes: str) -> Viewer:
+    """A signed-in user holding one of `scopes`: 401 without a valid token, 403 without the scope."""
+    auth = await authenticate(request)
+    if auth is None:
+        raise Unauthorized()
+    _check_scope(auth, scopes)
+    if auth.user is None or auth.account is None:
+        raise UserRequired()
+    return Viewer(auth.user, auth.account, auth)
+
+
+async def require_app(request: web.Request, *scopes: str) -> Auth:
+    """Any valid token, a user's or an app's own (client credentials)."""
+    auth = await authenticate(request)
+    if auth is None:
+        raise Unauthorized()
+    _check_scope(auth, scopes)
+    return auth
+
+
+async def optional(request: web.Request, *scopes: str) -> Account | None:
+    """The signed-in account if a token was sent (it must be valid and in scope), else None."""
+    auth = await authenticate(request)
+    if auth is None:
+        return None
+    _check_scope(auth, scopes)
+    return auth.account

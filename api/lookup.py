@@ -1,0 +1,33 @@
+"""Loading what a request names, with the visibility rules applied: what the viewer may not see does
+not exist for them (404, never 403, so a private post's existence does not leak)."""
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models import accounts as accounts_store
+from models import statuses as statuses_store
+from models.accounts import Account
+from models.statuses import Status
+from outbox.errors import NotFound
+
+
+async def visible_status(conn: AsyncConnection, status_id: int, viewer: Account | None) -> Status:
+    status = await statuses_store.get(conn, status_id)
+    viewer_id = viewer.id if viewer else None
+    if status is None or not await statuses_store.can_see(conn, status, viewer_id,
+                                                          viewer is not None and viewer.local):
+        raise NotFound("Record not found")
+    return status
+
+
+async def existing_account(conn: AsyncConnection, account_id: int) -> Account:
+    account = await accounts_store.get(conn, account_id)
+    if account is None or account.suspended_at is not None:
+        raise NotFound("Record not found")
+    return account
+
+
+async def statuses_in_order(conn: AsyncConnection, ids: list[int]) -> list[Status]:
+    """The live statuses with these ids, in the order given (timelines hand ids newest first)."""
+    found = await statuses_store.get_many(conn, ids)
+    return [found[i] for i in ids if i in found]

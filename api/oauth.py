@@ -1,0 +1,329 @@
+"""OAuth 2: app registration, the token endpoint (password, client credentials, authorisation code
+with optional PKCE), the sign-in and consent form, revocation and server metadata (RFC 8414)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+
+from aiohttp import web
+from yarl import URL
+
+from api import auth, oauth_form
+from api.params import Params
+from backchannel.keys import RUNTIME
+from models import accounts as accounts_store
+from models import oauth
+from outbox.errors import Unprocessable
+
+GRANT_TYPES = ["authorization_code", "password", "client_credentials"]
+
+
+class OAuthError(Exception):
+    """An RFC 6749 error: answered as {"error", "error_description"}, not Mastodon's shape."""
+
+    def __init__(self, error: str, description: str, status: int = 400):
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+    def response(self) -> web.Response:
+        return web.json_response({"error": self.error, "error_description": self.description},
+                                 status=self.status, headers={"Cache-Control": "no-store"})
+
+
+def app_json(app: oauth.App, *, secret: bool) -> dict:
+    body = {
+        "id": str(app.id),
+        "name": app.name,
+        "website": app.website,
+        "scopes": app.scopes,
+        "redirect_uri": "\n".join(app.redirect_uris),
+        "redirect_uris": app.redirect_uris,
+        "vapid_key": "",
+    }
+    if secret:
+        body |= {"client_id": app.client_id, "client_secret": app.client_secret,
+                 "client_secret_expires_at": 0}
+    return body
+
+
+def _checked_scopes(requested: list[str]) -> list[str]:
+    unknown = [s for s in requested if s not in auth.KNOWN_SCOPES]
+    if unknown:
+        raise Unprocessable(f"Validation failed: Scopes {' '.join(unknown)} are not supported")
+    return requested
+
+
+def _checked_redirects(uris: list[str]) -> list[str]:
+    for uri in uris:
+        if uri == oauth.OOB:
+            continue
+        parsed = URL(uri)
+        if not parsed.is_absolute() or parsed.fragment:
+            raise Unprocessable("Validation failed: Redirect URI must be an absolute URI without a fragment")
+    return uris
+
+
+# --- /api/v1/apps -------------------------------------------------------------------------------
+
+async def create_app(request: web.Request) -> web.Response:
+    params = await Params.read(request)
+    name = (params.str("client_name") or "").strip()
+    if not name:
+        raise Unprocessable("Validation failed: Application name can't be blank")
+    redirects = params.list("redirect_uris")
+    redirects = _checked_redirects(oauth.split(redirects) or [oauth.OOB])
+    scopes = _checked_scopes(oauth.split(params.list("scopes") or ["read"]))
+    rt = request.app[RUNTIME]
+    async with rt.db.write() as conn:
+        app = await oauth.create_app(conn, name[:255], redirects, scopes, params.str("website"))
+    return web.json_response(app_json(app, secret=True))
+
+
+async def verify_app(request: web.Request) -> web.Response:
+    caller = await auth.require_app(request)
+    if caller.app is None:  # a token made with `backchannel token create`
+        return web.json_response({"name": "backchannel", "website": None, "scopes": sorted(caller.scopes),
+                                  "redirect_uri": oauth.OOB, "redirect_uris": [oauth.OOB], "vapid_key": ""})
+    return web.json_response(app_json(caller.app, secret=False))
+
+
+# --- /oauth/token -------------------------------------------------------------------------------
+
+def _client_credentials(request: web.Request, params: Params) -> tuple[str, str]:
+    """client_secret_post, or client_secret_basic (RFC 6749 §2.3.1)."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            pair = base64.b64decode(header[6:].strip()).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "Malformed Basic credentials", 401) from None
+        client_id, _, secret = pair.partition(":")
+        return client_id, secret
+    return params.str("client_id") or "", params.str("client_secret") or ""
+
+
+async def _client(request: web.Request, params: Params, *, need_secret: bool = True) -> oauth.App:
+    client_id, secret = _client_credentials(request, params)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        app = await oauth.app_by_client_id(conn, client_id) if client_id else None
+    if app is None or (need_secret and not hmac.compare_digest(secret.encode(), app.client_secret.encode())):
+        raise OAuthError("invalid_client", "Client authentication failed due to unknown client, no client "
+                         "authentication included, or unsupported authentication method.", 401)
+    return app
+
+
+def _granted(app: oauth.App, requested: str | None) -> list[str]:
+    """Requested scopes (default: read), all of which the app must have registered."""
+    scopes = oauth.split(requested) or ["read"]
+    if not _within(app, scopes):
+        raise OAuthError("invalid_scope", "The requested scope is invalid, unknown, or malformed.")
+    return scopes
+
+
+def _within(app: oauth.App, scopes: list[str]) -> bool:
+    """Known scopes that the app registered, or that one it registered covers (read → read:statuses)."""
+    registered = frozenset(app.scopes)
+    return all(s in auth.KNOWN_SCOPES and auth.covers(registered, s) for s in scopes)
+
+
+def _pkce_ok(code: oauth.Code, verifier: str | None) -> bool:
+    if not code.code_challenge:
+        return True
+    if not verifier:
+        return False
+    if (code.code_challenge_method or "plain") == "S256":
+        digest = hashlib.sha256(verifier.encode()).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    else:
+        expected = verifier
+    return hmac.compare_digest(expected.encode(), code.code_challenge.encode())
+
+
+INVALID_GRANT = ("invalid_grant", "The provided authorization grant is invalid, expired, revoked, does "
+                 "not match the redirection URI used in the authorization request, or was issued to "
+                 "another client.")
+
+
+async def token(request: web.Request) -> web.Response:
+    try:
+        params = await Params.read(request)
+        grant = params.str("grant_type")
+        if grant not in GRANT_TYPES:
+            raise OAuthError("unsupported_grant_type",
+                             "The authorization grant type is not supported by the authorization server.")
+        app = await _client(request, params)
+        rt = request.app[RUNTIME]
+        if grant == "password":
+            scopes = _granted(app, params.str("scope"))
+            user_id = await _check_login(request, params.str("username") or "", params.str("password") or "")
+            if user_id is None:
+                raise OAuthError(*INVALID_GRANT)
+        elif grant == "client_credentials":
+            scopes = _granted(app, params.str("scope"))
+            user_id = None
+        else:
+            async with rt.db.write() as conn:
+                code = await oauth.redeem_code(conn, params.str("code") or "", app_id=app.id)
+            if (code is None or code.redirect_uri != (params.str("redirect_uri") or "")
+                    or not _pkce_ok(code, params.str("code_verifier"))):
+                raise OAuthError(*INVALID_GRANT)
+            scopes, user_id = code.scopes, code.user_id
+            async with rt.db.read() as conn:
+                user = await accounts_store.user_by_id(conn, user_id)
+            if user is None or user.disabled:
+                raise OAuthError(*INVALID_GRANT)
+        async with rt.db.write() as conn:
+            access_token = await oauth.create_token(conn, user_id=user_id, app_id=app.id, scopes=scopes)
+    except OAuthError as err:
+        return err.response()
+    return web.json_response({"access_token": access_token, "token_type": "Bearer",
+                              "scope": " ".join(scopes), "created_at": int(time.time())},
+                             headers={"Cache-Control": "no-store"})
+
+
+async def _check_login(request: web.Request, login: str, password: str) -> int | None:
+    """The user id for an e-mail or username and its password; None when they do not match."""
+    if not login or not password:
+        return None
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        found = await accounts_store.user_by_login(conn, login.strip().lstrip("@"))
+        account = await accounts_store.get(conn, found[0].account_id) if found else None
+    if found is None:
+        accounts_store.check_password(password, accounts_store.hash_password("x"))  # same time either way
+        return None
+    user, password_hash = found
+    if not accounts_store.check_password(password, password_hash):
+        return None
+    if user.disabled or account is None or account.suspended_at is not None:
+        return None
+    return user.id
+
+
+# --- /oauth/authorize ---------------------------------------------------------------------------
+
+AUTHORIZE_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
+                    "code_challenge_method", "response_type")
+
+
+class _Request:
+    """An authorisation request that has been checked against the registered app."""
+
+    def __init__(self, app: oauth.App, params: Params):
+        self.app = app
+        self.fields = {k: params.str(k) or "" for k in AUTHORIZE_FIELDS}
+        self.redirect_uri = self.fields["redirect_uri"] or (
+            app.redirect_uris[0] if len(app.redirect_uris) == 1 else "")
+        self.fields["redirect_uri"] = self.redirect_uri
+        self.scopes = oauth.split(self.fields["scope"]) or ["read"]
+
+    def redirect(self, **query: str) -> web.HTTPFound:
+        if self.fields["state"]:
+            query["state"] = self.fields["state"]
+        url = URL(self.redirect_uri)
+        return web.HTTPFound(str(url.update_query(query)), headers=oauth_form.SAFE_HEADERS)
+
+
+async def _authorization_request(request: web.Request, params: Params) -> _Request | web.Response:
+    """Problems before the redirect URI is trusted are shown on the page, never redirected."""
+    rt = request.app[RUNTIME]
+    client_id = params.str("client_id") or ""
+    async with rt.db.read() as conn:
+        app = await oauth.app_by_client_id(conn, client_id) if client_id else None
+    if app is None:
+        return oauth_form.failure("Unknown application (client_id).")
+    req = _Request(app, params)
+    if req.redirect_uri not in app.redirect_uris:
+        return oauth_form.failure("The redirect URI is not registered for this application.")
+    if (req.fields["response_type"] or "code") != "code":
+        return oauth_form.failure("Only response_type=code is supported.")
+    if not _within(app, req.scopes):
+        return oauth_form.failure("The application asks for scopes it did not register.")
+    if req.fields["code_challenge"] and req.fields["code_challenge_method"] not in ("", "S256", "plain"):
+        return oauth_form.failure("Unsupported code_challenge_method; use S256.")
+    return req
+
+
+async def authorize_form(request: web.Request) -> web.Response:
+    params = await Params.read(request)
+    req = await _authorization_request(request, params)
+    if isinstance(req, web.Response):
+        return req
+    return oauth_form.consent(node=request.app[RUNTIME].config.domain, app_name=req.app.name,
+                              website=req.app.website, scopes=req.scopes, hidden=req.fields)
+
+
+async def authorize_submit(request: web.Request) -> web.Response:
+    params = await Params.read(request)
+    req = await _authorization_request(request, params)
+    if isinstance(req, web.Response):
+        return req
+    if params.str("decision") == "deny":
+        if req.redirect_uri == oauth.OOB:
+            return oauth_form.failure("You denied the application access.", 403)
+        raise req.redirect(error="access_denied", error_description="The resource owner denied the request.")
+    user_id = await _check_login(request, params.str("username") or "", params.str("password") or "")
+    if user_id is None:
+        return oauth_form.consent(node=request.app[RUNTIME].config.domain, app_name=req.app.name,
+                                  website=req.app.website, scopes=req.scopes, hidden=req.fields,
+                                  error="Wrong e-mail, username or password.", status=401)
+    rt = request.app[RUNTIME]
+    method = (req.fields["code_challenge_method"] or "plain") if req.fields["code_challenge"] else None
+    async with rt.db.write() as conn:
+        code = await oauth.create_code(conn, app_id=req.app.id, user_id=user_id, redirect_uri=req.redirect_uri,
+                                       scopes=req.scopes, code_challenge=req.fields["code_challenge"] or None,
+                                       code_challenge_method=method)
+    if req.redirect_uri == oauth.OOB:
+        return oauth_form.show_code(code)
+    raise req.redirect(code=code)
+
+
+# --- /oauth/revoke and metadata -----------------------------------------------------------------
+
+async def revoke(request: web.Request) -> web.Response:
+    try:
+        params = await Params.read(request)
+        app = await _client(request, params)
+    except OAuthError as err:
+        return err.response()
+    value = params.str("token")
+    if value:
+        async with request.app[RUNTIME].db.write() as conn:
+            await oauth.revoke_token(conn, value, app_id=app.id)
+    # RFC 7009: the answer is the same whether or not the token existed.
+    return web.json_response({})
+
+
+async def server_metadata(request: web.Request) -> web.Response:
+    base = request.app[RUNTIME].urls.base
+    return web.json_response({
+        "issuer": f"{base}/",
+        "service_documentation": "https://docs.joinmastodon.org/",
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "app_registration_endpoint": f"{base}/api/v1/apps",
+        "scopes_supported": sorted(auth.KNOWN_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": GRANT_TYPES,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+    })
+
+
+ROUTES = [
+    web.post("/api/v1/apps", create_app),
+    web.get("/api/v1/apps/verify_credentials", verify_app),
+    web.post("/oauth/token", token),
+    web.get("/oauth/authorize", authorize_form),
+    web.get("/oauth/authorize/", authorize_form),
+    web.post("/oauth/authorize", authorize_submit),
+    web.post("/oauth/authorize/", authorize_submit),
+    web.post("/oauth/revoke", revoke),
+    web.get("/.well-known/oauth-authorization-server", server_metadata),
+]

@@ -1,0 +1,115 @@
+"""Read-only queries the client API needs that the models do not offer yet.
+
+Kept together so they can move into models/ as they are wanted elsewhere.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.accounts import Account
+from models.schema import accounts, favourites, follows, status_tags, statuses, tags, users
+from models.statuses import LIVE, Status, page_ids, paginate, visible_to
+
+
+async def reblogged_ids(conn: AsyncConnection, account_id: int, status_ids) -> set[int]:  # noqa: ANN001
+    """Which of `status_ids` the account has boosted (and not undone)."""
+    ids = list(status_ids)
+    if not ids:
+        return set()
+    return set((await conn.execute(select(statuses.c.reblog_of_id).where(
+        statuses.c.account_id == account_id, statuses.c.reblog_of_id.in_(ids), LIVE))).scalars())
+
+
+async def visible_ids(conn: AsyncConnection, status_ids, viewer: Account | None) -> set[int]:  # noqa: ANN001
+    """The subset of `status_ids` the viewer may see, in one query (threads, search results)."""
+    ids = list(status_ids)
+    if not ids:
+        return set()
+    stmt = select(statuses.c.id).where(statuses.c.id.in_(ids), LIVE,
+                                       visible_to(viewer.id if viewer else None))
+    if viewer is None or not viewer.local:
+        stmt = stmt.where(statuses.c.visibility != "local")
+    return set((await conn.execute(stmt)).scalars())
+
+
+async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, local: bool | None,
+                  **page) -> list[int]:
+    """The hashtag timeline: public posts (and local-only ones for local viewers) with the tag."""
+    shown = ("public", "local") if viewer_is_local else ("public",)
+    stmt = (select(statuses.c.id)
+            .join(status_tags, status_tags.c.status_id == statuses.c.id)
+            .join(tags, tags.c.id == status_tags.c.tag_id)
+            .where(tags.c.name == name.lower(), statuses.c.visibility.in_(shown), LIVE,
+                   statuses.c.reblog_of_id.is_(None)))
+    if local is not None:
+        stmt = stmt.where(statuses.c.local.is_(local))
+    return await page_ids(conn, stmt, statuses.c.id, **page)
+
+
+async def favourited_by(conn: AsyncConnection, status_id: int, **page) -> list[tuple[int, Account]]:
+    """(favourite id, account) pairs, newest first."""
+    stmt = (select(favourites.c.id.label("cursor"), accounts)
+            .join(accounts, accounts.c.id == favourites.c.account_id)
+            .where(favourites.c.status_id == status_id, accounts.c.suspended_at.is_(None)))
+    return await _account_page(conn, stmt, favourites.c.id, page)
+
+
+async def reblogged_by(conn: AsyncConnection, status_id: int, **page) -> list[tuple[int, Account]]:
+    """(boost status id, account) pairs, newest first."""
+    stmt = (select(statuses.c.id.label("cursor"), accounts)
+            .join(accounts, accounts.c.id == statuses.c.account_id)
+            .where(statuses.c.reblog_of_id == status_id, LIVE, accounts.c.suspended_at.is_(None)))
+    return await _account_page(conn, stmt, statuses.c.id, page)
+
+
+async def _account_page(conn: AsyncConnection, stmt, column, page: dict) -> list[tuple[int, Account]]:  # noqa: ANN001
+    stmt, ascending = paginate(stmt, column, **page)
+    rows = (await conn.execute(stmt)).all()
+    pairs = [(r.cursor, Account.from_row(r)) for r in rows]
+    return list(reversed(pairs)) if ascending else pairs
+
+
+async def follow_requests_count(conn: AsyncConnection, account_id: int) -> int:
+    return (await conn.execute(select(func.count()).select_from(follows).where(
+        follows.c.target_account_id == account_id, follows.c.state == "pending"))).scalar_one()
+
+
+async def status_by_url(conn: AsyncConnection, url: str) -> Status | None:
+    """A stored status by its ActivityPub id or its web page address."""
+    row = (await conn.execute(select(statuses).where(
+        or_(statuses.c.uri == url, statuses.c.url == url), LIVE,
+        statuses.c.reblog_of_id.is_(None)).limit(1))).first()
+    return Status.from_row(row) if row else None
+
+
+async def account_by_url(conn: AsyncConnection, url: str) -> Account | None:
+    row = (await conn.execute(select(accounts).where(
+        or_(accounts.c.uri == url, accounts.c.url == url)).limit(1))).first()
+    return Account.from_row(row) if row else None
+
+
+async def search_tags(conn: AsyncConnection, query: str, limit: int) -> list[str]:
+    """Hashtag names starting with `query`, exact match first."""
+    q = query.lstrip("#").strip().lower()
+    if not q:
+        return []
+    names = list((await conn.execute(select(tags.c.name).where(tags.c.name.startswith(q, autoescape=True))
+                                     .order_by(func.length(tags.c.name), tags.c.name)
+                                     .limit(limit))).scalars())
+    return names
+
+
+async def tag_exists(conn: AsyncConnection, name: str) -> bool:
+    return (await conn.execute(select(tags.c.id).where(tags.c.name == name.lower()))).first() is not None
+
+
+async def instance_stats(conn: AsyncConnection) -> dict[str, int]:
+    """Counts for /api/v1/instance: local users, local posts, other domains known."""
+    user_count = (await conn.execute(select(func.count()).select_from(users)
+                                     .where(users.c.disabled.is_(False)))).scalar_one()
+    status_count = (await conn.execute(select(func.count()).select_from(statuses).where(
+        statuses.c.local.is_(True), LIVE, statuses.c.reblog_of_id.is_(None)))).scalar_one()
+    domain_count = (await conn.execute(select(func.count(func.distinct(accounts.c.domain)))
+                                       .where(accounts.c.domain.is_not(None)))).scalar_one()
+    return {"user_count": user_count, "status_count": status_count, "domain_count": domain_count}

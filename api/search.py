@@ -1,0 +1,122 @@
+"""Search: /api/v2/search, and the account search shared with /api/v1/accounts/search.
+
+Local lookups first; with resolve=true (signed-in callers only) an unknown user@host is found
+through WebFinger and an unknown URL is fetched. Network calls happen outside database connections.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+from aiohttp import web
+
+from api import auth, queries
+from api.params import Params
+from api.serializers import Presenter
+from backchannel.keys import RUNTIME
+from backchannel.runtime import Runtime
+from federation import deref
+from models import accounts as accounts_store
+from models.accounts import Account
+from models.statuses import Status
+from outbox import remote
+from outbox.errors import ServiceError
+from webfinger import client as webfinger
+
+log = logging.getLogger(__name__)
+
+TYPES = ("accounts", "statuses", "hashtags")
+
+
+def split_acct(text: str, rt: Runtime) -> tuple[str, str | None]:
+    """`alice`, `@alice@acme.test`, `guru@globex.test` → (username, domain or None for this node)."""
+    username, _, domain = text.strip().lstrip("@").partition("@")
+    domain = domain.strip().lower() or None
+    if domain in (rt.config.domain.lower(), rt.config.host.lower()):
+        domain = None
+    return username.strip(), domain
+
+
+def is_url(text: str) -> bool:
+    return text.startswith(("https://", "http://")) and " " not in text
+
+
+async def accounts(rt: Runtime, q: str, *, limit: int, resolve: bool, offset: int = 0) -> list[Account]:
+    q = q.strip()
+    if not q:
+        return []
+    if is_url(q):
+        found = await _account_by_url(rt, q, resolve=resolve)
+        return [found] if found and offset == 0 else []
+    exact = None
+    username, domain = split_acct(q, rt)
+    if domain and resolve and offset == 0:
+        async with rt.db.read() as conn:
+            exact = await accounts_store.by_acct(conn, username, domain)
+        if exact is None:
+            exact = await _quietly(webfinger.resolve_account(rt, f"{username}@{domain}"))
+    async with rt.db.read() as conn:
+        matches = await accounts_store.search(conn, q, limit + offset)
+    ordered = ([exact] if exact else []) + [a for a in matches[offset:] if not exact or a.id != exact.id]
+    return [a for a in ordered if a.suspended_at is None][:limit]
+
+
+async def _account_by_url(rt: Runtime, url: str, *, resolve: bool) -> Account | None:
+    async with rt.db.read() as conn:
+        found = await queries.account_by_url(conn, url)
+    if found is None and resolve:
+        found = await _quietly(deref.get_actor(rt, url))
+    return found if found and found.suspended_at is None else None
+
+
+async def statuses(rt: Runtime, q: str, viewer: Account | None, *, resolve: bool) -> list[Status]:
+    """Posts by URL only: there is no full-text index yet."""
+    q = q.strip()
+    if not is_url(q):
+        return []
+    async with rt.db.read() as conn:
+        found = await queries.status_by_url(conn, q)
+    if found is None and resolve:
+        found = await _quietly(remote.fetch_status(rt, q))
+    if found is None:
+        return []
+    async with rt.db.read() as conn:
+        return [found] if found.id in await queries.visible_ids(conn, [found.id], viewer) else []
+
+
+async def _quietly(pending):  # noqa: ANN001, ANN202
+    """A remote lookup that fails is a search without that result, not an error."""
+    try:
+        return await pending
+    except (ServiceError, aiohttp.ClientError, asyncio.TimeoutError) as err:
+        log.info("search lookup failed: %s", err)
+        return None
+
+
+async def search_v2(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:search")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    q = params.str("q") or ""
+    kind = params.str("type")
+    limit = params.int("limit", 20, lo=1, hi=40)
+    offset = params.int("offset", 0, lo=0) if viewer else 0
+    resolve = params.bool("resolve") and viewer is not None  # fetching for strangers invites abuse
+    present = Presenter(rt, viewer)
+    body: dict[str, list] = {name: [] for name in TYPES}
+    if kind in (None, "accounts"):
+        found = await accounts(rt, q, limit=limit, resolve=resolve, offset=offset)  # type: ignore[arg-type]
+        body["accounts"] = [present.account(a) for a in found]
+    if kind in (None, "statuses") and offset == 0:
+        found_statuses = await statuses(rt, q, viewer, resolve=resolve)
+        async with rt.db.read() as conn:
+            body["statuses"] = await present.statuses(conn, found_statuses)
+    if kind in (None, "hashtags") and not is_url(q.strip()):
+        async with rt.db.read() as conn:
+            names = await queries.search_tags(conn, q, limit + offset)  # type: ignore[operator]
+        body["hashtags"] = [present.tag(n) for n in names[offset:]]
+    return web.json_response(body)
+
+
+ROUTES = [web.get("/api/v2/search", search_v2)]

@@ -1,0 +1,191 @@
+"""/api/v1/statuses/…: post, read, edit, delete, thread context, likes and boosts."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import auth, lookup, pagination, queries
+from api.pagination import MAX_ACCOUNTS_LIMIT
+from api.params import Params, parse_id, path_id
+from api.serializers import Presenter
+from backchannel.keys import RUNTIME
+from federation.content import html_to_text
+from models import statuses as statuses_store
+from models.accounts import Account
+from models.statuses import VISIBILITIES, Status
+from outbox import interactions
+from outbox import statuses as status_uc
+from outbox.errors import NotFound, Unprocessable
+
+
+def _visibility(params: Params) -> str:
+    """Mastodon's visibility, plus `local` (or local_only=true) for posts that never leave the node."""
+    visibility = params.str("visibility") or "public"
+    if visibility not in VISIBILITIES:
+        raise Unprocessable(f"Validation failed: Visibility {visibility!r} is not one of "
+                            f"{', '.join(VISIBILITIES)}")
+    # Local-only narrows public and unlisted; followers-only and direct are narrower already.
+    if params.bool("local_only") and visibility in ("public", "unlisted"):
+        visibility = "local"
+    return visibility
+
+
+def _refuse_unsupported(params: Params) -> None:
+    if params.list("media_ids"):
+        raise Unprocessable("Validation failed: media attachments are not supported")
+    if "poll" in params or "poll[options]" in params:
+        raise Unprocessable("Validation failed: polls are not supported")
+    if params.str("scheduled_at"):
+        raise Unprocessable("Validation failed: scheduled posts are not supported")
+
+
+def _text(params: Params) -> str:
+    text = params.str("status") or ""
+    if not text.strip():
+        raise Unprocessable("Validation failed: Text can't be blank")
+    return text
+
+
+async def _respond(request: web.Request, viewer: Account | None, status: Status, *,
+                   with_text: bool = False) -> web.Response:
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        # Re-read so counters written by the use case show; a deleted status is answered as it was.
+        status = await statuses_store.get(conn, status.id) or status
+        body = await Presenter(rt, viewer).status(conn, status, with_text=with_text)
+    return web.json_response(body)
+
+
+async def create(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:statuses")
+    params = await Params.read(request)
+    _refuse_unsupported(params)
+    text, visibility = _text(params), _visibility(params)
+    rt = request.app[RUNTIME]
+    reply_to = params.id("in_reply_to_id")
+    if reply_to is not None:
+        async with rt.db.read() as conn:
+            await lookup.visible_status(conn, reply_to, viewer.account)
+    status = await status_uc.post_status(
+        rt, viewer.account, text=text, visibility=visibility,
+        spoiler_text=params.str("spoiler_text") or "", sensitive=params.bool("sensitive"),
+        in_reply_to_id=reply_to, language=params.str("language") or None)
+    return await _respond(request, viewer.account, status)
+
+
+async def show(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:statuses")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        status = await lookup.visible_status(conn, path_id(request), viewer)
+        body = await Presenter(rt, viewer).status(conn, status)
+    return web.json_response(body)
+
+
+async def show_many(request: web.Request) -> web.Response:
+    """GET /api/v1/statuses?id[]=…: the visible ones, in the order asked."""
+    viewer = await auth.optional(request, "read:statuses")
+    params = await Params.read(request)
+    ids = []
+    for value in params.list("id")[:MAX_ACCOUNTS_LIMIT]:
+        try:
+            ids.append(parse_id(value))
+        except NotFound:
+            continue
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        allowed = await queries.visible_ids(conn, ids, viewer)
+        found = await lookup.statuses_in_order(conn, [i for i in dict.fromkeys(ids) if i in allowed])
+        body = await Presenter(rt, viewer).statuses(conn, found)
+    return web.json_response(body)
+
+
+async def edit(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:statuses")
+    params = await Params.read(request)
+    _refuse_unsupported(params)
+    status = await status_uc.edit_status(
+        request.app[RUNTIME], viewer.account, path_id(request), text=_text(params),
+        spoiler_text=params.str("spoiler_text") or "", sensitive=params.bool("sensitive"),
+        language=params.str("language") or None)
+    return await _respond(request, viewer.account, status)
+
+
+async def delete(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:statuses")
+    status = await status_uc.delete_status(request.app[RUNTIME], viewer.account, path_id(request))
+    # With `text`, so a client can offer "delete and redraft".
+    return await _respond(request, viewer.account, status, with_text=True)
+
+
+async def source(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:statuses")
+    async with request.app[RUNTIME].db.read() as conn:
+        status = await lookup.visible_status(conn, path_id(request), viewer.account)
+    text = status.source_text if status.source_text is not None else html_to_text(status.content)
+    return web.json_response({"id": str(status.id), "text": text, "spoiler_text": status.spoiler_text or ""})
+
+
+async def context(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:statuses")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        status = await lookup.visible_status(conn, path_id(request), viewer)
+        above = await statuses_store.ancestors(conn, status)
+        below = await statuses_store.descendants(conn, status)
+        allowed = await queries.visible_ids(conn, [s.id for s in above + below], viewer)
+        present = Presenter(rt, viewer)
+        body = {"ancestors": await present.statuses(conn, [s for s in above if s.id in allowed]),
+                "descendants": await present.statuses(conn, [s for s in below if s.id in allowed])}
+    return web.json_response(body)
+
+
+def _interaction(scope: str, action, *, undo: bool = False):  # noqa: ANN001, ANN202
+    """POST …/favourite and friends: one outbox.interactions use case, answered with the status.
+
+    Undoing stays possible after the post went out of sight (an unfollow, say); the use case
+    still answers 404 when there is nothing to undo."""
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await auth.require(request, scope)
+        status_id = path_id(request)
+        if not undo:
+            async with request.app[RUNTIME].db.read() as conn:
+                await lookup.visible_status(conn, status_id, viewer.account)
+        status = await action(request.app[RUNTIME], viewer.account, status_id)
+        return await _respond(request, viewer.account, status)
+    handler.__name__ = action.__name__
+    return handler
+
+
+def _who(query):  # noqa: ANN001, ANN202
+    """GET …/favourited_by and …/reblogged_by: accounts, newest first, with Link headers."""
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await auth.optional(request, "read:accounts")
+        params = await Params.read(request)
+        page = pagination.page(params, default=40, maximum=MAX_ACCOUNTS_LIMIT)
+        rt = request.app[RUNTIME]
+        async with rt.db.read() as conn:
+            status = await lookup.visible_status(conn, path_id(request), viewer)
+            pairs = await query(conn, status.id, **page.kwargs())
+        present = Presenter(rt, viewer)
+        return pagination.paged_json(request, [present.account(a) for _, a in pairs],
+                                     [cursor for cursor, _ in pairs])
+    handler.__name__ = query.__name__
+    return handler
+
+
+ROUTES = [
+    web.post("/api/v1/statuses", create),
+    web.get("/api/v1/statuses", show_many),
+    web.get("/api/v1/statuses/{id}", show),
+    web.put("/api/v1/statuses/{id}", edit),
+    web.delete("/api/v1/statuses/{id}", delete),
+    web.get("/api/v1/statuses/{id}/source", source),
+    web.get("/api/v1/statuses/{id}/context", context),
+    web.post("/api/v1/statuses/{id}/favourite", _interaction("write:favourites", interactions.favourite)),
+    web.post("/api/v1/statuses/{id}/unfavourite",
+             _interaction("write:favourites", interactions.unfavourite, undo=True)),
+    web.post("/api/v1/statuses/{id}/reblog", _interaction("write:statuses", interactions.reblog)),
+    web.post("/api/v1/statuses/{id}/unreblog", _interaction("write:statuses", interactions.unreblog, undo=True)),
+    web.get("/api/v1/statuses/{id}/favourited_by", _who(queries.favourited_by)),
+    web.get("/api/v1/statuses/{id}/reblogged_by", _who(queries.reblogged_by)),
+]

@@ -1,0 +1,69 @@
+"""/api/v1/timelines/home, /public and /tag/:hashtag."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import auth, lookup, pagination, queries
+from api.params import Params
+from api.serializers import Presenter
+from backchannel.keys import RUNTIME
+from models import statuses as statuses_store
+from models.accounts import Account
+
+
+async def _page(request: web.Request, viewer: Account | None, ids: list[int], conn) -> web.Response:  # noqa: ANN001
+    body = await Presenter(request.app[RUNTIME], viewer).statuses(conn, await lookup.statuses_in_order(conn, ids))
+    return pagination.paged_json(request, body, ids)
+
+
+def _origin(params: Params) -> bool | None:
+    """local=true: this node only; remote=true: other nodes only; neither: both."""
+    if params.bool("local"):
+        return True
+    if params.bool("remote"):
+        return False
+    return None
+
+
+async def home(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:statuses")
+    params = await Params.read(request)
+    page = pagination.page(params)
+    async with request.app[RUNTIME].db.read() as conn:
+        ids = await statuses_store.home_ids(conn, viewer.account.id, **page.kwargs())
+        return await _page(request, viewer.account, ids, conn)
+
+
+async def public(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:statuses")
+    params = await Params.read(request)
+    page = pagination.page(params)
+    async with request.app[RUNTIME].db.read() as conn:
+        if params.bool("only_media"):
+            ids: list[int] = []  # no media yet
+        else:
+            ids = await statuses_store.public_ids(conn, local=_origin(params),
+                                                  viewer_is_local=viewer is not None and viewer.local,
+                                                  **page.kwargs())
+        return await _page(request, viewer, ids, conn)
+
+
+async def tag(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:statuses")
+    params = await Params.read(request)
+    page = pagination.page(params)
+    name = request.match_info["hashtag"].lstrip("#")
+    async with request.app[RUNTIME].db.read() as conn:
+        if params.bool("only_media"):
+            ids: list[int] = []
+        else:
+            ids = await queries.tag_ids(conn, name, viewer_is_local=viewer is not None and viewer.local,
+                                        local=_origin(params), **page.kwargs())
+        return await _page(request, viewer, ids, conn)
+
+
+ROUTES = [
+    web.get("/api/v1/timelines/home", home),
+    web.get("/api/v1/timelines/public", public),
+    web.get("/api/v1/timelines/tag/{hashtag}", tag),
+]

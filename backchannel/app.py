@@ -1,0 +1,87 @@
+"""create_app(config): the one place where concrete parts are chosen and wired together."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from backchannel import workers
+from backchannel.config import Config
+from backchannel.keys import RUNTIME
+from backchannel.runtime import Runtime
+from federation import httpsig
+from federation.http import FederationClient, Signer, user_agent
+from federation.urls import Urls
+from models import accounts
+from models.db import Database
+from models.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+async def open_runtime(config: Config) -> Runtime:
+    db = Database(config.database_url)
+    before, after = await upgrade(db)
+    if before != after:
+        log.info("database migrated from %s to %s", before or "empty", after)
+    http = FederationClient(host_map=config.resolve, insecure_http=config.insecure_http,
+                            timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
+                            user_agent=user_agent(config.base_url))
+    await http.start()
+    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url))
+    await ensure_instance_actor(rt)
+    return rt
+
+
+async def close_runtime(rt: Runtime) -> None:
+    await rt.http.close()
+    await rt.db.dispose()
+
+
+async def ensure_instance_actor(rt: Runtime) -> None:
+    """The node's own actor (Mastodon's "instance actor") signs fetches made on nobody's behalf."""
+    uri = rt.urls.actor_instance()
+    async with rt.db.write() as conn:
+        account = await accounts.by_uri(conn, uri)
+        if account is None:
+            private_pem, public_pem = httpsig.generate_key_pair()
+            account = await accounts.create_instance_actor(
+                conn, username=rt.config.host, uri=uri, url=rt.config.base_url + "/",
+                key_id=rt.urls.instance_key_id(), inbox=uri + "/inbox", shared_inbox=rt.urls.shared_inbox(),
+                private_key_pem=private_pem, public_key_pem=public_pem)
+    rt.instance_account_id = account.id
+    rt.instance_signer = Signer(account.public_key_id or "", account.private_key_pem or "")
+
+
+def create_app(config: Config) -> web.Application:
+    from api import setup as setup_api
+    from inbox.routes import routes as inbox_routes
+    from outbox.routes import routes as outbox_routes
+    from pages import setup as setup_pages
+    from webfinger.routes import routes as webfinger_routes
+
+    app = web.Application(client_max_size=config.max_body_bytes * 8)
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        rt = await open_runtime(config)
+        app[RUNTIME] = rt
+        tasks: list[asyncio.Task] = []
+        if config.workers:
+            if config.is_sqlite:
+                await workers.release_locks(rt)
+            tasks = workers.start(rt)
+        yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await close_runtime(rt)
+
+    app.cleanup_ctx.append(runtime_ctx)
+    app.add_routes(webfinger_routes)
+    app.add_routes(inbox_routes)
+    app.add_routes(outbox_routes)
+    setup_api(app)
+    setup_pages(app)
+    return app

@@ -1,0 +1,176 @@
+"""One frozen settings object, read once at start-up.
+
+Precedence, highest first: command-line options, BACKCHANNEL_* environment variables, the TOML file
+given with --config, the defaults below.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "BACKCHANNEL_"
+FEDERATION_MODES = ("open", "blocklist", "allowlist")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    domain: str = "localhost:8080"
+    listen: str = "127.0.0.1:8080"
+    data: str = "./data"
+    database: str = ""  # empty: SQLite file inside `data`
+    # Development and tests only: plain http federation and loopback/private addresses allowed.
+    insecure_http: bool = False
+    # Development and tests only: HOST -> (IP, PORT) used instead of DNS for outgoing requests.
+    resolve: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    title: str = "Backchannel"
+    description: str = "A Backchannel node"
+    contact_email: str = ""
+    max_status_chars: int = 500
+    federation_mode: str = "blocklist"
+    # Run the queue workers inside `serve` (one-process mode); off when `backchannel worker` runs them.
+    workers: bool = True
+    # First retry delay of a failed delivery, doubling up to delivery_retry_cap.
+    delivery_retry_base: float = 30.0
+    delivery_retry_cap: float = 6 * 3600.0
+    # How long a failing delivery is retried before it is dropped.
+    delivery_give_up_after: float = 3 * 24 * 3600.0
+    delivery_concurrency: int = 16
+    request_timeout: float = 20.0
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "info"
+
+    @property
+    def host(self) -> str:
+        """The domain without a port."""
+        return self.domain.rsplit(":", 1)[0] if self.domain.count(":") == 1 else self.domain
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.insecure_http or self.host == "localhost" else "https"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def listen_host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
+
+    @property
+    def database_url(self) -> str:
+        return database_url(self.database, self.data)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return Path(self.data) / "media"
+
+
+def database_url(database: str, data_dir: str) -> str:
+    """Accept a SQLite path, a sqlite:// URL or a postgresql:// URL; return an async SQLAlchemy URL."""
+    if not database:
+        return f"sqlite+aiosqlite:///{Path(data_dir).resolve() / 'backchannel.sqlite3'}"
+    for prefix in ("postgresql://", "postgres://"):
+        if database.startswith(prefix):
+            return "postgresql+asyncpg://" + database[len(prefix):]
+    if database.startswith("postgresql+asyncpg://") or database.startswith("sqlite+aiosqlite://"):
+        return database
+    if database.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + database[len("sqlite://"):]
+    if "://" in database:
+        raise ConfigError(f"unsupported database URL {database!r}: use a SQLite path or postgresql://")
+    return f"sqlite+aiosqlite:///{Path(database).resolve()}"
+
+
+def parse_resolve(entries: list[str] | str) -> dict[str, tuple[str, int]]:
+    """["acme.test=127.0.0.1:8081", ...] or "a=..,b=.." -> {"acme.test": ("127.0.0.1", 8081)}."""
+    if isinstance(entries, str):
+        entries = [e for e in entries.split(",") if e.strip()]
+    mapping: dict[str, tuple[str, int]] = {}
+    for entry in entries:
+        host, sep, target = entry.strip().partition("=")
+        ip, colon, port = target.rpartition(":")
+        if not sep or not colon or not port.isdigit() or not host:
+            raise ConfigError(f"--resolve takes HOST=IP:PORT, not {entry!r}")
+        mapping[host.lower()] = (ip.strip("[]"), int(port))
+    return mapping
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    if name == "resolve":
+        return parse_resolve(value) if not isinstance(value, Mapping) else {
+            k.lower(): tuple(v) if not isinstance(v, str) else parse_resolve([f"{k}={v}"])[k.lower()]
+            for k, v in value.items()
+        }
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    return str(value)
+
+
+def load_config(options: Mapping[str, Any] | None = None, config_file: str | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Merge defaults, the TOML file, the environment and explicit options into one Config."""
+    environ = os.environ if environ is None else environ
+    fields = {f.name: f.type for f in dataclasses.fields(Config)}
+    values: dict[str, Any] = {}
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                from_file = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise ConfigError(f"cannot read config file {config_file}: {err}") from None
+        for key, value in from_file.items():
+            key = key.replace("-", "_")
+            if key not in fields:
+                raise ConfigError(f"unknown setting {key!r} in {config_file}")
+            values[key] = value
+    for name in fields:
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    for name, value in (options or {}).items():
+        if value is not None and name in fields:
+            values[name] = value
+    coerced = {name: _coerce(name, fields[name], value) for name, value in values.items()}
+    config = Config(**coerced)
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    if config.federation_mode not in FEDERATION_MODES:
+        raise ConfigError(f"federation_mode must be one of {', '.join(FEDERATION_MODES)}")
+    try:
+        config.listen_host_port
+    except ValueError:
+        raise ConfigError(f"--listen takes HOST:PORT, not {config.listen!r}") from None
+    if not config.domain or "/" in config.domain:
+        raise ConfigError(f"--domain takes a host name such as learn.acme.example, not {config.domain!r}")
+    database_url(config.database, config.data)

@@ -1,0 +1,33 @@
+"""What every use case needs: settings, the database, URL templates, the outgoing HTTP client, and a
+way to wake the queue workers. Built once by backchannel.app; passed explicitly, never global."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from backchannel.config import Config
+from federation.http import FederationClient, Signer
+from federation.urls import Urls
+from models.db import Database
+
+QUEUES = ("inbox", "fanout", "delivery")
+
+
+@dataclass
+class Runtime:
+    config: Config
+    db: Database
+    http: FederationClient
+    urls: Urls
+    # Set when work is queued in this process, so its worker starts at once instead of at the next poll.
+    wakeups: dict[str, asyncio.Event] = field(default_factory=lambda: {q: asyncio.Event() for q in QUEUES})
+    # The node's own actor signs fetches made on nobody's behalf (filled in at start-up).
+    instance_signer: Signer | None = None
+    instance_account_id: int | None = None
+
+    def wake(self, queue: str) -> None:
+        self.wakeups[queue].set()
+
+    @property
+    def domain(self) -> str:
+        return self.config.domain

@@ -1,0 +1,277 @@
+"""ActivityStreams 2 documents: what this node serves and sends, and what it reads from others.
+
+Outgoing documents are built from domain objects; incoming ones are read into plain value dicts
+for the models layer. Remote text is sanitised here, on the way in.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from federation.addressing import audience
+from federation.jsonld import AS_CONTEXT
+from federation.sanitize import sanitize_html, sanitize_text
+from federation.urls import Urls
+from models.accounts import Account
+from models.statuses import Status
+
+AS = "https://www.w3.org/ns/activitystreams"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def host_of(uri: str | None) -> str:
+    """The authority part of a URI, lower-cased (with the port when there is one)."""
+    try:
+        return (urlsplit(uri or "").netloc or "").lower().rsplit("@", 1)[-1]
+    except ValueError:
+        return ""
+
+
+def object_id(value: Any) -> str | None:
+    """An object reference may be a string or an embedded object with an id."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def types_of(doc: dict) -> list[str]:
+    kind = doc.get("type")
+    return [kind] if isinstance(kind, str) else [k for k in kind or [] if isinstance(k, str)]
+
+
+def with_context(doc: dict) -> dict:
+    return {"@context": AS_CONTEXT, **doc}
+
+
+def dumps(doc: dict) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- Outgoing -----------------------------------------------------------------------------------
+
+def actor_document(account: Account, urls: Urls) -> dict:
+    doc = {
+        "id": account.uri,
+        "type": account.actor_type,
+        "preferredUsername": account.username,
+        "name": account.display_name,
+        "summary": account.note,
+        "url": account.url,
+        "inbox": account.inbox_url,
+        "outbox": account.outbox_url,
+        "followers": account.followers_url,
+        "following": account.following_url,
+        "featured": account.featured_url,
+        "endpoints": {"sharedInbox": account.shared_inbox_url},
+        "manuallyApprovesFollowers": account.locked,
+        "discoverable": account.discoverable,
+        "indexable": False,
+        "published": iso(account.created_at),
+        "publicKey": {"id": account.public_key_id, "owner": account.uri,
+                      "publicKeyPem": account.public_key_pem},
+        "attachment": [{"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
+                       for f in account.field_list()],
+        "tag": [],
+    }
+    if account.avatar_url:
+        doc["icon"] = {"type": "Image", "url": account.avatar_url}
+    if account.header_url:
+        doc["image"] = {"type": "Image", "url": account.header_url}
+    return with_context(doc)
+
+
+def note_object(status: Status, author: Account, urls: Urls, *, mentioned: Iterable[Account],
+                tags: Iterable[str], in_reply_to_uri: str | None) -> dict:
+    mentioned = list(mentioned)
+    to, cc = audience(status.visibility, followers_url=author.followers_url or "",
+                      mentioned=[a.uri for a in mentioned])
+    tag = [{"type": "Mention", "href": a.uri, "name": "@" + a.full_acct(host_of(urls.base))}
+           for a in mentioned]
+    tag += [{"type": "Hashtag", "href": urls.tag(name), "name": "#" + name} for name in tags]
+    return {
+        "id": status.uri,
+        "type": "Note",
+        "attributedTo": author.uri,
+        "inReplyTo": in_reply_to_uri,
+        "content": status.content,
+        "summary": status.spoiler_text or None,
+        "sensitive": status.sensitive,
+        "published": iso(status.created_at),
+        "updated": iso(status.edited_at),
+        "url": status.url,
+        "to": to,
+        "cc": cc,
+        "tag": tag,
+        "attachment": [],
+        "replies": {"id": urls.status_replies(author.username, status.id), "type": "Collection",
+                    "totalItems": status.replies_count},
+        **({"contentMap": {status.language: status.content}} if status.language else {}),
+    }
+
+
+def activity(kind: str, activity_id: str, actor: str, obj: Any, *, to: list[str] | None = None,
+             cc: list[str] | None = None, published: float | None = None) -> dict:
+    doc: dict[str, Any] = {"id": activity_id, "type": kind, "actor": actor, "object": obj}
+    if to is not None:
+        doc["to"] = to
+    if cc is not None:
+        doc["cc"] = cc
+    if published is not None:
+        doc["published"] = iso(published)
+    return with_context(doc)
+
+
+def wrap_note(kind: str, note: dict, activity_id: str) -> dict:
+    """Create or Update around a Note, addressed like the Note itself."""
+    return activity(kind, activity_id, note["attributedTo"], note, to=note["to"], cc=note["cc"],
+                    published=parse_time(note.get("updated") or note.get("published")))
+
+
+def strip_context(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k != "@context"}
+
+
+# --- Incoming -----------------------------------------------------------------------------------
+
+ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+
+
+class InvalidDocument(ValueError):
+    """A remote document that cannot be used; the activity carrying it is dropped."""
+
+
+def actor_values(doc: dict) -> dict:
+    """Account column values from a remote actor document (already checked to come from its id)."""
+    actor_id = object_id(doc)
+    if not actor_id or not set(types_of(doc)) & ACTOR_TYPES:
+        raise InvalidDocument("not an actor")
+    username = doc.get("preferredUsername")
+    if not isinstance(username, str) or not username.strip():
+        raise InvalidDocument("actor without preferredUsername")
+    key = doc.get("publicKey")
+    if isinstance(key, list):
+        key = next((k for k in key if isinstance(k, dict) and k.get("owner") == actor_id), key[0] if key else None)
+    key = key if isinstance(key, dict) else {}
+    if key.get("owner") not in (None, actor_id):
+        key = {}  # a key claimed by someone else is not this actor's key
+    endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
+    shared_inbox = endpoints.get("sharedInbox")
+    fields = []
+    for item in doc.get("attachment") or []:
+        if isinstance(item, dict) and item.get("type") == "PropertyValue":
+            fields.append({"name": sanitize_text(str(item.get("name", "")), 255),
+                           "value": sanitize_html(str(item.get("value", "")))})
+    return {
+        "uri": actor_id,
+        "username": sanitize_text(username, 255).replace(" ", ""),
+        "domain": host_of(actor_id),
+        "url": _first_url(doc.get("url")) or actor_id,
+        "actor_type": next((t for t in types_of(doc) if t in ACTOR_TYPES), "Person"),
+        "display_name": sanitize_text(doc.get("name") if isinstance(doc.get("name"), str) else "", 255),
+        "note": sanitize_html(doc.get("summary") if isinstance(doc.get("summary"), str) else ""),
+        "fields": json.dumps(fields[:16]),
+        "avatar_url": _image_url(doc.get("icon")),
+        "header_url": _image_url(doc.get("image")),
+        "inbox_url": _str(doc.get("inbox")),
+        "shared_inbox_url": _str(shared_inbox),
+        "outbox_url": _str(doc.get("outbox")),
+        "followers_url": _str(doc.get("followers")),
+        "following_url": _str(doc.get("following")),
+        "featured_url": _str(doc.get("featured")),
+        "public_key_id": _str(key.get("id")),
+        "public_key_pem": _str(key.get("publicKeyPem")),
+        "locked": bool(doc.get("manuallyApprovesFollowers", False)),
+        "bot": "Service" in types_of(doc) or "Application" in types_of(doc),
+        "discoverable": bool(doc.get("discoverable", False)),
+    }
+
+
+def note_values(doc: dict) -> dict:
+    """Fields of a remote Note (or Article/Page/Question) for the statuses table."""
+    content = doc.get("content")
+    if not isinstance(content, str):
+        content_map = doc.get("contentMap")
+        content = next(iter(content_map.values()), "") if isinstance(content_map, dict) and content_map else ""
+    summary = doc.get("summary") if isinstance(doc.get("summary"), str) else ""
+    language = None
+    if isinstance(doc.get("contentMap"), dict) and doc["contentMap"]:
+        language = str(next(iter(doc["contentMap"])))[:16]
+    mentions, hashtags = [], []
+    for tag in doc.get("tag") or []:
+        if not isinstance(tag, dict):
+            continue
+        if tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
+            mentions.append(tag["href"])
+        elif tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
+            name = tag["name"].lstrip("#").strip().lower()
+            if name and len(name) <= 100:
+                hashtags.append(name)
+    published = parse_time(doc.get("published"))
+    return {
+        "uri": object_id(doc),
+        "url": _first_url(doc.get("url")) or object_id(doc),
+        "content": sanitize_html(content),
+        "spoiler_text": sanitize_text(summary, 1000),
+        "sensitive": bool(doc.get("sensitive", False)) or bool(summary),
+        "in_reply_to_uri": object_id(doc.get("inReplyTo")),
+        "created_at": published,
+        "edited_at": parse_time(doc.get("updated")),
+        "language": language,
+        "conversation_uri": _str(doc.get("conversation") or doc.get("context")),
+        "mention_uris": list(dict.fromkeys(mentions))[:50],
+        "hashtags": list(dict.fromkeys(hashtags))[:30],
+        "attributed_to": _attributed_to(doc.get("attributedTo")),
+    }
+
+
+def _attributed_to(value: Any) -> str | None:
+    if isinstance(value, list):
+        for item in value:
+            ref = object_id(item)
+            if ref:
+                return ref
+        return None
+    return object_id(value)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _first_url(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _str(value.get("href"))
+    if isinstance(value, list):
+        for item in value:
+            found = _first_url(item)
+            if found:
+                return found
+    return None
+
+
+def _image_url(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        return _first_url(value.get("url"))
+    return _str(value)

@@ -1,0 +1,104 @@
+"""Dereferencing: fetching remote actors, keys and objects, checking where they really came from,
+and caching actors in the accounts table."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Awaitable, Callable
+from urllib.parse import urldefrag
+
+from backchannel.runtime import Runtime
+from federation.as2 import InvalidDocument, actor_values, host_of, object_id
+from federation.http import FetchError
+from models import accounts
+from models.accounts import Account
+
+log = logging.getLogger(__name__)
+
+ACTOR_TTL = 24 * 3600.0
+
+
+class OriginMismatch(FetchError):
+    """A fetched document claims an id on another host than the URL it was fetched from."""
+
+
+def is_local(rt: Runtime, uri: str | None) -> bool:
+    return bool(uri) and host_of(uri) == rt.config.domain.lower()
+
+
+async def fetch_document(rt: Runtime, uri: str) -> dict:
+    """GET an ActivityPub document, signed by the node's own actor, whose `id` is where it came from.
+
+    Authority comes only from the id: a document served at one URL claiming another id is re-fetched
+    from that id (same host) or refused (another host).
+    """
+    final_url, doc = await rt.http.get_json(uri, signer=rt.instance_signer)
+    doc_id = object_id(doc)
+    if doc_id == final_url:
+        return doc
+    if doc_id and host_of(doc_id) == host_of(final_url):
+        final_url, doc = await rt.http.get_json(doc_id, signer=rt.instance_signer)
+        if object_id(doc) == final_url:
+            return doc
+    raise OriginMismatch(f"{uri} answered a document with id {doc_id!r}")
+
+
+async def get_actor(rt: Runtime, uri: str, *, refresh: bool = False) -> Account | None:
+    """The account for an actor URI, fetched when unknown or stale. None when it cannot be had."""
+    uri = urldefrag(uri)[0]
+    async with rt.db.read() as conn:
+        known = await accounts.by_uri(conn, uri)
+    if known and (known.local or (not refresh and time.time() - (known.fetched_at or 0) < ACTOR_TTL)):
+        return known
+    if is_local(rt, uri):
+        return None
+    try:
+        doc = await fetch_document(rt, uri)
+        values = actor_values(doc)
+    except (FetchError, InvalidDocument) as err:
+        log.info("cannot fetch actor %s: %s", uri, err)
+        return known
+    return await store_actor(rt, values)
+
+
+async def store_actor(rt: Runtime, values: dict) -> Account:
+    async with rt.db.write() as conn:
+        return await accounts.upsert_remote(conn, values)
+
+
+def key_lookup(rt: Runtime) -> Callable[[str, bool], Awaitable[str | None]]:
+    """The key retriever for federation.httpsig.verify_request: cached key first, one refetch."""
+
+    async def lookup(key_id: str, refresh: bool) -> str | None:
+        if not refresh:
+            async with rt.db.read() as conn:
+                account = await accounts.by_key_id(conn, key_id)
+            if account and account.public_key_pem:
+                return account.public_key_pem
+        account = await fetch_key_owner(rt, key_id)
+        return account.public_key_pem if account and account.public_key_id == key_id else None
+
+    return lookup
+
+
+async def fetch_key_owner(rt: Runtime, key_id: str) -> Account | None:
+    """Fetch the actor that owns `key_id`. The key URL may be the actor itself with a fragment
+    (Mastodon) or a separate key document naming its owner (GoToSocial, some others)."""
+    if is_local(rt, key_id):
+        async with rt.db.read() as conn:
+            return await accounts.by_key_id(conn, key_id)
+    key_url = urldefrag(key_id)[0]
+    try:
+        doc = await fetch_document(rt, key_url)
+    except FetchError as err:
+        log.info("cannot fetch key %s: %s", key_id, err)
+        return None
+    if isinstance(doc.get("preferredUsername"), str):
+        try:
+            return await store_actor(rt, actor_values(doc))
+        except InvalidDocument:
+            return None
+    owner = doc.get("owner") or doc.get("controller")
+    if isinstance(owner, str) and host_of(owner) == host_of(key_url):
+        return await get_actor(rt, owner, refresh=True)
+    return None

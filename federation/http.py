@@ -1,0 +1,238 @@
+"""The outgoing HTTP client: signed requests, an address guard, size caps and deadlines.
+
+Every request to another server goes through FederationClient. Host names are resolved by
+GuardedResolver, which refuses loopback, private, link-local and other non-global addresses (unless
+the node runs with --insecure-http) and maps test hosts given with --resolve; aiohttp connects to
+exactly the address the resolver returned, so the check and the connection share one resolution.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from backchannel import __version__
+from federation import httpsig
+
+log = logging.getLogger(__name__)
+
+AP_ACCEPT = ('application/activity+json, application/ld+json; '
+             'profile="https://www.w3.org/ns/activitystreams"')
+AP_CONTENT_TYPES = ("application/activity+json", "application/ld+json")
+MAX_REDIRECTS = 3
+
+
+class FetchError(Exception):
+    """A request to another server failed; `status` is the peer's HTTP status when it answered."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class BlockedAddress(FetchError):
+    """The destination is not a public internet address (or not allowed by the node's policy)."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    key_id: str
+    private_key_pem: str
+
+
+def is_public_address(ip: str) -> bool:
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+class GuardedResolver(AbstractResolver):
+    def __init__(self, host_map: Mapping[str, tuple[str, int]], allow_private: bool):
+        self._host_map = {k.lower(): v for k, v in host_map.items()}
+        self._allow_private = allow_private
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        mapped = self._host_map.get(host.lower())
+        if mapped:
+            ip, mapped_port = mapped
+            fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            return [ResolveResult(hostname=host, host=ip, port=mapped_port, family=fam, proto=0,
+                                  flags=socket.AI_NUMERICHOST)]
+        results = await self._inner.resolve(host, port, family)
+        allowed = [r for r in results if self._allow_private or is_public_address(r["host"])]
+        if not allowed:
+            raise BlockedAddress(f"{host} resolves to no public address")
+        return allowed
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class FederationClient:
+    def __init__(self, *, host_map: Mapping[str, tuple[str, int]], insecure_http: bool,
+                 timeout: float, max_body_bytes: int, user_agent: str):
+        self.insecure_http = insecure_http
+        self.host_map = {k.lower(): v for k, v in host_map.items()}
+        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
+        self.max_body_bytes = max_body_bytes
+        self.user_agent = user_agent
+        self._session: aiohttp.ClientSession | None = None
+        # The signature scheme each peer accepted last (Fedify's "double knock", remembered).
+        self.preferred_scheme: dict[str, str] = {}
+
+    async def start(self) -> None:
+        resolver = GuardedResolver(self.host_map, allow_private=self.insecure_http)
+        connector = aiohttp.TCPConnector(resolver=resolver, limit=100, limit_per_host=8,
+                                         ttl_dns_cache=None, use_dns_cache=False)
+        self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
+                                              headers={"User-Agent": self.user_agent},
+                                              auto_decompress=True)
+
+    async def close(self) -> None:
+        if self._session:
+            await self._session.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        assert self._session is not None, "FederationClient.start() was not awaited"
+        return self._session
+
+    def check_url(self, url: str) -> None:
+        """Refuse URLs that must never be requested, before any connection is made."""
+        parts = urlsplit(url)
+        allowed_schemes = ("https", "http") if self.insecure_http else ("https",)
+        if parts.scheme not in allowed_schemes:
+            raise BlockedAddress(f"refusing {parts.scheme or 'relative'} URL {url!r}")
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise BlockedAddress(f"no host in {url!r}")
+        if host in self.host_map or self.insecure_http:
+            return
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if host == "localhost" or host.endswith(".localhost") or "." not in host:
+                raise BlockedAddress(f"refusing local host name {host!r}") from None
+            return  # a name: the resolver checks what it resolves to
+        # aiohttp does not ask the resolver about literal addresses, so check them here.
+        if not is_public_address(host):
+            raise BlockedAddress(f"refusing non-public address {host}")
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        declared = resp.content_length
+        if declared is not None and declared > self.max_body_bytes:
+            raise FetchError(f"response from {resp.url} is too large ({declared} bytes)")
+        chunks, size = [], 0
+        async for chunk in resp.content.iter_chunked(65536):
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise FetchError(f"response from {resp.url} is larger than {self.max_body_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def request(self, method: str, url: str, *, body: bytes | None = None,
+                      headers: Mapping[str, str] | None = None, signer: Signer | None = None,
+                      scheme: str = "cavage", follow_redirects: bool = True
+                      ) -> tuple[aiohttp.ClientResponse, bytes, str]:
+        """One request, redirects followed by hand so every hop is checked and signed again.
+
+        Returns (response, body, final URL).
+        """
+        for _hop in range(MAX_REDIRECTS + 1):
+            self.check_url(url)
+            send = dict(headers or {})
+            if signer is not None:
+                sign = httpsig.sign_request_rfc9421 if scheme == "rfc9421" else httpsig.sign_request_cavage
+                send = sign(method, url, send, body, signer.key_id, signer.private_key_pem)
+            try:
+                async with self.session.request(method, url, data=body, headers=send,
+                                                allow_redirects=False) as resp:
+                    if resp.status in (301, 302, 303, 307, 308) and follow_redirects and method == "GET":
+                        location = resp.headers.get("Location")
+                        if not location:
+                            raise FetchError(f"redirect without Location from {url}", resp.status)
+                        url = urljoin(url, location)
+                        continue
+                    data = await self._read_capped(resp)
+                    return resp, data, url
+            except FetchError:
+                raise
+            except asyncio.TimeoutError:
+                raise FetchError(f"{method} {url} timed out") from None
+            except (aiohttp.ClientError, OSError, ValueError) as err:
+                raise FetchError(f"{method} {url} failed: {err}") from None
+        raise FetchError(f"too many redirects from {url}")
+
+    async def get_json(self, url: str, *, signer: Signer | None = None,
+                       accept: str = AP_ACCEPT, activitypub: bool = True) -> tuple[str, dict[str, Any]]:
+        """GET a JSON document; returns (final URL, document). ActivityPub media types are required
+        when `activitypub` is set, so an HTML page or a user upload is never taken for an object."""
+        resp, data, final_url = await self.request("GET", url, headers={"Accept": accept}, signer=signer)
+        if resp.status == 410:
+            raise FetchError(f"{url} is gone", 410)
+        if resp.status >= 400:
+            raise FetchError(f"GET {url} answered {resp.status}", resp.status)
+        content_type = resp.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if activitypub and content_type not in AP_CONTENT_TYPES:
+            raise FetchError(f"{url} is {content_type or 'untyped'}, not an ActivityPub document")
+        if not activitypub and not (content_type.endswith("json")):
+            raise FetchError(f"{url} is {content_type or 'untyped'}, not JSON")
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            raise FetchError(f"{url} is not valid JSON") from None
+        if not isinstance(doc, dict):
+            raise FetchError(f"{url} is not a JSON object")
+        return final_url, doc
+
+    async def post_activity(self, inbox: str, body: bytes, signer: Signer) -> int:
+        """Deliver one activity; tries the other signature scheme once if the peer refuses ours."""
+        host = (urlsplit(inbox).hostname or "").lower()
+        first = self.preferred_scheme.get(host, "cavage")
+        headers = {"Content-Type": "application/activity+json", "Accept": AP_ACCEPT}
+        status = 0
+        for scheme in (first, "rfc9421" if first == "cavage" else "cavage"):
+            resp, _data, _url = await self.request("POST", inbox, body=body, headers=headers,
+                                                   signer=signer, scheme=scheme, follow_redirects=False)
+            status = resp.status
+            if status not in (400, 401):
+                if status < 300:
+                    self.preferred_scheme[host] = scheme
+                retry_after = _retry_after(resp.headers.get("Retry-After"))
+                if status >= 300:
+                    raise FetchError(f"POST {inbox} answered {status}", status, retry_after)
+                return status
+        raise FetchError(f"POST {inbox} refused both signature schemes ({status})", status)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    from email.utils import parsedate_to_datetime
+    import time
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def user_agent(base_url: str) -> str:
+    return f"Backchannel/{__version__} (+{base_url}/)"

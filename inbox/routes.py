@@ -1,0 +1,93 @@
+"""POST to a personal or the shared inbox: cap size → parse → verify → store → 202."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from aiohttp import web
+
+from backchannel.keys import RUNTIME
+from federation import deref, httpsig
+from federation.as2 import object_id
+from models import accounts, queues
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+@routes.post("/inbox")
+async def shared_inbox(request: web.Request) -> web.Response:
+    return await _receive(request, recipient_id=None)
+
+
+@routes.post("/users/{username}/inbox")
+async def personal_inbox(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await accounts.by_acct(conn, request.match_info["username"], None)
+    if account is None:
+        return _refuse(404, "no such inbox")
+    return await _receive(request, recipient_id=account.id)
+
+
+@routes.post("/actor/inbox")
+async def instance_inbox(request: web.Request) -> web.Response:
+    return await _receive(request, recipient_id=None)
+
+
+async def _receive(request: web.Request, recipient_id: int | None) -> web.Response:
+    rt = request.app[RUNTIME]
+    body = await _read_body(request, rt.config.max_body_bytes)
+    if body is None:
+        return _refuse(413, f"the body is larger than {rt.config.max_body_bytes} bytes")
+    try:
+        activity = json.loads(body)
+    except ValueError:
+        return _refuse(400, "the body is not JSON")
+    actor_uri = object_id(activity.get("actor")) if isinstance(activity, dict) else None
+    if not actor_uri or not isinstance(activity.get("type"), (str, list)):
+        return _refuse(400, "an activity needs a type and an actor")
+    if deref.is_local(rt, actor_uri):
+        return _refuse(401, "activities of local actors are not accepted from outside")
+    if await _unknown_actor_deleting_itself(rt, activity, actor_uri):
+        # Its key is gone with it; fetching would only fail. Nothing of it is stored here anyway.
+        return web.Response(status=202)
+    url = rt.config.base_url + request.path_qs
+    try:
+        verified = await httpsig.verify_request(request.method, url, request.headers, body,
+                                                deref.key_lookup(rt))
+    except httpsig.SignatureError as err:
+        return _refuse(401, f"signature refused: {err}")
+    async with rt.db.read() as conn:
+        signer = await accounts.by_key_id(conn, verified.key_id)
+    if signer is None or signer.uri != actor_uri:
+        return _refuse(401, "the key that signed this request does not belong to the activity's actor")
+    activity_uri = object_id(activity) or "sha256:" + hashlib.sha256(body).hexdigest()
+    async with rt.db.write() as conn:
+        await queues.enqueue_inbox(conn, activity_uri=activity_uri, actor_uri=actor_uri,
+                                   body=body.decode("utf-8", "replace"), recipient_account_id=recipient_id)
+    rt.wake("inbox")
+    return web.Response(status=202)
+
+
+async def _unknown_actor_deleting_itself(rt, activity: dict, actor_uri: str) -> bool:  # noqa: ANN001
+    if activity.get("type") != "Delete" or object_id(activity.get("object")) != actor_uri:
+        return False
+    async with rt.db.read() as conn:
+        return await accounts.by_uri(conn, actor_uri) is None

@@ -1,0 +1,247 @@
+"""Accounts (local and remote actors) and local users."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field, fields
+
+from sqlalchemy import String, case, cast, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.ids import new_id
+from models.schema import accounts, users
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    domain: str | None
+    uri: str
+    url: str | None = None
+    actor_type: str = "Person"
+    display_name: str = ""
+    note: str = ""
+    fields: str = "[]"
+    avatar_url: str | None = None
+    header_url: str | None = None
+    inbox_url: str | None = None
+    shared_inbox_url: str | None = None
+    outbox_url: str | None = None
+    followers_url: str | None = None
+    following_url: str | None = None
+    featured_url: str | None = None
+    public_key_id: str | None = None
+    public_key_pem: str | None = None
+    private_key_pem: str | None = field(default=None, repr=False)
+    locked: bool = False
+    bot: bool = False
+    discoverable: bool = True
+    created_at: float = 0.0
+    updated_at: float | None = None
+    fetched_at: float | None = None
+    suspended_at: float | None = None
+    silenced_at: float | None = None
+    followers_count: int = 0
+    following_count: int = 0
+    statuses_count: int = 0
+    last_status_at: float | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.domain is None
+
+    def acct(self) -> str:
+        """`alice` for a local account, `guru@globex.test` for a remote one (Mastodon's `acct`)."""
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+
+    def full_acct(self, local_domain: str) -> str:
+        return f"{self.username}@{self.domain or local_domain}"
+
+    @property
+    def delivery_inbox(self) -> str | None:
+        """Where deliveries go: the shared inbox when the server has one."""
+        return self.shared_inbox_url or self.inbox_url
+
+    def field_list(self) -> list[dict]:
+        try:
+            return list(json.loads(self.fields or "[]"))
+        except ValueError:
+            return []
+
+    @classmethod
+    def from_row(cls, row) -> "Account":  # noqa: ANN001
+        mapping = row._mapping
+        return cls(**{f.name: mapping[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    account_id: int
+    email: str | None
+    admin: bool
+    disabled: bool
+
+
+class AccountExists(ValueError):
+    status = 422
+
+
+async def get(conn: AsyncConnection, account_id: int) -> Account | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    return Account.from_row(row) if row else None
+
+
+async def get_many(conn: AsyncConnection, ids) -> dict[int, Account]:  # noqa: ANN001
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(accounts).where(accounts.c.id.in_(ids)))).all()
+    return {row.id: Account.from_row(row) for row in rows}
+
+
+async def by_uri(conn: AsyncConnection, uri: str) -> Account | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.uri == uri))).first()
+    return Account.from_row(row) if row else None
+
+
+async def by_key_id(conn: AsyncConnection, key_id: str) -> Account | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.public_key_id == key_id))).first()
+    return Account.from_row(row) if row else None
+
+
+async def by_acct(conn: AsyncConnection, username: str, domain: str | None) -> Account | None:
+    """Usernames match case-insensitively, as on Mastodon."""
+    cond = accounts.c.domain.is_(None) if domain is None else func.lower(accounts.c.domain) == domain.lower()
+    row = (await conn.execute(
+        select(accounts).where(func.lower(accounts.c.username) == username.lower(), cond))).first()
+    return Account.from_row(row) if row else None
+
+
+async def search(conn: AsyncConnection, query: str, limit: int) -> list[Account]:
+    q = query.lstrip("@").lower()
+    username, _, domain = q.partition("@")
+    cond = func.lower(accounts.c.username).startswith(username)
+    if domain:
+        cond = cond & func.lower(accounts.c.domain).startswith(domain)
+    else:
+        cond = or_(cond, func.lower(accounts.c.display_name).contains(username))
+    rows = (await conn.execute(
+        select(accounts).where(cond, accounts.c.suspended_at.is_(None))
+        .order_by(accounts.c.domain.is_not(None), accounts.c.username).limit(limit))).all()
+    return [Account.from_row(r) for r in rows]
+
+
+async def create_local(conn: AsyncConnection, *, username: str, base_url: str, private_key_pem: str,
+                       public_key_pem: str, display_name: str = "", locked: bool = False,
+                       bot: bool = False) -> Account:
+    from federation import urls  # URL templates live with the wire format
+
+    if await by_acct(conn, username, None):
+        raise AccountExists(f"username {username!r} is taken")
+    u = urls.Urls(base_url)
+    account_id = new_id()
+    actor = u.actor(username)
+    values = dict(
+        id=account_id, username=username, domain=None, uri=actor, url=u.profile(username),
+        display_name=display_name or "", note="", fields="[]",
+        inbox_url=u.inbox(username), shared_inbox_url=u.shared_inbox(), outbox_url=u.outbox(username),
+        followers_url=u.followers(username), following_url=u.following(username),
+        featured_url=u.featured(username), public_key_id=u.key_id(username),
+        public_key_pem=public_key_pem, private_key_pem=private_key_pem, locked=locked, bot=bot,
+        discoverable=True, created_at=time.time(),
+    )
+    await conn.execute(insert(accounts).values(**values))
+    return await get(conn, account_id)  # type: ignore[return-value]
+
+
+async def create_instance_actor(conn: AsyncConnection, *, username: str, uri: str, url: str, key_id: str,
+                                inbox: str, shared_inbox: str, private_key_pem: str,
+                                public_key_pem: str) -> Account:
+    account_id = new_id()
+    # Not a person: its username is the domain (as on Mastodon) so it cannot clash with a user's.
+    await conn.execute(insert(accounts).values(
+        id=account_id, username=username, domain=None, uri=uri, url=url, actor_type="Application",
+        display_name="", note="", fields="[]", inbox_url=inbox, shared_inbox_url=shared_inbox,
+        outbox_url=None, followers_url=None, following_url=None, featured_url=None,
+        public_key_id=key_id, public_key_pem=public_key_pem, private_key_pem=private_key_pem,
+        locked=True, bot=True, discoverable=False, created_at=time.time()))
+    return await get(conn, account_id)  # type: ignore[return-value]
+
+
+async def upsert_remote(conn: AsyncConnection, values: dict) -> Account:
+    """Insert or refresh a remote actor by its uri; returns the stored account."""
+    now = time.time()
+    existing = await by_uri(conn, values["uri"])
+    values = {**values, "fetched_at": now}
+    if existing:
+        await conn.execute(update(accounts).where(accounts.c.id == existing.id)
+                           .values(**values, updated_at=now))
+        return await get(conn, existing.id)  # type: ignore[return-value]
+    # Another actor may already hold username@domain (the actor moved ids): keep the newest.
+    await conn.execute(update(accounts)
+                       .where(accounts.c.username == values["username"],
+                              accounts.c.domain == values["domain"])
+                       .values(username=accounts.c.username + "~" + cast(accounts.c.id, String)))
+    account_id = new_id()
+    await conn.execute(insert(accounts).values(id=account_id, created_at=now, **values))
+    return await get(conn, account_id)  # type: ignore[return-value]
+
+
+async def bump_counter(conn: AsyncConnection, account_id: int, column: str, delta: int) -> None:
+    col = accounts.c[column]
+    await conn.execute(update(accounts).where(accounts.c.id == account_id)
+                       .values({col: case((col + delta < 0, 0), else_=col + delta)}))
+
+
+async def update_last_status(conn: AsyncConnection, account_id: int, at: float) -> None:
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(last_status_at=at))
+
+
+# --- Local users --------------------------------------------------------------------------------
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """scrypt, with its parameters stored beside the hash so they can be raised later."""
+    salt = salt or os.urandom(16)
+    n, r, p = 2 ** 14, 8, 1
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    import hmac
+
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
+                               p=int(p), dklen=32)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+async def create_user(conn: AsyncConnection, *, account_id: int, email: str | None,
+                      password: str | None, admin: bool = False) -> User:
+    user_id = new_id()
+    await conn.execute(insert(users).values(
+        id=user_id, account_id=account_id, email=email, admin=admin, disabled=False,
+        password_hash=hash_password(password) if password else None, created_at=time.time()))
+    return User(user_id, account_id, email, admin, False)
+
+
+async def user_by_login(conn: AsyncConnection, login: str) -> tuple[User, str | None] | None:
+    """Find a user by e-mail or username; returns the user and the stored password hash."""
+    cond = or_(func.lower(users.c.email) == login.lower(),
+               (func.lower(accounts.c.username) == login.lower()) & accounts.c.domain.is_(None))
+    row = (await conn.execute(select(users, accounts.c.username)
+                              .join(accounts, accounts.c.id == users.c.account_id).where(cond))).first()
+    if not row:
+        return None
+    return User(row.id, row.account_id, row.email, row.admin, row.disabled), row.password_hash
+
+
+async def user_by_id(conn: AsyncConnection, user_id: int) -> User | None:
+    row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+    return User(row.id, row.account_id, row.email, row.admin, row.disabled) if row else None

@@ -1,0 +1,118 @@
+"""The database handle: async SQLAlchemy engines for SQLite (default) and PostgreSQL.
+
+SQLite allows one writer at a time. Writes go through one connection that starts its transactions
+with BEGIN IMMEDIATE, so two writers (even in two processes) wait for each other instead of failing
+half-way; reads use a pool of their own and run beside the writer thanks to WAL.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import AsyncIterator, Sequence
+
+from sqlalchemy import Table, event, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or is locked too long: the request answers 503."""
+    status = 503
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()  # "sqlite" or "postgresql"
+        if self.is_sqlite:
+            self._prepare_sqlite_path(url)
+            self.writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0,
+                                              pool_timeout=60)
+            self.reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
+            _sqlite_pragmas(self.writer, immediate=True)
+            _sqlite_pragmas(self.reader, immediate=False)
+        else:
+            self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
+                                              pool_pre_ping=True)
+            self.reader = self.writer
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @staticmethod
+    def _prepare_sqlite_path(url: str) -> None:
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One short transaction. Never await network I/O inside it."""
+        async with self.writer.begin() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.reader.connect() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+    async def claim(self, table: Table, *, limit: int, lock_seconds: float,
+                    now: float | None = None) -> Sequence:
+        """Take up to `limit` due rows of a queue table, locking them for `lock_seconds`.
+
+        A row whose lock has expired (its worker crashed) is due again, so nothing is lost.
+        """
+        now = time.time() if now is None else now
+        due = (select(table.c.id)
+               .where(table.c.state == "pending", table.c.next_attempt_at <= now,
+                      (table.c.locked_until.is_(None)) | (table.c.locked_until < now))
+               .order_by(table.c.next_attempt_at, table.c.id)
+               .limit(limit))
+        if not self.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        stmt = (update(table)
+                .where(table.c.id.in_(due.scalar_subquery()))
+                .values(locked_until=now + lock_seconds, attempts=table.c.attempts + 1)
+                .returning(*table.c))
+        async with self.write() as conn:
+            return (await conn.execute(stmt)).all()
+
+
+def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def on_connect(dbapi_conn, _record):  # noqa: ANN001
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def on_begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def wait_for(database: Database, attempts: int = 30) -> None:
+    """Wait for a database that is starting (PostgreSQL in a container, say)."""
+    for attempt in range(attempts):
+        try:
+            async with database.read() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+            return
+        except Exception:  # noqa: BLE001 - any connect error means: not yet
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1)

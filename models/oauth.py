@@ -1,0 +1,182 @@
+"""OAuth 2 clients (apps), access tokens and authorisation codes.
+
+Tokens and codes are stored only as their SHA-256 hex digest: a copy of the database does not let
+anyone sign in. The plain value is returned once, when it is created.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, Text, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.accounts import Account, User
+from models.ids import new_id
+from models.schema import ID, accounts, metadata, oauth_apps, oauth_tokens, users
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME = 600.0  # seconds an authorisation code may wait to be exchanged
+
+# Codes live here rather than in models.schema: only the OAuth flow uses them. They are on the same
+# metadata, so Alembic sees the table as long as models.oauth is imported before autogenerate.
+oauth_codes = Table(
+    "oauth_codes", metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("code_hash", String(64), nullable=False, unique=True),  # sha256 hex
+    Column("app_id", ID, ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("code_challenge", Text),
+    Column("code_challenge_method", String(16)),  # S256 | plain
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used", Boolean, nullable=False, default=False),
+)
+
+
+@dataclass(frozen=True)
+class App:
+    id: int
+    name: str
+    website: str | None
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str]
+    scopes: list[str]
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row) -> "App":  # noqa: ANN001
+        return cls(row.id, row.name, row.website, row.client_id, row.client_secret,
+                   split(row.redirect_uris), split(row.scopes), row.created_at)
+
+
+class TokenInfo(NamedTuple):
+    """Who a token speaks for. `user` and `account` are None for a client-credentials token."""
+    user: User | None
+    account: Account | None
+    scopes: list[str]
+    app: App | None
+    token_id: int
+
+
+@dataclass(frozen=True)
+class Code:
+    app_id: int
+    user_id: int
+    redirect_uri: str
+    scopes: list[str]
+    code_challenge: str | None
+    code_challenge_method: str | None
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Scopes and redirect URIs are stored space- (or newline-) separated."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    return list(dict.fromkeys(part for v in value for part in v.split()))
+
+
+# --- Apps ---------------------------------------------------------------------------------------
+
+async def create_app(conn: AsyncConnection, name: str, redirect_uris: str | list[str],
+                     scopes: str | list[str], website: str | None) -> App:
+    app_id = new_id()
+    await conn.execute(insert(oauth_apps).values(
+        id=app_id, name=name, website=website or None,
+        client_id=secrets.token_urlsafe(32), client_secret=secrets.token_urlsafe(32),
+        redirect_uris="\n".join(split(redirect_uris)) or OOB,
+        scopes=" ".join(split(scopes)) or "read", created_at=time.time()))
+    return await app_by_id(conn, app_id)  # type: ignore[return-value]
+
+
+async def app_by_id(conn: AsyncConnection, app_id: int) -> App | None:
+    row = (await conn.execute(select(oauth_apps).where(oauth_apps.c.id == app_id))).first()
+    return App.from_row(row) if row else None
+
+
+async def app_by_client_id(conn: AsyncConnection, client_id: str) -> App | None:
+    row = (await conn.execute(select(oauth_apps).where(oauth_apps.c.client_id == client_id))).first()
+    return App.from_row(row) if row else None
+
+
+# --- Tokens -------------------------------------------------------------------------------------
+
+async def create_token(conn: AsyncConnection, *, user_id: int | None, app_id: int | None,
+                       scopes: str | list[str]) -> str:
+    """Issue a token and return it; only its digest is kept. `app_id` None: made by the CLI."""
+    token = secrets.token_urlsafe(32)
+    await conn.execute(insert(oauth_tokens).values(
+        id=new_id(), token_hash=digest(token), app_id=app_id, user_id=user_id,
+        scopes=" ".join(split(scopes)), created_at=time.time()))
+    return token
+
+
+async def token_info(conn: AsyncConnection, token: str) -> TokenInfo | None:
+    """The live (not revoked) token's user, account, scopes and app; None when unknown or revoked."""
+    row = (await conn.execute(select(oauth_tokens).where(
+        oauth_tokens.c.token_hash == digest(token), oauth_tokens.c.revoked_at.is_(None)))).first()
+    if row is None:
+        return None
+    user = account = None
+    if row.user_id is not None:
+        found = (await conn.execute(
+            select(users.c.id.label("user_id"), users.c.email, users.c.admin, users.c.disabled, accounts)
+            .join(accounts, accounts.c.id == users.c.account_id)
+            .where(users.c.id == row.user_id))).first()
+        if found is None:
+            return None
+        user = User(found.user_id, found.id, found.email, found.admin, found.disabled)
+        account = Account.from_row(found)
+    app = await app_by_id(conn, row.app_id) if row.app_id is not None else None
+    return TokenInfo(user, account, split(row.scopes), app, row.id)
+
+
+async def revoke_token(conn: AsyncConnection, token: str, *, app_id: int | None = None) -> bool:
+    """Revoke a token (only one issued to `app_id`, when given); False when nothing was revoked."""
+    stmt = (update(oauth_tokens)
+            .where(oauth_tokens.c.token_hash == digest(token), oauth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=time.time()))
+    if app_id is not None:
+        stmt = stmt.where(oauth_tokens.c.app_id == app_id)
+    return bool((await conn.execute(stmt)).rowcount)
+
+
+# --- Authorisation codes ------------------------------------------------------------------------
+
+async def create_code(conn: AsyncConnection, *, app_id: int, user_id: int, redirect_uri: str,
+                      scopes: str | list[str], code_challenge: str | None = None,
+                      code_challenge_method: str | None = None) -> str:
+    code = secrets.token_urlsafe(32)
+    now = time.time()
+    await conn.execute(insert(oauth_codes).values(
+        id=new_id(), code_hash=digest(code), app_id=app_id, user_id=user_id,
+        redirect_uri=redirect_uri, scopes=" ".join(split(scopes)), code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method, created_at=now, expires_at=now + CODE_LIFETIME,
+        used=False))
+    return code
+
+
+async def redeem_code(conn: AsyncConnection, code: str, *, app_id: int) -> Code | None:
+    """Use up a code issued to `app_id`: a second attempt, or one after it expired, finds nothing."""
+    row = (await conn.execute(
+        update(oauth_codes)
+        .where(oauth_codes.c.code_hash == digest(code), oauth_codes.c.app_id == app_id,
+               oauth_codes.c.used.is_(False), oauth_codes.c.expires_at > time.time())
+        .values(used=True)
+        .returning(*oauth_codes.c))).first()
+    if row is None:
+        return None
+    return Code(row.app_id, row.user_id, row.redirect_uri, split(row.scopes), row.code_challenge,
+                row.code_challenge_method)

@@ -1,0 +1,90 @@
+"""Durable work queues in tables: the inbox, fan-out jobs and outgoing deliveries.
+
+Rows are claimed with Database.claim (a lock that expires), then marked done, rescheduled or failed.
+Finished rows are deleted, except inbox items: their activity id is how a duplicate is recognised.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.ids import new_id
+from models.schema import deliveries, fanouts, inbox_items
+
+
+def _queued(now: float) -> dict:
+    return {"state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+
+
+async def enqueue_inbox(conn: AsyncConnection, *, activity_uri: str, actor_uri: str, body: str,
+                        recipient_account_id: int | None) -> bool:
+    """Store a verified activity once; False when this activity id was already received."""
+    now = time.time()
+    values = dict(id=new_id(), activity_uri=activity_uri, actor_uri=actor_uri, body=body,
+                  recipient_account_id=recipient_account_id, **_queued(now))
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(inbox_items).values(**values).on_conflict_do_nothing(
+        index_elements=["activity_uri"])
+    return (await conn.execute(stmt)).rowcount == 1
+
+
+async def enqueue_fanout(conn: AsyncConnection, payload: dict) -> int:
+    fanout_id = new_id()
+    await conn.execute(insert(fanouts).values(id=fanout_id, payload=json.dumps(payload),
+                                              **_queued(time.time())))
+    return fanout_id
+
+
+async def enqueue_deliveries(conn: AsyncConnection, *, inboxes, body: str, signer_account_id: int) -> int:  # noqa: ANN001
+    now = time.time()
+    rows = [dict(id=new_id(), inbox_url=inbox, body=body, signer_account_id=signer_account_id,
+                 **_queued(now)) for inbox in dict.fromkeys(inboxes)]
+    if rows:
+        await conn.execute(insert(deliveries), rows)
+    return len(rows)
+
+
+async def finish(conn: AsyncConnection, table: Table, row_id: int) -> None:
+    if table is inbox_items:
+        await conn.execute(update(table).where(table.c.id == row_id)
+                           .values(state="done", locked_until=None, body=""))
+    else:
+        await conn.execute(delete(table).where(table.c.id == row_id))
+
+
+async def give_up(conn: AsyncConnection, table: Table, row_id: int, error: str) -> None:
+    await conn.execute(update(table).where(table.c.id == row_id)
+                       .values(state="failed", locked_until=None, last_error=error[:2000]))
+
+
+async def retry_later(conn: AsyncConnection, table: Table, row_id: int, error: str, delay: float) -> None:
+    await conn.execute(update(table).where(table.c.id == row_id).values(
+        locked_until=None, last_error=error[:2000], next_attempt_at=time.time() + delay))
+
+
+def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Exponential backoff with ±25 % jitter, capped; a peer's Retry-After is a floor."""
+    delay = min(cap, base * (2 ** max(attempts - 1, 0)))
+    delay *= random.uniform(0.75, 1.25)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap))
+    return delay
+
+
+async def pending_count(conn: AsyncConnection, table: Table) -> int:
+    from sqlalchemy import func
+
+    return (await conn.execute(select(func.count()).select_from(table)
+                               .where(table.c.state == "pending"))).scalar_one()
+
+
+async def prune_inbox(conn: AsyncConnection, older_than: float) -> None:
+    """Forget processed activity ids after a while; a replay that old fails the date check anyway."""
+    await conn.execute(delete(inbox_items).where(inbox_items.c.state != "pending",
+                                                 inbox_items.c.created_at < older_than))

@@ -1,0 +1,258 @@
+"""The tables, as SQLAlchemy Core metadata. Migrations in models/migrations are generated from this."""
+from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# Times are epoch seconds (float): the same on SQLite and PostgreSQL, and cheap to compare.
+ID = BigInteger
+
+
+def _id() -> Column:
+    return Column("id", ID, primary_key=True, autoincrement=False)
+
+
+accounts = Table(
+    "accounts", metadata, _id(),
+    Column("username", String(255), nullable=False),
+    Column("domain", String(255)),  # NULL for accounts of this node
+    Column("uri", Text, nullable=False, unique=True),  # the actor id
+    Column("url", Text),  # the profile page
+    Column("actor_type", String(32), nullable=False, default="Person"),
+    Column("display_name", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),  # HTML
+    Column("fields", Text, nullable=False, default="[]"),  # JSON [{name, value}]
+    Column("avatar_url", Text),
+    Column("header_url", Text),
+    Column("inbox_url", Text),
+    Column("shared_inbox_url", Text),
+    Column("outbox_url", Text),
+    Column("followers_url", Text),
+    Column("following_url", Text),
+    Column("featured_url", Text),
+    Column("public_key_id", Text),
+    Column("public_key_pem", Text),
+    Column("private_key_pem", Text),  # local accounts only
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("bot", Boolean, nullable=False, default=False),
+    Column("discoverable", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float),
+    Column("fetched_at", Float),
+    Column("suspended_at", Float),
+    Column("silenced_at", Float),
+    Column("followers_count", Integer, nullable=False, default=0),
+    Column("following_count", Integer, nullable=False, default=0),
+    Column("statuses_count", Integer, nullable=False, default=0),
+    Column("last_status_at", Float),
+    UniqueConstraint("username", "domain"),
+)
+Index("ix_accounts_public_key_id", accounts.c.public_key_id)
+# A unique username among local accounts; SQL NULLs are distinct, so the constraint above does not do it.
+Index("uq_accounts_local_username", accounts.c.username, unique=True,
+      sqlite_where=accounts.c.domain.is_(None), postgresql_where=accounts.c.domain.is_(None))
+
+users = Table(
+    "users", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("email", String(255), unique=True),
+    Column("password_hash", Text),
+    Column("admin", Boolean, nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+oauth_apps = Table(
+    "oauth_apps", metadata, _id(),
+    Column("name", Text, nullable=False),
+    Column("website", Text),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("client_secret", String(64), nullable=False),
+    Column("redirect_uris", Text, nullable=False, default="urn:ietf:wg:oauth:2.0:oob"),
+    Column("scopes", Text, nullable=False, default="read"),
+    Column("created_at", Float, nullable=False),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens", metadata, _id(),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex; the token is never stored
+    Column("app_id", ID, ForeignKey("oauth_apps.id", ondelete="CASCADE")),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE")),  # NULL: client credentials
+    Column("scopes", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
+    Column("revoked_at", Float),
+)
+
+statuses = Table(
+    "statuses", metadata, _id(),
+    Column("uri", Text, nullable=False, unique=True),
+    Column("url", Text),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("local", Boolean, nullable=False, default=False),
+    Column("in_reply_to_id", ID),
+    Column("in_reply_to_uri", Text),
+    Column("in_reply_to_account_id", ID),
+    Column("reblog_of_id", ID, ForeignKey("statuses.id", ondelete="CASCADE")),
+    Column("content", Text, nullable=False, default=""),  # HTML (rendered locally or sanitised remote)
+    Column("source_text", Text),  # what a local author typed
+    Column("spoiler_text", Text, nullable=False, default=""),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("visibility", String(16), nullable=False),  # public unlisted private direct local
+    Column("language", String(16)),
+    Column("conversation_uri", Text),
+    Column("created_at", Float, nullable=False),
+    Column("edited_at", Float),
+    Column("deleted_at", Float),
+    Column("replies_count", Integer, nullable=False, default=0),
+    Column("reblogs_count", Integer, nullable=False, default=0),
+    Column("favourites_count", Integer, nullable=False, default=0),
+)
+Index("ix_statuses_account_id_id", statuses.c.account_id, statuses.c.id)
+Index("ix_statuses_in_reply_to_id", statuses.c.in_reply_to_id)
+Index("ix_statuses_in_reply_to_uri", statuses.c.in_reply_to_uri)
+Index("ix_statuses_reblog_of_id", statuses.c.reblog_of_id)
+Index("ix_statuses_visibility_id", statuses.c.visibility, statuses.c.id)
+
+status_edits = Table(
+    "status_edits", metadata, _id(),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("content", Text, nullable=False),
+    Column("spoiler_text", Text, nullable=False, default=""),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+mentions = Table(
+    "mentions", metadata,
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_mentions_account_id", mentions.c.account_id)
+
+tags = Table(
+    "tags", metadata, _id(),
+    Column("name", String(255), nullable=False, unique=True),  # lower-case
+)
+
+status_tags = Table(
+    "status_tags", metadata,
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ID, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_status_tags_tag_id_status_id", status_tags.c.tag_id, status_tags.c.status_id)
+
+follows = Table(
+    "follows", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("uri", Text, unique=True),  # the Follow activity's id
+    Column("state", String(16), nullable=False),  # pending | accepted
+    Column("show_reblogs", Boolean, nullable=False, default=True),
+    Column("notify", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "target_account_id"),
+)
+Index("ix_follows_target_account_id_state", follows.c.target_account_id, follows.c.state)
+
+favourites = Table(
+    "favourites", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("uri", Text, unique=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "status_id"),
+)
+
+blocks = Table(
+    "blocks", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("uri", Text, unique=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "target_account_id"),
+)
+
+notifications = Table(
+    "notifications", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("from_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),  # mention follow follow_request favourite reblog status update
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE")),
+    Column("created_at", Float, nullable=False),
+    Column("read", Boolean, nullable=False, default=False),
+    UniqueConstraint("account_id", "from_account_id", "type", "status_id"),
+)
+Index("ix_notifications_account_id_id", notifications.c.account_id, notifications.c.id)
+
+home_feed = Table(
+    "home_feed", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_home_feed_status_id", home_feed.c.status_id)
+
+# --- Queues: durable work, claimed with a lock that expires (a crash loses nothing). -------------
+
+
+def _queue_columns() -> list[Column]:
+    return [
+        Column("state", String(16), nullable=False, default="pending"),  # pending done failed
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", Float, nullable=False),
+        Column("locked_until", Float),
+        Column("last_error", Text),
+        Column("created_at", Float, nullable=False),
+    ]
+
+
+inbox_items = Table(
+    "inbox_items", metadata, _id(),
+    # The activity's id (or a hash of the body when it has none): one row, one effect.
+    Column("activity_uri", Text, nullable=False, unique=True),
+    Column("actor_uri", Text, nullable=False),
+    Column("body", Text, nullable=False),  # the exact bytes that were verified, as UTF-8
+    Column("recipient_account_id", ID),  # the personal inbox it arrived at, if any
+    *_queue_columns(),
+)
+Index("ix_inbox_items_state_next", inbox_items.c.state, inbox_items.c.next_attempt_at)
+
+fanouts = Table(
+    "fanouts", metadata, _id(),
+    Column("payload", Text, nullable=False),  # JSON, see outbox.fanout
+    *_queue_columns(),
+)
+Index("ix_fanouts_state_next", fanouts.c.state, fanouts.c.next_attempt_at)
+
+deliveries = Table(
+    "deliveries", metadata, _id(),
+    Column("inbox_url", Text, nullable=False),
+    Column("body", Text, nullable=False),  # the activity JSON, serialised once
+    Column("signer_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    *_queue_columns(),
+)
+Index("ix_deliveries_state_next", deliveries.c.state, deliveries.c.next_attempt_at)
+
+# Per-domain federation facts: which signature scheme a peer accepts, when it last failed.
+instances = Table(
+    "instances", metadata,
+    Column("domain", String(255), primary_key=True),
+    Column("signature_scheme", String(16)),  # cavage | rfc9421
+    Column("software", String(64)),
+    Column("failing_since", Float),
+    Column("last_success_at", Float),
+)
+
+# Remote objects we fetched (or were sent) that are not statuses or accounts; kept for reference.
+remote_objects = Table(
+    "remote_objects", metadata,
+    Column("uri", Text, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("fetched_at", Float, nullable=False),
+)

@@ -1,0 +1,261 @@
+"""Follows, favourites, blocks and notifications: the edges between accounts and statuses."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.accounts import Account, bump_counter
+from models.ids import new_id
+from models.schema import accounts, blocks, favourites, follows, notifications
+
+
+@dataclass(frozen=True)
+class Follow:
+    id: int
+    account_id: int
+    target_account_id: int
+    uri: str | None
+    state: str
+    show_reblogs: bool
+    notify: bool
+
+
+def _follow(row) -> Follow:  # noqa: ANN001
+    return Follow(row.id, row.account_id, row.target_account_id, row.uri, row.state,
+                  row.show_reblogs, row.notify)
+
+
+async def get_follow(conn: AsyncConnection, account_id: int, target_id: int) -> Follow | None:
+    row = (await conn.execute(select(follows).where(
+        follows.c.account_id == account_id, follows.c.target_account_id == target_id))).first()
+    return _follow(row) if row else None
+
+
+async def follow_by_uri(conn: AsyncConnection, uri: str) -> Follow | None:
+    row = (await conn.execute(select(follows).where(follows.c.uri == uri))).first()
+    return _follow(row) if row else None
+
+
+async def add_follow(conn: AsyncConnection, account_id: int, target_id: int, *, uri: str | None,
+                     state: str) -> Follow:
+    """Create or refresh a follow; counters move only when it becomes accepted."""
+    existing = await get_follow(conn, account_id, target_id)
+    if existing:
+        if uri and uri != existing.uri:
+            await conn.execute(update(follows).where(follows.c.id == existing.id).values(uri=uri))
+        if existing.state != "accepted" and state == "accepted":
+            await accept_follow(conn, existing)
+        return (await get_follow(conn, account_id, target_id))  # type: ignore[return-value]
+    follow_id = new_id()
+    await conn.execute(insert(follows).values(
+        id=follow_id, account_id=account_id, target_account_id=target_id, uri=uri, state="pending",
+        show_reblogs=True, notify=False, created_at=time.time()))
+    follow = await get_follow(conn, account_id, target_id)
+    if state == "accepted":
+        await accept_follow(conn, follow)  # type: ignore[arg-type]
+    return (await get_follow(conn, account_id, target_id))  # type: ignore[return-value]
+
+
+async def accept_follow(conn: AsyncConnection, follow: Follow) -> bool:
+    """Mark a pending follow accepted; False when it already was."""
+    result = await conn.execute(update(follows).where(follows.c.id == follow.id,
+                                                      follows.c.state != "accepted")
+                                .values(state="accepted"))
+    if result.rowcount:
+        await bump_counter(conn, follow.account_id, "following_count", 1)
+        await bump_counter(conn, follow.target_account_id, "followers_count", 1)
+        return True
+    return False
+
+
+async def remove_follow(conn: AsyncConnection, account_id: int, target_id: int) -> Follow | None:
+    follow = await get_follow(conn, account_id, target_id)
+    if follow is None:
+        return None
+    await conn.execute(delete(follows).where(follows.c.id == follow.id))
+    if follow.state == "accepted":
+        await bump_counter(conn, account_id, "following_count", -1)
+        await bump_counter(conn, target_id, "followers_count", -1)
+    return follow
+
+
+async def follower_accounts(conn: AsyncConnection, target_id: int, *, local: bool | None = None,
+                            ) -> list[Account]:
+    stmt = (select(accounts).join(follows, follows.c.account_id == accounts.c.id)
+            .where(follows.c.target_account_id == target_id, follows.c.state == "accepted"))
+    if local is True:
+        stmt = stmt.where(accounts.c.domain.is_(None))
+    elif local is False:
+        stmt = stmt.where(accounts.c.domain.is_not(None))
+    return [Account.from_row(r) for r in (await conn.execute(stmt)).all()]
+
+
+async def follow_page(conn: AsyncConnection, account_id: int, *, followers: bool, state: str = "accepted",
+                      max_id: int | None = None, limit: int = 40) -> list[tuple[int, Account]]:
+    """(follow id, account) pairs, newest follow first: who follows `account_id`, or whom it follows."""
+    me, other = ((follows.c.target_account_id, follows.c.account_id) if followers
+                 else (follows.c.account_id, follows.c.target_account_id))
+    stmt = (select(follows.c.id.label("follow_id"), accounts)
+            .join(accounts, accounts.c.id == other)
+            .where(me == account_id, follows.c.state == state))
+    if max_id is not None:
+        stmt = stmt.where(follows.c.id < max_id)
+    rows = (await conn.execute(stmt.order_by(follows.c.id.desc()).limit(limit))).all()
+    return [(r.follow_id, Account.from_row(r)) for r in rows]
+
+
+async def count_follows(conn: AsyncConnection, account_id: int, *, followers: bool) -> int:
+    col = follows.c.target_account_id if followers else follows.c.account_id
+    return (await conn.execute(select(func.count()).select_from(follows).where(
+        col == account_id, follows.c.state == "accepted"))).scalar_one()
+
+
+# --- Favourites ---------------------------------------------------------------------------------
+
+async def add_favourite(conn: AsyncConnection, account_id: int, status_id: int, uri: str | None) -> bool:
+    """True when the like is new (so counters and notifications happen once)."""
+    exists = (await conn.execute(select(favourites.c.id).where(
+        favourites.c.account_id == account_id, favourites.c.status_id == status_id))).first()
+    if exists:
+        return False
+    await conn.execute(insert(favourites).values(id=new_id(), account_id=account_id, status_id=status_id,
+                                                 uri=uri, created_at=time.time()))
+    return True
+
+
+async def remove_favourite(conn: AsyncConnection, account_id: int, status_id: int) -> str | None | bool:
+    """Delete a like; returns its uri (None if it had none), or False when there was none."""
+    row = (await conn.execute(select(favourites).where(
+        favourites.c.account_id == account_id, favourites.c.status_id == status_id))).first()
+    if not row:
+        return False
+    await conn.execute(delete(favourites).where(favourites.c.id == row.id))
+    return row.uri
+
+
+async def favourite_by_uri(conn: AsyncConnection, uri: str):  # noqa: ANN201
+    return (await conn.execute(select(favourites).where(favourites.c.uri == uri))).first()
+
+
+async def favourited_ids(conn: AsyncConnection, account_id: int, status_ids) -> set[int]:  # noqa: ANN001
+    ids = list(status_ids)
+    if not ids:
+        return set()
+    return set((await conn.execute(select(favourites.c.status_id).where(
+        favourites.c.account_id == account_id, favourites.c.status_id.in_(ids)))).scalars())
+
+
+# --- Blocks -------------------------------------------------------------------------------------
+
+async def add_block(conn: AsyncConnection, account_id: int, target_id: int, uri: str | None) -> bool:
+    exists = (await conn.execute(select(blocks.c.id).where(
+        blocks.c.account_id == account_id, blocks.c.target_account_id == target_id))).first()
+    if exists:
+        return False
+    await conn.execute(insert(blocks).values(id=new_id(), account_id=account_id, target_account_id=target_id,
+                                             uri=uri, created_at=time.time()))
+    return True
+
+
+async def remove_block(conn: AsyncConnection, account_id: int, target_id: int):  # noqa: ANN201
+    row = (await conn.execute(select(blocks).where(
+        blocks.c.account_id == account_id, blocks.c.target_account_id == target_id))).first()
+    if row:
+        await conn.execute(delete(blocks).where(blocks.c.id == row.id))
+    return row
+
+
+async def is_blocked_either_way(conn: AsyncConnection, a: int, b: int) -> bool:
+    cond = ((blocks.c.account_id == a) & (blocks.c.target_account_id == b)) | (
+        (blocks.c.account_id == b) & (blocks.c.target_account_id == a))
+    return (await conn.execute(select(blocks.c.id).where(cond))).first() is not None
+
+
+async def blocked_by(conn: AsyncConnection, account_id: int, others) -> set[int]:  # noqa: ANN001
+    """Which of `others` block `account_id` (they get no notifications or timeline rows from it)."""
+    others = list(others)
+    if not others:
+        return set()
+    return set((await conn.execute(select(blocks.c.account_id).where(
+        blocks.c.target_account_id == account_id, blocks.c.account_id.in_(others)))).scalars())
+
+
+async def relationship(conn: AsyncConnection, me: int, other: int) -> dict:
+    out_follow = await get_follow(conn, me, other)
+    in_follow = await get_follow(conn, other, me)
+    blocking = (await conn.execute(select(blocks.c.id).where(
+        blocks.c.account_id == me, blocks.c.target_account_id == other))).first() is not None
+    blocked_by_ = (await conn.execute(select(blocks.c.id).where(
+        blocks.c.account_id == other, blocks.c.target_account_id == me))).first() is not None
+    return {
+        "following": bool(out_follow and out_follow.state == "accepted"),
+        "requested": bool(out_follow and out_follow.state == "pending"),
+        "followed_by": bool(in_follow and in_follow.state == "accepted"),
+        "requested_by": bool(in_follow and in_follow.state == "pending"),
+        "showing_reblogs": bool(out_follow.show_reblogs) if out_follow else False,
+        "notifying": bool(out_follow.notify) if out_follow else False,
+        "blocking": blocking,
+        "blocked_by": blocked_by_,
+    }
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+async def notify(conn: AsyncConnection, *, account_id: int, from_account_id: int, type: str,
+                 status_id: int | None = None) -> int | None:
+    """Record a notification once; returns its id, or None if it existed or the sender is blocked."""
+    if account_id == from_account_id:
+        return None
+    if await is_blocked_either_way(conn, account_id, from_account_id):
+        return None
+    cond = and_(notifications.c.account_id == account_id,
+                notifications.c.from_account_id == from_account_id,
+                notifications.c.type == type,
+                notifications.c.status_id.is_(None) if status_id is None
+                else notifications.c.status_id == status_id)
+    if (await conn.execute(select(notifications.c.id).where(cond))).first():
+        return None
+    notification_id = new_id()
+    await conn.execute(insert(notifications).values(
+        id=notification_id, account_id=account_id, from_account_id=from_account_id, type=type,
+        status_id=status_id, created_at=time.time(), read=False))
+    return notification_id
+
+
+async def withdraw_notification(conn: AsyncConnection, *, account_id: int, from_account_id: int,
+                                type: str, status_id: int | None = None) -> None:
+    cond = and_(notifications.c.account_id == account_id,
+                notifications.c.from_account_id == from_account_id, notifications.c.type == type)
+    if status_id is not None:
+        cond = and_(cond, notifications.c.status_id == status_id)
+    await conn.execute(delete(notifications).where(cond))
+
+
+async def notification_page(conn: AsyncConnection, account_id: int, *, types=None, exclude_types=None,  # noqa: ANN001
+                            max_id=None, since_id=None, min_id=None, limit: int = 40):  # noqa: ANN001, ANN201
+    from models.statuses import paginate
+
+    stmt = select(notifications).where(notifications.c.account_id == account_id)
+    if types:
+        stmt = stmt.where(notifications.c.type.in_(list(types)))
+    if exclude_types:
+        stmt = stmt.where(notifications.c.type.not_in(list(exclude_types)))
+    stmt, ascending = paginate(stmt, notifications.c.id, max_id=max_id, since_id=since_id,
+                               min_id=min_id, limit=limit)
+    rows = (await conn.execute(stmt)).all()
+    return list(reversed(rows)) if ascending else rows
+
+
+async def get_notification(conn: AsyncConnection, account_id: int, notification_id: int):  # noqa: ANN201
+    return (await conn.execute(select(notifications).where(
+        notifications.c.account_id == account_id, notifications.c.id == notification_id))).first()
+
+
+async def dismiss_notifications(conn: AsyncConnection, account_id: int, notification_id: int | None = None) -> None:
+    stmt = delete(notifications).where(notifications.c.account_id == account_id)
+    if notification_id is not None:
+        stmt = stmt.where(notifications.c.id == notification_id)
+    await conn.execute(stmt)

@@ -1,0 +1,290 @@
+"""Statuses (posts and boosts), their mentions and hashtags, and who may see them."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.ids import new_id
+from models.schema import follows, home_feed, mentions, status_edits, status_tags, statuses, tags
+
+PUBLIC_VISIBILITIES = ("public", "unlisted")
+VISIBILITIES = ("public", "unlisted", "private", "direct", "local")
+
+
+@dataclass(frozen=True)
+class Status:
+    id: int
+    uri: str
+    url: str | None
+    account_id: int
+    local: bool
+    in_reply_to_id: int | None
+    in_reply_to_uri: str | None
+    in_reply_to_account_id: int | None
+    reblog_of_id: int | None
+    content: str
+    source_text: str | None
+    spoiler_text: str
+    sensitive: bool
+    visibility: str
+    language: str | None
+    conversation_uri: str | None
+    created_at: float
+    edited_at: float | None
+    deleted_at: float | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+
+    @classmethod
+    def from_row(cls, row) -> "Status":  # noqa: ANN001
+        mapping = row._mapping
+        return cls(**{f.name: mapping[f.name] for f in fields(cls)})
+
+
+LIVE = statuses.c.deleted_at.is_(None)
+
+
+async def get(conn: AsyncConnection, status_id: int, *, with_deleted: bool = False) -> Status | None:
+    stmt = select(statuses).where(statuses.c.id == status_id)
+    if not with_deleted:
+        stmt = stmt.where(LIVE)
+    row = (await conn.execute(stmt)).first()
+    return Status.from_row(row) if row else None
+
+
+async def get_many(conn: AsyncConnection, ids) -> dict[int, Status]:  # noqa: ANN001
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(statuses).where(statuses.c.id.in_(ids), LIVE))).all()
+    return {row.id: Status.from_row(row) for row in rows}
+
+
+async def by_uri(conn: AsyncConnection, uri: str, *, with_deleted: bool = False) -> Status | None:
+    stmt = select(statuses).where(statuses.c.uri == uri)
+    if not with_deleted:
+        stmt = stmt.where(LIVE)
+    row = (await conn.execute(stmt)).first()
+    return Status.from_row(row) if row else None
+
+
+async def find_reblog(conn: AsyncConnection, account_id: int, status_id: int) -> Status | None:
+    row = (await conn.execute(select(statuses).where(
+        statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id, LIVE))).first()
+    return Status.from_row(row) if row else None
+
+
+async def insert_status(conn: AsyncConnection, **values) -> Status:
+    values.setdefault("id", new_id())
+    values.setdefault("created_at", time.time())
+    for key, default in (("spoiler_text", ""), ("sensitive", False), ("content", ""),
+                         ("replies_count", 0), ("reblogs_count", 0), ("favourites_count", 0)):
+        values.setdefault(key, default)
+    await conn.execute(insert(statuses).values(**values))
+    return await get(conn, values["id"])  # type: ignore[return-value]
+
+
+async def record_edit(conn: AsyncConnection, before: Status) -> None:
+    """Keep the previous revision, so clients can show the history."""
+    await conn.execute(insert(status_edits).values(
+        id=new_id(), status_id=before.id, content=before.content, spoiler_text=before.spoiler_text,
+        sensitive=before.sensitive, created_at=before.edited_at or before.created_at))
+
+
+async def update_status(conn: AsyncConnection, status_id: int, **values) -> None:
+    await conn.execute(update(statuses).where(statuses.c.id == status_id).values(**values))
+
+
+async def mark_deleted(conn: AsyncConnection, status_id: int) -> None:
+    """A deleted status keeps its row (a tombstone, so a late Create is not accepted again) but loses
+    its content, its place in timelines and its boosts."""
+    now = time.time()
+    await conn.execute(update(statuses).where(statuses.c.id == status_id)
+                       .values(deleted_at=now, content="", source_text=None, spoiler_text=""))
+    await conn.execute(update(statuses).where(statuses.c.reblog_of_id == status_id, LIVE)
+                       .values(deleted_at=now))
+    await conn.execute(delete(home_feed).where(home_feed.c.status_id == status_id))
+
+
+async def bump(conn: AsyncConnection, status_id: int, column: str, delta: int) -> None:
+    col = statuses.c[column]
+    await conn.execute(update(statuses).where(statuses.c.id == status_id).values({col: col + delta}))
+
+
+async def set_mentions(conn: AsyncConnection, status_id: int, account_ids) -> None:  # noqa: ANN001
+    await conn.execute(delete(mentions).where(mentions.c.status_id == status_id))
+    rows = [{"status_id": status_id, "account_id": a} for a in dict.fromkeys(account_ids)]
+    if rows:
+        await conn.execute(insert(mentions), rows)
+
+
+async def mentioned_ids(conn: AsyncConnection, status_id: int) -> list[int]:
+    return list((await conn.execute(
+        select(mentions.c.account_id).where(mentions.c.status_id == status_id))).scalars())
+
+
+async def mentions_of(conn: AsyncConnection, status_ids) -> dict[int, list[int]]:  # noqa: ANN001
+    result: dict[int, list[int]] = {}
+    ids = list(status_ids)
+    if ids:
+        for row in await conn.execute(select(mentions).where(mentions.c.status_id.in_(ids))):
+            result.setdefault(row.status_id, []).append(row.account_id)
+    return result
+
+
+async def set_tags(conn: AsyncConnection, status_id: int, names) -> None:  # noqa: ANN001
+    await conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
+    for name in dict.fromkeys(n.lower() for n in names):
+        tag_id = (await conn.execute(select(tags.c.id).where(tags.c.name == name))).scalar()
+        if tag_id is None:
+            tag_id = new_id()
+            await conn.execute(insert(tags).values(id=tag_id, name=name))
+        await conn.execute(insert(status_tags).values(status_id=status_id, tag_id=tag_id))
+
+
+async def tags_of(conn: AsyncConnection, status_ids) -> dict[int, list[str]]:  # noqa: ANN001
+    result: dict[int, list[str]] = {}
+    ids = list(status_ids)
+    if ids:
+        rows = await conn.execute(select(status_tags.c.status_id, tags.c.name)
+                                  .join(tags, tags.c.id == status_tags.c.tag_id)
+                                  .where(status_tags.c.status_id.in_(ids)))
+        for row in rows:
+            result.setdefault(row.status_id, []).append(row.name)
+    return result
+
+
+# --- Who may see what ---------------------------------------------------------------------------
+
+def visible_to(viewer_id: int | None):  # noqa: ANN201
+    """A SQL condition: statuses `viewer_id` may see (None: an anonymous or remote viewer).
+
+    public/unlisted: everyone; local: signed-in accounts of this node; private: the author and
+    accepted followers; direct: the author and the mentioned accounts. Followers-only and direct
+    posts also show to the accounts they mention, as on Mastodon.
+    """
+    open_to_all = statuses.c.visibility.in_(PUBLIC_VISIBILITIES)
+    if viewer_id is None:
+        return open_to_all
+    mentioned = exists().where(mentions.c.status_id == statuses.c.id, mentions.c.account_id == viewer_id)
+    follower = exists().where(follows.c.account_id == viewer_id,
+                              follows.c.target_account_id == statuses.c.account_id,
+                              follows.c.state == "accepted")
+    return or_(
+        open_to_all,
+        statuses.c.account_id == viewer_id,
+        statuses.c.visibility == "local",  # the caller ensures the viewer is a local account
+        and_(statuses.c.visibility == "private", or_(follower, mentioned)),
+        and_(statuses.c.visibility == "direct", mentioned),
+    )
+
+
+async def can_see(conn: AsyncConnection, status: Status, viewer_id: int | None,
+                  viewer_is_local: bool) -> bool:
+    if status.deleted_at is not None:
+        return False
+    if status.visibility == "local" and not viewer_is_local:
+        return False
+    row = (await conn.execute(select(statuses.c.id).where(
+        statuses.c.id == status.id, visible_to(viewer_id)))).first()
+    return row is not None
+
+
+def paginate(stmt, column, *, max_id: int | None, since_id: int | None, min_id: int | None,  # noqa: ANN001, ANN201
+             limit: int):
+    """Mastodon pagination: newest first, except min_id which returns the page just after it."""
+    if max_id is not None:
+        stmt = stmt.where(column < max_id)
+    if since_id is not None:
+        stmt = stmt.where(column > since_id)
+    if min_id is not None:
+        return stmt.where(column > min_id).order_by(column.asc()).limit(limit), True
+    return stmt.order_by(column.desc()).limit(limit), False
+
+
+async def page_ids(conn: AsyncConnection, stmt, column, *, max_id=None, since_id=None,  # noqa: ANN001
+                   min_id=None, limit: int = 20) -> list[int]:
+    stmt, ascending = paginate(stmt, column, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+    ids = list((await conn.execute(stmt)).scalars())
+    return list(reversed(ids)) if ascending else ids
+
+
+async def home_ids(conn: AsyncConnection, account_id: int, **page) -> list[int]:
+    stmt = (select(home_feed.c.status_id).join(statuses, statuses.c.id == home_feed.c.status_id)
+            .where(home_feed.c.account_id == account_id, LIVE))
+    return await page_ids(conn, stmt, home_feed.c.status_id, **page)
+
+
+async def public_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_local: bool,
+                     **page) -> list[int]:
+    shown = ("public", "local") if viewer_is_local else ("public",)
+    stmt = select(statuses.c.id).where(statuses.c.visibility.in_(shown), LIVE,
+                                       statuses.c.reblog_of_id.is_(None))
+    if local is True:
+        stmt = stmt.where(statuses.c.local.is_(True))
+    elif local is False:
+        stmt = stmt.where(statuses.c.local.is_(False))
+    return await page_ids(conn, stmt, statuses.c.id, **page)
+
+
+async def account_ids(conn: AsyncConnection, account_id: int, viewer_id: int | None,
+                      viewer_is_local: bool, *, exclude_replies: bool = False,
+                      exclude_reblogs: bool = False, **page) -> list[int]:
+    stmt = select(statuses.c.id).where(statuses.c.account_id == account_id, LIVE,
+                                       visible_to(viewer_id))
+    if not viewer_is_local:
+        stmt = stmt.where(statuses.c.visibility != "local")
+    if exclude_replies:
+        stmt = stmt.where(or_(statuses.c.in_reply_to_id.is_(None),
+                              statuses.c.in_reply_to_account_id == account_id))
+    if exclude_reblogs:
+        stmt = stmt.where(statuses.c.reblog_of_id.is_(None))
+    return await page_ids(conn, stmt, statuses.c.id, **page)
+
+
+async def add_to_home(conn: AsyncConnection, account_ids, status_id: int) -> None:  # noqa: ANN001
+    rows = [{"account_id": a, "status_id": status_id} for a in dict.fromkeys(account_ids)]
+    if not rows:
+        return
+    existing = set((await conn.execute(select(home_feed.c.account_id).where(
+        home_feed.c.status_id == status_id,
+        home_feed.c.account_id.in_([r["account_id"] for r in rows])))).scalars())
+    rows = [r for r in rows if r["account_id"] not in existing]
+    if rows:
+        await conn.execute(insert(home_feed), rows)
+
+
+async def remove_author_from_home(conn: AsyncConnection, account_id: int, author_id: int) -> None:
+    """After an unfollow, the author's posts leave the former follower's home timeline."""
+    authored = select(statuses.c.id).where(statuses.c.account_id == author_id)
+    await conn.execute(delete(home_feed).where(home_feed.c.account_id == account_id,
+                                               home_feed.c.status_id.in_(authored)))
+
+
+async def ancestors(conn: AsyncConnection, status: Status, limit: int = 40) -> list[Status]:
+    chain: list[Status] = []
+    current = status
+    while current.in_reply_to_id and len(chain) < limit:
+        parent = await get(conn, current.in_reply_to_id)
+        if parent is None:
+            break
+        chain.append(parent)
+        current = parent
+    return list(reversed(chain))
+
+
+async def descendants(conn: AsyncConnection, status: Status, limit: int = 200) -> list[Status]:
+    """Replies, breadth first in creation order, capped so a huge thread cannot exhaust the server."""
+    result: list[Status] = []
+    frontier = [status.id]
+    while frontier and len(result) < limit:
+        rows = (await conn.execute(select(statuses).where(
+            statuses.c.in_reply_to_id.in_(frontier), LIVE).order_by(statuses.c.id))).all()
+        found = [Status.from_row(r) for r in rows]
+        result.extend(found)
+        frontier = [s.id for s in found]
+    return result[:limit]

@@ -1,0 +1,199 @@
+"""ActivityPub GET routes: actors, outboxes, collections and objects, with content negotiation.
+
+Only what anyone may see is served here: public and unlisted posts. Followers-only, direct and
+local-only posts are never served to a fetch (they reach their audience by delivery).
+"""
+from __future__ import annotations
+
+import math
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from backchannel.keys import RUNTIME
+from federation import as2
+from federation.jsonld import AS_CONTEXT
+from models import accounts, social, statuses
+from models.schema import statuses as statuses_table
+
+routes = web.RouteTableDef()
+AP_JSON = "application/activity+json"
+PAGE_SIZE = 20
+
+
+def wants_activitypub(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/activity+json" in accept or "application/ld+json" in accept
+
+
+def ap_response(doc: dict) -> web.Response:
+    return web.json_response(doc, content_type=AP_JSON, dumps=as2.dumps,
+                             headers={"Vary": "Accept"})
+
+
+def not_found() -> web.Response:
+    return web.json_response({"error": "Record not found"}, status=404)
+
+
+async def _local_account(request: web.Request):  # noqa: ANN202
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await accounts.by_acct(conn, request.match_info["username"], None)
+    if account is None or account.suspended_at is not None:
+        raise web.HTTPNotFound(text='{"error": "Record not found"}', content_type="application/json")
+    return account
+
+
+@routes.get("/users/{username}")
+async def actor(request: web.Request) -> web.StreamResponse:
+    account = await _local_account(request)
+    if not wants_activitypub(request):
+        raise web.HTTPFound(account.url or "/")
+    return ap_response(as2.actor_document(account, request.app[RUNTIME].urls))
+
+
+@routes.get("/actor")
+async def instance_actor(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await accounts.get(conn, rt.instance_account_id or 0)
+    if account is None:
+        return not_found()
+    return ap_response(as2.actor_document(account, rt.urls))
+
+
+def _collection(collection_id: str, total: int, ordered: bool = True) -> dict:
+    kind = "OrderedCollection" if ordered else "Collection"
+    doc = {"@context": AS_CONTEXT, "id": collection_id, "type": kind, "totalItems": total}
+    if total:
+        doc["first"] = f"{collection_id}?page=1"
+    return doc
+
+
+def _page(collection_id: str, page: int, items: list, has_next: bool) -> dict:
+    doc = {"@context": AS_CONTEXT, "id": f"{collection_id}?page={page}", "type": "OrderedCollectionPage",
+           "partOf": collection_id, "orderedItems": items}
+    if has_next:
+        doc["next"] = f"{collection_id}?page={page + 1}"
+    if page > 1:
+        doc["prev"] = f"{collection_id}?page={page - 1}"
+    return doc
+
+
+def _page_number(request: web.Request) -> int | None:
+    raw = request.query.get("page")
+    if raw is None:
+        return None
+    try:
+        return max(1, min(int(raw), 10_000))
+    except ValueError:
+        return 1
+
+
+@routes.get("/users/{username}/outbox")
+async def outbox(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    account = await _local_account(request)
+    page = _page_number(request)
+    public = (statuses_table.c.account_id == account.id, statuses.LIVE,
+              statuses_table.c.visibility.in_(statuses.PUBLIC_VISIBILITIES))
+    async with rt.db.read() as conn:
+        if page is None:
+            total = (await conn.execute(select(func.count()).select_from(statuses_table).where(*public))).scalar_one()
+            return ap_response(_collection(account.outbox_url or "", total))
+        rows = (await conn.execute(select(statuses_table).where(*public).order_by(statuses_table.c.id.desc())
+                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))).all()
+        items = []
+        for row in rows[:PAGE_SIZE]:
+            status = statuses.Status.from_row(row)
+            items.append(await _activity_of(conn, rt, status, account))
+    return ap_response(_page(account.outbox_url or "", page, items, len(rows) > PAGE_SIZE))
+
+
+async def _activity_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: ANN001
+    if status.reblog_of_id:
+        original = await statuses.get(conn, status.reblog_of_id)
+        return as2.strip_context(as2.activity(
+            "Announce", status.uri, author.uri, original.uri if original else None,
+            to=[as2.AS + "#Public"], cc=[author.followers_url], published=status.created_at))
+    note = await _note_of(conn, rt, status, author)
+    return as2.strip_context(as2.wrap_note("Create", note, rt.urls.status_activity(author.username, status.id)))
+
+
+async def _note_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: ANN001
+    mentioned = await accounts.get_many(conn, await statuses.mentioned_ids(conn, status.id))
+    tags = (await statuses.tags_of(conn, [status.id])).get(status.id, [])
+    return as2.note_object(status, author, rt.urls, mentioned=mentioned.values(), tags=tags,
+                           in_reply_to_uri=status.in_reply_to_uri)
+
+
+@routes.get("/users/{username}/followers")
+@routes.get("/users/{username}/following")
+async def follow_collection(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    account = await _local_account(request)
+    followers = request.path.endswith("/followers")
+    collection_id = account.followers_url if followers else account.following_url
+    page = _page_number(request)
+    async with rt.db.read() as conn:
+        total = await social.count_follows(conn, account.id, followers=followers)
+        if page is None:
+            return ap_response(_collection(collection_id or "", total))
+        pairs = await social.follow_page(conn, account.id, followers=followers, limit=PAGE_SIZE * page)
+        items = [a.uri for _, a in pairs[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+    has_next = page < math.ceil(total / PAGE_SIZE)
+    return ap_response(_page(collection_id or "", page, items, has_next))
+
+
+@routes.get("/users/{username}/collections/featured")
+async def featured(request: web.Request) -> web.Response:
+    account = await _local_account(request)
+    # Pinned posts are not built yet: an empty collection is the documented shape.
+    return ap_response({"@context": AS_CONTEXT, "id": account.featured_url, "type": "OrderedCollection",
+                        "totalItems": 0, "orderedItems": []})
+
+
+async def _public_status(request: web.Request):  # noqa: ANN202
+    rt = request.app[RUNTIME]
+    account = await _local_account(request)
+    try:
+        status_id = int(request.match_info["status_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with rt.db.read() as conn:
+        status = await statuses.get(conn, status_id)
+    if (status is None or status.account_id != account.id
+            or status.visibility not in statuses.PUBLIC_VISIBILITIES):
+        raise web.HTTPNotFound(text='{"error": "Record not found"}', content_type="application/json")
+    return rt, account, status
+
+
+@routes.get("/users/{username}/statuses/{status_id}")
+async def status_object(request: web.Request) -> web.StreamResponse:
+    rt, account, status = await _public_status(request)
+    if not wants_activitypub(request):
+        raise web.HTTPFound(status.url or "/")
+    async with rt.db.read() as conn:
+        if status.reblog_of_id:
+            return ap_response(as2.with_context(await _activity_of(conn, rt, status, account)))
+        return ap_response(as2.with_context(await _note_of(conn, rt, status, account)))
+
+
+@routes.get("/users/{username}/statuses/{status_id}/activity")
+async def status_activity(request: web.Request) -> web.Response:
+    rt, account, status = await _public_status(request)
+    async with rt.db.read() as conn:
+        return ap_response(as2.with_context(await _activity_of(conn, rt, status, account)))
+
+
+@routes.get("/users/{username}/statuses/{status_id}/replies")
+async def status_replies(request: web.Request) -> web.Response:
+    rt, account, status = await _public_status(request)
+    async with rt.db.read() as conn:
+        rows = (await conn.execute(select(statuses_table.c.uri).where(
+            statuses_table.c.in_reply_to_id == status.id, statuses.LIVE,
+            statuses_table.c.visibility.in_(statuses.PUBLIC_VISIBILITIES))
+            .order_by(statuses_table.c.id).limit(100))).scalars().all()
+    replies_id = rt.urls.status_replies(account.username, status.id)
+    return ap_response({"@context": AS_CONTEXT, "id": replies_id, "type": "Collection",
+                        "totalItems": len(rows), "items": list(rows)})

@@ -1,0 +1,187 @@
+"""A remote server we control: serves actor documents with real keys, records what it is sent,
+and signs requests of its own. It runs in a thread so sync tests (and real clients) can use it.
+
+It is also the hostile peer of the attack tests: it signs with its own keys and says what it likes.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from federation import httpsig
+from tests.rig.nodes import free_port
+
+AS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]
+_KEYS: list[tuple[str, str]] = []
+
+
+def _key_pair() -> tuple[str, str]:
+    # RSA generation is slow; tests share a small pool of keys.
+    if len(_KEYS) < 4:
+        _KEYS.append(httpsig.generate_key_pair())
+        return _KEYS[-1]
+    return _KEYS[len(_KEYS) % 4 - 1]
+
+
+@dataclass
+class RemoteActor:
+    server: "FakeRemote"
+    username: str
+    private_pem: str
+    public_pem: str
+
+    @property
+    def uri(self) -> str:
+        return f"{self.server.base}/users/{self.username}"
+
+    @property
+    def key_id(self) -> str:
+        return self.uri + "#main-key"
+
+    @property
+    def inbox(self) -> str:
+        return self.uri + "/inbox"
+
+    def document(self) -> dict:
+        return {
+            "@context": AS_CONTEXT, "id": self.uri, "type": "Person", "preferredUsername": self.username,
+            "name": self.username.title(), "inbox": self.inbox, "outbox": self.uri + "/outbox",
+            "followers": self.uri + "/followers", "following": self.uri + "/following",
+            "endpoints": {"sharedInbox": f"{self.server.base}/inbox"},
+            "publicKey": {"id": self.key_id, "owner": self.uri, "publicKeyPem": self.public_pem},
+        }
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: dict
+
+
+@dataclass
+class FakeRemote:
+    domain: str
+    port: int = field(default_factory=free_port)
+    actors: dict[str, RemoteActor] = field(default_factory=dict)
+    objects: dict[str, dict] = field(default_factory=dict)  # path -> document served
+    received: list[Received] = field(default_factory=list)
+    inbox_status: int = 202  # what POSTs to inboxes are answered with
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _runner: web.AppRunner | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.domain}"
+
+    # --- server ---------------------------------------------------------------------------------
+    def start(self) -> "FakeRemote":
+        ready = threading.Event()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._handle)
+            self._runner = web.AppRunner(app, access_log=None)
+            self._loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            self._loop.run_until_complete(site.start())
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._runner:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        path = request.path
+        if request.method == "POST":
+            body = await request.read()
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                doc = {}
+            self.received.append(Received(path, dict(request.headers), doc))
+            return web.Response(status=self.inbox_status)
+        if path == "/.well-known/webfinger":
+            user = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
+            if user in self.actors:
+                actor = self.actors[user]
+                return web.json_response({"subject": f"acct:{user}@{self.domain}", "links": [
+                    {"rel": "self", "type": "application/activity+json", "href": actor.uri}]},
+                    content_type="application/jrd+json")
+            return web.json_response({}, status=404)
+        for actor in self.actors.values():
+            if path == urlsplit(actor.uri).path:
+                return web.json_response(actor.document(), content_type="application/activity+json")
+        if path in self.objects:
+            return web.json_response(self.objects[path], content_type="application/activity+json")
+        return web.json_response({"error": "not found"}, status=404)
+
+    # --- actors and requests ------------------------------------------------------------------------
+    def add_actor(self, username: str) -> RemoteActor:
+        private_pem, public_pem = _key_pair()
+        actor = RemoteActor(self, username, private_pem, public_pem)
+        self.actors[username] = actor
+        return actor
+
+    def serve(self, doc: dict) -> dict:
+        self.objects[urlsplit(doc["id"]).path] = doc
+        return doc
+
+    def posts_to(self, path_prefix: str = "") -> list[Received]:
+        return [r for r in self.received if r.path.startswith(path_prefix)]
+
+
+def post_signed(node_base: str, node_domain: str, path: str, activity: dict, actor: RemoteActor, *,
+                scheme: str = "cavage", tamper=None) -> tuple[int, str]:  # noqa: ANN001
+    """POST an activity to a node as `actor` would. `tamper(headers, body) -> (headers, body)` lets a
+    test break the request after signing."""
+    body = json.dumps(activity).encode()
+    url = f"http://{node_domain}{path}"
+    sign = httpsig.sign_request_rfc9421 if scheme == "rfc9421" else httpsig.sign_request_cavage
+    headers = sign("POST", url, {"Content-Type": "application/activity+json"}, body,
+                   actor.key_id, actor.private_pem)
+    if tamper:
+        headers, body = tamper(dict(headers), body)
+    return raw_request(node_base + path, "POST", headers, body)
+
+
+def raw_request(url: str, method: str, headers: dict, body: bytes | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def note(actor: RemoteActor, text: str, *, to: list[str] | None = None, cc: list[str] | None = None,
+         suffix: str | None = None, **extra) -> dict:  # noqa: ANN003
+    suffix = suffix or str(time.time_ns())
+    return {"id": f"{actor.uri}/statuses/{suffix}", "type": "Note", "attributedTo": actor.uri,
+            "content": f"<p>{text}</p>", "published": "2026-11-01T10:00:00Z",
+            "to": to if to is not None else ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": cc if cc is not None else [actor.uri + "/followers"], **extra}
+
+
+def create(actor: RemoteActor, obj: dict) -> dict:
+    return {"@context": AS_CONTEXT, "id": obj["id"] + "/activity", "type": "Create", "actor": actor.uri,
+            "object": obj, "to": obj.get("to"), "cc": obj.get("cc")}

@@ -1,0 +1,163 @@
+"""Real Backchannel nodes for tests: `backchannel serve` processes on loopback ports.
+
+Each node has a real-looking domain (acme.test, …); every node is started with --resolve entries
+for all the others, so they federate over real HTTP with real signatures on one machine.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+TEST_ENV = {
+    # Fast retries, so a test of a peer coming back needs seconds, not minutes.
+    "BACKCHANNEL_DELIVERY_RETRY_BASE": "0.3",
+    "BACKCHANNEL_DELIVERY_RETRY_CAP": "2",
+    "BACKCHANNEL_REQUEST_TIMEOUT": "10",
+    "BACKCHANNEL_LOG_LEVEL": "info",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Node:
+    domain: str
+    port: int
+    data: Path
+    database: str | None = None
+    resolve: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        """Where a client on this machine reaches the node."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data / "node.log"
+
+    def _settings(self) -> list[str]:
+        args = ["--data", str(self.data), "--domain", self.domain, "--insecure-http"]
+        if self.database:
+            args += ["--database", self.database]
+        return args
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, **TEST_ENV, **self.extra_env}
+
+    def start(self) -> "Node":
+        self.data.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "backchannel", "serve", *self._settings(),
+                "--listen", f"127.0.0.1:{self.port}"]
+        for host, port in self.resolve.items():
+            args += ["--resolve", f"{host}=127.0.0.1:{port}"]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self._env())
+        log.close()
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.domain} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base + "/nodeinfo/2.0", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.domain} did not start:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no chance to finish anything in memory."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run([sys.executable, "-m", "backchannel", *args, *self._settings()],
+                                input=stdin, capture_output=True, text=True, env=self._env(), timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"backchannel {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    def create_user(self, name: str, *extra: str, password: str = "correct horse battery") -> str:
+        self.cli("user", "create", name, "--password-stdin", *extra, stdin=password + "\n")
+        return password
+
+    def token(self, name: str, scopes: str = "read write follow") -> str:
+        return self.cli("token", "create", name, "--scopes", scopes).strip()
+
+    def mastodon(self, token: str):  # noqa: ANN201
+        from mastodon import Mastodon
+
+        return Mastodon(access_token=token, api_base_url=self.base, request_timeout=30)
+
+
+def eventually(check: Callable[[], T], *, timeout: float = 30, interval: float = 0.2,
+               message: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail with the last value or error."""
+    deadline = time.time() + timeout
+    last: object = None
+    while time.time() < deadline:
+        try:
+            last = check()
+            if last:
+                return last  # type: ignore[return-value]
+        except Exception as err:  # noqa: BLE001 - keep polling; report the last failure
+            last = err
+        time.sleep(interval)
+    raise AssertionError(f"{message} not reached within {timeout}s; last: {last!r}")
+
+
+def start_cluster(domains: list[str], root: Path, databases: dict[str, str] | None = None,
+                  extra_env: dict[str, str] | None = None) -> dict[str, Node]:
+    ports = {d: free_port() for d in domains}
+    nodes = {}
+    for domain in domains:
+        nodes[domain] = Node(domain=domain, port=ports[domain], data=root / domain,
+                             database=(databases or {}).get(domain),
+                             resolve={d: p for d, p in ports.items() if d != domain},
+                             extra_env=dict(extra_env or {}))
+    try:
+        for node in nodes.values():
+            node.start()
+    except Exception:
+        for node in nodes.values():
+            node.stop()
+        raise
+    return nodes
