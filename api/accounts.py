@@ -12,7 +12,7 @@ from models import accounts as accounts_store
 from models import social
 from models import statuses as statuses_store
 from outbox import follows as follow_uc
-from outbox.errors import NotFound, Unprocessable
+from outbox.errors import NotFound
 
 
 async def verify_credentials(request: web.Request) -> web.Response:
@@ -121,10 +121,7 @@ def _relationship_action(scope: str, action):  # noqa: ANN001, ANN202
     async def handler(request: web.Request) -> web.Response:
         viewer = await auth.require(request, scope)
         target_id = path_id(request)
-        if target_id == viewer.account.id:
-            raise Unprocessable("Validation failed: you cannot do that to yourself")
-        rt = request.app[RUNTIME]
-        await action(rt, viewer.account, target_id)
+        await action(request.app[RUNTIME], viewer.account, target_id)  # it checks the target
         return await _relationship_response(request, viewer.account.id, target_id)
     handler.__name__ = action.__name__
     return handler

@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.schema import accounts, favourites, follows, status_tags, statuses, tags, users
+from models.schema import accounts, blocks, favourites, follows, status_tags, statuses, tags, users
 from models.statuses import LIVE, Status, page_ids, paginate, visible_to
 
 
@@ -19,6 +19,17 @@ async def reblogged_ids(conn: AsyncConnection, account_id: int, status_ids) -> s
         return set()
     return set((await conn.execute(select(statuses.c.reblog_of_id).where(
         statuses.c.account_id == account_id, statuses.c.reblog_of_id.in_(ids), LIVE))).scalars())
+
+
+async def blocked_either_way(conn: AsyncConnection, viewer_id: int, account_ids) -> set[int]:  # noqa: ANN001
+    """Which of `account_ids` the viewer blocks or is blocked by: their posts stay out of its lists."""
+    ids = list(set(account_ids) - {viewer_id})
+    if not ids:
+        return set()
+    rows = await conn.execute(select(blocks.c.account_id, blocks.c.target_account_id).where(
+        or_((blocks.c.account_id == viewer_id) & blocks.c.target_account_id.in_(ids),
+            (blocks.c.target_account_id == viewer_id) & blocks.c.account_id.in_(ids))))
+    return {r.target_account_id if r.account_id == viewer_id else r.account_id for r in rows}
 
 
 async def visible_ids(conn: AsyncConnection, status_ids, viewer: Account | None) -> set[int]:  # noqa: ANN001

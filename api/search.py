@@ -59,7 +59,8 @@ async def accounts(rt: Runtime, q: str, *, limit: int, resolve: bool, offset: in
     async with rt.db.read() as conn:
         matches = await accounts_store.search(conn, q, limit + offset)
     ordered = ([exact] if exact else []) + [a for a in matches[offset:] if not exact or a.id != exact.id]
-    return [a for a in ordered if a.suspended_at is None][:limit]
+    # The node's own actor is an account too, but nobody to follow or mention.
+    return [a for a in ordered if a.suspended_at is None and a.uri != rt.urls.actor_instance()][:limit]
 
 
 async def _account_by_url(rt: Runtime, url: str, *, resolve: bool) -> Account | None:

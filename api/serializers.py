@@ -103,8 +103,10 @@ class Presenter:
 
     # --- Statuses ----------------------------------------------------------------------------
 
-    async def statuses(self, conn: AsyncConnection, items: list[Status]) -> list[dict]:
-        """Serialise a page, dropping boosts whose original is gone."""
+    async def statuses(self, conn: AsyncConnection, items: list[Status], *,
+                       hide_blocked: bool = True) -> list[dict]:
+        """Serialise a list, leaving out boosts whose original is gone and, unless told otherwise,
+        posts (and boosts of posts) by accounts blocked either way with the viewer."""
         originals = await statuses_store.get_many(conn, [s.reblog_of_id for s in items if s.reblog_of_id])
         everything = {s.id: s for s in items} | originals
         ids = list(everything)
@@ -113,31 +115,35 @@ class Presenter:
         account_ids = {s.account_id for s in everything.values()}
         account_ids.update(a for found in mentions.values() for a in found)
         people = await accounts_store.get_many(conn, account_ids)
+        hidden: set[int] = set()
         if self.viewer is not None:
             favourited = await social.favourited_ids(conn, self.viewer.id, ids)
             reblogged = await queries.reblogged_ids(conn, self.viewer.id, ids)
+            if hide_blocked:
+                hidden = await queries.blocked_either_way(
+                    conn, self.viewer.id, {s.account_id for s in everything.values()})
         else:
             favourited, reblogged = set(), set()
         context = _Context(people, mentions, tag_names, favourited, reblogged)
 
         out = []
         for status in items:
-            if status.account_id not in people:
+            if status.account_id not in people or status.account_id in hidden:
                 continue
             reblog = None
             if status.reblog_of_id:
                 original = originals.get(status.reblog_of_id)
-                if original is None or original.account_id not in people:
+                if original is None or original.account_id not in people or original.account_id in hidden:
                     continue
                 reblog = self._status(original, context, None)
             out.append(self._status(status, context, reblog))
         return out
 
     async def status(self, conn: AsyncConnection, status: Status, *, with_text: bool = False) -> dict:
-        found = await self.statuses(conn, [status])
+        found = await self.statuses(conn, [status], hide_blocked=False)
         if not found:
             # Only a boost of a vanished post gets here; show it unboosted rather than fail.
-            found = await self.statuses(conn, [_unboosted(status)])
+            found = await self.statuses(conn, [_unboosted(status)], hide_blocked=False)
         body = found[0]
         if with_text:
             body["text"] = status.source_text if status.source_text is not None else html_to_text(status.content)

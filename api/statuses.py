@@ -39,10 +39,7 @@ def _refuse_unsupported(params: Params) -> None:
 
 
 def _text(params: Params) -> str:
-    text = params.str("status") or ""
-    if not text.strip():
-        raise Unprocessable("Validation failed: Text can't be blank")
-    return text
+    return params.str("status") or ""  # the use case refuses blank and over-long text
 
 
 async def _respond(request: web.Request, viewer: Account | None, status: Status, *,
@@ -61,14 +58,11 @@ async def create(request: web.Request) -> web.Response:
     _refuse_unsupported(params)
     text, visibility = _text(params), _visibility(params)
     rt = request.app[RUNTIME]
-    reply_to = params.id("in_reply_to_id")
-    if reply_to is not None:
-        async with rt.db.read() as conn:
-            await lookup.visible_status(conn, reply_to, viewer.account)
+    # post_status answers 404 for a reply to a post the author cannot see.
     status = await status_uc.post_status(
         rt, viewer.account, text=text, visibility=visibility,
         spoiler_text=params.str("spoiler_text") or "", sensitive=params.bool("sensitive"),
-        in_reply_to_id=reply_to, language=params.str("language") or None)
+        in_reply_to_id=params.id("in_reply_to_id"), language=params.str("language") or None)
     return await _respond(request, viewer.account, status)
 
 
@@ -139,18 +133,12 @@ async def context(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def _interaction(scope: str, action, *, undo: bool = False):  # noqa: ANN001, ANN202
-    """POST …/favourite and friends: one outbox.interactions use case, answered with the status.
-
-    Undoing stays possible after the post went out of sight (an unfollow, say); the use case
-    still answers 404 when there is nothing to undo."""
+def _interaction(scope: str, action):  # noqa: ANN001, ANN202
+    """POST …/favourite and friends: one outbox.interactions use case (which applies the visibility
+    rules: 404 for a post the viewer cannot see), answered with the status."""
     async def handler(request: web.Request) -> web.Response:
         viewer = await auth.require(request, scope)
-        status_id = path_id(request)
-        if not undo:
-            async with request.app[RUNTIME].db.read() as conn:
-                await lookup.visible_status(conn, status_id, viewer.account)
-        status = await action(request.app[RUNTIME], viewer.account, status_id)
+        status = await action(request.app[RUNTIME], viewer.account, path_id(request))
         return await _respond(request, viewer.account, status)
     handler.__name__ = action.__name__
     return handler
@@ -182,10 +170,9 @@ ROUTES = [
     web.get("/api/v1/statuses/{id}/source", source),
     web.get("/api/v1/statuses/{id}/context", context),
     web.post("/api/v1/statuses/{id}/favourite", _interaction("write:favourites", interactions.favourite)),
-    web.post("/api/v1/statuses/{id}/unfavourite",
-             _interaction("write:favourites", interactions.unfavourite, undo=True)),
+    web.post("/api/v1/statuses/{id}/unfavourite", _interaction("write:favourites", interactions.unfavourite)),
     web.post("/api/v1/statuses/{id}/reblog", _interaction("write:statuses", interactions.reblog)),
-    web.post("/api/v1/statuses/{id}/unreblog", _interaction("write:statuses", interactions.unreblog, undo=True)),
+    web.post("/api/v1/statuses/{id}/unreblog", _interaction("write:statuses", interactions.unreblog)),
     web.get("/api/v1/statuses/{id}/favourited_by", _who(queries.favourited_by)),
     web.get("/api/v1/statuses/{id}/reblogged_by", _who(queries.reblogged_by)),
 ]

@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 from backchannel.runtime import Runtime
 from federation import as2, deref
 from federation.addressing import visibility_of
-from federation.as2 import InvalidDocument, host_of, object_id, types_of
+from federation.as2 import InvalidDocument, host_of, note_values, object_id, types_of
 from models import accounts, social, statuses
 from models.accounts import Account
 from models.ids import new_id
@@ -154,11 +154,24 @@ async def on_undo(rt: Runtime, activity: dict, actor: Account) -> None:
 
 # --- Posts --------------------------------------------------------------------------------------
 
+async def _author_of(rt: Runtime, obj: dict, actor: Account) -> Account | None:
+    """Who wrote `obj`: the actor when it lives on the actor's host; otherwise (a copy fetched from
+    its origin) the account it is attributed to, which must live on the object's host."""
+    if host_of(object_id(obj)) == host_of(actor.uri):
+        return actor
+    author_uri = note_values(obj)["attributed_to"] if isinstance(obj, dict) else None
+    if not author_uri or host_of(author_uri) != host_of(object_id(obj)):
+        return None
+    return await deref.get_actor(rt, author_uri)
+
+
 async def on_create(rt: Runtime, activity: dict, actor: Account) -> None:
     obj = await _embedded_or_fetched(rt, activity, actor)
     if obj is None or not set(types_of(obj)) & remote.NOTE_TYPES:
         return
-    await remote.store_note(rt, obj, actor)
+    author = await _author_of(rt, obj, actor)
+    if author is not None:
+        await remote.store_note(rt, obj, author)
 
 
 async def on_update(rt: Runtime, activity: dict, actor: Account) -> None:
@@ -169,8 +182,11 @@ async def on_update(rt: Runtime, activity: dict, actor: Account) -> None:
         await deref.store_actor(rt, as2.actor_values(obj))
         return
     obj = await _embedded_or_fetched(rt, activity, actor)
-    if obj is not None and set(types_of(obj)) & remote.NOTE_TYPES:
-        await remote.update_note(rt, obj, actor)
+    if obj is None or not set(types_of(obj)) & remote.NOTE_TYPES:
+        return
+    author = await _author_of(rt, obj, actor)
+    if author is not None:
+        await remote.update_note(rt, obj, author)
 
 
 async def on_delete(rt: Runtime, activity: dict, actor: Account) -> None:

@@ -51,11 +51,12 @@ class RemoteActor:
         return self.uri + "/inbox"
 
     def document(self) -> dict:
+        endpoints = {"sharedInbox": f"{self.server.base}/inbox"} if self.server.shared_inbox else {}
         return {
             "@context": AS_CONTEXT, "id": self.uri, "type": "Person", "preferredUsername": self.username,
             "name": self.username.title(), "inbox": self.inbox, "outbox": self.uri + "/outbox",
             "followers": self.uri + "/followers", "following": self.uri + "/following",
-            "endpoints": {"sharedInbox": f"{self.server.base}/inbox"},
+            "endpoints": endpoints,
             "publicKey": {"id": self.key_id, "owner": self.uri, "publicKeyPem": self.public_pem},
         }
 
@@ -75,6 +76,8 @@ class FakeRemote:
     objects: dict[str, dict] = field(default_factory=dict)  # path -> document served
     received: list[Received] = field(default_factory=list)
     inbox_status: int = 202  # what POSTs to inboxes are answered with
+    inbox_delay: float = 0.0  # seconds before answering a POST: a slow peer
+    shared_inbox: bool = True  # without it, every actor is its own delivery target
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _runner: web.AppRunner | None = None
@@ -118,6 +121,8 @@ class FakeRemote:
                 doc = json.loads(body)
             except ValueError:
                 doc = {}
+            if self.inbox_delay:
+                await asyncio.sleep(self.inbox_delay)
             self.received.append(Received(path, dict(request.headers), doc))
             return web.Response(status=self.inbox_status)
         if path == "/.well-known/webfinger":
@@ -180,6 +185,11 @@ def note(actor: RemoteActor, text: str, *, to: list[str] | None = None, cc: list
             "content": f"<p>{text}</p>", "published": "2026-11-01T10:00:00Z",
             "to": to if to is not None else ["https://www.w3.org/ns/activitystreams#Public"],
             "cc": cc if cc is not None else [actor.uri + "/followers"], **extra}
+
+
+def follow(actor: RemoteActor, target_uri: str) -> dict:
+    return {"@context": AS_CONTEXT, "id": f"{actor.uri}/follows/{time.time_ns()}", "type": "Follow",
+            "actor": actor.uri, "object": target_uri}
 
 
 def create(actor: RemoteActor, obj: dict) -> dict:
