@@ -157,39 +157,26 @@ def cmd_migrate(config: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_user_create(config: Config, args: argparse.Namespace) -> int:
-    import re
-
     from backchannel.app import close_runtime, open_runtime
-    from federation.httpsig import generate_key_pair
-    from models import accounts
+    from models.accounts import AccountExists
+    from outbox.accounts import create_account
+    from outbox.errors import ServiceError
 
-    if not re.fullmatch(r"[A-Za-z0-9_]{1,30}", args.name):
-        print("a username has 1 to 30 letters, digits or underscores", file=sys.stderr)
-        return 2
     generated = not args.password_stdin
     password = secrets.token_urlsafe(12) if generated else sys.stdin.readline().rstrip("\n")
-    if len(password) < 8:
-        print("the password needs at least 8 characters", file=sys.stderr)
-        return 2
 
     async def run() -> None:
         rt = await open_runtime(config)
         try:
-            private_pem, public_pem = generate_key_pair()
-            async with rt.db.write() as conn:
-                account = await accounts.create_local(
-                    conn, username=args.name, base_url=config.base_url, private_key_pem=private_pem,
-                    public_key_pem=public_pem, display_name=args.display_name, locked=args.locked)
-                await accounts.create_user(conn, account_id=account.id,
-                                           email=args.email or f"{args.name}@{config.host}",
-                                           password=password, admin=args.admin)
+            await create_account(rt, args.name, email=args.email, password=password, admin=args.admin,
+                                 locked=args.locked, display_name=args.display_name)
         finally:
             await close_runtime(rt)
 
     try:
         asyncio.run(run())
-    except accounts.AccountExists as err:
-        print(str(err), file=sys.stderr)
+    except (AccountExists, ServiceError) as err:
+        print(f"backchannel: {err}", file=sys.stderr)
         return 1
     print(f"created @{args.name}@{config.domain}" + (" (admin)" if args.admin else ""))
     if generated:

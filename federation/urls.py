@@ -12,6 +12,15 @@ class Urls:
     def actor(self, username: str) -> str:
         return f"{self.base}/users/{username}"
 
+    def account_columns(self, username: str) -> dict[str, str]:
+        """Every URL a local account stores, by column name (models.accounts.create_local)."""
+        return {
+            "uri": self.actor(username), "url": self.profile(username), "inbox_url": self.inbox(username),
+            "shared_inbox_url": self.shared_inbox(), "outbox_url": self.outbox(username),
+            "followers_url": self.followers(username), "following_url": self.following(username),
+            "featured_url": self.featured(username), "public_key_id": self.key_id(username),
+        }
+
     def key_id(self, username: str) -> str:
         return f"{self.actor(username)}#main-key"
 

@@ -135,26 +135,17 @@ async def search(conn: AsyncConnection, query: str, limit: int) -> list[Account]
     return [Account.from_row(r) for r in rows]
 
 
-async def create_local(conn: AsyncConnection, *, username: str, base_url: str, private_key_pem: str,
-                       public_key_pem: str, display_name: str = "", locked: bool = False,
-                       bot: bool = False) -> Account:
-    from federation import urls  # URL templates live with the wire format
-
+async def create_local(conn: AsyncConnection, *, username: str, uris: dict[str, str],
+                       private_key_pem: str, public_key_pem: str, display_name: str = "",
+                       locked: bool = False, bot: bool = False) -> Account:
+    """A local account; `uris` holds its actor, inbox, collection and key URLs (federation.urls)."""
     if await by_acct(conn, username, None):
         raise AccountExists(f"username {username!r} is taken")
-    u = urls.Urls(base_url)
     account_id = new_id()
-    actor = u.actor(username)
-    values = dict(
-        id=account_id, username=username, domain=None, uri=actor, url=u.profile(username),
-        display_name=display_name or "", note="", fields="[]",
-        inbox_url=u.inbox(username), shared_inbox_url=u.shared_inbox(), outbox_url=u.outbox(username),
-        followers_url=u.followers(username), following_url=u.following(username),
-        featured_url=u.featured(username), public_key_id=u.key_id(username),
-        public_key_pem=public_key_pem, private_key_pem=private_key_pem, locked=locked, bot=bot,
-        discoverable=True, created_at=time.time(),
-    )
-    await conn.execute(insert(accounts).values(**values))
+    await conn.execute(insert(accounts).values(
+        id=account_id, username=username, domain=None, display_name=display_name or "", note="",
+        fields="[]", public_key_pem=public_key_pem, private_key_pem=private_key_pem, locked=locked,
+        bot=bot, discoverable=True, created_at=time.time(), **uris))
     return await get(conn, account_id)  # type: ignore[return-value]
 
 

@@ -70,7 +70,7 @@ class ApiNode:
         private_pem, public_pem = key_pair()
         async with self.rt.db.write() as conn:
             account = await accounts.create_local(
-                conn, username=username, base_url=self.rt.urls.base, private_key_pem=private_pem,
+                conn, username=username, uris=self.rt.urls.account_columns(username), private_key_pem=private_pem,
                 public_key_pem=public_pem, display_name=username.title(), locked=locked)
             user = await accounts.create_user(conn, account_id=account.id, email=f"{username}@example.com",
                                               password=PASSWORD, admin=admin)

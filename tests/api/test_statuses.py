@@ -134,3 +134,15 @@ async def test_context(node):
     async def replies_counted():
         return (await (await bob.get(f"/api/v1/statuses/{root['id']}")).json())["replies_count"] == 1
     await eventually(replies_counted)
+
+
+async def test_unexpected_errors_are_logged_and_answered_500(node, monkeypatch, caplog):
+    alice = await node.person("alice")
+
+    async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("boom")
+    monkeypatch.setattr("outbox.statuses.post_status", broken)
+    response = await alice.post("/api/v1/statuses", json={"status": "hello"})
+    assert response.status == 500
+    assert await response.json() == {"error": "internal error"}
+    assert "boom" in caplog.text

@@ -169,12 +169,23 @@ def post_signed(node_base: str, node_domain: str, path: str, activity: dict, act
     return raw_request(node_base + path, "POST", headers, body)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None  # a test looks at the redirect itself
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def raw_request(url: str, method: str, headers: dict, body: bytes | None = None) -> tuple[int, str]:
+    """One request, redirects not followed (a 3xx comes back as it is, Location in the body)."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
+        with _opener.open(request, timeout=30) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as err:
+        if 300 <= err.code < 400:
+            return err.code, err.headers.get("Location", "")
         return err.code, err.read().decode()
 
 

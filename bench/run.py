@@ -1,0 +1,611 @@
+#!/usr/bin/env python3
+"""Backchannel benchmark: RSA ceiling, inbound throughput, and fan-out to 1,000 remote inboxes.
+
+Run from the repository root with the project's virtualenv:
+
+    .venv/bin/python bench/run.py            # defaults, a few minutes on 2 cores
+    .venv/bin/python bench/run.py --help
+
+Everything runs on loopback: one real `backchannel serve` process (SQLite, in a temp dir) and
+in-thread fake remote servers (tests.rig.fake_remote, extended here). See bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+try:
+    import aiohttp
+    from aiohttp import web
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from federation import httpsig
+    from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, RemoteActor
+    from tests.rig.nodes import Node, free_port
+except ImportError as err:  # pragma: no cover - a hint for the wrong interpreter
+    sys.exit(f"cannot import the project ({err}); run with the project's venv: .venv/bin/python bench/run.py")
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+T0 = time.perf_counter()
+
+
+def say(message: str) -> None:
+    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", flush=True)
+
+
+class Deadline:
+    """The whole run's time budget; each wait is also bounded by its own timeout."""
+
+    def __init__(self, seconds: float):
+        self.end = time.perf_counter() + seconds
+
+    def left(self) -> float:
+        return self.end - time.perf_counter()
+
+    def cap(self, timeout: float) -> float:
+        return max(0.0, min(timeout, self.left()))
+
+
+# --- the fake remote, extended ----------------------------------------------------------------------
+
+_KEY_POOL: list[tuple[str, str]] = []
+
+
+def key_pool(size: int) -> list[tuple[str, str]]:
+    while len(_KEY_POOL) < size:
+        _KEY_POOL.append(httpsig.generate_key_pair())
+    return _KEY_POOL[:size]
+
+
+@dataclass
+class BenchActor(RemoteActor):
+    shared: bool = True  # advertise the server's shared inbox in endpoints.sharedInbox
+
+    def document(self) -> dict:
+        doc = super().document()
+        if not self.shared:
+            doc.pop("endpoints", None)
+        return doc
+
+
+@dataclass
+class BenchRemote(FakeRemote):
+    """FakeRemote that counts what it receives per type and per inbox path (and when), answers actor
+    GETs with a dict lookup, and can serve actors without a shared inbox."""
+
+    keys: int = 4
+    by_type: collections.Counter = field(default_factory=collections.Counter)
+    paths_by_type: dict = field(default_factory=lambda: collections.defaultdict(set))
+    objects_created: collections.Counter = field(default_factory=collections.Counter)
+    create_paths_for: dict = field(default_factory=lambda: collections.defaultdict(set))
+    last_at: dict = field(default_factory=dict)   # type -> perf_counter of the latest arrival
+    gets: int = 0
+    _mutex: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_actor(self, username: str, *, shared: bool = True) -> BenchActor:  # type: ignore[override]
+        pool = key_pool(self.keys)
+        private_pem, public_pem = pool[len(self.actors) % len(pool)]
+        actor = BenchActor(self, username, private_pem, public_pem, shared=shared)
+        self.actors[username] = actor
+        return actor
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        path = request.path
+        if request.method == "POST":
+            body = await request.read()
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                doc = {}
+            kind = doc.get("type") if isinstance(doc, dict) else None
+            kind = kind if isinstance(kind, str) else repr(kind)
+            now = time.perf_counter()
+            with self._mutex:
+                self.by_type[kind] += 1
+                self.paths_by_type[kind].add(path)
+                self.last_at[kind] = now
+                if kind == "Create":
+                    obj = doc.get("object")
+                    obj_id = obj.get("id") if isinstance(obj, dict) else obj
+                    self.objects_created[obj_id] += 1
+                    self.create_paths_for[obj_id].add(path)
+            return web.Response(status=self.inbox_status)
+        if request.method == "GET" and path.startswith("/users/"):
+            self.gets += 1
+            actor = self.actors.get(path.removeprefix("/users/"))
+            if actor is not None:
+                return web.json_response(actor.document(), content_type="application/activity+json")
+        return await super()._handle(request)
+
+    def distinct_paths(self, kind: str) -> int:
+        with self._mutex:
+            return len(self.paths_by_type.get(kind, ()))
+
+    def create_paths(self, object_id: str) -> int:
+        with self._mutex:
+            return len(self.create_paths_for.get(object_id, ()))
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+def note_activity(actor: RemoteActor, n: int, run_id: str) -> dict:
+    note = {"id": f"{actor.uri}/statuses/{run_id}-{n}", "type": "Note", "attributedTo": actor.uri,
+            "content": f"<p>bench note {n} from {actor.username}</p>",
+            "published": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "to": [PUBLIC], "cc": [actor.uri + "/followers"]}
+    return {"@context": AS_CONTEXT, "id": note["id"] + "/activity", "type": "Create", "actor": actor.uri,
+            "object": note, "to": note["to"], "cc": note["cc"]}
+
+
+def presign(node: Node, path: str, actor: RemoteActor, activity: dict) -> tuple[bytes, dict]:
+    body = json.dumps(activity).encode()
+    headers = httpsig.sign_request_cavage("POST", f"http://{node.domain}{path}",
+                                          {"Content-Type": "application/activity+json"}, body,
+                                          actor.key_id, actor.private_pem)
+    return body, headers
+
+
+async def send_all(base: str, path: str, requests: list[tuple[bytes, dict]], concurrency: int,
+                   deadline: Deadline, timeout: float) -> dict:
+    """POST pre-signed requests from `concurrency` senders; returns counts and wall time."""
+    codes: collections.Counter = collections.Counter()
+    errors: collections.Counter = collections.Counter()
+    bodies: dict[int, str] = {}
+    it = iter(requests)
+    end = time.perf_counter() + deadline.cap(timeout)
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    client_timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+        async def sender() -> None:
+            for body, headers in it:
+                if time.perf_counter() > end:
+                    return
+                try:
+                    async with session.post(base + path, data=body, headers=headers) as resp:
+                        text = await resp.read()
+                        codes[resp.status] += 1
+                        if resp.status != 202 and resp.status not in bodies:
+                            bodies[resp.status] = text[:300].decode("utf-8", "replace")
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
+                    errors[type(err).__name__] += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        wall = time.perf_counter() - start
+    return {"codes": dict(codes), "errors": dict(errors), "error_bodies": bodies, "wall": wall,
+            "start": start, "end": start + wall, "sent": sum(codes.values()) + sum(errors.values())}
+
+
+class DbProbe:
+    """Read-only view of the node's SQLite database."""
+
+    def __init__(self, path: Path):
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                                    check_same_thread=False)
+        self.conn.execute("PRAGMA busy_timeout=5000")
+
+    def scalar(self, sql: str, *args) -> int:
+        return self.conn.execute(sql, args).fetchone()[0]
+
+    def remote_statuses(self) -> int:
+        return self.scalar("SELECT count(*) FROM statuses WHERE local = 0")
+
+    def queue_states(self) -> dict:
+        out = {}
+        for table in ("inbox_items", "fanouts", "deliveries"):
+            try:
+                rows = self.conn.execute(f"SELECT state, count(*) FROM {table} GROUP BY state").fetchall()
+            except sqlite3.Error as err:
+                rows = [("error", str(err))]
+            out[table] = dict(rows)
+        return out
+
+    def last_errors(self, limit: int = 5) -> dict:
+        out = {}
+        for table in ("inbox_items", "fanouts", "deliveries"):
+            try:
+                rows = self.conn.execute(
+                    f"SELECT last_error, count(*) FROM {table} WHERE last_error IS NOT NULL "
+                    f"GROUP BY last_error ORDER BY count(*) DESC LIMIT ?", (limit,)).fetchall()
+            except sqlite3.Error:
+                rows = []
+            if rows:
+                out[table] = [{"error": e[:300], "count": c} for e, c in rows]
+        return out
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+async def wait_until(check, *, timeout: float, deadline: Deadline, interval: float = 0.05,
+                     label: str = "", progress_every: float = 5.0):
+    """Poll `check()` (returns (done, value)) until done; returns (done, value, perf_counter when seen)."""
+    end = time.perf_counter() + deadline.cap(timeout)
+    next_progress = time.perf_counter() + progress_every
+    while True:
+        done, value = check()
+        now = time.perf_counter()
+        if done or now >= end:
+            return done, value, now
+        if label and now >= next_progress:
+            say(f"  … {label}: {value}")
+            next_progress = now + progress_every
+        await asyncio.sleep(interval)
+
+
+def rate(count: float, seconds: float | None) -> float | None:
+    return count / seconds if seconds and seconds > 0 else None
+
+
+# --- 1. ceiling ---------------------------------------------------------------------------------------
+
+def bench_ceiling(seconds: float) -> dict:
+    private_pem, public_pem = key_pool(1)[0]
+    private = serialization.load_pem_private_key(private_pem.encode(), None)
+    public = serialization.load_pem_public_key(public_pem.encode())
+    message = b"(request-target): post /inbox\nhost: bench.test\ndate: Sun, 22 Nov 2026 02:00:00 GMT\n" \
+              b"digest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+    def loop(fn) -> float:
+        n, start = 0, time.perf_counter()
+        while True:
+            for _ in range(20):
+                fn()
+            n += 20
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                return n / elapsed
+
+    signature = private.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    sign_ps = loop(lambda: private.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+    verify_ps = loop(lambda: public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256()))
+    # What an uncached key costs (the server caches parsed keys with functools.lru_cache).
+    load_private_ps = loop(lambda: serialization.load_pem_private_key(private_pem.encode(), None))
+    return {"sign_per_s": sign_ps, "verify_per_s": verify_ps, "load_private_pem_per_s": load_private_ps}
+
+
+# --- 2. inbound ---------------------------------------------------------------------------------------
+
+async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, deadline: Deadline) -> dict:
+    run_id = str(time.time_ns())
+    actors = [remote.add_actor(f"sender{i:04d}") for i in range(args.actors)]
+    path = "/inbox"
+
+    say(f"inbound: warming up {len(actors)} actors (one signed Create each; the node fetches each key)")
+    warm = [presign(node, path, a, note_activity(a, -1, run_id)) for a in actors]
+    base_count = db.remote_statuses()
+    gets_before = remote.gets
+    w = await send_all(node.base, path, warm, args.concurrency, deadline, timeout=120)
+    done, count, _ = await wait_until(lambda: ((c := db.remote_statuses()) >= base_count + len(actors), c),
+                                      timeout=120, deadline=deadline, label="warm-up statuses applied")
+    say(f"inbound: warm-up {w['codes']} in {w['wall']:.1f}s ({remote.gets - gets_before} actor fetches); "
+        f"applied {count - base_count}/{len(actors)}")
+
+    say(f"inbound: pre-signing {args.messages} Create(Note) activities")
+    t = time.perf_counter()
+    requests = [presign(node, path, actors[i % len(actors)], note_activity(actors[i % len(actors)], i, run_id))
+                for i in range(args.messages)]
+    say(f"inbound: signed in {time.perf_counter() - t:.1f}s; sending with {args.concurrency} concurrent senders")
+
+    base_count = db.remote_statuses()
+    target = base_count + args.messages
+    applied_at: dict = {}
+
+    async def watch() -> None:
+        done, value, at = await wait_until(lambda: ((c := db.remote_statuses()) >= target, c),
+                                           timeout=args.phase_timeout, deadline=deadline,
+                                           label="applied statuses")
+        applied_at.update(done=done, count=value - base_count, at=at)
+
+    watcher = asyncio.create_task(watch())
+    gets_before = remote.gets
+    s = await send_all(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
+    accepted = s["codes"].get(202, 0)
+    say(f"inbound: sent {s['sent']} in {s['wall']:.2f}s: {s['codes']} errors={s['errors']}; waiting for them to apply")
+    await watcher
+    applied_wall = applied_at["at"] - s["start"]
+    result = {
+        "actors": len(actors), "messages": args.messages, "concurrency": args.concurrency,
+        "warmup_wall_s": w["wall"], "warmup_codes": w["codes"],
+        "responses": s["codes"], "client_errors": s["errors"], "error_bodies": s["error_bodies"],
+        "key_fetches_during_timed_run": remote.gets - gets_before,
+        "accepted": accepted, "accept_wall_s": s["wall"], "accepted_per_s": rate(accepted, s["wall"]),
+        "applied": applied_at["count"], "applied_complete": applied_at["done"],
+        "applied_wall_s": applied_wall, "applied_per_s": rate(applied_at["count"], applied_wall),
+        "apply_lag_after_last_accept_s": applied_at["at"] - s["end"],
+    }
+    say(f"inbound: applied {applied_at['count']}/{args.messages} in {applied_wall:.2f}s "
+        f"(complete={applied_at['done']})")
+    return result
+
+
+# --- 3. fan-out ---------------------------------------------------------------------------------------
+
+async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args, deadline: Deadline) -> dict:
+    run_id = str(time.time_ns())
+    say("fan-out: creating local user 'author' and a token")
+    node.create_user("author")
+    token = node.token("author")
+    author_uri = f"http://{node.domain}/users/author"
+    path = "/users/author/inbox"
+
+    followers: list[BenchActor] = []
+    for i in range(args.followers):
+        followers.append(remotes[i % len(remotes)].add_actor(f"follower{i:04d}", shared=False))
+    follows = []
+    for i, actor in enumerate(followers):
+        follow = {"@context": AS_CONTEXT, "id": f"{actor.uri}/follows/{run_id}-{i}", "type": "Follow",
+                  "actor": actor.uri, "object": author_uri}
+        follows.append(presign(node, path, actor, follow))
+    say(f"fan-out: sending {len(follows)} signed Follows (followers spread over {len(remotes)} remote hosts, "
+        f"no sharedInbox) and waiting for the Accepts")
+
+    def accepts() -> tuple[bool, int]:
+        n = sum(r.distinct_paths("Accept") for r in remotes)
+        return n >= len(followers), n
+
+    s = await send_all(node.base, path, follows, args.concurrency, deadline, timeout=args.phase_timeout)
+    say(f"fan-out: Follows answered in {s['wall']:.1f}s: {s['codes']} errors={s['errors']}")
+    done, n_accepts, at = await wait_until(accepts, timeout=args.phase_timeout, deadline=deadline,
+                                           label="Accepts received")
+    follow_wall = at - s["start"]
+    say(f"fan-out: {n_accepts}/{len(followers)} Accepts received, {follow_wall:.1f}s after the first Follow")
+    followers_in_db = db.scalar(
+        "SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.target_account_id "
+        "WHERE a.uri = ? AND f.state = 'accepted'", author_uri)
+    result = {
+        "followers": len(followers), "remote_hosts": len(remotes), "concurrency": args.concurrency,
+        "follow_responses": s["codes"], "follow_error_bodies": s["error_bodies"],
+        "follow_accept_wall_s": s["wall"], "follows_accepted_per_s": rate(s["codes"].get(202, 0), s["wall"]),
+        "accepts_received": n_accepts, "follow_setup_wall_s": follow_wall,
+        "accepted_followers_in_db": followers_in_db,
+    }
+    if followers_in_db == 0 or deadline.left() < 5:
+        say("fan-out: no accepted followers (or no time left); skipping the post")
+        return result
+
+    say(f"fan-out: posting one status as 'author' ({followers_in_db} accepted followers)")
+    async with aiohttp.ClientSession() as session:
+        t_post = time.perf_counter()
+        async with session.post(node.base + "/api/v1/statuses",
+                                json={"status": f"fan-out bench {run_id}", "visibility": "public"},
+                                headers={"Authorization": f"Bearer {token}"}) as resp:
+            status_json = await resp.json(content_type=None)
+            post_code = resp.status
+        t_posted = time.perf_counter()
+    if post_code != 200:
+        say(f"fan-out: POST /api/v1/statuses answered {post_code}: {status_json}")
+        result.update(post_status=post_code, post_error=status_json)
+        return result
+    status_uri = status_json.get("uri")
+
+    def delivered() -> tuple[bool, int]:
+        n = sum(r.create_paths(status_uri) for r in remotes)
+        return n >= followers_in_db, n
+
+    done, n_delivered, at = await wait_until(delivered, timeout=args.phase_timeout, deadline=deadline,
+                                             interval=0.02, label="inboxes with the Create")
+    # The precise moment of the last arrival, recorded by the fake remotes themselves.
+    last = max((r.last_at.get("Create", 0) for r in remotes), default=0) or at
+    wall = (last if done else at) - t_post
+    duplicates = sum(max(0, r.objects_created.get(status_uri, 0) - r.create_paths(status_uri)) for r in remotes)
+    result.update({
+        "post_status": post_code, "post_response_s": t_posted - t_post, "status_uri": status_uri,
+        "inboxes_delivered": n_delivered, "fanout_complete": done, "fanout_wall_s": wall,
+        "deliveries_per_s": rate(n_delivered, wall),
+        "duplicate_creates": duplicates,
+    })
+    say(f"fan-out: {n_delivered}/{followers_in_db} inboxes got the Create in {wall:.2f}s (complete={done})")
+    return result
+
+
+# --- diagnostics --------------------------------------------------------------------------------------
+
+def scan_log(path: Path, limit: int = 12) -> dict:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return {"lines": 0}
+    levels: collections.Counter = collections.Counter()
+    notable: collections.Counter = collections.Counter()
+    tracebacks = 0
+    for line in lines:
+        parts = line.split(" ", 4)
+        level = parts[2] if len(parts) > 2 else ""
+        if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            levels[level] += 1
+            if level in ("WARNING", "ERROR", "CRITICAL"):
+                notable[" ".join(parts[2:])[:200]] += 1
+        if line.startswith("Traceback"):
+            tracebacks += 1
+    return {"lines": len(lines), "levels": dict(levels), "tracebacks": tracebacks,
+            "top_warnings_errors": [{"line": l, "count": c} for l, c in notable.most_common(limit)]}
+
+
+def machine() -> dict:
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    import cryptography
+    return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "cryptography": cryptography.__version__, "aiohttp": aiohttp.__version__,
+            "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain"))}
+
+
+def fmt(value, spec: str = ",.0f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def report(results: dict) -> None:
+    m, c, i, f = results["machine"], results.get("ceiling", {}), results.get("inbound", {}), results.get("fanout", {})
+    print()
+    print(f"machine: {m['nproc']} cpu, Python {m['python']}, cryptography {m['cryptography']}, "
+          f"commit {m['git_commit'][:12]}{' (dirty tree)' if m['git_dirty'] else ''}")
+    rows = [
+        ("ceiling: RSA-2048 verify (1 process)", fmt(c.get("verify_per_s")), "/s"),
+        ("ceiling: RSA-2048 sign (1 process)", fmt(c.get("sign_per_s")), "/s"),
+        ("ceiling: PEM private-key load (uncached)", fmt(c.get("load_private_pem_per_s")), "/s"),
+        (f"inbound accepted (202s / wall, {i.get('messages')} msgs, C={i.get('concurrency')})",
+         fmt(i.get("accepted_per_s"), ",.1f"), "/s"),
+        ("inbound applied (statuses visible / wall)", fmt(i.get("applied_per_s"), ",.1f"), "/s"),
+        ("inbound apply lag after last 202", fmt(i.get("apply_lag_after_last_accept_s"), ".2f"), "s"),
+        (f"follow setup ({f.get('followers')} Follows → Accepts received)", fmt(f.get("follow_setup_wall_s"), ".2f"), "s"),
+        (f"fan-out: POST → Create in all {f.get('followers')} inboxes", fmt(f.get("fanout_wall_s"), ".2f"), "s"),
+        ("fan-out deliveries", fmt(f.get("deliveries_per_s"), ",.1f"), "/s"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(width)}  {'value':>10}")
+    print(f"{'-' * width}  {'-' * 12}")
+    for name, value, unit in rows:
+        print(f"{name.ljust(width)}  {value:>10} {unit}")
+    print()
+    ratios = results.get("ratios", {})
+    for name, value in ratios.items():
+        print(f"ratio {name}: {fmt(value, '.4f')}")
+
+
+def ratios(results: dict) -> dict:
+    c, i, f = results.get("ceiling", {}), results.get("inbound", {}), results.get("fanout", {})
+
+    def div(a, b):
+        return a / b if a is not None and b else None
+
+    return {
+        "inbound accepted / verify ceiling": div(i.get("accepted_per_s"), c.get("verify_per_s")),
+        "inbound applied / verify ceiling": div(i.get("applied_per_s"), c.get("verify_per_s")),
+        "inbound applied / accepted": div(i.get("applied_per_s"), i.get("accepted_per_s")),
+        "fan-out deliveries / sign ceiling": div(f.get("deliveries_per_s"), c.get("sign_per_s")),
+    }
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="Benchmark a real `backchannel serve` (SQLite) on loopback: the RSA ceiling, inbound "
+                    "shared-inbox throughput, and fan-out of one post to many remote inboxes.")
+    p.add_argument("--messages", "-m", type=int, default=2000, help="signed Create(Note)s sent inbound (default 2000)")
+    p.add_argument("--actors", "-n", type=int, default=100, help="distinct remote senders (default 100)")
+    p.add_argument("--concurrency", "-c", type=int, default=16, help="concurrent client senders (default 16)")
+    p.add_argument("--followers", "-f", type=int, default=1000, help="remote followers for the fan-out (default 1000)")
+    p.add_argument("--fanout-hosts", type=int, default=4,
+                   help="fake remote servers the followers are spread over, each follower with its own "
+                        "inbox and no shared inbox (default 4)")
+    p.add_argument("--ceiling-seconds", type=float, default=1.5, help="time per RSA micro-benchmark (default 1.5)")
+    p.add_argument("--phase-timeout", type=float, default=150, help="longest wait in any phase, s (default 150)")
+    p.add_argument("--max-seconds", type=float, default=330, help="budget for the whole run, s (default 330)")
+    p.add_argument("--skip", action="append", default=[], choices=["ceiling", "inbound", "fanout"],
+                   help="skip a part (repeatable)")
+    p.add_argument("--results", type=Path, default=ROOT / "bench" / "results",
+                   help="folder for the JSON results (default bench/results)")
+    p.add_argument("--keep", action="store_true", help="keep the node's data folder (it is always kept on failure)")
+    return p.parse_args(argv)
+
+
+async def run_phases(args, results: dict, deadline: Deadline) -> None:
+    inbound_remote = BenchRemote("senders.test")
+    fan_remotes = [BenchRemote(f"followers{k}.test") for k in range(max(1, args.fanout_hosts))]
+    remotes = [inbound_remote, *fan_remotes]
+    data = Path(tempfile.mkdtemp(prefix="backchannel-bench-"))
+    results["data_dir"] = str(data)
+    node = Node(domain="bench.test", port=free_port(), data=data / "node",
+                resolve={r.domain: r.port for r in remotes})
+    failed = True
+    try:
+        say(f"starting {len(remotes)} fake remotes and a node in {node.data}")
+        key_pool(4)
+        for r in remotes:
+            r.start()
+        node.start()
+        db = DbProbe(node.data / "backchannel.sqlite3")
+        say(f"node {node.domain} up at {node.base} (pid {node.proc.pid})")
+        if "inbound" not in args.skip and deadline.left() > 10:
+            results["inbound"] = await bench_inbound(node, inbound_remote, db, args, deadline)
+        if "fanout" not in args.skip and deadline.left() > 10:
+            results["fanout"] = await bench_fanout(node, fan_remotes, db, args, deadline)
+        results["queues_at_end"] = db.queue_states()
+        results["queue_errors"] = db.last_errors()
+        results["remote_posts_received"] = {r.domain: dict(r.by_type) for r in remotes}
+        db.close()
+        failed = False
+    finally:
+        node.stop()
+        for r in remotes:
+            try:
+                r.stop()
+            except Exception:  # noqa: BLE001 - best effort at the end
+                pass
+        results["node_log"] = str(node.log_path)
+        results["node_log_scan"] = scan_log(node.log_path)
+        if failed or args.keep:
+            say(f"node data kept in {data}")
+        else:
+            args.results.mkdir(parents=True, exist_ok=True)
+            kept_log = args.results / f"{results['timestamp']}.node.log"
+            shutil.copyfile(node.log_path, kept_log)
+            results["node_log"] = str(kept_log)
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    deadline = Deadline(args.max_seconds)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    results: dict = {"timestamp": stamp, "machine": machine(), "args": {k: str(v) if isinstance(v, Path) else v
+                                                                        for k, v in vars(args).items()}}
+    m = results["machine"]
+    say(f"machine: nproc={m['nproc']} python={m['python']} commit={m['git_commit'][:12]}"
+        f"{' (dirty)' if m['git_dirty'] else ''}")
+    if "ceiling" not in args.skip:
+        say("ceiling: RSA-2048 PKCS#1 v1.5 SHA-256 sign and verify in this process")
+        results["ceiling"] = bench_ceiling(args.ceiling_seconds)
+        c = results["ceiling"]
+        say(f"ceiling: verify {c['verify_per_s']:,.0f}/s, sign {c['sign_per_s']:,.0f}/s")
+    try:
+        asyncio.run(run_phases(args, results, deadline))
+    except KeyboardInterrupt:
+        say("interrupted")
+    finally:
+        results["ratios"] = ratios(results)
+        results["total_wall_s"] = time.perf_counter() - T0
+        args.results.mkdir(parents=True, exist_ok=True)
+        out = args.results / f"{stamp}.json"
+        out.write_text(json.dumps(results, indent=2, default=str))
+        report(results)
+        scan = results.get("node_log_scan", {})
+        print(f"\nnode log: {results.get('node_log')} — {scan.get('levels')} tracebacks={scan.get('tracebacks')}")
+        for item in scan.get("top_warnings_errors", [])[:8]:
+            print(f"  {item['count']:>5} × {item['line']}")
+        if results.get("queues_at_end"):
+            print(f"queues at end: {results['queues_at_end']}")
+        if results.get("queue_errors"):
+            print(f"queue errors: {json.dumps(results['queue_errors'])[:1500]}")
+        print(f"results: {out}  (total {results['total_wall_s']:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
