@@ -6,6 +6,7 @@ create throw-away databases on; set it to "off" to skip the PostgreSQL runs.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import uuid
 
@@ -18,7 +19,9 @@ def postgres_admin_url() -> str | None:
 
 
 def _run(coro):  # noqa: ANN001, ANN202
-    return asyncio.new_event_loop().run_until_complete(coro)
+    """Run a coroutine to completion from sync code, even inside an async test's running loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def postgres_available() -> str | None:
