@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -420,25 +421,44 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
 
 # --- diagnostics --------------------------------------------------------------------------------------
 
+def _normalise(line: str) -> str:
+    line = re.sub(r"https?://\S+", "<url>", line)
+    return re.sub(r"\d+", "N", line)[:220]
+
+
 def scan_log(path: Path, limit: int = 12) -> dict:
+    """Counts of log levels, warning/error lines (URLs and numbers folded) and the exceptions that
+    ended each traceback."""
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
         return {"lines": 0}
     levels: collections.Counter = collections.Counter()
     notable: collections.Counter = collections.Counter()
+    exceptions: collections.Counter = collections.Counter()
     tracebacks = 0
+    in_traceback = False
     for line in lines:
+        if line.startswith("Traceback"):
+            tracebacks += 1
+            in_traceback = True
+            continue
+        if in_traceback:
+            if line.startswith(" ") or not line.strip():
+                continue
+            in_traceback = False
+            if not line.startswith(("The above exception", "During handling")):
+                exceptions[_normalise(line)] += 1
+            continue
         parts = line.split(" ", 4)
         level = parts[2] if len(parts) > 2 else ""
         if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             levels[level] += 1
             if level in ("WARNING", "ERROR", "CRITICAL"):
-                notable[" ".join(parts[2:])[:200]] += 1
-        if line.startswith("Traceback"):
-            tracebacks += 1
+                notable[_normalise(" ".join(parts[2:]))] += 1
     return {"lines": len(lines), "levels": dict(levels), "tracebacks": tracebacks,
-            "top_warnings_errors": [{"line": l, "count": c} for l, c in notable.most_common(limit)]}
+            "top_warnings_errors": [{"line": k, "count": c} for k, c in notable.most_common(limit)],
+            "exceptions": [{"line": k, "count": c} for k, c in exceptions.most_common(limit)]}
 
 
 def machine() -> dict:
@@ -599,6 +619,11 @@ def main(argv=None) -> int:
         print(f"\nnode log: {results.get('node_log')} — {scan.get('levels')} tracebacks={scan.get('tracebacks')}")
         for item in scan.get("top_warnings_errors", [])[:8]:
             print(f"  {item['count']:>5} × {item['line']}")
+        for item in scan.get("exceptions", [])[:8]:
+            print(f"  {item['count']:>5} × exception: {item['line']}")
+        if results.get("profile_top"):
+            print("\nnode profile (cProfile, main thread, sorted by own time):")
+            print(results["profile_top"])
         if results.get("queues_at_end"):
             print(f"queues at end: {results['queues_at_end']}")
         if results.get("queue_errors"):

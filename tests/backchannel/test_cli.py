@@ -1,0 +1,74 @@
+"""The `backchannel` command as an admin uses it."""
+import subprocess
+import sys
+
+import pytest
+
+COMMANDS = [[], ["serve"], ["worker"], ["migrate"], ["user"], ["user", "create"], ["token"], ["token", "create"]]
+
+
+def run(*args, stdin=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "backchannel", *args], input=stdin, capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
+def test_every_command_has_help(command):
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: backchannel" in result.stdout
+
+
+def test_user_and_token_creation(tmp_path):
+    data = ["--data", str(tmp_path), "--domain", "acme.test"]
+    created = run("user", "create", "alice", "--admin", *data)
+    assert created.returncode == 0, created.stderr
+    assert "created @alice@acme.test (admin)" in created.stdout
+    assert "password: " in created.stdout
+
+    again = run("user", "create", "alice", *data)
+    assert again.returncode == 1 and "taken" in again.stderr
+
+    short = run("user", "create", "bob", "--password-stdin", *data, stdin="short\n")
+    assert short.returncode == 1 and "8 characters" in short.stderr
+
+    token = run("token", "create", "alice", "--scopes", "read", *data)
+    assert token.returncode == 0 and len(token.stdout.strip()) >= 32
+
+    missing = run("token", "create", "nobody", *data)
+    assert missing.returncode == 1 and "no local account" in missing.stderr
+
+
+def test_migrate_is_idempotent(tmp_path):
+    first = run("migrate", "--data", str(tmp_path))
+    second = run("migrate", "--data", str(tmp_path))
+    assert first.returncode == 0 and "migrated from empty" in first.stdout
+    assert second.returncode == 0 and "already up to date" in second.stdout
+
+
+def test_bad_settings_exit_2_with_a_reason(tmp_path):
+    result = run("serve", "--data", str(tmp_path), "--resolve", "nonsense")
+    assert result.returncode == 2 and "HOST=IP:PORT" in result.stderr
+
+
+def test_serve_with_no_options_serves_localhost_8080_from_data(tmp_path):
+    import socket
+    import urllib.request
+
+    from tests.rig.nodes import eventually
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 8080)) == 0:
+            pytest.skip("something else listens on 127.0.0.1:8080")
+    proc = subprocess.Popen([sys.executable, "-m", "backchannel", "serve"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def ready():
+            with urllib.request.urlopen("http://127.0.0.1:8080/api/v1/instance", timeout=2) as resp:
+                return resp.status == 200 and resp.read()
+        body = eventually(ready, timeout=30, message="the default node answers")
+        assert b'"uri":"localhost:8080"' in body.replace(b" ", b"")
+        assert (tmp_path / "data" / "backchannel.sqlite3").exists()
+    finally:
+        proc.terminate()
+        proc.wait(10)
