@@ -1,0 +1,88 @@
+"""Federation with an independent implementation: a Fedify (TypeScript) peer on loopback.
+
+Needs the interop tools (`../shared/interop/setup.sh`, installed in $INTEROP_HOME or
+~/.cache/backchannel-interop); skipped, saying so, where they are not installed.
+"""
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.rig.nodes import Node, eventually, free_port
+
+INTEROP = Path(os.environ.get("INTEROP_HOME", Path.home() / ".cache" / "backchannel-interop"))
+PEER = INTEROP / "node" / "fedify_peer.mjs"
+
+pytestmark = pytest.mark.skipif(
+    not (PEER.exists() and (INTEROP / "node" / "node_modules" / "@fedify").exists() and shutil.which("node")),
+    reason=f"the Fedify peer is not installed in {INTEROP} (run ../shared/interop/setup.sh)")
+
+
+def control(port: int, path: str, body: dict | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/_control/{path}", data=data,
+                                      method="POST" if data else "GET",
+                                      headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture
+def fedify(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "fedify.log", "wb")
+    proc = subprocess.Popen(["node", str(PEER), str(port), "peer"], cwd=PEER.parent, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        eventually(lambda: control(port, "followers") is not None, timeout=30, message="the Fedify peer starts")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+        for leftover in PEER.parent.glob(f"*-{port}.*"):
+            leftover.unlink()
+
+
+@pytest.fixture
+def node(tmp_path):
+    port = free_port()
+    # The peer cannot be told where acme.test is, so this node is known by its loopback address.
+    node = Node(domain=f"127.0.0.1:{port}", port=port, data=tmp_path / "node").start()
+    node.create_user("alice")
+    yield node
+    node.stop()
+
+
+def test_follow_each_other_and_exchange_posts_with_fedify(node, fedify):
+    alice = node.mastodon(node.token("alice"))
+
+    # alice follows the Fedify actor; it accepts (embedding the whole Follow in its Accept).
+    found = alice.search(f"peer@127.0.0.1:{fedify}", resolve=True, result_type="accounts").accounts
+    assert [a.acct for a in found] == [f"peer@127.0.0.1:{fedify}"]
+    alice.account_follow(found[0].id)
+    eventually(lambda: alice.account_relationships(found[0].id)[0].following, message="the Accept")
+
+    # The peer posts to its followers; the post reaches alice's home timeline.
+    control(fedify, "note", {"content": "<p>hello from Fedify</p>"})
+    post = eventually(lambda: next((s for s in alice.timeline_home() if "hello from Fedify" in s.content), None),
+                      message="the Fedify post at alice's")
+    assert post.account.acct == f"peer@127.0.0.1:{fedify}"
+
+    # The peer follows alice (a signed fetch of her actor, a Follow she accepts) and gets her post.
+    control(fedify, "follow", {"target": f"{node.base}/users/alice"})
+    eventually(lambda: alice.account_verify_credentials().followers_count == 1, message="the peer follows")
+    mine = alice.status_post("hello Fedify, from Backchannel")
+
+    def delivered():
+        return [a for a in control(fedify, "inbox")
+                if a.get("type") == "Create" and isinstance(a.get("object"), dict)
+                and a["object"].get("id") == mine.uri]
+    eventually(delivered, message="alice's post in the Fedify inbox")
+
+    # And the Accept of its Follow went back to it.
+    assert any(a.get("type") == "Accept" for a in control(fedify, "inbox"))
