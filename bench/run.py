@@ -20,6 +20,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -253,6 +254,15 @@ async def wait_until(check, *, timeout: float, deadline: Deadline, interval: flo
         await asyncio.sleep(interval)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def rate(count: float, seconds: float | None) -> float | None:
     return count / seconds if seconds and seconds > 0 else None
 
@@ -317,12 +327,17 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
                                            label="applied statuses")
         applied_at.update(done=done, count=value - base_count, at=at)
 
+    cpu_before = cpu_seconds(node.proc.pid)
     watcher = asyncio.create_task(watch())
     gets_before = remote.gets
     s = await send_all(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
     accepted = s["codes"].get(202, 0)
-    say(f"inbound: sent {s['sent']} in {s['wall']:.2f}s: {s['codes']} errors={s['errors']}; waiting for them to apply")
+    applied_when_sent = db.remote_statuses() - base_count
+    say(f"inbound: sent {s['sent']} in {s['wall']:.2f}s: {s['codes']} errors={s['errors']}; "
+        f"{applied_when_sent} applied so far; waiting for the rest")
+    cpu_at_accepted = cpu_seconds(node.proc.pid)
     await watcher
+    cpu_total = cpu_seconds(node.proc.pid) - cpu_before
     applied_wall = applied_at["at"] - s["start"]
     result = {
         "actors": len(actors), "messages": args.messages, "concurrency": args.concurrency,
@@ -333,15 +348,21 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         "applied": applied_at["count"], "applied_complete": applied_at["done"],
         "applied_wall_s": applied_wall, "applied_per_s": rate(applied_at["count"], applied_wall),
         "apply_lag_after_last_accept_s": applied_at["at"] - s["end"],
+        "applied_when_last_202": applied_when_sent,
+        "node_cpu_s": cpu_total, "node_cpu_s_while_sending": cpu_at_accepted - cpu_before,
+        "node_cpu_share": cpu_total / applied_wall if applied_wall else None,
+        "node_cpu_ms_per_activity": 1000 * cpu_total / max(1, applied_at["count"]),
     }
     say(f"inbound: applied {applied_at['count']}/{args.messages} in {applied_wall:.2f}s "
-        f"(complete={applied_at['done']})")
+        f"(complete={applied_at['done']}); node CPU {cpu_total:.1f}s = "
+        f"{result['node_cpu_ms_per_activity']:.1f} ms per activity, {100 * result['node_cpu_share']:.0f}% of a core")
     return result
 
 
 # --- 3. fan-out ---------------------------------------------------------------------------------------
 
-async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args, deadline: Deadline) -> dict:
+async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args, deadline: Deadline,
+                       sampler) -> dict:  # noqa: ANN001
     run_id = str(time.time_ns())
     say("fan-out: creating local user 'author' and a token")
     node.create_user("author")
@@ -364,11 +385,14 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         n = sum(r.distinct_paths("Accept") for r in remotes)
         return n >= len(followers), n
 
-    s = await send_all(node.base, path, follows, args.concurrency, deadline, timeout=args.phase_timeout)
-    say(f"fan-out: Follows answered in {s['wall']:.1f}s: {s['codes']} errors={s['errors']}")
-    done, n_accepts, at = await wait_until(accepts, timeout=args.phase_timeout, deadline=deadline,
-                                           label="Accepts received")
+    cpu_before = cpu_seconds(node.proc.pid)
+    with sampler("follow") as spy_follow:
+        s = await send_all(node.base, path, follows, args.concurrency, deadline, timeout=args.phase_timeout)
+        say(f"fan-out: Follows answered in {s['wall']:.1f}s: {s['codes']} errors={s['errors']}")
+        done, n_accepts, at = await wait_until(accepts, timeout=args.phase_timeout, deadline=deadline,
+                                               label="Accepts received")
     follow_wall = at - s["start"]
+    follow_cpu = cpu_seconds(node.proc.pid) - cpu_before
     say(f"fan-out: {n_accepts}/{len(followers)} Accepts received, {follow_wall:.1f}s after the first Follow")
     followers_in_db = db.scalar(
         "SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.target_account_id "
@@ -379,33 +403,37 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         "follow_accept_wall_s": s["wall"], "follows_accepted_per_s": rate(s["codes"].get(202, 0), s["wall"]),
         "accepts_received": n_accepts, "follow_setup_wall_s": follow_wall,
         "accepted_followers_in_db": followers_in_db,
+        "follow_node_cpu_s": follow_cpu, "follow_node_cpu_ms_per_follow": 1000 * follow_cpu / max(1, n_accepts),
+        "py_spy_follow": spy_follow.summary(),
     }
     if followers_in_db == 0 or deadline.left() < 5:
         say("fan-out: no accepted followers (or no time left); skipping the post")
         return result
 
     say(f"fan-out: posting one status as 'author' ({followers_in_db} accepted followers)")
-    async with aiohttp.ClientSession() as session:
-        t_post = time.perf_counter()
-        async with session.post(node.base + "/api/v1/statuses",
-                                json={"status": f"fan-out bench {run_id}", "visibility": "public"},
-                                headers={"Authorization": f"Bearer {token}"}) as resp:
-            status_json = await resp.json(content_type=None)
-            post_code = resp.status
-        t_posted = time.perf_counter()
-    if post_code != 200:
-        say(f"fan-out: POST /api/v1/statuses answered {post_code}: {status_json}")
-        result.update(post_status=post_code, post_error=status_json)
-        return result
-    status_uri = status_json.get("uri")
-
-    def delivered() -> tuple[bool, int]:
+    def delivered(status_uri: str) -> tuple[bool, int]:
         n = sum(r.create_paths(status_uri) for r in remotes)
         return n >= followers_in_db, n
 
-    done, n_delivered, at = await wait_until(delivered, timeout=args.phase_timeout, deadline=deadline,
-                                             interval=0.02, label="inboxes with the Create")
+    cpu_before = cpu_seconds(node.proc.pid)
+    with sampler("post") as spy_post:
+        async with aiohttp.ClientSession() as session:
+            t_post = time.perf_counter()
+            async with session.post(node.base + "/api/v1/statuses",
+                                    json={"status": f"fan-out bench {run_id}", "visibility": "public"},
+                                    headers={"Authorization": f"Bearer {token}"}) as resp:
+                status_json = await resp.json(content_type=None)
+                post_code = resp.status
+            t_posted = time.perf_counter()
+        if post_code != 200:
+            say(f"fan-out: POST /api/v1/statuses answered {post_code}: {status_json}")
+            result.update(post_status=post_code, post_error=status_json)
+            return result
+        status_uri = status_json.get("uri")
+        done, n_delivered, at = await wait_until(lambda: delivered(status_uri), timeout=args.phase_timeout,
+                                                 deadline=deadline, interval=0.02, label="inboxes with the Create")
     # The precise moment of the last arrival, recorded by the fake remotes themselves.
+    fan_cpu = cpu_seconds(node.proc.pid) - cpu_before
     last = max((r.last_at.get("Create", 0) for r in remotes), default=0) or at
     wall = (last if done else at) - t_post
     duplicates = sum(max(0, r.objects_created.get(status_uri, 0) - r.create_paths(status_uri)) for r in remotes)
@@ -414,8 +442,11 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         "inboxes_delivered": n_delivered, "fanout_complete": done, "fanout_wall_s": wall,
         "deliveries_per_s": rate(n_delivered, wall),
         "duplicate_creates": duplicates,
+        "py_spy_post": spy_post.summary(),
+        "fanout_node_cpu_s": fan_cpu, "fanout_node_cpu_ms_per_delivery": 1000 * fan_cpu / max(1, n_delivered),
     })
-    say(f"fan-out: {n_delivered}/{followers_in_db} inboxes got the Create in {wall:.2f}s (complete={done})")
+    say(f"fan-out: {n_delivered}/{followers_in_db} inboxes got the Create in {wall:.2f}s (complete={done}); "
+        f"node CPU {fan_cpu:.2f}s = {result['fanout_node_cpu_ms_per_delivery']:.2f} ms per delivery")
     return result
 
 
@@ -472,7 +503,8 @@ def machine() -> dict:
     import cryptography
     return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
             "cryptography": cryptography.__version__, "aiohttp": aiohttp.__version__,
-            "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain"))}
+            "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain")),
+            "loadavg_at_start": os.getloadavg()}
 
 
 def fmt(value, spec: str = ",.0f") -> str:
@@ -483,7 +515,8 @@ def report(results: dict) -> None:
     m, c, i, f = results["machine"], results.get("ceiling", {}), results.get("inbound", {}), results.get("fanout", {})
     print()
     print(f"machine: {m['nproc']} cpu, Python {m['python']}, cryptography {m['cryptography']}, "
-          f"commit {m['git_commit'][:12]}{' (dirty tree)' if m['git_dirty'] else ''}")
+          f"commit {m['git_commit'][:12]}{' (dirty tree)' if m['git_dirty'] else ''}, "
+          f"load average {m['loadavg_at_start'][0]:.2f} at start, {results.get('loadavg_at_end', [0])[0]:.2f} at end")
     rows = [
         ("ceiling: RSA-2048 verify (1 process)", fmt(c.get("verify_per_s")), "/s"),
         ("ceiling: RSA-2048 sign (1 process)", fmt(c.get("sign_per_s")), "/s"),
@@ -492,9 +525,11 @@ def report(results: dict) -> None:
          fmt(i.get("accepted_per_s"), ",.1f"), "/s"),
         ("inbound applied (statuses visible / wall)", fmt(i.get("applied_per_s"), ",.1f"), "/s"),
         ("inbound apply lag after last 202", fmt(i.get("apply_lag_after_last_accept_s"), ".2f"), "s"),
+        ("inbound node CPU per activity (accept+apply)", fmt(i.get("node_cpu_ms_per_activity"), ".1f"), "ms"),
         (f"follow setup ({f.get('followers')} Follows → Accepts received)", fmt(f.get("follow_setup_wall_s"), ".2f"), "s"),
         (f"fan-out: POST → Create in all {f.get('followers')} inboxes", fmt(f.get("fanout_wall_s"), ".2f"), "s"),
         ("fan-out deliveries", fmt(f.get("deliveries_per_s"), ",.1f"), "/s"),
+        ("fan-out node CPU per delivery", fmt(f.get("fanout_node_cpu_ms_per_delivery"), ".2f"), "ms"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  {'value':>10}")
@@ -541,8 +576,79 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="skip a part (repeatable)")
     p.add_argument("--results", type=Path, default=ROOT / "bench" / "results",
                    help="folder for the JSON results (default bench/results)")
+    p.add_argument("--py-spy", metavar="BIN", nargs="?", const=shutil.which("py-spy") or "py-spy", default=None,
+                   help="sample the node with py-spy (not a project dependency: pip install py-spy "
+                        "anywhere) during each phase and print the project functions it spends CPU in; "
+                        "slows the node down a little")
     p.add_argument("--keep", action="store_true", help="keep the node's data folder (it is always kept on failure)")
     return p.parse_args(argv)
+
+
+class Sampler:
+    """py-spy (an optional tool, not a project dependency) sampling the node during one phase, with
+    --gil so that only on-CPU Python time is counted; summarised per project function."""
+
+    PROJECT = ("backchannel/", "inbox/", "outbox/", "models/", "federation/", "api/", "webfinger/", "pages/")
+
+    def __init__(self, binary: str | None, pid: int, out: Path):
+        self.binary, self.pid, self.out, self.proc = binary, pid, out, None
+
+    def __enter__(self) -> "Sampler":
+        if self.binary:
+            self.proc = subprocess.Popen([self.binary, "record", "-p", str(self.pid), "--gil", "-r", "100",
+                                          "-f", "raw", "-o", str(self.out)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def summary(self, top: int = 25) -> dict | None:
+        if not self.binary or not self.out.exists():
+            return None
+        inclusive: collections.Counter = collections.Counter()
+        package: collections.Counter = collections.Counter()
+        total = 0
+        where = re.compile(r"\(([^:()]*):\d+\)")
+        for line in self.out.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = stack.split(";")
+            seen = set()
+            for frame in frames:
+                m = where.search(frame)
+                if m and m.group(1).startswith(self.PROJECT):
+                    name = where.sub(lambda mm: f"({mm.group(1)})", frame)
+                    if name not in seen:
+                        seen.add(name)
+                        inclusive[name] += n
+            m = where.search(frames[-1])
+            package[(m.group(1).split("/")[0] if m else frames[-1][:40]) or "?"] += n
+        if not total:
+            return None
+        pct = lambda c: round(100 * c / total, 1)  # noqa: E731
+        return {"samples": total, "raw": str(self.out),
+                "leaf_package_pct": {k: pct(v) for k, v in package.most_common(10)},
+                "project_function_inclusive_pct": {k: pct(v) for k, v in inclusive.most_common(top)
+                                                   if not k.startswith(("<module>", "main ", "cmd_serve"))}}
+
+
+async def drain(db: DbProbe, deadline: Deadline, timeout: float = 15) -> None:
+    """Let the node finish its queues before the end-of-run snapshot."""
+    def idle() -> tuple[bool, dict]:
+        q = db.queue_states()
+        return all("pending" not in states for states in q.values()), q
+
+    await wait_until(idle, timeout=timeout, deadline=deadline, interval=0.2)
 
 
 async def run_phases(args, results: dict, deadline: Deadline) -> None:
@@ -553,6 +659,11 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
     results["data_dir"] = str(data)
     node = Node(domain="bench.test", port=free_port(), data=data / "node",
                 resolve={r.domain: r.port for r in remotes})
+    if args.py_spy:
+        args.results.mkdir(parents=True, exist_ok=True)
+
+    def sampler(phase: str) -> Sampler:
+        return Sampler(args.py_spy, node.proc.pid, args.results / f"{results['timestamp']}.{phase}.pyspy.txt")
     failed = True
     try:
         say(f"starting {len(remotes)} fake remotes and a node in {node.data}")
@@ -563,9 +674,12 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
         db = DbProbe(node.data / "backchannel.sqlite3")
         say(f"node {node.domain} up at {node.base} (pid {node.proc.pid})")
         if "inbound" not in args.skip and deadline.left() > 10:
-            results["inbound"] = await bench_inbound(node, inbound_remote, db, args, deadline)
+            with sampler("inbound") as spy:
+                results["inbound"] = await bench_inbound(node, inbound_remote, db, args, deadline)
+            results["inbound"]["py_spy"] = spy.summary()
         if "fanout" not in args.skip and deadline.left() > 10:
-            results["fanout"] = await bench_fanout(node, fan_remotes, db, args, deadline)
+            results["fanout"] = await bench_fanout(node, fan_remotes, db, args, deadline, sampler)
+        await drain(db, deadline)
         results["queues_at_end"] = db.queue_states()
         results["queue_errors"] = db.last_errors()
         results["remote_posts_received"] = {r.domain: dict(r.by_type) for r in remotes}
@@ -598,7 +712,9 @@ def main(argv=None) -> int:
                                                                         for k, v in vars(args).items()}}
     m = results["machine"]
     say(f"machine: nproc={m['nproc']} python={m['python']} commit={m['git_commit'][:12]}"
-        f"{' (dirty)' if m['git_dirty'] else ''}")
+        f"{' (dirty)' if m['git_dirty'] else ''} load average {m['loadavg_at_start'][0]:.2f}")
+    if m["loadavg_at_start"][0] > 0.5 * (m["nproc"] or 1):
+        say("warning: the machine is busy (load average above half the cores); numbers will be noisy")
     if "ceiling" not in args.skip:
         say("ceiling: RSA-2048 PKCS#1 v1.5 SHA-256 sign and verify in this process")
         results["ceiling"] = bench_ceiling(args.ceiling_seconds)
@@ -611,6 +727,7 @@ def main(argv=None) -> int:
     finally:
         results["ratios"] = ratios(results)
         results["total_wall_s"] = time.perf_counter() - T0
+        results["loadavg_at_end"] = os.getloadavg()
         args.results.mkdir(parents=True, exist_ok=True)
         out = args.results / f"{stamp}.json"
         out.write_text(json.dumps(results, indent=2, default=str))
@@ -621,9 +738,14 @@ def main(argv=None) -> int:
             print(f"  {item['count']:>5} × {item['line']}")
         for item in scan.get("exceptions", [])[:8]:
             print(f"  {item['count']:>5} × exception: {item['line']}")
-        if results.get("profile_top"):
-            print("\nnode profile (cProfile, main thread, sorted by own time):")
-            print(results["profile_top"])
+        for phase, part, key in (("inbound", "inbound", "py_spy"), ("follow setup", "fanout", "py_spy_follow"),
+                                 ("post fan-out", "fanout", "py_spy_post")):
+            spy = (results.get(part) or {}).get(key)
+            if spy:
+                print(f"\npy-spy, {phase} phase ({spy['samples']} on-CPU samples of the node): "
+                      f"leaf packages {spy['leaf_package_pct']}")
+                for name, share in list(spy["project_function_inclusive_pct"].items())[:18]:
+                    print(f"  {share:5.1f}%  {name}")
         if results.get("queues_at_end"):
             print(f"queues at end: {results['queues_at_end']}")
         if results.get("queue_errors"):
