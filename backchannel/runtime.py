@@ -24,6 +24,8 @@ class Runtime:
     # The node's own actor signs fetches made on nobody's behalf (filled in at start-up).
     instance_signer: Signer | None = None
     instance_account_id: int | None = None
+    # Signing keys of local accounts by account id, with when they were read (outbox.delivery).
+    signers: dict[int, tuple[float, Signer]] = field(default_factory=dict)
 
     def wake(self, queue: str) -> None:
         self.wakeups[queue].set()

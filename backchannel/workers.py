@@ -39,26 +39,56 @@ def queues_for(rt: Runtime) -> list[Queue]:
 
 
 async def run_queue(rt: Runtime, queue: Queue, *, poll: float = 1.0) -> None:
+    if queue.concurrent:
+        await _run_pool(rt, queue, poll)
+        return
     wake = rt.wakeups[queue.name]
     while True:
         wake.clear()
-        try:
-            rows = await rt.db.claim(queue.table, limit=queue.batch, lock_seconds=queue.lock_seconds)
-        except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep the worker alive
-            log.exception("%s worker cannot claim work", queue.name)
-            await asyncio.sleep(5)
-            continue
-        if rows:
-            if queue.concurrent:
-                await asyncio.gather(*(_one(rt, queue, row) for row in rows))
-            else:
-                for row in rows:
-                    await _one(rt, queue, row)
-            continue
-        try:
-            await asyncio.wait_for(wake.wait(), timeout=poll)
-        except asyncio.TimeoutError:
-            pass
+        rows = await _claim(rt, queue, queue.batch)
+        for row in rows:
+            await _one(rt, queue, row)
+        if not rows:
+            await _wait(wake, set(), poll)
+
+
+async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
+    """Keep up to `batch` rows in flight; a free slot is refilled at once, so one slow peer holds
+    one slot, not the whole batch."""
+    wake = rt.wakeups[queue.name]
+    running: set[asyncio.Task] = set()
+    try:
+        while True:
+            wake.clear()
+            free = queue.batch - len(running)
+            rows = await _claim(rt, queue, free) if free > 0 else []
+            for row in rows:
+                task = asyncio.create_task(_one(rt, queue, row))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if not rows or len(running) >= queue.batch:
+                await _wait(wake, running, poll)
+    finally:
+        for task in running:
+            task.cancel()
+
+
+async def _claim(rt: Runtime, queue: Queue, limit: int) -> list:
+    try:
+        return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds))
+    except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep the worker alive
+        log.exception("%s worker cannot claim work", queue.name)
+        await asyncio.sleep(5)
+        return []
+
+
+async def _wait(wake: asyncio.Event, running: set[asyncio.Task], poll: float) -> None:
+    """Until new work is announced, a running row finishes, or it is time to poll again."""
+    waiter = asyncio.create_task(wake.wait())
+    try:
+        await asyncio.wait({waiter, *running}, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
 
 
 async def _one(rt: Runtime, queue: Queue, row) -> None:  # noqa: ANN001

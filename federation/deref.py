@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Awaitable, Callable
 from urllib.parse import urldefrag
 
 from backchannel.runtime import Runtime
@@ -66,19 +65,31 @@ async def store_actor(rt: Runtime, values: dict) -> Account:
         return await accounts.upsert_remote(conn, values)
 
 
-def key_lookup(rt: Runtime) -> Callable[[str, bool], Awaitable[str | None]]:
-    """The key retriever for federation.httpsig.verify_request: cached key first, one refetch."""
+class KeyLookup:
+    """The key retriever for federation.httpsig.verify_request: the cached key first, one refetch.
 
-    async def lookup(key_id: str, refresh: bool) -> str | None:
+    It remembers whose key it returned, so the inbox can check the owner without reading it again.
+    """
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.owners: dict[str, Account] = {}
+
+    async def __call__(self, key_id: str, refresh: bool) -> str | None:
+        account = None
         if not refresh:
-            async with rt.db.read() as conn:
+            async with self.rt.db.read() as conn:
                 account = await accounts.by_key_id(conn, key_id)
-            if account and account.public_key_pem:
-                return account.public_key_pem
-        account = await fetch_key_owner(rt, key_id)
-        return account.public_key_pem if account and account.public_key_id == key_id else None
+        if account is None or not account.public_key_pem:
+            account = await fetch_key_owner(self.rt, key_id)
+        if account is None or account.public_key_id != key_id:
+            return None
+        self.owners[key_id] = account
+        return account.public_key_pem
 
-    return lookup
+
+def key_lookup(rt: Runtime) -> KeyLookup:
+    return KeyLookup(rt)
 
 
 async def fetch_key_owner(rt: Runtime, key_id: str) -> Account | None:

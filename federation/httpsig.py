@@ -61,7 +61,7 @@ def generate_key_pair(bits: int = 2048) -> tuple[str, str]:
     return private_pem.decode("ascii"), public_pem.decode("ascii")
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)
 def load_private_key(pem: str) -> rsa.RSAPrivateKey:
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):

@@ -253,7 +253,7 @@ async def on_announce(rt: Runtime, activity: dict, actor: Account) -> None:
         if author and author.local:
             await social.notify(conn, account_id=author.id, from_account_id=actor.id, type="reblog",
                                 status_id=original.id)
-        await fanout.queue(conn, rt, home_status=boost.id)
+        await fanout.fill_home(conn, boost.id)
 
 
 async def on_like(rt: Runtime, activity: dict, actor: Account) -> None:

@@ -69,13 +69,12 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
         # Its key is gone with it; fetching would only fail. Nothing of it is stored here anyway.
         return web.Response(status=202)
     url = rt.config.base_url + request.path_qs
+    keys = deref.key_lookup(rt)
     try:
-        verified = await httpsig.verify_request(request.method, url, request.headers, body,
-                                                deref.key_lookup(rt))
+        verified = await httpsig.verify_request(request.method, url, request.headers, body, keys)
     except httpsig.SignatureError as err:
         return _refuse(401, f"signature refused: {err}")
-    async with rt.db.read() as conn:
-        signer = await accounts.by_key_id(conn, verified.key_id)
+    signer = keys.owners.get(verified.key_id)
     if signer is None or signer.uri != actor_uri:
         return _refuse(401, "the key that signed this request does not belong to the activity's actor")
     activity_uri = object_id(activity) or "sha256:" + hashlib.sha256(body).hexdigest()

@@ -1,19 +1,26 @@
 """Mastodon-style time-sortable 64-bit ids: milliseconds since the epoch in the high bits."""
+import itertools
 import os
 import threading
 import time
 
 _lock = threading.Lock()
 _last = 0
+# Low bits of backdated ids: a counter from a random start, so ids made for the same instant differ.
+_sequence = itertools.count(int.from_bytes(os.urandom(2), "big"))
 
 
 def new_id(at: float | None = None) -> int:
-    """A unique id that sorts by creation time; `at` (epoch seconds) backdates it (remote posts)."""
+    """A unique id that sorts by creation time; `at` (epoch seconds) backdates it (remote posts).
+
+    A time in the future is taken as now, so a remote post cannot pin itself to the top of timelines.
+    """
     global _last
-    millis = int((time.time() if at is None else at) * 1000)
-    candidate = (millis << 16) | int.from_bytes(os.urandom(2), "big")
-    if at is not None:
-        return candidate
+    now = time.time()
+    if at is not None and at < now:
+        with _lock:
+            return (int(at * 1000) << 16) | (next(_sequence) & 0xFFFF)
+    candidate = (int(now * 1000) << 16) | int.from_bytes(os.urandom(2), "big")
     with _lock:
         # Strictly increasing within the process, so ids from one burst keep their order.
         if candidate <= _last:

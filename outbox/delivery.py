@@ -15,16 +15,31 @@ log = logging.getLogger(__name__)
 PERMANENT = {400, 401, 403, 404, 405, 406, 410, 413, 414, 415, 422}
 
 
-async def process(rt: Runtime, row) -> None:  # noqa: ANN001
+SIGNER_TTL = 300.0
+
+
+async def _signer(rt: Runtime, account_id: int) -> Signer | None:
+    """The account's key, read once per few minutes rather than once per delivery."""
+    cached = rt.signers.get(account_id)
+    if cached and time.time() - cached[0] < SIGNER_TTL:
+        return cached[1]
     async with rt.db.read() as conn:
-        signer = await accounts.get(conn, row.signer_account_id)
-    if signer is None or not signer.private_key_pem:
+        account = await accounts.get(conn, account_id)
+    if account is None or not account.private_key_pem:
+        return None
+    signer = Signer(account.public_key_id or "", account.private_key_pem)
+    rt.signers[account_id] = (time.time(), signer)
+    return signer
+
+
+async def process(rt: Runtime, row) -> None:  # noqa: ANN001
+    signer = await _signer(rt, row.signer_account_id)
+    if signer is None:
         async with rt.db.write() as conn:
             await queues.give_up(conn, deliveries, row.id, "signer is gone")
         return
     try:
-        await rt.http.post_activity(row.inbox_url, row.body.encode(),
-                                    Signer(signer.public_key_id or "", signer.private_key_pem))
+        await rt.http.post_activity(row.inbox_url, row.body.encode(), signer)
     except FetchError as err:
         await _failed(rt, row, err)
         return

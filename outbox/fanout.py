@@ -41,13 +41,15 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
     payload = json.loads(row.payload)
     async with rt.db.write() as conn:
         if payload.get("home_status"):
-            await _home(conn, payload["home_status"])
+            await fill_home(conn, payload["home_status"])
+        queued = 0
         if payload.get("activity") and payload.get("signer"):
             inboxes = await _inboxes(conn, payload)
-            await queues.enqueue_deliveries(conn, inboxes=inboxes, body=dumps(payload["activity"]),
-                                            signer_account_id=payload["signer"])
+            queued = await queues.enqueue_deliveries(conn, inboxes=inboxes, body=dumps(payload["activity"]),
+                                                     signer_account_id=payload["signer"])
         await queues.finish(conn, fanouts, row.id)
-    rt.wake("delivery")
+    if queued:
+        rt.wake("delivery")
 
 
 async def _inboxes(conn: AsyncConnection, payload: dict) -> list[str]:
@@ -62,7 +64,8 @@ async def _inboxes(conn: AsyncConnection, payload: dict) -> list[str]:
     return list(dict.fromkeys(shared + personal))
 
 
-async def _home(conn: AsyncConnection, status_id: int) -> None:
+async def fill_home(conn: AsyncConnection, status_id: int) -> None:
+    """Put a status in the home timelines of the local accounts that follow its author and may see it."""
     status = await statuses.get(conn, status_id)
     if status is None:
         return

@@ -58,7 +58,7 @@ async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
         addressed = as_list(doc.get("to")) + as_list(doc.get("cc"))
         mentioned = await _accounts_by_uri(conn, values["mention_uris"] + addressed)
         visibility = visibility_of(doc, followers_url=author.followers_url)
-        status_id = new_id(at=values["created_at"]) if values["created_at"] else new_id()
+        status_id = await _free_id(conn, values["created_at"])
         status = await statuses.insert_status(
             conn, id=status_id, uri=values["uri"], url=values["url"], account_id=author.id, local=False,
             in_reply_to_id=parent.id if parent else None, in_reply_to_uri=values["in_reply_to_uri"],
@@ -76,8 +76,17 @@ async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
             if account.local:
                 await social.notify(conn, account_id=account.id, from_account_id=author.id,
                                     type="mention", status_id=status.id)
-        await fanout.queue(conn, rt, home_status=status.id)
+        await fanout.fill_home(conn, status.id)
     return status
+
+
+async def _free_id(conn: AsyncConnection, published: float | None) -> int:
+    """An id that sorts by the post's publication time; other nodes' posts published in the same
+    millisecond (or another process backdating to it) must not collide with it."""
+    status_id = new_id(at=published)
+    while (await conn.execute(select(statuses.statuses.c.id).where(statuses.statuses.c.id == status_id))).first():
+        status_id += 1
+    return status_id
 
 
 async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
