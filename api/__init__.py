@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import (accounts, instance, middleware, notifications, oauth, placeholders, search, statuses,
-                 timelines)
+from api import (accounts, authorize, instance, middleware, notifications, oauth, placeholders, search,
+                 statuses, timelines)
 
 
 def setup(app: web.Application) -> None:
     # CORS outermost, so error answers carry its headers too.
     app.middlewares.append(middleware.cors)
     app.middlewares.append(middleware.errors)
-    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, placeholders):
+    for module in (oauth, authorize, instance, accounts, statuses, timelines, notifications, search,
+                   placeholders):
         app.router.add_routes(module.ROUTES)

@@ -63,7 +63,6 @@ class Auth:
     account: Account | None
     scopes: frozenset[str]
     app: oauth.App | None
-    token_id: int
 
     def allows(self, scope: str) -> bool:
         return covers(self.scopes, scope)
@@ -111,7 +110,7 @@ async def authenticate(request: web.Request) -> Auth | None:
         raise Unauthorized()
     if (info.user and info.user.disabled) or (info.account and info.account.suspended_at is not None):
         raise LoginDisabled()
-    auth = Auth(info.user, info.account, frozenset(info.scopes), info.app, info.token_id)
+    auth = Auth(info.user, info.account, frozenset(info.scopes), info.app)
     request[AUTH] = auth
     return auth
 

@@ -1,17 +1,21 @@
 """OAuth 2: app registration, the token endpoint (password, client credentials, authorisation code
-with optional PKCE), the sign-in and consent form, revocation and server metadata (RFC 8414)."""
+with optional PKCE), revocation and server metadata (RFC 8414). The sign-in and consent step that
+issues codes is in api.authorize."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
+import secrets
 import time
 
 from aiohttp import web
 from yarl import URL
 
-from api import auth, oauth_form
+from api import auth
 from api.params import Params
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
@@ -105,12 +109,12 @@ def _client_credentials(request: web.Request, params: Params) -> tuple[str, str]
     return params.str("client_id") or "", params.str("client_secret") or ""
 
 
-async def _client(request: web.Request, params: Params, *, need_secret: bool = True) -> oauth.App:
+async def _client(request: web.Request, params: Params) -> oauth.App:
     client_id, secret = _client_credentials(request, params)
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         app = await oauth.app_by_client_id(conn, client_id) if client_id else None
-    if app is None or (need_secret and not hmac.compare_digest(secret.encode(), app.client_secret.encode())):
+    if app is None or not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
         raise OAuthError("invalid_client", "Client authentication failed due to unknown client, no client "
                          "authentication included, or unsupported authentication method.", 401)
     return app
@@ -119,12 +123,12 @@ async def _client(request: web.Request, params: Params, *, need_secret: bool = T
 def _granted(app: oauth.App, requested: str | None) -> list[str]:
     """Requested scopes (default: read), all of which the app must have registered."""
     scopes = oauth.split(requested) or ["read"]
-    if not _within(app, scopes):
+    if not within_registered(app, scopes):
         raise OAuthError("invalid_scope", "The requested scope is invalid, unknown, or malformed.")
     return scopes
 
 
-def _within(app: oauth.App, scopes: list[str]) -> bool:
+def within_registered(app: oauth.App, scopes: list[str]) -> bool:
     """Known scopes that the app registered, or that one it registered covers (read → read:statuses)."""
     registered = frozenset(app.scopes)
     return all(s in auth.KNOWN_SCOPES and auth.covers(registered, s) for s in scopes)
@@ -159,7 +163,7 @@ async def token(request: web.Request) -> web.Response:
         rt = request.app[RUNTIME]
         if grant == "password":
             scopes = _granted(app, params.str("scope"))
-            user_id = await _check_login(request, params.str("username") or "", params.str("password") or "")
+            user_id = await check_login(request, params.str("username") or "", params.str("password") or "")
             if user_id is None:
                 raise OAuthError(*INVALID_GRANT)
         elif grant == "client_credentials":
@@ -185,7 +189,7 @@ async def token(request: web.Request) -> web.Response:
                              headers={"Cache-Control": "no-store"})
 
 
-async def _check_login(request: web.Request, login: str, password: str) -> int | None:
+async def check_login(request: web.Request, login: str, password: str) -> int | None:
     """The user id for an e-mail or username and its password; None when they do not match."""
     if not login or not password:
         return None
@@ -193,93 +197,21 @@ async def _check_login(request: web.Request, login: str, password: str) -> int |
     async with rt.db.read() as conn:
         found = await accounts_store.user_by_login(conn, login.strip().lstrip("@"))
         account = await accounts_store.get(conn, found[0].account_id) if found else None
-    if found is None:
-        accounts_store.check_password(password, accounts_store.hash_password("x"))  # same time either way
+    # scrypt is slow on purpose: run it off the event loop, and as long for unknown logins as for
+    # known ones so the answer's timing does not tell which e-mails exist.
+    stored = found[1] if found else _decoy_hash()
+    matches = await asyncio.to_thread(accounts_store.check_password, password, stored)
+    if found is None or not matches:
         return None
-    user, password_hash = found
-    if not accounts_store.check_password(password, password_hash):
-        return None
+    user = found[0]
     if user.disabled or account is None or account.suspended_at is not None:
         return None
     return user.id
 
 
-# --- /oauth/authorize ---------------------------------------------------------------------------
-
-AUTHORIZE_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
-                    "code_challenge_method", "response_type")
-
-
-class _Request:
-    """An authorisation request that has been checked against the registered app."""
-
-    def __init__(self, app: oauth.App, params: Params):
-        self.app = app
-        self.fields = {k: params.str(k) or "" for k in AUTHORIZE_FIELDS}
-        self.redirect_uri = self.fields["redirect_uri"] or (
-            app.redirect_uris[0] if len(app.redirect_uris) == 1 else "")
-        self.fields["redirect_uri"] = self.redirect_uri
-        self.scopes = oauth.split(self.fields["scope"]) or ["read"]
-
-    def redirect(self, **query: str) -> web.HTTPFound:
-        if self.fields["state"]:
-            query["state"] = self.fields["state"]
-        url = URL(self.redirect_uri)
-        return web.HTTPFound(str(url.update_query(query)), headers=oauth_form.SAFE_HEADERS)
-
-
-async def _authorization_request(request: web.Request, params: Params) -> _Request | web.Response:
-    """Problems before the redirect URI is trusted are shown on the page, never redirected."""
-    rt = request.app[RUNTIME]
-    client_id = params.str("client_id") or ""
-    async with rt.db.read() as conn:
-        app = await oauth.app_by_client_id(conn, client_id) if client_id else None
-    if app is None:
-        return oauth_form.failure("Unknown application (client_id).")
-    req = _Request(app, params)
-    if req.redirect_uri not in app.redirect_uris:
-        return oauth_form.failure("The redirect URI is not registered for this application.")
-    if (req.fields["response_type"] or "code") != "code":
-        return oauth_form.failure("Only response_type=code is supported.")
-    if not _within(app, req.scopes):
-        return oauth_form.failure("The application asks for scopes it did not register.")
-    if req.fields["code_challenge"] and req.fields["code_challenge_method"] not in ("", "S256", "plain"):
-        return oauth_form.failure("Unsupported code_challenge_method; use S256.")
-    return req
-
-
-async def authorize_form(request: web.Request) -> web.Response:
-    params = await Params.read(request)
-    req = await _authorization_request(request, params)
-    if isinstance(req, web.Response):
-        return req
-    return oauth_form.consent(node=request.app[RUNTIME].config.domain, app_name=req.app.name,
-                              website=req.app.website, scopes=req.scopes, hidden=req.fields)
-
-
-async def authorize_submit(request: web.Request) -> web.Response:
-    params = await Params.read(request)
-    req = await _authorization_request(request, params)
-    if isinstance(req, web.Response):
-        return req
-    if params.str("decision") == "deny":
-        if req.redirect_uri == oauth.OOB:
-            return oauth_form.failure("You denied the application access.", 403)
-        raise req.redirect(error="access_denied", error_description="The resource owner denied the request.")
-    user_id = await _check_login(request, params.str("username") or "", params.str("password") or "")
-    if user_id is None:
-        return oauth_form.consent(node=request.app[RUNTIME].config.domain, app_name=req.app.name,
-                                  website=req.app.website, scopes=req.scopes, hidden=req.fields,
-                                  error="Wrong e-mail, username or password.", status=401)
-    rt = request.app[RUNTIME]
-    method = (req.fields["code_challenge_method"] or "plain") if req.fields["code_challenge"] else None
-    async with rt.db.write() as conn:
-        code = await oauth.create_code(conn, app_id=req.app.id, user_id=user_id, redirect_uri=req.redirect_uri,
-                                       scopes=req.scopes, code_challenge=req.fields["code_challenge"] or None,
-                                       code_challenge_method=method)
-    if req.redirect_uri == oauth.OOB:
-        return oauth_form.show_code(code)
-    raise req.redirect(code=code)
+@functools.cache
+def _decoy_hash() -> str:
+    return accounts_store.hash_password(secrets.token_urlsafe(16))
 
 
 # --- /oauth/revoke and metadata -----------------------------------------------------------------
@@ -320,10 +252,6 @@ ROUTES = [
     web.post("/api/v1/apps", create_app),
     web.get("/api/v1/apps/verify_credentials", verify_app),
     web.post("/oauth/token", token),
-    web.get("/oauth/authorize", authorize_form),
-    web.get("/oauth/authorize/", authorize_form),
-    web.post("/oauth/authorize", authorize_submit),
-    web.post("/oauth/authorize/", authorize_submit),
     web.post("/oauth/revoke", revoke),
     web.get("/.well-known/oauth-authorization-server", server_metadata),
 ]

@@ -36,13 +36,13 @@ async def upgrade(database: Database) -> tuple[str | None, str]:
     return before, head
 
 
-async def autogenerate(database: Database, message: str) -> None:
+async def autogenerate(database: Database, message: str, rev_id: str | None = None) -> None:
     """Write a new revision from the difference between models.schema and the database (developers)."""
     cfg = alembic_config()
 
     def run(sync_conn) -> None:  # noqa: ANN001
         cfg.attributes["connection"] = sync_conn
-        command.revision(cfg, message=message, autogenerate=True)
+        command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
 
     async with database.write() as conn:
         await conn.run_sync(run)

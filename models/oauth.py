@@ -11,33 +11,15 @@ import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, Text, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account, User
 from models.ids import new_id
-from models.schema import ID, accounts, metadata, oauth_apps, oauth_tokens, users
+from models.schema import accounts, oauth_apps, oauth_codes, oauth_tokens, users
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 CODE_LIFETIME = 600.0  # seconds an authorisation code may wait to be exchanged
-
-# Codes live here rather than in models.schema: only the OAuth flow uses them. They are on the same
-# metadata, so Alembic sees the table as long as models.oauth is imported before autogenerate.
-oauth_codes = Table(
-    "oauth_codes", metadata,
-    Column("id", ID, primary_key=True, autoincrement=False),
-    Column("code_hash", String(64), nullable=False, unique=True),  # sha256 hex
-    Column("app_id", ID, ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("redirect_uri", Text, nullable=False),
-    Column("scopes", Text, nullable=False),
-    Column("code_challenge", Text),
-    Column("code_challenge_method", String(16)),  # S256 | plain
-    Column("created_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-    Column("used", Boolean, nullable=False, default=False),
-)
-
 
 @dataclass(frozen=True)
 class App:
@@ -62,7 +44,6 @@ class TokenInfo(NamedTuple):
     account: Account | None
     scopes: list[str]
     app: App | None
-    token_id: int
 
 
 @dataclass(frozen=True)
@@ -140,7 +121,7 @@ async def token_info(conn: AsyncConnection, token: str) -> TokenInfo | None:
         user = User(found.user_id, found.id, found.email, found.admin, found.disabled)
         account = Account.from_row(found)
     app = await app_by_id(conn, row.app_id) if row.app_id is not None else None
-    return TokenInfo(user, account, split(row.scopes), app, row.id)
+    return TokenInfo(user, account, split(row.scopes), app)
 
 
 async def revoke_token(conn: AsyncConnection, token: str, *, app_id: int | None = None) -> bool:

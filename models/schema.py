@@ -89,6 +89,21 @@ oauth_tokens = Table(
     Column("revoked_at", Float),
 )
 
+# Authorisation codes: single-use, short-lived, stored hashed like the tokens.
+oauth_codes = Table(
+    "oauth_codes", metadata, _id(),
+    Column("code_hash", String(64), nullable=False, unique=True),  # sha256 hex
+    Column("app_id", ID, ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("code_challenge", Text),
+    Column("code_challenge_method", String(16)),  # S256 | plain
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used", Boolean, nullable=False, default=False),
+)
+
 statuses = Table(
     "statuses", metadata, _id(),
     Column("uri", Text, nullable=False, unique=True),
@@ -238,21 +253,3 @@ deliveries = Table(
     *_queue_columns(),
 )
 Index("ix_deliveries_state_next", deliveries.c.state, deliveries.c.next_attempt_at)
-
-# Per-domain federation facts: which signature scheme a peer accepts, when it last failed.
-instances = Table(
-    "instances", metadata,
-    Column("domain", String(255), primary_key=True),
-    Column("signature_scheme", String(16)),  # cavage | rfc9421
-    Column("software", String(64)),
-    Column("failing_since", Float),
-    Column("last_success_at", Float),
-)
-
-# Remote objects we fetched (or were sent) that are not statuses or accounts; kept for reference.
-remote_objects = Table(
-    "remote_objects", metadata,
-    Column("uri", Text, primary_key=True),
-    Column("body", Text, nullable=False),
-    Column("fetched_at", Float, nullable=False),
-)

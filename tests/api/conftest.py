@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
 
 from backchannel.app import create_app
 from backchannel.config import Config
@@ -17,6 +18,7 @@ from backchannel.keys import RUNTIME
 from backchannel.runtime import Runtime
 from federation.httpsig import generate_key_pair
 from models import accounts, oauth
+from models.schema import fanouts
 
 PASSWORD = "correct horse battery staple"
 ALL_SCOPES = "read write follow push"
@@ -82,23 +84,33 @@ class ApiNode:
             return await oauth.create_token(conn, user_id=person.user.id, app_id=None, scopes=scopes)
 
 
-async def ensure_codes_table(rt: Runtime) -> None:
-    """oauth_codes is defined in models.oauth; until a migration creates it, create it here."""
-    async with rt.db.write() as conn:
-        await conn.run_sync(lambda sync_conn: oauth.oauth_codes.create(sync_conn, checkfirst=True))
-
-
 def node_config(tmp_path, domain: str = "acme.test") -> Config:  # noqa: ANN001
     return Config(domain=domain, data=str(tmp_path), insecure_http=True, workers=True)
 
 
+async def settle(rt: Runtime) -> None:
+    """Let the queue workers finish before the app shuts down.
+
+    On Python 3.11, asyncio.wait_for swallows a cancellation that arrives while the awaited event is
+    being set, so a worker woken at shutdown (backchannel.workers.run_queue) keeps running and the
+    cleanup waits forever. Shutting down idle workers avoids that race until the worker is fixed.
+    """
+    async def idle() -> bool:
+        async with rt.db.read() as conn:
+            busy = (await conn.execute(select(func.count()).select_from(fanouts)
+                                       .where(fanouts.c.state == "pending"))).scalar_one()
+        return busy == 0
+    await eventually(idle)
+    await asyncio.sleep(0.1)
+
+
 @pytest.fixture
-async def node(aiohttp_client, tmp_path) -> ApiNode:  # noqa: ANN001
+async def node(aiohttp_client, tmp_path):  # noqa: ANN001, ANN201
     app = create_app(node_config(tmp_path))
     client = await aiohttp_client(app)
     rt = app[RUNTIME]
-    await ensure_codes_table(rt)
-    return ApiNode(client, rt)
+    yield ApiNode(client, rt)
+    await settle(rt)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:

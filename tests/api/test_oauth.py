@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from backchannel.app import create_app
 from backchannel.keys import RUNTIME
-from tests.api.conftest import PASSWORD, ApiNode, ensure_codes_table, node_config
+from tests.api.conftest import PASSWORD, ApiNode, node_config, settle
 
 REDIRECT = "https://app.example/callback"
 
@@ -182,7 +182,6 @@ async def test_mastodon_py_signs_in_posts_and_reads(aiohttp_server, unused_tcp_p
     app = create_app(node_config(tmp_path, domain=f"127.0.0.1:{port}"))
     server = await aiohttp_server(app, port=port)
     node = ApiNode(None, app[RUNTIME])  # type: ignore[arg-type] - Mastodon.py is the client here
-    await ensure_codes_table(node.rt)
     await node.person("alice")
     base = f"http://127.0.0.1:{port}"
 
@@ -201,3 +200,4 @@ async def test_mastodon_py_signs_in_posts_and_reads(aiohttp_server, unused_tcp_p
     assert "Hello from Mastodon.py" in result["posted"]["content"]
     assert result["version"].startswith("4.3")
     assert result["public"] == []  # unlisted posts stay off the public timeline
+    await settle(node.rt)

@@ -517,7 +517,8 @@ def test_http_message_signatures_package_agrees():
     theirs = SimpleNamespace(method="POST", url=INBOX,
                              headers={"Content-Digest": content_digest_header(BODY)})
     hms.HTTPMessageSigner(signature_algorithm=algorithm, key_resolver=Resolver()).sign(
-        theirs, key_id=KEY_ID, covered_component_ids=("@method", "@target-uri", "content-digest"))
+        theirs, key_id=KEY_ID, covered_component_ids=("@method", "@target-uri", "content-digest"),
+        body=BODY, use_existing_digest=True)
     assert verify("POST", INBOX, theirs.headers, BODY, now=None).scheme == "rfc9421"
     # And our signature passes theirs
     ours = SimpleNamespace(method="POST", url=INBOX,

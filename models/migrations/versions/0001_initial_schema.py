@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: 356fa7bb8e9e
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:22:18.516378
+Create Date: 2026-11-22 02:56:57.804071
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '356fa7bb8e9e'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -89,14 +89,6 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox_items', schema=None) as batch_op:
         batch_op.create_index('ix_inbox_items_state_next', ['state', 'next_attempt_at'], unique=False)
 
-    op.create_table('instances',
-    sa.Column('domain', sa.String(length=255), nullable=False),
-    sa.Column('signature_scheme', sa.String(length=16), nullable=True),
-    sa.Column('software', sa.String(length=64), nullable=True),
-    sa.Column('failing_since', sa.Float(), nullable=True),
-    sa.Column('last_success_at', sa.Float(), nullable=True),
-    sa.PrimaryKeyConstraint('domain', name=op.f('pk_instances'))
-    )
     op.create_table('oauth_apps',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
@@ -108,12 +100,6 @@ def upgrade() -> None:
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_apps')),
     sa.UniqueConstraint('client_id', name=op.f('uq_oauth_apps_client_id'))
-    )
-    op.create_table('remote_objects',
-    sa.Column('uri', sa.Text(), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('fetched_at', sa.Float(), nullable=False),
-    sa.PrimaryKeyConstraint('uri', name=op.f('pk_remote_objects'))
     )
     op.create_table('tags',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -271,6 +257,23 @@ def upgrade() -> None:
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_account_id_id', ['account_id', 'id'], unique=False)
 
+    op.create_table('oauth_codes',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('app_id', sa.BigInteger(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('redirect_uri', sa.Text(), nullable=False),
+    sa.Column('scopes', sa.Text(), nullable=False),
+    sa.Column('code_challenge', sa.Text(), nullable=True),
+    sa.Column('code_challenge_method', sa.String(length=16), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.Column('used', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['app_id'], ['oauth_apps.id'], name=op.f('fk_oauth_codes_app_id_oauth_apps'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_oauth_codes_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_codes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_oauth_codes_code_hash'))
+    )
     op.create_table('oauth_tokens',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -322,6 +325,7 @@ def downgrade() -> None:
 
     op.drop_table('status_edits')
     op.drop_table('oauth_tokens')
+    op.drop_table('oauth_codes')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_account_id_id')
 
@@ -360,9 +364,7 @@ def downgrade() -> None:
 
     op.drop_table('blocks')
     op.drop_table('tags')
-    op.drop_table('remote_objects')
     op.drop_table('oauth_apps')
-    op.drop_table('instances')
     with op.batch_alter_table('inbox_items', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_items_state_next')
 
