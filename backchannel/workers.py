@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class Queue:
     name: str
     table: Table
-    process: Callable[[Runtime, object], Awaitable[None]]
+    process: Callable[[Runtime, object], Awaitable[bool | None]]
     batch: int
     concurrent: bool
     lock_seconds: float
@@ -46,8 +46,10 @@ async def run_queue(rt: Runtime, queue: Queue, *, poll: float = 1.0) -> None:
     while True:
         wake.clear()
         rows = await _claim(rt, queue, queue.batch)
-        for row in rows:
-            await _one(rt, queue, row)
+        applied = [row.id for row in rows if await _one(rt, queue, row)]
+        if applied and queue.table is inbox_items:
+            async with rt.db.write() as conn:
+                await queues.finish_inbox_items(conn, applied)
         if not rows:
             await _wait(wake, set(), poll)
 
@@ -91,13 +93,14 @@ async def _wait(wake: asyncio.Event, running: set[asyncio.Task], poll: float) ->
         waiter.cancel()
 
 
-async def _one(rt: Runtime, queue: Queue, row) -> None:  # noqa: ANN001
+async def _one(rt: Runtime, queue: Queue, row) -> bool:  # noqa: ANN001
     try:
-        await queue.process(rt, row)
+        return bool(await queue.process(rt, row))
     except asyncio.CancelledError:
         raise
     except Exception:  # noqa: BLE001 - the row stays locked and is retried when its lock expires
         log.exception("%s worker failed on row %s", queue.name, row.id)
+        return False
 
 
 async def release_locks(rt: Runtime) -> None:

@@ -52,10 +52,16 @@ async def enqueue_deliveries(conn: AsyncConnection, *, inboxes, body: str, signe
 
 async def finish(conn: AsyncConnection, table: Table, row_id: int) -> None:
     if table is inbox_items:
-        await conn.execute(update(table).where(table.c.id == row_id)
-                           .values(state="done", locked_until=None, body=""))
+        await finish_inbox_items(conn, [row_id])
     else:
         await conn.execute(delete(table).where(table.c.id == row_id))
+
+
+async def finish_inbox_items(conn: AsyncConnection, ids: list[int]) -> None:
+    """Mark applied inbox items done; their activity ids stay, to recognise a duplicate."""
+    if ids:
+        await conn.execute(update(inbox_items).where(inbox_items.c.id.in_(ids))
+                           .values(state="done", locked_until=None, body=""))
 
 
 async def give_up(conn: AsyncConnection, table: Table, row_id: int, error: str) -> None:
