@@ -13,6 +13,7 @@ from backchannel.keys import RUNTIME
 from backchannel.runtime import Runtime
 from federation import httpsig
 from federation.http import FederationClient, Signer, user_agent
+from federation.policy import FederationPolicy
 from federation.urls import Urls
 from models import accounts
 from models.db import Database
@@ -26,11 +27,12 @@ async def open_runtime(config: Config) -> Runtime:
     before, after = await upgrade(db)
     if before != after:
         log.info("database migrated from %s to %s", before or "empty", after)
+    policy = FederationPolicy(db, mode=config.federation_mode, local_domain=config.domain)
     http = FederationClient(host_map=config.resolve, insecure_http=config.insecure_http,
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
-                            user_agent=user_agent(config.base_url))
+                            user_agent=user_agent(config.base_url), policy=policy)
     await http.start()
-    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url))
+    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy)
     await ensure_instance_actor(rt)
     return rt
 

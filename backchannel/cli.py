@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--resolve", metavar="HOST=IP:PORT", action="append",
                        help="DEVELOPMENT AND TESTS ONLY: reach HOST at IP:PORT instead of through DNS "
                             "(repeatable)")
-    serve.add_argument("--federation-mode", choices=["open", "blocklist", "allowlist"])
+    serve.add_argument("--federation-mode", choices=["open", "blocklist", "allowlist"],
+                       help="open: federate with everyone; blocklist (default): everyone but blocked "
+                            "domains; allowlist: only allowed domains")
+    serve.add_argument("--authorized-fetch", action="store_const", const=True, default=None,
+                       help="secure mode: serve posts and collections only to signed fetches")
     serve.add_argument("--no-workers", dest="workers", action="store_const", const=False, default=None,
                        help="do not run queue workers here (run `backchannel worker` processes instead)")
     serve.set_defaults(handler=cmd_serve)
@@ -88,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from(args: argparse.Namespace) -> Config:
     options: dict[str, Any] = {}
     for name in ("data", "database", "domain", "insecure_http", "listen", "resolve", "federation_mode",
-                 "workers", "log_level"):
+                 "authorized_fetch", "workers", "log_level"):
         value = getattr(args, name, None)
         if value is not None:
             options[name] = value

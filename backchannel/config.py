@@ -35,6 +35,8 @@ class Config:
     contact_email: str = ""
     max_status_chars: int = 500
     federation_mode: str = "blocklist"
+    # Secure mode (Mastodon's AUTHORIZED_FETCH): objects and collections only for signed fetches.
+    authorized_fetch: bool = False
     # Run the queue workers inside `serve` (one-process mode); off when `backchannel worker` runs them.
     workers: bool = True
     # First retry delay of a failed delivery, doubling up to delivery_retry_cap.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from backchannel.config import Config
 from federation.http import FederationClient, Signer
+from federation.policy import FederationPolicy
 from federation.urls import Urls
 from models.db import Database
 
@@ -19,6 +20,7 @@ class Runtime:
     db: Database
     http: FederationClient
     urls: Urls
+    policy: FederationPolicy
     # Set when work is queued in this process, so its worker starts at once instead of at the next poll.
     wakeups: dict[str, asyncio.Event] = field(default_factory=lambda: {q: asyncio.Event() for q in QUEUES})
     # The node's own actor signs fetches made on nobody's behalf (filled in at start-up).

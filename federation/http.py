@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -21,6 +21,9 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from backchannel import __version__
 from federation import httpsig
+
+if TYPE_CHECKING:
+    from federation.policy import FederationPolicy
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,11 @@ class FetchError(Exception):
 
 
 class BlockedAddress(FetchError):
-    """The destination is not a public internet address (or not allowed by the node's policy)."""
+    """The destination is not a public internet address."""
+
+
+class BlockedDomain(FetchError):
+    """The node's federation policy does not allow contact with the destination's domain."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +92,16 @@ class GuardedResolver(AbstractResolver):
 
 class FederationClient:
     def __init__(self, *, host_map: Mapping[str, tuple[str, int]], insecure_http: bool,
-                 timeout: float, max_body_bytes: int, user_agent: str):
+                 timeout: float, max_body_bytes: int, user_agent: str,
+                 policy: "FederationPolicy | None" = None):
         self.insecure_http = insecure_http
         self.host_map = {k.lower(): v for k, v in host_map.items()}
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
         self.max_body_bytes = max_body_bytes
         self.user_agent = user_agent
+        # Every outgoing request asks the federation policy first: a blocked or not-allowed domain
+        # is never contacted, whichever code path (delivery, fetch, WebFinger, media) asks.
+        self.policy = policy
         self._session: aiohttp.ClientSession | None = None
         # The signature scheme each peer accepted last (Fedify's "double knock", remembered).
         self.preferred_scheme: dict[str, str] = {}
@@ -133,6 +144,13 @@ class FederationClient:
         if not is_public_address(host):
             raise BlockedAddress(f"refusing non-public address {host}")
 
+    async def _check_policy(self, url: str) -> None:
+        if self.policy is None:
+            return
+        verdict = await self.policy.check(urlsplit(url).netloc)
+        if not verdict.allowed:
+            raise BlockedDomain(verdict.reason)
+
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         declared = resp.content_length
         if declared is not None and declared > self.max_body_bytes:
@@ -155,6 +173,7 @@ class FederationClient:
         """
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_url(url)
+            await self._check_policy(url)
             send = dict(headers or {})
             if signer is not None:
                 sign = httpsig.sign_request_rfc9421 if scheme == "rfc9421" else httpsig.sign_request_cavage

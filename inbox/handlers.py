@@ -23,7 +23,10 @@ Handler = Callable[[Runtime, dict, Account], Awaitable[None]]
 
 
 async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> None:
-    actor = await deref.get_actor(rt, object_id(activity.get("actor")) or "")
+    actor_uri = object_id(activity.get("actor")) or ""
+    if not await rt.policy.allows(host_of(actor_uri)):
+        raise InvalidDocument(f"{host_of(actor_uri)} was blocked after this activity arrived")
+    actor = await deref.get_actor(rt, actor_uri)
     if actor is None:
         raise InvalidDocument("unknown actor")
     if activity_id := object_id(activity):
@@ -55,6 +58,7 @@ async def _embedded_or_fetched(rt: Runtime, activity: dict, actor: Account) -> d
 
 async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
     target_uri = object_id(activity.get("object"))
+    silenced = (await rt.policy.check(actor.domain)).silenced  # a limited server's follows need approval
     async with rt.db.write() as conn:
         target = await accounts.by_uri(conn, target_uri or "")
         if target is None or not target.local or target.suspended_at is not None:
@@ -67,7 +71,8 @@ async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
             return
         existing = await social.get_follow(conn, actor.id, target.id)
         follow = await social.add_follow(conn, actor.id, target.id, uri=follow_uri, state="pending")
-        if target.locked and not (existing and existing.state == "accepted"):
+        needs_approval = target.locked or actor.silenced_at is not None or silenced
+        if needs_approval and not (existing and existing.state == "accepted"):
             await social.notify(conn, account_id=target.id, from_account_id=actor.id, type="follow_request")
             return
         # Accepted (again: a peer that re-sends a Follow it lost track of gets a fresh Accept).

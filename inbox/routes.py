@@ -9,7 +9,8 @@ from aiohttp import web
 
 from backchannel.keys import RUNTIME
 from federation import deref, httpsig
-from federation.as2 import object_id
+from federation.as2 import host_of, object_id
+from federation.authenticate import signer_of
 from models import accounts, queues
 
 log = logging.getLogger(__name__)
@@ -65,17 +66,18 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
         return _refuse(400, "an activity needs a type and an actor")
     if deref.is_local(rt, actor_uri):
         return _refuse(401, "activities of local actors are not accepted from outside")
+    verdict = await rt.policy.check(host_of(actor_uri))
+    if not verdict.allowed:
+        # Refused before any signature check, so a blocked server cannot make this node fetch anything.
+        return _refuse(403, f"this node does not federate with {host_of(actor_uri)}")
     if await _unknown_actor_deleting_itself(rt, activity, actor_uri):
         # Its key is gone with it; fetching would only fail. Nothing of it is stored here anyway.
         return web.Response(status=202)
-    url = rt.config.base_url + request.path_qs
-    keys = deref.key_lookup(rt)
     try:
-        verified = await httpsig.verify_request(request.method, url, request.headers, body, keys)
+        signer = await signer_of(rt, request.method, request.path_qs, request.headers, body)
     except httpsig.SignatureError as err:
         return _refuse(401, f"signature refused: {err}")
-    signer = keys.owners.get(verified.key_id)
-    if signer is None or signer.uri != actor_uri:
+    if signer.uri != actor_uri:
         return _refuse(401, "the key that signed this request does not belong to the activity's actor")
     activity_uri = object_id(activity) or "sha256:" + hashlib.sha256(body).hexdigest()
     async with rt.db.write() as conn:

@@ -46,3 +46,34 @@ async def autogenerate(database: Database, message: str, rev_id: str | None = No
 
     async with database.write() as conn:
         await conn.run_sync(run)
+
+
+def regenerate_initial() -> Path:
+    """Developers, before the first release only: rebuild revision 0001 from models/schema.py.
+
+    Once a database exists anywhere, add new revisions instead (autogenerate with a new rev_id).
+    """
+    import asyncio
+    import tempfile
+
+    target = MIGRATIONS / "versions" / "0001_initial_schema.py"
+    target.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{tmp}/empty.sqlite3")
+
+        async def run() -> None:
+            try:
+                await autogenerate(db, "initial schema", rev_id="0001")
+            finally:
+                await db.dispose()
+
+        asyncio.run(run())
+    return target
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--regenerate-initial"]:
+        raise SystemExit("usage: python -m models.migrate --regenerate-initial  (developers only)")
+    print(f"wrote {regenerate_initial()}")

@@ -64,6 +64,10 @@ users = Table(
     Column("password_hash", Text),
     Column("admin", Boolean, nullable=False, default=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    # Registrations that need approval wait here; an unapproved user cannot sign in.
+    Column("approved", Boolean, nullable=False, default=True),
+    Column("invite_id", ID),
+    Column("reason", Text),
     Column("created_at", Float, nullable=False),
 )
 
@@ -253,3 +257,49 @@ deliveries = Table(
     *_queue_columns(),
 )
 Index("ix_deliveries_state_next", deliveries.c.state, deliveries.c.next_attempt_at)
+
+# --- Moderation: what the organisation decides -------------------------------------------------
+
+# A domain block: `silence` hides the domain from public timelines and makes its follows need
+# approval; `suspend` refuses everything in and out and severs existing follows.
+domain_blocks = Table(
+    "domain_blocks", metadata, _id(),
+    Column("domain", String(255), nullable=False, unique=True),  # lower-case, may include :port
+    Column("severity", String(16), nullable=False),  # silence | suspend
+    Column("reject_media", Boolean, nullable=False, default=False),
+    Column("public_comment", Text, nullable=False, default=""),
+    Column("private_comment", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+)
+
+# The domains allowed to federate when federation_mode is "allowlist".
+domain_allows = Table(
+    "domain_allows", metadata, _id(),
+    Column("domain", String(255), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+reports = Table(
+    "reports", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),  # who reported
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("status_ids", Text, nullable=False, default="[]"),  # JSON list of status ids
+    Column("comment", Text, nullable=False, default=""),
+    Column("category", String(32), nullable=False, default="other"),
+    Column("forwarded", Boolean, nullable=False, default=False),
+    Column("uri", Text, unique=True),  # the Flag activity's id, sent or received
+    Column("created_at", Float, nullable=False),
+    Column("action_taken_at", Float),
+    Column("action_taken_by_account_id", ID),
+)
+
+invites = Table(
+    "invites", metadata, _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("created_by_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("max_uses", Integer),  # NULL: unlimited
+    Column("uses", Integer, nullable=False, default=0),
+    Column("expires_at", Float),  # NULL: never
+    Column("created_at", Float, nullable=False),
+)

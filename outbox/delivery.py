@@ -5,7 +5,7 @@ import logging
 import time
 
 from backchannel.runtime import Runtime
-from federation.http import FetchError, Signer
+from federation.http import BlockedDomain, FetchError, Signer
 from models import accounts, queues
 from models.schema import deliveries
 
@@ -51,7 +51,7 @@ async def _failed(rt: Runtime, row, err: FetchError) -> None:  # noqa: ANN001
     cfg = rt.config
     expired = time.time() - row.created_at > cfg.delivery_give_up_after
     async with rt.db.write() as conn:
-        if err.status in PERMANENT or expired:
+        if err.status in PERMANENT or expired or isinstance(err, BlockedDomain):
             log.info("dropping delivery to %s: %s", row.inbox_url, err)
             await queues.give_up(conn, deliveries, row.id, str(err))
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,7 +45,7 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
             await fill_home(conn, payload["home_status"])
         queued = 0
         if payload.get("activity") and payload.get("signer"):
-            inboxes = await _inboxes(conn, payload)
+            inboxes = await _allowed(rt, await _inboxes(conn, payload))
             queued = await queues.enqueue_deliveries(conn, inboxes=inboxes, body=dumps(payload["activity"]),
                                                      signer_account_id=payload["signer"])
         await queues.finish(conn, fanouts, row.id)
@@ -62,6 +63,11 @@ async def _inboxes(conn: AsyncConnection, payload: dict) -> list[str]:
     shared = [a.shared_inbox_url for a in remote if a.shared_inbox_url]
     personal = [a.inbox_url for a in remote if not a.shared_inbox_url and a.inbox_url]
     return list(dict.fromkeys(shared + personal))
+
+
+async def _allowed(rt: Runtime, inboxes: list[str]) -> list[str]:
+    """Only inboxes on domains this node federates with get a delivery row at all."""
+    return [inbox for inbox in inboxes if await rt.policy.allows(urlsplit(inbox).netloc)]
 
 
 async def fill_home(conn: AsyncConnection, status_id: int) -> None:

@@ -1,10 +1,13 @@
 """ActivityPub GET routes: actors, outboxes, collections and objects, with content negotiation.
 
-Only what anyone may see is served here: public and unlisted posts. Followers-only, direct and
-local-only posts are never served to a fetch (they reach their audience by delivery).
+Unsigned fetches get public and unlisted posts only. A followers-only or direct post is served to a
+signed fetch from an actor who may see it (authorised fetch); a local-only post never leaves the
+node. With authorized_fetch (secure mode) everything but actor documents needs a signature, and a
+signed fetch from a domain the node does not federate with is refused.
 """
 from __future__ import annotations
 
+import json
 import math
 
 from aiohttp import web
@@ -12,8 +15,11 @@ from sqlalchemy import func, select
 
 from backchannel.keys import RUNTIME
 from federation import as2
+from federation.authenticate import is_signed, signer_of
+from federation.httpsig import SignatureError
 from federation.jsonld import AS_CONTEXT
 from models import accounts, social, statuses
+from models.accounts import Account
 from models.schema import statuses as statuses_table
 
 routes = web.RouteTableDef()
@@ -35,6 +41,26 @@ def not_found() -> web.Response:
     return web.json_response({"error": "Record not found"}, status=404)
 
 
+def _json_error(cls, message: str) -> web.HTTPException:  # noqa: ANN001
+    return cls(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def fetcher(request: web.Request, *, required: bool) -> Account | None:
+    """The remote actor behind a signed GET, None for an unsigned one (401 when one is required)."""
+    rt = request.app[RUNTIME]
+    if not is_signed(request.headers):
+        if required or rt.config.authorized_fetch:
+            raise _json_error(web.HTTPUnauthorized, "this node requires signed fetches")
+        return None
+    try:
+        signer = await signer_of(rt, "GET", request.path_qs, request.headers, None)
+    except SignatureError as err:
+        raise _json_error(web.HTTPUnauthorized, f"signature refused: {err}") from None
+    if not await rt.policy.allows(signer.domain):
+        raise _json_error(web.HTTPForbidden, "this node does not federate with your server")
+    return signer
+
+
 async def _local_account(request: web.Request):  # noqa: ANN202
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
@@ -47,6 +73,8 @@ async def _local_account(request: web.Request):  # noqa: ANN202
 @routes.get("/users/{username}")
 async def actor(request: web.Request) -> web.StreamResponse:
     account = await _local_account(request)
+    if is_signed(request.headers):
+        await fetcher(request, required=False)  # refuses blocked servers; keys stay discoverable unsigned
     if not wants_activitypub(request):
         raise web.HTTPFound(account.url or "/")
     return ap_response(as2.actor_document(account, request.app[RUNTIME].urls))
@@ -94,6 +122,7 @@ def _page_number(request: web.Request) -> int | None:
 async def outbox(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     account = await _local_account(request)
+    await fetcher(request, required=False)
     page = _page_number(request)
     public = (statuses_table.c.account_id == account.id, statuses.LIVE,
               statuses_table.c.visibility.in_(statuses.PUBLIC_VISIBILITIES))
@@ -132,6 +161,7 @@ async def _note_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: 
 async def follow_collection(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     account = await _local_account(request)
+    await fetcher(request, required=False)
     followers = request.path.endswith("/followers")
     collection_id = account.followers_url if followers else account.following_url
     page = _page_number(request)
@@ -154,17 +184,22 @@ async def featured(request: web.Request) -> web.Response:
 
 
 async def _public_status(request: web.Request):  # noqa: ANN202
+    """The status at this URL if the requester may see it. What it may not see is 404, exactly as
+    if it did not exist, so a fetch cannot even learn that a private post is there."""
     rt = request.app[RUNTIME]
     account = await _local_account(request)
+    viewer = await fetcher(request, required=False)
     try:
         status_id = int(request.match_info["status_id"])
     except ValueError:
         raise web.HTTPNotFound() from None
     async with rt.db.read() as conn:
         status = await statuses.get(conn, status_id)
-    if (status is None or status.account_id != account.id
-            or status.visibility not in statuses.PUBLIC_VISIBILITIES):
-        raise web.HTTPNotFound(text='{"error": "Record not found"}', content_type="application/json")
+        visible = status is not None and status.account_id == account.id and (
+            status.visibility in statuses.PUBLIC_VISIBILITIES
+            or (viewer is not None and await statuses.can_see(conn, status, viewer.id, False)))
+    if not visible:
+        raise _json_error(web.HTTPNotFound, "Record not found")
     return rt, account, status
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:56:57.804071
+Create Date: 2026-11-22 03:03:07.544344
 """
 from alembic import op
 import sqlalchemy as sa
@@ -57,6 +57,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_accounts_public_key_id', ['public_key_id'], unique=False)
         batch_op.create_index('uq_accounts_local_username', ['username'], unique=True, sqlite_where=sa.text('domain IS NULL'), postgresql_where=sa.text('domain IS NULL'))
 
+    op.create_table('domain_allows',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('domain', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_allows')),
+    sa.UniqueConstraint('domain', name=op.f('uq_domain_allows_domain'))
+    )
+    op.create_table('domain_blocks',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('domain', sa.String(length=255), nullable=False),
+    sa.Column('severity', sa.String(length=16), nullable=False),
+    sa.Column('reject_media', sa.Boolean(), nullable=False),
+    sa.Column('public_comment', sa.Text(), nullable=False),
+    sa.Column('private_comment', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_blocks')),
+    sa.UniqueConstraint('domain', name=op.f('uq_domain_blocks_domain'))
+    )
     op.create_table('fanouts',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
@@ -157,6 +175,38 @@ def upgrade() -> None:
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.create_index('ix_follows_target_account_id_state', ['target_account_id', 'state'], unique=False)
 
+    op.create_table('invites',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('created_by_account_id', sa.BigInteger(), nullable=False),
+    sa.Column('max_uses', sa.Integer(), nullable=True),
+    sa.Column('uses', sa.Integer(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_account_id'], ['accounts.id'], name=op.f('fk_invites_created_by_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invites')),
+    sa.UniqueConstraint('code', name=op.f('uq_invites_code'))
+    )
+    op.create_table('reports',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('target_account_id', sa.BigInteger(), nullable=False),
+    sa.Column('status_ids', sa.Text(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('forwarded', sa.Boolean(), nullable=False),
+    sa.Column('uri', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('action_taken_at', sa.Float(), nullable=True),
+    sa.Column('action_taken_by_account_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_reports_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_account_id'], ['accounts.id'], name=op.f('fk_reports_target_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reports')),
+    sa.UniqueConstraint('uri', name=op.f('uq_reports_uri'))
+    )
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reports_target_account_id'), ['target_account_id'], unique=False)
+
     op.create_table('statuses',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('uri', sa.Text(), nullable=False),
@@ -199,6 +249,9 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.Text(), nullable=True),
     sa.Column('admin', sa.Boolean(), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('approved', sa.Boolean(), nullable=False),
+    sa.Column('invite_id', sa.BigInteger(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_users_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -351,6 +404,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_statuses_account_id_id')
 
     op.drop_table('statuses')
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reports_target_account_id'))
+
+    op.drop_table('reports')
+    op.drop_table('invites')
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.drop_index('ix_follows_target_account_id_state')
 
@@ -373,6 +431,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_fanouts_state_next')
 
     op.drop_table('fanouts')
+    op.drop_table('domain_blocks')
+    op.drop_table('domain_allows')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index('uq_accounts_local_username', sqlite_where=sa.text('domain IS NULL'), postgresql_where=sa.text('domain IS NULL'))
         batch_op.drop_index('ix_accounts_public_key_id')
