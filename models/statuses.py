@@ -7,8 +7,9 @@ from dataclasses import dataclass, fields
 from sqlalchemy import and_, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models import stream_events
 from models.ids import new_id
-from models.schema import follows, home_feed, mentions, status_edits, status_tags, statuses, tags
+from models.schema import blocks, follows, home_feed, mentions, status_edits, status_tags, statuses, tags
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct", "local")
@@ -85,6 +86,13 @@ async def insert_status(conn: AsyncConnection, **values) -> Status:
                          ("replies_count", 0), ("reblogs_count", 0), ("favourites_count", 0)):
         values.setdefault(key, default)
     await conn.execute(insert(statuses).values(**values))
+    if not values.get("reblog_of_id"):
+        # Public and local-only originals go to the public and hashtag streams; direct ones to the
+        # direct stream. The streaming side re-checks who may see each one.
+        if values.get("visibility") in ("public", "local"):
+            await stream_events.emit(conn, "public", "update", values["id"])
+        elif values.get("visibility") == "direct":
+            await stream_events.emit(conn, "direct", "conversation", values["id"])
     return await get(conn, values["id"])  # type: ignore[return-value]
 
 
@@ -97,17 +105,39 @@ async def record_edit(conn: AsyncConnection, before: Status) -> None:
 
 async def update_status(conn: AsyncConnection, status_id: int, **values) -> None:
     await conn.execute(update(statuses).where(statuses.c.id == status_id).values(**values))
+    if "content" in values:
+        await stream_events.emit(conn, "status", "status.update", status_id)
 
 
 async def mark_deleted(conn: AsyncConnection, status_id: int) -> None:
     """A deleted status keeps its row (a tombstone, so a late Create is not accepted again) but loses
     its content, its place in timelines and its boosts."""
     now = time.time()
+    await _announce_deletion(conn, status_id)
     await conn.execute(update(statuses).where(statuses.c.id == status_id)
                        .values(deleted_at=now, content="", source_text=None, spoiler_text=""))
     await conn.execute(update(statuses).where(statuses.c.reblog_of_id == status_id, LIVE)
                        .values(deleted_at=now))
     await conn.execute(delete(home_feed).where(home_feed.c.status_id == status_id))
+
+
+async def _announce_deletion(conn: AsyncConnection, status_id: int) -> None:
+    """`delete` events for the streaming API: to each home timeline that holds the status or a
+    boost of it, and to the public streams for a public or local-only original."""
+    row = (await conn.execute(select(statuses.c.visibility, statuses.c.reblog_of_id)
+                              .where(statuses.c.id == status_id, LIVE))).first()
+    if row is None:
+        return
+    boosts = select(statuses.c.id).where(statuses.c.reblog_of_id == status_id, LIVE)
+    holders = await conn.execute(select(home_feed.c.account_id, home_feed.c.status_id).where(
+        or_(home_feed.c.status_id == status_id, home_feed.c.status_id.in_(boosts))))
+    by_status: dict[int, list[str]] = {}
+    for holder in holders:
+        by_status.setdefault(holder.status_id, []).append(stream_events.user_stream(holder.account_id))
+    for held, streams in by_status.items():
+        await stream_events.emit_many(conn, streams, "delete", held)
+    if row.reblog_of_id is None and row.visibility in ("public", "local"):
+        await stream_events.emit(conn, "public", "delete", status_id)
 
 
 async def bump(conn: AsyncConnection, status_id: int, column: str, delta: int) -> None:
@@ -170,17 +200,22 @@ def visible_to(viewer_id: int | None):  # noqa: ANN201
     open_to_all = statuses.c.visibility.in_(PUBLIC_VISIBILITIES)
     if viewer_id is None:
         return open_to_all
+    # A block hides everything, both ways: the blocked account sees nothing of the blocker's, and
+    # the blocker nothing of the blocked account's.
+    blocked = exists().where(or_(
+        and_(blocks.c.account_id == statuses.c.account_id, blocks.c.target_account_id == viewer_id),
+        and_(blocks.c.account_id == viewer_id, blocks.c.target_account_id == statuses.c.account_id)))
     mentioned = exists().where(mentions.c.status_id == statuses.c.id, mentions.c.account_id == viewer_id)
     follower = exists().where(follows.c.account_id == viewer_id,
                               follows.c.target_account_id == statuses.c.account_id,
                               follows.c.state == "accepted")
-    return or_(
+    return and_(~blocked, or_(
         open_to_all,
         statuses.c.account_id == viewer_id,
         statuses.c.visibility == "local",  # the caller ensures the viewer is a local account
         and_(statuses.c.visibility == "private", or_(follower, mentioned)),
         and_(statuses.c.visibility == "direct", mentioned),
-    )
+    ))
 
 
 async def can_see(conn: AsyncConnection, status: Status, viewer_id: int | None,
@@ -228,6 +263,10 @@ async def public_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_loc
         stmt = stmt.where(statuses.c.local.is_(True))
     elif local is False:
         stmt = stmt.where(statuses.c.local.is_(False))
+    from models.schema import accounts  # silenced and suspended accounts stay out of public timelines
+
+    stmt = stmt.where(statuses.c.account_id.not_in(select(accounts.c.id).where(
+        or_(accounts.c.silenced_at.is_not(None), accounts.c.suspended_at.is_not(None)))))
     return await page_ids(conn, stmt, statuses.c.id, **page)
 
 
@@ -246,7 +285,10 @@ async def account_ids(conn: AsyncConnection, account_id: int, viewer_id: int | N
     return await page_ids(conn, stmt, statuses.c.id, **page)
 
 
-async def add_to_home(conn: AsyncConnection, account_ids, status_id: int) -> None:  # noqa: ANN001
+async def add_to_home(conn: AsyncConnection, account_ids, status_id: int, *,  # noqa: ANN001
+                      announce: bool = True) -> None:
+    """Put a status in home timelines; with `announce`, the streaming API sends it to each owner
+    as an `update` (older posts filled in after a follow are not announced)."""
     rows = [{"account_id": a, "status_id": status_id} for a in dict.fromkeys(account_ids)]
     if not rows:
         return
@@ -256,6 +298,9 @@ async def add_to_home(conn: AsyncConnection, account_ids, status_id: int) -> Non
     rows = [r for r in rows if r["account_id"] not in existing]
     if rows:
         await conn.execute(insert(home_feed), rows)
+        if announce:
+            await stream_events.emit_many(conn, [stream_events.user_stream(r["account_id"]) for r in rows],
+                                          "update", status_id)
 
 
 async def remove_author_from_home(conn: AsyncConnection, account_id: int, author_id: int) -> None:
