@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import (accounts, authorize, instance, middleware, notifications, oauth, placeholders, search,
-                 statuses, timelines)
+from api import streaming
+from api import (accounts, authorize, domain_blocks, instance, middleware, notifications, oauth,
+                 placeholders, search, statuses, timelines)
 
 
 def setup(app: web.Application) -> None:
@@ -12,5 +13,6 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(middleware.cors)
     app.middlewares.append(middleware.errors)
     for module in (oauth, authorize, instance, accounts, statuses, timelines, notifications, search,
-                   placeholders):
+                   domain_blocks, placeholders):
         app.router.add_routes(module.ROUTES)
+    streaming.setup(app)  # its routes and the per-process hub that tails stream_events

@@ -12,7 +12,7 @@ from backchannel.runtime import Runtime
 from federation import as2, deref
 from federation.addressing import visibility_of
 from federation.as2 import InvalidDocument, host_of, note_values, object_id, types_of
-from models import accounts, social, statuses
+from models import account_domain_blocks, accounts, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from outbox import fanout, follows as follow_cases, remote
@@ -64,7 +64,8 @@ async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
         if target is None or not target.local or target.suspended_at is not None:
             return
         follow_uri = object_id(activity)
-        if await social.is_blocked_either_way(conn, actor.id, target.id):
+        if (await social.is_blocked_either_way(conn, actor.id, target.id)
+                or await account_domain_blocks.blocking(conn, [target.id], actor.domain)):
             reject = as2.activity("Reject", rt.urls.activity(new_id()), target.uri,
                                   as2.strip_context(activity), to=[actor.uri])
             await fanout.queue(conn, rt, activity=reject, signer=target, to_accounts=[actor.id])
@@ -286,6 +287,12 @@ async def on_block(rt: Runtime, activity: dict, actor: Account) -> None:
                 await statuses.remove_author_from_home(conn, a, b)
 
 
+async def on_flag(rt: Runtime, activity: dict, actor: Account) -> None:
+    from outbox import moderation  # a report from another server, for this node's admins
+
+    await moderation.receive_flag(rt, activity, actor)
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Accept": on_accept,
@@ -297,4 +304,5 @@ HANDLERS: dict[str, Handler] = {
     "Announce": on_announce,
     "Like": on_like,
     "Block": on_block,
+    "Flag": on_flag,
 }

@@ -303,3 +303,133 @@ invites = Table(
     Column("expires_at", Float),  # NULL: never
     Column("created_at", Float, nullable=False),
 )
+
+# --- Media, polls and the viewer's own collections (bookmarks, mutes, pins, lists) --------------
+
+# An uploaded or remote attachment. Local files live under <data>/media/ with names the server made
+# up (file_name, thumb_name); remote ones keep only their URL and are never downloaded.
+media_attachments = Table(
+    "media_attachments", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="SET NULL")),  # NULL until attached
+    Column("position", Integer, nullable=False, default=0),
+    Column("type", String(16), nullable=False, default="image"),  # image gifv video audio unknown
+    Column("content_type", String(64)),
+    Column("file_name", String(64)),
+    Column("thumb_name", String(64)),
+    Column("remote_url", Text),
+    Column("description", Text),
+    Column("blurhash", String(64)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("size", Integer),
+    Column("thumb_width", Integer),
+    Column("thumb_height", Integer),
+    Column("focus_x", Float, nullable=False, default=0.0),
+    Column("focus_y", Float, nullable=False, default=0.0),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_media_attachments_status_id", media_attachments.c.status_id)
+Index("ix_media_attachments_account_id", media_attachments.c.account_id)
+
+# One poll per status; options is JSON [{"title": ..., "votes_count": n}] (a remote poll's counts
+# are the ones its server last reported).
+polls = Table(
+    "polls", metadata, _id(),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("options", Text, nullable=False),
+    Column("multiple", Boolean, nullable=False, default=False),
+    Column("hide_totals", Boolean, nullable=False, default=False),
+    Column("expires_at", Float),
+    Column("votes_count", Integer, nullable=False, default=0),
+    Column("voters_count", Integer),
+    Column("ended_notified", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+poll_votes = Table(
+    "poll_votes", metadata, _id(),
+    Column("poll_id", ID, ForeignKey("polls.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("choice", Integer, nullable=False),
+    Column("uri", Text, unique=True),  # the vote Note's id, sent or received
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("poll_id", "account_id", "choice"),
+)
+
+bookmarks = Table(
+    "bookmarks", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "status_id"),
+)
+
+mutes = Table(
+    "mutes", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("notifications", Boolean, nullable=False, default=True),
+    Column("expires_at", Float),  # NULL: until unmuted
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "target_account_id"),
+)
+
+pins = Table(
+    "pins", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_pins_account_id", pins.c.account_id)
+
+lists = Table(
+    "lists", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("replies_policy", String(16), nullable=False, default="list"),  # followed list none
+    Column("exclusive", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+list_accounts = Table(
+    "list_accounts", metadata,
+    Column("list_id", ID, ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_list_accounts_account_id", list_accounts.c.account_id)
+
+# A viewer's state of one direct conversation (keyed by the thread's root status id): read up to
+# which status, and hidden up to which one (a newer status brings it back).
+conversation_marks = Table(
+    "conversation_marks", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("conversation_id", ID, primary_key=True),
+    Column("read_up_to", ID, nullable=False, default=0),
+    Column("hidden_up_to", ID, nullable=False, default=0),
+)
+
+# --- Streaming: what the streaming API announces, written in the transaction that caused it -----
+
+# `stream` is "user:<account id>" (home updates, notifications and deletes for one person),
+# "public" (new public and local-only statuses; the streaming side filters by origin and tag),
+# "direct" (new direct statuses) or "status" (edits, for whoever may see the status).
+# `ref_id` is the status or notification the event is about. Rows live a few minutes.
+stream_events = Table(
+    "stream_events", metadata, _id(),
+    Column("stream", String(64), nullable=False),
+    Column("event", String(32), nullable=False),  # update notification delete status.update conversation
+    Column("ref_id", ID),
+    Column("created_at", Float, nullable=False),
+)
+
+# A person's own domain blocks (/api/v1/domain_blocks): nothing from that domain reaches them.
+account_domain_blocks = Table(
+    "account_domain_blocks", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "domain"),
+)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models import account_domain_blocks
 from models.accounts import Account, bump_counter
+from models import stream_events
 from models.ids import new_id
 from models.schema import accounts, blocks, favourites, follows, notifications
 
@@ -211,6 +213,9 @@ async def notify(conn: AsyncConnection, *, account_id: int, from_account_id: int
         return None
     if await is_blocked_either_way(conn, account_id, from_account_id):
         return None
+    sender_domain = (await conn.execute(select(accounts.c.domain).where(accounts.c.id == from_account_id))).scalar()
+    if await account_domain_blocks.blocking(conn, [account_id], sender_domain):
+        return None
     cond = and_(notifications.c.account_id == account_id,
                 notifications.c.from_account_id == from_account_id,
                 notifications.c.type == type,
@@ -222,6 +227,7 @@ async def notify(conn: AsyncConnection, *, account_id: int, from_account_id: int
     await conn.execute(insert(notifications).values(
         id=notification_id, account_id=account_id, from_account_id=from_account_id, type=type,
         status_id=status_id, created_at=time.time(), read=False))
+    await stream_events.emit(conn, stream_events.user_stream(account_id), "notification", notification_id)
     return notification_id
 
 

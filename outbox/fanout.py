@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backchannel.runtime import Runtime
 from federation.as2 import dumps
-from models import queues, social, statuses
+from models import account_domain_blocks, queues, social, statuses
 from models.accounts import Account, get_many
 from models.schema import accounts, fanouts, follows
 
@@ -94,4 +94,6 @@ async def fill_home(conn: AsyncConnection, status_id: int) -> None:
     else:
         recipients |= followers
     recipients -= await social.blocked_by(conn, status.account_id, recipients)
+    author_domain = author.domain if author is not None else None
+    recipients -= await account_domain_blocks.blocking(conn, recipients, author_domain)
     await statuses.add_to_home(conn, recipients, status_id)
