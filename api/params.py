@@ -5,11 +5,11 @@ on/off, ids as decimal strings. Unknown parameters are ignored.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from federation import safejson
 from outbox.errors import NotFound, ServiceError, Unprocessable
 
 MAX_ID = 2 ** 63 - 1
@@ -139,6 +139,6 @@ async def _json_body(request: web.Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return safejson.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         raise BadRequest(f"Invalid JSON body: {err}") from None

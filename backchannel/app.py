@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from backchannel import workers
+from backchannel import guards, workers
 from backchannel.config import Config
 from backchannel.keys import RUNTIME
 from backchannel.runtime import Runtime
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 async def open_runtime(config: Config) -> Runtime:
-    db = Database(config.database_url)
+    db = Database(config.database_url, sqlite_busy_timeout_ms=config.sqlite_busy_timeout_ms)
     before, after = await upgrade(db)
     if before != after:
         log.info("database migrated from %s to %s", before or "empty", after)
@@ -86,4 +86,7 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(outbox_routes)
     setup_api(app)
     setup_pages(app)
+    # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
+    app.middlewares.append(guards.rate_limits(config.rate_limit_per_ip, config.rate_limit_per_account))
+    app.middlewares.append(guards.database_outage)
     return app

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 ENV_PREFIX = "BACKCHANNEL_"
 FEDERATION_MODES = ("open", "blocklist", "allowlist")
+REGISTRATION_MODES = ("closed", "approval", "open")
 
 
 class ConfigError(ValueError):
@@ -26,6 +27,8 @@ class Config:
     listen: str = "127.0.0.1:8080"
     data: str = "./data"
     database: str = ""  # empty: SQLite file inside `data`
+    # How long a SQLite writer waits for another before giving up (the request then answers 503).
+    sqlite_busy_timeout_ms: int = 30000
     # Development and tests only: plain http federation and loopback/private addresses allowed.
     insecure_http: bool = False
     # Development and tests only: HOST -> (IP, PORT) used instead of DNS for outgoing requests.
@@ -35,6 +38,8 @@ class Config:
     contact_email: str = ""
     max_status_chars: int = 500
     federation_mode: str = "blocklist"
+    # Who may sign up: closed (admins create accounts; invites still work), approval, or open.
+    registrations: str = "closed"
     # Secure mode (Mastodon's AUTHORIZED_FETCH): objects and collections only for signed fetches.
     authorized_fetch: bool = False
     # Run the queue workers inside `serve` (one-process mode); off when `backchannel worker` runs them.
@@ -47,6 +52,12 @@ class Config:
     delivery_concurrency: int = 16
     request_timeout: float = 20.0
     max_body_bytes: int = 1024 * 1024
+    # Requests per 5 minutes: from one client address (everything), and by one account (client API).
+    rate_limit_per_ip: int = 3000
+    rate_limit_per_account: int = 1500
+    # Uploaded images: the largest file accepted, and the most pixels (refuses decompression bombs).
+    max_media_bytes: int = 16 * 1024 * 1024
+    max_media_pixels: int = 7680 * 4320
     log_level: str = "info"
 
     @property
@@ -169,6 +180,8 @@ def load_config(options: Mapping[str, Any] | None = None, config_file: str | Non
 def _validate(config: Config) -> None:
     if config.federation_mode not in FEDERATION_MODES:
         raise ConfigError(f"federation_mode must be one of {', '.join(FEDERATION_MODES)}")
+    if config.registrations not in REGISTRATION_MODES:
+        raise ConfigError(f"registrations must be one of {', '.join(REGISTRATION_MODES)}")
     try:
         config.listen_host_port
     except ValueError:

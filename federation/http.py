@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import socket
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from backchannel import __version__
-from federation import httpsig
+from federation import httpsig, safejson
 
 if TYPE_CHECKING:
     from federation.policy import FederationPolicy
@@ -212,7 +211,7 @@ class FederationClient:
         if not activitypub and not (content_type.endswith("json")):
             raise FetchError(f"{url} is {content_type or 'untyped'}, not JSON")
         try:
-            doc = json.loads(data)
+            doc = safejson.loads(data)
         except ValueError:
             raise FetchError(f"{url} is not valid JSON") from None
         if not isinstance(doc, dict):

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 
 from aiohttp import web
 
 from backchannel.keys import RUNTIME
-from federation import deref, httpsig
+from federation import deref, httpsig, safejson
 from federation.as2 import host_of, object_id
 from federation.authenticate import signer_of
 from models import accounts, queues
@@ -58,7 +57,9 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
     if body is None:
         return _refuse(413, f"the body is larger than {rt.config.max_body_bytes} bytes")
     try:
-        activity = json.loads(body)
+        activity = safejson.loads(body)
+    except safejson.JSONTooDeep as err:
+        return _refuse(400, str(err))
     except ValueError:
         return _refuse(400, "the body is not JSON")
     actor_uri = object_id(activity.get("actor")) if isinstance(activity, dict) else None

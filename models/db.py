@@ -23,7 +23,7 @@ class DatabaseUnavailable(Exception):
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = 30000):
         self.url = url
         self.dialect = make_url(url).get_backend_name()  # "sqlite" or "postgresql"
         if self.is_sqlite:
@@ -31,8 +31,8 @@ class Database:
             self.writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0,
                                               pool_timeout=60)
             self.reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
-            _sqlite_pragmas(self.writer, immediate=True)
-            _sqlite_pragmas(self.reader, immediate=False)
+            _sqlite_pragmas(self.writer, immediate=True, busy_ms=sqlite_busy_timeout_ms)
+            _sqlite_pragmas(self.reader, immediate=False, busy_ms=sqlite_busy_timeout_ms)
         else:
             self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                               pool_pre_ping=True)
@@ -86,7 +86,7 @@ class Database:
             return (await conn.execute(stmt)).all()
 
 
-def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -96,7 +96,7 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

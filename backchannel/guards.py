@@ -1,0 +1,128 @@
+"""Middlewares that protect the node as a whole: rate limits, and a database outage answered 503.
+
+Rate limits are token buckets kept in the process (each `serve` process limits on its own): per
+client address for everything, and per account for the client API. A refused request gets 429 with
+Retry-After. The client address is the peer's, or, when the peer is a reverse proxy on loopback,
+the last address that proxy put in X-Forwarded-For.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlalchemy import exc as sa_exc
+
+from backchannel.keys import RUNTIME
+from models.db import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+WINDOW = 300.0  # seconds over which a limit is counted, as Mastodon's (N requests per 5 minutes)
+
+
+@dataclass
+class Buckets:
+    limit: int
+    window: float = WINDOW
+    _state: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """0 when the request may go ahead; otherwise the seconds until it may."""
+        now = time.monotonic() if now is None else now
+        rate = self.limit / self.window
+        tokens, last = self._state.get(key, (float(self.limit), now))
+        tokens = min(float(self.limit), tokens + (now - last) * rate)
+        if tokens < 1:
+            self._state[key] = (tokens, now)
+            return (1 - tokens) / rate
+        self._state[key] = (tokens - 1, now)
+        if len(self._state) > 50_000:
+            self._prune(now)
+        return 0.0
+
+    def _prune(self, now: float) -> None:
+        """Forget keys whose bucket has refilled: they are indistinguishable from new ones."""
+        rate = self.limit / self.window
+        full = [k for k, (tokens, last) in self._state.items() if tokens + (now - last) * rate >= self.limit]
+        for key in full:
+            del self._state[key]
+
+
+def client_address(request: web.Request) -> str:
+    peer = request.remote or ""
+    try:
+        from_proxy = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        from_proxy = False
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if from_proxy and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return peer
+
+
+def _too_many(wait: float) -> web.Response:
+    return web.json_response({"error": "Too many requests"}, status=429,
+                             headers={"Retry-After": str(max(1, math.ceil(wait)))})
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.query.get("access_token")
+
+
+def rate_limits(per_ip: int, per_account: int):  # noqa: ANN201
+    by_ip = Buckets(per_ip)
+    by_account = Buckets(per_account)
+    accounts_by_token: dict[str, tuple[float, str]] = {}
+
+    async def account_key(request: web.Request, token: str) -> str:
+        from models import oauth
+
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        cached = accounts_by_token.get(digest)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with request.app[RUNTIME].db.read() as conn:
+            info = await oauth.token_info(conn, token)
+        key = f"account:{info.account.id}" if info and info.account else f"token:{digest[:16]}"
+        if len(accounts_by_token) > 50_000:
+            accounts_by_token.clear()
+        accounts_by_token[digest] = (time.monotonic() + 60, key)
+        return key
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):  # noqa: ANN001, ANN202
+        if request.method == "OPTIONS":
+            return await handler(request)
+        wait = by_ip.take(client_address(request))
+        if wait:
+            return _too_many(wait)
+        token = _bearer(request) if request.path.startswith("/api/") else None
+        if token:
+            wait = by_account.take(await account_key(request, token))
+            if wait:
+                return _too_many(wait)
+        return await handler(request)
+
+    return middleware
+
+
+@web.middleware
+async def database_outage(request: web.Request, handler):  # noqa: ANN001, ANN201
+    """A database that is locked, gone or out of connections is a 503, never a 500; the transaction
+    that failed was rolled back, so nothing half-written stays behind."""
+    try:
+        return await handler(request)
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseUnavailable,
+            ConnectionError) as err:
+        log.warning("database unavailable during %s %s: %s", request.method, request.path, err)
+        raise web.HTTPServiceUnavailable(
+            text=json.dumps({"error": "The database is unavailable; try again shortly"}),
+            content_type="application/json", headers={"Retry-After": "5"}) from None
