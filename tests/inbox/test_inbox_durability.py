@@ -1,0 +1,32 @@
+"""An activity answered with 202 is never lost: killed right after accepting, the node applies it
+after a restart."""
+import sqlite3
+
+from tests.rig.fake_remote import FakeRemote, create, note, post_signed
+from tests.rig.nodes import Node, eventually, free_port
+
+
+def test_sigkill_right_after_202_loses_nothing(tmp_path):
+    remote = FakeRemote("remote.test").start()
+    # Workers off: the node only accepts, so every activity is still unapplied when it dies.
+    node = Node(domain="acme.test", port=free_port(), data=tmp_path / "acme", resolve={"remote.test": remote.port},
+                extra_env={"BACKCHANNEL_WORKERS": "false"}).start()
+    try:
+        node.create_user("alice")
+        actor = remote.add_actor("writer")
+        sent = [note(actor, f"post {i}") for i in range(20)]
+        for obj in sent:
+            assert post_signed(node.base, node.domain, "/inbox", create(actor, obj), actor)[0] == 202
+        node.kill()
+        with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM inbox_items WHERE state = 'pending'").fetchone()[0] == 20
+
+        node.extra_env["BACKCHANNEL_WORKERS"] = "true"
+        node.start()
+        alice = node.mastodon(node.token("alice"))
+        uris = {obj["id"] for obj in sent}
+        eventually(lambda: uris <= {s.uri for s in alice.timeline_public(remote=True, limit=40)},
+                   message="all 20 posts applied after the restart")
+    finally:
+        node.stop()
+        remote.stop()
