@@ -13,9 +13,10 @@ from backchannel.keys import RUNTIME
 from backchannel.runtime import Runtime
 from federation import httpsig
 from federation.http import FederationClient, Signer, user_agent
+from federation.breaker import CircuitBreakers
 from federation.policy import FederationPolicy
 from federation.urls import Urls
-from models import accounts
+from models import accounts, instances
 from models.db import Database
 from models.migrate import upgrade
 
@@ -32,8 +33,12 @@ async def open_runtime(config: Config) -> Runtime:
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
                             user_agent=user_agent(config.base_url), policy=policy)
     await http.start()
-    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy)
+    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy,
+                 breakers=CircuitBreakers(threshold=config.breaker_threshold,
+                                          base_open=config.breaker_open_seconds))
     await ensure_instance_actor(rt)
+    async with db.read() as conn:
+        rt.failing_domains = await instances.failing_domains(conn)
     return rt
 
 

@@ -50,6 +50,12 @@ class Config:
     # How long a failing delivery is retried before it is dropped.
     delivery_give_up_after: float = 3 * 24 * 3600.0
     delivery_concurrency: int = 16
+    # A domain whose deliveries have failed for this long is unavailable: nothing new is queued for
+    # it until it sends this node something again.
+    domain_unavailable_after: float = 2 * 24 * 3600.0
+    # Failures in a row before a host's circuit breaker opens, and its first cool-off in seconds.
+    breaker_threshold: int = 5
+    breaker_open_seconds: float = 30.0
     request_timeout: float = 20.0
     max_body_bytes: int = 1024 * 1024
     # Requests per 5 minutes: from one client address (everything), and by one account (client API).

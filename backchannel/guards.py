@@ -120,8 +120,7 @@ async def database_outage(request: web.Request, handler):  # noqa: ANN001, ANN20
     that failed was rolled back, so nothing half-written stays behind."""
     try:
         return await handler(request)
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseUnavailable,
-            ConnectionError) as err:
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseUnavailable) as err:
         log.warning("database unavailable during %s %s: %s", request.method, request.path, err)
         raise web.HTTPServiceUnavailable(
             text=json.dumps({"error": "The database is unavailable; try again shortly"}),

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from backchannel.config import Config
+from federation.breaker import CircuitBreakers
 from federation.http import FederationClient, Signer
 from federation.policy import FederationPolicy
 from federation.urls import Urls
@@ -26,6 +27,9 @@ class Runtime:
     # The node's own actor signs fetches made on nobody's behalf (filled in at start-up).
     instance_signer: Signer | None = None
     instance_account_id: int | None = None
+    breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
+    # Domains recorded as failing in the instances table, so a success clears them with one write.
+    failing_domains: set[str] = field(default_factory=set)
     # Signing keys of local accounts by account id, with when they were read (outbox.delivery).
     signers: dict[int, tuple[float, Signer]] = field(default_factory=dict)
 

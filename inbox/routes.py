@@ -10,7 +10,7 @@ from backchannel.keys import RUNTIME
 from federation import deref, httpsig, safejson
 from federation.as2 import host_of, object_id
 from federation.authenticate import signer_of
-from models import accounts, queues
+from models import accounts, instances, queues
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -80,6 +80,13 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
         return _refuse(401, f"signature refused: {err}")
     if signer.uri != actor_uri:
         return _refuse(401, "the key that signed this request does not belong to the activity's actor")
+    sender_host = host_of(actor_uri)
+    if sender_host in rt.failing_domains:
+        # It speaks again: deliveries to it resume (and a breaker waiting on it closes).
+        rt.failing_domains.discard(sender_host)
+        rt.breakers.success(sender_host)
+        async with rt.db.write() as conn:
+            await instances.record_success(conn, sender_host)
     activity_uri = object_id(activity) or "sha256:" + hashlib.sha256(body).hexdigest()
     async with rt.db.write() as conn:
         await queues.enqueue_inbox(conn, activity_uri=activity_uri, actor_uri=actor_uri,

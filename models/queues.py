@@ -69,9 +69,13 @@ async def give_up(conn: AsyncConnection, table: Table, row_id: int, error: str) 
                        .values(state="failed", locked_until=None, last_error=error[:2000]))
 
 
-async def retry_later(conn: AsyncConnection, table: Table, row_id: int, error: str, delay: float) -> None:
-    await conn.execute(update(table).where(table.c.id == row_id).values(
-        locked_until=None, last_error=error[:2000], next_attempt_at=time.time() + delay))
+async def retry_later(conn: AsyncConnection, table: Table, row_id: int, error: str, delay: float, *,
+                      refund_attempt: bool = False) -> None:
+    """Reschedule; `refund_attempt` when the claim led to no attempt at all (a wait, not a failure)."""
+    values = dict(locked_until=None, last_error=error[:2000], next_attempt_at=time.time() + delay)
+    if refund_attempt:
+        values["attempts"] = table.c.attempts - 1
+    await conn.execute(update(table).where(table.c.id == row_id).values(**values))
 
 
 def backoff(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:

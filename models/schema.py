@@ -433,3 +433,14 @@ account_domain_blocks = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("account_id", "domain"),
 )
+
+# What this node knows of other servers' health: a domain failing for long is "unavailable" (no new
+# deliveries are queued for it) until it speaks to this node again.
+instances = Table(
+    "instances", metadata,
+    Column("domain", String(255), primary_key=True),
+    Column("failing_since", Float),
+    Column("last_failure_at", Float),
+    Column("last_success_at", Float),
+    Column("unavailable_since", Float),
+)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit
 
 from backchannel.runtime import Runtime
 from federation.http import BlockedDomain, FetchError, Signer
-from models import accounts, queues
+from models import accounts, instances, queues
 from models.schema import deliveries
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,14 @@ async def _signer(rt: Runtime, account_id: int) -> Signer | None:
 
 
 async def process(rt: Runtime, row) -> None:  # noqa: ANN001
+    host = urlsplit(row.inbox_url).netloc.lower()
+    wait = rt.breakers.wait_for(host)
+    if wait:
+        # The host's breaker is open: wait it out without knocking (no request, no attempt spent).
+        async with rt.db.write() as conn:
+            await queues.retry_later(conn, deliveries, row.id, f"circuit open for {host}", wait,
+                                     refund_attempt=True)
+        return
     signer = await _signer(rt, row.signer_account_id)
     if signer is None:
         async with rt.db.write() as conn:
@@ -41,19 +50,28 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
     try:
         await rt.http.post_activity(row.inbox_url, row.body.encode(), signer)
     except FetchError as err:
-        await _failed(rt, row, err)
+        await _failed(rt, row, host, err)
         return
     async with rt.db.write() as conn:
         await queues.finish(conn, deliveries, row.id)
+        if rt.breakers.success(host) or host in rt.failing_domains:
+            await instances.record_success(conn, host)
+            rt.failing_domains.discard(host)
 
 
-async def _failed(rt: Runtime, row, err: FetchError) -> None:  # noqa: ANN001
+async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa: ANN001
     cfg = rt.config
     expired = time.time() - row.created_at > cfg.delivery_give_up_after
     async with rt.db.write() as conn:
-        if err.status in PERMANENT or expired or isinstance(err, BlockedDomain):
+        if isinstance(err, BlockedDomain) or (err.status in PERMANENT) or expired:
             log.info("dropping delivery to %s: %s", row.inbox_url, err)
             await queues.give_up(conn, deliveries, row.id, str(err))
+            return
+        rt.breakers.failure(host)
+        rt.failing_domains.add(host)
+        if await instances.record_failure(conn, host, unavailable_after=cfg.domain_unavailable_after):
+            log.warning("%s has failed for %.0f s or more: marked unavailable", host, cfg.domain_unavailable_after)
+            await queues.give_up(conn, deliveries, row.id, f"{host} is unavailable: {err}")
             return
         delay = queues.backoff(row.attempts, base=cfg.delivery_retry_base, cap=cfg.delivery_retry_cap,
                                retry_after=err.retry_after)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backchannel.runtime import Runtime
 from federation.as2 import dumps
-from models import account_domain_blocks, queues, social, statuses
+from models import account_domain_blocks, instances, queues, social, statuses
 from models.accounts import Account, get_many
 from models.schema import accounts, fanouts, follows
 
@@ -45,7 +45,7 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
             await fill_home(conn, payload["home_status"])
         queued = 0
         if payload.get("activity") and payload.get("signer"):
-            inboxes = await _allowed(rt, await _inboxes(conn, payload))
+            inboxes = await _allowed(conn, rt, await _inboxes(conn, payload))
             queued = await queues.enqueue_deliveries(conn, inboxes=inboxes, body=dumps(payload["activity"]),
                                                      signer_account_id=payload["signer"])
         await queues.finish(conn, fanouts, row.id)
@@ -65,9 +65,12 @@ async def _inboxes(conn: AsyncConnection, payload: dict) -> list[str]:
     return list(dict.fromkeys(shared + personal))
 
 
-async def _allowed(rt: Runtime, inboxes: list[str]) -> list[str]:
-    """Only inboxes on domains this node federates with get a delivery row at all."""
-    return [inbox for inbox in inboxes if await rt.policy.allows(urlsplit(inbox).netloc)]
+async def _allowed(conn: AsyncConnection, rt: Runtime, inboxes: list[str]) -> list[str]:
+    """Only inboxes on domains this node federates with, and that are not unavailable, get a
+    delivery row at all."""
+    down = await instances.unavailable(conn, [urlsplit(i).netloc.lower() for i in inboxes])
+    return [inbox for inbox in inboxes
+            if urlsplit(inbox).netloc.lower() not in down and await rt.policy.allows(urlsplit(inbox).netloc)]
 
 
 async def fill_home(conn: AsyncConnection, status_id: int) -> None:

@@ -22,6 +22,7 @@ TEST_ENV = {
     "BACKCHANNEL_DELIVERY_RETRY_BASE": "0.3",
     "BACKCHANNEL_DELIVERY_RETRY_CAP": "2",
     "BACKCHANNEL_REQUEST_TIMEOUT": "10",
+    "BACKCHANNEL_BREAKER_OPEN_SECONDS": "1",
     "BACKCHANNEL_LOG_LEVEL": "info",
     # Every test client and node shares 127.0.0.1; the rate-limit tests set their own low limits.
     "BACKCHANNEL_RATE_LIMIT_PER_IP": "1000000",
