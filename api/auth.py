@@ -25,7 +25,10 @@ WRITE_SCOPES = ("write:accounts", "write:blocks", "write:bookmarks", "write:conv
 FOLLOW_SCOPES = ("read:follows", "read:blocks", "read:mutes", "write:follows", "write:blocks",
                  "write:mutes")
 TOP_SCOPES = ("read", "write", "follow", "push", "profile")
-KNOWN_SCOPES = frozenset(TOP_SCOPES + READ_SCOPES + WRITE_SCOPES)
+ADMIN_SCOPES = ("admin:read", "admin:write", "admin:read:accounts", "admin:write:accounts",
+                "admin:read:reports", "admin:write:reports", "admin:read:domain_allows",
+                "admin:write:domain_allows", "admin:read:domain_blocks", "admin:write:domain_blocks")
+KNOWN_SCOPES = frozenset(TOP_SCOPES + READ_SCOPES + WRITE_SCOPES + ADMIN_SCOPES)
 
 
 class Unauthorized(ServiceError):

@@ -20,6 +20,7 @@ from api.params import Params
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import oauth
+from models import moderation as moderation_store
 from outbox.errors import Unprocessable
 
 GRANT_TYPES = ["authorization_code", "password", "client_credentials"]
@@ -206,6 +207,9 @@ async def check_login(request: web.Request, login: str, password: str) -> int | 
     user = found[0]
     if user.disabled or account is None or account.suspended_at is not None:
         return None
+    async with rt.db.read() as conn:  # a sign-up that waits for an admin's approval cannot sign in yet
+        if not await moderation_store.user_approved(conn, user.id):
+            return None
     return user.id
 
 

@@ -86,7 +86,199 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--scopes", default="read write follow",
                               help='space-separated OAuth scopes (default "read write follow")')
     token_create.set_defaults(handler=cmd_token_create)
+    _moderation_commands(commands)
     return parser
+
+
+def _moderation_commands(commands) -> None:  # noqa: ANN001
+    """domain, account, report and invite: what the organisation's admins decide."""
+    domain = commands.add_parser("domain", help="decide which domains this node federates with").add_subparsers(
+        dest="domain_command", metavar="ACTION", required=True)
+    for name, text in (("allow", "allow a domain (used when federation_mode is allowlist)"),
+                       ("disallow", "take a domain off the allowlist; its follows end at once"),
+                       ("unblock", "lift a domain block")):
+        sub = domain.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        _common(sub)
+        sub.add_argument("target", metavar="DOMAIN", help="a domain name such as globex.example (covers its subdomains)")
+        _mode_option(sub)
+        sub.set_defaults(handler=cmd_moderation, action=name)
+    block = domain.add_parser("block", help="block a domain",
+                              description="Block a domain. silence: its posts stay out of public timelines "
+                                          "and its follows need approval; suspend (default): nothing is "
+                                          "exchanged with it, follows both ways end and its cached posts "
+                                          "are removed.")
+    _common(block)
+    block.add_argument("target", metavar="DOMAIN", help="a domain name such as spam.example (covers its subdomains)")
+    block.add_argument("--severity", choices=["silence", "suspend"], default="suspend")
+    block.add_argument("--reject-media", action="store_true", help="do not keep its media")
+    block.add_argument("--public-comment", default="", help="the reason, shown publicly")
+    block.add_argument("--private-comment", default="", help="a note for the other admins")
+    block.set_defaults(handler=cmd_moderation, action="block")
+    listing = domain.add_parser("list", help="list domain blocks and allows",
+                                description="List this node's domain blocks and allowed domains.")
+    _common(listing)
+    _mode_option(listing)
+    listing.set_defaults(handler=cmd_moderation, action="list")
+
+    account = commands.add_parser("account", help="moderate an account").add_subparsers(
+        dest="account_command", metavar="ACTION", required=True)
+    for name, text in (("suspend", "suspend: a local account cannot sign in and other servers are told it "
+                                   "is gone; a remote one is removed from this node"),
+                       ("unsuspend", "lift a suspension"),
+                       ("silence", "keep the account's posts out of public timelines"),
+                       ("unsilence", "lift a silence"),
+                       ("disable", "stop a local user from signing in (the account stays visible)"),
+                       ("enable", "let a disabled local user sign in again"),
+                       ("delete", "delete a local account's posts and login (its name stays taken)"),
+                       ("approve", "approve a sign-up that waits for approval")):
+        sub = account.add_parser(name, help=text.split(":")[0], description=text[0].upper() + text[1:] + ".")
+        _common(sub)
+        sub.add_argument("account", metavar="NAME_OR_ACCT", help="alice (local) or guru@globex.example")
+        sub.set_defaults(handler=cmd_moderation, action="account-" + name)
+
+    report = commands.add_parser("report", help="read and resolve reports").add_subparsers(
+        dest="report_command", metavar="ACTION", required=True)
+    report_list = report.add_parser("list", help="list reports",
+                                    description="List unresolved reports (--all: resolved ones too).")
+    _common(report_list)
+    report_list.add_argument("--all", action="store_true", help="include resolved reports")
+    report_list.set_defaults(handler=cmd_moderation, action="report-list")
+    for name in ("resolve", "reopen"):
+        sub = report.add_parser(name, help=f"{name} a report", description=f"Mark a report {name}d.".replace(
+            "reopend", "open again"))
+        _common(sub)
+        sub.add_argument("id", type=int, help="the report's id, as `report list` shows it")
+        sub.set_defaults(handler=cmd_moderation, action="report-" + name)
+
+    invite = commands.add_parser("invite", help="invitations to sign up").add_subparsers(
+        dest="invite_command", metavar="ACTION", required=True)
+    invite_create = invite.add_parser("create", help="create an invite link",
+                                      description="Create an invite: its link lets people sign up even "
+                                                  "when registrations are closed.")
+    _common(invite_create)
+    invite_create.add_argument("--max-uses", type=int, metavar="N", help="how many sign-ups (default: no limit)")
+    invite_create.add_argument("--expires-in", type=float, metavar="HOURS", help="hours until it expires "
+                                                                                  "(default: never)")
+    invite_create.set_defaults(handler=cmd_moderation, action="invite-create")
+    invite_list = invite.add_parser("list", help="list invites", description="List invites and their uses.")
+    _common(invite_list)
+    invite_list.set_defaults(handler=cmd_moderation, action="invite-list")
+    invite_revoke = invite.add_parser("revoke", help="expire an invite now", description="Expire an invite now.")
+    _common(invite_revoke)
+    invite_revoke.add_argument("code", help="the invite's code")
+    invite_revoke.set_defaults(handler=cmd_moderation, action="invite-revoke")
+
+
+def _mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--federation-mode", choices=["open", "blocklist", "allowlist"],
+                        help="the mode the node runs in (as given to serve), so that disallowing a domain "
+                             "in allowlist mode also ends its follows")
+
+
+def cmd_moderation(config: Config, args: argparse.Namespace) -> int:
+    from backchannel.app import close_runtime, open_runtime
+    from outbox.errors import ServiceError
+
+    async def run() -> list[str]:
+        rt = await open_runtime(config)
+        try:
+            return await _moderate(rt, args)
+        finally:
+            await close_runtime(rt)
+
+    try:
+        lines = asyncio.run(run())
+    except ServiceError as err:
+        print(f"backchannel: {err}", file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
+    return 0
+
+
+async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001, C901
+    import datetime
+
+    from outbox import moderation, registrations
+
+    def when(ts: float | None) -> str:
+        return "never" if ts is None else datetime.datetime.fromtimestamp(
+            ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    action = args.action
+    if action == "allow":
+        allow = await moderation.allow_domain(rt, args.target)
+        note = "" if rt.config.federation_mode == "allowlist" else \
+            f" (federation_mode is {rt.config.federation_mode}: the allowlist is used only in allowlist mode)"
+        return [f"allowed {allow.domain}{note}"]
+    if action == "disallow":
+        allow = await moderation.disallow_domain(rt, args.target)
+        return [f"{allow.domain} is no longer allowed"]
+    if action == "block":
+        block = await moderation.block_domain(rt, args.target, args.severity, reject_media=args.reject_media,
+                                              public_comment=args.public_comment,
+                                              private_comment=args.private_comment)
+        return [f"blocked {block.domain} ({block.severity}{', media rejected' if block.reject_media else ''})"]
+    if action == "unblock":
+        block = await moderation.unblock_domain(rt, args.target)
+        return [f"unblocked {block.domain}"]
+    if action == "list":
+        blocks = await moderation.list_domain_blocks(rt)
+        allows = await moderation.list_domain_allows(rt)
+        lines = [f"federation mode: {rt.config.federation_mode}", f"blocked domains ({len(blocks)}):"]
+        lines += [f"  {b.domain}  {b.severity}{'  reject-media' if b.reject_media else ''}"
+                  f"{'  public: ' + b.public_comment if b.public_comment else ''}"
+                  f"{'  private: ' + b.private_comment if b.private_comment else ''}" for b in blocks]
+        lines += [f"allowed domains ({len(allows)}):"] + [f"  {a.domain}" for a in allows]
+        return lines
+    if action.startswith("account-"):
+        verb = action.removeprefix("account-")
+        account = await moderation.find_account(rt, args.account)
+        cases = {"suspend": moderation.suspend_account, "unsuspend": moderation.unsuspend_account,
+                 "silence": moderation.silence_account, "unsilence": moderation.unsilence_account,
+                 "disable": moderation.disable_login, "enable": moderation.enable_login,
+                 "delete": moderation.delete_account, "approve": moderation.approve_account}
+        await cases[verb](rt, account.id)
+        done = {"disable": "disabled", "enable": "enabled", "approve": "approved", "delete": "deleted",
+                "silence": "silenced", "unsilence": "unsilenced"}.get(verb, verb + "ed")
+        return [f"{done} {account.full_acct(rt.config.domain)}"]
+    if action == "report-list":
+        reports = await moderation.list_reports(rt, resolved=None if args.all else False)
+        if not reports:
+            return ["no reports" if args.all else "no unresolved reports"]
+        from models import accounts as accounts_store
+
+        async with rt.db.read() as conn:
+            people = await accounts_store.get_many(
+                conn, [r.account_id for r in reports] + [r.target_account_id for r in reports])
+        lines = []
+        for r in reports:
+            reporter, target = people.get(r.account_id), people.get(r.target_account_id)
+            lines.append(f"#{r.id}  {when(r.created_at)}  {'resolved' if r.resolved else 'open'}  "
+                         f"{r.category}: {target.full_acct(rt.config.domain) if target else '?'} reported by "
+                         f"{reporter.full_acct(rt.config.domain) if reporter else '?'}"
+                         f"{'  (' + str(len(r.status_ids)) + ' posts)' if r.status_ids else ''}")
+            if r.comment:
+                lines.append(f"    {r.comment}")
+        return lines
+    if action in ("report-resolve", "report-reopen"):
+        report = await (moderation.resolve_report if action == "report-resolve" else moderation.reopen_report)(
+            rt, args.id)
+        return [f"report #{report.id} {'resolved' if report.resolved else 'open again'}"]
+    if action == "invite-create":
+        invite = await registrations.create_invite(rt, max_uses=args.max_uses, expires_in_hours=args.expires_in)
+        return [f"invite {invite.code}: {rt.config.base_url}/invite/{invite.code}",
+                f"  uses: 0 of {invite.max_uses or 'unlimited'}, expires: {when(invite.expires_at)}"]
+    if action == "invite-list":
+        invites = await registrations.list_invites(rt)
+        if not invites:
+            return ["no invites"]
+        return [f"{i.code}  uses {i.uses}/{i.max_uses or 'unlimited'}  expires {when(i.expires_at)}"
+                f"{'' if i.usable() else '  (no longer valid)'}" for i in invites]
+    if action == "invite-revoke":
+        await registrations.revoke_invite(rt, args.code)
+        return [f"invite {args.code} revoked"]
+    raise AssertionError(action)
 
 
 def config_from(args: argparse.Namespace) -> Config:

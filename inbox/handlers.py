@@ -6,16 +6,21 @@ Objects are trusted only when they live on the actor's host; anything else is fe
 from __future__ import annotations
 
 import logging
+import time
 from typing import Awaitable, Callable
+
+from sqlalchemy import update
 
 from backchannel.runtime import Runtime
 from federation import as2, deref
 from federation.addressing import visibility_of
 from federation.as2 import InvalidDocument, host_of, note_values, object_id, types_of
-from models import account_domain_blocks, accounts, social, statuses
+from models import account_domain_blocks, accounts, moderation, social, statuses
+from models.schema import accounts as accounts_table
 from models.accounts import Account
 from models.ids import new_id
-from outbox import fanout, follows as follow_cases, remote
+from federation.polls import is_vote
+from outbox import fanout, follows as follow_cases, polls, remote
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,8 @@ async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> 
     actor = await deref.get_actor(rt, actor_uri)
     if actor is None:
         raise InvalidDocument("unknown actor")
+    if actor.suspended_at is not None:
+        raise InvalidDocument("the actor is suspended on this node")
     if activity_id := object_id(activity):
         if host_of(activity_id) != host_of(actor.uri):
             raise InvalidDocument("the activity's id is not on its actor's host")
@@ -175,6 +182,8 @@ async def on_create(rt: Runtime, activity: dict, actor: Account) -> None:
     obj = await _embedded_or_fetched(rt, activity, actor)
     if obj is None or not set(types_of(obj)) & remote.NOTE_TYPES:
         return
+    if is_vote(obj) and await polls.receive_vote(rt, obj, actor):
+        return  # an answer to a local poll, not a post
     author = await _author_of(rt, obj, actor)
     if author is not None:
         await remote.store_note(rt, obj, author)
@@ -217,20 +226,11 @@ async def on_delete(rt: Runtime, activity: dict, actor: Account) -> None:
 
 
 async def _delete_account(conn, actor: Account) -> None:  # noqa: ANN001
-    import time
-
-    from sqlalchemy import delete, update
-
-    from models.schema import accounts as accounts_table, follows, statuses as statuses_table
-
-    now = time.time()
+    """The actor deleted itself: its follows end (counters too), its posts and reactions go."""
+    await moderation.sever_follows(conn, [actor.id])
+    await moderation.purge_content(conn, [actor.id])
     await conn.execute(update(accounts_table).where(accounts_table.c.id == actor.id)
-                       .values(suspended_at=now, display_name="", note=""))
-    await conn.execute(update(statuses_table).where(statuses_table.c.account_id == actor.id,
-                                                    statuses_table.c.deleted_at.is_(None))
-                       .values(deleted_at=now, content=""))
-    await conn.execute(delete(follows).where((follows.c.account_id == actor.id) |
-                                             (follows.c.target_account_id == actor.id)))
+                       .values(suspended_at=time.time(), display_name="", note=""))
 
 
 # --- Reactions ----------------------------------------------------------------------------------

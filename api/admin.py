@@ -1,0 +1,362 @@
+"""The Mastodon admin API (https://docs.joinmastodon.org/methods/admin/): accounts, domain blocks,
+domain allows and reports. Usable only by admins, with admin scopes: a token needs `admin:read` /
+`admin:write` (or the granular `admin:read:accounts`, `admin:write:domain_blocks`, …) AND must belong
+to an admin; either missing is a 403. Every action calls outbox.moderation, as the CLI and the admin
+pages do."""
+from __future__ import annotations
+
+import hashlib
+
+from aiohttp import web
+
+from api import auth
+from api.pagination import paged_json
+from api.params import Params, path_id
+from api.serializers import Presenter, iso
+from backchannel.keys import RUNTIME
+from backchannel.runtime import Runtime
+from models import accounts as accounts_store
+from models import moderation as store
+from models.accounts import Account
+from models.moderation import DomainAllow, DomainBlock, Report
+from outbox import moderation
+from outbox.errors import Forbidden, NotFound, Unprocessable
+
+ADMIN_SCOPES = auth.ADMIN_SCOPES
+
+
+def covers(granted: frozenset[str], scope: str) -> bool:
+    """admin:read covers admin:read:accounts, and so on; `read` and `write` cover no admin scope."""
+    parts = scope.split(":")
+    return scope in granted or (len(parts) == 3 and ":".join(parts[:2]) in granted)
+
+
+async def require_admin(request: web.Request, scope: str) -> auth.Viewer:
+    found = await auth.authenticate(request)
+    if found is None:
+        raise auth.Unauthorized()
+    if not covers(found.scopes, scope):
+        raise auth.OutOfScope()
+    if found.user is None or found.account is None:
+        raise auth.UserRequired()
+    if not found.user.admin:
+        raise Forbidden("This action is not allowed")
+    return auth.Viewer(found.user, found.account, found)
+
+
+# --- Entities -----------------------------------------------------------------------------------
+
+def admin_account(rt: Runtime, account: Account, user: store.UserState | None) -> dict:
+    """Admin::Account."""
+    role = None
+    if user is not None:
+        role = ({"id": "3", "name": "Owner", "permissions": "1048575", "color": "", "highlighted": True}
+                if user.admin else {"id": "-99", "name": "", "permissions": "0", "color": "",
+                                    "highlighted": False})
+    return {
+        "id": str(account.id),
+        "username": account.username,
+        "domain": account.domain,
+        "created_at": iso(user.created_at if user else account.created_at),
+        "email": user.email if user else None,
+        "ip": None,
+        "ips": [],
+        "locale": None,
+        "invite_request": (user.reason or None) if user else None,
+        "role": role,
+        "confirmed": user is not None,
+        "approved": user.approved if user else True,
+        "disabled": user.disabled if user else False,
+        "silenced": account.silenced_at is not None,
+        "suspended": account.suspended_at is not None,
+        "sensitized": False,
+        "account": Presenter(rt, None).account(account),
+        "created_by_application_id": None,
+        "invited_by_account_id": None,
+    }
+
+
+def domain_block_json(block: DomainBlock) -> dict:
+    """Admin::DomainBlock."""
+    digest = hashlib.sha256(block.domain.encode()).hexdigest()
+    return {"id": str(block.id), "domain": block.domain, "digest": digest,
+            "created_at": iso(block.created_at), "severity": block.severity, "reject_media": block.reject_media,
+            "reject_reports": False, "private_comment": block.private_comment or None,
+            "public_comment": block.public_comment or None, "obfuscate": False}
+
+
+def domain_allow_json(allow: DomainAllow) -> dict:
+    return {"id": str(allow.id), "domain": allow.domain, "created_at": iso(allow.created_at)}
+
+
+async def admin_reports(rt: Runtime, conn, found: list[Report]) -> list[dict]:  # noqa: ANN001
+    """Admin::Report, in one batch."""
+    from models import statuses as statuses_store
+
+    ids = {r.account_id for r in found} | {r.target_account_id for r in found}
+    ids |= {r.action_taken_by_account_id for r in found if r.action_taken_by_account_id}
+    people = await accounts_store.get_many(conn, ids)
+    users = await store.users_of(conn, ids)
+    posts = await statuses_store.get_many(conn, [i for r in found for i in r.status_ids])
+    shown = {s["id"]: s for s in await Presenter(rt, None).statuses(conn, list(posts.values()),
+                                                                    hide_blocked=False)}
+
+    def person(account_id: int | None) -> dict | None:
+        account = people.get(account_id) if account_id else None
+        return admin_account(rt, account, users.get(account.id)) if account else None
+
+    return [{
+        "id": str(r.id),
+        "action_taken": r.resolved,
+        "action_taken_at": iso(r.action_taken_at),
+        "category": r.category,
+        "comment": r.comment,
+        "forwarded": r.forwarded,
+        "created_at": iso(r.created_at),
+        "updated_at": iso(r.action_taken_at or r.created_at),
+        "account": person(r.account_id),
+        "target_account": person(r.target_account_id),
+        "assigned_account": None,
+        "action_taken_by_account": person(r.action_taken_by_account_id),
+        "statuses": [shown[str(i)] for i in r.status_ids if str(i) in shown],
+        "rules": [],
+    } for r in found if r.account_id in people and r.target_account_id in people]
+
+
+# --- Accounts -----------------------------------------------------------------------------------
+
+async def _admin_account_response(rt: Runtime, account_id: int) -> web.Response:
+    async with rt.db.read() as conn:
+        account = await accounts_store.get(conn, account_id)
+        if account is None or account.id == rt.instance_account_id:
+            raise NotFound("Record not found")
+        user = await store.user_of(conn, account.id)
+    return web.json_response(admin_account(rt, account, user))
+
+
+async def _list_accounts(request: web.Request, filters: dict, params: Params) -> web.Response:
+    rt = request.app[RUNTIME]
+    limit = params.int("limit", 100, lo=1, hi=200)
+    async with rt.db.read() as conn:
+        found = await store.admin_accounts(
+            conn, max_id=params.id("max_id"), since_id=params.id("since_id"), min_id=params.id("min_id"),
+            limit=limit, include_instance_actor=rt.instance_account_id, **filters)
+        users = await store.users_of(conn, [a.id for a in found])
+    return paged_json(request, [admin_account(rt, a, users.get(a.id)) for a in found], [a.id for a in found])
+
+
+async def list_accounts_v1(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:accounts")
+    params = await Params.read(request)
+    origin = "local" if params.bool("local") else "remote" if params.bool("remote") else None
+    status = next((s for s in ("pending", "disabled", "silenced", "suspended", "active") if params.bool(s)), None)
+    filters = {"origin": origin, "status": status, "username": params.str("username"),
+               "display_name": params.str("display_name"), "by_domain": params.str("by_domain"),
+               "email": params.str("email"), "staff": params.bool("staff")}
+    return await _list_accounts(request, filters, params)
+
+
+async def list_accounts_v2(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:accounts")
+    params = await Params.read(request)
+    origin = params.str("origin")
+    status = params.str("status")
+    if origin not in (None, "local", "remote"):
+        raise Unprocessable("origin must be local or remote")
+    if status not in (None, "active", "pending", "disabled", "silenced", "suspended"):
+        raise Unprocessable("status must be active, pending, disabled, silenced or suspended")
+    filters = {"origin": origin, "status": status, "username": params.str("username"),
+               "display_name": params.str("display_name"), "by_domain": params.str("by_domain"),
+               "email": params.str("email"), "staff": params.str("permissions") == "staff"}
+    return await _list_accounts(request, filters, params)
+
+
+async def show_account(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:accounts")
+    return await _admin_account_response(request.app[RUNTIME], path_id(request))
+
+
+ACTIONS = {"disable": moderation.disable_login, "silence": moderation.silence_account,
+           "suspend": moderation.suspend_account}
+
+
+async def account_action(request: web.Request) -> web.Response:
+    viewer = await require_admin(request, "admin:write:accounts")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    kind = params.str("type") or "none"
+    if kind not in ("none", "sensitive", "disable", "silence", "suspend"):
+        raise Unprocessable("type must be none, sensitive, disable, silence or suspend")
+    account_id = path_id(request)
+    if account_id == viewer.account.id and kind != "none":
+        raise Forbidden("You cannot do that to yourself")
+    if kind in ACTIONS:
+        await ACTIONS[kind](rt, account_id)
+    else:
+        await _admin_account_response(rt, account_id)  # 404 for an unknown account
+    if report_id := params.id("report_id"):
+        await moderation.resolve_report(rt, report_id, viewer.account)
+    return web.json_response({})
+
+
+def _simple_action(scope: str, case):  # noqa: ANN001, ANN202
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await require_admin(request, scope)
+        rt = request.app[RUNTIME]
+        account_id = path_id(request)
+        if case in (moderation.delete_account, moderation.reject_account) and account_id == viewer.account.id:
+            raise Forbidden("You cannot do that to yourself")
+        async with rt.db.read() as conn:
+            before = await accounts_store.get(conn, account_id)
+            user_before = await store.user_of(conn, account_id)
+        await case(rt, account_id)
+        if case in (moderation.delete_account, moderation.reject_account) and before is not None:
+            return web.json_response(admin_account(rt, before, user_before))
+        return await _admin_account_response(rt, account_id)
+    return handler
+
+
+# --- Domain blocks and allows -------------------------------------------------------------------
+
+async def list_domain_blocks(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:domain_blocks")
+    found = await moderation.list_domain_blocks(request.app[RUNTIME])
+    return web.json_response([domain_block_json(b) for b in found])
+
+
+async def show_domain_block(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:domain_blocks")
+    return web.json_response(domain_block_json(await moderation.get_domain_block(request.app[RUNTIME],
+                                                                                   path_id(request))))
+
+
+async def create_domain_block(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:write:domain_blocks")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    domain = (params.str("domain") or "").strip()
+    if not domain:
+        raise Unprocessable("Validation failed: Domain can't be blank")
+    async with rt.db.read() as conn:
+        existing = await store.domain_block(conn, domain=moderation.checked_domain(domain))
+    if existing is not None:
+        return web.json_response({"error": f"{existing.domain} is already blocked",
+                                  "existing_domain_block": domain_block_json(existing)}, status=422)
+    block = await moderation.block_domain(
+        rt, domain, params.str("severity") or "silence", reject_media=params.bool("reject_media"),
+        public_comment=params.str("public_comment") or "", private_comment=params.str("private_comment") or "")
+    return web.json_response(domain_block_json(block))
+
+
+async def update_domain_block(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:write:domain_blocks")
+    params = await Params.read(request)
+    block = await moderation.update_domain_block(
+        request.app[RUNTIME], path_id(request), severity=params.str("severity"),
+        reject_media=params.bool("reject_media") if "reject_media" in params else None,
+        public_comment=params.str("public_comment"), private_comment=params.str("private_comment"))
+    return web.json_response(domain_block_json(block))
+
+
+async def delete_domain_block(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:write:domain_blocks")
+    await moderation.unblock_domain(request.app[RUNTIME], block_id=path_id(request))
+    return web.json_response({})
+
+
+async def list_domain_allows(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:domain_allows")
+    found = await moderation.list_domain_allows(request.app[RUNTIME])
+    return web.json_response([domain_allow_json(a) for a in found])
+
+
+async def show_domain_allow(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:domain_allows")
+    return web.json_response(domain_allow_json(await moderation.get_domain_allow(request.app[RUNTIME],
+                                                                                   path_id(request))))
+
+
+async def create_domain_allow(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:write:domain_allows")
+    params = await Params.read(request)
+    domain = (params.str("domain") or "").strip()
+    if not domain:
+        raise Unprocessable("Validation failed: Domain can't be blank")
+    return web.json_response(domain_allow_json(await moderation.allow_domain(request.app[RUNTIME], domain)))
+
+
+async def delete_domain_allow(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:write:domain_allows")
+    await moderation.disallow_domain(request.app[RUNTIME], allow_id=path_id(request))
+    return web.json_response({})
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+async def list_reports(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:reports")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        found = await store.list_reports(
+            conn, resolved=params.bool("resolved"), account_id=params.id("account_id"),
+            target_account_id=params.id("target_account_id"), max_id=params.id("max_id"),
+            since_id=params.id("since_id"), min_id=params.id("min_id"),
+            limit=params.int("limit", 100, lo=1, hi=200))  # type: ignore[arg-type]
+        body = await admin_reports(rt, conn, found)
+    return paged_json(request, body, [r.id for r in found])
+
+
+async def _report_response(rt: Runtime, report: Report) -> web.Response:
+    async with rt.db.read() as conn:
+        body = await admin_reports(rt, conn, [report])
+    if not body:
+        raise NotFound("Record not found")
+    return web.json_response(body[0])
+
+
+async def show_report(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:reports")
+    rt = request.app[RUNTIME]
+    return await _report_response(rt, await moderation.get_report(rt, path_id(request)))
+
+
+async def resolve_report(request: web.Request) -> web.Response:
+    viewer = await require_admin(request, "admin:write:reports")
+    rt = request.app[RUNTIME]
+    return await _report_response(rt, await moderation.resolve_report(rt, path_id(request), viewer.account))
+
+
+async def reopen_report(request: web.Request) -> web.Response:
+    viewer = await require_admin(request, "admin:write:reports")
+    rt = request.app[RUNTIME]
+    return await _report_response(rt, await moderation.reopen_report(rt, path_id(request), viewer.account))
+
+
+A = "/api/v1/admin"
+W = "admin:write:accounts"
+ROUTES = [
+    web.get(f"{A}/accounts", list_accounts_v1),
+    web.get("/api/v2/admin/accounts", list_accounts_v2),
+    web.get(f"{A}/accounts/{{id}}", show_account),
+    web.post(f"{A}/accounts/{{id}}/action", account_action),
+    web.post(f"{A}/accounts/{{id}}/approve", _simple_action(W, moderation.approve_account)),
+    web.post(f"{A}/accounts/{{id}}/reject", _simple_action(W, moderation.reject_account)),
+    web.post(f"{A}/accounts/{{id}}/enable", _simple_action(W, moderation.enable_login)),
+    web.post(f"{A}/accounts/{{id}}/unsilence", _simple_action(W, moderation.unsilence_account)),
+    web.post(f"{A}/accounts/{{id}}/unsuspend", _simple_action(W, moderation.unsuspend_account)),
+    web.delete(f"{A}/accounts/{{id}}", _simple_action(W, moderation.delete_account)),
+    web.get(f"{A}/domain_blocks", list_domain_blocks),
+    web.post(f"{A}/domain_blocks", create_domain_block),
+    web.get(f"{A}/domain_blocks/{{id}}", show_domain_block),
+    web.put(f"{A}/domain_blocks/{{id}}", update_domain_block),
+    web.delete(f"{A}/domain_blocks/{{id}}", delete_domain_block),
+    web.get(f"{A}/domain_allows", list_domain_allows),
+    web.post(f"{A}/domain_allows", create_domain_allow),
+    web.get(f"{A}/domain_allows/{{id}}", show_domain_allow),
+    web.delete(f"{A}/domain_allows/{{id}}", delete_domain_allow),
+    web.get(f"{A}/reports", list_reports),
+    web.get(f"{A}/reports/{{id}}", show_report),
+    web.post(f"{A}/reports/{{id}}/resolve", resolve_report),
+    web.post(f"{A}/reports/{{id}}/reopen", reopen_report),
+]

@@ -1,0 +1,40 @@
+"""POST /api/v1/accounts: sign-up through a Mastodon app, with the app's own token (client
+credentials). What the `registrations` setting allows is decided in outbox.registrations."""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from api import auth
+from api.params import Params
+from backchannel.keys import RUNTIME
+from models import accounts as accounts_store
+from models import oauth
+from outbox import registrations
+
+
+async def sign_up(request: web.Request) -> web.Response:
+    caller = await auth.require_app(request, "write:accounts")
+    if caller.user is not None or caller.app is None:
+        raise auth.OutOfScope("Sign-up needs an app's own token (client credentials)")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    account, approved = await registrations.register(
+        rt, username=params.str("username") or "", email=(params.str("email") or "").strip(),
+        password=params.str("password") or "", agreement=params.bool("agreement"),
+        reason=params.str("reason") or "", invite_code=params.str("invite_code"))
+    if not approved:
+        # Mastodon answers with a token that cannot be used yet; this node issues none until an
+        # admin approves, and the client signs in then.
+        return web.json_response({"access_token": None, "token_type": "Bearer", "scope": "",
+                                  "created_at": int(time.time()), "approval_required": True})
+    async with rt.db.write() as conn:
+        found = await accounts_store.user_by_login(conn, account.username)
+        scopes = " ".join(caller.app.scopes)
+        token = await oauth.create_token(conn, user_id=found[0].id, app_id=caller.app.id, scopes=scopes)
+    return web.json_response({"access_token": token, "token_type": "Bearer", "scope": scopes,
+                              "created_at": int(time.time())}, headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [web.post("/api/v1/accounts", sign_up)]

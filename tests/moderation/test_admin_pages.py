@@ -1,0 +1,106 @@
+"""The admin pages: sign-in with a session cookie, admins only, CSRF on every form, escaped output."""
+from __future__ import annotations
+
+import re
+
+from aiohttp import CookieJar
+from aiohttp.test_utils import TestClient
+
+from outbox import moderation, registrations
+from tests.api.conftest import PASSWORD
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r"name=csrf value='([^']+)'", html).group(1)
+
+
+async def signed_in(node, login: str) -> TestClient:
+    client = TestClient(node.client.server, cookie_jar=CookieJar(unsafe=True))
+    await client.start_server()
+    response = await client.post("/admin/sign_in", data={"login": login, "password": PASSWORD},
+                                 allow_redirects=False)
+    assert response.status == 303, await response.text()
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    return client
+
+
+async def test_only_admins_get_in(node):
+    await node.person("alice")
+    assert (await node.client.get("/admin/reports", allow_redirects=False)).headers["Location"] == "/admin/sign_in"
+    response = await node.client.post("/admin/sign_in", data={"login": "alice", "password": PASSWORD})
+    assert response.status == 403
+    response = await node.client.post("/admin/sign_in", data={"login": "alice", "password": "wrong"})
+    assert response.status == 401
+    forged = await node.client.get("/admin/reports", allow_redirects=False,
+                                   cookies={"backchannel_admin": "1.9999999999.deadbeef"})
+    assert forged.status == 303
+
+
+async def test_domains_form_needs_csrf_and_escapes(node):
+    boss = await node.person("boss", admin=True)
+    client = await signed_in(node, "boss")
+    try:
+        page = await (await client.get("/admin/domains")).text()
+        token = csrf_of(page)
+        refused = await client.post("/admin/domains/block", data={"domain": "spam.example", "csrf": "nope"})
+        assert refused.status == 403
+        assert await moderation.list_domain_blocks(node.rt) == []
+        done = await client.post("/admin/domains/block", data={
+            "domain": "spam.example", "severity": "silence", "public_comment": "<script>x</script>",
+            "csrf": token}, allow_redirects=False)
+        assert done.status == 303
+        page = await (await client.get("/admin/domains")).text()
+        assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+        [block] = await moderation.list_domain_blocks(node.rt)
+        assert (block.domain, block.severity) == ("spam.example", "silence")
+        bad = await client.post("/admin/domains/block", data={"domain": "not a domain", "csrf": token})
+        assert bad.status == 422 and "not a domain name" in await bad.text()
+        await client.post("/admin/domains/unblock", data={"domain": "spam.example", "csrf": token})
+        await client.post("/admin/domains/allow", data={"domain": "globex.test", "csrf": token})
+        assert [a.domain for a in await moderation.list_domain_allows(node.rt)] == ["globex.test"]
+
+        # reports: resolve button
+        troll = await node.person("troll", scopes="read write")
+        alice = await node.person("alice")
+        report = await moderation.create_report(node.rt, alice.account, troll.account.id, comment="<b>mean</b>")
+        page = await (await client.get("/admin/reports")).text()
+        assert "&lt;b&gt;mean&lt;/b&gt;" in page
+        await client.post(f"/admin/reports/{report.id}/resolve", data={"csrf": token})
+        assert (await moderation.get_report(node.rt, report.id)).resolved
+
+        # accounts: suspend, then the troll's token is dead
+        page = await (await client.get("/admin/accounts")).text()
+        assert f"/admin/accounts/{troll.account.id}/suspend" in page
+        assert f"/admin/accounts/{boss.account.id}/suspend" not in page
+        await client.post(f"/admin/accounts/{troll.account.id}/suspend", data={"csrf": token})
+        assert (await troll.get("/api/v1/accounts/verify_credentials")).status in (401, 403)
+        assert (await client.post(f"/admin/accounts/{boss.account.id}/suspend",
+                                  data={"csrf": token})).status == 403
+
+        # losing admin rights ends the session at once
+        from sqlalchemy import update
+
+        from models.schema import users
+        async with node.rt.db.write() as conn:
+            await conn.execute(update(users).where(users.c.id == boss.user.id).values(admin=False))
+        assert (await client.get("/admin/domains", allow_redirects=False)).status == 303
+    finally:
+        await client.close()
+
+
+async def test_invite_sign_up_page(node):
+    invite = await registrations.create_invite(node.rt, max_uses=1)
+    client = TestClient(node.client.server, cookie_jar=CookieJar(unsafe=True))
+    await client.start_server()
+    try:
+        page = await (await client.get(f"/invite/{invite.code}")).text()
+        token = csrf_of(page)
+        fields = {"username": "newbie", "email": "newbie@example.com", "password": "a long password",
+                  "agreement": "1"}
+        assert (await client.post(f"/invite/{invite.code}", data={**fields, "csrf": "x"})).status == 403
+        done = await client.post(f"/invite/{invite.code}", data={**fields, "csrf": token})
+        assert done.status == 200 and "@newbie@acme.test" in await done.text()
+        assert (await client.get(f"/invite/{invite.code}")).status == 404  # used up
+    finally:
+        await client.close()
