@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import auth, lookup, pagination, search
+from api import auth, lookup, pagination, queries, search
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from models import social
+from models import collections, social
+from models import media as media_store
 from models import statuses as statuses_store
 from outbox import follows as follow_uc
 from outbox.errors import NotFound
@@ -80,16 +81,25 @@ async def statuses(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await lookup.existing_account(conn, path_id(request))
-        # No media and no pinned posts exist yet, so those filters are honestly empty.
-        if params.bool("only_media") or params.bool("pinned") or (
-                viewer and await social.is_blocked_either_way(conn, viewer.id, account.id)):
+        viewer_id, viewer_is_local = (viewer.id if viewer else None), viewer is not None and viewer.local
+        if viewer and await social.is_blocked_either_way(conn, viewer.id, account.id):
             ids = []
+        elif params.bool("pinned"):
+            # Pinned posts are one short list, newest pin first; there is no further page.
+            pinned = [] if page.max_id or page.min_id or page.since_id else \
+                await collections.pinned_of(conn, account.id)
+            allowed = await queries.visible_ids(conn, pinned, viewer)
+            ids = [i for i in pinned if i in allowed]
+        elif params.bool("only_media"):
+            ids = await media_store.account_media_ids(conn, account.id, viewer_id, viewer_is_local,
+                                                      **page.kwargs())
         else:
             ids = await statuses_store.account_ids(
                 conn, account.id, viewer.id if viewer else None, viewer is not None and viewer.local,
                 exclude_replies=params.bool("exclude_replies"),
                 exclude_reblogs=params.bool("exclude_reblogs"), **page.kwargs())
-        body = await Presenter(rt, viewer).statuses(conn, await lookup.statuses_in_order(conn, ids))
+        body = await Presenter(rt, viewer).statuses(conn, await lookup.statuses_in_order(conn, ids),
+                                                    hide_muted=False)
     return pagination.paged_json(request, body, ids)
 
 

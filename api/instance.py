@@ -10,7 +10,7 @@ from backchannel.keys import RUNTIME
 from backchannel.runtime import Runtime
 
 SOURCE_URL = ""  # the project has no public repository address yet
-MAX_MEDIA_ATTACHMENTS = 4  # advertised as Mastodon does; uploads themselves are not supported yet
+MAX_MEDIA_ATTACHMENTS = 4  # models.media.MAX_ATTACHMENTS
 
 
 def version() -> str:
@@ -31,8 +31,8 @@ def _configuration(rt: Runtime) -> dict:
                      "characters_reserved_per_url": 23},
         "media_attachments": {
             "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
-            "image_size_limit": 16 * 1024 * 1024,
-            "image_matrix_limit": 33177600,
+            "image_size_limit": rt.config.max_media_bytes,
+            "image_matrix_limit": rt.config.max_media_pixels,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

@@ -59,6 +59,11 @@ class Params:
     def __contains__(self, key: str) -> bool:
         return key in self._values
 
+    def raw(self, key: str):  # noqa: ANN201
+        """The last value as sent (a JSON object stays a dict), or None."""
+        found = self._values.get(key)
+        return found[-1] if found else None
+
     def str(self, key: str, default: str | None = None) -> str | None:
         found = self._values.get(key)
         if not found or found[-1] is None:

@@ -8,12 +8,8 @@ from aiohttp import web
 from api import auth
 
 EMPTY_LISTS = {
-    "/api/v1/lists": "read:lists",
     "/api/v1/filters": "read:filters",
     "/api/v2/filters": "read:filters",
-    "/api/v1/bookmarks": "read:bookmarks",
-    "/api/v1/mutes": "read:mutes",
-    "/api/v1/conversations": "read:statuses",
     "/api/v1/followed_tags": "read:follows",
     "/api/v1/featured_tags": "read:accounts",
     "/api/v1/announcements": "",

@@ -15,10 +15,15 @@ from api import queries
 from backchannel.runtime import Runtime
 from federation.content import html_to_text
 from models import accounts as accounts_store
-from models import social
+from models import collections, social
+from models import media as media_store
+from models import polls as polls_store
 from models import statuses as statuses_store
 from models.accounts import Account, User
+from models.media import Media
+from models.polls import Poll
 from models.statuses import Status
+from federation.media import media_url
 
 BOT_ACTOR_TYPES = ("Service", "Application")
 
@@ -104,7 +109,7 @@ class Presenter:
     # --- Statuses ----------------------------------------------------------------------------
 
     async def statuses(self, conn: AsyncConnection, items: list[Status], *,
-                       hide_blocked: bool = True) -> list[dict]:
+                       hide_blocked: bool = True, hide_muted: bool = True) -> list[dict]:
         """Serialise a list, leaving out boosts whose original is gone and, unless told otherwise,
         posts (and boosts of posts) by accounts blocked either way with the viewer."""
         originals = await statuses_store.get_many(conn, [s.reblog_of_id for s in items if s.reblog_of_id])
@@ -122,9 +127,19 @@ class Presenter:
             if hide_blocked:
                 hidden = await queries.blocked_either_way(
                     conn, self.viewer.id, {s.account_id for s in everything.values()})
+                if hide_muted:
+                    hidden |= await collections.muted(conn, self.viewer.id,
+                                                      {s.account_id for s in everything.values()})
+            bookmarked = await collections.bookmarked_ids(conn, self.viewer.id, ids)
         else:
-            favourited, reblogged = set(), set()
+            favourited, reblogged, bookmarked = set(), set(), set()
         context = _Context(people, mentions, tag_names, favourited, reblogged)
+        context.bookmarked = bookmarked
+        context.pinned = await collections.pinned_ids(conn, [i for i, s in everything.items() if s.local])
+        context.media = await media_store.of_statuses(conn, ids)
+        context.polls = await polls_store.of_statuses(conn, ids)
+        context.votes = (await polls_store.choices_of(conn, self.viewer.id, [p.id for p in context.polls.values()])
+                         if self.viewer is not None else {})
 
         out = []
         for status in items:
@@ -174,17 +189,60 @@ class Presenter:
             "favourited": viewer and s.id in ctx.favourited,
             "reblogged": viewer and s.id in ctx.reblogged,
             "muted": False,
-            "bookmarked": False,
-            "pinned": False,
+            "bookmarked": viewer and s.id in ctx.bookmarked,
+            "pinned": bool(viewer and s.account_id == self.viewer.id and s.id in ctx.pinned),
             "mentions": [self._mention(ctx.people[a]) for a in ctx.mentions.get(s.id, []) if a in ctx.people],
             "tags": [{"name": name, "url": self.rt.urls.tag(name)} for name in ctx.tags.get(s.id, [])],
             "emojis": [],
-            "media_attachments": [],
+            "media_attachments": [self.media(m) for m in ctx.media.get(s.id, [])],
             "card": None,
-            "poll": None,
+            "poll": self.poll(ctx.polls[s.id], ctx.votes.get(ctx.polls[s.id].id)) if s.id in ctx.polls else None,
             "application": None,
             "filtered": [],
         }
+
+    def media(self, m: Media) -> dict:
+        """A MediaAttachment: a local file (url, preview_url) or a remote one (remote_url)."""
+        def dims(width: int | None, height: int | None) -> dict:
+            if not width or not height:
+                return {}
+            return {"width": width, "height": height, "size": f"{width}x{height}",
+                    "aspect": round(width / height, 6)}
+
+        if m.file_name:
+            url = media_url(self.rt.urls, m.file_name)
+            preview = media_url(self.rt.urls, m.thumb_name) if m.thumb_name else url
+            remote = None
+        else:
+            url = preview = remote = m.remote_url
+        meta: dict = {"focus": {"x": m.focus_x, "y": m.focus_y}}
+        if dims(m.width, m.height):
+            meta["original"] = dims(m.width, m.height)
+        if dims(m.thumb_width, m.thumb_height):
+            meta["small"] = dims(m.thumb_width, m.thumb_height)
+        return {"id": str(m.id), "type": m.type, "url": url, "preview_url": preview, "remote_url": remote,
+                "preview_remote_url": None, "text_url": None, "meta": meta, "description": m.description,
+                "blurhash": m.blurhash}
+
+    def poll(self, poll: Poll, own_votes: list[int] | None) -> dict:
+        expired = poll.expired()
+        show_totals = not poll.hide_totals or expired or (self.viewer is not None and
+                                                          self.viewer.id == poll.account_id)
+        body = {
+            "id": str(poll.id),
+            "expires_at": iso(poll.expires_at),
+            "expired": expired,
+            "multiple": poll.multiple,
+            "votes_count": poll.votes_count,
+            "voters_count": poll.voters_count,
+            "options": [{"title": o["title"], "votes_count": o["votes_count"] if show_totals else None}
+                        for o in poll.options],
+            "emojis": [],
+        }
+        if self.viewer is not None:
+            body["voted"] = bool(own_votes) or self.viewer.id == poll.account_id
+            body["own_votes"] = own_votes or []
+        return body
 
     def _mention(self, account: Account) -> dict:
         return {"id": str(account.id), "username": account.username,
@@ -196,11 +254,13 @@ class Presenter:
         """Rows of the notifications table; ones whose status or sender has gone are left out."""
         people = await accounts_store.get_many(conn, [r.from_account_id for r in rows])
         wanted = await statuses_store.get_many(conn, [r.status_id for r in rows if r.status_id])
-        shown = {s["id"]: s for s in await self.statuses(conn, list(wanted.values()))}
+        shown = {s["id"]: s for s in await self.statuses(conn, list(wanted.values()), hide_muted=False)}
+        silenced = (await collections.muted(conn, self.viewer.id, people, notifications_only=True)
+                    if self.viewer is not None else set())
         out = []
         for row in rows:
             sender = people.get(row.from_account_id)
-            if sender is None:
+            if sender is None or sender.id in silenced:
                 continue
             body = {
                 "id": str(row.id),
@@ -228,8 +288,8 @@ class Presenter:
             "followed_by": rel["followed_by"],
             "blocking": rel["blocking"],
             "blocked_by": rel["blocked_by"],
-            "muting": False,
-            "muting_notifications": False,
+            "muting": rel.get("muting", False),
+            "muting_notifications": rel.get("muting_notifications", False),
             "requested": rel["requested"],
             "requested_by": rel["requested_by"],
             "domain_blocking": False,
@@ -246,7 +306,8 @@ class Presenter:
 
 
 class _Context:
-    __slots__ = ("people", "mentions", "tags", "favourited", "reblogged")
+    __slots__ = ("people", "mentions", "tags", "favourited", "reblogged", "bookmarked", "pinned", "media",
+                 "polls", "votes")
 
     def __init__(self, people: dict[int, Account], mentions: dict[int, list[int]],
                  tags: dict[int, list[str]], favourited: set[int], reblogged: set[int]):

@@ -15,6 +15,7 @@ from models.statuses import VISIBILITIES, Status
 from outbox import interactions
 from outbox import statuses as status_uc
 from outbox.errors import NotFound, Unprocessable
+from outbox.polls import PollRequest
 
 
 def _visibility(params: Params) -> str:
@@ -29,11 +30,38 @@ def _visibility(params: Params) -> str:
     return visibility
 
 
+def _media_ids(params: Params, *, edit: bool = False) -> list[int] | None:
+    """media_ids[]; on an edit, None when the client did not send them (the attachments stay)."""
+    if edit and "media_ids" not in params:
+        return None
+    ids = []
+    for value in params.list("media_ids"):
+        try:
+            ids.append(parse_id(value))
+        except NotFound:
+            raise Unprocessable("Validation failed: Media attachments are invalid") from None
+    return ids
+
+
+def _poll(params: Params) -> PollRequest | None:
+    """poll[options][]=…&poll[expires_in]=… (forms) or {"poll": {"options": […], …}} (JSON)."""
+    nested = params.raw("poll")
+    if isinstance(nested, dict):
+        params = Params({k: [v] for k, v in nested.items()})
+        prefix = "{}"
+    elif "poll[options]" in params:
+        prefix = "poll[{}]"
+    else:
+        return None
+    options = params.list(prefix.format("options"))
+    expires_in = params.int(prefix.format("expires_in"))
+    if expires_in is None:
+        raise Unprocessable("Validation failed: Poll duration is missing")
+    return PollRequest(options=options, expires_in=expires_in, multiple=params.bool(prefix.format("multiple")),
+                       hide_totals=params.bool(prefix.format("hide_totals")))
+
+
 def _refuse_unsupported(params: Params) -> None:
-    if params.list("media_ids"):
-        raise Unprocessable("Validation failed: media attachments are not supported")
-    if "poll" in params or "poll[options]" in params:
-        raise Unprocessable("Validation failed: polls are not supported")
     if params.str("scheduled_at"):
         raise Unprocessable("Validation failed: scheduled posts are not supported")
 
@@ -62,7 +90,8 @@ async def create(request: web.Request) -> web.Response:
     status = await status_uc.post_status(
         rt, viewer.account, text=text, visibility=visibility,
         spoiler_text=params.str("spoiler_text") or "", sensitive=params.bool("sensitive"),
-        in_reply_to_id=params.id("in_reply_to_id"), language=params.str("language") or None)
+        in_reply_to_id=params.id("in_reply_to_id"), language=params.str("language") or None,
+        media_ids=_media_ids(params), poll=_poll(params))
     return await _respond(request, viewer.account, status)
 
 
@@ -100,7 +129,7 @@ async def edit(request: web.Request) -> web.Response:
     status = await status_uc.edit_status(
         request.app[RUNTIME], viewer.account, path_id(request), text=_text(params),
         spoiler_text=params.str("spoiler_text") or "", sensitive=params.bool("sensitive"),
-        language=params.str("language") or None)
+        language=params.str("language") or None, media_ids=_media_ids(params, edit=True))
     return await _respond(request, viewer.account, status)
 
 

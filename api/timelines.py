@@ -7,6 +7,8 @@ from api import auth, lookup, pagination, queries
 from api.params import Params
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
+from models import collections
+from models import media as media_store
 from models import statuses as statuses_store
 from models.accounts import Account
 
@@ -31,6 +33,14 @@ async def home(request: web.Request) -> web.Response:
     page = pagination.page(params)
     async with request.app[RUNTIME].db.read() as conn:
         ids = await statuses_store.home_ids(conn, viewer.account.id, **page.kwargs())
+        # Members of the viewer's exclusive lists are read in those lists only (the page may come
+        # out shorter; its Link cursors still follow the unfiltered ids).
+        exclusive = await collections.exclusive_member_ids(conn, viewer.account.id)
+        if exclusive:
+            found = await lookup.statuses_in_order(conn, ids)
+            kept = [s for s in found if s.account_id not in exclusive]
+            body = await Presenter(request.app[RUNTIME], viewer.account).statuses(conn, kept)
+            return pagination.paged_json(request, body, ids)
         return await _page(request, viewer.account, ids, conn)
 
 
@@ -40,7 +50,9 @@ async def public(request: web.Request) -> web.Response:
     page = pagination.page(params)
     async with request.app[RUNTIME].db.read() as conn:
         if params.bool("only_media"):
-            ids: list[int] = []  # no media yet
+            ids: list[int] = await media_store.public_media_ids(
+                conn, local=_origin(params), viewer_is_local=viewer is not None and viewer.local,
+                **page.kwargs())
         else:
             ids = await statuses_store.public_ids(conn, local=_origin(params),
                                                   viewer_is_local=viewer is not None and viewer.local,

@@ -13,7 +13,7 @@ from backchannel.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import queues
 from models.schema import deliveries, fanouts, inbox_items
-from outbox import delivery, fanout
+from outbox import delivery, fanout, polls
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +111,24 @@ async def release_locks(rt: Runtime) -> None:
                                .values(locked_until=None))
 
 
-async def prune(rt: Runtime) -> None:
+async def prune_inbox(rt: Runtime) -> None:
+    """Forget activity ids applied two weeks ago; a replay that old fails the date check anyway."""
+    async with rt.db.write() as conn:
+        await queues.prune_inbox(conn, time.time() - 14 * 24 * 3600)
+
+
+async def every(seconds: float, job: Callable[[Runtime], Awaitable[None]], rt: Runtime) -> None:
+    """Run a periodic job; a failure is logged and the job runs again next time."""
     while True:
-        await asyncio.sleep(3600)
+        await asyncio.sleep(seconds)
         try:
-            async with rt.db.write() as conn:
-                await queues.prune_inbox(conn, time.time() - 14 * 24 * 3600)
+            await job(rt)
         except Exception:  # noqa: BLE001
-            log.exception("pruning the inbox failed")
+            log.exception("periodic job %s failed", job.__name__)
 
 
 def start(rt: Runtime) -> list[asyncio.Task]:
     tasks = [asyncio.create_task(run_queue(rt, q), name=f"worker-{q.name}") for q in queues_for(rt)]
-    tasks.append(asyncio.create_task(prune(rt), name="prune"))
+    tasks.append(asyncio.create_task(every(3600, prune_inbox, rt), name="prune-inbox"))
+    tasks.append(asyncio.create_task(every(30, polls.notify_ended, rt), name="polls-ended"))
     return tasks

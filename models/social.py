@@ -201,7 +201,14 @@ async def relationship(conn: AsyncConnection, me: int, other: int) -> dict:
         "notifying": bool(out_follow.notify) if out_follow else False,
         "blocking": blocking,
         "blocked_by": blocked_by_,
+        **dict(zip(("muting", "muting_notifications"), await _mute_state(conn, me, other))),
     }
+
+
+async def _mute_state(conn: AsyncConnection, me: int, other: int) -> tuple[bool, bool]:
+    from models.collections import mute_state
+
+    return await mute_state(conn, me, other)
 
 
 # --- Notifications ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backchannel.runtime import Runtime
 from federation import as2
-from models import accounts, social, statuses
+from models import accounts, collections, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.social import Follow
@@ -55,6 +55,9 @@ async def unfollow(rt: Runtime, account: Account, target_id: int) -> None:
         if removed is None:
             return
         await statuses.remove_author_from_home(conn, account.id, target.id)
+        # Lists hold only followed accounts, as on Mastodon.
+        for owned in await collections.lists_of(conn, account.id, containing=target.id):
+            await collections.remove_list_accounts(conn, owned.id, [target.id])
         if not target.local:
             undo = as2.activity("Undo", f"{removed.uri or rt.urls.activity(new_id())}#undo", account.uri,
                                 follow_object(removed, account, target), to=[target.uri])
@@ -65,7 +68,7 @@ async def _backfill_home(conn: AsyncConnection, follower_id: int, target_id: int
     """A new follow fills the follower's home timeline with the author's recent posts."""
     ids = await statuses.account_ids(conn, target_id, follower_id, True, limit=20)
     for status_id in ids:
-        await statuses.add_to_home(conn, [follower_id], status_id)
+        await statuses.add_to_home(conn, [follower_id], status_id, announce=False)
 
 
 async def accept_follow(conn: AsyncConnection, rt: Runtime, follow: Follow, target: Account) -> None:

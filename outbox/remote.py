@@ -18,6 +18,8 @@ from models.ids import new_id
 from models.schema import accounts as accounts_table
 from models.statuses import Status
 from outbox import fanout
+from outbox import media as media_uc
+from outbox import polls as polls_uc
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
     """Store a remote Note (once) with its mentions and tags, notify local mentions, fill home
     timelines. Returns the stored status, or the existing one."""
     values = check_note(doc, author)
+    reject_media = (await rt.policy.check(author.domain)).reject_media
     async with rt.db.write() as conn:
         existing = await statuses.by_uri(conn, values["uri"], with_deleted=True)
         if existing:
@@ -68,6 +71,8 @@ async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
             created_at=min(values["created_at"] or time.time(), time.time()))
         await statuses.set_mentions(conn, status.id, mentioned)
         await statuses.set_tags(conn, status.id, values["hashtags"])
+        await media_uc.store_remote(conn, status.id, author.id, doc, reject_media=reject_media)
+        await polls_uc.store_remote(conn, status, doc)
         await accounts.bump_counter(conn, author.id, "statuses_count", 1)
         if parent:
             await statuses.bump(conn, parent.id, "replies_count", 1)
@@ -92,17 +97,24 @@ async def _free_id(conn: AsyncConnection, published: float | None) -> int:
 async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
     """Apply an edit from the status's own author; an Update for an unknown Note stores it."""
     values = check_note(doc, author)
+    reject_media = (await rt.policy.check(author.domain)).reject_media
     async with rt.db.write() as conn:
         existing = await statuses.by_uri(conn, values["uri"])
         if existing is not None:
             if existing.account_id != author.id:
                 raise InvalidDocument("only the author may edit a status")
-            await statuses.record_edit(conn, existing)
-            await statuses.update_status(
-                conn, existing.id, content=values["content"], spoiler_text=values["spoiler_text"],
-                sensitive=values["sensitive"], language=values["language"] or existing.language,
-                edited_at=values["edited_at"] or time.time())
+            # An Update that only carries a poll's new counts is not an edit (no revision, no "edited").
+            changed = (values["content"], values["spoiler_text"], values["sensitive"]) != (
+                existing.content, existing.spoiler_text, existing.sensitive)
+            if changed or "Question" not in types_of(doc):
+                await statuses.record_edit(conn, existing)
+                await statuses.update_status(
+                    conn, existing.id, content=values["content"], spoiler_text=values["spoiler_text"],
+                    sensitive=values["sensitive"], language=values["language"] or existing.language,
+                    edited_at=values["edited_at"] or time.time())
             await statuses.set_tags(conn, existing.id, values["hashtags"])
+            await media_uc.store_remote(conn, existing.id, author.id, doc, reject_media=reject_media)
+            await polls_uc.store_remote(conn, existing, doc)
             return await statuses.get(conn, existing.id)
     return await store_note(rt, doc, author)
 

@@ -18,9 +18,10 @@ from federation import as2
 from federation.authenticate import is_signed, signer_of
 from federation.httpsig import SignatureError
 from federation.jsonld import AS_CONTEXT
-from models import accounts, social, statuses
+from models import accounts, collections, social, statuses
 from models.accounts import Account
 from models.schema import statuses as statuses_table
+from outbox.polls import decorate_note
 
 routes = web.RouteTableDef()
 AP_JSON = "application/activity+json"
@@ -152,8 +153,9 @@ async def _activity_of(conn, rt, status: statuses.Status, author) -> dict:  # no
 async def _note_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: ANN001
     mentioned = await accounts.get_many(conn, await statuses.mentioned_ids(conn, status.id))
     tags = (await statuses.tags_of(conn, [status.id])).get(status.id, [])
-    return as2.note_object(status, author, rt.urls, mentioned=mentioned.values(), tags=tags,
+    note = as2.note_object(status, author, rt.urls, mentioned=mentioned.values(), tags=tags,
                            in_reply_to_uri=status.in_reply_to_uri)
+    return await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
 
 
 @routes.get("/users/{username}/followers")
@@ -177,10 +179,18 @@ async def follow_collection(request: web.Request) -> web.Response:
 
 @routes.get("/users/{username}/collections/featured")
 async def featured(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
     account = await _local_account(request)
-    # Pinned posts are not built yet: an empty collection is the documented shape.
+    await fetcher(request, required=False)
+    items = []
+    async with rt.db.read() as conn:
+        found = await statuses.get_many(conn, await collections.pinned_of(conn, account.id))
+        for status_id in await collections.pinned_of(conn, account.id):
+            status = found.get(status_id)
+            if status and status.visibility in statuses.PUBLIC_VISIBILITIES:
+                items.append(await _note_of(conn, rt, status, account))
     return ap_response({"@context": AS_CONTEXT, "id": account.featured_url, "type": "OrderedCollection",
-                        "totalItems": 0, "orderedItems": []})
+                        "totalItems": len(items), "orderedItems": items})
 
 
 async def _public_status(request: web.Request):  # noqa: ANN202

@@ -10,11 +10,13 @@ from federation import as2
 from federation.addressing import PUBLIC, audience
 from federation.content import MentionRef, find_mentions, render_plain
 from models import accounts, social, statuses
+from models import media as media_store
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES, Status
 from outbox import fanout
 from outbox.errors import Forbidden, NotFound, Unprocessable
+from outbox.polls import PollRequest, check_request as check_poll, create_local as create_poll, decorate_note
 
 # From widest to narrowest; a reply is never wider than the post it answers.
 NARROWING = ("public", "unlisted", "local", "private", "direct")
@@ -55,8 +57,8 @@ def _render(rt: Runtime, text: str, resolved: dict) -> tuple[str, list[Account],
     return rendered.html, list({a.id: a for a in mentioned}.values()), rendered.hashtags
 
 
-def _check_text(rt: Runtime, text: str, spoiler_text: str) -> None:
-    if not text.strip():
+def _check_text(rt: Runtime, text: str, spoiler_text: str, *, allow_blank: bool = False) -> None:
+    if not text.strip() and not allow_blank:
         raise Unprocessable("Validation failed: Text can't be blank")
     if len(text) + len(spoiler_text) > rt.config.max_status_chars:
         raise Unprocessable(f"Validation failed: Text character limit of {rt.config.max_status_chars} exceeded")
@@ -64,10 +66,14 @@ def _check_text(rt: Runtime, text: str, spoiler_text: str) -> None:
 
 async def post_status(rt: Runtime, author: Account, *, text: str, visibility: str = "public",
                       spoiler_text: str = "", sensitive: bool = False,
-                      in_reply_to_id: int | None = None, language: str | None = None) -> Status:
+                      in_reply_to_id: int | None = None, language: str | None = None,
+                      media_ids: list[int] | None = None, poll: PollRequest | None = None) -> Status:
     if visibility not in VISIBILITIES:
         raise Unprocessable(f"unknown visibility {visibility!r}")
-    _check_text(rt, text, spoiler_text)
+    _check_media_request(media_ids, poll)
+    if poll is not None:
+        poll = check_poll(poll)
+    _check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
     resolved = await _resolve_mentions(rt, text)
     html, mentioned, hashtags = _render(rt, text, resolved)
     async with rt.db.write() as conn:
@@ -87,6 +93,10 @@ async def post_status(rt: Runtime, author: Account, *, text: str, visibility: st
             in_reply_to_account_id=parent.account_id if parent else None, content=html,
             source_text=text, spoiler_text=spoiler_text, sensitive=sensitive or bool(spoiler_text),
             visibility=visibility, language=language)
+        if media_ids:
+            await _attach_media(conn, author, status_id, media_ids)
+        if poll is not None:
+            await create_poll(conn, status, poll)
         await statuses.set_mentions(conn, status_id, [a.id for a in mentioned])
         await statuses.set_tags(conn, status_id, hashtags)
         await accounts.bump_counter(conn, author.id, "statuses_count", 1)
@@ -101,6 +111,21 @@ async def post_status(rt: Runtime, author: Account, *, text: str, visibility: st
     return status
 
 
+def _check_media_request(media_ids: list[int] | None, poll: PollRequest | None) -> None:
+    if media_ids and len(media_ids) > media_store.MAX_ATTACHMENTS:
+        raise Unprocessable(f"Validation failed: You can attach at most {media_store.MAX_ATTACHMENTS} files")
+    if media_ids and poll is not None:
+        raise Unprocessable("Validation failed: A post cannot have both media and a poll")
+
+
+async def _attach_media(conn: AsyncConnection, author: Account, status_id: int, media_ids: list[int]) -> None:
+    """Only the author's own uploads that are not attached elsewhere (422 otherwise, as Mastodon)."""
+    found = await media_store.attachable(conn, author.id, media_ids, status_id)
+    if len(found) != len(dict.fromkeys(media_ids)):
+        raise Unprocessable("Validation failed: Media attachments are invalid")
+    await media_store.attach(conn, status_id, [m.id for m in found])
+
+
 async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Status, author: Account,
                       mentioned: list[Account], hashtags: list[str], parent: Status | None) -> None:
     """Home timelines for a new status, and the Create/Update for everyone outside who may see it."""
@@ -109,6 +134,7 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
     if status.visibility != "local":
         note = as2.note_object(status, author, rt.urls, mentioned=mentioned, tags=hashtags,
                                in_reply_to_uri=parent.uri if parent else None)
+        note = await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
         activity_id = (rt.urls.status_activity(author.username, status.id) if kind == "Create"
                        else f"{status.uri}#updates/{int(time.time() * 1000)}")
         activity = as2.wrap_note(kind, note, activity_id)
@@ -131,14 +157,18 @@ async def _own_status(conn: AsyncConnection, author: Account, status_id: int) ->
 
 async def edit_status(rt: Runtime, author: Account, status_id: int, *, text: str,
                       spoiler_text: str = "", sensitive: bool = False,
-                      language: str | None = None) -> Status:
-    _check_text(rt, text, spoiler_text)
+                      language: str | None = None, media_ids: list[int] | None = None) -> Status:
+    """`media_ids` None keeps the attachments; a list (maybe empty) replaces them."""
+    _check_media_request(media_ids, None)
+    _check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
     resolved = await _resolve_mentions(rt, text)
     html, mentioned, hashtags = _render(rt, text, resolved)
     async with rt.db.write() as conn:
         before = await _own_status(conn, author, status_id)
         if before.reblog_of_id:
             raise Unprocessable("A boost cannot be edited")
+        if media_ids is not None:
+            await _attach_media(conn, author, status_id, media_ids)
         await statuses.record_edit(conn, before)
         await statuses.update_status(conn, status_id, content=html, source_text=text,
                                      spoiler_text=spoiler_text, sensitive=sensitive or bool(spoiler_text),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 03:03:07.544344
+Create Date: 2026-11-22 03:11:39.310048
 """
 from alembic import op
 import sqlalchemy as sa
@@ -107,6 +107,14 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox_items', schema=None) as batch_op:
         batch_op.create_index('ix_inbox_items_state_next', ['state', 'next_attempt_at'], unique=False)
 
+    op.create_table('instances',
+    sa.Column('domain', sa.String(length=255), nullable=False),
+    sa.Column('failing_since', sa.Float(), nullable=True),
+    sa.Column('last_failure_at', sa.Float(), nullable=True),
+    sa.Column('last_success_at', sa.Float(), nullable=True),
+    sa.Column('unavailable_since', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('domain', name=op.f('pk_instances'))
+    )
     op.create_table('oauth_apps',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
@@ -119,11 +127,28 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_apps')),
     sa.UniqueConstraint('client_id', name=op.f('uq_oauth_apps_client_id'))
     )
+    op.create_table('stream_events',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('stream', sa.String(length=64), nullable=False),
+    sa.Column('event', sa.String(length=32), nullable=False),
+    sa.Column('ref_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stream_events'))
+    )
     op.create_table('tags',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tags')),
     sa.UniqueConstraint('name', name=op.f('uq_tags_name'))
+    )
+    op.create_table('account_domain_blocks',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('domain', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_account_domain_blocks_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_domain_blocks')),
+    sa.UniqueConstraint('account_id', 'domain', name=op.f('uq_account_domain_blocks_account_id_domain'))
     )
     op.create_table('blocks',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -140,6 +165,14 @@ def upgrade() -> None:
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_blocks_target_account_id'), ['target_account_id'], unique=False)
 
+    op.create_table('conversation_marks',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('conversation_id', sa.BigInteger(), nullable=False),
+    sa.Column('read_up_to', sa.BigInteger(), nullable=False),
+    sa.Column('hidden_up_to', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_conversation_marks_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', 'conversation_id', name=op.f('pk_conversation_marks'))
+    )
     op.create_table('deliveries',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('inbox_url', sa.Text(), nullable=False),
@@ -187,6 +220,34 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invites')),
     sa.UniqueConstraint('code', name=op.f('uq_invites_code'))
     )
+    op.create_table('lists',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('replies_policy', sa.String(length=16), nullable=False),
+    sa.Column('exclusive', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_lists_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lists'))
+    )
+    with op.batch_alter_table('lists', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lists_account_id'), ['account_id'], unique=False)
+
+    op.create_table('mutes',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('target_account_id', sa.BigInteger(), nullable=False),
+    sa.Column('notifications', sa.Boolean(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_mutes_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_account_id'], ['accounts.id'], name=op.f('fk_mutes_target_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mutes')),
+    sa.UniqueConstraint('account_id', 'target_account_id', name=op.f('uq_mutes_account_id_target_account_id'))
+    )
+    with op.batch_alter_table('mutes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mutes_target_account_id'), ['target_account_id'], unique=False)
+
     op.create_table('reports',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('account_id', sa.BigInteger(), nullable=False),
@@ -258,6 +319,19 @@ def upgrade() -> None:
     sa.UniqueConstraint('account_id', name=op.f('uq_users_account_id')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
+    op.create_table('bookmarks',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('status_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_bookmarks_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['status_id'], ['statuses.id'], name=op.f('fk_bookmarks_status_id_statuses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bookmarks')),
+    sa.UniqueConstraint('account_id', 'status_id', name=op.f('uq_bookmarks_account_id_status_id'))
+    )
+    with op.batch_alter_table('bookmarks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bookmarks_status_id'), ['status_id'], unique=False)
+
     op.create_table('favourites',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('account_id', sa.BigInteger(), nullable=False),
@@ -282,6 +356,44 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('home_feed', schema=None) as batch_op:
         batch_op.create_index('ix_home_feed_status_id', ['status_id'], unique=False)
+
+    op.create_table('list_accounts',
+    sa.Column('list_id', sa.BigInteger(), nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_list_accounts_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['list_id'], ['lists.id'], name=op.f('fk_list_accounts_list_id_lists'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('list_id', 'account_id', name=op.f('pk_list_accounts'))
+    )
+    with op.batch_alter_table('list_accounts', schema=None) as batch_op:
+        batch_op.create_index('ix_list_accounts_account_id', ['account_id'], unique=False)
+
+    op.create_table('media_attachments',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('status_id', sa.BigInteger(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=16), nullable=False),
+    sa.Column('content_type', sa.String(length=64), nullable=True),
+    sa.Column('file_name', sa.String(length=64), nullable=True),
+    sa.Column('thumb_name', sa.String(length=64), nullable=True),
+    sa.Column('remote_url', sa.Text(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('blurhash', sa.String(length=64), nullable=True),
+    sa.Column('width', sa.Integer(), nullable=True),
+    sa.Column('height', sa.Integer(), nullable=True),
+    sa.Column('size', sa.Integer(), nullable=True),
+    sa.Column('thumb_width', sa.Integer(), nullable=True),
+    sa.Column('thumb_height', sa.Integer(), nullable=True),
+    sa.Column('focus_x', sa.Float(), nullable=False),
+    sa.Column('focus_y', sa.Float(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_media_attachments_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['status_id'], ['statuses.id'], name=op.f('fk_media_attachments_status_id_statuses'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_media_attachments'))
+    )
+    with op.batch_alter_table('media_attachments', schema=None) as batch_op:
+        batch_op.create_index('ix_media_attachments_account_id', ['account_id'], unique=False)
+        batch_op.create_index('ix_media_attachments_status_id', ['status_id'], unique=False)
 
     op.create_table('mentions',
     sa.Column('status_id', sa.BigInteger(), nullable=False),
@@ -341,6 +453,36 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_oauth_tokens_token_hash'))
     )
+    op.create_table('pins',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('status_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_pins_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['status_id'], ['statuses.id'], name=op.f('fk_pins_status_id_statuses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pins')),
+    sa.UniqueConstraint('status_id', name=op.f('uq_pins_status_id'))
+    )
+    with op.batch_alter_table('pins', schema=None) as batch_op:
+        batch_op.create_index('ix_pins_account_id', ['account_id'], unique=False)
+
+    op.create_table('polls',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('status_id', sa.BigInteger(), nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('options', sa.Text(), nullable=False),
+    sa.Column('multiple', sa.Boolean(), nullable=False),
+    sa.Column('hide_totals', sa.Boolean(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=True),
+    sa.Column('votes_count', sa.Integer(), nullable=False),
+    sa.Column('voters_count', sa.Integer(), nullable=True),
+    sa.Column('ended_notified', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_polls_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['status_id'], ['statuses.id'], name=op.f('fk_polls_status_id_statuses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_polls')),
+    sa.UniqueConstraint('status_id', name=op.f('uq_polls_status_id'))
+    )
     op.create_table('status_edits',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('status_id', sa.BigInteger(), nullable=False),
@@ -364,11 +506,25 @@ def upgrade() -> None:
     with op.batch_alter_table('status_tags', schema=None) as batch_op:
         batch_op.create_index('ix_status_tags_tag_id_status_id', ['tag_id', 'status_id'], unique=False)
 
+    op.create_table('poll_votes',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('poll_id', sa.BigInteger(), nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('choice', sa.Integer(), nullable=False),
+    sa.Column('uri', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_poll_votes_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['poll_id'], ['polls.id'], name=op.f('fk_poll_votes_poll_id_polls'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_poll_votes')),
+    sa.UniqueConstraint('poll_id', 'account_id', 'choice', name=op.f('uq_poll_votes_poll_id_account_id_choice')),
+    sa.UniqueConstraint('uri', name=op.f('uq_poll_votes_uri'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('poll_votes')
     with op.batch_alter_table('status_tags', schema=None) as batch_op:
         batch_op.drop_index('ix_status_tags_tag_id_status_id')
 
@@ -377,6 +533,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_status_edits_status_id'))
 
     op.drop_table('status_edits')
+    op.drop_table('polls')
+    with op.batch_alter_table('pins', schema=None) as batch_op:
+        batch_op.drop_index('ix_pins_account_id')
+
+    op.drop_table('pins')
     op.drop_table('oauth_tokens')
     op.drop_table('oauth_codes')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
@@ -387,6 +548,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_mentions_account_id')
 
     op.drop_table('mentions')
+    with op.batch_alter_table('media_attachments', schema=None) as batch_op:
+        batch_op.drop_index('ix_media_attachments_status_id')
+        batch_op.drop_index('ix_media_attachments_account_id')
+
+    op.drop_table('media_attachments')
+    with op.batch_alter_table('list_accounts', schema=None) as batch_op:
+        batch_op.drop_index('ix_list_accounts_account_id')
+
+    op.drop_table('list_accounts')
     with op.batch_alter_table('home_feed', schema=None) as batch_op:
         batch_op.drop_index('ix_home_feed_status_id')
 
@@ -395,6 +565,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_favourites_status_id'))
 
     op.drop_table('favourites')
+    with op.batch_alter_table('bookmarks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bookmarks_status_id'))
+
+    op.drop_table('bookmarks')
     op.drop_table('users')
     with op.batch_alter_table('statuses', schema=None) as batch_op:
         batch_op.drop_index('ix_statuses_visibility_id')
@@ -408,6 +582,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reports_target_account_id'))
 
     op.drop_table('reports')
+    with op.batch_alter_table('mutes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mutes_target_account_id'))
+
+    op.drop_table('mutes')
+    with op.batch_alter_table('lists', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lists_account_id'))
+
+    op.drop_table('lists')
     op.drop_table('invites')
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.drop_index('ix_follows_target_account_id_state')
@@ -417,12 +599,16 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deliveries_state_next')
 
     op.drop_table('deliveries')
+    op.drop_table('conversation_marks')
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blocks_target_account_id'))
 
     op.drop_table('blocks')
+    op.drop_table('account_domain_blocks')
     op.drop_table('tags')
+    op.drop_table('stream_events')
     op.drop_table('oauth_apps')
+    op.drop_table('instances')
     with op.batch_alter_table('inbox_items', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_items_state_next')
 

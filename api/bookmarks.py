@@ -1,0 +1,51 @@
+"""Bookmarks, the favourites list and pinned posts."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import auth, lookup, pagination
+from api.params import Params, path_id
+from api.serializers import Presenter
+from backchannel.keys import RUNTIME
+from models import collections
+from models import statuses as statuses_store
+from outbox import collections as collection_uc
+
+
+def _status_action(scope: str, action):  # noqa: ANN001, ANN202
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await auth.require(request, scope)
+        rt = request.app[RUNTIME]
+        status = await action(rt, viewer.account, path_id(request))
+        async with rt.db.read() as conn:
+            status = await statuses_store.get(conn, status.id) or status
+            body = await Presenter(rt, viewer.account).status(conn, status)
+        return web.json_response(body)
+    handler.__name__ = action.__name__
+    return handler
+
+
+def _status_list(scope: str, query):  # noqa: ANN001, ANN202
+    """A list of statuses paged by the ids of the rows that hold them (bookmark or favourite ids)."""
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await auth.require(request, scope)
+        params = await Params.read(request)
+        page = pagination.page(params)
+        rt = request.app[RUNTIME]
+        async with rt.db.read() as conn:
+            pairs = await query(conn, viewer.account.id, **page.kwargs())
+            found = await lookup.statuses_in_order(conn, [status_id for _, status_id in pairs])
+            body = await Presenter(rt, viewer.account).statuses(conn, found, hide_muted=False)
+        return pagination.paged_json(request, body, [cursor for cursor, _ in pairs])
+    handler.__name__ = query.__name__
+    return handler
+
+
+ROUTES = [
+    web.post("/api/v1/statuses/{id}/bookmark", _status_action("write:bookmarks", collection_uc.bookmark)),
+    web.post("/api/v1/statuses/{id}/unbookmark", _status_action("write:bookmarks", collection_uc.unbookmark)),
+    web.post("/api/v1/statuses/{id}/pin", _status_action("write:accounts", collection_uc.pin)),
+    web.post("/api/v1/statuses/{id}/unpin", _status_action("write:accounts", collection_uc.unpin)),
+    web.get("/api/v1/bookmarks", _status_list("read:bookmarks", collections.bookmark_page)),
+    web.get("/api/v1/favourites", _status_list("read:favourites", collections.favourite_page)),
+]

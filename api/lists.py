@@ -1,0 +1,131 @@
+"""/api/v1/lists: lists of followed accounts, their members and their timelines."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import auth, lookup, pagination
+from api.pagination import MAX_ACCOUNTS_LIMIT
+from api.params import Params, parse_id, path_id
+from api.serializers import Presenter
+from backchannel.keys import RUNTIME
+from models import collections
+from models.collections import List
+from outbox import lists as lists_uc
+from outbox.errors import NotFound
+
+
+def _list(found: List) -> dict:
+    return {"id": str(found.id), "title": found.title, "replies_policy": found.replies_policy,
+            "exclusive": found.exclusive}
+
+
+def _optional_bool(params: Params, key: str) -> bool | None:
+    return params.bool(key) if key in params else None
+
+
+async def index(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:lists")
+    async with request.app[RUNTIME].db.read() as conn:
+        found = await collections.lists_of(conn, viewer.account.id)
+    return web.json_response([_list(f) for f in found])
+
+
+async def show(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:lists")
+    return web.json_response(_list(await lists_uc.own_list(request.app[RUNTIME], viewer.account, path_id(request))))
+
+
+async def create(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:lists")
+    params = await Params.read(request)
+    found = await lists_uc.create(request.app[RUNTIME], viewer.account, title=params.str("title"),
+                                  replies_policy=params.str("replies_policy"),
+                                  exclusive=params.bool("exclusive"))
+    return web.json_response(_list(found))
+
+
+async def update(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:lists")
+    params = await Params.read(request)
+    found = await lists_uc.update(request.app[RUNTIME], viewer.account, path_id(request),
+                                  title=params.str("title"), replies_policy=params.str("replies_policy"),
+                                  exclusive=_optional_bool(params, "exclusive"))
+    return web.json_response(_list(found))
+
+
+async def delete(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:lists")
+    await lists_uc.delete(request.app[RUNTIME], viewer.account, path_id(request))
+    return web.json_response({})
+
+
+def _account_ids(params: Params) -> list[int]:
+    ids = []
+    for value in params.list("account_ids"):
+        try:
+            ids.append(parse_id(value))
+        except NotFound:
+            continue
+    return ids
+
+
+async def members(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:lists")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    found = await lists_uc.own_list(rt, viewer.account, path_id(request))
+    limit = params.int("limit", 40, lo=0, hi=MAX_ACCOUNTS_LIMIT) or 10_000  # limit=0: everyone
+    async with rt.db.read() as conn:
+        people = await collections.list_members(conn, found.id, limit=limit, max_id=params.id("max_id"))
+    present = Presenter(rt, viewer.account)
+    return pagination.paged_json(request, [present.account(a) for a in people], [a.id for a in people],
+                                 prev=False)
+
+
+async def add_members(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:lists")
+    params = await Params.read(request)
+    await lists_uc.add_accounts(request.app[RUNTIME], viewer.account, path_id(request), _account_ids(params))
+    return web.json_response({})
+
+
+async def remove_members(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:lists")
+    params = await Params.read(request)
+    await lists_uc.remove_accounts(request.app[RUNTIME], viewer.account, path_id(request), _account_ids(params))
+    return web.json_response({})
+
+
+async def timeline(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:lists")
+    params = await Params.read(request)
+    page = pagination.page(params)
+    rt = request.app[RUNTIME]
+    found = await lists_uc.own_list(rt, viewer.account, path_id(request, "list_id"))
+    async with rt.db.read() as conn:
+        ids = await collections.list_timeline_ids(conn, found, viewer.account.id, **page.kwargs())
+        body = await Presenter(rt, viewer.account).statuses(conn, await lookup.statuses_in_order(conn, ids))
+    return pagination.paged_json(request, body, ids)
+
+
+async def lists_with_account(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:lists")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        account = await lookup.existing_account(conn, path_id(request))
+        found = await collections.lists_of(conn, viewer.account.id, containing=account.id)
+    return web.json_response([_list(f) for f in found])
+
+
+ROUTES = [
+    web.get("/api/v1/lists", index),
+    web.post("/api/v1/lists", create),
+    web.get("/api/v1/lists/{id}", show),
+    web.put("/api/v1/lists/{id}", update),
+    web.delete("/api/v1/lists/{id}", delete),
+    web.get("/api/v1/lists/{id}/accounts", members),
+    web.post("/api/v1/lists/{id}/accounts", add_members),
+    web.delete("/api/v1/lists/{id}/accounts", remove_members),
+    web.get("/api/v1/timelines/list/{list_id}", timeline),
+    web.get("/api/v1/accounts/{id}/lists", lists_with_account),
+]

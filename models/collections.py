@@ -1,0 +1,303 @@
+"""What a person keeps for themselves: bookmarks, mutes, pinned posts, lists, and the read state of
+their direct conversations."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.accounts import Account
+from models.ids import new_id
+from models.schema import (accounts, blocks, bookmarks, conversation_marks, favourites, list_accounts, lists,
+                           mentions, mutes, pins, statuses)
+from models.statuses import LIVE, paginate
+
+MAX_PINS = 5
+
+
+async def _page_pairs(conn: AsyncConnection, stmt, column, page: dict) -> list[tuple[int, int]]:  # noqa: ANN001
+    """(cursor, value) pairs, newest first, for a paginated select of (cursor, value)."""
+    stmt, ascending = paginate(stmt, column, **page)
+    rows = [(r[0], r[1]) for r in (await conn.execute(stmt)).all()]
+    return list(reversed(rows)) if ascending else rows
+
+
+# --- Bookmarks ----------------------------------------------------------------------------------
+
+async def add_bookmark(conn: AsyncConnection, account_id: int, status_id: int) -> None:
+    if not (await conn.execute(select(bookmarks.c.id).where(
+            bookmarks.c.account_id == account_id, bookmarks.c.status_id == status_id))).first():
+        await conn.execute(insert(bookmarks).values(id=new_id(), account_id=account_id, status_id=status_id,
+                                                    created_at=time.time()))
+
+
+async def remove_bookmark(conn: AsyncConnection, account_id: int, status_id: int) -> None:
+    await conn.execute(delete(bookmarks).where(bookmarks.c.account_id == account_id,
+                                               bookmarks.c.status_id == status_id))
+
+
+async def bookmarked_ids(conn: AsyncConnection, account_id: int, status_ids) -> set[int]:  # noqa: ANN001
+    ids = list(status_ids)
+    if not ids:
+        return set()
+    return set((await conn.execute(select(bookmarks.c.status_id).where(
+        bookmarks.c.account_id == account_id, bookmarks.c.status_id.in_(ids)))).scalars())
+
+
+async def bookmark_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, int]]:
+    """(bookmark id, status id) pairs, newest bookmark first."""
+    stmt = (select(bookmarks.c.id, bookmarks.c.status_id).join(statuses, statuses.c.id == bookmarks.c.status_id)
+            .where(bookmarks.c.account_id == account_id, LIVE))
+    return await _page_pairs(conn, stmt, bookmarks.c.id, page)
+
+
+async def favourite_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, int]]:
+    """(favourite id, status id) pairs, newest like first."""
+    stmt = (select(favourites.c.id, favourites.c.status_id)
+            .join(statuses, statuses.c.id == favourites.c.status_id)
+            .where(favourites.c.account_id == account_id, LIVE))
+    return await _page_pairs(conn, stmt, favourites.c.id, page)
+
+
+# --- Mutes --------------------------------------------------------------------------------------
+
+def _active_mute(now: float):  # noqa: ANN202
+    return or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now)
+
+
+async def add_mute(conn: AsyncConnection, account_id: int, target_id: int, *, notifications: bool,
+                   expires_at: float | None) -> None:
+    await conn.execute(delete(mutes).where(mutes.c.account_id == account_id,
+                                           mutes.c.target_account_id == target_id))
+    await conn.execute(insert(mutes).values(id=new_id(), account_id=account_id, target_account_id=target_id,
+                                            notifications=notifications, expires_at=expires_at,
+                                            created_at=time.time()))
+
+
+async def remove_mute(conn: AsyncConnection, account_id: int, target_id: int) -> None:
+    await conn.execute(delete(mutes).where(mutes.c.account_id == account_id,
+                                           mutes.c.target_account_id == target_id))
+
+
+async def muted(conn: AsyncConnection, account_id: int, others, *, notifications_only: bool = False,  # noqa: ANN001
+                ) -> set[int]:
+    """Which of `others` `account_id` mutes now (with notifications_only: also their notifications)."""
+    others = list(others)
+    if not others:
+        return set()
+    stmt = select(mutes.c.target_account_id).where(
+        mutes.c.account_id == account_id, mutes.c.target_account_id.in_(others), _active_mute(time.time()))
+    if notifications_only:
+        stmt = stmt.where(mutes.c.notifications.is_(True))
+    return set((await conn.execute(stmt)).scalars())
+
+
+async def mute_state(conn: AsyncConnection, account_id: int, target_id: int) -> tuple[bool, bool]:
+    """(muting, muting_notifications)."""
+    row = (await conn.execute(select(mutes.c.notifications).where(
+        mutes.c.account_id == account_id, mutes.c.target_account_id == target_id,
+        _active_mute(time.time())))).first()
+    return (row is not None, bool(row and row.notifications))
+
+
+async def _account_page(conn: AsyncConnection, table, account_id: int, page: dict,  # noqa: ANN001
+                        extra=None) -> list[tuple[int, Account, object]]:  # noqa: ANN001
+    stmt = (select(table.c.id.label("cursor"), accounts, *(extra or []))
+            .join(accounts, accounts.c.id == table.c.target_account_id)
+            .where(table.c.account_id == account_id))
+    if table is mutes:
+        stmt = stmt.where(_active_mute(time.time()))
+    stmt, ascending = paginate(stmt, table.c.id, **page)
+    rows = (await conn.execute(stmt)).all()
+    out = [(r.cursor, Account.from_row(r), r) for r in rows]
+    return list(reversed(out)) if ascending else out
+
+
+async def mute_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, Account, object]]:
+    return await _account_page(conn, mutes, account_id, page,
+                               [mutes.c.expires_at.label("mute_expires_at")])
+
+
+async def block_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, Account, object]]:
+    return await _account_page(conn, blocks, account_id, page)
+
+
+# --- Pins ---------------------------------------------------------------------------------------
+
+async def pin(conn: AsyncConnection, account_id: int, status_id: int) -> bool:
+    """False when the author already has MAX_PINS pinned posts."""
+    if (await conn.execute(select(pins.c.id).where(pins.c.status_id == status_id))).first():
+        return True
+    count = (await conn.execute(select(func.count()).select_from(pins).where(
+        pins.c.account_id == account_id))).scalar_one()
+    if count >= MAX_PINS:
+        return False
+    await conn.execute(insert(pins).values(id=new_id(), account_id=account_id, status_id=status_id,
+                                           created_at=time.time()))
+    return True
+
+
+async def unpin(conn: AsyncConnection, account_id: int, status_id: int) -> None:
+    await conn.execute(delete(pins).where(pins.c.account_id == account_id, pins.c.status_id == status_id))
+
+
+async def pinned_ids(conn: AsyncConnection, status_ids) -> set[int]:  # noqa: ANN001
+    ids = list(status_ids)
+    if not ids:
+        return set()
+    return set((await conn.execute(select(pins.c.status_id).where(pins.c.status_id.in_(ids)))).scalars())
+
+
+async def pinned_of(conn: AsyncConnection, account_id: int) -> list[int]:
+    """An account's pinned, live status ids, most recently pinned first."""
+    return list((await conn.execute(select(pins.c.status_id).join(statuses, statuses.c.id == pins.c.status_id)
+                                    .where(pins.c.account_id == account_id, LIVE)
+                                    .order_by(pins.c.id.desc()))).scalars())
+
+
+# --- Lists --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class List:
+    id: int
+    account_id: int
+    title: str
+    replies_policy: str
+    exclusive: bool
+
+
+REPLIES_POLICIES = ("followed", "list", "none")
+
+
+def _list(row) -> List:  # noqa: ANN001
+    return List(row.id, row.account_id, row.title, row.replies_policy, bool(row.exclusive))
+
+
+async def create_list(conn: AsyncConnection, account_id: int, *, title: str, replies_policy: str,
+                      exclusive: bool) -> List:
+    list_id = new_id()
+    await conn.execute(insert(lists).values(id=list_id, account_id=account_id, title=title,
+                                            replies_policy=replies_policy, exclusive=exclusive,
+                                            created_at=time.time()))
+    return await get_list(conn, account_id, list_id)  # type: ignore[return-value]
+
+
+async def get_list(conn: AsyncConnection, account_id: int, list_id: int) -> List | None:
+    row = (await conn.execute(select(lists).where(lists.c.id == list_id,
+                                                  lists.c.account_id == account_id))).first()
+    return _list(row) if row else None
+
+
+async def update_list(conn: AsyncConnection, list_id: int, **values) -> None:
+    await conn.execute(update(lists).where(lists.c.id == list_id).values(**values))
+
+
+async def delete_list(conn: AsyncConnection, list_id: int) -> None:
+    await conn.execute(delete(list_accounts).where(list_accounts.c.list_id == list_id))
+    await conn.execute(delete(lists).where(lists.c.id == list_id))
+
+
+async def lists_of(conn: AsyncConnection, account_id: int, *, containing: int | None = None) -> list[List]:
+    stmt = select(lists).where(lists.c.account_id == account_id)
+    if containing is not None:
+        stmt = stmt.join(list_accounts, list_accounts.c.list_id == lists.c.id).where(
+            list_accounts.c.account_id == containing)
+    return [_list(r) for r in (await conn.execute(stmt.order_by(lists.c.id))).all()]
+
+
+async def add_list_accounts(conn: AsyncConnection, list_id: int, account_ids: list[int]) -> None:
+    have = set((await conn.execute(select(list_accounts.c.account_id).where(
+        list_accounts.c.list_id == list_id))).scalars())
+    rows = [{"list_id": list_id, "account_id": a} for a in dict.fromkeys(account_ids) if a not in have]
+    if rows:
+        await conn.execute(insert(list_accounts), rows)
+
+
+async def remove_list_accounts(conn: AsyncConnection, list_id: int, account_ids: list[int]) -> None:
+    await conn.execute(delete(list_accounts).where(list_accounts.c.list_id == list_id,
+                                                   list_accounts.c.account_id.in_(account_ids)))
+
+
+async def list_members(conn: AsyncConnection, list_id: int, *, limit: int = 40,
+                       max_id: int | None = None) -> list[Account]:
+    stmt = (select(accounts).join(list_accounts, list_accounts.c.account_id == accounts.c.id)
+            .where(list_accounts.c.list_id == list_id))
+    if max_id is not None:
+        stmt = stmt.where(accounts.c.id < max_id)
+    rows = (await conn.execute(stmt.order_by(accounts.c.id.desc()).limit(limit))).all()
+    return [Account.from_row(r) for r in rows]
+
+
+def list_member_ids(list_id: int):  # noqa: ANN201
+    return select(list_accounts.c.account_id).where(list_accounts.c.list_id == list_id)
+
+
+async def exclusive_member_ids(conn: AsyncConnection, account_id: int) -> set[int]:
+    """Accounts on the viewer's exclusive lists: their posts stay out of the home timeline."""
+    return set((await conn.execute(select(list_accounts.c.account_id)
+                                   .join(lists, lists.c.id == list_accounts.c.list_id)
+                                   .where(lists.c.account_id == account_id, lists.c.exclusive.is_(True))
+                                   )).scalars())
+
+
+# --- Direct conversations -----------------------------------------------------------------------
+
+def direct_condition(viewer_id: int):  # noqa: ANN201
+    """Direct statuses the viewer wrote or is mentioned in."""
+    mentioned = select(mentions.c.status_id).where(mentions.c.account_id == viewer_id)
+    return and_(statuses.c.visibility == "direct", LIVE, statuses.c.reblog_of_id.is_(None),
+                or_(statuses.c.account_id == viewer_id, statuses.c.id.in_(mentioned)))
+
+
+async def conversation_marks_of(conn: AsyncConnection, account_id: int, conversation_ids) -> dict[int, object]:  # noqa: ANN001
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(conversation_marks).where(
+        conversation_marks.c.account_id == account_id,
+        conversation_marks.c.conversation_id.in_(ids)))).all()
+    return {r.conversation_id: r for r in rows}
+
+
+async def set_conversation_mark(conn: AsyncConnection, account_id: int, conversation_id: int, **values) -> None:
+    row = (await conn.execute(select(conversation_marks).where(
+        conversation_marks.c.account_id == account_id,
+        conversation_marks.c.conversation_id == conversation_id))).first()
+    if row is None:
+        await conn.execute(insert(conversation_marks).values(
+            account_id=account_id, conversation_id=conversation_id,
+            read_up_to=values.get("read_up_to", 0), hidden_up_to=values.get("hidden_up_to", 0)))
+    else:
+        await conn.execute(update(conversation_marks).where(
+            conversation_marks.c.account_id == account_id,
+            conversation_marks.c.conversation_id == conversation_id).values(**values))
+
+
+async def list_timeline_ids(conn: AsyncConnection, lst: List, viewer_id: int, **page) -> list[int]:
+    """Posts and boosts by the list's members that the owner may see, filtered by its replies policy."""
+    from models.schema import follows
+    from models.statuses import page_ids, visible_to
+
+    members = list_member_ids(lst.id)
+    stmt = select(statuses.c.id).where(statuses.c.account_id.in_(members), LIVE, visible_to(viewer_id))
+    not_reply = or_(statuses.c.in_reply_to_id.is_(None), statuses.c.in_reply_to_account_id == statuses.c.account_id)
+    if lst.replies_policy == "none":
+        stmt = stmt.where(not_reply)
+    elif lst.replies_policy == "list":
+        stmt = stmt.where(or_(not_reply, statuses.c.in_reply_to_account_id == viewer_id,
+                              statuses.c.in_reply_to_account_id.in_(list_member_ids(lst.id))))
+    else:  # followed
+        followed = select(follows.c.target_account_id).where(follows.c.account_id == viewer_id,
+                                                             follows.c.state == "accepted")
+        stmt = stmt.where(or_(not_reply, statuses.c.in_reply_to_account_id == viewer_id,
+                              statuses.c.in_reply_to_account_id.in_(followed)))
+    return await page_ids(conn, stmt, statuses.c.id, **page)
+
+
+async def direct_status_ids(conn: AsyncConnection, viewer_id: int, limit: int = 400) -> list[int]:
+    """The newest direct statuses the viewer is part of, newest first (conversations are built from
+    these)."""
+    return list((await conn.execute(select(statuses.c.id).where(direct_condition(viewer_id))
+                                    .order_by(statuses.c.id.desc()).limit(limit))).scalars())

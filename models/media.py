@@ -1,0 +1,142 @@
+"""Media attachments: uploaded files of this node and remote attachments known by their URL."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.ids import new_id
+from models.schema import media_attachments
+
+MAX_ATTACHMENTS = 4
+
+
+@dataclass(frozen=True)
+class Media:
+    id: int
+    account_id: int
+    status_id: int | None
+    position: int
+    type: str
+    content_type: str | None
+    file_name: str | None
+    thumb_name: str | None
+    remote_url: str | None
+    description: str | None
+    blurhash: str | None
+    width: int | None
+    height: int | None
+    size: int | None
+    thumb_width: int | None
+    thumb_height: int | None
+    focus_x: float
+    focus_y: float
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row) -> "Media":  # noqa: ANN001
+        mapping = row._mapping
+        return cls(**{f.name: mapping[f.name] for f in fields(cls)})
+
+    @property
+    def local(self) -> bool:
+        return self.file_name is not None
+
+
+async def insert_media(conn: AsyncConnection, **values) -> Media:
+    values.setdefault("id", new_id())
+    values.setdefault("created_at", time.time())
+    values.setdefault("focus_x", 0.0)
+    values.setdefault("focus_y", 0.0)
+    values.setdefault("position", 0)
+    await conn.execute(insert(media_attachments).values(**values))
+    return await get(conn, values["id"])  # type: ignore[return-value]
+
+
+async def get(conn: AsyncConnection, media_id: int) -> Media | None:
+    row = (await conn.execute(select(media_attachments).where(media_attachments.c.id == media_id))).first()
+    return Media.from_row(row) if row else None
+
+
+async def update_media(conn: AsyncConnection, media_id: int, **values) -> None:
+    await conn.execute(update(media_attachments).where(media_attachments.c.id == media_id).values(**values))
+
+
+async def attachable(conn: AsyncConnection, account_id: int, media_ids: list[int],
+                     status_id: int | None = None) -> list[Media]:
+    """The uploader's media with these ids that are not attached yet (or already to `status_id`),
+    in the order asked; ids that do not qualify are left out."""
+    if not media_ids:
+        return []
+    free = media_attachments.c.status_id.is_(None)
+    if status_id is not None:
+        free = or_(free, media_attachments.c.status_id == status_id)
+    rows = (await conn.execute(select(media_attachments).where(
+        media_attachments.c.id.in_(media_ids), media_attachments.c.account_id == account_id, free))).all()
+    found = {r.id: Media.from_row(r) for r in rows}
+    return [found[i] for i in dict.fromkeys(media_ids) if i in found]
+
+
+async def attach(conn: AsyncConnection, status_id: int, media_ids: list[int]) -> None:
+    """Make exactly `media_ids` (in that order) the attachments of a status."""
+    await conn.execute(update(media_attachments).where(
+        media_attachments.c.status_id == status_id,
+        media_attachments.c.id.not_in(media_ids or [0])).values(status_id=None))
+    for position, media_id in enumerate(media_ids):
+        await conn.execute(update(media_attachments).where(media_attachments.c.id == media_id)
+                           .values(status_id=status_id, position=position))
+
+
+async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, list[Media]]:  # noqa: ANN001
+    ids = list(status_ids)
+    result: dict[int, list[Media]] = {}
+    if not ids:
+        return result
+    rows = (await conn.execute(select(media_attachments).where(media_attachments.c.status_id.in_(ids))
+                               .order_by(media_attachments.c.position, media_attachments.c.id))).all()
+    for row in rows:
+        result.setdefault(row.status_id, []).append(Media.from_row(row))
+    return result
+
+
+async def by_file_name(conn: AsyncConnection, name: str) -> Media | None:
+    row = (await conn.execute(select(media_attachments).where(or_(
+        media_attachments.c.file_name == name, media_attachments.c.thumb_name == name)))).first()
+    return Media.from_row(row) if row else None
+
+
+def with_media():  # noqa: ANN201
+    """A SQL condition on statuses: the status has at least one attachment (only_media=true)."""
+    from models.schema import statuses
+
+    return select(media_attachments.c.id).where(and_(
+        media_attachments.c.status_id == statuses.c.id)).exists()
+
+
+async def account_media_ids(conn: AsyncConnection, account_id: int, viewer_id: int | None,
+                            viewer_is_local: bool, **page) -> list[int]:
+    """An account's statuses with attachments that the viewer may see (only_media=true)."""
+    from models.schema import statuses
+    from models.statuses import LIVE, page_ids, visible_to
+
+    stmt = select(statuses.c.id).where(statuses.c.account_id == account_id, LIVE, visible_to(viewer_id),
+                                       with_media())
+    if not viewer_is_local:
+        stmt = stmt.where(statuses.c.visibility != "local")
+    return await page_ids(conn, stmt, statuses.c.id, **page)
+
+
+async def public_media_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_local: bool,
+                           **page) -> list[int]:
+    """The public timeline's statuses that have attachments (only_media=true)."""
+    from models.schema import statuses
+    from models.statuses import LIVE, page_ids
+
+    shown = ("public", "local") if viewer_is_local else ("public",)
+    stmt = select(statuses.c.id).where(statuses.c.visibility.in_(shown), LIVE,
+                                       statuses.c.reblog_of_id.is_(None), with_media())
+    if local is not None:
+        stmt = stmt.where(statuses.c.local.is_(local))
+    return await page_ids(conn, stmt, statuses.c.id, **page)

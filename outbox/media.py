@@ -1,0 +1,200 @@
+"""Uploading and describing media: images are decoded, checked, re-encoded without their metadata,
+thumbnailed and given a blurhash; the files get names this node makes up."""
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from backchannel.runtime import Runtime
+from federation import blurhash
+from models import media as media_store
+from models.accounts import Account
+from models.media import Media
+from outbox.errors import NotFound, ServiceError, Unprocessable
+
+THUMBNAIL_SIZE = 640
+DESCRIPTION_LIMIT = 1500
+# Pillow format → (stored extension, Content-Type). GIFs that do not move become PNGs.
+FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "GIF": ("gif", "image/gif"),
+           "WEBP": ("webp", "image/webp")}
+CONTENT_TYPES = {ext: ctype for ext, ctype in FORMATS.values()}
+MAX_FRAMES = 500
+
+
+class TooLarge(ServiceError):
+    status = 413
+
+
+@dataclass(frozen=True)
+class Processed:
+    data: bytes
+    ext: str
+    content_type: str
+    width: int
+    height: int
+    thumb: bytes
+    thumb_ext: str
+    thumb_width: int
+    thumb_height: int
+    blurhash: str
+
+
+def process_image(raw: bytes, *, max_pixels: int) -> Processed:
+    """Decode, check and re-encode an image (CPU-bound: run it in a thread). Raises Unprocessable
+    for anything that is not a JPEG, PNG, GIF or WebP image, or that is too large once decoded."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(raw), formats=list(FORMATS))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise Unprocessable("Validation failed: File content type is invalid") from None
+    fmt = image.format or ""
+    width, height = image.size
+    frames = getattr(image, "n_frames", 1)
+    # The header's size, checked before anything is decoded.
+    if width < 1 or height < 1 or width * height > max_pixels or frames > MAX_FRAMES or \
+            width * height * frames > max_pixels * 4:
+        raise Unprocessable("Validation failed: File dimensions are too large")
+    try:
+        animated = fmt == "GIF" and frames > 1
+        if animated:
+            out = io.BytesIO()
+            image.save(out, format="GIF", save_all=True, loop=image.info.get("loop", 0),
+                       duration=image.info.get("duration", 100))
+            ext, ctype = "gif", "image/gif"
+            first = image.convert("RGBA")
+        else:
+            image.load()
+            if fmt == "JPEG":
+                image = ImageOps.exif_transpose(image)
+            keep_alpha = image.mode in ("RGBA", "LA", "P") and fmt != "JPEG"
+            image = image.convert("RGBA" if keep_alpha else "RGB")
+            out = io.BytesIO()
+            if fmt == "JPEG":
+                image.save(out, format="JPEG", quality=90, optimize=True)  # no EXIF, no ICC, no comments
+                ext, ctype = "jpg", "image/jpeg"
+            elif fmt == "WEBP":
+                image.save(out, format="WEBP", quality=90)
+                ext, ctype = "webp", "image/webp"
+            else:
+                image.save(out, format="PNG", optimize=True)
+                ext, ctype = "png", "image/png"
+            first = image
+        width, height = first.size
+        thumb_image = first.copy()
+        thumb_image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        if thumb_image.mode == "RGBA":
+            background = Image.new("RGB", thumb_image.size, (255, 255, 255))
+            background.paste(thumb_image, mask=thumb_image.getchannel("A"))
+            thumb_image = background
+        thumb_image = thumb_image.convert("RGB")
+        thumb = io.BytesIO()
+        thumb_image.save(thumb, format="JPEG", quality=85)
+        tiny = thumb_image.copy()
+        tiny.thumbnail((32, 32))
+        data = tiny.tobytes()  # RGB, row by row
+        pixels = [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data), 3)]
+        hash_ = blurhash.encode(pixels, tiny.width, tiny.height)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise Unprocessable("Validation failed: File could not be processed") from None
+    return Processed(out.getvalue(), ext, ctype, width, height, thumb.getvalue(), "jpg",
+                     thumb_image.width, thumb_image.height, hash_)
+
+
+def new_file_name(ext: str) -> str:
+    """A name nobody chose: random, never from the client or a remote server."""
+    return f"{secrets.token_urlsafe(24)}.{ext}"
+
+
+def _write(directory: Path, name: str, data: bytes) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{name}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, directory / name)
+
+
+def parse_focus(value: str | None) -> tuple[float, float] | None:
+    """"x,y" with both in [-1, 1] (Mastodon's focal point)."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        x, y = (float(v) for v in value.split(","))
+    except ValueError:
+        raise Unprocessable("Validation failed: focus must be two numbers, x,y") from None
+    if not (-1 <= x <= 1 and -1 <= y <= 1):
+        raise Unprocessable("Validation failed: focus must be between -1 and 1")
+    return x, y
+
+
+def _check_description(description: str | None) -> str | None:
+    if description is not None and len(description) > DESCRIPTION_LIMIT:
+        raise Unprocessable(f"Validation failed: Description is too long (maximum is {DESCRIPTION_LIMIT})")
+    return description
+
+
+async def upload(rt: Runtime, account: Account, raw: bytes, *, description: str | None = None,
+                 focus: str | None = None) -> Media:
+    if len(raw) > rt.config.max_media_bytes:
+        raise TooLarge("File is too large")
+    if not raw:
+        raise Unprocessable("Validation failed: File can't be blank")
+    description = _check_description(description)
+    point = parse_focus(focus) or (0.0, 0.0)
+    processed = await asyncio.to_thread(process_image, raw, max_pixels=rt.config.max_media_pixels)
+    name, thumb_name = new_file_name(processed.ext), new_file_name(processed.thumb_ext)
+    directory = rt.config.media_dir
+    await asyncio.to_thread(_write, directory, name, processed.data)
+    await asyncio.to_thread(_write, directory, thumb_name, processed.thumb)
+    async with rt.db.write() as conn:
+        return await media_store.insert_media(
+            conn, account_id=account.id, type="image", content_type=processed.content_type,
+            file_name=name, thumb_name=thumb_name, description=description or None,
+            blurhash=processed.blurhash, width=processed.width, height=processed.height,
+            size=len(processed.data), thumb_width=processed.thumb_width, thumb_height=processed.thumb_height,
+            focus_x=point[0], focus_y=point[1])
+
+
+async def own_media(rt: Runtime, account: Account, media_id: int) -> Media:
+    async with rt.db.read() as conn:
+        found = await media_store.get(conn, media_id)
+    if found is None or found.account_id != account.id:
+        raise NotFound("Record not found")
+    return found
+
+
+async def describe(rt: Runtime, account: Account, media_id: int, *, description: str | None,
+                   focus: str | None) -> Media:
+    """PUT /api/v1/media/:id: change the description or the focal point of one's own upload."""
+    await own_media(rt, account, media_id)
+    values: dict = {}
+    if description is not None:
+        values["description"] = _check_description(description) or None
+    point = parse_focus(focus)
+    if point is not None:
+        values["focus_x"], values["focus_y"] = point
+    async with rt.db.write() as conn:
+        if values:
+            await media_store.update_media(conn, media_id, **values)
+        return await media_store.get(conn, media_id)  # type: ignore[return-value]
+
+
+async def store_remote(conn, status_id: int, account_id: int, doc: dict, *, reject_media: bool) -> None:  # noqa: ANN001
+    """The attachments of a remote Note, as URLs (replacing those stored before, after an edit).
+    Nothing is stored, and so nothing is ever fetched, from a domain whose media are rejected."""
+    from sqlalchemy import delete
+
+    from federation.media import remote_attachments
+    from models.schema import media_attachments
+
+    await conn.execute(delete(media_attachments).where(media_attachments.c.status_id == status_id,
+                                                       media_attachments.c.file_name.is_(None)))
+    if reject_media:
+        return
+    for position, values in enumerate(remote_attachments(doc)):
+        await media_store.insert_media(conn, account_id=account_id, status_id=status_id, position=position,
+                                       **values)
