@@ -15,4 +15,12 @@ def setup(app: web.Application) -> None:
     for module in (oauth, authorize, instance, accounts, statuses, timelines, notifications, search,
                    domain_blocks, placeholders):
         app.router.add_routes(module.ROUTES)
+    from api import admin, registrations, reports  # moderation: admin API, reports, sign-up
+
+    for module in (admin, reports, registrations):
+        app.router.add_routes(module.ROUTES)
+    from api import bookmarks, conversations, lists, media, mutes, polls  # media, polls, collections
+
+    for module in (media, polls, bookmarks, mutes, lists, conversations):
+        app.router.add_routes(module.ROUTES)
     streaming.setup(app)  # its routes and the per-process hub that tails stream_events
