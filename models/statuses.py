@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import stream_events
 from models.ids import new_id
-from models.schema import blocks, follows, home_feed, mentions, status_edits, status_tags, statuses, tags
+from models.schema import accounts, blocks, domain_blocks, follows, home_feed, mentions, status_edits, status_tags, statuses, tags
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct", "local")
@@ -263,10 +263,12 @@ async def public_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_loc
         stmt = stmt.where(statuses.c.local.is_(True))
     elif local is False:
         stmt = stmt.where(statuses.c.local.is_(False))
-    from models.schema import accounts  # silenced and suspended accounts stay out of public timelines
-
+    # Silenced and suspended accounts stay out of public timelines, and so does everyone on a silenced
+    # domain, including accounts first seen after the domain was silenced.
+    silenced_domains = select(domain_blocks.c.domain).where(domain_blocks.c.severity == "silence")
     stmt = stmt.where(statuses.c.account_id.not_in(select(accounts.c.id).where(
-        or_(accounts.c.silenced_at.is_not(None), accounts.c.suspended_at.is_not(None)))))
+        or_(accounts.c.silenced_at.is_not(None), accounts.c.suspended_at.is_not(None),
+            accounts.c.domain.in_(silenced_domains)))))
     return await page_ids(conn, stmt, statuses.c.id, **page)
 
 

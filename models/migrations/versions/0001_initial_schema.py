@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 03:11:39.310048
+Create Date: 2026-11-22 03:42:15.625116
 """
 from alembic import op
 import sqlalchemy as sa
