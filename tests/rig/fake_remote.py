@@ -75,6 +75,9 @@ class FakeRemote:
     actors: dict[str, RemoteActor] = field(default_factory=dict)
     objects: dict[str, dict] = field(default_factory=dict)  # path -> document served
     received: list[Received] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)  # paths of every GET, in order
+    # path -> (status, headers, body): raw answers for hostile tests (redirects, wrong types, …)
+    raw: dict[str, tuple[int, dict, bytes]] = field(default_factory=dict)
     inbox_status: int = 202  # what POSTs to inboxes are answered with
     inbox_delay: float = 0.0  # seconds before answering a POST: a slow peer
     shared_inbox: bool = True  # without it, every actor is its own delivery target
@@ -125,6 +128,10 @@ class FakeRemote:
                 await asyncio.sleep(self.inbox_delay)
             self.received.append(Received(path, dict(request.headers), doc))
             return web.Response(status=self.inbox_status)
+        self.fetched.append(request.path_qs)
+        if path in self.raw:
+            status, headers, body = self.raw[path]
+            return web.Response(status=status, headers=headers, body=body)
         if path == "/.well-known/webfinger":
             user = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
             if user in self.actors:
