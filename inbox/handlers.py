@@ -293,6 +293,28 @@ async def on_flag(rt: Runtime, activity: dict, actor: Account) -> None:
     await moderation.receive_flag(rt, activity, actor)
 
 
+async def on_move(rt: Runtime, activity: dict, actor: Account) -> None:
+    """An account moved: its local followers follow the new account instead — only when the new
+    account, fetched from its own origin, names the old one in alsoKnownAs (else anyone could
+    steal followers by announcing a move to an account of their own)."""
+    if object_id(activity.get("object")) != actor.uri:
+        raise InvalidDocument("an actor may only move itself")
+    target_uri = object_id(activity.get("target"))
+    if not target_uri or target_uri == actor.uri:
+        raise InvalidDocument("a Move needs a target")
+    doc = await deref.fetch_document(rt, target_uri)
+    aliases = doc.get("alsoKnownAs")
+    aliases = [aliases] if isinstance(aliases, str) else [a for a in aliases or [] if isinstance(a, str)]
+    if actor.uri not in aliases:
+        raise InvalidDocument("the Move target does not list the origin in alsoKnownAs")
+    target = await deref.store_actor(rt, as2.actor_values(doc))
+    async with rt.db.read() as conn:
+        followers = await social.follower_accounts(conn, actor.id, local=True)
+    for follower in followers:
+        await follow_cases.follow(rt, follower, target.id)
+        await follow_cases.unfollow(rt, follower, actor.id)
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Accept": on_accept,
@@ -304,5 +326,6 @@ HANDLERS: dict[str, Handler] = {
     "Announce": on_announce,
     "Like": on_like,
     "Block": on_block,
+    "Move": on_move,
     "Flag": on_flag,
 }

@@ -37,6 +37,7 @@ class RemoteActor:
     username: str
     private_pem: str
     public_pem: str
+    extra: dict = field(default_factory=dict)  # more properties for the actor document (alsoKnownAs, …)
 
     @property
     def uri(self) -> str:
@@ -58,6 +59,7 @@ class RemoteActor:
             "followers": self.uri + "/followers", "following": self.uri + "/following",
             "endpoints": endpoints,
             "publicKey": {"id": self.key_id, "owner": self.uri, "publicKeyPem": self.public_pem},
+            **self.extra,
         }
 
 
