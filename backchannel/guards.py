@@ -114,13 +114,19 @@ def rate_limits(per_ip: int, per_account: int):  # noqa: ANN201
     return middleware
 
 
+# Errors the database raises about the statement itself rather than about being reachable.
+MISTAKES = (sa_exc.IntegrityError, sa_exc.ProgrammingError, sa_exc.DataError, sa_exc.NotSupportedError)
+
+
 @web.middleware
 async def database_outage(request: web.Request, handler):  # noqa: ANN001, ANN201
     """A database that is locked, gone or out of connections is a 503, never a 500; the transaction
     that failed was rolled back, so nothing half-written stays behind."""
     try:
         return await handler(request)
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseUnavailable) as err:
+    except (sa_exc.DBAPIError, sa_exc.TimeoutError, DatabaseUnavailable) as err:
+        if isinstance(err, MISTAKES):
+            raise  # a bug in a query, not an outage: it stays a 500 and is logged as one
         log.warning("database unavailable during %s %s: %s", request.method, request.path, err)
         raise web.HTTPServiceUnavailable(
             text=json.dumps({"error": "The database is unavailable; try again shortly"}),

@@ -82,6 +82,8 @@ class FakeRemote:
     raw: dict[str, tuple[int, dict, bytes]] = field(default_factory=dict)
     inbox_status: int = 202  # what POSTs to inboxes are answered with
     inbox_delay: float = 0.0  # seconds before answering a POST: a slow peer
+    inbox_headers: dict = field(default_factory=dict)  # extra headers on inbox answers (Retry-After…)
+    received_at: list[float] = field(default_factory=list)  # when each POST arrived (time.time())
     shared_inbox: bool = True  # without it, every actor is its own delivery target
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -129,7 +131,8 @@ class FakeRemote:
             if self.inbox_delay:
                 await asyncio.sleep(self.inbox_delay)
             self.received.append(Received(path, dict(request.headers), doc))
-            return web.Response(status=self.inbox_status)
+            self.received_at.append(time.time())
+            return web.Response(status=self.inbox_status, headers=self.inbox_headers)
         self.fetched.append(request.path_qs)
         if path in self.raw:
             status, headers, body = self.raw[path]
