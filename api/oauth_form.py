@@ -10,8 +10,10 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto
          "{width:100%;padding:.4rem;box-sizing:border-box}button{margin:1rem .5rem 0 0;padding:.5rem 1rem}"
          "code{display:block;padding:1rem;background:#eee;word-break:break-all}.error{color:#b00}")
 
-# The form must not be framed by another site (clickjacking on the consent button).
-SAFE_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
+# The form must not be framed by another site (clickjacking on the consent button), and runs no
+# script. No form-action: browsers apply it to the redirect to the app's own redirect_uri.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+SAFE_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
