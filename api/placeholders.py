@@ -8,12 +8,7 @@ from aiohttp import web
 from api import auth
 
 EMPTY_LISTS = {
-    "/api/v1/filters": "read:filters",
-    "/api/v2/filters": "read:filters",
-    "/api/v1/followed_tags": "read:follows",
-    "/api/v1/featured_tags": "read:accounts",
     "/api/v1/announcements": "",
-    "/api/v1/scheduled_statuses": "read:statuses",
 }
 
 
@@ -24,31 +19,22 @@ def _empty_list(scope: str):  # noqa: ANN202
     return handler
 
 
-async def markers(request: web.Request) -> web.Response:
-    await auth.require(request, "read:statuses")
-    return web.json_response({})  # no read positions are stored
-
-
 async def preferences(request: web.Request) -> web.Response:
-    await auth.require(request, "read:accounts")
+    from backchannel.keys import RUNTIME
+    from models import profile as profile_store  # source[privacy|sensitive|language] (api.profile)
+
+    viewer = await auth.require(request, "read:accounts")
+    async with request.app[RUNTIME].db.read() as conn:
+        prefs = await profile_store.settings(conn, viewer.account.id)
     return web.json_response({
-        "posting:default:visibility": "public",
-        "posting:default:sensitive": False,
-        "posting:default:language": None,
+        "posting:default:visibility": prefs.privacy,
+        "posting:default:sensitive": prefs.sensitive,
+        "posting:default:language": prefs.language,
         "reading:expand:media": "default",
         "reading:expand:spoilers": False,
     })
 
 
-async def trends(request: web.Request) -> web.Response:
-    return web.json_response([])  # no trends are computed
-
-
 ROUTES = [web.get(path, _empty_list(scope)) for path, scope in EMPTY_LISTS.items()] + [
-    web.get("/api/v1/markers", markers),
     web.get("/api/v1/preferences", preferences),
-    web.get("/api/v1/trends", trends),
-    web.get("/api/v1/trends/tags", trends),
-    web.get("/api/v1/trends/statuses", trends),
-    web.get("/api/v1/trends/links", trends),
 ]

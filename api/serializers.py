@@ -18,6 +18,7 @@ from models import accounts as accounts_store
 from models import collections, social
 from models import media as media_store
 from models import polls as polls_store
+from models import profile as profile_store
 from models import statuses as statuses_store
 from models.accounts import Account, User
 from models.media import Media
@@ -91,10 +92,11 @@ class Presenter:
     async def credential_account(self, conn: AsyncConnection, account: Account, user: User) -> dict:
         """The signed-in user's own account, with what only they see (`source`, `role`)."""
         body = self.account(account)
+        prefs = await profile_store.settings(conn, account.id)
         body["source"] = {
-            "privacy": "public",
-            "sensitive": False,
-            "language": "",
+            "privacy": prefs.privacy,
+            "sensitive": prefs.sensitive,
+            "language": prefs.language or "",
             "note": html_to_text(account.note or ""),
             "fields": [{"name": str(f.get("name", "")), "value": html_to_text(str(f.get("value", ""))),
                         "verified_at": None}
@@ -140,10 +142,15 @@ class Presenter:
         context.polls = await polls_store.of_statuses(conn, ids)
         context.votes = (await polls_store.choices_of(conn, self.viewer.id, [p.id for p in context.polls.values()])
                          if self.viewer is not None else {})
+        context.filtered, filtered_out = {}, set()
+        if self.viewer is not None:  # the viewer's filters in the request's context (api.filters)
+            from api import filters as filters_api
+
+            context.filtered, filtered_out = await filters_api.results_for(conn, self.viewer.id, everything)
 
         out = []
         for status in items:
-            if status.account_id not in people or status.account_id in hidden:
+            if status.account_id not in people or status.account_id in hidden or status.id in filtered_out:
                 continue
             reblog = None
             if status.reblog_of_id:
@@ -198,7 +205,7 @@ class Presenter:
             "card": None,
             "poll": self.poll(ctx.polls[s.id], ctx.votes.get(ctx.polls[s.id].id)) if s.id in ctx.polls else None,
             "application": None,
-            "filtered": [],
+            "filtered": ctx.filtered.get(s.id, []),
         }
 
     def media(self, m: Media) -> dict:
@@ -293,21 +300,21 @@ class Presenter:
             "requested": rel["requested"],
             "requested_by": rel["requested_by"],
             "domain_blocking": False,
-            "endorsed": False,
-            "note": "",
+            "endorsed": rel.get("endorsed", False),
+            "note": rel.get("note", ""),
             "languages": None,
         }
 
-    def tag(self, name: str) -> dict:
+    def tag(self, name: str, following: bool = False) -> dict:
         body = {"name": name, "url": self.rt.urls.tag(name), "history": []}
         if self.viewer is not None:
-            body["following"] = False
+            body["following"] = following
         return body
 
 
 class _Context:
     __slots__ = ("people", "mentions", "tags", "favourited", "reblogged", "bookmarked", "pinned", "media",
-                 "polls", "votes")
+                 "polls", "votes", "filtered")
 
     def __init__(self, people: dict[int, Account], mentions: dict[int, list[int]],
                  tags: dict[int, list[str]], favourited: set[int], reblogged: set[int]):

@@ -3,24 +3,28 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import auth, lookup, pagination, queries
+from api import auth, lookup, pagination, queries, scheduled
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from federation.content import html_to_text
+from models import scheduled as scheduled_store
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import VISIBILITIES, Status
 from outbox import interactions
+from outbox import scheduled as scheduled_uc
+from outbox import profile as profile_uc
 from outbox import statuses as status_uc
 from outbox.errors import NotFound, Unprocessable
 from outbox.polls import PollRequest
 
 
-def _visibility(params: Params) -> str:
-    """Mastodon's visibility, plus `local` (or local_only=true) for posts that never leave the node."""
-    visibility = params.str("visibility") or "public"
+def _visibility(params: Params, default: str = "public") -> str:
+    """Mastodon's visibility, plus `local` (or local_only=true) for posts that never leave the node;
+    `default` (the poster's source[privacy]) when none is sent."""
+    visibility = params.str("visibility") or default
     if visibility not in VISIBILITIES:
         raise Unprocessable(f"Validation failed: Visibility {visibility!r} is not one of "
                             f"{', '.join(VISIBILITIES)}")
@@ -83,15 +87,30 @@ async def _respond(request: web.Request, viewer: Account | None, status: Status,
 async def create(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:statuses")
     params = await Params.read(request)
-    _refuse_unsupported(params)
-    text, visibility = _text(params), _visibility(params)
     rt = request.app[RUNTIME]
+    prefs = await profile_uc.posting_defaults(rt, viewer.account.id)  # source[…] of update_credentials
+    text, visibility = _text(params), _visibility(params, prefs.privacy)
+    fields = dict(text=text, visibility=visibility, spoiler_text=params.str("spoiler_text") or "",
+                  sensitive=params.bool("sensitive", prefs.sensitive), in_reply_to_id=params.id("in_reply_to_id"),
+                  language=params.str("language") or prefs.language, media_ids=_media_ids(params),
+                  poll=_poll(params))
+    if params.str("scheduled_at"):  # a ScheduledStatus instead of a post (api.scheduled)
+        item = await scheduled_uc.schedule(rt, viewer.account, scheduled.parse_time(params.str("scheduled_at")),
+                                           **fields)
+        return web.json_response(await scheduled.entity(request, viewer.account, item))
+    # The same Idempotency-Key within an hour answers the status it made, instead of posting twice.
+    key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
+    if key:
+        async with rt.db.read() as conn:
+            earlier = await scheduled_store.idempotent_status_id(conn, viewer.account.id, key)
+            status = await statuses_store.get(conn, earlier) if earlier is not None else None
+        if status is not None:
+            return await _respond(request, viewer.account, status)
     # post_status answers 404 for a reply to a post the author cannot see.
-    status = await status_uc.post_status(
-        rt, viewer.account, text=text, visibility=visibility,
-        spoiler_text=params.str("spoiler_text") or "", sensitive=params.bool("sensitive"),
-        in_reply_to_id=params.id("in_reply_to_id"), language=params.str("language") or None,
-        media_ids=_media_ids(params), poll=_poll(params))
+    status = await status_uc.post_status(rt, viewer.account, **fields)
+    if key:
+        async with rt.db.write() as conn:
+            await scheduled_store.remember_key(conn, viewer.account.id, key, status.id)
     return await _respond(request, viewer.account, status)
 
 

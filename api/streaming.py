@@ -251,6 +251,10 @@ async def render(conn: AsyncConnection, rt: Runtime, connection: Connection, eve
             for sub in subs:
                 if sub.stream == "user":
                     send(sub, str(event.ref_id))
+        elif event.event == "filters_changed":  # no payload, as on Mastodon (api.filters)
+            for sub in subs:
+                if sub.stream == "user":
+                    out.append({"stream": sub.name(), "event": event.event})
         elif event.event == "update":
             wants = [s for s in subs if s.stream in ("user", "list")]
             if wants:
@@ -507,7 +511,7 @@ async def _sse(request: web.Request, stream: str) -> web.StreamResponse:
                 continue
             if message is None:
                 break
-            data = "\n".join(f"data: {line}" for line in message["payload"].split("\n"))
+            data = "\n".join(f"data: {line}" for line in message.get("payload", "undefined").split("\n"))
             await response.write(f"event: {message['event']}\n{data}\n\n".encode())
     except (ConnectionResetError, asyncio.CancelledError):
         pass

@@ -13,7 +13,7 @@ from backchannel.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import queues
 from models.schema import deliveries, fanouts, inbox_items
-from outbox import delivery, fanout, polls
+from outbox import delivery, fanout, polls, scheduled
 
 log = logging.getLogger(__name__)
 
@@ -131,4 +131,5 @@ def start(rt: Runtime) -> list[asyncio.Task]:
     tasks = [asyncio.create_task(run_queue(rt, q), name=f"worker-{q.name}") for q in queues_for(rt)]
     tasks.append(asyncio.create_task(every(3600, prune_inbox, rt), name="prune-inbox"))
     tasks.append(asyncio.create_task(every(30, polls.notify_ended, rt), name="polls-ended"))
+    tasks.append(asyncio.create_task(every(15, scheduled.publish_due, rt), name="scheduled-statuses"))
     return tasks

@@ -6,7 +6,7 @@ database (SQLite or PostgreSQL) sees every event: the streaming endpoints tail t
 
 Streams (the `stream` column):
 - `user:<account id>`: `update` (a status entered the account's home timeline), `notification`,
-  `delete` (a status the account had in its home timeline is gone);
+  `delete` (a status the account had in its home timeline is gone), `filters_changed` (no ref);
 - `public`: `update` for a new public or local-only original status, `delete` when one goes;
 - `direct`: `conversation` for a new direct status (the reader checks who may see it);
 - `status`: `status.update` when a status's content changes (the reader checks who may see it).

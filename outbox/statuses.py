@@ -57,7 +57,7 @@ def _render(rt: Runtime, text: str, resolved: dict) -> tuple[str, list[Account],
     return rendered.html, list({a.id: a for a in mentioned}.values()), rendered.hashtags
 
 
-def _check_text(rt: Runtime, text: str, spoiler_text: str, *, allow_blank: bool = False) -> None:
+def check_text(rt: Runtime, text: str, spoiler_text: str, *, allow_blank: bool = False) -> None:
     if not text.strip() and not allow_blank:
         raise Unprocessable("Validation failed: Text can't be blank")
     if len(text) + len(spoiler_text) > rt.config.max_status_chars:
@@ -67,13 +67,21 @@ def _check_text(rt: Runtime, text: str, spoiler_text: str, *, allow_blank: bool 
 async def post_status(rt: Runtime, author: Account, *, text: str, visibility: str = "public",
                       spoiler_text: str = "", sensitive: bool = False,
                       in_reply_to_id: int | None = None, language: str | None = None,
-                      media_ids: list[int] | None = None, poll: PollRequest | None = None) -> Status:
+                      media_ids: list[int] | None = None, poll: PollRequest | None = None,
+                      status_id: int | None = None) -> Status:
+    """Post a status. A caller that must not post twice (the scheduler, after a crash) passes the
+    `status_id` it chose: if that status exists already, it is returned and nothing else happens."""
+    if status_id is not None:
+        async with rt.db.read() as conn:
+            existing = await statuses.get(conn, status_id, with_deleted=True)
+        if existing is not None:
+            return existing
     if visibility not in VISIBILITIES:
         raise Unprocessable(f"unknown visibility {visibility!r}")
-    _check_media_request(media_ids, poll)
+    check_media_request(media_ids, poll)
     if poll is not None:
         poll = check_poll(poll)
-    _check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
+    check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
     resolved = await _resolve_mentions(rt, text)
     html, mentioned, hashtags = _render(rt, text, resolved)
     async with rt.db.write() as conn:
@@ -85,7 +93,7 @@ async def post_status(rt: Runtime, author: Account, *, text: str, visibility: st
             if await social.is_blocked_either_way(conn, author.id, parent.account_id):
                 raise Forbidden("You cannot reply to this account")
             visibility = _narrowest(visibility, parent.visibility)
-        status_id = new_id()
+        status_id = status_id or new_id()
         status = await statuses.insert_status(
             conn, id=status_id, uri=rt.urls.status(author.username, status_id),
             url=rt.urls.status_page(author.username, status_id), account_id=author.id, local=True,
@@ -111,7 +119,7 @@ async def post_status(rt: Runtime, author: Account, *, text: str, visibility: st
     return status
 
 
-def _check_media_request(media_ids: list[int] | None, poll: PollRequest | None) -> None:
+def check_media_request(media_ids: list[int] | None, poll: PollRequest | None) -> None:
     if media_ids and len(media_ids) > media_store.MAX_ATTACHMENTS:
         raise Unprocessable(f"Validation failed: You can attach at most {media_store.MAX_ATTACHMENTS} files")
     if media_ids and poll is not None:
@@ -159,8 +167,8 @@ async def edit_status(rt: Runtime, author: Account, status_id: int, *, text: str
                       spoiler_text: str = "", sensitive: bool = False,
                       language: str | None = None, media_ids: list[int] | None = None) -> Status:
     """`media_ids` None keeps the attachments; a list (maybe empty) replaces them."""
-    _check_media_request(media_ids, None)
-    _check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
+    check_media_request(media_ids, None)
+    check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
     resolved = await _resolve_mentions(rt, text)
     html, mentioned, hashtags = _render(rt, text, resolved)
     async with rt.db.write() as conn:
