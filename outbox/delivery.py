@@ -6,7 +6,7 @@ import time
 from urllib.parse import urlsplit
 
 from backchannel.runtime import Runtime
-from federation.http import BlockedDomain, FetchError, Signer
+from federation.http import BlockedAddress, BlockedDomain, FetchError, Signer
 from models import accounts, instances, queues
 from models.schema import deliveries
 
@@ -63,7 +63,7 @@ async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa
     cfg = rt.config
     expired = time.time() - row.created_at > cfg.delivery_give_up_after
     async with rt.db.write() as conn:
-        if isinstance(err, BlockedDomain) or (err.status in PERMANENT) or expired:
+        if isinstance(err, (BlockedDomain, BlockedAddress)) or (err.status in PERMANENT) or expired:
             log.info("dropping delivery to %s: %s", row.inbox_url, err)
             await queues.give_up(conn, deliveries, row.id, str(err))
             return

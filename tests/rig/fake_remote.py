@@ -80,6 +80,7 @@ class FakeRemote:
     fetched: list[str] = field(default_factory=list)  # paths of every GET, in order
     # path -> (status, headers, body): raw answers for hostile tests (redirects, wrong types, …)
     raw: dict[str, tuple[int, dict, bytes]] = field(default_factory=dict)
+    ssl_context: object = None  # an ssl.SSLContext: serve https (see tests/rig/tls.py)
     inbox_status: int = 202  # what POSTs to inboxes are answered with
     inbox_delay: float = 0.0  # seconds before answering a POST: a slow peer
     inbox_headers: dict = field(default_factory=dict)  # extra headers on inbox answers (Retry-After…)
@@ -91,7 +92,7 @@ class FakeRemote:
 
     @property
     def base(self) -> str:
-        return f"http://{self.domain}"
+        return f"{'https' if self.ssl_context else 'http'}://{self.domain}"
 
     # --- server ---------------------------------------------------------------------------------
     def start(self) -> "FakeRemote":
@@ -104,7 +105,7 @@ class FakeRemote:
             app.router.add_route("*", "/{tail:.*}", self._handle)
             self._runner = web.AppRunner(app, access_log=None)
             self._loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=self.ssl_context)
             self._loop.run_until_complete(site.start())
             ready.set()
             self._loop.run_forever()

@@ -44,6 +44,7 @@ class Node:
     database: str | None = None
     resolve: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    insecure: bool = True  # False: the node's production mode (https only, no private addresses)
     proc: subprocess.Popen | None = None
 
     @property
@@ -56,7 +57,7 @@ class Node:
         return self.data / "node.log"
 
     def _settings(self) -> list[str]:
-        args = ["--data", str(self.data), "--domain", self.domain, "--insecure-http"]
+        args = ["--data", str(self.data), "--domain", self.domain] + (["--insecure-http"] if self.insecure else [])
         if self.database:
             args += ["--database", self.database]
         return args
