@@ -61,8 +61,8 @@ async def instance_v1(request: web.Request) -> web.Response:
         "stats": stats,
         "thumbnail": _thumbnail(rt),
         "languages": ["en"],
-        "registrations": False,  # accounts are made by the organisation's admins
-        "approval_required": False,
+        "registrations": rt.config.registrations != "closed",  # the `registrations` setting
+        "approval_required": rt.config.registrations == "approval",
         "invites_enabled": False,
         "configuration": _configuration(rt),
         "contact_account": None,
@@ -91,23 +91,13 @@ async def instance_v2(request: web.Request) -> web.Response:
         "icon": [],
         "languages": ["en"],
         "configuration": configuration,
-        "registrations": {"enabled": False, "approval_required": False, "message": None, "url": None},
+        "registrations": {"enabled": rt.config.registrations != "closed",
+                          "approval_required": rt.config.registrations == "approval",
+                          "message": None, "url": None},
         "api_versions": {"mastodon": 2},
         "contact": {"email": rt.config.contact_email, "account": None},
         "rules": [],
     })
-
-
-async def peers(request: web.Request) -> web.Response:
-    # Mastodon: a JSON array of domain strings. Not published: which organisations a node talks to
-    # is its admins' business.
-    return web.json_response([])
-
-
-async def activity(request: web.Request) -> web.Response:
-    # Mastodon: [{"week", "statuses", "logins", "registrations"}] (strings), newest week first.
-    # Not tracked, so an empty list.
-    return web.json_response([])
 
 
 async def empty_list(request: web.Request) -> web.Response:
@@ -120,8 +110,6 @@ ROUTES = [
     web.get("/api/v1/instance/", instance_v1),
     web.get("/api/v2/instance", instance_v2),
     web.get("/api/v2/instance/", instance_v2),
-    web.get("/api/v1/instance/peers", peers),
-    web.get("/api/v1/instance/activity", activity),
-    web.get("/api/v1/instance/rules", empty_list),
+    # peers, activity, rules and the rest: api/instance_extra.py
     web.get("/api/v1/custom_emojis", empty_list),
 ]

@@ -1,0 +1,122 @@
+"""The smaller /api/v1/instance/* endpoints (Mastodon 4.3 shapes): peers, weekly activity, the
+extended description, rules, public domain blocks, translation languages."""
+from __future__ import annotations
+
+import hashlib
+import html
+import time
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from api.serializers import iso
+from backchannel.keys import RUNTIME
+from models.schema import accounts, domain_blocks, oauth_tokens, statuses, users
+
+WEEKS = 12
+
+
+def _under(domain: str, parent: str) -> bool:
+    return domain == parent or domain.endswith("." + parent)
+
+
+async def peers(request: web.Request) -> web.Response:
+    """The distinct domains of remote accounts this node knows (a JSON array of strings), leaving
+    out every domain the federation policy refuses and every suspended one, whatever the mode."""
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        domains = list((await conn.execute(select(accounts.c.domain).distinct()
+                                           .where(accounts.c.domain.is_not(None)))).scalars())
+        suspended = list((await conn.execute(select(domain_blocks.c.domain)
+                                             .where(domain_blocks.c.severity == "suspend"))).scalars())
+    out = []
+    for domain in sorted({d.lower() for d in domains}):
+        if any(_under(domain, s) for s in suspended):
+            continue
+        if await rt.policy.allows(domain):
+            out.append(domain)
+    return web.json_response(out)
+
+
+def _week_starts(now: float) -> list[datetime]:
+    """The Mondays (00:00 UTC) of the last WEEKS weeks, newest first, as Mastodon's weeks begin."""
+    today = datetime.fromtimestamp(now, timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=i) for i in range(WEEKS)]
+
+
+async def _per_week(conn, column, starts: list[datetime], *where) -> list[int]:  # noqa: ANN001
+    oldest = starts[-1].timestamp()
+    stamps = (await conn.execute(select(column).where(column >= oldest, *where))).scalars()
+    edges = [s.timestamp() for s in starts]
+    counts = [0] * len(starts)
+    for ts in stamps:
+        for i, edge in enumerate(edges):
+            if ts >= edge:
+                counts[i] += 1
+                break
+    return counts
+
+
+async def activity(request: web.Request) -> web.Response:
+    """12 weeks of local activity, newest first, every figure a string as on Mastodon: statuses
+    posted here, sign-ins (access tokens issued to users) and users created."""
+    rt = request.app[RUNTIME]
+    starts = _week_starts(time.time())
+    async with rt.db.read() as conn:
+        posted = await _per_week(conn, statuses.c.created_at, starts, statuses.c.local.is_(True),
+                                 statuses.c.deleted_at.is_(None))
+        logins = await _per_week(conn, oauth_tokens.c.created_at, starts, oauth_tokens.c.user_id.is_not(None))
+        joined = await _per_week(conn, users.c.created_at, starts)
+    return web.json_response([
+        {"week": str(int(start.timestamp())), "statuses": str(s), "logins": str(lg), "registrations": str(r)}
+        for start, s, lg, r in zip(starts, posted, logins, joined)])
+
+
+async def extended_description(request: web.Request) -> web.Response:
+    """The node's description as HTML; updated_at is when the node's first user was made (the
+    description is a start-up setting, so there is no edit time to give)."""
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        first = (await conn.execute(select(func.min(users.c.created_at)))).scalar_one()
+    paragraphs = [p.strip() for p in rt.config.description.split("\n\n") if p.strip()]
+    content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return web.json_response({"updated_at": iso(first if first is not None else time.time()),
+                              "content": content})
+
+
+async def rules(request: web.Request) -> web.Response:
+    # There is no rules setting yet; Mastodon's shape is [{"id", "text", "hint"}].
+    return web.json_response([])
+
+
+async def public_domain_blocks(request: web.Request) -> web.Response:
+    """[{domain, digest, severity, comment}]: the node's silences and suspensions with their public
+    comments ("noop" rows limit nothing and are left out)."""
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        rows = (await conn.execute(select(domain_blocks).where(domain_blocks.c.severity.in_(("silence", "suspend")))
+                                   .order_by(domain_blocks.c.domain))).all()
+    out = []
+    for r in rows:
+        body = {"domain": r.domain, "digest": hashlib.sha256(r.domain.encode()).hexdigest(),
+                "severity": r.severity}
+        if r.public_comment:
+            body["comment"] = r.public_comment  # optional on Mastodon: absent without a comment
+        out.append(body)
+    return web.json_response(out)
+
+
+async def translation_languages(request: web.Request) -> web.Response:
+    return web.json_response({})  # no translation service is configured
+
+
+ROUTES = [
+    web.get("/api/v1/instance/peers", peers),
+    web.get("/api/v1/instance/activity", activity),
+    web.get("/api/v1/instance/extended_description", extended_description),
+    web.get("/api/v1/instance/rules", rules),
+    web.get("/api/v1/instance/domain_blocks", public_domain_blocks),
+    web.get("/api/v1/instance/translation_languages", translation_languages),
+]

@@ -1,0 +1,279 @@
+"""Grouped notifications (/api/v2/notifications, Mastodon 4.3), unread counts, and the notification
+policy and requests, which this node answers with Mastodon's documented defaults.
+
+Grouping is worked out when read, not stored: favourites and boosts of one status, and follows,
+that fall on the same UTC day form one group, keyed `favourite-<status id>-<day>`,
+`reblog-<status id>-<day>` and `follow-<day>` (Mastodon buckets by time the same way, with a
+different bucket); every other notification is its own group, `ungrouped-<notification id>`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlalchemy import and_, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api import auth, pagination
+from api.params import Params
+from api.serializers import Presenter, iso
+from backchannel.keys import RUNTIME
+from models import accounts as accounts_store
+from models import markers, social
+from models.schema import notifications
+from outbox.errors import NotFound
+
+GROUPABLE = ("favourite", "reblog", "follow")
+DAY = 86400
+SAMPLE_ACCOUNTS = 8
+BATCH_FACTOR = 5  # raw notifications read per requested group, at most MAX_BATCH
+MAX_BATCH = 400
+
+
+# --- Group keys -----------------------------------------------------------------------------
+
+def group_key(row, grouped_types) -> str:  # noqa: ANN001
+    if row.type in grouped_types and row.type in GROUPABLE:
+        day = int(row.created_at // DAY)
+        if row.type == "follow":
+            return f"follow-{day}"
+        if row.status_id is not None:
+            return f"{row.type}-{row.status_id}-{day}"
+    return f"ungrouped-{row.id}"
+
+
+def _group_filter(account_id: int, key: str):  # noqa: ANN202
+    """The WHERE clause selecting the notifications of one group, or None for a malformed key."""
+    parts = key.split("-")
+    mine = notifications.c.account_id == account_id
+    try:
+        if parts[0] == "ungrouped" and len(parts) == 2:
+            return and_(mine, notifications.c.id == int(parts[1]))
+        if parts[0] == "follow" and len(parts) == 2:
+            day = int(parts[1])
+            return and_(mine, notifications.c.type == "follow", notifications.c.created_at >= day * DAY,
+                        notifications.c.created_at < (day + 1) * DAY)
+        if parts[0] in ("favourite", "reblog") and len(parts) == 3:
+            day = int(parts[2])
+            return and_(mine, notifications.c.type == parts[0], notifications.c.status_id == int(parts[1]),
+                        notifications.c.created_at >= day * DAY, notifications.c.created_at < (day + 1) * DAY)
+    except ValueError:
+        return None
+    return None
+
+
+@dataclass
+class _Group:
+    key: str
+    rows: list = field(default_factory=list)  # this page's rows of the group, newest first
+
+
+async def _unread_cond(conn: AsyncConnection, account_id: int):  # noqa: ANN202
+    """Unread: after the `notifications` marker when one is saved, else not flagged read."""
+    saved = await markers.get(conn, account_id, ["notifications"])
+    if saved:
+        return notifications.c.id > saved[0].last_read_id
+    return notifications.c.read.is_(False)
+
+
+def _type_filters(params: Params):  # noqa: ANN202
+    conds = []
+    if params.list("types"):
+        conds.append(notifications.c.type.in_(params.list("types")))
+    if params.list("exclude_types"):
+        conds.append(notifications.c.type.not_in(params.list("exclude_types")))
+    return conds
+
+
+def _grouped_types(params: Params) -> tuple[str, ...]:
+    asked = params.list("grouped_types")
+    return tuple(t for t in asked if t in GROUPABLE) if "grouped_types" in params else GROUPABLE
+
+
+# --- Serialising ----------------------------------------------------------------------------
+
+async def _results(conn: AsyncConnection, rt, viewer: auth.Viewer, groups: list[_Group]) -> dict:  # noqa: ANN001
+    """GroupedNotificationsResults for `groups`; groups whose every notification is hidden (muted
+    sender, vanished status) are left out, as the v1 list leaves those notifications out."""
+    presenter = Presenter(rt, viewer.account)
+    rows = [r for g in groups for r in g.rows]
+    shown = {int(n["id"]): n for n in await presenter.notifications(conn, rows)}
+    statuses: dict[str, dict] = {}
+    people: dict[int, dict] = {}
+    out = []
+    for group in groups:
+        visible = [r for r in group.rows if r.id in shown]
+        if not visible:
+            continue
+        cond = _group_filter(viewer.account.id, group.key)
+        whole = (await conn.execute(select(notifications.c.id, notifications.c.from_account_id)
+                                    .where(cond).order_by(notifications.c.id.desc()))).all()
+        sample: list[int] = []
+        for r in whole:
+            if r.from_account_id not in sample and len(sample) < SAMPLE_ACCOUNTS:
+                sample.append(r.from_account_id)
+        newest = visible[0]
+        body = {
+            "group_key": group.key,
+            "notifications_count": len(whole),
+            "type": newest.type,
+            "most_recent_notification_id": str(whole[0].id if whole else newest.id),
+            "page_min_id": str(visible[-1].id),
+            "page_max_id": str(newest.id),
+            "latest_page_notification_at": iso(newest.created_at),
+            "sample_account_ids": [str(a) for a in sample],
+        }
+        status = shown[newest.id].get("status")
+        if status is not None:
+            body["status_id"] = status["id"]
+            statuses[status["id"]] = status
+        for r in visible:
+            people[r.from_account_id] = shown[r.id]["account"]
+        out.append(body)
+    missing = {int(a) for g in out for a in g["sample_account_ids"]} - set(people)
+    for account in (await accounts_store.get_many(conn, missing)).values():
+        people[account.id] = presenter.account(account)
+    return {"accounts": list(people.values()), "statuses": list(statuses.values()),
+            "notification_groups": out}
+
+
+# --- Handlers -------------------------------------------------------------------------------
+
+async def index(request: web.Request) -> web.Response:
+    """A page of groups, newest first. One batch of raw notifications (BATCH_FACTOR per group asked
+    for) is read and grouped, so a group may continue on the next page, as on Mastodon; the Link
+    header's cursors are notification ids (page_min_id / page_max_id)."""
+    viewer = await auth.require(request, "read:notifications")
+    params = await Params.read(request)
+    page = pagination.page(params, default=40, maximum=80)
+    grouped_types = _grouped_types(params)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        rows = await social.notification_page(
+            conn, viewer.account.id, types=params.list("types"), exclude_types=params.list("exclude_types"),
+            max_id=page.max_id, since_id=page.since_id, min_id=page.min_id,
+            limit=min(page.limit * BATCH_FACTOR, MAX_BATCH))
+        groups: dict[str, _Group] = {}
+        for row in rows:
+            key = group_key(row, grouped_types)
+            groups.setdefault(key, _Group(key)).rows.append(row)
+        chosen = list(groups.values())
+        # min_id pages forwards: keep the groups just after the cursor, the oldest of the batch.
+        chosen = chosen[-page.limit:] if page.min_id is not None else chosen[:page.limit]
+        body = await _results(conn, rt, viewer, chosen)
+    cursors = [r.id for g in chosen for r in g.rows]
+    response = web.json_response(body)
+    link = pagination.link_header(request, [max(cursors), min(cursors)] if cursors else [])
+    if link:
+        response.headers["Link"] = link
+    return response
+
+
+async def _group(conn: AsyncConnection, viewer: auth.Viewer, key: str) -> _Group:
+    cond = _group_filter(viewer.account.id, key)
+    rows = [] if cond is None else (await conn.execute(
+        select(notifications).where(cond).order_by(notifications.c.id.desc()))).all()
+    if not rows:
+        raise NotFound("Record not found")
+    return _Group(key, rows)
+
+
+async def show(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read:notifications")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        body = await _results(conn, rt, viewer, [await _group(conn, viewer, request.match_info["group_key"])])
+    if not body["notification_groups"]:
+        raise NotFound("Record not found")
+    return web.json_response(body)
+
+
+async def group_accounts(request: web.Request) -> web.Response:
+    """Every account of a group, newest notification first (each account once)."""
+    viewer = await auth.require(request, "read:notifications")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        group = await _group(conn, viewer, request.match_info["group_key"])
+        ids = list(dict.fromkeys(r.from_account_id for r in group.rows))
+        found = await accounts_store.get_many(conn, ids)
+    presenter = Presenter(rt, viewer.account)
+    return web.json_response([presenter.account(found[i]) for i in ids if i in found])
+
+
+async def dismiss(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:notifications")
+    key = request.match_info["group_key"]
+    async with request.app[RUNTIME].db.write() as conn:
+        await _group(conn, viewer, key)
+        await conn.execute(delete(notifications).where(_group_filter(viewer.account.id, key)))
+    return web.json_response({})
+
+
+async def _unread_rows(request: web.Request, viewer: auth.Viewer, params: Params, limit: int):  # noqa: ANN202
+    async with request.app[RUNTIME].db.read() as conn:
+        cond = await _unread_cond(conn, viewer.account.id)
+        return (await conn.execute(
+            select(notifications).where(notifications.c.account_id == viewer.account.id, cond,
+                                        *_type_filters(params))
+            .order_by(notifications.c.id.desc()).limit(limit))).all()
+
+
+async def unread_count_v1(request: web.Request) -> web.Response:
+    """{"count": n}: unread notifications, counted up to `limit` (default 100, at most 1000)."""
+    viewer = await auth.require(request, "read:notifications")
+    params = await Params.read(request)
+    rows = await _unread_rows(request, viewer, params, params.int("limit", 100, lo=1, hi=1000))
+    return web.json_response({"count": len(rows)})
+
+
+async def unread_count_v2(request: web.Request) -> web.Response:
+    """{"count": n}: unread notification groups, counted up to `limit` (default 100, at most 1000)."""
+    viewer = await auth.require(request, "read:notifications")
+    params = await Params.read(request)
+    limit = params.int("limit", 100, lo=1, hi=1000)
+    grouped_types = _grouped_types(params)
+    rows = await _unread_rows(request, viewer, params, limit * BATCH_FACTOR)
+    return web.json_response({"count": min(limit, len({group_key(r, grouped_types) for r in rows}))})
+
+
+# Notification filtering (policy and requests) is not implemented: nothing is ever filtered, so the
+# policy is Mastodon's default (accept everything except limited accounts' notifications, which are
+# filtered there and simply not produced here), a PATCH changes nothing and answers that same
+# policy, and there are never pending requests.
+DEFAULT_POLICY = {
+    "for_not_following": "accept",
+    "for_not_followers": "accept",
+    "for_new_accounts": "accept",
+    "for_private_mentions": "accept",
+    "for_limited_accounts": "filter",
+    "summary": {"pending_requests_count": 0, "pending_notifications_count": 0},
+}
+
+
+async def policy(request: web.Request) -> web.Response:
+    await auth.require(request, "read:notifications")
+    return web.json_response(DEFAULT_POLICY)
+
+
+async def update_policy(request: web.Request) -> web.Response:
+    await auth.require(request, "write:notifications")
+    await Params.read(request)  # a malformed body is still a 400
+    return web.json_response(DEFAULT_POLICY)
+
+
+async def requests(request: web.Request) -> web.Response:
+    await auth.require(request, "read:notifications")
+    return web.json_response([])  # nothing is filtered, so no requests are ever pending
+
+
+ROUTES = [
+    web.get("/api/v1/notifications/unread_count", unread_count_v1),
+    web.get("/api/v1/notifications/requests", requests),
+    web.get("/api/v2/notifications", index),
+    web.get("/api/v2/notifications/unread_count", unread_count_v2),
+    web.get("/api/v2/notifications/policy", policy),
+    web.patch("/api/v2/notifications/policy", update_policy),
+    web.get("/api/v2/notifications/{group_key}", show),
+    web.get("/api/v2/notifications/{group_key}/accounts", group_accounts),
+    web.post("/api/v2/notifications/{group_key}/dismiss", dismiss),
+]
