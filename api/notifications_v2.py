@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth, pagination
+from api.grouping import DAY, GROUPABLE, group_key
 from api.params import Params
 from api.serializers import Presenter, iso
 from backchannel.keys import RUNTIME
@@ -23,24 +24,12 @@ from models import markers, social
 from models.schema import notifications
 from outbox.errors import NotFound
 
-GROUPABLE = ("favourite", "reblog", "follow")
-DAY = 86400
 SAMPLE_ACCOUNTS = 8
 BATCH_FACTOR = 5  # raw notifications read per requested group, at most MAX_BATCH
 MAX_BATCH = 400
 
 
 # --- Group keys -----------------------------------------------------------------------------
-
-def group_key(row, grouped_types) -> str:  # noqa: ANN001
-    if row.type in grouped_types and row.type in GROUPABLE:
-        day = int(row.created_at // DAY)
-        if row.type == "follow":
-            return f"follow-{day}"
-        if row.status_id is not None:
-            return f"{row.type}-{row.status_id}-{day}"
-    return f"ungrouped-{row.id}"
-
 
 def _group_filter(account_id: int, key: str):  # noqa: ANN202
     """The WHERE clause selecting the notifications of one group, or None for a malformed key."""

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import queries
+from api.grouping import group_key
 from backchannel.runtime import Runtime
 from federation.content import html_to_text
 from models import accounts as accounts_store
@@ -272,7 +273,7 @@ class Presenter:
             body = {
                 "id": str(row.id),
                 "type": row.type,
-                "group_key": f"ungrouped-{row.id}",
+                "group_key": group_key(row),
                 "created_at": iso(row.created_at),
                 "account": self.account(sender),
             }
