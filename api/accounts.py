@@ -11,6 +11,7 @@ from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import collections, social
 from models import media as media_store
+from models import profile as profile_store
 from models import statuses as statuses_store
 from outbox import follows as follow_uc
 from outbox.errors import NotFound
@@ -69,7 +70,8 @@ async def relationships(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         known = await accounts_store.get_many(conn, ids)
-        body = [Presenter.relationship(i, await social.relationship(conn, viewer.account.id, i))
+        body = [Presenter.relationship(i, await social.relationship(conn, viewer.account.id, i)
+                                       | await profile_store.relationship_extras(conn, viewer.account.id, i))
                 for i in dict.fromkeys(ids) if i in known]
     return web.json_response(body)
 
@@ -139,7 +141,7 @@ def _relationship_action(scope: str, action):  # noqa: ANN001, ANN202
 
 async def _relationship_response(request: web.Request, me: int, other: int) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
-        rel = await social.relationship(conn, me, other)
+        rel = await social.relationship(conn, me, other) | await profile_store.relationship_extras(conn, me, other)
     return web.json_response(Presenter.relationship(other, rel))
 
 

@@ -444,3 +444,108 @@ instances = Table(
     Column("last_success_at", Float),
     Column("unavailable_since", Float),
 )
+
+# --- Profile: a local person's posting defaults, private notes on others, endorsements ----------
+
+account_settings = Table(
+    "account_settings", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("default_privacy", String(16), nullable=False, default="public"),
+    Column("default_sensitive", Boolean, nullable=False, default=False),
+    Column("default_language", String(16)),
+)
+
+account_notes = Table(
+    "account_notes", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("comment", Text, nullable=False),
+)
+
+endorsements = Table(
+    "endorsements", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "target_account_id"),
+)
+
+suggestion_dismissals = Table(
+    "suggestion_dismissals", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# --- Hashtags a person follows (their posts reach the home timeline) or features on the profile --
+
+tag_follows = Table(
+    "tag_follows", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("tag_id", ID, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "tag_id"),
+)
+
+featured_tags = Table(
+    "featured_tags", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("tag_id", ID, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "tag_id"),
+)
+
+# --- Scheduled posts, idempotent posting, read positions, filters (api/scheduled, api/markers, api/filters)
+
+# A post to be published later by the scheduler: `params` is the JSON of what post_status takes.
+scheduled_statuses = Table(
+    "scheduled_statuses", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("scheduled_at", Float, nullable=False, index=True),
+    Column("params", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# `Idempotency-Key` of POST /api/v1/statuses → the status it made; rows older than an hour are ignored.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("status_id", ID, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Where a person stopped reading a timeline (home, notifications), shared between their clients.
+markers = Table(
+    "markers", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("timeline", String(32), primary_key=True),
+    Column("last_read_id", ID, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Filters v2: `context` is a JSON list of home notifications public thread account.
+filters = Table(
+    "filters", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("context", Text, nullable=False, default="[]"),
+    Column("filter_action", String(16), nullable=False, default="warn"),  # warn hide
+    Column("expires_at", Float),
+    Column("created_at", Float, nullable=False),
+)
+
+filter_keywords = Table(
+    "filter_keywords", metadata, _id(),
+    Column("filter_id", ID, ForeignKey("filters.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("keyword", Text, nullable=False),
+    Column("whole_word", Boolean, nullable=False, default=True),
+)
+
+filter_statuses = Table(
+    "filter_statuses", metadata, _id(),
+    Column("filter_id", ID, ForeignKey("filters.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("filter_id", "status_id"),
+)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backchannel.runtime import Runtime
 from federation.as2 import dumps
-from models import account_domain_blocks, instances, queues, social, statuses
+from models import account_domain_blocks, instances, queues, social, statuses, tags_follow
 from models.accounts import Account, get_many
 from models.schema import accounts, fanouts, follows
 
@@ -96,7 +96,18 @@ async def fill_home(conn: AsyncConnection, status_id: int) -> None:
         recipients |= followers & mentioned
     else:
         recipients |= followers
+    if not status.reblog_of_id and shown.visibility in ("public", "local"):
+        # Followers of a hashtag the post carries (models.tags_follow), local accounts only.
+        recipients |= await _local_only(conn, await tags_follow.followers_of_status_tags(conn, status.id))
     recipients -= await social.blocked_by(conn, status.account_id, recipients)
     author_domain = author.domain if author is not None else None
     recipients -= await account_domain_blocks.blocking(conn, recipients, author_domain)
     await statuses.add_to_home(conn, recipients, status_id)
+
+
+async def _local_only(conn: AsyncConnection, account_ids: set[int]) -> set[int]:
+    if not account_ids:
+        return set()
+    rows = await conn.execute(select(accounts.c.id).where(accounts.c.id.in_(account_ids),
+                                                          accounts.c.domain.is_(None)))
+    return {r.id for r in rows}

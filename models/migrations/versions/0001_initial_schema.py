@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 03:42:15.625116
+Create Date: 2026-11-22 04:14:55.635681
 """
 from alembic import op
 import sqlalchemy as sa
@@ -150,6 +150,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_account_domain_blocks')),
     sa.UniqueConstraint('account_id', 'domain', name=op.f('uq_account_domain_blocks_account_id_domain'))
     )
+    op.create_table('account_notes',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('target_account_id', sa.BigInteger(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_account_notes_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_account_id'], ['accounts.id'], name=op.f('fk_account_notes_target_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', 'target_account_id', name=op.f('pk_account_notes'))
+    )
+    op.create_table('account_settings',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('default_privacy', sa.String(length=16), nullable=False),
+    sa.Column('default_sensitive', sa.Boolean(), nullable=False),
+    sa.Column('default_language', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_account_settings_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', name=op.f('pk_account_settings'))
+    )
     op.create_table('blocks',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('account_id', sa.BigInteger(), nullable=False),
@@ -190,6 +206,43 @@ def upgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_state_next', ['state', 'next_attempt_at'], unique=False)
 
+    op.create_table('endorsements',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('target_account_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_endorsements_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_account_id'], ['accounts.id'], name=op.f('fk_endorsements_target_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_endorsements')),
+    sa.UniqueConstraint('account_id', 'target_account_id', name=op.f('uq_endorsements_account_id_target_account_id'))
+    )
+    with op.batch_alter_table('endorsements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_endorsements_target_account_id'), ['target_account_id'], unique=False)
+
+    op.create_table('featured_tags',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('tag_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_featured_tags_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tag_id'], ['tags.id'], name=op.f('fk_featured_tags_tag_id_tags'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_featured_tags')),
+    sa.UniqueConstraint('account_id', 'tag_id', name=op.f('uq_featured_tags_account_id_tag_id'))
+    )
+    op.create_table('filters',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('context', sa.Text(), nullable=False),
+    sa.Column('filter_action', sa.String(length=16), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_filters_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_filters'))
+    )
+    with op.batch_alter_table('filters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_filters_account_id'), ['account_id'], unique=False)
+
     op.create_table('follows',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('account_id', sa.BigInteger(), nullable=False),
@@ -208,6 +261,14 @@ def upgrade() -> None:
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.create_index('ix_follows_target_account_id_state', ['target_account_id', 'state'], unique=False)
 
+    op.create_table('idempotency_keys',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('status_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_idempotency_keys_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', 'key', name=op.f('pk_idempotency_keys'))
+    )
     op.create_table('invites',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -233,6 +294,15 @@ def upgrade() -> None:
     with op.batch_alter_table('lists', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lists_account_id'), ['account_id'], unique=False)
 
+    op.create_table('markers',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('timeline', sa.String(length=32), nullable=False),
+    sa.Column('last_read_id', sa.BigInteger(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_markers_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', 'timeline', name=op.f('pk_markers'))
+    )
     op.create_table('mutes',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('account_id', sa.BigInteger(), nullable=False),
@@ -268,6 +338,19 @@ def upgrade() -> None:
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reports_target_account_id'), ['target_account_id'], unique=False)
 
+    op.create_table('scheduled_statuses',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('scheduled_at', sa.Float(), nullable=False),
+    sa.Column('params', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_scheduled_statuses_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduled_statuses'))
+    )
+    with op.batch_alter_table('scheduled_statuses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scheduled_statuses_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scheduled_statuses_scheduled_at'), ['scheduled_at'], unique=False)
+
     op.create_table('statuses',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('uri', sa.Text(), nullable=False),
@@ -302,6 +385,26 @@ def upgrade() -> None:
         batch_op.create_index('ix_statuses_in_reply_to_uri', ['in_reply_to_uri'], unique=False)
         batch_op.create_index('ix_statuses_reblog_of_id', ['reblog_of_id'], unique=False)
         batch_op.create_index('ix_statuses_visibility_id', ['visibility', 'id'], unique=False)
+
+    op.create_table('suggestion_dismissals',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('target_account_id', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_suggestion_dismissals_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_account_id'], ['accounts.id'], name=op.f('fk_suggestion_dismissals_target_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', 'target_account_id', name=op.f('pk_suggestion_dismissals'))
+    )
+    op.create_table('tag_follows',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('tag_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_tag_follows_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tag_id'], ['tags.id'], name=op.f('fk_tag_follows_tag_id_tags'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tag_follows')),
+    sa.UniqueConstraint('account_id', 'tag_id', name=op.f('uq_tag_follows_account_id_tag_id'))
+    )
+    with op.batch_alter_table('tag_follows', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tag_follows_tag_id'), ['tag_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -346,6 +449,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('favourites', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_favourites_status_id'), ['status_id'], unique=False)
+
+    op.create_table('filter_keywords',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('filter_id', sa.BigInteger(), nullable=False),
+    sa.Column('keyword', sa.Text(), nullable=False),
+    sa.Column('whole_word', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['filter_id'], ['filters.id'], name=op.f('fk_filter_keywords_filter_id_filters'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_filter_keywords'))
+    )
+    with op.batch_alter_table('filter_keywords', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_filter_keywords_filter_id'), ['filter_id'], unique=False)
+
+    op.create_table('filter_statuses',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('filter_id', sa.BigInteger(), nullable=False),
+    sa.Column('status_id', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['filter_id'], ['filters.id'], name=op.f('fk_filter_statuses_filter_id_filters'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['status_id'], ['statuses.id'], name=op.f('fk_filter_statuses_status_id_statuses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_filter_statuses')),
+    sa.UniqueConstraint('filter_id', 'status_id', name=op.f('uq_filter_statuses_filter_id_status_id'))
+    )
+    with op.batch_alter_table('filter_statuses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_filter_statuses_filter_id'), ['filter_id'], unique=False)
 
     op.create_table('home_feed',
     sa.Column('account_id', sa.BigInteger(), nullable=False),
@@ -561,6 +687,14 @@ def downgrade() -> None:
         batch_op.drop_index('ix_home_feed_status_id')
 
     op.drop_table('home_feed')
+    with op.batch_alter_table('filter_statuses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_filter_statuses_filter_id'))
+
+    op.drop_table('filter_statuses')
+    with op.batch_alter_table('filter_keywords', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_filter_keywords_filter_id'))
+
+    op.drop_table('filter_keywords')
     with op.batch_alter_table('favourites', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_favourites_status_id'))
 
@@ -570,6 +704,11 @@ def downgrade() -> None:
 
     op.drop_table('bookmarks')
     op.drop_table('users')
+    with op.batch_alter_table('tag_follows', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tag_follows_tag_id'))
+
+    op.drop_table('tag_follows')
+    op.drop_table('suggestion_dismissals')
     with op.batch_alter_table('statuses', schema=None) as batch_op:
         batch_op.drop_index('ix_statuses_visibility_id')
         batch_op.drop_index('ix_statuses_reblog_of_id')
@@ -578,6 +717,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_statuses_account_id_id')
 
     op.drop_table('statuses')
+    with op.batch_alter_table('scheduled_statuses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scheduled_statuses_scheduled_at'))
+        batch_op.drop_index(batch_op.f('ix_scheduled_statuses_account_id'))
+
+    op.drop_table('scheduled_statuses')
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reports_target_account_id'))
 
@@ -586,15 +730,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_mutes_target_account_id'))
 
     op.drop_table('mutes')
+    op.drop_table('markers')
     with op.batch_alter_table('lists', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lists_account_id'))
 
     op.drop_table('lists')
     op.drop_table('invites')
+    op.drop_table('idempotency_keys')
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.drop_index('ix_follows_target_account_id_state')
 
     op.drop_table('follows')
+    with op.batch_alter_table('filters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_filters_account_id'))
+
+    op.drop_table('filters')
+    op.drop_table('featured_tags')
+    with op.batch_alter_table('endorsements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_endorsements_target_account_id'))
+
+    op.drop_table('endorsements')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_state_next')
 
@@ -604,6 +759,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_blocks_target_account_id'))
 
     op.drop_table('blocks')
+    op.drop_table('account_settings')
+    op.drop_table('account_notes')
     op.drop_table('account_domain_blocks')
     op.drop_table('tags')
     op.drop_table('stream_events')

@@ -1,0 +1,70 @@
+"""Finding people: the profile directory and follow suggestions."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import auth
+from api.params import Params, path_id
+from api.serializers import Presenter
+from backchannel.keys import RUNTIME
+from models import accounts as accounts_store
+from models import profile as profile_store
+from outbox import profile as profile_uc
+from outbox.errors import Unprocessable
+
+# Mastodon's deprecated single `source` next to the newer `sources`.
+SOURCES = {"friends_of_friends": "past_interactions", "global": "global"}
+SOURCES_V2 = {"friends_of_friends": "friends_of_friends", "global": "most_followed"}
+
+
+async def directory(request: web.Request) -> web.Response:
+    viewer = await auth.optional(request, "read:accounts")
+    params = await Params.read(request)
+    order = params.str("order") or "active"
+    if order not in ("active", "new"):
+        raise Unprocessable("Validation failed: order must be active or new")
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        ids = await profile_store.directory(conn, order=order, local=params.bool("local"),
+                                            offset=params.int("offset", 0, lo=0),  # type: ignore[arg-type]
+                                            limit=params.int("limit", 40, lo=1, hi=80))  # type: ignore[arg-type]
+        people = await accounts_store.get_many(conn, ids)
+    present = Presenter(rt, viewer)
+    return web.json_response([present.account(people[i]) for i in ids if i in people])
+
+
+async def _suggested(request: web.Request) -> tuple[Presenter, list[tuple[dict, str]]]:
+    viewer = await auth.require(request, "read")
+    params = await Params.read(request)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        found = await profile_store.suggestions(conn, viewer.account.id,
+                                                params.int("limit", 40, lo=1, hi=80))  # type: ignore[arg-type]
+        people = await accounts_store.get_many(conn, [i for i, _ in found])
+    present = Presenter(rt, viewer.account)
+    return present, [(present.account(people[i]), source) for i, source in found if i in people]
+
+
+async def suggestions_v2(request: web.Request) -> web.Response:
+    _, found = await _suggested(request)
+    return web.json_response([{"source": SOURCES[source], "sources": [SOURCES_V2[source]], "account": account}
+                              for account, source in found])
+
+
+async def suggestions_v1(request: web.Request) -> web.Response:
+    _, found = await _suggested(request)
+    return web.json_response([account for account, _ in found])
+
+
+async def dismiss(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "read")
+    await profile_uc.dismiss_suggestion(request.app[RUNTIME], viewer.account, path_id(request))
+    return web.json_response({})
+
+
+ROUTES = [
+    web.get("/api/v1/directory", directory),
+    web.get("/api/v2/suggestions", suggestions_v2),
+    web.get("/api/v1/suggestions", suggestions_v1),
+    web.delete("/api/v1/suggestions/{id}", dismiss),
+]
