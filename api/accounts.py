@@ -5,7 +5,7 @@ from aiohttp import web
 
 from api import auth, lookup, pagination, queries, search
 from api.pagination import MAX_ACCOUNTS_LIMIT
-from api.params import Params, parse_id, path_id
+from api.params import Params, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
@@ -61,12 +61,7 @@ async def search_accounts(request: web.Request) -> web.Response:
 async def relationships(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:follows")
     params = await Params.read(request)
-    ids = []
-    for value in params.list("id")[:MAX_ACCOUNTS_LIMIT]:
-        try:
-            ids.append(parse_id(value))
-        except NotFound:
-            continue  # Mastodon leaves out what it cannot find
+    ids = params.ids("id", MAX_ACCOUNTS_LIMIT)
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         known = await accounts_store.get_many(conn, ids)

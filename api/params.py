@@ -110,6 +110,16 @@ class Params:
         text = self.str(key)
         return None if text is None or text == "" else parse_id(text)
 
+    def ids(self, key: str, limit: int) -> list[int]:
+        """`id[]=…` lists: at most `limit`, malformed ones left out (Mastodon skips what it cannot find)."""
+        found = []
+        for value in self.list(key)[:limit]:
+            try:
+                found.append(parse_id(value))
+            except NotFound:
+                continue
+        return found
+
     def list(self, key: str) -> list[str]:
         """`key[]=a&key[]=b`, a JSON array, or a single value; empty strings are dropped."""
         out: list[str] = []

@@ -9,13 +9,13 @@ from aiohttp import BodyPartReader, web
 from api import auth, lookup, pagination
 from api.media import FIELD_LIMIT, _read_part
 from api.pagination import MAX_ACCOUNTS_LIMIT
-from api.params import BadRequest, Params, parse_id, path_id
+from api.params import BadRequest, Params, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import profile as profile_store
 from outbox import profile as profile_uc
-from outbox.errors import NotFound, Unprocessable
+from outbox.errors import Unprocessable
 from outbox.media import TooLarge
 
 IMAGE_PARTS = ("avatar", "header")
@@ -183,12 +183,7 @@ async def endorsements(request: web.Request) -> web.Response:
 async def familiar_followers(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:follows")
     params = await Params.read(request)
-    ids = []
-    for value in params.list("id")[:MAX_ACCOUNTS_LIMIT]:
-        try:
-            ids.append(parse_id(value))
-        except NotFound:
-            continue
+    ids = params.ids("id", MAX_ACCOUNTS_LIMIT)
     rt = request.app[RUNTIME]
     present = Presenter(rt, viewer.account)
     body = []

@@ -127,12 +127,7 @@ async def show_many(request: web.Request) -> web.Response:
     """GET /api/v1/statuses?id[]=…: the visible ones, in the order asked."""
     viewer = await auth.optional(request, "read:statuses")
     params = await Params.read(request)
-    ids = []
-    for value in params.list("id")[:MAX_ACCOUNTS_LIMIT]:
-        try:
-            ids.append(parse_id(value))
-        except NotFound:
-            continue
+    ids = params.ids("id", MAX_ACCOUNTS_LIMIT)
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         allowed = await queries.visible_ids(conn, ids, viewer)
