@@ -134,6 +134,17 @@ def _relationship_action(scope: str, action):  # noqa: ANN001, ANN202
     return handler
 
 
+async def follow(request: web.Request) -> web.Response:
+    """POST /api/v1/accounts/:id/follow, with `reblogs` and `notify` (also to change them later)."""
+    viewer = await auth.require(request, "write:follows")
+    target_id = path_id(request)
+    params = await Params.read(request)
+    reblogs = params.bool("reblogs") if "reblogs" in params else None
+    notify = params.bool("notify") if "notify" in params else None
+    await follow_uc.follow(request.app[RUNTIME], viewer.account, target_id, reblogs=reblogs, notify=notify)
+    return await _relationship_response(request, viewer.account.id, target_id)
+
+
 async def _relationship_response(request: web.Request, me: int, other: int) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
         rel = await social.relationship(conn, me, other) | await profile_store.relationship_extras(conn, me, other)
@@ -175,7 +186,7 @@ ROUTES = [
     web.get("/api/v1/accounts/{id}/statuses", statuses),
     web.get("/api/v1/accounts/{id}/followers", followers),
     web.get("/api/v1/accounts/{id}/following", following),
-    web.post("/api/v1/accounts/{id}/follow", _relationship_action("write:follows", follow_uc.follow)),
+    web.post("/api/v1/accounts/{id}/follow", follow),
     web.post("/api/v1/accounts/{id}/unfollow", _relationship_action("write:follows", follow_uc.unfollow)),
     web.post("/api/v1/accounts/{id}/block", _relationship_action("write:blocks", follow_uc.block)),
     web.post("/api/v1/accounts/{id}/unblock", _relationship_action("write:blocks", follow_uc.unblock)),

@@ -44,15 +44,25 @@ async def visible_ids(conn: AsyncConnection, status_ids, viewer: Account | None)
     return set((await conn.execute(stmt)).scalars())
 
 
+def _tagged(names):  # noqa: ANN001, ANN202
+    """Statuses carrying at least one of `names`."""
+    return (select(status_tags.c.status_id).join(tags, tags.c.id == status_tags.c.tag_id)
+            .where(tags.c.name.in_([n.lower().lstrip("#") for n in names])))
+
+
 async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, local: bool | None,
-                  **page) -> list[int]:
-    """The hashtag timeline: public posts (and local-only ones for local viewers) with the tag."""
+                  any_of=(), all_of=(), none_of=(), **page) -> list[int]:  # noqa: ANN001
+    """The hashtag timeline: public posts (and local-only ones for local viewers) with the tag, or
+    any of `any_of`; also carrying every tag of `all_of` and none of `none_of` (Mastodon's any, all,
+    none)."""
     shown = ("public", "local") if viewer_is_local else ("public",)
-    stmt = (select(statuses.c.id)
-            .join(status_tags, status_tags.c.status_id == statuses.c.id)
-            .join(tags, tags.c.id == status_tags.c.tag_id)
-            .where(tags.c.name == name.lower(), statuses.c.visibility.in_(shown), LIVE,
-                   statuses.c.reblog_of_id.is_(None)))
+    stmt = select(statuses.c.id).where(statuses.c.id.in_(_tagged([name, *any_of])),
+                                       statuses.c.visibility.in_(shown), LIVE,
+                                       statuses.c.reblog_of_id.is_(None))
+    for required in all_of:
+        stmt = stmt.where(statuses.c.id.in_(_tagged([required])))
+    if none_of:
+        stmt = stmt.where(statuses.c.id.not_in(_tagged(list(none_of))))
     if local is not None:
         stmt = stmt.where(statuses.c.local.is_(local))
     return await page_ids(conn, stmt, statuses.c.id, **page)

@@ -70,7 +70,9 @@ async def tag(request: web.Request) -> web.Response:
             ids: list[int] = []
         else:
             ids = await queries.tag_ids(conn, name, viewer_is_local=viewer is not None and viewer.local,
-                                        local=_origin(params), **page.kwargs())
+                                        local=_origin(params), any_of=params.list("any")[:10],
+                                        all_of=params.list("all")[:10], none_of=params.list("none")[:10],
+                                        **page.kwargs())
         return await _page(request, viewer, ids, conn)
 
 

@@ -61,6 +61,14 @@ async def add_follow(conn: AsyncConnection, account_id: int, target_id: int, *, 
     return (await get_follow(conn, account_id, target_id))  # type: ignore[return-value]
 
 
+async def set_follow_options(conn: AsyncConnection, account_id: int, target_id: int, *,
+                             show_reblogs: bool | None, notify: bool | None) -> None:
+    values = {k: v for k, v in (("show_reblogs", show_reblogs), ("notify", notify)) if v is not None}
+    if values:
+        await conn.execute(update(follows).where(follows.c.account_id == account_id,
+                                                 follows.c.target_account_id == target_id).values(**values))
+
+
 async def accept_follow(conn: AsyncConnection, follow: Follow) -> bool:
     """Mark a pending follow accepted; False when it already was."""
     result = await conn.execute(update(follows).where(follows.c.id == follow.id,

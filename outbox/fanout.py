@@ -85,11 +85,11 @@ async def fill_home(conn: AsyncConnection, status_id: int) -> None:
     author = (await conn.execute(select(accounts.c.domain).where(accounts.c.id == status.account_id))).first()
     if author is not None and author.domain is None:
         recipients.add(status.account_id)
-    follower_rows = await conn.execute(
-        select(follows.c.account_id, follows.c.show_reblogs)
+    follower_rows = (await conn.execute(
+        select(follows.c.account_id, follows.c.show_reblogs, follows.c.notify)
         .join(accounts, accounts.c.id == follows.c.account_id)
         .where(follows.c.target_account_id == status.account_id, follows.c.state == "accepted",
-               accounts.c.domain.is_(None)))
+               accounts.c.domain.is_(None)))).all()
     followers = {r.account_id for r in follower_rows if r.show_reblogs or not status.reblog_of_id}
     mentioned = set(await statuses.mentioned_ids(conn, shown.id))
     if shown.visibility == "direct":
@@ -103,6 +103,12 @@ async def fill_home(conn: AsyncConnection, status_id: int) -> None:
     author_domain = author.domain if author is not None else None
     recipients -= await account_domain_blocks.blocking(conn, recipients, author_domain)
     await statuses.add_to_home(conn, recipients, status_id)
+    if not status.reblog_of_id:
+        # Followers who asked to be notified of this account's posts (follow with notify=true).
+        for row in follower_rows:
+            if row.notify and row.account_id in recipients:
+                await social.notify(conn, account_id=row.account_id, from_account_id=status.account_id,
+                                    type="status", status_id=status.id)
 
 
 async def _local_only(conn: AsyncConnection, account_ids: set[int]) -> set[int]:

@@ -26,26 +26,31 @@ def follow_object(follow: Follow, follower: Account, target: Account) -> dict:
     return {"id": follow.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
 
 
-async def follow(rt: Runtime, account: Account, target_id: int) -> None:
+async def follow(rt: Runtime, account: Account, target_id: int, *, reblogs: bool | None = None,
+                 notify: bool | None = None) -> None:
+    """Follow, or (following already) change whether their boosts show and their posts notify."""
     async with rt.db.write() as conn:
         target = await _target(conn, account, target_id)
         if await social.is_blocked_either_way(conn, account.id, target.id):
             raise Forbidden("You cannot follow this account")
-        existing = await social.get_follow(conn, account.id, target.id)
-        if existing:
-            return
-        uri = rt.urls.activity(new_id())
-        if target.local:
-            state = "pending" if target.locked else "accepted"
-            await social.add_follow(conn, account.id, target.id, uri=uri, state=state)
-            await social.notify(conn, account_id=target.id, from_account_id=account.id,
-                                type="follow_request" if target.locked else "follow")
-            if state == "accepted":
-                await _backfill_home(conn, account.id, target.id)
-            return
-        await social.add_follow(conn, account.id, target.id, uri=uri, state="pending")
-        activity = as2.activity("Follow", uri, account.uri, target.uri, to=[target.uri])
-        await fanout.queue(conn, rt, activity=activity, signer=account, to_accounts=[target.id])
+        if not await social.get_follow(conn, account.id, target.id):
+            await _start_following(conn, rt, account, target)
+        await social.set_follow_options(conn, account.id, target.id, show_reblogs=reblogs, notify=notify)
+
+
+async def _start_following(conn: AsyncConnection, rt: Runtime, account: Account, target: Account) -> None:
+    uri = rt.urls.activity(new_id())
+    if target.local:
+        state = "pending" if target.locked else "accepted"
+        await social.add_follow(conn, account.id, target.id, uri=uri, state=state)
+        await social.notify(conn, account_id=target.id, from_account_id=account.id,
+                            type="follow_request" if target.locked else "follow")
+        if state == "accepted":
+            await _backfill_home(conn, account.id, target.id)
+        return
+    await social.add_follow(conn, account.id, target.id, uri=uri, state="pending")
+    activity = as2.activity("Follow", uri, account.uri, target.uri, to=[target.uri])
+    await fanout.queue(conn, rt, activity=activity, signer=account, to_accounts=[target.id])
 
 
 async def unfollow(rt: Runtime, account: Account, target_id: int) -> None:

@@ -1,6 +1,7 @@
 """Accounts, relationships, follows and follow requests between local accounts."""
 from __future__ import annotations
 
+from tests.api.conftest import settle
 
 async def test_relationship_after_a_local_follow(node):
     alice = await node.person("alice")
@@ -98,3 +99,24 @@ async def test_account_statuses_filters(node):
                                                             "exclude_reblogs": "1"})).json()
     assert [s["id"] for s in no_replies] == [plain["id"]]
     assert await (await node.client.get(path, params={"pinned": "true"})).json() == []
+
+
+async def test_follow_options_reblogs_and_notify(node):
+    alice = await node.person("alice")
+    bob = await node.person("bob")
+    carol = await node.person("carol")
+    answer = await alice.post(f"/api/v1/accounts/{bob.id}/follow", json={"reblogs": False, "notify": True})
+    relationship = await answer.json()
+    assert relationship["following"] and relationship["showing_reblogs"] is False and relationship["notifying"]
+    await alice.post(f"/api/v1/accounts/{carol.id}/follow")
+    post = await bob.post_status("news from bob")
+    carols = await carol.post_status("carol's own")
+    await bob.post(f"/api/v1/statuses/{carols['id']}/reblog")
+    await settle(node.rt)
+    home = await (await alice.get("/api/v1/timelines/home")).json()
+    assert [s["id"] for s in home] == [carols["id"], post["id"]]  # bob's boost is not shown
+    notes = await (await alice.get("/api/v1/notifications?types[]=status")).json()
+    assert [(n["type"], n["status"]["id"]) for n in notes] == [("status", post["id"])]
+    # Following again changes the options.
+    changed = await (await alice.post(f"/api/v1/accounts/{bob.id}/follow", json={"reblogs": True})).json()
+    assert changed["showing_reblogs"] is True and changed["notifying"] is True

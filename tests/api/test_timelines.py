@@ -80,3 +80,18 @@ async def test_tag_timeline(node):
     await alice.post_status("private #python", visibility="private")
     found = await (await node.client.get("/api/v1/timelines/tag/python")).json()
     assert [s["id"] for s in found] == [tagged["id"]]
+
+
+async def test_tag_timeline_any_all_none(node):
+    alice = await node.person("alice")
+    both = await alice.post_status("#python and #rust")
+    py = await alice.post_status("only #python")
+    go = await alice.post_status("only #go")
+
+    async def ids(query):
+        return [s["id"] for s in await (await node.client.get(f"/api/v1/timelines/tag/python?{query}")).json()]
+
+    assert await ids("") == [py["id"], both["id"]]
+    assert await ids("any[]=go") == [go["id"], py["id"], both["id"]]
+    assert await ids("all[]=rust") == [both["id"]]
+    assert await ids("none[]=rust") == [py["id"]]
