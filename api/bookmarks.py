@@ -1,4 +1,4 @@
-"""Bookmarks, the favourites list and pinned posts."""
+"""Bookmarks, the favourites list, pinned posts and muted conversations."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -43,6 +43,8 @@ def _status_list(scope: str, query):  # noqa: ANN001, ANN202
 
 ROUTES = [
     web.post("/api/v1/statuses/{id}/bookmark", _status_action("write:bookmarks", collection_uc.bookmark)),
+    web.post("/api/v1/statuses/{id}/mute", _status_action("write:mutes", collection_uc.mute_conversation)),
+    web.post("/api/v1/statuses/{id}/unmute", _status_action("write:mutes", collection_uc.unmute_conversation)),
     web.post("/api/v1/statuses/{id}/unbookmark", _status_action("write:bookmarks", collection_uc.unbookmark)),
     web.post("/api/v1/statuses/{id}/pin", _status_action("write:accounts", collection_uc.pin)),
     web.post("/api/v1/statuses/{id}/unpin", _status_action("write:accounts", collection_uc.unpin)),

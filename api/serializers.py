@@ -16,7 +16,7 @@ from api.grouping import group_key
 from backchannel.runtime import Runtime
 from federation.content import html_to_text
 from models import accounts as accounts_store
-from models import collections, social
+from models import collections, conversation_mutes, social
 from models import media as media_store
 from models import polls as polls_store
 from models import profile as profile_store
@@ -134,10 +134,12 @@ class Presenter:
                     hidden |= await collections.muted(conn, self.viewer.id,
                                                       {s.account_id for s in everything.values()})
             bookmarked = await collections.bookmarked_ids(conn, self.viewer.id, ids)
+            muted_threads = await conversation_mutes.muted_among(conn, self.viewer.id, ids)
         else:
-            favourited, reblogged, bookmarked = set(), set(), set()
+            favourited, reblogged, bookmarked, muted_threads = set(), set(), set(), set()
         context = _Context(people, mentions, tag_names, favourited, reblogged)
         context.bookmarked = bookmarked
+        context.muted = muted_threads
         context.pinned = await collections.pinned_ids(conn, [i for i, s in everything.items() if s.local])
         context.media = await media_store.of_statuses(conn, ids)
         context.polls = await polls_store.of_statuses(conn, ids)
@@ -196,7 +198,7 @@ class Presenter:
             "favourites_count": s.favourites_count,
             "favourited": viewer and s.id in ctx.favourited,
             "reblogged": viewer and s.id in ctx.reblogged,
-            "muted": False,
+            "muted": viewer and s.id in ctx.muted,
             "bookmarked": viewer and s.id in ctx.bookmarked,
             "pinned": bool(viewer and s.account_id == self.viewer.id and s.id in ctx.pinned),
             "mentions": [self._mention(ctx.people[a]) for a in ctx.mentions.get(s.id, []) if a in ctx.people],
@@ -315,7 +317,7 @@ class Presenter:
 
 class _Context:
     __slots__ = ("people", "mentions", "tags", "favourited", "reblogged", "bookmarked", "pinned", "media",
-                 "polls", "votes", "filtered")
+                 "polls", "votes", "filtered", "muted")
 
     def __init__(self, people: dict[int, Account], mentions: dict[int, list[int]],
                  tags: dict[int, list[str]], favourited: set[int], reblogged: set[int]):

@@ -549,3 +549,11 @@ filter_statuses = Table(
     Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False),
     UniqueConstraint("filter_id", "status_id"),
 )
+
+# Threads a person muted (/api/v1/statuses/:id/mute): no more notifications from them.
+conversation_mutes = Table(
+    "conversation_mutes", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("root_status_id", ID, primary_key=True),
+    Column("created_at", Float, nullable=False),
+)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models import account_domain_blocks
+from models import account_domain_blocks, conversation_mutes
 from models.accounts import Account, bump_counter
 from models import stream_events
 from models.ids import new_id
@@ -228,6 +228,8 @@ async def notify(conn: AsyncConnection, *, account_id: int, from_account_id: int
         return None
     if await is_blocked_either_way(conn, account_id, from_account_id):
         return None
+    if status_id is not None and await conversation_mutes.muted_among(conn, account_id, [status_id]):
+        return None  # the recipient muted this thread
     sender_domain = (await conn.execute(select(accounts.c.domain).where(accounts.c.id == from_account_id))).scalar()
     if await account_domain_blocks.blocking(conn, [account_id], sender_domain):
         return None

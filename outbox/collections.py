@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from backchannel.runtime import Runtime
-from models import accounts, collections, statuses
+from models import accounts, collections, conversation_mutes, statuses
 from models.accounts import Account
 from models.statuses import Status
 from outbox.errors import NotFound, Unprocessable
@@ -21,6 +21,20 @@ async def bookmark(rt: Runtime, viewer: Account, status_id: int) -> Status:
     async with rt.db.write() as conn:
         status = await _visible(conn, viewer, status_id)
         await collections.add_bookmark(conn, viewer.id, status.id)
+    return status
+
+
+async def mute_conversation(rt: Runtime, viewer: Account, status_id: int) -> Status:
+    async with rt.db.write() as conn:
+        status = await _visible(conn, viewer, status_id)
+        await conversation_mutes.mute(conn, viewer.id, status.id)
+    return status
+
+
+async def unmute_conversation(rt: Runtime, viewer: Account, status_id: int) -> Status:
+    async with rt.db.write() as conn:
+        status = await _visible(conn, viewer, status_id)
+        await conversation_mutes.unmute(conn, viewer.id, status.id)
     return status
 
 

@@ -146,3 +146,21 @@ async def test_conversations(node):
     after = await (await alice.get("/api/v1/conversations")).json()
     assert [(c["last_status"]["id"], c["unread"]) for c in after][0] == (again["id"], True)
     assert (await bob.post(f"/api/v1/conversations/{other['id']}/read")).status == 404
+
+
+async def test_muting_a_conversation_stops_its_notifications(node):
+    alice = await node.person("alice")
+    bob = await node.person("bob")
+    root = await alice.post_status("a thread")
+    reply = await bob.post_status(f"@alice first reply", in_reply_to_id=root["id"])
+    muted = await (await alice.post(f"/api/v1/statuses/{reply['id']}/mute")).json()
+    assert muted["muted"] is True
+    assert (await (await alice.get(f"/api/v1/statuses/{root['id']}")).json())["muted"] is True
+    await bob.post_status("@alice a second reply", in_reply_to_id=reply["id"])
+    await bob.post(f"/api/v1/statuses/{root['id']}/favourite")
+    elsewhere = await bob.post_status("@alice somewhere else")
+    notes = await (await alice.get("/api/v1/notifications")).json()
+    assert [(n["type"], n["status"]["id"]) for n in notes] == [("mention", elsewhere["id"]),
+                                                                ("mention", reply["id"])]
+    unmuted = await (await alice.post(f"/api/v1/statuses/{root['id']}/unmute")).json()
+    assert unmuted["muted"] is False

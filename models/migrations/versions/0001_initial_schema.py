@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:14:55.635681
+Create Date: 2026-11-22 04:17:17.505742
 """
 from alembic import op
 import sqlalchemy as sa
@@ -188,6 +188,13 @@ def upgrade() -> None:
     sa.Column('hidden_up_to', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_conversation_marks_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('account_id', 'conversation_id', name=op.f('pk_conversation_marks'))
+    )
+    op.create_table('conversation_mutes',
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('root_status_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_conversation_mutes_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', 'root_status_id', name=op.f('pk_conversation_mutes'))
     )
     op.create_table('deliveries',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -754,6 +761,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deliveries_state_next')
 
     op.drop_table('deliveries')
+    op.drop_table('conversation_mutes')
     op.drop_table('conversation_marks')
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blocks_target_account_id'))
