@@ -152,7 +152,7 @@ async def test_muting_a_conversation_stops_its_notifications(node):
     alice = await node.person("alice")
     bob = await node.person("bob")
     root = await alice.post_status("a thread")
-    reply = await bob.post_status(f"@alice first reply", in_reply_to_id=root["id"])
+    reply = await bob.post_status("@alice first reply", in_reply_to_id=root["id"])
     muted = await (await alice.post(f"/api/v1/statuses/{reply['id']}/mute")).json()
     assert muted["muted"] is True
     assert (await (await alice.get(f"/api/v1/statuses/{root['id']}")).json())["muted"] is True
