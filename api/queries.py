@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models import media
 from models.accounts import Account
 from models.schema import accounts, blocks, favourites, follows, status_tags, statuses, tags, users
 from models.statuses import LIVE, Status, page_ids, paginate, visible_to
@@ -51,7 +52,7 @@ def _tagged(names):  # noqa: ANN001, ANN202
 
 
 async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, local: bool | None,
-                  any_of=(), all_of=(), none_of=(), **page) -> list[int]:  # noqa: ANN001
+                  any_of=(), all_of=(), none_of=(), only_media: bool = False, **page) -> list[int]:  # noqa: ANN001
     """The hashtag timeline: public posts (and local-only ones for local viewers) with the tag, or
     any of `any_of`; also carrying every tag of `all_of` and none of `none_of` (Mastodon's any, all,
     none)."""
@@ -63,6 +64,8 @@ async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, lo
         stmt = stmt.where(statuses.c.id.in_(_tagged([required])))
     if none_of:
         stmt = stmt.where(statuses.c.id.not_in(_tagged(list(none_of))))
+    if only_media:
+        stmt = stmt.where(media.with_media())
     if local is not None:
         stmt = stmt.where(statuses.c.local.is_(local))
     return await page_ids(conn, stmt, statuses.c.id, **page)

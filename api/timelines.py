@@ -8,7 +8,6 @@ from api.params import Params
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import collections
-from models import media as media_store
 from models import statuses as statuses_store
 from models.accounts import Account
 
@@ -49,14 +48,9 @@ async def public(request: web.Request) -> web.Response:
     params = await Params.read(request)
     page = pagination.page(params)
     async with request.app[RUNTIME].db.read() as conn:
-        if params.bool("only_media"):
-            ids: list[int] = await media_store.public_media_ids(
-                conn, local=_origin(params), viewer_is_local=viewer is not None and viewer.local,
-                **page.kwargs())
-        else:
-            ids = await statuses_store.public_ids(conn, local=_origin(params),
-                                                  viewer_is_local=viewer is not None and viewer.local,
-                                                  **page.kwargs())
+        ids = await statuses_store.public_ids(conn, local=_origin(params),
+                                              viewer_is_local=viewer is not None and viewer.local,
+                                              only_media=params.bool("only_media"), **page.kwargs())
         return await _page(request, viewer, ids, conn)
 
 
@@ -66,13 +60,10 @@ async def tag(request: web.Request) -> web.Response:
     page = pagination.page(params)
     name = request.match_info["hashtag"].lstrip("#")
     async with request.app[RUNTIME].db.read() as conn:
-        if params.bool("only_media"):
-            ids: list[int] = []
-        else:
-            ids = await queries.tag_ids(conn, name, viewer_is_local=viewer is not None and viewer.local,
-                                        local=_origin(params), any_of=params.list("any")[:10],
-                                        all_of=params.list("all")[:10], none_of=params.list("none")[:10],
-                                        **page.kwargs())
+        ids = await queries.tag_ids(conn, name, viewer_is_local=viewer is not None and viewer.local,
+                                    local=_origin(params), any_of=params.list("any")[:10],
+                                    all_of=params.list("all")[:10], none_of=params.list("none")[:10],
+                                    only_media=params.bool("only_media"), **page.kwargs())
         return await _page(request, viewer, ids, conn)
 
 

@@ -126,17 +126,3 @@ async def account_media_ids(conn: AsyncConnection, account_id: int, viewer_id: i
     if not viewer_is_local:
         stmt = stmt.where(statuses.c.visibility != "local")
     return await page_ids(conn, stmt, statuses.c.id, **page)
-
-
-async def public_media_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_local: bool,
-                           **page) -> list[int]:
-    """The public timeline's statuses that have attachments (only_media=true)."""
-    from models.schema import statuses
-    from models.statuses import LIVE, page_ids
-
-    shown = ("public", "local") if viewer_is_local else ("public",)
-    stmt = select(statuses.c.id).where(statuses.c.visibility.in_(shown), LIVE,
-                                       statuses.c.reblog_of_id.is_(None), with_media())
-    if local is not None:
-        stmt = stmt.where(statuses.c.local.is_(local))
-    return await page_ids(conn, stmt, statuses.c.id, **page)

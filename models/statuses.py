@@ -255,10 +255,14 @@ async def home_ids(conn: AsyncConnection, account_id: int, **page) -> list[int]:
 
 
 async def public_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_local: bool,
-                     **page) -> list[int]:
+                     only_media: bool = False, **page) -> list[int]:
+    from models.media import with_media  # media imports this module
+
     shown = ("public", "local") if viewer_is_local else ("public",)
     stmt = select(statuses.c.id).where(statuses.c.visibility.in_(shown), LIVE,
                                        statuses.c.reblog_of_id.is_(None))
+    if only_media:
+        stmt = stmt.where(with_media())
     if local is True:
         stmt = stmt.where(statuses.c.local.is_(True))
     elif local is False:
