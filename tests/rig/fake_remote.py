@@ -80,6 +80,7 @@ class FakeRemote:
     fetched: list[str] = field(default_factory=list)  # paths of every GET, in order
     # path -> (status, headers, body): raw answers for hostile tests (redirects, wrong types, …)
     raw: dict[str, tuple[int, dict, bytes]] = field(default_factory=dict)
+    raw_delay: float = 0.0  # seconds before a raw answer: a peer that hangs
     ssl_context: object = None  # an ssl.SSLContext: serve https (see tests/rig/tls.py)
     inbox_status: int = 202  # what POSTs to inboxes are answered with
     inbox_delay: float = 0.0  # seconds before answering a POST: a slow peer
@@ -136,6 +137,8 @@ class FakeRemote:
             return web.Response(status=self.inbox_status, headers=self.inbox_headers)
         self.fetched.append(request.path_qs)
         if path in self.raw:
+            if self.raw_delay:
+                await asyncio.sleep(self.raw_delay)
             status, headers, body = self.raw[path]
             return web.Response(status=status, headers=headers, body=body)
         if path == "/.well-known/webfinger":
