@@ -38,4 +38,7 @@ def setup(app: web.Application) -> None:
 
     for module in (history, scheduled, markers, filters):
         app.router.add_routes(module.ROUTES)
+    from api import push  # Web Push subscriptions
+
+    app.router.add_routes(push.ROUTES)
     streaming.setup(app)  # its routes and the per-process hub that tails stream_events

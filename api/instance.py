@@ -8,6 +8,7 @@ import backchannel
 from api import queries
 from backchannel.keys import RUNTIME
 from backchannel.runtime import Runtime
+from federation import webpush
 
 SOURCE_URL = ""  # the project has no public repository address yet
 MAX_MEDIA_ATTACHMENTS = 4  # models.media.MAX_ATTACHMENTS
@@ -76,7 +77,7 @@ async def instance_v2(request: web.Request) -> web.Response:
         stats = await queries.instance_stats(conn)
     configuration = _configuration(rt) | {
         "urls": {"streaming": _streaming_url(rt)},
-        "vapid": {"public_key": ""},
+        "vapid": {"public_key": webpush.vapid_key(rt.config.data).public_key},
         "translation": {"enabled": False},
     }
     return web.json_response({

@@ -18,6 +18,7 @@ from yarl import URL
 from api import auth
 from api.params import Params
 from backchannel.keys import RUNTIME
+from federation import webpush
 from models import accounts as accounts_store
 from models import oauth
 from models import moderation as moderation_store
@@ -38,7 +39,7 @@ class OAuthError(Exception):
                                  status=self.status, headers={"Cache-Control": "no-store"})
 
 
-def app_json(app: oauth.App, *, secret: bool) -> dict:
+def app_json(app: oauth.App, *, secret: bool, vapid_key: str = "") -> dict:
     body = {
         "id": str(app.id),
         "name": app.name,
@@ -46,7 +47,7 @@ def app_json(app: oauth.App, *, secret: bool) -> dict:
         "scopes": app.scopes,
         "redirect_uri": "\n".join(app.redirect_uris),
         "redirect_uris": app.redirect_uris,
-        "vapid_key": "",
+        "vapid_key": vapid_key,
     }
     if secret:
         body |= {"client_id": app.client_id, "client_secret": app.client_secret,
@@ -84,15 +85,17 @@ async def create_app(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.write() as conn:
         app = await oauth.create_app(conn, name[:255], redirects, scopes, params.str("website"))
-    return web.json_response(app_json(app, secret=True))
+    vapid = webpush.vapid_key(rt.config.data).public_key
+    return web.json_response(app_json(app, secret=True, vapid_key=vapid))
 
 
 async def verify_app(request: web.Request) -> web.Response:
     caller = await auth.require_app(request)
+    vapid = webpush.vapid_key(request.app[RUNTIME].config.data).public_key
     if caller.app is None:  # a token made with `backchannel token create`
         return web.json_response({"name": "backchannel", "website": None, "scopes": sorted(caller.scopes),
-                                  "redirect_uri": oauth.OOB, "redirect_uris": [oauth.OOB], "vapid_key": ""})
-    return web.json_response(app_json(caller.app, secret=False))
+                                  "redirect_uri": oauth.OOB, "redirect_uris": [oauth.OOB], "vapid_key": vapid})
+    return web.json_response(app_json(caller.app, secret=False, vapid_key=vapid))
 
 
 # --- /oauth/token -------------------------------------------------------------------------------

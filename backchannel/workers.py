@@ -12,8 +12,8 @@ from sqlalchemy import Table, update
 from backchannel.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import queues
-from models.schema import deliveries, fanouts, inbox_items
-from outbox import delivery, fanout, polls, scheduled
+from models.schema import deliveries, fanouts, inbox_items, push_deliveries
+from outbox import delivery, fanout, polls, scheduled, webpush
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ async def _one(rt: Runtime, queue: Queue, row) -> bool:  # noqa: ANN001
 async def release_locks(rt: Runtime) -> None:
     """In one-process mode nobody else holds locks: rows claimed by a process that died are due now."""
     async with rt.db.write() as conn:
-        for table in (inbox_items, fanouts, deliveries):
+        for table in (inbox_items, fanouts, deliveries, push_deliveries):
             await conn.execute(update(table).where(table.c.state == "pending", table.c.locked_until.is_not(None))
                                .values(locked_until=None))
 
@@ -132,4 +132,5 @@ def start(rt: Runtime) -> list[asyncio.Task]:
     tasks.append(asyncio.create_task(every(3600, prune_inbox, rt), name="prune-inbox"))
     tasks.append(asyncio.create_task(every(30, polls.notify_ended, rt), name="polls-ended"))
     tasks.append(asyncio.create_task(every(15, scheduled.publish_due, rt), name="scheduled-statuses"))
+    tasks.append(asyncio.create_task(every(1, webpush.deliver_due, rt), name="web-push"))
     return tasks

@@ -557,3 +557,24 @@ conversation_mutes = Table(
     Column("root_status_id", ID, primary_key=True),
     Column("created_at", Float, nullable=False),
 )
+
+# --- Web Push: one subscription per OAuth token (Mastodon's WebPushSubscription) -----------------
+push_subscriptions = Table(
+    "push_subscriptions", metadata, _id(),
+    Column("token_id", ID, ForeignKey("oauth_tokens.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("endpoint", Text, nullable=False),
+    Column("p256dh", Text, nullable=False),  # the browser's P-256 public key, base64url
+    Column("auth", Text, nullable=False),  # its 16-byte auth secret, base64url
+    Column("alerts", Text, nullable=False, default="{}"),  # JSON {notification type: bool}
+    Column("policy", String(16), nullable=False, default="all"),  # all followed follower none
+    Column("created_at", Float, nullable=False),
+)
+
+push_deliveries = Table(
+    "push_deliveries", metadata, _id(),
+    Column("subscription_id", ID, ForeignKey("push_subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("notification_id", ID, ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False),
+    *_queue_columns(),
+)
+Index("ix_push_deliveries_state_next", push_deliveries.c.state, push_deliveries.c.next_attempt_at)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import account_domain_blocks, conversation_mutes
 from models.accounts import Account, bump_counter
-from models import stream_events
+from models import push, stream_events
 from models.ids import new_id
 from models.schema import accounts, blocks, favourites, follows, notifications
 
@@ -245,6 +245,8 @@ async def notify(conn: AsyncConnection, *, account_id: int, from_account_id: int
         id=notification_id, account_id=account_id, from_account_id=from_account_id, type=type,
         status_id=status_id, created_at=time.time(), read=False))
     await stream_events.emit(conn, stream_events.user_stream(account_id), "notification", notification_id)
+    await push.enqueue_for_notification(conn, notification_id=notification_id, account_id=account_id,
+                                        from_account_id=from_account_id, type=type)
     return notification_id
 
 

@@ -28,7 +28,7 @@ async def test_register_app(node):
     assert app["redirect_uri"] == REDIRECT
     assert app["redirect_uris"] == [REDIRECT]
     assert app["scopes"] == ["read", "write", "follow", "push"]
-    assert app["client_id"] and app["client_secret"] and app["vapid_key"] == ""
+    assert app["client_id"] and app["client_secret"] and app["vapid_key"]  # the node's VAPID key
 
 
 async def test_register_app_with_json_and_several_redirects(node):

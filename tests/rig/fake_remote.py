@@ -77,6 +77,7 @@ class FakeRemote:
     actors: dict[str, RemoteActor] = field(default_factory=dict)
     objects: dict[str, dict] = field(default_factory=dict)  # path -> document served
     received: list[Received] = field(default_factory=list)
+    raw_bodies: list[bytes] = field(default_factory=list)  # every POST body as sent (binary ones too)
     fetched: list[str] = field(default_factory=list)  # paths of every GET, in order
     # path -> (status, headers, body): raw answers for hostile tests (redirects, wrong types, …)
     raw: dict[str, tuple[int, dict, bytes]] = field(default_factory=dict)
@@ -126,6 +127,7 @@ class FakeRemote:
         path = request.path
         if request.method == "POST":
             body = await request.read()
+            self.raw_bodies.append(body)
             try:
                 doc = json.loads(body)
             except ValueError:
