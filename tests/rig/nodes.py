@@ -30,6 +30,17 @@ TEST_ENV = {
 }
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec: on Linux, a node is killed when the test process dies, so a
+    test that fails half-way through setting up (before its teardown exists) leaves nothing running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,7 +83,8 @@ class Node:
         for host, port in self.resolve.items():
             args += ["--resolve", f"{host}=127.0.0.1:{port}"]
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self._env())
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self._env(),
+                                     preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         log.close()
         self.wait_ready()
         return self
