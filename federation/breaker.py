@@ -43,5 +43,3 @@ class CircuitBreakers:
         """Close the breaker; True when the host had been failing (worth recording)."""
         return self._hosts.pop(host, None) is not None
 
-    def is_tracking(self, host: str) -> bool:
-        return host in self._hosts

@@ -6,7 +6,6 @@ half-way; reads use a pool of their own and run beside the writer thanks to WAL.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from pathlib import Path
@@ -104,15 +103,3 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int) -> No
     def on_begin(conn):  # noqa: ANN001
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-
-async def wait_for(database: Database, attempts: int = 30) -> None:
-    """Wait for a database that is starting (PostgreSQL in a container, say)."""
-    for attempt in range(attempts):
-        try:
-            async with database.read() as conn:
-                await conn.exec_driver_sql("SELECT 1")
-            return
-        except Exception:  # noqa: BLE001 - any connect error means: not yet
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(1)
