@@ -13,8 +13,8 @@ from models import collections, social
 from models import media as media_store
 from models import profile as profile_store
 from models import statuses as statuses_store
-from outbox import follows as follow_uc
-from outbox.errors import NotFound
+from social import follows as follow_uc
+from social.errors import NotFound
 
 
 async def verify_credentials(request: web.Request) -> web.Response:
@@ -124,7 +124,7 @@ async def following(request: web.Request) -> web.Response:
 
 
 def _relationship_action(scope: str, action):  # noqa: ANN001, ANN202
-    """A POST that calls one outbox.follows use case on the target and answers the Relationship."""
+    """A POST that calls one social.follows use case on the target and answers the Relationship."""
     async def handler(request: web.Request) -> web.Response:
         viewer = await auth.require(request, scope)
         target_id = path_id(request)

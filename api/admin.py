@@ -1,7 +1,7 @@
 """The Mastodon admin API (https://docs.joinmastodon.org/methods/admin/): accounts, domain blocks,
 domain allows and reports. Usable only by admins, with admin scopes: a token needs `admin:read` /
 `admin:write` (or the granular `admin:read:accounts`, `admin:write:domain_blocks`, …) AND must belong
-to an admin; either missing is a 403. Every action calls outbox.moderation, as the CLI and the admin
+to an admin; either missing is a 403. Every action calls social.moderation, as the CLI and the admin
 pages do."""
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from api.pagination import paged_json
 from api.params import Params, path_id
 from api.serializers import Presenter, iso
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from models import accounts as accounts_store
 from models import moderation as store
 from models.accounts import Account
 from models.moderation import DomainAllow, DomainBlock, Report
-from outbox import moderation
-from outbox.errors import Forbidden, NotFound, Unprocessable
+from social import moderation
+from social.errors import Forbidden, NotFound, Unprocessable
 
 ADMIN_SCOPES = auth.ADMIN_SCOPES
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from backchannel.keys import RUNTIME
 from models import oauth
 from models.accounts import Account, User
-from outbox.errors import ServiceError
+from social.errors import ServiceError
 
 READ_SCOPES = ("read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
                "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search",

@@ -9,7 +9,7 @@ from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import collections
 from models import statuses as statuses_store
-from outbox import collections as collection_uc
+from social import collections as collection_uc
 
 
 def _status_action(scope: str, action):  # noqa: ANN001, ANN202

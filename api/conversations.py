@@ -12,8 +12,8 @@ from models import accounts as accounts_store
 from models import collections
 from models import statuses as statuses_store
 from models.accounts import Account
-from outbox import collections as collection_uc
-from outbox.errors import NotFound
+from social import collections as collection_uc
+from social.errors import NotFound
 
 
 async def _conversations(conn: AsyncConnection, viewer: Account) -> list[dict]:

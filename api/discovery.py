@@ -9,8 +9,8 @@ from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import profile as profile_store
-from outbox import profile as profile_uc
-from outbox.errors import Unprocessable
+from social import profile as profile_uc
+from social.errors import Unprocessable
 
 # Mastodon's deprecated single `source` next to the newer `sources`.
 SOURCES = {"friends_of_friends": "past_interactions", "global": "global"}

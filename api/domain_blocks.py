@@ -7,8 +7,8 @@ from api import auth, pagination
 from api.params import Params
 from backchannel.keys import RUNTIME
 from models import account_domain_blocks
-from outbox import domain_blocks as use_cases
-from outbox.errors import Unprocessable
+from social import domain_blocks as use_cases
+from social.errors import Unprocessable
 
 
 async def list_blocks(request: web.Request) -> web.Response:

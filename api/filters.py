@@ -24,7 +24,7 @@ from federation.content import html_to_text
 from models import filters as store
 from models.filters import ACTIONS, CONTEXTS, Filter, FilterStatus, Keyword
 from models.statuses import Status
-from outbox.errors import NotFound, Unprocessable
+from social.errors import NotFound, Unprocessable
 
 # --- Which context a request reads in -------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from api.serializers import Presenter, iso
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models.schema import status_edits
-from outbox.errors import NotFound
+from social.errors import NotFound
 
 
 async def history(request: web.Request) -> web.Response:

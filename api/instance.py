@@ -7,7 +7,7 @@ from yarl import URL
 import backchannel
 from api import queries
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import webpush
 
 SOURCE_URL = ""  # the project has no public repository address yet

@@ -10,8 +10,8 @@ from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import collections
 from models.collections import List
-from outbox import lists as lists_uc
-from outbox.errors import NotFound
+from social import lists as lists_uc
+from social.errors import NotFound
 
 
 def _list(found: List) -> dict:

@@ -8,7 +8,7 @@ from models import accounts as accounts_store
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import Status
-from outbox.errors import NotFound
+from social.errors import NotFound
 
 
 async def visible_status(conn: AsyncConnection, status_id: int, viewer: Account | None) -> Status:

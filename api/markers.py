@@ -9,7 +9,7 @@ from api.params import Params
 from api.serializers import iso
 from backchannel.keys import RUNTIME
 from models import markers as markers_store
-from outbox.errors import Unprocessable
+from social.errors import Unprocessable
 
 TIMELINES = ("home", "notifications")
 

@@ -7,8 +7,8 @@ from api import auth
 from api.params import BadRequest, Params, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
-from outbox import media as media_uc
-from outbox.errors import Unprocessable
+from social import media as media_uc
+from social.errors import Unprocessable
 
 FIELD_LIMIT = 8 * 1024  # description and focus are short
 CHUNK = 64 * 1024

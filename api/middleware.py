@@ -11,7 +11,7 @@ import logging
 from aiohttp import web
 
 from models.db import DatabaseUnavailable
-from outbox.errors import ServiceError
+from social.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

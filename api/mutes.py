@@ -9,7 +9,7 @@ from api.params import Params, path_id
 from api.serializers import Presenter, iso
 from backchannel.keys import RUNTIME
 from models import collections, social
-from outbox import collections as collection_uc
+from social import collections as collection_uc
 
 
 async def _relationship(request: web.Request, me: int, other: int) -> web.Response:

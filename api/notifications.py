@@ -8,7 +8,7 @@ from api.params import Params, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import social
-from outbox.errors import NotFound
+from social.errors import NotFound
 
 
 async def index(request: web.Request) -> web.Response:

@@ -22,7 +22,7 @@ from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import markers, social
 from models.schema import notifications
-from outbox.errors import NotFound
+from social.errors import NotFound
 
 SAMPLE_ACCOUNTS = 8
 BATCH_FACTOR = 5  # raw notifications read per requested group, at most MAX_BATCH

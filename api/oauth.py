@@ -22,7 +22,7 @@ from federation import webpush
 from models import accounts as accounts_store
 from models import oauth
 from models import moderation as moderation_store
-from outbox.errors import Unprocessable
+from social.errors import Unprocessable
 
 GRANT_TYPES = ["authorization_code", "password", "client_credentials"]
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from federation import safejson
-from outbox.errors import NotFound, ServiceError, Unprocessable
+from social.errors import NotFound, ServiceError, Unprocessable
 
 MAX_ID = 2 ** 63 - 1
 TRUE = {"1", "true", "on", "yes", "t"}

@@ -8,7 +8,7 @@ from api.params import Params, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import polls as polls_store
-from outbox import polls as polls_uc
+from social import polls as polls_uc
 
 
 async def _respond(request: web.Request, viewer, poll_id: int) -> web.Response:  # noqa: ANN001

@@ -14,9 +14,9 @@ from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import profile as profile_store
-from outbox import profile as profile_uc
-from outbox.errors import Unprocessable
-from outbox.media import TooLarge
+from social import profile as profile_uc
+from social.errors import Unprocessable
+from social.media import TooLarge
 
 IMAGE_PARTS = ("avatar", "header")
 MAX_TEXT_PARTS = 64

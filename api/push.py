@@ -9,10 +9,10 @@ from aiohttp import web
 from api.auth import Viewer, bearer_token, require
 from api.params import TRUE, Params
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import webpush
 from models import push
-from outbox.errors import NotFound, Unprocessable
+from social.errors import NotFound, Unprocessable
 
 
 def subscription_json(rt: Runtime, sub: push.Subscription) -> dict:

@@ -1,5 +1,5 @@
 """POST /api/v1/accounts: sign-up through a Mastodon app, with the app's own token (client
-credentials). What the `registrations` setting allows is decided in outbox.registrations."""
+credentials). What the `registrations` setting allows is decided in social.registrations."""
 from __future__ import annotations
 
 import time
@@ -11,7 +11,7 @@ from api.params import Params
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import oauth
-from outbox import registrations
+from social import registrations
 
 
 async def sign_up(request: web.Request) -> web.Response:

@@ -9,8 +9,8 @@ from api.params import Params, parse_id
 from api.serializers import Presenter, iso
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from outbox import moderation
-from outbox.errors import NotFound
+from social import moderation
+from social.errors import NotFound
 
 
 async def create(request: web.Request) -> web.Response:

@@ -14,8 +14,8 @@ from models import media as media_store
 from models.accounts import Account
 from models.scheduled import ScheduledStatus
 from models import scheduled as scheduled_store
-from outbox import scheduled as scheduled_uc
-from outbox.errors import NotFound, Unprocessable
+from social import scheduled as scheduled_uc
+from social.errors import NotFound, Unprocessable
 
 
 def parse_time(value: str) -> float:

@@ -15,13 +15,13 @@ from api import auth, queries
 from api.params import Params
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import deref
 from models import accounts as accounts_store
 from models.accounts import Account
 from models.statuses import Status
-from outbox import remote
-from outbox.errors import ServiceError
+from social import remote
+from social.errors import ServiceError
 from webfinger import client as webfinger
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import queries
 from api.grouping import group_key
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.content import html_to_text
 from models import accounts as accounts_store
 from models import collections, conversation_mutes, social

@@ -13,12 +13,12 @@ from models import scheduled as scheduled_store
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import VISIBILITIES, Status
-from outbox import interactions
-from outbox import scheduled as scheduled_uc
-from outbox import profile as profile_uc
-from outbox import statuses as status_uc
-from outbox.errors import NotFound, Unprocessable
-from outbox.polls import PollRequest
+from social import interactions
+from social import scheduled as scheduled_uc
+from social import profile as profile_uc
+from social import statuses as status_uc
+from social.errors import NotFound, Unprocessable
+from social.polls import PollRequest
 
 
 def _visibility(params: Params, default: str = "public") -> str:
@@ -177,7 +177,7 @@ async def context(request: web.Request) -> web.Response:
 
 
 def _interaction(scope: str, action):  # noqa: ANN001, ANN202
-    """POST …/favourite and friends: one outbox.interactions use case (which applies the visibility
+    """POST …/favourite and friends: one social.interactions use case (which applies the visibility
     rules: 404 for a post the viewer cannot see), answered with the status."""
     async def handler(request: web.Request) -> web.Response:
         viewer = await auth.require(request, scope)

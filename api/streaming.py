@@ -30,14 +30,14 @@ from api import auth
 from api.middleware import error_body
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from models import oauth, social, stream_events
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.ids import id_floor
 from models.schema import home_feed, list_accounts, lists
 from models.stream_events import StreamEvent
-from outbox.collections import thread_root
+from social.collections import thread_root
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from api.serializers import Presenter, iso_date
 from backchannel.keys import RUNTIME
 from models import tags_follow
 from models.accounts import Account
-from outbox import tags as tags_uc
+from social import tags as tags_uc
 
 
 async def _tag_response(request: web.Request, viewer: Account | None, name: str) -> web.Response:

@@ -10,7 +10,7 @@ from aiohttp import web
 from backchannel import guards, workers
 from backchannel.config import Config
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import httpsig
 from federation.http import FederationClient, Signer, user_agent
 from federation.breaker import CircuitBreakers

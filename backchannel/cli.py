@@ -177,7 +177,7 @@ def _mode_option(parser: argparse.ArgumentParser) -> None:
 
 def cmd_moderation(config: Config, args: argparse.Namespace) -> int:
     from backchannel.app import close_runtime, open_runtime
-    from outbox.errors import ServiceError
+    from social.errors import ServiceError
 
     async def run() -> list[str]:
         rt = await open_runtime(config)
@@ -199,7 +199,7 @@ def cmd_moderation(config: Config, args: argparse.Namespace) -> int:
 async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001, C901
     import datetime
 
-    from outbox import moderation, registrations
+    from social import moderation, registrations
 
     def when(ts: float | None) -> str:
         return "never" if ts is None else datetime.datetime.fromtimestamp(
@@ -355,8 +355,8 @@ def cmd_migrate(config: Config, _args: argparse.Namespace) -> int:
 def cmd_user_create(config: Config, args: argparse.Namespace) -> int:
     from backchannel.app import close_runtime, open_runtime
     from models.accounts import AccountExists
-    from outbox.accounts import create_account
-    from outbox.errors import ServiceError
+    from social.accounts import create_account
+    from social.errors import ServiceError
 
     generated = not args.password_stdin
     password = secrets.token_urlsafe(12) if generated else sys.stdin.readline().rstrip("\n")

@@ -9,11 +9,12 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import Table, update
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import queues
 from models.schema import deliveries, fanouts, inbox_items, push_deliveries
-from outbox import delivery, fanout, polls, scheduled, webpush
+from outbox import delivery, fanout, webpush
+from social import polls, scheduled
 
 log = logging.getLogger(__name__)
 

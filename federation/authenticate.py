@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import deref, httpsig
 from models.accounts import Account
 

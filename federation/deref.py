@@ -6,7 +6,7 @@ import logging
 import time
 from urllib.parse import urldefrag
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.as2 import InvalidDocument, actor_values, host_of, object_id
 from federation.http import FetchError
 from models import accounts

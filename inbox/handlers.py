@@ -11,16 +11,17 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import update
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import as2, deref
 from federation.addressing import visibility_of
 from federation.as2 import InvalidDocument, host_of, note_values, object_id, types_of
 from models import account_domain_blocks, accounts, moderation, social, statuses
 from models.schema import accounts as accounts_table
+from models import home
 from models.accounts import Account
 from models.ids import new_id
 from federation.polls import is_vote
-from outbox import fanout, follows as follow_cases, polls, remote
+from social import follows as follow_cases, outgoing, polls, remote
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
                 or await account_domain_blocks.blocking(conn, [target.id], actor.domain)):
             reject = as2.activity("Reject", rt.urls.activity(new_id()), target.uri,
                                   as2.strip_context(activity), to=[actor.uri])
-            await fanout.queue(conn, rt, activity=reject, signer=target, to_accounts=[actor.id])
+            await outgoing.queue(conn, rt, activity=reject, signer=target, to_accounts=[actor.id])
             return
         existing = await social.get_follow(conn, actor.id, target.id)
         follow = await social.add_follow(conn, actor.id, target.id, uri=follow_uri, state="pending")
@@ -259,7 +260,7 @@ async def on_announce(rt: Runtime, activity: dict, actor: Account) -> None:
         if author and author.local:
             await social.notify(conn, account_id=author.id, from_account_id=actor.id, type="reblog",
                                 status_id=original.id)
-        await fanout.fill_home(conn, boost.id)
+        await home.fill_home(conn, boost.id)
 
 
 async def on_like(rt: Runtime, activity: dict, actor: Account) -> None:
@@ -288,7 +289,7 @@ async def on_block(rt: Runtime, activity: dict, actor: Account) -> None:
 
 
 async def on_flag(rt: Runtime, activity: dict, actor: Account) -> None:
-    from outbox import moderation  # a report from another server, for this node's admins
+    from social import moderation  # a report from another server, for this node's admins
 
     await moderation.receive_flag(rt, activity, actor)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.as2 import InvalidDocument
 from federation.http import FetchError
 from inbox.handlers import dispatch

@@ -1,4 +1,4 @@
-"""Scheduled statuses (published later by outbox.scheduled) and the Idempotency-Key of posting."""
+"""Scheduled statuses (published later by social.scheduled) and the Idempotency-Key of posting."""
 from __future__ import annotations
 
 import json

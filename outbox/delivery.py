@@ -5,7 +5,7 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.http import BlockedAddress, BlockedDomain, FetchError, Signer
 from models import accounts, instances, queues
 from models.schema import deliveries

@@ -21,7 +21,7 @@ from federation.jsonld import AS_CONTEXT
 from models import accounts, collections, social, statuses
 from models.accounts import Account
 from models.schema import statuses as statuses_table
-from outbox.polls import decorate_note
+from federation.notes import decorate_note
 
 routes = web.RouteTableDef()
 AP_JSON = "application/activity+json"

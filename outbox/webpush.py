@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import webpush
 from federation.http import FetchError, _retry_after
 from models import push, queues

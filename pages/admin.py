@@ -4,7 +4,7 @@ Signing in sets a session cookie (HttpOnly, SameSite=Lax, Secure on https) holdi
 expiry and an HMAC made with a secret kept in the data folder; every request re-reads the user, so a
 user who is no longer an admin (or is disabled) is out at once. Every form carries a CSRF token
 derived from the session (or, for the anonymous sign-up form, a random cookie). Everything shown is
-escaped. The actions call the same outbox.moderation use cases as the CLI and the admin API.
+escaped. The actions call the same social.moderation use cases as the CLI and the admin API.
 """
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from pathlib import Path
 from aiohttp import web
 
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from models import accounts as accounts_store
 from models import moderation as store
 from models.accounts import Account
-from outbox import moderation, registrations
-from outbox.errors import ServiceError
+from social import moderation, registrations
+from social.errors import ServiceError
 
 routes = web.RouteTableDef()
 COOKIE = "backchannel_admin"

@@ -100,7 +100,7 @@ async def default_image(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
-# Uploaded media. Names are the random ones outbox.media made up; the pattern admits nothing else
+# Uploaded media. Names are the random ones social.media made up; the pattern admits nothing else
 # (no dots but the extension's, no slashes), and the type comes from the extension this node chose.
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 MEDIA_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"

@@ -5,7 +5,7 @@ import logging
 import re
 from urllib.parse import quote
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import deref
 from federation.as2 import host_of
 from federation.http import FetchError

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from backchannel.app import create_app
 from backchannel.config import Config
 from backchannel.keys import RUNTIME
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.httpsig import generate_key_pair
 from models import accounts, oauth
 from models.schema import fanouts

@@ -18,7 +18,7 @@ from backchannel.app import create_app
 from backchannel.keys import RUNTIME
 from federation import as2, deref
 from models.schema import domain_blocks
-from outbox import remote
+from social import remote
 from tests.api.conftest import ApiNode, node_config, settle
 
 

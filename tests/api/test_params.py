@@ -5,7 +5,7 @@ import pytest
 from aiohttp import FormData, web
 
 from api.params import Params, parse_id
-from outbox.errors import NotFound, Unprocessable
+from social.errors import NotFound, Unprocessable
 
 
 def params(values: dict) -> Params:

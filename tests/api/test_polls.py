@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from federation import as2, deref
 from models.schema import polls
-from outbox import polls as polls_uc
-from outbox import remote
+from social import polls as polls_uc
+from social import remote
 
 
 async def test_create_vote_and_count(node):

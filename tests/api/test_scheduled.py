@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from models.schema import idempotency_keys, scheduled_statuses
-from outbox import scheduled as scheduled_uc
+from social import scheduled as scheduled_uc
 
 
 def later(minutes: float) -> str:

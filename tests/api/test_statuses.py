@@ -141,7 +141,7 @@ async def test_unexpected_errors_are_logged_and_answered_500(node, monkeypatch, 
 
     async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("boom")
-    monkeypatch.setattr("outbox.statuses.post_status", broken)
+    monkeypatch.setattr("social.statuses.post_status", broken)
     response = await alice.post("/api/v1/statuses", json={"status": "hello"})
     assert response.status == 500
     assert await response.json() == {"error": "internal error"}

@@ -3,7 +3,7 @@ remote), followed_tags pages, and featured tags."""
 from __future__ import annotations
 
 from federation import deref
-from outbox import remote
+from social import remote
 from tests.api.conftest import eventually
 
 

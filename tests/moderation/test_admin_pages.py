@@ -6,7 +6,7 @@ import re
 from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient
 
-from outbox import moderation, registrations
+from social import moderation, registrations
 from tests.api.conftest import PASSWORD
 
 

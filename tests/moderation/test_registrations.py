@@ -7,7 +7,7 @@ import pytest
 
 from backchannel.app import create_app
 from backchannel.keys import RUNTIME
-from outbox import moderation, registrations
+from social import moderation, registrations
 from tests.api.conftest import ApiNode, node_config, settle
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import asyncio
 import re
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.httpsig import generate_key_pair
 from models import accounts
 from models.accounts import Account
-from outbox.errors import Unprocessable
+from social.errors import Unprocessable
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{1,30}")
 

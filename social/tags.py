@@ -1,11 +1,11 @@
 """Following hashtags (their posts reach one's home timeline) and featuring them on one's profile."""
 from __future__ import annotations
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.content import find_hashtags
 from models import tags_follow
 from models.accounts import Account
-from outbox.errors import NotFound, Unprocessable
+from social.errors import NotFound, Unprocessable
 
 NAME_LIMIT = 255
 

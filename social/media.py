@@ -9,12 +9,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import blurhash
 from models import media as media_store
 from models.accounts import Account
 from models.media import Media
-from outbox.errors import NotFound, ServiceError, Unprocessable
+from social.errors import NotFound, ServiceError, Unprocessable
 
 THUMBNAIL_SIZE = 640
 DESCRIPTION_LIMIT = 1500

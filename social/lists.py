@@ -1,11 +1,11 @@
 """Lists: named groups of followed accounts, each with its own timeline."""
 from __future__ import annotations
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from models import accounts, collections, social
 from models.accounts import Account
 from models.collections import REPLIES_POLICIES, List
-from outbox.errors import NotFound, Unprocessable
+from social.errors import NotFound, Unprocessable
 
 MAX_TITLE = 255
 

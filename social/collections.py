@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import time
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from models import accounts, collections, conversation_mutes, statuses
 from models.accounts import Account
 from models.statuses import Status
-from outbox.errors import NotFound, Unprocessable
+from social.errors import NotFound, Unprocessable
 
 
 async def _visible(conn, viewer: Account, status_id: int) -> Status:  # noqa: ANN001

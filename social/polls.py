@@ -7,19 +7,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import as2
 from federation.as2 import object_id
-from federation.media import attachment_documents
-from federation.polls import as_question, question_values, vote_note
+from federation.notes import decorate_note
+from federation.polls import question_values, vote_note
 from models import accounts, polls as polls_store, social, statuses
-from models import media as media_store
 from models.accounts import Account
 from models.ids import new_id
 from models.polls import Poll
 from models.statuses import Status
-from outbox import fanout
-from outbox.errors import NotFound, Unprocessable
+from social import outgoing
+from social.errors import NotFound, Unprocessable
 
 MAX_OPTIONS = 4
 MAX_OPTION_CHARS = 50
@@ -59,16 +58,6 @@ async def create_local(conn: AsyncConnection, status: Status, request: PollReque
                                     expires_at=status.created_at + request.expires_in)
 
 
-# --- The Note (or Question) of a status, with its attachments ----------------------------------
-
-async def decorate_note(conn: AsyncConnection, rt: Runtime, status: Status, note: dict) -> dict:
-    """Add the attachments of a local status to its Note, and make it a Question if it has a poll."""
-    attached = (await media_store.of_statuses(conn, [status.id])).get(status.id, [])
-    note = {**note, "attachment": attachment_documents(attached, rt.urls)}
-    poll = await polls_store.of_status(conn, status.id)
-    return as_question(note, poll) if poll else note
-
-
 async def _queue_question_update(conn: AsyncConnection, rt: Runtime, poll: Poll) -> None:
     """Tell whoever has the poll's status its new counts (an Update of the Question)."""
     status = await statuses.get(conn, poll.status_id)
@@ -82,7 +71,7 @@ async def _queue_question_update(conn: AsyncConnection, rt: Runtime, poll: Poll)
                            in_reply_to_uri=status.in_reply_to_uri)
     note = await decorate_note(conn, rt, status, note)
     activity = as2.wrap_note("Update", note, f"{status.uri}#updates/poll-{new_id()}")
-    await fanout.queue(conn, rt, activity=activity, signer=author,
+    await outgoing.queue(conn, rt, activity=activity, signer=author,
                        followers_of=author.id if status.visibility != "direct" else None,
                        to_accounts=mentioned_ids)
 
@@ -136,7 +125,7 @@ async def vote(rt: Runtime, voter: Account, poll_id: int, raw_choices: list[str]
                                  poll.options[choice]["title"])
                 activity = as2.activity("Create", f"{vote_id}/activity", voter.uri, note,
                                         to=note["to"], cc=[])
-                await fanout.queue(conn, rt, activity=activity, signer=voter, to_accounts=[poll.account_id])
+                await outgoing.queue(conn, rt, activity=activity, signer=voter, to_accounts=[poll.account_id])
             # Counted here at once; the author's server sends the true counts in its next Update.
             counts = [o["votes_count"] + (1 if i in choices else 0) for i, o in enumerate(poll.options)]
             await polls_store.refresh(conn, poll.id, titles=[o["title"] for o in poll.options], counts=counts,

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import as2
 from models import accounts, collections, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.social import Follow
-from outbox import fanout
-from outbox.errors import Forbidden, NotFound, Unprocessable
+from social import outgoing
+from social.errors import Forbidden, NotFound, Unprocessable
 
 
 async def _target(conn: AsyncConnection, account: Account, target_id: int) -> Account:
@@ -50,7 +50,7 @@ async def _start_following(conn: AsyncConnection, rt: Runtime, account: Account,
         return
     await social.add_follow(conn, account.id, target.id, uri=uri, state="pending")
     activity = as2.activity("Follow", uri, account.uri, target.uri, to=[target.uri])
-    await fanout.queue(conn, rt, activity=activity, signer=account, to_accounts=[target.id])
+    await outgoing.queue(conn, rt, activity=activity, signer=account, to_accounts=[target.id])
 
 
 async def unfollow(rt: Runtime, account: Account, target_id: int) -> None:
@@ -66,7 +66,7 @@ async def unfollow(rt: Runtime, account: Account, target_id: int) -> None:
         if not target.local:
             undo = as2.activity("Undo", f"{removed.uri or rt.urls.activity(new_id())}#undo", account.uri,
                                 follow_object(removed, account, target), to=[target.uri])
-            await fanout.queue(conn, rt, activity=undo, signer=account, to_accounts=[target.id])
+            await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[target.id])
 
 
 async def _backfill_home(conn: AsyncConnection, follower_id: int, target_id: int) -> None:
@@ -83,7 +83,7 @@ async def accept_follow(conn: AsyncConnection, rt: Runtime, follow: Follow, targ
     if follower and not follower.local:
         accept = as2.activity("Accept", rt.urls.activity(new_id()), target.uri,
                               follow_object(follow, follower, target), to=[follower.uri])
-        await fanout.queue(conn, rt, activity=accept, signer=target, to_accounts=[follower.id])
+        await outgoing.queue(conn, rt, activity=accept, signer=target, to_accounts=[follower.id])
     elif follower:
         await _backfill_home(conn, follower.id, target.id)
 
@@ -111,7 +111,7 @@ async def reject_follow_request(rt: Runtime, account: Account, requester_id: int
         if requester and not requester.local:
             reject = as2.activity("Reject", rt.urls.activity(new_id()), account.uri,
                                   follow_object(request, requester, account), to=[requester.uri])
-            await fanout.queue(conn, rt, activity=reject, signer=account, to_accounts=[requester.id])
+            await outgoing.queue(conn, rt, activity=reject, signer=account, to_accounts=[requester.id])
 
 
 async def block(rt: Runtime, account: Account, target_id: int) -> None:
@@ -126,7 +126,7 @@ async def block(rt: Runtime, account: Account, target_id: int) -> None:
                 await statuses.remove_author_from_home(conn, a, b)
         if not target.local:
             activity = as2.activity("Block", uri, account.uri, target.uri, to=[target.uri])
-            await fanout.queue(conn, rt, activity=activity, signer=account, to_accounts=[target.id])
+            await outgoing.queue(conn, rt, activity=activity, signer=account, to_accounts=[target.id])
 
 
 async def unblock(rt: Runtime, account: Account, target_id: int) -> None:
@@ -136,4 +136,4 @@ async def unblock(rt: Runtime, account: Account, target_id: int) -> None:
         if removed and not target.local:
             inner = {"id": removed.uri, "type": "Block", "actor": account.uri, "object": target.uri}
             undo = as2.activity("Undo", f"{removed.uri}#undo", account.uri, inner, to=[target.uri])
-            await fanout.queue(conn, rt, activity=undo, signer=account, to_accounts=[target.id])
+            await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[target.id])

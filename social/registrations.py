@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.httpsig import generate_key_pair
 from models import accounts, moderation
 from models.accounts import Account
 from models.moderation import Invite
-from outbox.accounts import USERNAME
-from outbox.errors import Forbidden, NotFound, Unprocessable
+from social.accounts import USERNAME
+from social.errors import Forbidden, NotFound, Unprocessable
 
 REGISTRATION_MODES = ("closed", "approval", "open")
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation.policy import DomainError, normalize_domain
 from models import account_domain_blocks, social, statuses
 from models.accounts import Account
 from models.schema import accounts, follows
-from outbox.errors import Unprocessable
+from social.errors import Unprocessable
 
 
 def _domain(rt: Runtime, domain: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import as2
 from federation.addressing import PUBLIC
 from federation.policy import DomainError, normalize_domain
@@ -17,8 +17,8 @@ from models import accounts, moderation, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.moderation import CATEGORIES, SEVERITIES, DomainAllow, DomainBlock, Report
-from outbox import fanout
-from outbox.errors import NotFound, Unprocessable
+from social import outgoing
+from social.errors import NotFound, Unprocessable
 
 
 def checked_domain(domain: str) -> str:
@@ -170,7 +170,7 @@ async def suspend_account(rt: Runtime, account_id: int) -> Account:
             await moderation.set_account(conn, account.id, suspended_at=time.time())
         if account.local:
             await moderation.revoke_tokens(conn, account.id)
-            await fanout.queue(conn, rt, activity=_delete_actor(rt, account), signer=account,
+            await outgoing.queue(conn, rt, activity=_delete_actor(rt, account), signer=account,
                                followers_of=account.id,
                                to_accounts=await moderation.remote_follow_ids(conn, account.id))
         else:
@@ -187,7 +187,7 @@ async def unsuspend_account(rt: Runtime, account_id: int) -> Account:
             # ones still in touch that it is back.
             update = as2.activity("Update", rt.urls.activity(new_id()), account.uri,
                                   as2.strip_context(as2.actor_document(account, rt.urls)), to=[PUBLIC])
-            await fanout.queue(conn, rt, activity=update, signer=account, followers_of=account.id,
+            await outgoing.queue(conn, rt, activity=update, signer=account, followers_of=account.id,
                                to_accounts=await moderation.remote_follow_ids(conn, account.id))
         return await accounts.get(conn, account.id)  # type: ignore[return-value]
 
@@ -251,7 +251,7 @@ async def delete_account(rt: Runtime, account_id: int) -> Account:
             return account
         targets = await moderation.remote_follow_ids(conn, account.id)
         # The Delete goes out before the follows go, so it reaches everyone who knew the account.
-        await fanout.queue(conn, rt, activity=_delete_actor(rt, account), signer=account,
+        await outgoing.queue(conn, rt, activity=_delete_actor(rt, account), signer=account,
                            followers_of=None, to_accounts=targets)
         for status_id in await statuses.account_ids(conn, account.id, account.id, True, limit=100_000):
             await statuses.mark_deleted(conn, status_id)
@@ -291,7 +291,7 @@ async def create_report(rt: Runtime, reporter: Account, target_account_id: int, 
             flag = as2.activity("Flag", flag_id, instance.uri,  # type: ignore[union-attr]
                                 [target.uri] + [s.uri for s in found.values()])
             flag["content"] = comment
-            await fanout.queue(conn, rt, activity=flag, signer=instance, to_accounts=[target.id])
+            await outgoing.queue(conn, rt, activity=flag, signer=instance, to_accounts=[target.id])
     return report
 
 

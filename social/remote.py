@@ -7,19 +7,19 @@ import time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import deref
 from federation.addressing import as_list, visibility_of
 from federation.as2 import InvalidDocument, host_of, note_values, types_of
 from federation.http import FetchError
 from models import accounts, social, statuses
+from models import home
 from models.accounts import Account
 from models.ids import new_id
 from models.schema import accounts as accounts_table
 from models.statuses import Status
-from outbox import fanout
-from outbox import media as media_uc
-from outbox import polls as polls_uc
+from social import media as media_uc
+from social import polls as polls_uc
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
             if account.local:
                 await social.notify(conn, account_id=account.id, from_account_id=author.id,
                                     type="mention", status_id=status.id)
-        await fanout.fill_home(conn, status.id)
+        await home.fill_home(conn, status.id)
     return status
 
 

@@ -7,7 +7,7 @@ import io
 import json
 from dataclasses import dataclass, replace
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import as2
 from federation.content import MentionRef, render_plain
 from federation.media import media_url
@@ -17,9 +17,9 @@ from models import social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES
-from outbox import fanout
-from outbox.errors import NotFound, Unprocessable
-from outbox.media import FORMATS, TooLarge, _write, new_file_name
+from social import outgoing
+from social.errors import NotFound, Unprocessable
+from social.media import FORMATS, TooLarge, _write, new_file_name
 
 DISPLAY_NAME_LIMIT = 30
 NOTE_LIMIT = 500
@@ -179,7 +179,7 @@ async def _save(rt: Runtime, account: Account, values: dict, change: ProfileChan
                 language=(change.language or None) if change.language is not None else current.language))
         fresh = await accounts_store.get(conn, account.id) or account
         if values:
-            await fanout.queue(conn, rt, activity=update_activity(rt, fresh), signer=fresh,
+            await outgoing.queue(conn, rt, activity=update_activity(rt, fresh), signer=fresh,
                                followers_of=fresh.id)
     for column in ("avatar_url", "header_url"):
         if column in values and getattr(before, column) != values[column]:
@@ -212,7 +212,7 @@ NOTE_COMMENT_LIMIT = 2000
 
 async def remove_from_followers(rt: Runtime, account: Account, follower_id: int) -> None:
     """End someone's follow of `account`; a remote follower's server is told with Reject{Follow}."""
-    from outbox.follows import _target, follow_object
+    from social.follows import _target, follow_object
 
     async with rt.db.write() as conn:
         follower = await _target(conn, account, follower_id)
@@ -223,11 +223,11 @@ async def remove_from_followers(rt: Runtime, account: Account, follower_id: int)
         if not follower.local:
             reject = as2.activity("Reject", rt.urls.activity(new_id()), account.uri,
                                   follow_object(removed, follower, account), to=[follower.uri])
-            await fanout.queue(conn, rt, activity=reject, signer=account, to_accounts=[follower.id])
+            await outgoing.queue(conn, rt, activity=reject, signer=account, to_accounts=[follower.id])
 
 
 async def set_note(rt: Runtime, account: Account, target_id: int, comment: str) -> None:
-    from outbox.follows import _target
+    from social.follows import _target
 
     if len(comment) > NOTE_COMMENT_LIMIT:
         raise Unprocessable(f"Validation failed: Comment is too long (maximum is {NOTE_COMMENT_LIMIT} characters)")
@@ -238,7 +238,7 @@ async def set_note(rt: Runtime, account: Account, target_id: int, comment: str) 
 
 async def endorse(rt: Runtime, account: Account, target_id: int) -> None:
     """Feature an account on one's profile; only accounts one follows (Mastodon's rule)."""
-    from outbox.follows import _target
+    from social.follows import _target
 
     async with rt.db.write() as conn:
         target = await _target(conn, account, target_id)
@@ -249,7 +249,7 @@ async def endorse(rt: Runtime, account: Account, target_id: int) -> None:
 
 
 async def unendorse(rt: Runtime, account: Account, target_id: int) -> None:
-    from outbox.follows import _target
+    from social.follows import _target
 
     async with rt.db.write() as conn:
         target = await _target(conn, account, target_id)

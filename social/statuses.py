@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import as2
 from federation.addressing import PUBLIC, audience
 from federation.content import MentionRef, find_mentions, render_plain
@@ -14,9 +14,10 @@ from models import media as media_store
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES, Status
-from outbox import fanout
-from outbox.errors import Forbidden, NotFound, Unprocessable
-from outbox.polls import PollRequest, check_request as check_poll, create_local as create_poll, decorate_note
+from social import outgoing
+from social.errors import Forbidden, NotFound, Unprocessable
+from social.polls import PollRequest, check_request as check_poll, create_local as create_poll
+from federation.notes import decorate_note
 
 # From widest to narrowest; a reply is never wider than the post it answers.
 NARROWING = ("public", "unlisted", "local", "private", "direct")
@@ -149,7 +150,7 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
         if parent and status.visibility != "direct":
             recipients.append(parent.account_id)  # the author replied to hears of it, as on Mastodon
     followers = author.id if status.visibility != "direct" else None
-    await fanout.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
+    await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
                        to_accounts=recipients, home_status=status.id if kind == "Create" else None)
 
 
@@ -220,7 +221,7 @@ async def remove_status(conn: AsyncConnection, rt: Runtime, status: Status, auth
             announce = {"id": status.uri, "type": "Announce", "actor": author.uri, "object": original.uri}
             activity = as2.activity("Undo", f"{status.uri}#undo", author.uri, announce, to=[PUBLIC],
                                     cc=[author.followers_url or "", original_author.uri if original_author else ""])
-            await fanout.queue(conn, rt, activity=activity, signer=author, followers_of=author.id,
+            await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=author.id,
                                to_accounts=[original.account_id])
         return
     tombstone = {"id": status.uri, "type": "Tombstone"}
@@ -228,6 +229,6 @@ async def remove_status(conn: AsyncConnection, rt: Runtime, status: Status, auth
                           mentioned=[a.uri for a in (await accounts.get_many(conn, mentioned_ids)).values()])
     activity = as2.activity("Delete", f"{status.uri}#delete", author.uri, tombstone, to=to, cc=cc)
     followers = author.id if status.visibility != "direct" else None
-    await fanout.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
+    await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
                        to_accounts=mentioned_ids)
 

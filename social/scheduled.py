@@ -5,16 +5,16 @@ import logging
 import time
 from dataclasses import asdict
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from models import accounts
 from models import media as media_store
 from models import scheduled
 from models.accounts import Account
 from models.ids import new_id
 from models.scheduled import ScheduledStatus
-from outbox import statuses as status_uc
-from outbox.errors import NotFound, ServiceError, Unprocessable
-from outbox.polls import PollRequest, check_request as check_poll
+from social import statuses as status_uc
+from social.errors import NotFound, ServiceError, Unprocessable
+from social.polls import PollRequest, check_request as check_poll
 
 log = logging.getLogger(__name__)
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backchannel.runtime import Runtime
+from federation.runtime import Runtime
 from federation import as2
 from federation.addressing import PUBLIC
 from models import accounts, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import Status
-from outbox import fanout
-from outbox.errors import Forbidden, NotFound, Unprocessable
-from outbox.statuses import remove_status
+from social import outgoing
+from social.errors import Forbidden, NotFound, Unprocessable
+from social.statuses import remove_status
 
 
 async def _visible(conn: AsyncConnection, account: Account, status_id: int) -> Status:
@@ -40,7 +40,7 @@ async def favourite(rt: Runtime, account: Account, status_id: int) -> Status:
                                     type="favourite", status_id=status.id)
             elif author and status.visibility != "local":
                 like = as2.activity("Like", like_id, account.uri, status.uri, to=[author.uri])
-                await fanout.queue(conn, rt, activity=like, signer=account, to_accounts=[author.id])
+                await outgoing.queue(conn, rt, activity=like, signer=account, to_accounts=[author.id])
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
 
 
@@ -59,7 +59,7 @@ async def unfavourite(rt: Runtime, account: Account, status_id: int) -> Status:
             elif author and removed:
                 like = {"id": removed, "type": "Like", "actor": account.uri, "object": status.uri}
                 undo = as2.activity("Undo", f"{removed}#undo", account.uri, like, to=[author.uri])
-                await fanout.queue(conn, rt, activity=undo, signer=account, to_accounts=[author.id])
+                await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[author.id])
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
 
 
@@ -93,7 +93,7 @@ async def reblog(rt: Runtime, account: Account, status_id: int, visibility: str 
                 else [PUBLIC, author.uri if author else ""]
             activity = as2.activity("Announce", boost.uri, account.uri, original.uri, to=to, cc=cc,
                                     published=boost.created_at)
-        await fanout.queue(conn, rt, activity=activity, signer=account, followers_of=account.id,
+        await outgoing.queue(conn, rt, activity=activity, signer=account, followers_of=account.id,
                            to_accounts=[original.account_id], home_status=boost.id)
         return boost
 
