@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from models.schema import deliveries
-from outbox import fanout
+from social import outgoing
 
 
 def jpeg(width: int, height: int) -> bytes:
@@ -121,12 +121,12 @@ async def test_avatar_and_header_are_reencoded_cropped_and_removable(node):
 
 async def test_profile_change_queues_an_update_of_the_actor(node, monkeypatch):
     queued: list[dict] = []
-    original = fanout.queue
+    original = outgoing.queue
 
     async def recording(conn, rt, **kw):  # noqa: ANN001, ANN003, ANN202
         queued.append(kw)
         await original(conn, rt, **kw)
-    monkeypatch.setattr(fanout, "queue", recording)
+    monkeypatch.setattr(outgoing, "queue", recording)
     alice = await node.person("alice")
     response = await alice.node.client.patch("/api/v1/accounts/update_credentials", headers=alice.headers(),
                                              json={"display_name": "New Name"})
