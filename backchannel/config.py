@@ -50,6 +50,8 @@ class Config:
     # How long a failing delivery is retried before it is dropped.
     delivery_give_up_after: float = 3 * 24 * 3600.0
     delivery_concurrency: int = 16
+    # Inbound activities applied at once (at most one per origin server).
+    inbox_concurrency: int = 8
     # A domain whose deliveries have failed for this long is unavailable: nothing new is queued for
     # it until it sends this node something again.
     domain_unavailable_after: float = 2 * 24 * 3600.0

@@ -31,8 +31,10 @@ class Queue:
 
 def queues_for(rt: Runtime) -> list[Queue]:
     return [
-        # Inbound activities are applied in arrival order: a Delete must not overtake its Create.
-        Queue("inbox", inbox_items, inbox_worker.process, batch=20, concurrent=False, lock_seconds=300),
+        # Inbound activities run side by side, at most one per origin and in each origin's arrival
+        # order (a Delete never overtakes its Create): one slow origin holds one slot, no more.
+        Queue("inbox", inbox_items, inbox_worker.process, batch=rt.config.inbox_concurrency,
+              concurrent=True, lock_seconds=inbox_worker.lock_seconds(rt)),
         Queue("fanout", fanouts, fanout.process, batch=10, concurrent=False, lock_seconds=120),
         Queue("delivery", deliveries, delivery.process, batch=rt.config.delivery_concurrency,
               concurrent=True, lock_seconds=rt.config.request_timeout * 3 + 30),
@@ -46,29 +48,41 @@ async def run_queue(rt: Runtime, queue: Queue, *, poll: float = 1.0) -> None:
     wake = rt.wakeups[queue.name]
     while True:
         wake.clear()
-        rows = await _claim(rt, queue, queue.batch)
-        applied = [row.id for row in rows if await _one(rt, queue, row)]
-        if applied and queue.table is inbox_items:
-            async with rt.db.write() as conn:
-                await queues.finish_inbox_items(conn, applied)
+        rows = await _claim(rt, queue, queue.batch, []) or []
+        for row in rows:
+            await _one(rt, queue, row)
         if not rows:
             await _wait(wake, set(), poll)
 
 
 async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
     """Keep up to `batch` rows in flight; a free slot is refilled at once, so one slow peer holds
-    one slot, not the whole batch."""
+    one slot, not the whole batch. Rows whose processor says they are done are marked so by the
+    next claim (the inbox's: see models.queues.claim_inbox)."""
     wake = rt.wakeups[queue.name]
     running: set[asyncio.Task] = set()
+    finished: list[int] = []
+
+    def on_done(task: asyncio.Task, row_id: int) -> None:
+        running.discard(task)
+        if not task.cancelled() and task.result():
+            finished.append(row_id)
+        wake.set()  # a slot is free (and an origin may have its next row): claim now
+
     try:
         while True:
             wake.clear()
             free = queue.batch - len(running)
-            rows = await _claim(rt, queue, free) if free > 0 else []
+            done = list(finished)
+            rows = await _claim(rt, queue, free, done) if free > 0 or done else []
+            if rows is None:
+                rows = []  # not claimed, nor marked done: kept for the next claim
+            else:
+                del finished[:len(done)]
             for row in rows:
                 task = asyncio.create_task(_one(rt, queue, row))
                 running.add(task)
-                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda t, row_id=row.id: on_done(t, row_id))
             if not rows or len(running) >= queue.batch:
                 await _wait(wake, running, poll)
     finally:
@@ -76,13 +90,17 @@ async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
             task.cancel()
 
 
-async def _claim(rt: Runtime, queue: Queue, limit: int) -> list:
+async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int]) -> list | None:
+    """Due rows (marking `finished` ones done in the same transaction); None when the database failed."""
     try:
+        if queue.table is inbox_items:
+            return list(await queues.claim_inbox(rt.db, limit=limit, lock_seconds=queue.lock_seconds,
+                                                 finished=finished))
         return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds))
     except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep the worker alive
         log.exception("%s worker cannot claim work", queue.name)
         await asyncio.sleep(5)
-        return []
+        return None
 
 
 async def _wait(wake: asyncio.Event, running: set[asyncio.Task], poll: float) -> None:

@@ -2,8 +2,13 @@
 and caching actors in the accounts table."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Iterator
 from urllib.parse import urldefrag
 
 from federation.runtime import Runtime
@@ -25,18 +30,59 @@ def is_local(rt: Runtime, uri: str | None) -> bool:
     return bool(uri) and host_of(uri) == rt.config.domain.lower()
 
 
+@dataclass
+class FetchBudget:
+    """What the fetches made for one piece of work (an inbound activity) share: each URL is asked
+    once (its answer or its failure is remembered), and all of them end by one deadline."""
+    deadline: float  # event-loop time
+    answers: dict[str, tuple[str, dict] | FetchError] = field(default_factory=dict)
+
+
+# A context variable, not shared state: each asyncio task (each activity being applied) sees its own.
+_budget: ContextVar[FetchBudget | None] = ContextVar("fetch_budget", default=None)
+
+
+@contextlib.contextmanager
+def fetch_budget(seconds: float) -> Iterator[FetchBudget]:
+    """Within this block, fetch_document asks each URL at most once, and gives up at `seconds`."""
+    budget = FetchBudget(asyncio.get_running_loop().time() + seconds)
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
+
+
+async def _get(rt: Runtime, url: str) -> tuple[str, dict]:
+    budget = _budget.get()
+    if budget is None:
+        return await rt.http.get_json(url, signer=rt.instance_signer)
+    answer = budget.answers.get(url)
+    if isinstance(answer, FetchError):
+        raise answer
+    if answer is not None:
+        return answer
+    try:
+        answer = await rt.http.get_json(url, signer=rt.instance_signer, deadline=budget.deadline)
+    except FetchError as err:
+        budget.answers[url] = err
+        raise
+    budget.answers[url] = budget.answers[answer[0]] = answer
+    return answer
+
+
 async def fetch_document(rt: Runtime, uri: str) -> dict:
     """GET an ActivityPub document, signed by the node's own actor, whose `id` is where it came from.
 
     Authority comes only from the id: a document served at one URL claiming another id is re-fetched
     from that id (same host) or refused (another host).
     """
-    final_url, doc = await rt.http.get_json(uri, signer=rt.instance_signer)
+    final_url, doc = await _get(rt, uri)
     doc_id = object_id(doc)
     if doc_id == final_url:
         return doc
     if doc_id and host_of(doc_id) == host_of(final_url):
-        final_url, doc = await rt.http.get_json(doc_id, signer=rt.instance_signer)
+        final_url, doc = await _get(rt, doc_id)
         if object_id(doc) == final_url:
             return doc
     raise OriginMismatch(f"{uri} answered a document with id {doc_id!r}")

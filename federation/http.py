@@ -55,13 +55,38 @@ class Signer:
     private_key_pem: str
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052), IPv4-compatible
+# (deprecated), IPv4-mapped and IPv4-translated (SIIT). What they reach is that IPv4 address.
+_EMBEDDING_LOW_32 = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0/96",
+                                                        "::ffff:0:0:0/96")]
+# Local-use NAT64 (RFC 8215): the operator places the IPv4 address where it likes; never public.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses an IPv6 address stands for (6to4, Teredo, NAT64, mapped, compatible)."""
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # the relay server and the client behind it
+    if any(address in net for net in _EMBEDDING_LOW_32):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return None
+
+
 def is_public_address(ip: str) -> bool:
+    """A global unicast address. An IPv6 address that embeds an IPv4 address is judged by that IPv4
+    address (every embedded one must be public), whatever Python thinks of its prefix."""
     try:
         address = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return all(is_public_address(str(v4)) for v4 in embedded)
     return address.is_global and not address.is_multicast
 
 
@@ -95,6 +120,7 @@ class FederationClient:
                  policy: "FederationPolicy | None" = None):
         self.insecure_http = insecure_http
         self.host_map = {k.lower(): v for k, v in host_map.items()}
+        self.total_seconds = timeout  # one request, all its redirects and its body included
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
         self.max_body_bytes = max_body_bytes
         self.user_agent = user_agent
@@ -164,12 +190,29 @@ class FederationClient:
 
     async def request(self, method: str, url: str, *, body: bytes | None = None,
                       headers: Mapping[str, str] | None = None, signer: Signer | None = None,
-                      scheme: str = "cavage", follow_redirects: bool = True
+                      scheme: str = "cavage", follow_redirects: bool = True, deadline: float | None = None
                       ) -> tuple[aiohttp.ClientResponse, bytes, str]:
         """One request, redirects followed by hand so every hop is checked and signed again.
 
-        Returns (response, body, final URL).
+        One total deadline covers every hop, the name lookups and the body: a chain of slow redirects
+        costs at most the client's timeout, not a timeout per hop. `deadline` (event-loop time) can
+        only shorten it (a caller's own budget). Returns (response, body, final URL).
         """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.total_seconds
+        if deadline is not None:
+            end = min(end, deadline)
+        if end <= loop.time():
+            raise FetchError(f"{method} {url}: no time left to ask")
+        try:
+            async with asyncio.timeout_at(end):
+                return await self._follow(method, url, body, headers, signer, scheme, follow_redirects)
+        except TimeoutError:
+            raise FetchError(f"{method} {url} timed out") from None
+
+    async def _follow(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str] | None,
+                      signer: Signer | None, scheme: str, follow_redirects: bool
+                      ) -> tuple[aiohttp.ClientResponse, bytes, str]:
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_url(url)
             await self._check_policy(url)
@@ -190,17 +233,16 @@ class FederationClient:
                     return resp, data, url
             except FetchError:
                 raise
-            except asyncio.TimeoutError:
-                raise FetchError(f"{method} {url} timed out") from None
             except (aiohttp.ClientError, OSError, ValueError) as err:
                 raise FetchError(f"{method} {url} failed: {err}") from None
         raise FetchError(f"too many redirects from {url}")
 
-    async def get_json(self, url: str, *, signer: Signer | None = None,
-                       accept: str = AP_ACCEPT, activitypub: bool = True) -> tuple[str, dict[str, Any]]:
+    async def get_json(self, url: str, *, signer: Signer | None = None, accept: str = AP_ACCEPT,
+                       activitypub: bool = True, deadline: float | None = None) -> tuple[str, dict[str, Any]]:
         """GET a JSON document; returns (final URL, document). ActivityPub media types are required
         when `activitypub` is set, so an HTML page or a user upload is never taken for an object."""
-        resp, data, final_url = await self.request("GET", url, headers={"Accept": accept}, signer=signer)
+        resp, data, final_url = await self.request("GET", url, headers={"Accept": accept}, signer=signer,
+                                                   deadline=deadline)
         if resp.status == 410:
             raise FetchError(f"{url} is gone", 410)
         if resp.status >= 400:

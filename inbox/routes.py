@@ -89,7 +89,7 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
             await instances.record_success(conn, sender_host)
     activity_uri = object_id(activity) or "sha256:" + hashlib.sha256(body).hexdigest()
     async with rt.db.write() as conn:
-        await queues.enqueue_inbox(conn, activity_uri=activity_uri, actor_uri=actor_uri,
+        await queues.enqueue_inbox(conn, activity_uri=activity_uri, actor_uri=actor_uri, origin=sender_host,
                                    body=body.decode("utf-8", "replace"), recipient_account_id=recipient_id)
     rt.wake("inbox")
     return web.Response(status=202)

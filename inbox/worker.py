@@ -1,39 +1,81 @@
-"""The inbox worker: apply stored activities, each once, through inbox.handlers."""
+"""The inbox worker: apply stored activities, each once, through inbox.handlers.
+
+backchannel.workers runs several at once, at most one per origin (models.queues.claim_inbox). What
+one activity may cost is bounded here: its fetches share one deadline and ask each URL once, and a
+failure is retried a few times, then the activity is given up with its reason recorded.
+"""
 from __future__ import annotations
 
 import json
 import logging
 
-from federation.runtime import Runtime
+from federation import deref
 from federation.as2 import InvalidDocument
-from federation.http import FetchError
+from federation.http import BlockedAddress, BlockedDomain, FetchError
+from federation.runtime import Runtime
 from inbox.handlers import dispatch
 from models import queues
 from models.schema import inbox_items
 
 log = logging.getLogger(__name__)
+# Attempts before an activity is given up: a remote document that cannot be had is asked for three
+# times (backoff between); anything else (the database was busy, a bug) gets more chances.
+FETCH_ATTEMPTS = 3
 MAX_ATTEMPTS = 8
+# Fetches one activity may make, each bounded by the client's deadline: the activity's own budget.
+FETCHES_PER_ACTIVITY = 3
+# HTTP statuses that will not change on a retry: the document is gone or is not ours to see.
+FINAL_STATUSES = {401, 403, 404, 410}
+
+
+def fetch_seconds(rt: Runtime) -> float:
+    """The most time one activity spends on fetches, all of them together."""
+    return FETCHES_PER_ACTIVITY * rt.config.request_timeout
+
+
+def lock_seconds(rt: Runtime) -> float:
+    """How long a claimed activity stays locked: longer than it can take, so nobody else takes it."""
+    return fetch_seconds(rt) + 120
 
 
 async def process(rt: Runtime, row) -> bool:  # noqa: ANN001
-    """Apply one stored activity. True when it was applied: the caller marks a batch of those done in
-    one statement (handlers are idempotent, so a crash before that only applies them again)."""
+    """Apply one stored activity. True when it was applied: the caller marks those done in its next
+    claim (handlers are idempotent, so a crash before that only applies them again)."""
     try:
         activity = json.loads(row.body)
-        await dispatch(rt, activity, recipient_id=row.recipient_account_id)
+        with deref.fetch_budget(fetch_seconds(rt)):
+            await dispatch(rt, activity, recipient_id=row.recipient_account_id)
     except InvalidDocument as err:
         log.info("dropping %s: %s", row.activity_uri, err)
-        async with rt.db.write() as conn:
-            await queues.give_up(conn, inbox_items, row.id, f"invalid: {err}")
+        await _give_up(rt, row, f"invalid: {err}")
         return False
-    except (FetchError, Exception) as err:  # noqa: BLE001 - a stored activity is retried, never lost silently
-        if not isinstance(err, FetchError):
-            log.exception("error applying %s", row.activity_uri)
-        async with rt.db.write() as conn:
-            if row.attempts >= MAX_ATTEMPTS:
-                await queues.give_up(conn, inbox_items, row.id, repr(err))
-            else:
-                delay = queues.backoff(row.attempts, base=rt.config.delivery_retry_base, cap=3600)
-                await queues.retry_later(conn, inbox_items, row.id, repr(err), delay)
+    except FetchError as err:
+        if _final(err) or row.attempts >= FETCH_ATTEMPTS:
+            log.info("giving up %s after %d attempts: %s", row.activity_uri, row.attempts, err)
+            await _give_up(rt, row, f"fetch: {err}")
+        else:
+            await _retry(rt, row, err, cap=600)
+        return False
+    except Exception as err:  # noqa: BLE001 - a stored activity is retried, never lost silently
+        log.exception("error applying %s", row.activity_uri)
+        if row.attempts >= MAX_ATTEMPTS:
+            await _give_up(rt, row, repr(err))
+        else:
+            await _retry(rt, row, err, cap=3600)
         return False
     return True
+
+
+def _final(err: FetchError) -> bool:
+    return isinstance(err, (BlockedAddress, BlockedDomain, deref.OriginMismatch)) or err.status in FINAL_STATUSES
+
+
+async def _give_up(rt: Runtime, row, error: str) -> None:  # noqa: ANN001
+    async with rt.db.write() as conn:
+        await queues.give_up(conn, inbox_items, row.id, error)
+
+
+async def _retry(rt: Runtime, row, err: Exception, *, cap: float) -> None:  # noqa: ANN001
+    delay = queues.backoff(row.attempts, base=rt.config.delivery_retry_base, cap=cap)
+    async with rt.db.write() as conn:
+        await queues.retry_later(conn, inbox_items, row.id, repr(err), delay)

@@ -9,11 +9,14 @@ import json
 import random
 import time
 
-from sqlalchemy import Table, delete, insert, select, update
+from typing import Sequence
+
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.db import Database
 from models.ids import new_id
 from models.schema import deliveries, fanouts, inbox_items
 
@@ -22,11 +25,12 @@ def _queued(now: float) -> dict:
     return {"state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
 
 
-async def enqueue_inbox(conn: AsyncConnection, *, activity_uri: str, actor_uri: str, body: str,
+async def enqueue_inbox(conn: AsyncConnection, *, activity_uri: str, actor_uri: str, origin: str, body: str,
                         recipient_account_id: int | None) -> bool:
-    """Store a verified activity once; False when this activity id was already received."""
+    """Store a verified activity once; False when this activity id was already received. `origin`
+    is the actor's host: one origin's activities are applied one at a time, in arrival order."""
     now = time.time()
-    values = dict(id=new_id(), activity_uri=activity_uri, actor_uri=actor_uri, body=body,
+    values = dict(id=new_id(), activity_uri=activity_uri, actor_uri=actor_uri, origin=origin[:255], body=body,
                   recipient_account_id=recipient_account_id, **_queued(now))
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     stmt = dialect_insert(inbox_items).values(**values).on_conflict_do_nothing(
@@ -48,6 +52,37 @@ async def enqueue_deliveries(conn: AsyncConnection, *, inboxes, body: str, signe
     if rows:
         await conn.execute(insert(deliveries), rows)
     return len(rows)
+
+
+async def claim_inbox(db: Database, *, limit: int, lock_seconds: float, finished: Sequence[int] = (),
+                      now: float | None = None) -> Sequence:
+    """Mark `finished` items done, then take up to `limit` due items, at most one per origin, in one
+    transaction.
+
+    Fair share: each claim takes the oldest due item of every origin that has none in flight, oldest
+    heads first, so a backlog from one origin never queues another origin's work behind it. An
+    origin with an item in flight gets nothing more until it finishes: its activities keep their
+    order (a Delete never overtakes its Create). A row due for a retry does not hold its origin back.
+    """
+    now = time.time() if now is None else now
+    t = inbox_items
+    # The same conditions in the outer query and the head query, so PostgreSQL re-checks them on a
+    # row another worker claimed while this statement ran (SKIP LOCKED skips only uncommitted claims).
+    due = and_(t.c.state == "pending", t.c.next_attempt_at <= now,
+               or_(t.c.locked_until.is_(None), t.c.locked_until < now))
+    busy = select(t.c.origin).where(t.c.state == "pending", t.c.locked_until >= now)
+    heads = select(func.min(t.c.id)).where(due, t.c.origin.not_in(busy)).group_by(t.c.origin)
+    pick = (select(t.c.id).where(due, t.c.id.in_(heads))
+            .order_by(t.c.next_attempt_at, t.c.id).limit(limit))
+    if not db.is_sqlite:
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (update(t).where(t.c.id.in_(pick.scalar_subquery()))
+            .values(locked_until=now + lock_seconds, attempts=t.c.attempts + 1)
+            .returning(*t.c))
+    async with db.write() as conn:
+        await finish_inbox_items(conn, list(finished))
+        rows = (await conn.execute(stmt)).all() if limit > 0 else []
+    return sorted(rows, key=lambda row: row.id)  # RETURNING keeps no order
 
 
 async def finish(conn: AsyncConnection, table: Table, row_id: int) -> None:

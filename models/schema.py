@@ -236,11 +236,14 @@ inbox_items = Table(
     # The activity's id (or a hash of the body when it has none): one row, one effect.
     Column("activity_uri", Text, nullable=False, unique=True),
     Column("actor_uri", Text, nullable=False),
+    # The actor's host: the worker runs one activity per origin at a time, in arrival order.
+    Column("origin", String(255), nullable=False, server_default=""),
     Column("body", Text, nullable=False),  # the exact bytes that were verified, as UTF-8
     Column("recipient_account_id", ID),  # the personal inbox it arrived at, if any
     *_queue_columns(),
 )
 Index("ix_inbox_items_state_next", inbox_items.c.state, inbox_items.c.next_attempt_at)
+Index("ix_inbox_items_origin", inbox_items.c.origin, inbox_items.c.state, inbox_items.c.id)
 
 fanouts = Table(
     "fanouts", metadata, _id(),

@@ -82,3 +82,56 @@ def test_retries_span_at_least_two_days_with_the_defaults():
         attempts += 1
         total += min(cfg.delivery_retry_cap, cfg.delivery_retry_base * 2 ** (attempts - 1))
     assert 15 <= attempts <= 30  # Mastodon makes 17 attempts over about two days
+
+
+# --- The inbox claim: a fair share per origin, each origin in order ---------------------------------
+
+async def enqueue_inbox(db, origin, n, start=0):
+    async with db.write() as conn:
+        for i in range(start, start + n):
+            await queues.enqueue_inbox(conn, activity_uri=f"https://{origin}/a/{i}", actor_uri=f"https://{origin}/u",
+                                       origin=origin, body="{}", recipient_account_id=None)
+
+
+def uris(rows):
+    return [row.activity_uri for row in rows]
+
+
+async def test_the_inbox_claim_takes_one_item_per_origin_in_arrival_order(db):
+    # Given a backlog from one origin, then one item from another
+    await enqueue_inbox(db, "busy.test", 5)
+    await enqueue_inbox(db, "quiet.test", 1)
+    # When workers claim
+    first = await queues.claim_inbox(db, limit=8, lock_seconds=60)
+    # Then each origin gets its oldest item, and nothing more while that one is in flight
+    assert uris(first) == ["https://busy.test/a/0", "https://quiet.test/a/0"]
+    assert await queues.claim_inbox(db, limit=8, lock_seconds=60) == []
+    # When the busy origin's item is done, its next one follows, in order
+    second = await queues.claim_inbox(db, limit=8, lock_seconds=60, finished=[first[0].id])
+    assert uris(second) == ["https://busy.test/a/1"]
+
+
+async def test_an_item_waiting_for_a_retry_does_not_hold_its_origin(db):
+    await enqueue_inbox(db, "a.test", 2)
+    [row] = await queues.claim_inbox(db, limit=8, lock_seconds=60)
+    async with db.write() as conn:
+        await queues.retry_later(conn, queues.inbox_items, row.id, "503", delay=30)
+    assert uris(await queues.claim_inbox(db, limit=8, lock_seconds=60)) == ["https://a.test/a/1"]
+
+
+async def test_an_expired_claim_is_taken_again(db):
+    await enqueue_inbox(db, "a.test", 2)
+    [row] = await queues.claim_inbox(db, limit=8, lock_seconds=60)
+    [again] = await queues.claim_inbox(db, limit=8, lock_seconds=60, now=time.time() + 61)
+    assert again.id == row.id and again.attempts == 2
+
+
+async def test_concurrent_inbox_claims_never_run_two_items_of_one_origin(db):
+    # Given 5 origins with 6 items each
+    for n in range(5):
+        await enqueue_inbox(db, f"o{n}.test", 6)
+    # When 8 workers claim at the same moment
+    batches = await asyncio.gather(*(queues.claim_inbox(db, limit=3, lock_seconds=60) for _ in range(8)))
+    rows = [row for batch in batches for row in batch]
+    # Then every origin has exactly one item in flight, its oldest
+    assert sorted(uris(rows)) == [f"https://o{n}.test/a/0" for n in range(5)]

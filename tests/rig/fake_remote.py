@@ -82,6 +82,7 @@ class FakeRemote:
     # path -> (status, headers, body): raw answers for hostile tests (redirects, wrong types, …)
     raw: dict[str, tuple[int, dict, bytes]] = field(default_factory=dict)
     raw_delay: float = 0.0  # seconds before a raw answer: a peer that hangs
+    delays: dict[str, float] = field(default_factory=dict)  # path -> seconds before answering a GET
     ssl_context: object = None  # an ssl.SSLContext: serve https (see tests/rig/tls.py)
     inbox_status: int = 202  # what POSTs to inboxes are answered with
     inbox_delay: float = 0.0  # seconds before answering a POST: a slow peer
@@ -138,6 +139,8 @@ class FakeRemote:
             self.received_at.append(time.time())
             return web.Response(status=self.inbox_status, headers=self.inbox_headers)
         self.fetched.append(request.path_qs)
+        if path in self.delays:
+            await asyncio.sleep(self.delays[path])
         if path in self.raw:
             if self.raw_delay:
                 await asyncio.sleep(self.raw_delay)
