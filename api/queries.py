@@ -4,7 +4,7 @@ Kept together so they can move into models/ as they are wanted elsewhere.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import media
@@ -100,16 +100,18 @@ async def follow_requests_count(conn: AsyncConnection, account_id: int) -> int:
 
 
 async def status_by_url(conn: AsyncConnection, url: str) -> Status | None:
-    """A stored status by its ActivityPub id or its web page address."""
+    """A stored status by its ActivityPub id, or a local one by its web page address. A remote
+    post's `url` came from its document and proves nothing: it is never a key (api/search.py)."""
     row = (await conn.execute(select(statuses).where(
-        or_(statuses.c.uri == url, statuses.c.url == url), LIVE,
+        or_(statuses.c.uri == url, and_(statuses.c.local.is_(True), statuses.c.url == url)), LIVE,
         statuses.c.reblog_of_id.is_(None)).limit(1))).first()
     return Status.from_row(row) if row else None
 
 
 async def account_by_url(conn: AsyncConnection, url: str) -> Account | None:
+    """An account by its ActivityPub id, or a local one by its profile page (as status_by_url)."""
     row = (await conn.execute(select(accounts).where(
-        or_(accounts.c.uri == url, accounts.c.url == url)).limit(1))).first()
+        or_(accounts.c.uri == url, and_(accounts.c.domain.is_(None), accounts.c.url == url))).limit(1))).first()
     return Account.from_row(row) if row else None
 
 

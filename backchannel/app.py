@@ -28,7 +28,8 @@ async def open_runtime(config: Config) -> Runtime:
     before, after = await upgrade(db)
     if before != after:
         log.info("database migrated from %s to %s", before or "empty", after)
-    policy = FederationPolicy(db, mode=config.federation_mode, local_domain=config.domain)
+    policy = FederationPolicy(db, mode=config.federation_mode, local_domain=config.domain,
+                              scheme=config.scheme)
     http = FederationClient(host_map=config.resolve, insecure_http=config.insecure_http,
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
                             user_agent=user_agent(config.base_url), policy=policy)

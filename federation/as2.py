@@ -6,11 +6,12 @@ for the models layer. Remote text is sanitised here, on the way in.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
-from urllib.parse import urlsplit
 
 from federation.addressing import audience
+from federation.hosts import origin_of
 from federation.jsonld import AS_CONTEXT
 from federation.sanitize import sanitize_html, sanitize_text
 from federation.urls import Urls
@@ -36,11 +37,25 @@ def parse_time(value: Any) -> float | None:
 
 
 def host_of(uri: str | None) -> str:
-    """The authority part of a URI, lower-cased (with the port when there is one)."""
-    try:
-        return (urlsplit(uri or "").netloc or "").lower().rsplit("@", 1)[-1]
-    except ValueError:
-        return ""
+    """The canonical origin of an http(s) URI (federation.hosts): `https://EVIL.example:443/x` and
+    `https://evil.example./y` are both `evil.example`; "" when it has none (other schemes too)."""
+    return origin_of(uri)
+
+
+MAX_URL = 2048
+_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def safe_url(value: Any) -> str | None:
+    """A URL from a remote document that may be shown to people: absolute http(s) with a host, or
+    None. Browsers ignore tabs, newlines and leading spaces in a URL (`java\\tscript:`), so any
+    whitespace, control character or backslash rejects it; so do `data:`, `javascript:` (any case)
+    and protocol-relative `//host` URLs, which take whatever scheme the page has."""
+    if not isinstance(value, str) or not value or len(value) > MAX_URL or _UNSAFE_URL_CHARS.search(value):
+        return None
+    if not value[:8].lower().startswith(("https://", "http://")):
+        return None
+    return value if host_of(value) else None
 
 
 def object_id(value: Any) -> str | None:
@@ -183,19 +198,19 @@ def actor_values(doc: dict) -> dict:
         "uri": actor_id,
         "username": sanitize_text(username, 255).replace(" ", ""),
         "domain": host_of(actor_id),
-        "url": _first_url(doc.get("url")) or actor_id,
+        "url": _first_url(doc.get("url")) or safe_url(actor_id),
         "actor_type": next((t for t in types_of(doc) if t in ACTOR_TYPES), "Person"),
         "display_name": sanitize_text(doc.get("name") if isinstance(doc.get("name"), str) else "", 255),
         "note": sanitize_html(doc.get("summary") if isinstance(doc.get("summary"), str) else ""),
         "fields": json.dumps(fields[:16]),
         "avatar_url": _image_url(doc.get("icon")),
         "header_url": _image_url(doc.get("image")),
-        "inbox_url": _str(doc.get("inbox")),
-        "shared_inbox_url": _str(shared_inbox),
-        "outbox_url": _str(doc.get("outbox")),
-        "followers_url": _str(doc.get("followers")),
-        "following_url": _str(doc.get("following")),
-        "featured_url": _str(doc.get("featured")),
+        "inbox_url": safe_url(doc.get("inbox")),
+        "shared_inbox_url": safe_url(shared_inbox),
+        "outbox_url": safe_url(doc.get("outbox")),
+        "followers_url": safe_url(doc.get("followers")),
+        "following_url": safe_url(doc.get("following")),
+        "featured_url": safe_url(doc.get("featured")),
         "public_key_id": _str(key.get("id")),
         "public_key_pem": _str(key.get("publicKeyPem")),
         "locked": bool(doc.get("manuallyApprovesFollowers", False)),
@@ -227,7 +242,7 @@ def note_values(doc: dict) -> dict:
     published = parse_time(doc.get("published"))
     return {
         "uri": object_id(doc),
-        "url": _first_url(doc.get("url")) or object_id(doc),
+        "url": _first_url(doc.get("url")) or safe_url(object_id(doc)),
         "content": sanitize_html(content),
         "spoiler_text": sanitize_text(summary, 1000),
         "sensitive": bool(doc.get("sensitive", False)) or bool(summary),
@@ -257,10 +272,11 @@ def _str(value: Any) -> str | None:
 
 
 def _first_url(value: Any) -> str | None:
+    """The first safe URL of a `url` property: a string, a Link (`href`) or a list of either."""
     if isinstance(value, str):
-        return value
+        return safe_url(value)
     if isinstance(value, dict):
-        return _str(value.get("href"))
+        return safe_url(value.get("href"))
     if isinstance(value, list):
         for item in value:
             found = _first_url(item)
@@ -274,4 +290,4 @@ def _image_url(value: Any) -> str | None:
         value = value[0] if value else None
     if isinstance(value, dict):
         return _first_url(value.get("url"))
-    return _str(value)
+    return safe_url(value)

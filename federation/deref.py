@@ -13,6 +13,7 @@ from urllib.parse import urldefrag
 
 from federation.runtime import Runtime
 from federation.as2 import InvalidDocument, actor_values, host_of, object_id
+from federation.hosts import canonical_host
 from federation.http import FetchError
 from models import accounts
 from models.accounts import Account
@@ -26,8 +27,14 @@ class OriginMismatch(FetchError):
     """A fetched document claims an id on another host than the URL it was fetched from."""
 
 
+def local_origin(rt: Runtime) -> str:
+    """This node's own origin in canonical form (federation.hosts)."""
+    return str(canonical_host(rt.config.domain, scheme=rt.config.scheme))
+
+
 def is_local(rt: Runtime, uri: str | None) -> bool:
-    return bool(uri) and host_of(uri) == rt.config.domain.lower()
+    """Is `uri` on this node's own origin (in any spelling of it)?"""
+    return bool(uri) and host_of(uri) == local_origin(rt)
 
 
 @dataclass

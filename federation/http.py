@@ -172,7 +172,7 @@ class FederationClient:
     async def _check_policy(self, url: str) -> None:
         if self.policy is None:
             return
-        verdict = await self.policy.check(urlsplit(url).netloc)
+        verdict = await self.policy.check(url)
         if not verdict.allowed:
             raise BlockedDomain(verdict.reason)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from federation.as2 import safe_url
 from federation.sanitize import sanitize_text
 from federation.urls import Urls
 from models.media import Media
@@ -36,11 +37,11 @@ def attachment_documents(items: Iterable[Media], urls: Urls) -> list[dict]:
 
 
 def _url(value: Any) -> str | None:
+    """The first safe URL (federation.as2.safe_url) of a string, a Link or a list of either."""
     if isinstance(value, str):
-        return value
+        return safe_url(value)
     if isinstance(value, dict):
-        href = value.get("href")
-        return href if isinstance(href, str) else None
+        return safe_url(value.get("href"))
     if isinstance(value, list):
         for item in value:
             found = _url(item)
@@ -72,7 +73,7 @@ def remote_attachments(note: dict) -> list[dict]:
         if not isinstance(item, dict) or item.get("type") == "PropertyValue":
             continue
         url = _url(item.get("url")) or _url(item.get("href"))
-        if not url or not url.lower().startswith(("https://", "http://")) or len(url) > 2048:
+        if not url:
             continue
         focus = item.get("focalPoint")
         fx, fy = 0.0, 0.0

@@ -11,39 +11,25 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from federation.hosts import Host, HostError, canonical_host
 from models.db import Database
 from models.schema import domain_allows, domain_blocks
 
 CACHE_SECONDS = 1.0
 
 
-class DomainError(ValueError):
+class DomainError(HostError):
     """Not a domain name that can be blocked or allowed."""
 
 
 def normalize_domain(domain: str) -> str:
-    """One spelling per domain, so a block cannot be dodged with case, a trailing dot or Unicode
-    (CVE-2023-42451): lower-case, no trailing dot, IDNA-encoded, port kept."""
-    text = domain.strip().lower()
-    for prefix in ("https://", "http://", "acct:"):
-        text = text.removeprefix(prefix)
-    text = text.split("/", 1)[0].rsplit("@", 1)[-1].rstrip(".")
-    host, colon, port = text.partition(":") if text.count(":") == 1 else (text, "", "")
+    """The name a domain rule is kept under: the canonical host (federation.hosts), port dropped,
+    since a rule names an organisation and covers all its ports and subdomains (CVE-2023-42451:
+    case, a trailing dot, Unicode or a port never dodge a block)."""
     try:
-        host = host.encode("idna").decode("ascii") if host else host
-    except UnicodeError:
-        raise DomainError(f"{domain!r} is not a domain name") from None
-    if not host or any(c in host for c in " \t\r\n,;\\") or (port and not port.isdigit()):
-        raise DomainError(f"{domain!r} is not a domain name")
-    return host + (f":{port}" if colon else "")
-
-
-def _parents(domain: str) -> list[str]:
-    """globex.example → [globex.example, example]: a rule on a domain covers its subdomains."""
-    host, colon, port = domain.partition(":") if domain.count(":") == 1 else (domain, "", "")
-    parts = host.split(".")
-    names = [".".join(parts[i:]) for i in range(len(parts))]
-    return ([domain] + names[1:]) if colon else names
+        return canonical_host(domain).name
+    except HostError as err:
+        raise DomainError(f"{domain!r} is not a domain name") from err
 
 
 @dataclass(frozen=True)
@@ -58,36 +44,37 @@ ALLOWED = Verdict(True)
 
 
 class FederationPolicy:
-    def __init__(self, db: Database, *, mode: str, local_domain: str):
+    def __init__(self, db: Database, *, mode: str, local_domain: str, scheme: str = "https"):
         self.db = db
         self.mode = mode
-        self.local_domain = normalize_domain(local_domain)
-        self._cache: dict[str, tuple[float, Verdict]] = {}
+        self.local_host = canonical_host(local_domain, scheme=scheme)
+        self._cache: dict[Host, tuple[float, Verdict]] = {}
 
     def invalidate(self) -> None:
         self._cache.clear()
 
-    async def check(self, domain: str | None) -> Verdict:
-        if not domain:
+    async def check(self, where: "str | Host | None") -> Verdict:
+        """The verdict on a host, given as a Host, a URL, a bare host (any port) or `user@host`."""
+        if not where:
             return Verdict(False, reason="no domain")
         try:
-            domain = normalize_domain(domain)
-        except DomainError as err:
+            host = where if isinstance(where, Host) else canonical_host(where)
+        except HostError as err:
             return Verdict(False, reason=str(err))
-        if domain == self.local_domain:
+        if host == self.local_host:
             return ALLOWED
-        cached = self._cache.get(domain)
+        cached = self._cache.get(host)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        verdict = await self._decide(domain)
-        self._cache[domain] = (time.monotonic(), verdict)
+        verdict = await self._decide(host)
+        self._cache[host] = (time.monotonic(), verdict)
         return verdict
 
-    async def allows(self, domain: str | None) -> bool:
-        return (await self.check(domain)).allowed
+    async def allows(self, where: "str | Host | None") -> bool:
+        return (await self.check(where)).allowed
 
-    async def _decide(self, domain: str) -> Verdict:
-        names = _parents(domain)
+    async def _decide(self, host: Host) -> Verdict:
+        domain, names = str(host), host.covering()
         async with self.db.read() as conn:
             block = (await conn.execute(select(domain_blocks).where(domain_blocks.c.domain.in_(names))
                                         .order_by(domain_blocks.c.severity.desc()))).first()

@@ -71,6 +71,11 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
     if not verdict.allowed:
         # Refused before any signature check, so a blocked server cannot make this node fetch anything.
         return _refuse(403, f"this node does not federate with {host_of(actor_uri)}")
+    activity_uri = object_id(activity)
+    if activity_uri is not None and host_of(activity_uri) != host_of(actor_uri):
+        # Refused before it is stored: its id would otherwise be taken for deduplication, and the
+        # real activity of that id, from its own origin, dropped later as a duplicate.
+        return _refuse(400, "the activity's id is not on its actor's host")
     if await _unknown_actor_deleting_itself(rt, activity, actor_uri):
         # Its key is gone with it; fetching would only fail. Nothing of it is stored here anyway.
         return web.Response(status=202)
@@ -87,7 +92,8 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
         rt.breakers.success(sender_host)
         async with rt.db.write() as conn:
             await instances.record_success(conn, sender_host)
-    activity_uri = object_id(activity) or "sha256:" + hashlib.sha256(body).hexdigest()
+    # The dedup key: an id on the sender's own origin (checked above), or a hash of what it signed.
+    activity_uri = activity_uri or "sha256:" + hashlib.sha256(body).hexdigest()
     async with rt.db.write() as conn:
         await queues.enqueue_inbox(conn, activity_uri=activity_uri, actor_uri=actor_uri, origin=sender_host,
                                    body=body.decode("utf-8", "replace"), recipient_account_id=recipient_id)

@@ -1,4 +1,6 @@
-"""A person's own domain blocks: they stop seeing, and being followed from, a whole domain."""
+"""A person's own domain blocks: they stop seeing, and being followed from, a whole domain.
+
+Blocks are kept under the canonical name (federation.policy.normalize_domain: no port)."""
 from __future__ import annotations
 
 import time
@@ -6,6 +8,7 @@ import time
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.domains import covering
 from models.ids import new_id
 from models.schema import account_domain_blocks as table
 
@@ -31,9 +34,10 @@ async def page(conn: AsyncConnection, account_id: int, *, max_id: int | None, li
 
 
 async def blocking(conn: AsyncConnection, account_ids, domain: str | None) -> set[int]:  # noqa: ANN001
-    """Which of `account_ids` block `domain` (None: a local account, never blocked this way)."""
+    """Which of `account_ids` block `domain`, a canonical `accounts.domain` (None: a local account,
+    never blocked this way). A block covers every port and subdomain of the name blocked."""
     ids = list(account_ids)
     if not ids or not domain:
         return set()
     return set((await conn.execute(select(table.c.account_id).where(
-        table.c.domain == domain, table.c.account_id.in_(ids)))).scalars())
+        table.c.domain.in_(covering(domain)), table.c.account_id.in_(ids)))).scalars())

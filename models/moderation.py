@@ -14,6 +14,7 @@ from models import social
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.ids import new_id
+from models import domains
 from models.schema import (accounts, domain_allows, domain_blocks, favourites, follows, home_feed, invites,
                            notifications, oauth_tokens, reports, statuses, users)
 
@@ -97,8 +98,8 @@ async def delete_domain_allow(conn: AsyncConnection, allow_id: int) -> None:
 
 
 def on_domain(domain: str):  # noqa: ANN201
-    """Accounts on `domain` or one of its subdomains (a rule on a domain covers its subdomains)."""
-    return or_(accounts.c.domain == domain, accounts.c.domain.like("%." + domain.replace("%", "")))
+    """Accounts on `domain`, one of its subdomains or any port of either (a rule covers them all)."""
+    return domains.on_domain(accounts.c.domain, domain)
 
 
 async def stamp_domain_silence(conn: AsyncConnection, domain: str, stamp: float, silenced: bool) -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import urlsplit
 
 from federation.runtime import Runtime
+from federation.as2 import host_of
 from federation.http import BlockedAddress, BlockedDomain, FetchError, Signer
 from models import accounts, instances, queues
 from models.schema import deliveries
@@ -34,7 +34,7 @@ async def _signer(rt: Runtime, account_id: int) -> Signer | None:
 
 
 async def process(rt: Runtime, row) -> None:  # noqa: ANN001
-    host = urlsplit(row.inbox_url).netloc.lower()
+    host = host_of(row.inbox_url)  # canonical, as the inbox and peer state record it
     wait = rt.breakers.wait_for(host)
     if wait:
         # The host's breaker is open: wait it out without knocking (no request, no attempt spent).

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
-from federation.as2 import dumps
+from federation.as2 import dumps, host_of
 from models import home, instances, queues, social
 from models.accounts import Account, get_many
 from models.schema import fanouts
@@ -50,6 +49,5 @@ async def _inboxes(conn: AsyncConnection, payload: dict) -> list[str]:
 async def _allowed(conn: AsyncConnection, rt: Runtime, inboxes: list[str]) -> list[str]:
     """Only inboxes on domains this node federates with, and that are not unavailable, get a
     delivery row at all."""
-    down = await instances.unavailable(conn, [urlsplit(i).netloc.lower() for i in inboxes])
-    return [inbox for inbox in inboxes
-            if urlsplit(inbox).netloc.lower() not in down and await rt.policy.allows(urlsplit(inbox).netloc)]
+    down = await instances.unavailable(conn, [host_of(i) for i in inboxes])
+    return [inbox for inbox in inboxes if host_of(inbox) not in down and await rt.policy.allows(inbox)]

@@ -120,13 +120,11 @@ async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
 
 
 async def fetch_status(rt: Runtime, uri: str) -> Status | None:
-    """A post by its URL: known already, or fetched from its origin (search with resolve=true)."""
+    """A post by its id: known already, or fetched from `uri`. Which post it is, the origin says
+    (the fetched document's `id`, on the origin that served it); a `url` field is display data,
+    never a key, so a forged post whose `url` names a real one never stands in for it."""
     async with rt.db.read() as conn:
         known = await statuses.by_uri(conn, uri)
-        if known is None:
-            row = (await conn.execute(select(statuses.statuses.c.id).where(
-                statuses.statuses.c.url == uri, statuses.LIVE))).first()
-            known = await statuses.get(conn, row.id) if row else None
     if known or deref.is_local(rt, uri):
         return known
     try:
@@ -141,4 +139,3 @@ async def fetch_status(rt: Runtime, uri: str) -> Status | None:
     except (FetchError, InvalidDocument) as err:
         log.info("cannot fetch status %s: %s", uri, err)
         return None
-

@@ -7,29 +7,35 @@ from urllib.parse import quote
 
 from federation.runtime import Runtime
 from federation import deref
-from federation.as2 import host_of
+from federation.hosts import HostError, canonical_host
 from federation.http import FetchError
 from models import accounts
 from models.accounts import Account
 
 log = logging.getLogger(__name__)
 
-ACCT = re.compile(r"^@?([A-Za-z0-9_][A-Za-z0-9_.\-]*)@([A-Za-z0-9.\-]+(?::\d+)?)$")
+ACCT = re.compile(r"^@?([A-Za-z0-9_][A-Za-z0-9_.\-]*)@([^@/\s]+)$")
 AP_TYPES = ("application/activity+json", 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"')
 
 
-def parse_acct(text: str) -> tuple[str, str] | None:
+def parse_acct(text: str, *, scheme: str = "https") -> tuple[str, str] | None:
+    """`user@host` → (user, the host's canonical origin: IDNA, lower case, default port dropped)."""
     match = ACCT.match(text.strip().removeprefix("acct:"))
-    return (match.group(1), match.group(2).lower()) if match else None
+    if not match:
+        return None
+    try:
+        return match.group(1), str(canonical_host(match.group(2), scheme=scheme))
+    except HostError:
+        return None
 
 
 async def resolve_account(rt: Runtime, acct: str) -> Account | None:
     """Find `user@host`: this node's own accounts directly, others through WebFinger."""
-    parsed = parse_acct(acct)
+    parsed = parse_acct(acct, scheme=rt.config.scheme)
     if parsed is None:
         return None
     username, domain = parsed
-    if domain == rt.config.domain.lower():
+    if domain == deref.local_origin(rt):
         async with rt.db.read() as conn:
             return await accounts.by_acct(conn, username, None)
     async with rt.db.read() as conn:
@@ -40,8 +46,9 @@ async def resolve_account(rt: Runtime, acct: str) -> Account | None:
     if actor_uri is None:
         return None
     account = await deref.get_actor(rt, actor_uri, refresh=True)
-    # The actor must live on the host that answered for it, or a host could claim others' users.
-    if account and account.domain != domain and host_of(actor_uri) != domain:
+    # The actor must live on the host that answered for it (its id, as its origin served it), or a
+    # host could claim others' users.
+    if account and account.domain != domain:
         log.info("webfinger for %s@%s points to another host: %s", username, domain, actor_uri)
         return None
     return account

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from backchannel import __version__
 from backchannel.keys import RUNTIME
+from federation import deref
 from models import accounts
 from models.schema import statuses, users
 from webfinger.client import parse_acct
@@ -36,8 +37,8 @@ async def webfinger(request: web.Request) -> web.Response:
         if account and account.local:
             username = account.username
     else:
-        parsed = parse_acct(resource)
-        if parsed and parsed[1] == rt.config.domain.lower():
+        parsed = parse_acct(resource, scheme=rt.config.scheme)
+        if parsed and parsed[1] == deref.local_origin(rt):
             username = parsed[0]
     if username is None:
         return _error(404, "no such account here")
