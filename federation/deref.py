@@ -82,8 +82,11 @@ async def fetch_document(rt: Runtime, uri: str) -> dict:
     """GET an ActivityPub document, signed by the node's own actor, whose `id` is where it came from.
 
     Authority comes only from the id: a document served at one URL claiming another id is re-fetched
-    from that id (same host) or refused (another host).
+    from that id (same host) or refused (another host). A URI with no http(s) origin is no document's
+    id: refused as invalid (not retried).
     """
+    if not host_of(uri):
+        raise InvalidDocument(f"{uri!r} is not an http(s) URL")
     final_url, doc = await _get(rt, uri)
     doc_id = object_id(doc)
     if doc_id == final_url:
@@ -154,7 +157,7 @@ async def fetch_key_owner(rt: Runtime, key_id: str) -> Account | None:
     key_url = urldefrag(key_id)[0]
     try:
         doc = await fetch_document(rt, key_url)
-    except FetchError as err:
+    except (FetchError, InvalidDocument) as err:
         log.info("cannot fetch key %s: %s", key_id, err)
         return None
     if isinstance(doc.get("preferredUsername"), str):

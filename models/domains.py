@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, literal, or_
 
 
 def name_of(domain: str) -> str:
@@ -30,8 +30,15 @@ def covering(domain: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-def on_domain(column, name: str) -> ColumnElement:  # noqa: ANN001
-    """A condition on a column of canonical domains: `name`, any port of it, any subdomain of it."""
-    return or_(column == name, column.startswith(name + ":", autoescape=True),
-               column.endswith("." + name, autoescape=True),
-               column.contains("." + name + ":", autoescape=True))
+def on_domain(column, name) -> ColumnElement:  # noqa: ANN001
+    """A condition on a column of canonical domains: `name` (a string, or a column of rule names),
+    any port of it, any subdomain of it."""
+    if isinstance(name, str):
+        return or_(column == name, column.startswith(name + ":", autoescape=True),
+                   column.endswith("." + name, autoescape=True),
+                   column.contains("." + name + ":", autoescape=True))
+    # Canonical names hold letters, digits, `-`, `.` and `_`: only `_` is a LIKE wildcard.
+    escaped = func.replace(name, "_", "\\_")
+    return or_(column == name, column.like(escaped + literal(":%"), escape="\\"),
+               column.like(literal("%.") + escaped, escape="\\"),
+               column.like(literal("%.") + escaped + literal(":%"), escape="\\"))

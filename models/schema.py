@@ -267,7 +267,7 @@ Index("ix_deliveries_state_next", deliveries.c.state, deliveries.c.next_attempt_
 # approval; `suspend` refuses everything in and out and severs existing follows.
 domain_blocks = Table(
     "domain_blocks", metadata, _id(),
-    Column("domain", String(255), nullable=False, unique=True),  # lower-case, may include :port
+    Column("domain", String(255), nullable=False, unique=True),  # canonical name, no port (models.domains)
     Column("severity", String(16), nullable=False),  # silence | suspend
     Column("reject_media", Boolean, nullable=False, default=False),
     Column("public_comment", Text, nullable=False, default=""),

@@ -8,6 +8,7 @@ from sqlalchemy import and_, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import stream_events
+from models.domains import on_domain
 from models.ids import new_id
 from models.schema import accounts, blocks, domain_blocks, follows, home_feed, mentions, status_edits, status_tags, statuses, tags
 
@@ -269,10 +270,12 @@ async def public_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_loc
         stmt = stmt.where(statuses.c.local.is_(False))
     # Silenced and suspended accounts stay out of public timelines, and so does everyone on a silenced
     # domain, including accounts first seen after the domain was silenced.
-    silenced_domains = select(domain_blocks.c.domain).where(domain_blocks.c.severity == "silence")
+    # A silence covers every port and subdomain of the name silenced (models.domains).
+    on_silenced_domain = exists().where(domain_blocks.c.severity == "silence",
+                                        on_domain(accounts.c.domain, domain_blocks.c.domain))
     stmt = stmt.where(statuses.c.account_id.not_in(select(accounts.c.id).where(
         or_(accounts.c.silenced_at.is_not(None), accounts.c.suspended_at.is_not(None),
-            accounts.c.domain.in_(silenced_domains)))))
+            on_silenced_domain))))
     return await page_ids(conn, stmt, statuses.c.id, **page)
 
 

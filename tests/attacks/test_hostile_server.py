@@ -1,12 +1,12 @@
 """A hostile server attacks a running node through what it serves and what it sends."""
 import json
-import sqlite3
 import time
 
 import pytest
 
+from tests.attacks.hostile import send, stored
 from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, note, post_signed, raw_request
-from tests.rig.nodes import Node, eventually, free_port
+from tests.rig.nodes import Node, free_port
 
 NODE = "acme.test"
 
@@ -22,23 +22,6 @@ def arena(tmp_path_factory):
     node.stop()
     evil.stop()
     victim.stop()
-
-
-def stored(node, uri) -> bool:
-    with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
-        return db.execute("SELECT count(*) FROM statuses WHERE uri = ?", (uri,)).fetchone()[0] > 0
-
-
-def applied(node, activity_id) -> str | None:
-    with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
-        row = db.execute("SELECT state FROM inbox_items WHERE activity_uri = ?", (activity_id,)).fetchone()
-    return row[0] if row and row[0] != "pending" else None
-
-
-def send(node, actor, activity):
-    status, text = post_signed(node.base, NODE, "/inbox", activity, actor)
-    assert status == 202, text
-    return eventually(lambda: applied(node, activity["id"]), message=f"{activity['type']} handled")
 
 
 def announce(actor, object_url, n):

@@ -133,10 +133,12 @@ async def test_silencing_a_domain_silences_its_known_accounts(node):
 
     from models.ids import new_id
     from models.schema import accounts as accounts_table
-    from outbox import moderation
+    from social import moderation
 
     async with node.rt.db.write() as conn:
-        for name, domain in (("one", "spam.example"), ("two", "www.spam.example"), ("three", "fine.example")):
+        for name, domain in (("one", "spam.example"), ("two", "www.spam.example"), ("three", "fine.example"),
+                             ("four", "spam.example:8443"), ("five", "www.spam.example:8443"),
+                             ("six", "notspam.example")):
             await conn.execute(insert(accounts_table).values(
                 id=new_id(), username=name, domain=domain, uri=f"http://{domain}/users/{name}",
                 created_at=0.0))
@@ -148,7 +150,7 @@ async def test_silencing_a_domain_silences_its_known_accounts(node):
             found = await moderation.moderation.admin_accounts(conn, status="silenced")
         return {a.username for a in found}
 
-    assert await silenced() == {"one", "two"}
+    assert await silenced() == {"one", "two", "four", "five"}  # every port and subdomain, no look-alike
     await moderation.silence_account(node.rt, picked.id)
     await moderation.unblock_domain(node.rt, block_id=block.id)
     assert await silenced() == {"three"}

@@ -38,10 +38,17 @@ class RemoteActor:
     private_pem: str
     public_pem: str
     extra: dict = field(default_factory=dict)  # more properties for the actor document (alsoKnownAs, …)
+    # Another spelling of the server's origin for this actor's ids (`http://EVIL.test.:8443`): the
+    # node reaches it through its --resolve entry for that host name, whatever the port.
+    spelling: str | None = None
+
+    @property
+    def base(self) -> str:
+        return self.spelling or self.server.base
 
     @property
     def uri(self) -> str:
-        return f"{self.server.base}/users/{self.username}"
+        return f"{self.base}/users/{self.username}"
 
     @property
     def key_id(self) -> str:
@@ -52,7 +59,7 @@ class RemoteActor:
         return self.uri + "/inbox"
 
     def document(self) -> dict:
-        endpoints = {"sharedInbox": f"{self.server.base}/inbox"} if self.server.shared_inbox else {}
+        endpoints = {"sharedInbox": f"{self.base}/inbox"} if self.server.shared_inbox else {}
         return {
             "@context": AS_CONTEXT, "id": self.uri, "type": "Person", "preferredUsername": self.username,
             "name": self.username.title(), "inbox": self.inbox, "outbox": self.uri + "/outbox",
@@ -162,9 +169,10 @@ class FakeRemote:
         return web.json_response({"error": "not found"}, status=404)
 
     # --- actors and requests ------------------------------------------------------------------------
-    def add_actor(self, username: str) -> RemoteActor:
+    def add_actor(self, username: str, *, spelling: str | None = None) -> RemoteActor:
+        """An actor served here; `spelling` writes its ids on another spelling of this origin."""
         private_pem, public_pem = _key_pair()
-        actor = RemoteActor(self, username, private_pem, public_pem)
+        actor = RemoteActor(self, username, private_pem, public_pem, spelling=spelling)
         self.actors[username] = actor
         return actor
 
