@@ -44,7 +44,7 @@ def _configuration(rt: Runtime) -> dict:
 
 
 def _thumbnail(rt: Runtime) -> str:
-    return f"{rt.urls.base}/static/thumbnail.png"
+    return rt.urls.static("thumbnail.png")
 
 
 async def instance_v1(request: web.Request) -> web.Response:

@@ -7,10 +7,9 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models import media
 from models.accounts import Account
-from models.schema import accounts, blocks, favourites, follows, status_tags, statuses, tags, users
-from models.statuses import LIVE, Status, page_ids, paginate, visible_to
+from models.schema import accounts, blocks, favourites, follows, statuses, tags, users
+from models.statuses import LIVE, Status, paginate, visible_to
 
 
 async def reblogged_ids(conn: AsyncConnection, account_id: int, status_ids) -> set[int]:  # noqa: ANN001
@@ -43,32 +42,6 @@ async def visible_ids(conn: AsyncConnection, status_ids, viewer: Account | None)
     if viewer is None or not viewer.local:
         stmt = stmt.where(statuses.c.visibility != "local")
     return set((await conn.execute(stmt)).scalars())
-
-
-def _tagged(names):  # noqa: ANN001, ANN202
-    """Statuses carrying at least one of `names`."""
-    return (select(status_tags.c.status_id).join(tags, tags.c.id == status_tags.c.tag_id)
-            .where(tags.c.name.in_([n.lower().lstrip("#") for n in names])))
-
-
-async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, local: bool | None,
-                  any_of=(), all_of=(), none_of=(), only_media: bool = False, **page) -> list[int]:  # noqa: ANN001
-    """The hashtag timeline: public posts (and local-only ones for local viewers) with the tag, or
-    any of `any_of`; also carrying every tag of `all_of` and none of `none_of` (Mastodon's any, all,
-    none)."""
-    shown = ("public", "local") if viewer_is_local else ("public",)
-    stmt = select(statuses.c.id).where(statuses.c.id.in_(_tagged([name, *any_of])),
-                                       statuses.c.visibility.in_(shown), LIVE,
-                                       statuses.c.reblog_of_id.is_(None))
-    for required in all_of:
-        stmt = stmt.where(statuses.c.id.in_(_tagged([required])))
-    if none_of:
-        stmt = stmt.where(statuses.c.id.not_in(_tagged(list(none_of))))
-    if only_media:
-        stmt = stmt.where(media.with_media())
-    if local is not None:
-        stmt = stmt.where(statuses.c.local.is_(local))
-    return await page_ids(conn, stmt, statuses.c.id, **page)
 
 
 async def favourited_by(conn: AsyncConnection, status_id: int, **page) -> list[tuple[int, Account]]:

@@ -25,7 +25,6 @@ from models.accounts import Account, User
 from models.media import Media
 from models.polls import Poll
 from models.statuses import Status
-from federation.media import media_url
 
 BOT_ACTOR_TYPES = ("Service", "Application")
 
@@ -55,7 +54,7 @@ class Presenter:
     # --- Accounts ----------------------------------------------------------------------------
 
     def _static(self, name: str) -> str:
-        return f"{self.rt.urls.base}/static/{name}"
+        return self.rt.urls.static(name)
 
     def account(self, account: Account) -> dict:
         avatar = account.avatar_url or self._static("avatar.png")
@@ -220,8 +219,8 @@ class Presenter:
                     "aspect": round(width / height, 6)}
 
         if m.file_name:
-            url = media_url(self.rt.urls, m.file_name)
-            preview = media_url(self.rt.urls, m.thumb_name) if m.thumb_name else url
+            url = self.rt.urls.media(m.file_name)
+            preview = self.rt.urls.media(m.thumb_name) if m.thumb_name else url
             remote = None
         else:
             url = preview = remote = m.remote_url

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import auth, lookup, pagination, queries
+from api import auth, lookup, pagination
 from api.params import Params
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
@@ -60,7 +60,7 @@ async def tag(request: web.Request) -> web.Response:
     page = pagination.page(params)
     name = request.match_info["hashtag"].lstrip("#")
     async with request.app[RUNTIME].db.read() as conn:
-        ids = await queries.tag_ids(conn, name, viewer_is_local=viewer is not None and viewer.local,
+        ids = await statuses_store.tag_ids(conn, name, viewer_is_local=viewer is not None and viewer.local,
                                     local=_origin(params), any_of=params.list("any")[:10],
                                     all_of=params.list("all")[:10], none_of=params.list("none")[:10],
                                     only_media=params.bool("only_media"), **page.kwargs())

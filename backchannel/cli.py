@@ -267,7 +267,7 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
         return [f"report #{report.id} {'resolved' if report.resolved else 'open again'}"]
     if action == "invite-create":
         invite = await registrations.create_invite(rt, max_uses=args.max_uses, expires_in_hours=args.expires_in)
-        return [f"invite {invite.code}: {rt.config.base_url}/invite/{invite.code}",
+        return [f"invite {invite.code}: {rt.urls.invite(invite.code)}",
                 f"  uses: 0 of {invite.max_uses or 'unlimited'}, expires: {when(invite.expires_at)}"]
     if action == "invite-list":
         invites = await registrations.list_invites(rt)

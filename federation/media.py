@@ -14,15 +14,11 @@ REMOTE_TYPES = {"Image": "image", "Video": "video", "Audio": "audio", "Document"
 MAX_REMOTE = 8
 
 
-def media_url(urls: Urls, name: str) -> str:
-    return f"{urls.base}/media/{name}"
-
-
 def attachment_document(media: Media, urls: Urls) -> dict:
     doc: dict[str, Any] = {
         "type": "Document",
         "mediaType": media.content_type,
-        "url": media_url(urls, media.file_name) if media.file_name else media.remote_url,
+        "url": urls.media(media.file_name) if media.file_name else media.remote_url,
         "name": media.description,
         "blurhash": media.blurhash,
         "focalPoint": [media.focus_x, media.focus_y],

@@ -1,16 +1,115 @@
-"""Every URL this node serves, built in one place from the base URL."""
+"""Every path this node serves, declared once; the URLs that point at them are built from the same
+declaration.
+
+`ROUTES.actor.path` is what the route table registers (`routes.get(ROUTES.actor.path)`), and
+`urls.actor("alice")` fills that very template, so a URL for a path nobody serves cannot be built
+(tests/federation/test_urls.py walks the app's router to prove it). Ids of things that are not
+documents of their own (keys, activities) are fragments of a document that is served.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from urllib.parse import quote
+from typing import Iterator
+from urllib.parse import quote, unquote, urldefrag, urlsplit
+
+# aiohttp's {name} or {name:regex}; a parameter without a regex matches one path segment.
+_PARAM = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<regex>(?:[^{}]|\{[^{}]*\})+))?\}")
+_SEGMENT = "[^{}/]+"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One path template, in aiohttp's syntax, and the methods it answers."""
+    path: str
+    methods: tuple[str, ...] = ("GET",)
+
+    def params(self) -> dict[str, str]:
+        return {m["name"]: m["regex"] or _SEGMENT for m in _PARAM.finditer(self.path)}
+
+    def fill(self, **values: object) -> str:
+        """The path with each parameter filled in; a value the route would not match is refused."""
+        patterns = self.params()
+        if set(values) != set(patterns):
+            raise TypeError(f"{self.path} takes {sorted(patterns)}, got {sorted(values)}")
+
+        def one(match: re.Match) -> str:
+            value = str(values[match["name"]])
+            if not re.fullmatch(patterns[match["name"]], value):
+                raise ValueError(f"{value!r} does not match {match[0]} in {self.path}")
+            return quote(value, safe="@")
+        return _PARAM.sub(one, self.path)
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """The parameters of a (percent-decoded) path this route would serve, else None."""
+        found = re.fullmatch(self._regex(), path)
+        return found.groupdict() if found else None
+
+    def _regex(self) -> str:
+        parts, end = [], 0
+        for m in _PARAM.finditer(self.path):
+            parts += [re.escape(self.path[end:m.start()]), f"(?P<{m['name']}>{m['regex'] or _SEGMENT})"]
+            end = m.end()
+        return "".join(parts) + re.escape(self.path[end:])
+
+
+class ROUTES:
+    """The public paths of the node, by name. Handlers register `ROUTES.<name>.path`."""
+    # ActivityPub documents (outbox/routes.py) and inboxes (inbox/routes.py)
+    actor = Route("/users/{username}")
+    inbox = Route("/users/{username}/inbox", ("POST",))
+    outbox = Route("/users/{username}/outbox")
+    followers = Route("/users/{username}/followers")
+    following = Route("/users/{username}/following")
+    featured = Route("/users/{username}/collections/featured")
+    status = Route("/users/{username}/statuses/{status_id:\\d+}")
+    status_activity = Route("/users/{username}/statuses/{status_id:\\d+}/activity")
+    status_replies = Route("/users/{username}/statuses/{status_id:\\d+}/replies")
+    instance_actor = Route("/actor")
+    instance_inbox = Route("/actor/inbox", ("POST",))
+    shared_inbox = Route("/inbox", ("POST",))
+    # Discovery (webfinger/routes.py)
+    webfinger = Route("/.well-known/webfinger")
+    host_meta = Route("/.well-known/host-meta")
+    nodeinfo_index = Route("/.well-known/nodeinfo")
+    nodeinfo = Route("/nodeinfo/{version:2\\.[01]}")
+    # HTML pages and files (pages/)
+    home = Route("/")
+    profile = Route("/@{username}")
+    status_page = Route("/@{username}/{status_id:\\d+}")
+    tag = Route("/tags/{name}")
+    # Uploaded media: names social.media made up; the pattern admits nothing else.
+    media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp)}")
+    static = Route("/static/{name:[a-z0-9_-]+\\.(png|css)}")
+    invite = Route("/invite/{code}", ("GET", "POST"))
+    oauth_authorize = Route("/oauth/authorize", ("GET", "POST"))
+    admin = Route("/admin")
+    admin_sign_in = Route("/admin/sign_in", ("GET", "POST"))
+    admin_sign_out = Route("/admin/sign_out", ("POST",))
+    admin_reports = Route("/admin/reports")
+    admin_report_action = Route("/admin/reports/{id:\\d+}/{action:(resolve|reopen)}", ("POST",))
+    admin_domains = Route("/admin/domains")
+    admin_domain_action = Route("/admin/domains/{action:(block|unblock|allow|disallow)}", ("POST",))
+    admin_accounts = Route("/admin/accounts")
+    admin_account_action = Route("/admin/accounts/{id:\\d+}/{action}", ("POST",))
+
+    @classmethod
+    def all(cls) -> Iterator[tuple[str, Route]]:
+        return ((name, value) for name, value in vars(cls).items() if isinstance(value, Route))
 
 
 @dataclass(frozen=True)
 class Urls:
+    """Absolute URLs and ids on this node, each built from one of ROUTES."""
     base: str  # e.g. https://learn.acme.example
 
+    def _url(self, route: Route, **values: object) -> str:
+        return self.base + route.fill(**values)
+
+    # --- Actors, their collections and keys ----------------------------------------------------
+
     def actor(self, username: str) -> str:
-        return f"{self.base}/users/{username}"
+        return self._url(ROUTES.actor, username=username)
 
     def account_columns(self, username: str) -> dict[str, str]:
         """Every URL a local account stores, by column name (models.accounts.create_local)."""
@@ -25,48 +124,110 @@ class Urls:
         return f"{self.actor(username)}#main-key"
 
     def inbox(self, username: str) -> str:
-        return f"{self.actor(username)}/inbox"
+        return self._url(ROUTES.inbox, username=username)
 
     def shared_inbox(self) -> str:
-        return f"{self.base}/inbox"
+        return self._url(ROUTES.shared_inbox)
 
     def outbox(self, username: str) -> str:
-        return f"{self.actor(username)}/outbox"
+        return self._url(ROUTES.outbox, username=username)
 
     def followers(self, username: str) -> str:
-        return f"{self.actor(username)}/followers"
+        return self._url(ROUTES.followers, username=username)
 
     def following(self, username: str) -> str:
-        return f"{self.actor(username)}/following"
+        return self._url(ROUTES.following, username=username)
 
     def featured(self, username: str) -> str:
-        return f"{self.actor(username)}/collections/featured"
+        return self._url(ROUTES.featured, username=username)
 
-    def profile(self, username: str) -> str:
-        return f"{self.base}/@{username}"
+    def actor_update(self, username: str, serial: int) -> str:
+        """An Update of a person's actor document (profile change, unsuspension)."""
+        return f"{self.actor(username)}#updates/{serial}"
 
-    def status(self, username: str, status_id: int) -> str:
-        return f"{self.actor(username)}/statuses/{status_id}"
-
-    def status_activity(self, username: str, status_id: int) -> str:
-        return f"{self.status(username, status_id)}/activity"
-
-    def status_page(self, username: str, status_id: int) -> str:
-        return f"{self.profile(username)}/{status_id}"
-
-    def status_replies(self, username: str, status_id: int) -> str:
-        return f"{self.status(username, status_id)}/replies"
-
-    def activity(self, activity_id: int) -> str:
-        """Ids of activities that are not objects of their own: Follow, Like, Undo, Accept, …"""
-        return f"{self.base}/activities/{activity_id}"
-
-    def tag(self, name: str) -> str:
-        return f"{self.base}/tags/{quote(name)}"
+    def actor_delete(self, username: str) -> str:
+        return f"{self.actor(username)}#delete"
 
     def actor_instance(self) -> str:
         """The node's own actor, which signs fetches that are not on behalf of a person."""
-        return f"{self.base}/actor"
+        return self._url(ROUTES.instance_actor)
+
+    def instance_inbox(self) -> str:
+        return self._url(ROUTES.instance_inbox)
 
     def instance_key_id(self) -> str:
         return f"{self.actor_instance()}#main-key"
+
+    # --- Statuses and the activities about them -------------------------------------------------
+
+    def status(self, username: str, status_id: int) -> str:
+        return self._url(ROUTES.status, username=username, status_id=status_id)
+
+    def status_activity(self, username: str, status_id: int) -> str:
+        """The Create of a status, and the id of a boost (its Announce)."""
+        return self._url(ROUTES.status_activity, username=username, status_id=status_id)
+
+    def status_replies(self, username: str, status_id: int) -> str:
+        return self._url(ROUTES.status_replies, username=username, status_id=status_id)
+
+    def status_delete(self, username: str, status_id: int) -> str:
+        return f"{self.status(username, status_id)}#delete"
+
+    def status_update(self, username: str, status_id: int, serial: int) -> str:
+        """One id per Update (an edit, new poll counts): `serial` differs each time (a new id, or the
+        edit time in ms), so a server that drops repeated ids does not drop the second one."""
+        return f"{self.status(username, status_id)}#updates/{serial}"
+
+    def boost_undo(self, username: str, boost_id: int) -> str:
+        return self.undo(self.status_activity(username, boost_id))
+
+    # --- Activities that are not documents of their own: Follow, Like, Block, Accept, Flag, … ----
+
+    def activity(self, actor_uri: str, activity_id: int) -> str:
+        """The id of an activity by one of this node's actors (a person's or the instance actor's
+        uri), a fragment of that actor's document."""
+        if not actor_uri.startswith(self.base + "/") or "#" in actor_uri:
+            raise ValueError(f"{actor_uri} is not an actor of {self.base}")
+        return f"{actor_uri}#activities/{activity_id}"
+
+    def undo(self, activity_uri: str) -> str:
+        """The Undo of an activity this node sent, derived from its id so it is the same every time."""
+        uri, fragment = urldefrag(activity_uri)
+        return f"{uri}#{fragment}/undo" if fragment else f"{uri}#undo"
+
+    # --- Pages and files ------------------------------------------------------------------------
+
+    def match(self, route: Route, url: str) -> dict[str, str] | None:
+        """The parameters of one of this node's URLs for `route`, None for any other URL."""
+        url = urldefrag(url)[0]
+        if not url.startswith(self.base + "/"):
+            return None
+        return route.match(unquote(urlsplit(url).path))
+
+    def home(self) -> str:
+        return self._url(ROUTES.home)
+
+    def profile(self, username: str) -> str:
+        return self._url(ROUTES.profile, username=username)
+
+    def status_page(self, username: str, status_id: int) -> str:
+        return self._url(ROUTES.status_page, username=username, status_id=status_id)
+
+    def tag(self, name: str) -> str:
+        return self._url(ROUTES.tag, name=name)
+
+    def media(self, name: str) -> str:
+        return self._url(ROUTES.media, name=name)
+
+    def static(self, name: str) -> str:
+        return self._url(ROUTES.static, name=name)
+
+    def invite(self, code: str) -> str:
+        return self._url(ROUTES.invite, code=code)
+
+    def webfinger_template(self) -> str:
+        """host-meta's lrdd template: the WebFinger URL with `{uri}` left for the client to fill."""
+        return self._url(ROUTES.webfinger) + "?resource={uri}"
+
+    def nodeinfo(self, version: str) -> str:
+        return self._url(ROUTES.nodeinfo, version=version)

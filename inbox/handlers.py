@@ -74,7 +74,7 @@ async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
         follow_uri = object_id(activity)
         if (await social.is_blocked_either_way(conn, actor.id, target.id)
                 or await account_domain_blocks.blocking(conn, [target.id], actor.domain)):
-            reject = as2.activity("Reject", rt.urls.activity(new_id()), target.uri,
+            reject = as2.activity("Reject", rt.urls.activity(target.uri, new_id()), target.uri,
                                   as2.strip_context(activity), to=[actor.uri])
             await outgoing.queue(conn, rt, activity=reject, signer=target, to_accounts=[actor.id])
             return

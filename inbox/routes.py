@@ -10,6 +10,7 @@ from backchannel.keys import RUNTIME
 from federation import deref, httpsig, safejson
 from federation.as2 import host_of, object_id
 from federation.authenticate import signer_of
+from federation.urls import ROUTES
 from models import accounts, instances, queues
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,12 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-@routes.post("/inbox")
+@routes.post(ROUTES.shared_inbox.path)
 async def shared_inbox(request: web.Request) -> web.Response:
     return await _receive(request, recipient_id=None)
 
 
-@routes.post("/users/{username}/inbox")
+@routes.post(ROUTES.inbox.path)
 async def personal_inbox(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
@@ -46,7 +47,7 @@ async def personal_inbox(request: web.Request) -> web.Response:
     return await _receive(request, recipient_id=account.id)
 
 
-@routes.post("/actor/inbox")
+@routes.post(ROUTES.instance_inbox.path)
 async def instance_inbox(request: web.Request) -> web.Response:
     return await _receive(request, recipient_id=None)
 

@@ -268,14 +268,45 @@ async def public_ids(conn: AsyncConnection, *, local: bool | None, viewer_is_loc
         stmt = stmt.where(statuses.c.local.is_(True))
     elif local is False:
         stmt = stmt.where(statuses.c.local.is_(False))
-    # Silenced and suspended accounts stay out of public timelines, and so does everyone on a silenced
-    # domain, including accounts first seen after the domain was silenced.
-    # A silence covers every port and subdomain of the name silenced (models.domains).
+    return await page_ids(conn, stmt.where(_publicly_listed_author()), statuses.c.id, **page)
+
+
+def _publicly_listed_author():  # noqa: ANN202
+    """Silenced and suspended accounts stay out of public timelines (the local, federated and hashtag
+    ones), and so does everyone on a silenced domain, including accounts first seen after the domain
+    was silenced. A silence covers every port and subdomain of the name silenced (models.domains)."""
     on_silenced_domain = exists().where(domain_blocks.c.severity == "silence",
                                         on_domain(accounts.c.domain, domain_blocks.c.domain))
-    stmt = stmt.where(statuses.c.account_id.not_in(select(accounts.c.id).where(
+    return statuses.c.account_id.not_in(select(accounts.c.id).where(
         or_(accounts.c.silenced_at.is_not(None), accounts.c.suspended_at.is_not(None),
-            on_silenced_domain))))
+            on_silenced_domain)))
+
+
+def _tagged(names):  # noqa: ANN001, ANN202
+    """Statuses carrying at least one of `names`."""
+    return (select(status_tags.c.status_id).join(tags, tags.c.id == status_tags.c.tag_id)
+            .where(tags.c.name.in_([n.lower().lstrip("#") for n in names])))
+
+
+async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, local: bool | None,
+                  any_of=(), all_of=(), none_of=(), only_media: bool = False, **page) -> list[int]:  # noqa: ANN001
+    """The hashtag timeline: public posts (and local-only ones for local viewers) with the tag, or
+    any of `any_of`; also carrying every tag of `all_of` and none of `none_of` (Mastodon's any, all,
+    none)."""
+    from models.media import with_media  # media imports this module
+
+    shown = ("public", "local") if viewer_is_local else ("public",)
+    stmt = select(statuses.c.id).where(statuses.c.id.in_(_tagged([name, *any_of])),
+                                       statuses.c.visibility.in_(shown), LIVE,
+                                       statuses.c.reblog_of_id.is_(None), _publicly_listed_author())
+    for required in all_of:
+        stmt = stmt.where(statuses.c.id.in_(_tagged([required])))
+    if none_of:
+        stmt = stmt.where(statuses.c.id.not_in(_tagged(list(none_of))))
+    if only_media:
+        stmt = stmt.where(with_media())
+    if local is not None:
+        stmt = stmt.where(statuses.c.local.is_(local))
     return await page_ids(conn, stmt, statuses.c.id, **page)
 
 

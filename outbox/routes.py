@@ -18,6 +18,7 @@ from federation import as2
 from federation.authenticate import is_signed, signer_of
 from federation.httpsig import SignatureError
 from federation.jsonld import AS_CONTEXT
+from federation.urls import ROUTES
 from models import accounts, collections, social, statuses
 from models.accounts import Account
 from models.schema import statuses as statuses_table
@@ -71,7 +72,7 @@ async def _local_account(request: web.Request):  # noqa: ANN202
     return account
 
 
-@routes.get("/users/{username}")
+@routes.get(ROUTES.actor.path)
 async def actor(request: web.Request) -> web.StreamResponse:
     account = await _local_account(request)
     if is_signed(request.headers):
@@ -81,7 +82,7 @@ async def actor(request: web.Request) -> web.StreamResponse:
     return ap_response(as2.actor_document(account, request.app[RUNTIME].urls))
 
 
-@routes.get("/actor")
+@routes.get(ROUTES.instance_actor.path)
 async def instance_actor(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
@@ -119,7 +120,7 @@ def _page_number(request: web.Request) -> int | None:
         return 1
 
 
-@routes.get("/users/{username}/outbox")
+@routes.get(ROUTES.outbox.path)
 async def outbox(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     account = await _local_account(request)
@@ -158,8 +159,8 @@ async def _note_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: 
     return await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
 
 
-@routes.get("/users/{username}/followers")
-@routes.get("/users/{username}/following")
+@routes.get(ROUTES.followers.path)
+@routes.get(ROUTES.following.path)
 async def follow_collection(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     account = await _local_account(request)
@@ -177,7 +178,7 @@ async def follow_collection(request: web.Request) -> web.Response:
     return ap_response(_page(collection_id or "", page, items, has_next))
 
 
-@routes.get("/users/{username}/collections/featured")
+@routes.get(ROUTES.featured.path)
 async def featured(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     account = await _local_account(request)
@@ -213,7 +214,7 @@ async def _public_status(request: web.Request):  # noqa: ANN202
     return rt, account, status
 
 
-@routes.get("/users/{username}/statuses/{status_id}")
+@routes.get(ROUTES.status.path)
 async def status_object(request: web.Request) -> web.StreamResponse:
     rt, account, status = await _public_status(request)
     if not wants_activitypub(request):
@@ -224,14 +225,14 @@ async def status_object(request: web.Request) -> web.StreamResponse:
         return ap_response(as2.with_context(await _note_of(conn, rt, status, account)))
 
 
-@routes.get("/users/{username}/statuses/{status_id}/activity")
+@routes.get(ROUTES.status_activity.path)
 async def status_activity(request: web.Request) -> web.Response:
     rt, account, status = await _public_status(request)
     async with rt.db.read() as conn:
         return ap_response(as2.with_context(await _activity_of(conn, rt, status, account)))
 
 
-@routes.get("/users/{username}/statuses/{status_id}/replies")
+@routes.get(ROUTES.status_replies.path)
 async def status_replies(request: web.Request) -> web.Response:
     rt, account, status = await _public_status(request)
     async with rt.db.read() as conn:

@@ -62,7 +62,7 @@ async def _payload(rt: Runtime, notification_id: int) -> dict | None:
         "notification_id": str(row.id),
         "notification_type": row.type,
         "preferred_locale": "en",
-        "icon": row.avatar_url or f"{rt.urls.base}/static/avatar.png",
+        "icon": row.avatar_url or rt.urls.static("avatar.png"),
         "title": TITLES.get(row.type, "{name}").format(name=name),
         "body": content,
     }

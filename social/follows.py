@@ -39,7 +39,7 @@ async def follow(rt: Runtime, account: Account, target_id: int, *, reblogs: bool
 
 
 async def _start_following(conn: AsyncConnection, rt: Runtime, account: Account, target: Account) -> None:
-    uri = rt.urls.activity(new_id())
+    uri = rt.urls.activity(account.uri, new_id())
     if target.local:
         state = "pending" if target.locked else "accepted"
         await social.add_follow(conn, account.id, target.id, uri=uri, state=state)
@@ -64,7 +64,7 @@ async def unfollow(rt: Runtime, account: Account, target_id: int) -> None:
         for owned in await collections.lists_of(conn, account.id, containing=target.id):
             await collections.remove_list_accounts(conn, owned.id, [target.id])
         if not target.local:
-            undo = as2.activity("Undo", f"{removed.uri or rt.urls.activity(new_id())}#undo", account.uri,
+            undo = as2.activity("Undo", rt.urls.undo(removed.uri or rt.urls.activity(account.uri, new_id())), account.uri,
                                 follow_object(removed, account, target), to=[target.uri])
             await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[target.id])
 
@@ -81,7 +81,7 @@ async def accept_follow(conn: AsyncConnection, rt: Runtime, follow: Follow, targ
     await social.accept_follow(conn, follow)
     follower = await accounts.get(conn, follow.account_id)
     if follower and not follower.local:
-        accept = as2.activity("Accept", rt.urls.activity(new_id()), target.uri,
+        accept = as2.activity("Accept", rt.urls.activity(target.uri, new_id()), target.uri,
                               follow_object(follow, follower, target), to=[follower.uri])
         await outgoing.queue(conn, rt, activity=accept, signer=target, to_accounts=[follower.id])
     elif follower:
@@ -109,7 +109,7 @@ async def reject_follow_request(rt: Runtime, account: Account, requester_id: int
                                            type="follow_request")
         requester = await accounts.get(conn, requester_id)
         if requester and not requester.local:
-            reject = as2.activity("Reject", rt.urls.activity(new_id()), account.uri,
+            reject = as2.activity("Reject", rt.urls.activity(account.uri, new_id()), account.uri,
                                   follow_object(request, requester, account), to=[requester.uri])
             await outgoing.queue(conn, rt, activity=reject, signer=account, to_accounts=[requester.id])
 
@@ -117,7 +117,7 @@ async def reject_follow_request(rt: Runtime, account: Account, requester_id: int
 async def block(rt: Runtime, account: Account, target_id: int) -> None:
     async with rt.db.write() as conn:
         target = await _target(conn, account, target_id)
-        uri = rt.urls.activity(new_id())
+        uri = rt.urls.activity(account.uri, new_id())
         if not await social.add_block(conn, account.id, target.id, uri):
             return
         # A block ends follows both ways.
@@ -135,5 +135,5 @@ async def unblock(rt: Runtime, account: Account, target_id: int) -> None:
         removed = await social.remove_block(conn, account.id, target.id)
         if removed and not target.local:
             inner = {"id": removed.uri, "type": "Block", "actor": account.uri, "object": target.uri}
-            undo = as2.activity("Undo", f"{removed.uri}#undo", account.uri, inner, to=[target.uri])
+            undo = as2.activity("Undo", rt.urls.undo(removed.uri), account.uri, inner, to=[target.uri])
             await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[target.id])

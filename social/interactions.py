@@ -31,7 +31,7 @@ async def _visible(conn: AsyncConnection, account: Account, status_id: int) -> S
 async def favourite(rt: Runtime, account: Account, status_id: int) -> Status:
     async with rt.db.write() as conn:
         status = await _visible(conn, account, status_id)
-        like_id = rt.urls.activity(new_id())
+        like_id = rt.urls.activity(account.uri, new_id())
         if await social.add_favourite(conn, account.id, status.id, like_id):
             await statuses.bump(conn, status.id, "favourites_count", 1)
             author = await accounts.get(conn, status.account_id)
@@ -58,7 +58,7 @@ async def unfavourite(rt: Runtime, account: Account, status_id: int) -> Status:
                                                    type="favourite", status_id=status.id)
             elif author and removed:
                 like = {"id": removed, "type": "Like", "actor": account.uri, "object": status.uri}
-                undo = as2.activity("Undo", f"{removed}#undo", account.uri, like, to=[author.uri])
+                undo = as2.activity("Undo", rt.urls.undo(removed), account.uri, like, to=[author.uri])
                 await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[author.id])
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
 

@@ -185,7 +185,7 @@ async def unsuspend_account(rt: Runtime, account_id: int) -> Account:
         if account.local and account.suspended_at is not None:
             # Servers that dropped it on the Delete fetch it again when it next speaks; tell the
             # ones still in touch that it is back.
-            update = as2.activity("Update", rt.urls.activity(new_id()), account.uri,
+            update = as2.activity("Update", rt.urls.activity(account.uri, new_id()), account.uri,
                                   as2.strip_context(as2.actor_document(account, rt.urls)), to=[PUBLIC])
             await outgoing.queue(conn, rt, activity=update, signer=account, followers_of=account.id,
                                to_accounts=await moderation.remote_follow_ids(conn, account.id))
@@ -282,7 +282,7 @@ async def create_report(rt: Runtime, reporter: Account, target_account_id: int, 
         if len(found) != len(set(status_ids)) or any(s.account_id != target.id for s in found.values()):
             raise Unprocessable("Validation failed: statuses must be the reported account's")
         forward = bool(forward) and not target.local
-        flag_id = rt.urls.activity(new_id()) if forward else None
+        flag_id = rt.urls.activity(rt.urls.actor_instance(), new_id()) if forward else None
         report = await moderation.insert_report(
             conn, account_id=reporter.id, target_account_id=target.id, status_ids=list(found),
             comment=comment, category=category, forwarded=forward, uri=flag_id)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from federation.runtime import Runtime
 from federation import as2
 from federation.content import MentionRef, render_plain
-from federation.media import media_url
+from federation.urls import ROUTES
 from models import accounts as accounts_store
 from models import profile as profile_store
 from models import social, statuses
@@ -91,7 +91,7 @@ async def _store_image(rt: Runtime, raw: bytes, size: tuple[int, int]) -> str:
     data, ext = await asyncio.to_thread(process_profile_image, raw, size, max_pixels=rt.config.max_media_pixels)
     name = new_file_name(ext)
     await asyncio.to_thread(_write, rt.config.media_dir, name, data)
-    return media_url(rt.urls, name)
+    return rt.urls.media(name)
 
 
 async def _render_note(rt: Runtime, text: str) -> str:
@@ -189,13 +189,9 @@ async def _save(rt: Runtime, account: Account, values: dict, change: ProfileChan
 
 def _remove_own_file(rt: Runtime, url: str | None) -> None:
     """Delete a replaced avatar or header, if it is a file this node wrote (never another path)."""
-    prefix = media_url(rt.urls, "")
-    if not url or not url.startswith(prefix):
-        return
-    name = url[len(prefix):]
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        return
-    (rt.config.media_dir / name).unlink(missing_ok=True)
+    found = rt.urls.match(ROUTES.media, url) if url else None
+    if found:  # the route's pattern admits no dots but the extension's, and no slashes
+        (rt.config.media_dir / found["name"]).unlink(missing_ok=True)
 
 
 def update_activity(rt: Runtime, account: Account) -> dict:
@@ -221,7 +217,7 @@ async def remove_from_followers(rt: Runtime, account: Account, follower_id: int)
             return
         await statuses.remove_author_from_home(conn, follower.id, account.id)
         if not follower.local:
-            reject = as2.activity("Reject", rt.urls.activity(new_id()), account.uri,
+            reject = as2.activity("Reject", rt.urls.activity(account.uri, new_id()), account.uri,
                                   follow_object(removed, follower, account), to=[follower.uri])
             await outgoing.queue(conn, rt, activity=reject, signer=account, to_accounts=[follower.id])
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from backchannel import __version__
 from backchannel.keys import RUNTIME
 from federation import deref
+from federation.urls import ROUTES
 from models import accounts
 from models.schema import statuses, users
 from webfinger.client import parse_acct
@@ -19,7 +20,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-@routes.get("/.well-known/webfinger")
+@routes.get(ROUTES.webfinger.path)
 async def webfinger(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     resource = request.query.get("resource", "").strip()
@@ -31,9 +32,9 @@ async def webfinger(request: web.Request) -> web.Response:
             account = await accounts.by_uri(conn, resource)
             if account is None:
                 # The profile page URL names the account too.
-                prefix = rt.urls.profile("")
-                if resource.startswith(prefix):
-                    account = await accounts.by_acct(conn, resource[len(prefix):], None)
+                profile = rt.urls.match(ROUTES.profile, resource)
+                if profile:
+                    account = await accounts.by_acct(conn, profile["username"], None)
         if account and account.local:
             username = account.username
     else:
@@ -57,26 +58,26 @@ async def webfinger(request: web.Request) -> web.Response:
     return web.json_response(doc, content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
 
 
-@routes.get("/.well-known/host-meta")
+@routes.get(ROUTES.host_meta.path)
 async def host_meta(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
-    template = f"{rt.config.base_url}/.well-known/webfinger?resource={{uri}}"
+    template = rt.urls.webfinger_template()
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
             f'  <Link rel="lrdd" template="{template}"/>\n</XRD>\n')
     return web.Response(text=body, content_type="application/xrd+xml")
 
 
-@routes.get("/.well-known/nodeinfo")
+@routes.get(ROUTES.nodeinfo_index.path)
 async def nodeinfo_index(request: web.Request) -> web.Response:
-    base = request.app[RUNTIME].config.base_url
+    urls = request.app[RUNTIME].urls
     return web.json_response({"links": [
-        {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": f"{base}/nodeinfo/2.0"},
-        {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": f"{base}/nodeinfo/2.1"},
+        {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": urls.nodeinfo("2.0")},
+        {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": urls.nodeinfo("2.1")},
     ]}, headers={"Access-Control-Allow-Origin": "*"})
 
 
-@routes.get("/nodeinfo/{version:2\\.[01]}")
+@routes.get(ROUTES.nodeinfo.path)
 async def nodeinfo(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     version = request.match_info["version"]
