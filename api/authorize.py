@@ -10,8 +10,10 @@ from api import oauth as oauth_api
 from api import oauth_form
 from api.params import Params
 from backchannel.keys import RUNTIME
+from federation.urls import ROUTES as PATHS
 from models import oauth
 
+AUTHORIZE = PATHS.oauth_authorize
 AUTHORIZE_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
                     "code_challenge_method", "response_type")
 
@@ -31,7 +33,7 @@ class _Request:
         if self.fields["state"]:
             query["state"] = self.fields["state"]
         url = URL(self.redirect_uri)
-        return web.HTTPFound(str(url.update_query(query)), headers=oauth_form.SAFE_HEADERS)
+        return web.HTTPFound(str(url.update_query(query)), headers=oauth_form.REDIRECT_HEADERS)
 
 
 async def _authorization_request(request: web.Request, params: Params) -> _Request | web.Response:
@@ -41,16 +43,16 @@ async def _authorization_request(request: web.Request, params: Params) -> _Reque
     async with rt.db.read() as conn:
         app = await oauth.app_by_client_id(conn, client_id) if client_id else None
     if app is None:
-        return oauth_form.failure("Unknown application (client_id).")
+        return oauth_form.failure(request, "Unknown application (client_id).")
     req = _Request(app, params)
     if req.redirect_uri not in app.redirect_uris:
-        return oauth_form.failure("The redirect URI is not registered for this application.")
+        return oauth_form.failure(request, "The redirect URI is not registered for this application.")
     if (req.fields["response_type"] or "code") != "code":
-        return oauth_form.failure("Only response_type=code is supported.")
+        return oauth_form.failure(request, "Only response_type=code is supported.")
     if not oauth_api.within_registered(app, req.scopes):
-        return oauth_form.failure("The application asks for scopes it did not register.")
+        return oauth_form.failure(request, "The application asks for scopes it did not register.")
     if req.fields["code_challenge"] and req.fields["code_challenge_method"] not in ("", "S256", "plain"):
-        return oauth_form.failure("Unsupported code_challenge_method; use S256.")
+        return oauth_form.failure(request, "Unsupported code_challenge_method; use S256.")
     return req
 
 
@@ -59,8 +61,8 @@ async def authorize_form(request: web.Request) -> web.Response:
     req = await _authorization_request(request, params)
     if isinstance(req, web.Response):
         return req
-    return oauth_form.consent(node=request.app[RUNTIME].config.domain, app_name=req.app.name,
-                              website=req.app.website, scopes=req.scopes, hidden=req.fields)
+    return oauth_form.consent(request, app_name=req.app.name, website=req.app.website, scopes=req.scopes,
+                              hidden=req.fields)
 
 
 async def authorize_submit(request: web.Request) -> web.Response:
@@ -70,13 +72,12 @@ async def authorize_submit(request: web.Request) -> web.Response:
         return req
     if params.str("decision") == "deny":
         if req.redirect_uri == oauth.OOB:
-            return oauth_form.failure("You denied the application access.", 403)
+            return oauth_form.failure(request, "You denied the application access.", 403)
         raise req.redirect(error="access_denied", error_description="The resource owner denied the request.")
     user_id = await oauth_api.check_login(request, params.str("username") or "", params.str("password") or "")
     if user_id is None:
-        return oauth_form.consent(node=request.app[RUNTIME].config.domain, app_name=req.app.name,
-                                  website=req.app.website, scopes=req.scopes, hidden=req.fields,
-                                  error="Wrong e-mail, username or password.", status=401)
+        return oauth_form.consent(request, app_name=req.app.name, website=req.app.website, scopes=req.scopes,
+                                  hidden=req.fields, error="Wrong e-mail, username or password.", status=401)
     rt = request.app[RUNTIME]
     method = (req.fields["code_challenge_method"] or "plain") if req.fields["code_challenge"] else None
     async with rt.db.write() as conn:
@@ -84,13 +85,13 @@ async def authorize_submit(request: web.Request) -> web.Response:
                                        scopes=req.scopes, code_challenge=req.fields["code_challenge"] or None,
                                        code_challenge_method=method)
     if req.redirect_uri == oauth.OOB:
-        return oauth_form.show_code(code)
+        return oauth_form.show_code(request, code)
     raise req.redirect(code=code)
 
 
 ROUTES = [
-    web.get("/oauth/authorize", authorize_form),
-    web.get("/oauth/authorize/", authorize_form),
-    web.post("/oauth/authorize", authorize_submit),
-    web.post("/oauth/authorize/", authorize_submit),
+    web.get(AUTHORIZE.path, authorize_form),
+    web.get(AUTHORIZE.path + "/", authorize_form),
+    web.post(AUTHORIZE.path, authorize_submit),
+    web.post(AUTHORIZE.path + "/", authorize_submit),
 ]

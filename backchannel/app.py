@@ -56,8 +56,8 @@ async def ensure_instance_actor(rt: Runtime) -> None:
         if account is None:
             private_pem, public_pem = httpsig.generate_key_pair()
             account = await accounts.create_instance_actor(
-                conn, username=rt.config.host, uri=uri, url=rt.config.base_url + "/",
-                key_id=rt.urls.instance_key_id(), inbox=uri + "/inbox", shared_inbox=rt.urls.shared_inbox(),
+                conn, username=rt.config.host, uri=uri, url=rt.urls.home(),
+                key_id=rt.urls.instance_key_id(), inbox=rt.urls.instance_inbox(), shared_inbox=rt.urls.shared_inbox(),
                 private_key_pem=private_pem, public_key_pem=public_pem)
     rt.instance_account_id = account.id
     rt.instance_signer = Signer(account.public_key_id or "", account.private_key_pem or "")
@@ -91,7 +91,7 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(inbox_routes)
     app.add_routes(outbox_routes)
     setup_api(app)
-    setup_pages(app)
+    setup_pages(app, config)
     # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
     app.middlewares.append(guards.rate_limits(config.rate_limit_per_ip, config.rate_limit_per_account))
     app.middlewares.append(guards.database_outage)

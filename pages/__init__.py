@@ -1,12 +1,14 @@
-"""HTML pages: the node's front page, profiles and single posts. Only public posts appear here."""
+"""HTML pages from Jinja2 templates: public pages, admin, the invite sign-up (and the OAuth form,
+which api/ renders with the same environment and layout). One CSP for every HTML response."""
 from aiohttp import web
 
-from pages.routes import routes, security_headers
+from backchannel.config import Config
+
+from pages import admin, routes, security, templating
 
 
-def setup(app: web.Application) -> None:
-    app.middlewares.append(security_headers)
-    app.add_routes(routes)
-    from pages import admin  # /admin (moderation) and /invite/{code} (sign-up)
-
+def setup(app: web.Application, config: Config) -> None:
+    templating.setup(app, config)
+    app.middlewares.append(security.html_headers)
+    app.add_routes(routes.routes)
     app.add_routes(admin.routes)

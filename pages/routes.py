@@ -1,84 +1,78 @@
-"""Server-rendered pages. Everything shown is escaped, or is HTML this node rendered or sanitised."""
+"""Public pages: the front page, profiles, single posts and hashtags, and the node's files (media,
+the stylesheet, default images). Only what an anonymous visitor may see appears here, through the
+same read queries as the client API. Everything shown is escaped by the templates, or is HTML this
+node rendered or sanitised."""
 from __future__ import annotations
 
 import struct
 import zlib
-from html import escape
 
 from aiohttp import web
 
 from backchannel.keys import RUNTIME
+from federation.urls import ROUTES
 from models import accounts, statuses
+from pages.templating import STATIC_DIR, render
 
 routes = web.RouteTableDef()
-CSP = ("default-src 'none'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAGE_SIZE = 20
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler):  # noqa: ANN001, ANN201
-    response = await handler(request)
-    if response.content_type == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+def _max_id(request: web.Request) -> int | None:
+    raw = request.query.get("max_id")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise web.HTTPBadRequest(text="max_id must be a status id")
+    return int(raw)
 
 
-def _page(title: str, body: str) -> web.Response:
-    html = (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{escape(title)}</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;"
-            f"margin:2em auto;padding:0 1em}}article{{border-top:1px solid #ddd;padding:.5em 0}}"
-            f".invisible{{display:none}}</style></head><body>{body}</body></html>")
-    return web.Response(text=html, content_type="text/html")
-
-
-@routes.get("/")
+@routes.get(ROUTES.home.path)
 async def front(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
-    return _page(rt.config.title, f"<h1>{escape(rt.config.title)}</h1><p>{escape(rt.config.description)}</p>"
-                 f"<p>A Backchannel node at {escape(rt.config.domain)}. Sign in with any Mastodon app.</p>")
+    return render(request, "front.html", {})
 
 
-def _status_html(status: statuses.Status, author: accounts.Account) -> str:
-    cw = f"<p><strong>{escape(status.spoiler_text)}</strong></p>" if status.spoiler_text else ""
-    return (f"<article>{cw}<div>{status.content}</div><p><a href='{escape(status.url or '')}'>"
-            f"<time>{escape(_date(status.created_at))}</time></a> · {escape(author.display_name or author.username)}"
-            f"</p></article>")
-
-
-def _date(ts: float) -> str:
-    import datetime
-
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-@routes.get("/@{username}")
+@routes.get(ROUTES.profile.path)
 async def profile(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await accounts.by_acct(conn, request.match_info["username"], None)
         if account is None or account.suspended_at is not None:
             raise web.HTTPNotFound()
-        ids = await statuses.account_ids(conn, account.id, None, False, exclude_reblogs=True, limit=20)
+        ids = await statuses.account_ids(conn, account.id, None, False, exclude_reblogs=True,
+                                         max_id=_max_id(request), limit=PAGE_SIZE)
         found = await statuses.get_many(conn, ids)
-    posts = "".join(_status_html(found[i], account) for i in ids if i in found)
-    header = (f"<h1>{escape(account.display_name or account.username)}</h1>"
-              f"<p>@{escape(account.username)}@{escape(rt.config.domain)}</p><div>{account.note}</div>")
-    return _page(f"{account.display_name or account.username} (@{account.username})", header + posts)
+    return render(request, "profile.html", {"account": account, "posts": [found[i] for i in ids if i in found],
+                                            "ids": ids, "limit": PAGE_SIZE})
 
 
-@routes.get("/@{username}/{status_id:\\d+}")
+@routes.get(ROUTES.status_page.path)
 async def status_page(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await accounts.by_acct(conn, request.match_info["username"], None)
         status = await statuses.get(conn, int(request.match_info["status_id"]))
-    if (account is None or status is None or status.account_id != account.id
-            or status.visibility not in statuses.PUBLIC_VISIBILITIES or status.reblog_of_id):
-        raise web.HTTPNotFound()
-    return _page(f"{account.display_name or account.username}: post", _status_html(status, account))
+        if (account is None or account.suspended_at is not None or status is None
+                or status.account_id != account.id or not await statuses.can_see(conn, status, None, False)
+                or status.reblog_of_id):
+            raise web.HTTPNotFound()
+    return render(request, "status.html", {"account": account, "status": status})
+
+
+@routes.get(ROUTES.tag.path)
+async def tag_page(request: web.Request) -> web.Response:
+    """Public posts with one hashtag, newest first, as the anonymous hashtag timeline shows them."""
+    rt = request.app[RUNTIME]
+    name = request.match_info["name"].lstrip("#").lower()
+    before = _max_id(request)
+    async with rt.db.read() as conn:
+        ids = await statuses.tag_ids(conn, name, viewer_is_local=False, local=None, max_id=before,
+                                     limit=PAGE_SIZE)
+        found = await statuses.get_many(conn, ids)
+        authors = await accounts.get_many(conn, {s.account_id for s in found.values()})
+    posts = [found[i] for i in ids if i in found and found[i].account_id in authors]
+    return render(request, "tag.html", {"name": name, "posts": posts, "authors": authors, "ids": ids,
+                                        "limit": PAGE_SIZE, "before": before})
 
 
 def _grey_png(size: int = 64) -> bytes:
@@ -94,10 +88,22 @@ def _grey_png(size: int = 64) -> bytes:
 DEFAULT_IMAGE = _grey_png()
 
 
-@routes.get("/static/{name:(avatar|header)\\.png}")
-async def default_image(request: web.Request) -> web.Response:
-    return web.Response(body=DEFAULT_IMAGE, content_type="image/png",
-                        headers={"Cache-Control": "public, max-age=86400"})
+GENERATED = ("avatar.png", "header.png", "thumbnail.png")
+
+
+@routes.get(ROUTES.static.path)
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """The stylesheet, and the default avatar, header and node thumbnail. The route's pattern admits
+    no slashes and no dots but the extension's."""
+    name = request.match_info["name"]
+    if name in GENERATED:
+        return web.Response(body=DEFAULT_IMAGE, content_type="image/png",
+                            headers={"Cache-Control": "public, max-age=86400"})
+    path = STATIC_DIR / name
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600",
+                                           "X-Content-Type-Options": "nosniff"})
 
 
 # Uploaded media. Names are the random ones social.media made up; the pattern admits nothing else
@@ -106,7 +112,7 @@ MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "web
 MEDIA_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
-@routes.get("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp)}")
+@routes.get(ROUTES.media.path)
 async def media_file(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME]
     name = request.match_info["name"]
