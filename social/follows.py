@@ -64,7 +64,8 @@ async def unfollow(rt: Runtime, account: Account, target_id: int) -> None:
         for owned in await collections.lists_of(conn, account.id, containing=target.id):
             await collections.remove_list_accounts(conn, owned.id, [target.id])
         if not target.local:
-            undo = as2.activity("Undo", rt.urls.undo(removed.uri or rt.urls.activity(account.uri, new_id())), account.uri,
+            follow_id = removed.uri or rt.urls.activity(account.uri, new_id())
+            undo = as2.activity("Undo", rt.urls.undo(follow_id), account.uri,
                                 follow_object(removed, account, target), to=[target.uri])
             await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[target.id])
 
