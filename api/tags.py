@@ -9,6 +9,7 @@ from api import auth, lookup, pagination
 from api.params import Params, path_id
 from api.serializers import Presenter, iso_date
 from backchannel.keys import RUNTIME
+from federation.runtime import Runtime
 from models import tags_follow
 from models.accounts import Account
 from social import tags as tags_uc
@@ -54,9 +55,11 @@ async def followed_tags(request: web.Request) -> web.Response:
 
 # --- Featured tags ------------------------------------------------------------------------------
 
-def _featured(account: Account, row: dict) -> dict:
-    base = account.url or account.uri
-    return {"id": str(row["id"]), "name": row["name"], "url": f"{base}/tagged/{quote(row['name'])}",
+def _featured(rt: Runtime, account: Account, row: dict) -> dict:
+    name = row["name"]
+    url = (rt.urls.profile_tagged(account.username, name) if account.local
+           else f"{account.url or account.uri}/tagged/{quote(name)}")  # Mastodon's page on its own server
+    return {"id": str(row["id"]), "name": name, "url": url,
             "statuses_count": row["statuses_count"], "last_status_at": iso_date(row["last_status_at"])}
 
 
@@ -64,7 +67,7 @@ async def featured_tags(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:accounts")
     async with request.app[RUNTIME].db.read() as conn:
         rows = await tags_follow.featured(conn, viewer.account.id)
-    return web.json_response([_featured(viewer.account, r) for r in rows])
+    return web.json_response([_featured(request.app[RUNTIME], viewer.account, r) for r in rows])
 
 
 async def feature(request: web.Request) -> web.Response:
@@ -74,7 +77,7 @@ async def feature(request: web.Request) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
         rows = await tags_follow.featured(conn, viewer.account.id)
     row = next(r for r in rows if r["id"] == featured_id)
-    return web.json_response(_featured(viewer.account, row))
+    return web.json_response(_featured(request.app[RUNTIME], viewer.account, row))
 
 
 async def unfeature(request: web.Request) -> web.Response:
@@ -98,7 +101,7 @@ async def account_featured_tags(request: web.Request) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
         account = await lookup.existing_account(conn, path_id(request))
         rows = await tags_follow.featured(conn, account.id)
-    return web.json_response([_featured(account, r) for r in rows])
+    return web.json_response([_featured(request.app[RUNTIME], account, r) for r in rows])
 
 
 ROUTES = [

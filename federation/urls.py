@@ -76,6 +76,7 @@ class ROUTES:
     # HTML pages and files (pages/)
     home = Route("/")
     profile = Route("/@{username}")
+    profile_tagged = Route("/@{username}/tagged/{name}")  # a featured tag's page
     status_page = Route("/@{username}/{status_id:\\d+}")
     tag = Route("/tags/{name}")
     # Uploaded media: names social.media made up; the pattern admits nothing else.
@@ -209,6 +210,9 @@ class Urls:
 
     def profile(self, username: str) -> str:
         return self._url(ROUTES.profile, username=username)
+
+    def profile_tagged(self, username: str, name: str) -> str:
+        return self._url(ROUTES.profile_tagged, username=username, name=name)
 
     def status_page(self, username: str, status_id: int) -> str:
         return self._url(ROUTES.status_page, username=username, status_id=status_id)

@@ -312,9 +312,11 @@ async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, lo
 
 async def account_ids(conn: AsyncConnection, account_id: int, viewer_id: int | None,
                       viewer_is_local: bool, *, exclude_replies: bool = False,
-                      exclude_reblogs: bool = False, **page) -> list[int]:
+                      exclude_reblogs: bool = False, tagged: str | None = None, **page) -> list[int]:
     stmt = select(statuses.c.id).where(statuses.c.account_id == account_id, LIVE,
                                        visible_to(viewer_id))
+    if tagged is not None:
+        stmt = stmt.where(statuses.c.id.in_(_tagged([tagged])))
     if not viewer_is_local:
         stmt = stmt.where(statuses.c.visibility != "local")
     if exclude_replies:

@@ -33,17 +33,20 @@ async def front(request: web.Request) -> web.Response:
 
 
 @routes.get(ROUTES.profile.path)
+@routes.get(ROUTES.profile_tagged.path)
 async def profile(request: web.Request) -> web.Response:
+    """A person's public posts, newest first; under /tagged/{name} only those with that hashtag."""
     rt = request.app[RUNTIME]
+    tagged = request.match_info.get("name", "").lstrip("#").lower() or None
     async with rt.db.read() as conn:
         account = await accounts.by_acct(conn, request.match_info["username"], None)
         if account is None or account.suspended_at is not None:
             raise web.HTTPNotFound()
-        ids = await statuses.account_ids(conn, account.id, None, False, exclude_reblogs=True,
+        ids = await statuses.account_ids(conn, account.id, None, False, exclude_reblogs=True, tagged=tagged,
                                          max_id=_max_id(request), limit=PAGE_SIZE)
         found = await statuses.get_many(conn, ids)
     return render(request, "profile.html", {"account": account, "posts": [found[i] for i in ids if i in found],
-                                            "ids": ids, "limit": PAGE_SIZE})
+                                            "ids": ids, "limit": PAGE_SIZE, "tagged": tagged})
 
 
 @routes.get(ROUTES.status_page.path)

@@ -109,3 +109,17 @@ async def test_unknown_pages_are_404(node):
     alice = await node.person("alice")
     private = await alice.post_status("followers only", visibility="private")
     assert (await node.client.get(f"/@alice/{private['id']}")).status == 404
+
+
+async def test_a_featured_tag_links_to_the_persons_posts_with_that_tag(node):
+    # Given a person who features a tag, with one post carrying it and one not, and someone else's post
+    alice = await node.person("alice")
+    tagged = await alice.post_status("how we document #Docs")
+    await alice.post_status("lunch")
+    await (await node.person("bob")).post_status("bob on #docs")
+    featured = await (await alice.post("/api/v1/featured_tags", json={"name": "docs"})).json()
+    # When a visitor follows the featured tag's URL
+    status, html, _ = await page(node, featured["url"].replace(node.rt.urls.base, ""))
+    # Then it shows her posts with that tag only
+    assert status == 200
+    assert re.findall(r'id="status-(\d+)"', html) == [tagged["id"]]
