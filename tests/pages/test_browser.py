@@ -38,6 +38,7 @@ def node(tmp_path_factory):
     port = free_port()
     node = Node(domain=f"127.0.0.1:{port}", port=port, data=tmp_path_factory.mktemp("browser")).start()
     node.create_user("alice", "--display-name", "Alice <Liddell>", password=PASSWORD)
+    node.create_user("boss", "--admin", password=PASSWORD)
     yield node
     node.stop()
 
@@ -174,4 +175,29 @@ def test_the_oauth_form_signs_in_and_redirects_to_the_app(node, watched, callbac
                                 headers={"Authorization": f"Bearer {token['access_token']}"})
     with urllib.request.urlopen(me, timeout=30) as resp:
         assert json.loads(resp.read())["acct"] == "alice"
+    assert watched.problems() == []
+
+
+def test_an_admin_signs_in_and_moves_through_the_admin_pages(node, watched):
+    # Given an admin at the sign-in page
+    page = watched.page
+    page.goto(node.base + "/admin")
+    page.wait_for_url(re.compile(r"/admin/sign_in$"))
+    # When she signs in
+    page.get_by_label("Username or e-mail").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # Then she is on the reports page, and can reach domains and accounts through the menu
+    page.wait_for_url(re.compile(r"/admin/reports$"))
+    assert page.locator("h1").inner_text() == "Reports"
+    page.get_by_role("link", name="Accounts").click()
+    assert page.locator("h1").inner_text() == "Accounts"
+    assert page.get_by_role("cell", name="alice@" + node.domain).count() == 1
+    page.get_by_role("link", name="Domains").click()
+    page.get_by_role("textbox", name="Domain").first.fill("spam.example")
+    page.get_by_role("button", name="Block").click()
+    assert page.get_by_role("cell", name="spam.example").count() == 1
+    # And signing out ends the session
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/admin/sign_in$"))
     assert watched.problems() == []
