@@ -107,3 +107,40 @@ def test_only_absolute_http_urls_from_remote_documents_are_kept(url):
                                  "https://BÜCHER.example/a"])
 def test_http_urls_are_kept_as_written(url):
     assert safe_url(url) == url
+
+
+@pytest.mark.parametrize("mode", ["blocklist", "allowlist"])
+async def test_the_policy_judges_every_spelling_of_a_host_alike(tmp_path, database_factory, mode):
+    import sqlalchemy as sa
+
+    from backchannel.config import database_url
+    from federation.policy import FederationPolicy
+    from models.db import Database
+    from models.migrate import upgrade
+    from models.schema import domain_allows, domain_blocks
+
+    db = Database(database_url(database_factory() or "", str(tmp_path)))
+    try:
+        await upgrade(db)
+        async with db.write() as conn:
+            await conn.execute(sa.insert(domain_blocks).values(id=1, domain=normalize_domain("EVIL.example.:8443"),
+                                                               severity="suspend", created_at=0.0))
+            await conn.execute(sa.insert(domain_allows).values(id=1, domain=normalize_domain("Good.Example"),
+                                                               created_at=0.0))
+            await conn.execute(sa.insert(domain_allows).values(id=2, domain=normalize_domain("bücher.example"),
+                                                               created_at=0.0))
+        policy = FederationPolicy(db, mode=mode, local_domain="acme.example")
+        refused = ["https://evil.example/users/x", "https://evil.example:443/users/x", "http://evil.example:80/x",
+                   "https://EVIL.Example./x", "https://a.evil.example:8443/x", "evil.example:8443",
+                   "alice@A.EVIL.EXAMPLE", "javascript://good.example/x", "https://good..example/x", ""]
+        allowed = ["https://good.example/users/x", "https://GOOD.example.:8443/x", "https://a.good.example/x",
+                   "http://xn--bcher-kva.example:80/x", "https://BÜCHER.example/x", "https://acme.example:443/x"]
+        unlisted = ["https://goodexample.test/x", "https://good.example.evil/x"]
+        for where in refused:
+            assert not await policy.allows(where), where
+        for where in allowed:
+            assert await policy.allows(where), where
+        for where in unlisted:
+            assert await policy.allows(where) is (mode == "blocklist"), where
+    finally:
+        await db.dispose()

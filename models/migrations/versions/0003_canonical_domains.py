@@ -1,7 +1,7 @@
 """canonical domains: rules kept under the name alone, accounts.domain without a default port
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-28 23:50:00
 
 Data only. Domain rules (instance blocks and allows, people's own domain blocks) used to keep a port
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from models.domains import name_of
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
