@@ -55,10 +55,11 @@ def shown_urls(entity: dict) -> list[str]:
 def test_script_urls_from_a_remote_server_never_reach_a_client(arena, script, form):
     node, evil, token = arena
     wrap = (lambda u: u) if form == "string" else (lambda u: {"type": "Link", "href": u, "mediaType": "text/html"})
-    # Given an actor whose url, avatar and header are `script`,
+    # Given an actor whose url, avatar, header and profile link are `script`,
     mallory = evil.add_actor(f"m{time.time_ns()}")
     mallory.extra = {"url": wrap(script), "icon": {"type": "Image", "url": wrap(script)},
-                     "image": {"type": "Image", "url": script}}
+                     "image": {"type": "Image", "url": script},
+                     "attachment": [{"type": "PropertyValue", "name": "site", "value": f'<a href="{script}">me</a>'}]}
     # when it mentions alice in a post whose url and attachment are `script`,
     post = note(mallory, "@alice click me", tag=[{"type": "Mention", "href": ALICE}], cc=[ALICE],
                 url=wrap(script), attachment=[
@@ -74,6 +75,7 @@ def test_script_urls_from_a_remote_server_never_reach_a_client(arena, script, fo
     assert entity["url"] == post["id"]
     assert entity["account"]["url"] == mallory.uri
     assert [m["remote_url"] for m in entity["media_attachments"]] == [f"{evil.base}/ok.png"]
+    assert [f["value"] for f in entity["account"]["fields"] if "href" in f["value"]] == []
 
 
 @pytest.mark.parametrize("scheme", ["javascript", "JAVASCRIPT", "data", "ftp"])
