@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from federation.addressing import audience
+from federation.content import find_hashtags
 from federation.hosts import origin_of
 from federation.jsonld import AS_CONTEXT
 from federation.sanitize import sanitize_html, sanitize_text
@@ -237,7 +238,8 @@ def note_values(doc: dict) -> dict:
             mentions.append(tag["href"])
         elif tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
             name = tag["name"].lstrip("#").strip().lower()
-            if name and len(name) <= 100:
+            # Only what could be a hashtag in a post here: every stored tag has a tag page URL.
+            if len(name) <= 100 and find_hashtags("#" + name) == [name]:
                 hashtags.append(name)
     published = parse_time(doc.get("published"))
     return {

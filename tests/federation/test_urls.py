@@ -11,6 +11,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from backchannel.app import create_app
 from backchannel.config import Config
+from federation import as2
 from federation.urls import ROUTES, Route, Urls
 
 BASE = "https://learn.acme.example"
@@ -120,3 +121,15 @@ def test_activity_ids_are_fragments_of_their_actor_and_undo_ids_derive_from_them
     assert URLS.undo(follow) != follow and urldefrag(URLS.undo(follow))[0] == ACTOR
     assert URLS.undo(URLS.status_activity("alice", 5)) == URLS.status_activity("alice", 5) + "#undo"
     assert URLS.status_update("alice", 5, 1) != URLS.status_update("alice", 5, 2)
+
+
+def test_a_remote_hashtag_that_could_not_be_a_tag_here_is_dropped_so_every_stored_tag_has_a_url():
+    # Given a remote Note whose Hashtag names include ones no post here could carry
+    names = ["#Rust", "#café", "#a/b", "#x{y}", "#../admin", "#2024", "", "#" + "z" * 101]
+    note = {"id": "https://remote.example/notes/1", "type": "Note", "content": "hi",
+            "tag": [{"type": "Hashtag", "name": n} for n in names]}
+    # When it is converted for storage
+    tags = as2.note_values(note)["hashtags"]
+    # Then only real hashtags remain, and each has a tag page URL on this node
+    assert tags == ["rust", "café"]
+    assert [URLS.match(ROUTES.tag, URLS.tag(t)) for t in tags] == [{"name": "rust"}, {"name": "café"}]
