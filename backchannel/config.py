@@ -59,6 +59,8 @@ class Config:
     breaker_threshold: int = 5
     breaker_open_seconds: float = 30.0
     request_timeout: float = 20.0
+    # The most time a client may take to send a whole request body (the inbox answers 408 after it).
+    body_read_timeout: float = 30.0
     max_body_bytes: int = 1024 * 1024
     # Requests per 5 minutes: from one client address (everything), and by one account (client API).
     rate_limit_per_ip: int = 3000

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -14,7 +15,7 @@ from federation.addressing import audience
 from federation.content import find_hashtags
 from federation.hosts import origin_of
 from federation.jsonld import AS_CONTEXT
-from federation.sanitize import sanitize_html, sanitize_text
+from federation.sanitize import clean_name, sanitize_html, sanitize_text
 from federation.urls import Urls
 from models.accounts import Account
 from models.statuses import Status
@@ -33,8 +34,18 @@ def parse_time(value: Any) -> float | None:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+
+
+EARLIEST_POST = 946684800.0  # 2000-01-01: no post federated earlier
+LATEST_AHEAD = 24 * 3600.0  # clocks drift; a post from further in the future is dated now + a day
+
+
+def post_time(value: Any) -> float | None:
+    """A remote post's `published` or `updated`, held in [2000-01-01, now + 1 day]."""
+    ts = parse_time(value)
+    return None if ts is None else min(max(ts, EARLIEST_POST), time.time() + LATEST_AHEAD)
 
 
 def host_of(uri: str | None) -> str:
@@ -193,7 +204,7 @@ def actor_values(doc: dict) -> dict:
     fields = []
     for item in doc.get("attachment") or []:
         if isinstance(item, dict) and item.get("type") == "PropertyValue":
-            fields.append({"name": sanitize_text(str(item.get("name", "")), 255),
+            fields.append({"name": clean_name(sanitize_text(str(item.get("name", "")), 255)),
                            "value": sanitize_html(str(item.get("value", "")))})
     return {
         "uri": actor_id,
@@ -201,7 +212,7 @@ def actor_values(doc: dict) -> dict:
         "domain": host_of(actor_id),
         "url": _first_url(doc.get("url")) or safe_url(actor_id),
         "actor_type": next((t for t in types_of(doc) if t in ACTOR_TYPES), "Person"),
-        "display_name": sanitize_text(doc.get("name") if isinstance(doc.get("name"), str) else "", 255),
+        "display_name": clean_name(sanitize_text(doc.get("name") if isinstance(doc.get("name"), str) else "", 255)),
         "note": sanitize_html(doc.get("summary") if isinstance(doc.get("summary"), str) else ""),
         "fields": json.dumps(fields[:16]),
         "avatar_url": _image_url(doc.get("icon")),
@@ -241,7 +252,7 @@ def note_values(doc: dict) -> dict:
             # Only what could be a hashtag in a post here: every stored tag has a tag page URL.
             if len(name) <= 100 and find_hashtags("#" + name) == [name]:
                 hashtags.append(name)
-    published = parse_time(doc.get("published"))
+    published = post_time(doc.get("published"))
     return {
         "uri": object_id(doc),
         "url": _first_url(doc.get("url")) or safe_url(object_id(doc)),
@@ -250,7 +261,7 @@ def note_values(doc: dict) -> dict:
         "sensitive": bool(doc.get("sensitive", False)) or bool(summary),
         "in_reply_to_uri": object_id(doc.get("inReplyTo")),
         "created_at": published,
-        "edited_at": parse_time(doc.get("updated")),
+        "edited_at": post_time(doc.get("updated")),
         "language": language,
         "conversation_uri": _str(doc.get("conversation") or doc.get("context")),
         "mention_uris": list(dict.fromkeys(mentions))[:50],

@@ -8,6 +8,7 @@ from federation.sanitize import sanitize_text
 from models.polls import Poll
 
 MAX_OPTIONS = 20
+MAX_VOTES = 1_000_000_000  # per option and voters; the sum of 20 options still fits 64 bits
 
 
 def _iso(ts: float | None) -> str | None:
@@ -17,9 +18,15 @@ def _iso(ts: float | None) -> str | None:
 
 
 def as_question(note: dict, poll: Poll, *, now: float | None = None) -> dict:
-    """Turn a Note built by federation.as2.note_object into the Question for `poll`."""
-    options = [{"type": "Note", "name": o["title"],
-                "replies": {"type": "Collection", "totalItems": o["votes_count"]}} for o in poll.options]
+    """Turn a Note built by federation.as2.note_object into the Question for `poll`.
+
+    A poll that hides its totals until it ends publishes no counts per option before then (the
+    client API hides them too): the document is as public as the post.
+    """
+    hidden = poll.hide_totals and not poll.expired(now)
+    options = [{"type": "Note", "name": o["title"]} if hidden else
+               {"type": "Note", "name": o["title"], "replies": {"type": "Collection", "totalItems": o["votes_count"]}}
+               for o in poll.options]
     doc = {**note, "type": "Question", "anyOf" if poll.multiple else "oneOf": options,
            "votersCount": poll.voters_count or 0}
     if poll.expires_at is not None:
@@ -44,14 +51,20 @@ def question_values(doc: dict) -> dict | None:
             continue
         titles.append(sanitize_text(option["name"], 200))
         replies = option.get("replies")
-        total = replies.get("totalItems") if isinstance(replies, dict) else 0
-        counts.append(total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else 0)
+        counts.append(_count(replies.get("totalItems") if isinstance(replies, dict) else 0) or 0)
     if not titles:
         return None
-    voters: Any = doc.get("votersCount")
     expires = parse_time(doc.get("endTime")) or parse_time(doc.get("closed"))
     return {"titles": titles, "counts": counts, "multiple": multiple, "expires_at": expires,
-            "voters_count": voters if isinstance(voters, int) and not isinstance(voters, bool) else None}
+            "voters_count": _count(doc.get("votersCount"))}
+
+
+def _count(value: Any) -> int | None:
+    """A remote vote count: a non-negative integer, at most MAX_VOTES (the columns hold 64 bits, and
+    no poll has more voters than people); anything else is unknown."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return None
+    return min(value, MAX_VOTES)
 
 
 def vote_note(vote_id: str, voter_uri: str, question_uri: str, author_uri: str, title: str) -> dict:

@@ -77,6 +77,8 @@ def sanitize_html(html: str | None) -> str:
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # bidi embeddings, overrides and isolates: they can flip the text around a name
 _BIDI_CONTROL_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# every bidi formatting character: the above, and the marks (LRM, RLM, ALM) that steer neutral text
+_BIDI_ANY_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _SPACES_RE = re.compile(r"\s+")
 _ELLIPSIS = "\u2026"
 
@@ -99,3 +101,10 @@ def sanitize_text(s: str | None, max_len: int) -> str:
     if len(text) > max_len:
         text = text[: max_len - 1].rstrip() + _ELLIPSIS
     return text
+
+
+def clean_name(s: str) -> str:
+    """A name shown beside a post (a display name, a profile field's name), local or remote: no
+    control or bidi formatting characters at all, which could turn the text around it (or the
+    handle after it) the other way."""
+    return _SPACES_RE.sub(" ", _BIDI_ANY_RE.sub("", _CONTROL_RE.sub(" ", s))).strip()

@@ -1,6 +1,7 @@
 """POST to a personal or the shared inbox: cap size → parse → verify → store → 202."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 
@@ -21,14 +22,26 @@ def _refuse(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes | None:
+class BodyRefused(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+async def _read_body(request: web.Request, limit: int, seconds: float) -> bytes:
+    """The body, at most `limit` bytes, received within `seconds` all told: a sender that trickles
+    it (one byte at a time, each just before the socket would time out) is cut off with 408."""
     if request.content_length is not None and request.content_length > limit:
-        return None
+        raise BodyRefused(413, f"the body is larger than {limit} bytes")
     body = bytearray()
-    async for chunk in request.content.iter_chunked(65536):
-        body += chunk
-        if len(body) > limit:
-            return None
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.content.iter_chunked(65536):
+                body += chunk
+                if len(body) > limit:
+                    raise BodyRefused(413, f"the body is larger than {limit} bytes")
+    except TimeoutError:
+        raise BodyRefused(408, f"the body did not arrive within {seconds:g} seconds") from None
     return bytes(body)
 
 
@@ -54,9 +67,10 @@ async def instance_inbox(request: web.Request) -> web.Response:
 
 async def _receive(request: web.Request, recipient_id: int | None) -> web.Response:
     rt = request.app[RUNTIME]
-    body = await _read_body(request, rt.config.max_body_bytes)
-    if body is None:
-        return _refuse(413, f"the body is larger than {rt.config.max_body_bytes} bytes")
+    try:
+        body = await _read_body(request, rt.config.max_body_bytes, rt.config.body_read_timeout)
+    except BodyRefused as err:
+        return _refuse(err.status, err.reason)
     try:
         activity = safejson.loads(body)
     except safejson.JSONTooDeep as err:

@@ -124,11 +124,12 @@ async def by_acct(conn: AsyncConnection, username: str, domain: str | None) -> A
 async def search(conn: AsyncConnection, query: str, limit: int) -> list[Account]:
     q = query.lstrip("@").lower()
     username, _, domain = q.partition("@")
-    cond = func.lower(accounts.c.username).startswith(username)
+    # autoescape: `%` and `_` typed by a person are letters to find, not LIKE wildcards.
+    cond = func.lower(accounts.c.username).startswith(username, autoescape=True)
     if domain:
-        cond = cond & func.lower(accounts.c.domain).startswith(domain)
+        cond = cond & func.lower(accounts.c.domain).startswith(domain, autoescape=True)
     else:
-        cond = or_(cond, func.lower(accounts.c.display_name).contains(username))
+        cond = or_(cond, func.lower(accounts.c.display_name).contains(username, autoescape=True))
     rows = (await conn.execute(
         select(accounts).where(cond, accounts.c.suspended_at.is_(None))
         .order_by(accounts.c.domain.is_not(None), accounts.c.username).limit(limit))).all()
@@ -194,23 +195,31 @@ async def update_last_status(conn: AsyncConnection, account_id: int, at: float) 
 
 # --- Local users --------------------------------------------------------------------------------
 
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+
+
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """scrypt, with its parameters stored beside the hash so they can be raised later."""
     salt = salt or os.urandom(16)
-    n, r, p = 2 ** 14, 8, 1
+    n, r, p = SCRYPT_N, SCRYPT_R, SCRYPT_P
     digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
     return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
 
+# Checked against when a login has no usable hash, so that answer costs the same scrypt work as any
+# other: how long a sign-in takes must not tell which logins exist.
+_DECOY_HASH = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * 16}${'00' * 32}"
+
+
 def check_password(password: str, stored: str | None) -> bool:
+    """Whether `password` matches `stored`; as slow for an unknown login (None) as for a known one."""
     import hmac
 
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, n, r, p, salt, digest = stored.split("$")
+    usable = bool(stored) and stored.startswith("scrypt$") and stored.count("$") == 5  # type: ignore[union-attr]
+    _, n, r, p, salt, digest = (stored if usable else _DECOY_HASH).split("$")  # type: ignore[union-attr]
     candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
                                p=int(p), dklen=32)
-    return hmac.compare_digest(candidate.hex(), digest)
+    return hmac.compare_digest(candidate.hex(), digest) and usable
 
 
 async def create_user(conn: AsyncConnection, *, account_id: int, email: str | None,

@@ -245,13 +245,13 @@ async def admin_accounts(conn: AsyncConnection, *, origin: str | None = None, st
     elif status == "suspended":
         stmt = stmt.where(accounts.c.suspended_at.is_not(None))
     if username:
-        stmt = stmt.where(func.lower(accounts.c.username).startswith(username.lower()))
+        stmt = stmt.where(func.lower(accounts.c.username).startswith(username.lower(), autoescape=True))
     if display_name:
-        stmt = stmt.where(func.lower(accounts.c.display_name).contains(display_name.lower()))
+        stmt = stmt.where(func.lower(accounts.c.display_name).contains(display_name.lower(), autoescape=True))
     if by_domain:
         stmt = stmt.where(func.lower(accounts.c.domain) == by_domain.lower())
     if email:
-        stmt = stmt.where(func.lower(users.c.email).contains(email.lower()))
+        stmt = stmt.where(func.lower(users.c.email).contains(email.lower(), autoescape=True))
     if staff:
         stmt = stmt.where(users.c.admin.is_(True))
     stmt, ascending = statuses_store.paginate(stmt, accounts.c.id, max_id=max_id, since_id=since_id,

@@ -230,6 +230,17 @@ async def can_see(conn: AsyncConnection, status: Status, viewer_id: int | None,
     return row is not None
 
 
+async def visible_ids(conn: AsyncConnection, ids, viewer_id: int | None, viewer_is_local: bool) -> set[int]:  # noqa: ANN001
+    """Which of `ids` the viewer may see (can_see for many, in one query)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    cond = [statuses.c.id.in_(ids), LIVE, visible_to(viewer_id)]
+    if not viewer_is_local:
+        cond.append(statuses.c.visibility != "local")
+    return set((await conn.execute(select(statuses.c.id).where(*cond))).scalars())
+
+
 def paginate(stmt, column, *, max_id: int | None, since_id: int | None, min_id: int | None,  # noqa: ANN001, ANN201
              limit: int):
     """Mastodon pagination: newest first, except min_id which returns the page just after it."""

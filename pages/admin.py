@@ -135,7 +135,7 @@ async def sign_in(request: web.Request) -> web.Response:
         account = await accounts_store.get(conn, found[0].account_id) if found else None
         approved = await store.user_approved(conn, found[0].id) if found else False
     stored = found[1] if found else None
-    matches = await asyncio.to_thread(accounts_store.check_password, password, stored) if stored else False
+    matches = await asyncio.to_thread(accounts_store.check_password, password, stored)
     if not (found and matches and account and approved):
         return _sign_in_page(request, "Wrong username or password.", 401)
     user = found[0]

@@ -278,7 +278,11 @@ async def create_report(rt: Runtime, reporter: Account, target_account_id: int, 
         target = await accounts.get(conn, target_account_id)
         if target is None or target.id == rt.instance_account_id:
             raise NotFound("Record not found")
+        # Only posts the reporter may see count as found: one they may not see is answered exactly
+        # as one that does not exist, so a report cannot probe for hidden posts.
         found = await statuses.get_many(conn, [int(i) for i in status_ids])
+        visible = await statuses.visible_ids(conn, found, reporter.id, reporter.local)
+        found = {i: s for i, s in found.items() if i in visible}
         if len(found) != len(set(status_ids)) or any(s.account_id != target.id for s in found.values()):
             raise Unprocessable("Validation failed: statuses must be the reported account's")
         forward = bool(forward) and not target.local

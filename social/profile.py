@@ -11,6 +11,7 @@ from federation.runtime import Runtime
 from federation import as2
 from federation.content import MentionRef, render_plain
 from federation.urls import ROUTES
+from federation.sanitize import clean_name
 from models import accounts as accounts_store
 from models import profile as profile_store
 from models import social, statuses
@@ -140,7 +141,7 @@ async def update_profile(rt: Runtime, account: Account, change: ProfileChange) -
     _check(change)
     values: dict = {}
     if change.display_name is not None:
-        values["display_name"] = change.display_name.strip()
+        values["display_name"] = clean_name(change.display_name)
     if change.note is not None:
         values["note"] = await _render_note(rt, change.note) if change.note.strip() else ""
     if change.locked is not None:
@@ -150,8 +151,8 @@ async def update_profile(rt: Runtime, account: Account, change: ProfileChange) -
     if change.discoverable is not None:
         values["discoverable"] = change.discoverable
     if change.fields is not None:
-        values["fields"] = json.dumps([{"name": n.strip(), "value": _field_value_html(rt, v)}
-                                       for n, v in change.fields if n.strip() or v.strip()])
+        values["fields"] = json.dumps([{"name": clean_name(n), "value": _field_value_html(rt, v)}
+                                       for n, v in change.fields if clean_name(n) or v.strip()])
     if change.avatar is not None:
         values["avatar_url"] = await _store_image(rt, change.avatar, AVATAR_SIZE)
     if change.header is not None:
