@@ -1,7 +1,7 @@
 """inbox items know their origin
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0001
 Create Date: 2026-11-28 23:34:23.025071
 
 Pending activities get the host of their actor, so the fair claim treats them as it treats new ones.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0003'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
