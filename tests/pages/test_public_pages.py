@@ -123,3 +123,34 @@ async def test_a_featured_tag_links_to_the_persons_posts_with_that_tag(node):
     # Then it shows her posts with that tag only
     assert status == 200
     assert re.findall(r'id="status-(\d+)"', html) == [tagged["id"]]
+
+
+async def test_a_tag_page_costs_the_same_few_queries_however_long_it_is(node):
+    # Given a tag with 2 posts, then one with 20 posts by 20 different people
+    from sqlalchemy import event
+
+    from tests.api.conftest import settle
+    for n in range(2):
+        await (await node.person(f"few{n}")).post_status("#few")
+    for n in range(20):
+        await (await node.person(f"many{n}")).post_status("#many")
+    await settle(node.rt)
+    queues = ("inbox_items", "fanouts", "deliveries", "stream_events", "push_")
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        if statement != "BEGIN" and not any(q in statement for q in queues):
+            seen.append(statement)
+    engine = node.rt.db.reader.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counts = []
+        for tag in ("few", "many"):
+            seen.clear()
+            status, html, _ = await page(node, f"/tags/{tag}")
+            assert status == 200 and html.count('class="status"') == (2 if tag == "few" else 20)
+            counts.append(len(seen))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # Then both pages cost the same number of statements: ids, statuses, authors
+    assert counts[0] == counts[1] <= 3, counts
