@@ -291,6 +291,21 @@ async def delete_domain_allow(request: web.Request) -> web.Response:
     return web.json_response({})
 
 
+# --- Federation mode (a Backchannel extension: Mastodon keeps it in its configuration) -----------
+
+async def show_federation(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:read:domain_allows")
+    return web.json_response({"mode": await request.app[RUNTIME].policy.mode()})
+
+
+async def change_federation(request: web.Request) -> web.Response:
+    """Set the federation mode (open, blocklist or allowlist); every process follows within a second."""
+    await require_admin(request, "admin:write:domain_allows")
+    params = await Params.read(request)
+    mode = await moderation.set_federation_mode(request.app[RUNTIME], (params.str("mode") or "").strip())
+    return web.json_response({"mode": mode})
+
+
 # --- Reports ------------------------------------------------------------------------------------
 
 async def list_reports(request: web.Request) -> web.Response:
@@ -355,6 +370,8 @@ ROUTES = [
     web.post(f"{A}/domain_allows", create_domain_allow),
     web.get(f"{A}/domain_allows/{{id}}", show_domain_allow),
     web.delete(f"{A}/domain_allows/{{id}}", delete_domain_allow),
+    web.get(f"{A}/federation", show_federation),
+    web.put(f"{A}/federation", change_federation),
     web.get(f"{A}/reports", list_reports),
     web.get(f"{A}/reports/{{id}}", show_report),
     web.post(f"{A}/reports/{{id}}/resolve", resolve_report),

@@ -9,37 +9,43 @@ from aiohttp import web
 
 from backchannel import guards, workers
 from backchannel.config import Config
+from backchannel.identity import establish
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from federation import httpsig
 from federation.http import FederationClient, Signer, user_agent
-from federation.breaker import CircuitBreakers
+from federation.breaker import Breaker
+from federation.peers import Peers
 from federation.policy import FederationPolicy
 from federation.urls import Urls
-from models import accounts, instances
+from models import accounts
 from models.db import Database
-from models.migrate import upgrade
+from models.migrate import serialize, upgrade
 
 log = logging.getLogger(__name__)
 
 
-async def open_runtime(config: Config) -> Runtime:
+async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
+    """Migrate, check the settings against the node's stored identity, and wire the parts.
+    Raises IdentityMismatch (a ConfigError) when the settings name another node."""
     db = Database(config.database_url, sqlite_busy_timeout_ms=config.sqlite_busy_timeout_ms)
-    before, after = await upgrade(db)
-    if before != after:
-        log.info("database migrated from %s to %s", before or "empty", after)
-    policy = FederationPolicy(db, mode=config.federation_mode, local_domain=config.domain,
-                              scheme=config.scheme)
+    try:
+        before, after = await upgrade(db)
+        if before != after:
+            log.info("database migrated from %s to %s", before or "empty", after)
+        await establish(db, config, check_mode=check_mode)
+    except BaseException:
+        await db.dispose()
+        raise
+    policy = FederationPolicy(db, local_domain=config.domain, scheme=config.scheme)
+    peers = Peers(db, breaker=Breaker(threshold=config.breaker_threshold, base_open=config.breaker_open_seconds),
+                  unavailable_after=config.domain_unavailable_after)
     http = FederationClient(host_map=config.resolve, insecure_http=config.insecure_http,
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
-                            user_agent=user_agent(config.base_url), policy=policy)
+                            user_agent=user_agent(config.base_url), policy=policy, peers=peers)
     await http.start()
-    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy,
-                 breakers=CircuitBreakers(threshold=config.breaker_threshold,
-                                          base_open=config.breaker_open_seconds))
+    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy, peers=peers)
     await ensure_instance_actor(rt)
-    async with db.read() as conn:
-        rt.failing_domains = await instances.failing_domains(conn)
     return rt
 
 
@@ -52,6 +58,7 @@ async def ensure_instance_actor(rt: Runtime) -> None:
     """The node's own actor (Mastodon's "instance actor") signs fetches made on nobody's behalf."""
     uri = rt.urls.actor_instance()
     async with rt.db.write() as conn:
+        await conn.run_sync(serialize)  # processes starting together create it once
         account = await accounts.by_uri(conn, uri)
         if account is None:
             private_pem, public_pem = httpsig.generate_key_pair()

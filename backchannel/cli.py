@@ -42,8 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="DEVELOPMENT AND TESTS ONLY: reach HOST at IP:PORT instead of through DNS "
                             "(repeatable)")
     serve.add_argument("--federation-mode", choices=["open", "blocklist", "allowlist"],
-                       help="open: federate with everyone; blocklist (default): everyone but blocked "
-                            "domains; allowlist: only allowed domains")
+                       help="on the node's first start, the mode to record: open (federate with everyone), "
+                            "blocklist (default: everyone but blocked domains) or allowlist (only allowed "
+                            "domains). Later it must match the stored mode; change that with "
+                            "`backchannel domain mode`")
     serve.add_argument("--authorized-fetch", action="store_const", const=True, default=None,
                        help="secure mode: serve posts and collections only to signed fetches")
     serve.add_argument("--no-workers", dest="workers", action="store_const", const=False, default=None,
@@ -94,13 +96,21 @@ def _moderation_commands(commands) -> None:  # noqa: ANN001
     """domain, account, report and invite: what the organisation's admins decide."""
     domain = commands.add_parser("domain", help="decide which domains this node federates with").add_subparsers(
         dest="domain_command", metavar="ACTION", required=True)
-    for name, text in (("allow", "allow a domain (used when federation_mode is allowlist)"),
+    mode = domain.add_parser("mode", help="show or change the federation mode",
+                             description="Show the federation mode, or change it: open (federate with "
+                                         "everyone, blocks ignored), blocklist (everyone but blocked domains) "
+                                         "or allowlist (only allowed domains). The mode is stored in the "
+                                         "database; every running process follows within a second.")
+    _common(mode)
+    mode.add_argument("mode", nargs="?", choices=["open", "blocklist", "allowlist"],
+                      help="the new mode (omit it to show the current one)")
+    mode.set_defaults(handler=cmd_moderation, action="mode")
+    for name, text in (("allow", "allow a domain (used when the federation mode is allowlist)"),
                        ("disallow", "take a domain off the allowlist; its follows end at once"),
                        ("unblock", "lift a domain block")):
         sub = domain.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         _common(sub)
         sub.add_argument("target", metavar="DOMAIN", help="a domain name such as globex.example (covers its subdomains)")
-        _mode_option(sub)
         sub.set_defaults(handler=cmd_moderation, action=name)
     block = domain.add_parser("block", help="block a domain",
                               description="Block a domain. silence: its posts stay out of public timelines "
@@ -117,7 +127,6 @@ def _moderation_commands(commands) -> None:  # noqa: ANN001
     listing = domain.add_parser("list", help="list domain blocks and allows",
                                 description="List this node's domain blocks and allowed domains.")
     _common(listing)
-    _mode_option(listing)
     listing.set_defaults(handler=cmd_moderation, action="list")
 
     account = commands.add_parser("account", help="moderate an account").add_subparsers(
@@ -169,18 +178,13 @@ def _moderation_commands(commands) -> None:  # noqa: ANN001
     invite_revoke.set_defaults(handler=cmd_moderation, action="invite-revoke")
 
 
-def _mode_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--federation-mode", choices=["open", "blocklist", "allowlist"],
-                        help="the mode the node runs in (as given to serve), so that disallowing a domain "
-                             "in allowlist mode also ends its follows")
-
-
 def cmd_moderation(config: Config, args: argparse.Namespace) -> int:
     from backchannel.app import close_runtime, open_runtime
     from social.errors import ServiceError
 
     async def run() -> list[str]:
-        rt = await open_runtime(config)
+        # Changing the mode is how a mode differing from --federation-mode is put right.
+        rt = await open_runtime(config, check_mode=args.action != "mode")
         try:
             return await _moderate(rt, args)
         finally:
@@ -206,10 +210,17 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
             ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     action = args.action
+    if action == "mode":
+        if args.mode is None:
+            return [f"federation mode: {await rt.policy.mode()}"]
+        before = await rt.policy.mode()
+        after = await moderation.set_federation_mode(rt, args.mode)
+        return [f"federation mode: {after}" + ("" if before == after else f" (was {before})")]
     if action == "allow":
         allow = await moderation.allow_domain(rt, args.target)
-        note = "" if rt.config.federation_mode == "allowlist" else \
-            f" (federation_mode is {rt.config.federation_mode}: the allowlist is used only in allowlist mode)"
+        mode = await rt.policy.mode()
+        note = "" if mode == "allowlist" else \
+            f" (the federation mode is {mode}: the allowlist is used only in allowlist mode)"
         return [f"allowed {allow.domain}{note}"]
     if action == "disallow":
         allow = await moderation.disallow_domain(rt, args.target)
@@ -225,7 +236,7 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
     if action == "list":
         blocks = await moderation.list_domain_blocks(rt)
         allows = await moderation.list_domain_allows(rt)
-        lines = [f"federation mode: {rt.config.federation_mode}", f"blocked domains ({len(blocks)}):"]
+        lines = [f"federation mode: {await rt.policy.mode()}", f"blocked domains ({len(blocks)}):"]
         lines += [f"  {b.domain}  {b.severity}{'  reject-media' if b.reject_media else ''}"
                   f"{'  public: ' + b.public_comment if b.public_comment else ''}"
                   f"{'  private: ' + b.private_comment if b.private_comment else ''}" for b in blocks]
@@ -300,9 +311,15 @@ def _logging(config: Config) -> None:
 def cmd_serve(config: Config, _args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from backchannel.app import create_app
+    from backchannel.app import close_runtime, create_app, open_runtime
 
     _logging(config)
+
+    async def check() -> None:
+        # Migrate and check the settings against the node's identity before saying "listening".
+        await close_runtime(await open_runtime(config))
+
+    asyncio.run(check())
     host, port = config.listen_host_port
     print(f"Backchannel {__version__}: {config.base_url} listening on {host}:{port}, "
           f"database {_safe_url(config.database_url)}", flush=True)
@@ -336,13 +353,17 @@ def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(config: Config, _args: argparse.Namespace) -> int:
+    from backchannel.identity import establish
     from models.db import Database
     from models.migrate import upgrade
 
     async def run() -> tuple[str | None, str]:
         db = Database(config.database_url)
         try:
-            return await upgrade(db)
+            revisions = await upgrade(db)
+            # Migrating records no identity (the first `serve` does), but refuses another node's database.
+            await establish(db, config, seed=False)
+            return revisions
         finally:
             await db.dispose()
 
@@ -381,6 +402,7 @@ def cmd_user_create(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
+    from backchannel.identity import establish
     from models import accounts, oauth
     from models.db import Database
     from models.migrate import upgrade
@@ -391,6 +413,7 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
         db = Database(config.database_url)
         try:
             await upgrade(db)
+            await establish(db, config)
             async with db.write() as conn:
                 account = await accounts.by_acct(conn, args.name, None)
                 found = await accounts.user_by_login(conn, args.name) if account else None
@@ -423,7 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"backchannel: {err}", file=sys.stderr)
         return 2
-    return args.handler(config, args)
+    try:
+        return args.handler(config, args)
+    except ConfigError as err:  # e.g. the settings name another node than the database's
+        print(f"backchannel: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

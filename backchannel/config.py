@@ -37,7 +37,9 @@ class Config:
     description: str = "A Backchannel node"
     contact_email: str = ""
     max_status_chars: int = 500
-    federation_mode: str = "blocklist"
+    # Seeds the stored mode on the node's first start (blocklist when not given); afterwards the mode
+    # lives in the database (`backchannel domain mode`), and a different value here is refused.
+    federation_mode: str = ""
     # Who may sign up: closed (admins create accounts; invites still work), approval, or open.
     registrations: str = "closed"
     # Secure mode (Mastodon's AUTHORIZED_FETCH): objects and collections only for signed fetches.
@@ -188,7 +190,7 @@ def load_config(options: Mapping[str, Any] | None = None, config_file: str | Non
 
 
 def _validate(config: Config) -> None:
-    if config.federation_mode not in FEDERATION_MODES:
+    if config.federation_mode and config.federation_mode not in FEDERATION_MODES:
         raise ConfigError(f"federation_mode must be one of {', '.join(FEDERATION_MODES)}")
     if config.registrations not in REGISTRATION_MODES:
         raise ConfigError(f"registrations must be one of {', '.join(REGISTRATION_MODES)}")

@@ -136,6 +136,11 @@ async def prune_inbox(rt: Runtime) -> None:
         await queues.prune_inbox(conn, time.time() - 14 * 24 * 3600)
 
 
+async def refresh_peer_software(rt: Runtime) -> None:
+    """Peers' software names and versions from their NodeInfo, a few at a time, each at most daily."""
+    await rt.peers.refresh_software(rt.http)
+
+
 async def every(seconds: float, job: Callable[[Runtime], Awaitable[None]], rt: Runtime) -> None:
     """Run a periodic job; a failure is logged and the job runs again next time."""
     while True:
@@ -152,4 +157,5 @@ def start(rt: Runtime) -> list[asyncio.Task]:
     tasks.append(asyncio.create_task(every(30, polls.notify_ended, rt), name="polls-ended"))
     tasks.append(asyncio.create_task(every(15, scheduled.publish_due, rt), name="scheduled-statuses"))
     tasks.append(asyncio.create_task(every(1, webpush.deliver_due, rt), name="web-push"))
+    tasks.append(asyncio.create_task(every(60, refresh_peer_software, rt), name="peer-software"))
     return tasks

@@ -12,7 +12,7 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Awaitable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -22,6 +22,7 @@ from backchannel import __version__
 from federation import httpsig, safejson
 
 if TYPE_CHECKING:
+    from federation.peers import Peers
     from federation.policy import FederationPolicy
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class GuardedResolver(AbstractResolver):
 class FederationClient:
     def __init__(self, *, host_map: Mapping[str, tuple[str, int]], insecure_http: bool,
                  timeout: float, max_body_bytes: int, user_agent: str,
-                 policy: "FederationPolicy | None" = None):
+                 policy: "FederationPolicy | None" = None, peers: "Peers | None" = None):
         self.insecure_http = insecure_http
         self.host_map = {k.lower(): v for k, v in host_map.items()}
         self.total_seconds = timeout  # one request, all its redirects and its body included
@@ -128,8 +129,9 @@ class FederationClient:
         # is never contacted, whichever code path (delivery, fetch, WebFinger, media) asks.
         self.policy = policy
         self._session: aiohttp.ClientSession | None = None
-        # The signature scheme each peer accepted last (Fedify's "double knock", remembered).
-        self.preferred_scheme: dict[str, str] = {}
+        # Per-peer state: fetch outcomes are reported there, and the signature scheme each peer's
+        # inbox accepted last is kept there (Fedify's "double knock", remembered by every process).
+        self.peers = peers
 
     async def start(self) -> None:
         resolver = GuardedResolver(self.host_map, allow_private=self.insecure_http)
@@ -241,8 +243,8 @@ class FederationClient:
                        activitypub: bool = True, deadline: float | None = None) -> tuple[str, dict[str, Any]]:
         """GET a JSON document; returns (final URL, document). ActivityPub media types are required
         when `activitypub` is set, so an HTML page or a user upload is never taken for an object."""
-        resp, data, final_url = await self.request("GET", url, headers={"Accept": accept}, signer=signer,
-                                                   deadline=deadline)
+        resp, data, final_url = await self._noted(url, self.request("GET", url, headers={"Accept": accept},
+                                                                    signer=signer, deadline=deadline))
         if resp.status == 410:
             raise FetchError(f"{url} is gone", 410)
         if resp.status >= 400:
@@ -262,8 +264,7 @@ class FederationClient:
 
     async def post_activity(self, inbox: str, body: bytes, signer: Signer) -> int:
         """Deliver one activity; tries the other signature scheme once if the peer refuses ours."""
-        host = (urlsplit(inbox).hostname or "").lower()
-        first = self.preferred_scheme.get(host, "cavage")
+        first = await self.peers.scheme(inbox) if self.peers else "cavage"
         headers = {"Content-Type": "application/activity+json", "Accept": AP_ACCEPT}
         status = 0
         for scheme in (first, "rfc9421" if first == "cavage" else "cavage"):
@@ -271,13 +272,35 @@ class FederationClient:
                                                    signer=signer, scheme=scheme, follow_redirects=False)
             status = resp.status
             if status not in (400, 401):
-                if status < 300:
-                    self.preferred_scheme[host] = scheme
+                if status < 300 and self.peers:
+                    await self.peers.remember_scheme(inbox, scheme)
                 retry_after = _retry_after(resp.headers.get("Retry-After"))
                 if status >= 300:
                     raise FetchError(f"POST {inbox} answered {status}", status, retry_after)
                 return status
         raise FetchError(f"POST {inbox} refused both signature schemes ({status})", status)
+
+    async def _noted(self, url: str, pending: Awaitable[tuple[aiohttp.ClientResponse, bytes, str]]
+                     ) -> tuple[aiohttp.ClientResponse, bytes, str]:
+        """Report a fetch's outcome to the peer's state: no answer, 429 or a server error is a
+        failure; any other answer shows the peer is up. Refusals of our own (policy, address) are
+        neither."""
+        try:
+            result = await pending
+        except (BlockedAddress, BlockedDomain):
+            raise
+        except FetchError as err:
+            if self.peers and (err.status is None or _peer_failed(err.status)):
+                await self.peers.record_failure(url)
+            raise
+        if self.peers:
+            await (self.peers.record_failure(url) if _peer_failed(result[0].status)
+                   else self.peers.record_success(url))
+        return result
+
+
+def _peer_failed(status: int) -> bool:
+    return status == 429 or status >= 500
 
 
 def _retry_after(value: str | None) -> float | None:

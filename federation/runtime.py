@@ -1,13 +1,13 @@
-"""What every use case needs: settings, the database, URL templates, the outgoing HTTP client, and a
-way to wake the queue workers. Built once by backchannel.app; passed explicitly, never global."""
+"""What every use case needs: settings, the database, URL templates, the outgoing HTTP client, the
+federation policy and per-peer state (both stored in the database), and a way to wake the queue workers. Built once by backchannel.app; passed explicitly, never global."""
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 
 from backchannel.config import Config
-from federation.breaker import CircuitBreakers
 from federation.http import FederationClient, Signer
+from federation.peers import Peers
 from federation.policy import FederationPolicy
 from federation.urls import Urls
 from models.db import Database
@@ -22,14 +22,12 @@ class Runtime:
     http: FederationClient
     urls: Urls
     policy: FederationPolicy
+    peers: Peers
     # Set when work is queued in this process, so its worker starts at once instead of at the next poll.
     wakeups: dict[str, asyncio.Event] = field(default_factory=lambda: {q: asyncio.Event() for q in QUEUES})
     # The node's own actor signs fetches made on nobody's behalf (filled in at start-up).
     instance_signer: Signer | None = None
     instance_account_id: int | None = None
-    breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
-    # Domains recorded as failing in the instances table, so a success clears them with one write.
-    failing_domains: set[str] = field(default_factory=set)
     # Signing keys of local accounts by account id, with when they were read (outbox.delivery).
     signers: dict[int, tuple[float, Signer]] = field(default_factory=dict)
 

@@ -90,7 +90,7 @@ class ROUTES:
     admin_reports = Route("/admin/reports")
     admin_report_action = Route("/admin/reports/{id:\\d+}/{action:(resolve|reopen)}", ("POST",))
     admin_domains = Route("/admin/domains")
-    admin_domain_action = Route("/admin/domains/{action:(block|unblock|allow|disallow)}", ("POST",))
+    admin_domain_action = Route("/admin/domains/{action:(block|unblock|allow|disallow|mode)}", ("POST",))
     admin_accounts = Route("/admin/accounts")
     admin_account_action = Route("/admin/accounts/{id:\\d+}/{action}", ("POST",))
 

@@ -12,7 +12,7 @@ from federation import deref, httpsig, safejson
 from federation.as2 import host_of, object_id
 from federation.authenticate import signer_of
 from federation.urls import ROUTES
-from models import accounts, instances, queues
+from models import accounts, queues
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -101,12 +101,8 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
     if signer.uri != actor_uri:
         return _refuse(401, "the key that signed this request does not belong to the activity's actor")
     sender_host = host_of(actor_uri)
-    if sender_host in rt.failing_domains:
-        # It speaks again: deliveries to it resume (and a breaker waiting on it closes).
-        rt.failing_domains.discard(sender_host)
-        rt.breakers.success(sender_host)
-        async with rt.db.write() as conn:
-            await instances.record_success(conn, sender_host)
+    # It speaks: if it was failing, deliveries to it resume (and a breaker waiting on it closes).
+    await rt.peers.record_success(sender_host)
     # The dedup key: an id on the sender's own origin (checked above), or a hash of what it signed.
     activity_uri = activity_uri or "sha256:" + hashlib.sha256(body).hexdigest()
     async with rt.db.write() as conn:

@@ -1,4 +1,9 @@
-"""Apply the Alembic migrations in models/migrations to a database."""
+"""Apply the Alembic migrations in models/migrations to a database.
+
+Any number of processes may start together on an empty database: each upgrade runs under one lock
+(an advisory lock on PostgreSQL; on SQLite the write transaction begins IMMEDIATE, which takes the
+database file's write lock), so the first migrates and the others find the schema at its head.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +12,20 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from models.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The advisory lock's key on PostgreSQL (any constant; "bcmigr" in ASCII).
+MIGRATION_LOCK = 0x62636D69677272
+
+
+def serialize(sync_conn) -> None:  # noqa: ANN001
+    """Make the caller's transaction wait for any other holder of the migration lock (released at
+    commit). On SQLite the writer's BEGIN IMMEDIATE already holds the file's write lock."""
+    if sync_conn.dialect.name == "postgresql":
+        sync_conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def alembic_config() -> AlembicConfig:
@@ -25,6 +40,7 @@ async def upgrade(database: Database) -> tuple[str | None, str]:
     head = ScriptDirectory.from_config(cfg).get_current_head()
 
     def run(sync_conn) -> str | None:  # noqa: ANN001
+        serialize(sync_conn)
         before = MigrationContext.configure(sync_conn).get_current_revision()
         if before != head:
             cfg.attributes["connection"] = sync_conn

@@ -439,6 +439,7 @@ account_domain_blocks = Table(
 
 # What this node knows of other servers' health: a domain failing for long is "unavailable" (no new
 # deliveries are queued for it) until it speaks to this node again.
+# Per-peer state, one row per remote domain, shared by every process (federation.peers owns it).
 instances = Table(
     "instances", metadata,
     Column("domain", String(255), primary_key=True),
@@ -446,6 +447,26 @@ instances = Table(
     Column("last_failure_at", Float),
     Column("last_success_at", Float),
     Column("unavailable_since", Float),
+    # Circuit breaker: failures in a row, and until when deliveries wait instead of trying.
+    Column("consecutive_failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("open_until", Float),
+    # The HTTP signature scheme its inbox last accepted: cavage | rfc9421 (NULL: not learned yet).
+    Column("signature_scheme", String(16)),
+    # From its NodeInfo, read at most daily.
+    Column("software_name", String(100)),
+    Column("software_version", String(100)),
+    Column("software_checked_at", Float),
+)
+
+# The node's identity, one row written by the first start: every process and CLI command checks its
+# --domain against it and reads the federation mode from it (backchannel.identity).
+node = Table(
+    "node", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("domain", String(255), nullable=False),
+    Column("federation_mode", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )
 
 # --- Profile: a local person's posting defaults, private notes on others, endorsements ----------

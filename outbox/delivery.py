@@ -7,7 +7,7 @@ import time
 from federation.runtime import Runtime
 from federation.as2 import host_of
 from federation.http import BlockedAddress, BlockedDomain, FetchError, Signer
-from models import accounts, instances, queues
+from models import accounts, queues
 from models.schema import deliveries
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ async def _signer(rt: Runtime, account_id: int) -> Signer | None:
 
 async def process(rt: Runtime, row) -> None:  # noqa: ANN001
     host = host_of(row.inbox_url)  # canonical, as the inbox and peer state record it
-    wait = rt.breakers.wait_for(host)
+    wait = await rt.peers.wait_for(host)
     if wait:
         # The host's breaker is open: wait it out without knocking (no request, no attempt spent).
         async with rt.db.write() as conn:
@@ -54,22 +54,20 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
         return
     async with rt.db.write() as conn:
         await queues.finish(conn, deliveries, row.id)
-        if rt.breakers.success(host) or host in rt.failing_domains:
-            await instances.record_success(conn, host)
-            rt.failing_domains.discard(host)
+    await rt.peers.record_success(host)
 
 
 async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa: ANN001
     cfg = rt.config
     expired = time.time() - row.created_at > cfg.delivery_give_up_after
-    async with rt.db.write() as conn:
-        if isinstance(err, (BlockedDomain, BlockedAddress)) or (err.status in PERMANENT) or expired:
-            log.info("dropping delivery to %s: %s", row.inbox_url, err)
+    if isinstance(err, (BlockedDomain, BlockedAddress)) or (err.status in PERMANENT) or expired:
+        log.info("dropping delivery to %s: %s", row.inbox_url, err)
+        async with rt.db.write() as conn:
             await queues.give_up(conn, deliveries, row.id, str(err))
-            return
-        rt.breakers.failure(host)
-        rt.failing_domains.add(host)
-        if await instances.record_failure(conn, host, unavailable_after=cfg.domain_unavailable_after):
+        return
+    peer = await rt.peers.record_failure(host)
+    async with rt.db.write() as conn:
+        if peer.unavailable_since is not None:
             log.warning("%s has failed for %.0f s or more: marked unavailable", host, cfg.domain_unavailable_after)
             await queues.give_up(conn, deliveries, row.id, f"{host} is unavailable: {err}")
             return

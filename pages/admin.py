@@ -208,7 +208,7 @@ async def domains_page(request: web.Request, message: str = "") -> web.Response:
     blocks = await moderation.list_domain_blocks(rt)
     allows = await moderation.list_domain_allows(rt)
     return _page(request, "admin/domains.html", "Domains", 422 if message else 200, csrf=csrf, error=message,
-                 blocks=blocks, allows=allows)
+                 blocks=blocks, allows=allows, mode=await rt.policy.mode())
 
 
 @routes.post(ROUTES.admin_domain_action.path)
@@ -228,6 +228,8 @@ async def domain_action(request: web.Request) -> web.Response:
             await moderation.unblock_domain(rt, domain)
         elif action == "allow":
             await moderation.allow_domain(rt, domain)
+        elif action == "mode":
+            await moderation.set_federation_mode(rt, form.get("mode", ""))
         else:
             await moderation.disallow_domain(rt, domain)
     except ServiceError as err:

@@ -114,6 +114,17 @@ async def disallow_domain(rt: Runtime, domain: str | None = None, *, allow_id: i
     return allow
 
 
+async def set_federation_mode(rt: Runtime, mode: str) -> str:
+    """open, blocklist or allowlist. Stored with the node's identity; every process follows within
+    a second. Follows with domains the new mode refuses are not ended: nothing crosses the border
+    while the mode stands, and they work again if it is changed back."""
+    try:
+        await rt.policy.set_mode(mode)
+    except ValueError as err:
+        raise Unprocessable(str(err)) from None
+    return mode
+
+
 async def list_domain_allows(rt: Runtime) -> list[DomainAllow]:
     async with rt.db.read() as conn:
         return await moderation.list_domain_allows(conn)

@@ -98,7 +98,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         # megalodon's detector reads metadata; `upstream` tells clients to speak Mastodon's API.
         "metadata": {"nodeName": rt.config.title, "nodeDescription": rt.config.description,
                      "upstream": {"name": "mastodon", "version": "4.3.0"},
-                     "federation": {"mode": rt.config.federation_mode}},
+                     "federation": {"mode": await rt.policy.mode()}},
     }
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     return web.json_response(doc, content_type="application/json",

@@ -154,3 +154,23 @@ async def test_silencing_a_domain_silences_its_known_accounts(node):
     await moderation.silence_account(node.rt, picked.id)
     await moderation.unblock_domain(node.rt, block_id=block.id)
     assert await silenced() == {"three"}
+
+
+async def test_federation_mode_is_read_and_changed_through_the_admin_api(node):
+    # Given a node in the default blocklist mode, and an admin
+    boss = await node.person("boss", admin=True, scopes=ADMIN)
+    assert await (await boss.get("/api/v1/admin/federation")).json() == {"mode": "blocklist"}
+    assert await node.rt.policy.allows("globex.test")
+    # When the admin switches to allowlist mode
+    response = await boss.put("/api/v1/admin/federation", json={"mode": "allowlist"})
+    # Then the stored mode changes and the policy follows at once: globex.test is not on the list
+    assert response.status == 200 and await response.json() == {"mode": "allowlist"}
+    assert await (await boss.get("/api/v1/admin/federation")).json() == {"mode": "allowlist"}
+    assert not await node.rt.policy.allows("globex.test")
+    # A mode that does not exist is a 422 and changes nothing
+    for bad in ("sometimes", "", "ALLOWLIST"):
+        assert (await boss.put("/api/v1/admin/federation", json={"mode": bad})).status == 422
+    assert await (await boss.get("/api/v1/admin/federation")).json() == {"mode": "allowlist"}
+    # A non-admin cannot change it
+    mallory = await node.person("mallory", scopes=ADMIN)
+    assert (await mallory.put("/api/v1/admin/federation", json={"mode": "open"})).status == 403

@@ -104,3 +104,29 @@ async def test_invite_sign_up_page(node):
         assert (await client.get(f"/invite/{invite.code}")).status == 404  # used up
     finally:
         await client.close()
+
+
+async def test_the_federation_mode_is_changed_from_the_domains_page(node):
+    # Given an admin signed in to the admin pages of a node in blocklist mode
+    await node.person("boss", admin=True)
+    client = await signed_in(node, "boss")
+    try:
+        page = await (await client.get("/admin/domains")).text()
+        assert "Federation mode: <strong>blocklist</strong>" in page
+        token = csrf_of(page)
+        # A forged form (no CSRF token) changes nothing
+        assert (await client.post("/admin/domains/mode", data={"mode": "open", "csrf": "nope"})).status == 403
+        # When the admin picks allowlist
+        done = await client.post("/admin/domains/mode", data={"mode": "allowlist", "csrf": token},
+                                 allow_redirects=False)
+        # Then it is stored and shown, and the policy follows
+        assert done.status == 303
+        assert await node.rt.policy.mode() == "allowlist"
+        assert "Federation mode: <strong>allowlist</strong>" in await (await client.get("/admin/domains")).text()
+        assert not await node.rt.policy.allows("globex.test")
+        # A mode that does not exist is refused with the reason, and changes nothing
+        bad = await client.post("/admin/domains/mode", data={"mode": "sometimes", "csrf": token})
+        assert bad.status == 422 and "sometimes" in await bad.text()
+        assert await node.rt.policy.mode() == "allowlist"
+    finally:
+        await client.close()
