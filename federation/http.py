@@ -12,7 +12,7 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, Coroutine, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -280,11 +280,15 @@ class FederationClient:
                 return status
         raise FetchError(f"POST {inbox} refused both signature schemes ({status})", status)
 
-    async def _noted(self, url: str, pending: Awaitable[tuple[aiohttp.ClientResponse, bytes, str]]
+    async def _noted(self, url: str, pending: Coroutine[Any, Any, tuple[aiohttp.ClientResponse, bytes, str]]
                      ) -> tuple[aiohttp.ClientResponse, bytes, str]:
         """Report a fetch's outcome to the peer's state: no answer, 429 or a server error is a
         failure; any other answer shows the peer is up. Refusals of our own (policy, address) are
-        neither."""
+        neither. While the peer's circuit breaker is open it is not asked at all."""
+        wait = await self.peers.wait_for(url) if self.peers else 0.0
+        if wait:
+            pending.close()  # the request is never made
+            raise FetchError(f"{urlsplit(url).netloc} is failing: not asked again for {wait:.0f} s")
         try:
             result = await pending
         except (BlockedAddress, BlockedDomain):
