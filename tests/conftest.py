@@ -28,3 +28,14 @@ def database_factory(backend):
     yield make
     for url in created:
         drop_database(url)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database for a test that only makes sense there (skipped when absent)."""
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    url = create_database()
+    yield url
+    drop_database(url)

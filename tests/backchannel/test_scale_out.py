@@ -2,22 +2,11 @@
 process and a worker started from one stored policy apply the same policy, changes included."""
 import time
 
-import pytest
 
 from tests.backchannel.processes import command, spawn, stop, wait_for_line
-from tests.rig.databases import _run, create_database, drop_database, postgres_available
+from tests.rig.databases import _run
 from tests.rig.fake_remote import FakeRemote, create, follow, note, post_signed
 from tests.rig.nodes import Node, eventually, free_port
-
-
-@pytest.fixture
-def postgres_url():
-    reason = postgres_available()
-    if reason:
-        pytest.skip(reason)
-    url = create_database()
-    yield url
-    drop_database(url)
 
 
 def query(url: str, sql: str) -> list[tuple]:

@@ -4,11 +4,9 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 
-import pytest
 from aiohttp import web
 
 from tests.backchannel.processes import spawn, stop, wait_for_line
-from tests.rig.databases import create_database, drop_database, postgres_available
 from tests.rig.fake_remote import FakeRemote, create, follow, note, post_signed
 from tests.rig.nodes import Node, eventually, free_port
 
@@ -61,16 +59,6 @@ def test_the_signature_scheme_learned_once_is_reused_after_a_restart(tmp_path):
     finally:
         node.stop()
         peer.stop()
-
-
-@pytest.fixture
-def postgres_url():
-    reason = postgres_available()
-    if reason:
-        pytest.skip(reason)
-    url = create_database()
-    yield url
-    drop_database(url)
 
 
 def test_a_breaker_opened_by_a_worker_holds_in_serve_no_workers_and_a_new_worker(tmp_path, postgres_url):
