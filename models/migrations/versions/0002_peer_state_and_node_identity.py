@@ -1,7 +1,7 @@
 """peer state and node identity
 
 Revision ID: 0002
-Revises: 0004
+Revises: 0003
 Create Date: 2026-11-28 23:34:52.321227
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0002'
-down_revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
