@@ -11,7 +11,7 @@ import time
 
 from typing import Sequence
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -66,16 +66,30 @@ async def claim_inbox(db: Database, *, limit: int, lock_seconds: float, finished
     """
     now = time.time() if now is None else now
     t = inbox_items
-    # The same conditions in the outer query and the head query, so PostgreSQL re-checks them on a
-    # row another worker claimed while this statement ran (SKIP LOCKED skips only uncommitted claims).
-    due = and_(t.c.state == "pending", t.c.next_attempt_at <= now,
-               or_(t.c.locked_until.is_(None), t.c.locked_until < now))
-    busy = select(t.c.origin).where(t.c.state == "pending", t.c.locked_until >= now)
-    heads = select(func.min(t.c.id)).where(due, t.c.origin.not_in(busy)).group_by(t.c.origin)
-    pick = (select(t.c.id).where(due, t.c.id.in_(heads))
-            .order_by(t.c.next_attempt_at, t.c.id).limit(limit))
+
+    def due(items):  # noqa: ANN001, ANN202
+        return and_(items.c.state == "pending", items.c.next_attempt_at <= now,
+                    or_(items.c.locked_until.is_(None), items.c.locked_until < now))
+
+    # The origins with pending items, walked one index probe each (a loose index scan), so a claim
+    # costs a few probes per origin however long any one origin's backlog is.
+    first = select(func.min(t.c.origin).label("origin")).where(t.c.state == "pending")
+    origins = first.cte("pending_origins", recursive=True)
+    later = t.alias("later")
+    origins = origins.union_all(
+        select(select(func.min(later.c.origin)).where(later.c.state == "pending", later.c.origin > origins.c.origin)
+               .scalar_subquery()).where(origins.c.origin.is_not(None)))
+    head, inflight = t.alias("head"), t.alias("inflight")
+    oldest_due = select(func.min(head.c.id)).where(head.c.origin == origins.c.origin, due(head)).scalar_subquery()
+    busy = exists().where(inflight.c.state == "pending", inflight.c.origin == origins.c.origin,
+                          inflight.c.locked_until >= now)
+    heads = select(oldest_due).where(origins.c.origin.is_not(None), ~busy)
+    pick = select(t.c.id).where(t.c.id.in_(heads)).order_by(t.c.next_attempt_at, t.c.id).limit(limit)
     if not db.is_sqlite:
-        pick = pick.with_for_update(skip_locked=True)
+        # `due` again on the claimed table itself, so PostgreSQL re-checks it on a row another worker
+        # claimed while this statement ran (SKIP LOCKED skips only claims not yet committed). SQLite
+        # runs one writer at a time, and without it looks rows up by id instead of scanning.
+        pick = pick.where(due(t)).with_for_update(skip_locked=True)
     stmt = (update(t).where(t.c.id.in_(pick.scalar_subquery()))
             .values(locked_until=now + lock_seconds, attempts=t.c.attempts + 1)
             .returning(*t.c))

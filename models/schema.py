@@ -243,7 +243,10 @@ inbox_items = Table(
     *_queue_columns(),
 )
 Index("ix_inbox_items_state_next", inbox_items.c.state, inbox_items.c.next_attempt_at)
-Index("ix_inbox_items_origin", inbox_items.c.origin, inbox_items.c.state, inbox_items.c.id)
+# The fair claim (models.queues.claim_inbox) walks origins, then takes each one's oldest item and
+# asks whether it has one in flight: an index probe each, however long the origin's backlog.
+Index("ix_inbox_items_origin", inbox_items.c.state, inbox_items.c.origin, inbox_items.c.id)
+Index("ix_inbox_items_origin_lock", inbox_items.c.state, inbox_items.c.origin, inbox_items.c.locked_until)
 
 fanouts = Table(
     "fanouts", metadata, _id(),
