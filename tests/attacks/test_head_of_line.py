@@ -115,16 +115,21 @@ def test_a_slow_origin_does_not_hold_up_another_origins_activity(peers):
     assert len(untouched) >= 2, [inbox_row(node, i) for i in slow_ids]
 
 
-def test_one_deadline_covers_every_redirect(peers):
+@pytest.mark.parametrize("spelling", ["slow hops", "a trickled body", "slow hops, then a trickled body"])
+def test_one_deadline_covers_every_redirect_and_the_body(peers, spelling):
     node, servers = peers
     slow = servers["drag.test"]
-    # Given a post behind four answers that each come within the deadline, but not all together
-    mallory = slow.add_actor("mallory2")
-    final = note(mallory, "eventually", suffix="deadline")
-    url = slow_chain(slow, "deadline", hops=3, delay=TIMEOUT * 0.5, final_doc=final)
-    final["id"] = f"{slow.base}/deadline/3"
-    slow.raw["/deadline/3"] = (200, AS_JSON, json.dumps(final).encode())
-    activity = create_of(mallory, url, "deadline")
+    # Given a post behind answers that each come within the deadline, but not all together
+    name = "deadline" + str(len(spelling))
+    mallory = slow.add_actor(f"mallory2{len(spelling)}")
+    hops = 0 if spelling == "a trickled body" else 3
+    final = note(mallory, "eventually " + "x" * 400, suffix=name)
+    url = slow_chain(slow, name, hops=hops, delay=TIMEOUT * 0.5 if hops else 0, final_doc=final)
+    final["id"] = f"{slow.base}/{name}/{hops}"
+    slow.raw[f"/{name}/{hops}"] = (200, AS_JSON, json.dumps(final).encode())
+    if "trickled" in spelling:
+        slow.trickle[f"/{name}/{hops}"] = TIMEOUT / 20  # ~30 pieces: about 1.5 deadlines in all
+    activity = create_of(mallory, url, name)
     # When the hostile server sends a Create pointing at it
     deliver(node, mallory, activity)
     # Then the fetch is cut at the deadline, the activity is given up, and nothing is stored

@@ -90,6 +90,7 @@ class FakeRemote:
     raw: dict[str, tuple[int, dict, bytes]] = field(default_factory=dict)
     raw_delay: float = 0.0  # seconds before a raw answer: a peer that hangs
     delays: dict[str, float] = field(default_factory=dict)  # path -> seconds before answering a GET
+    trickle: dict[str, float] = field(default_factory=dict)  # path -> seconds between 16-byte pieces of a raw body
     ssl_context: object = None  # an ssl.SSLContext: serve https (see tests/rig/tls.py)
     inbox_status: int = 202  # what POSTs to inboxes are answered with
     inbox_delay: float = 0.0  # seconds before answering a POST: a slow peer
@@ -152,6 +153,8 @@ class FakeRemote:
             if self.raw_delay:
                 await asyncio.sleep(self.raw_delay)
             status, headers, body = self.raw[path]
+            if path in self.trickle:
+                return await self._trickled(request, status, headers, body, self.trickle[path])
             return web.Response(status=status, headers=headers, body=body)
         if path == "/.well-known/webfinger":
             user = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
@@ -167,6 +170,20 @@ class FakeRemote:
         if path in self.objects:
             return web.json_response(self.objects[path], content_type="application/activity+json")
         return web.json_response({"error": "not found"}, status=404)
+
+    @staticmethod
+    async def _trickled(request: web.Request, status: int, headers: dict, body: bytes,
+                        pause: float) -> web.StreamResponse:
+        """A body sent in small pieces, each soon enough that no read waits long: only a deadline
+        for the whole answer stops it."""
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = len(body)
+        await response.prepare(request)
+        for start in range(0, len(body), 16):
+            await response.write(body[start:start + 16])
+            await asyncio.sleep(pause)
+        await response.write_eof()
+        return response
 
     # --- actors and requests ------------------------------------------------------------------------
     def add_actor(self, username: str, *, spelling: str | None = None) -> RemoteActor:
