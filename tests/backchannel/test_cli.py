@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-COMMANDS = [[], ["serve"], ["worker"], ["migrate"], ["user"], ["user", "create"], ["token"], ["token", "create"]]
+COMMANDS = [[], ["serve"], ["worker"], ["migrate"], ["user"], ["user", "create"], ["token"], ["token", "create"],
+            ["domain", "mode"]]
 
 
 def run(*args, stdin=None, cwd=None):

@@ -115,3 +115,33 @@ def test_a_breaker_opened_by_a_worker_holds_in_serve_no_workers_and_a_new_worker
         stop(*workers)
         node.stop()
         peer.stop()
+
+
+async def test_a_peers_software_is_read_from_its_nodeinfo_at_most_daily(tmp_path):
+    from backchannel.app import close_runtime, open_runtime
+    from backchannel.config import Config
+    from backchannel.workers import refresh_peer_software
+
+    # Given a peer that publishes NodeInfo, and a node that has delivered to it (so it is active)
+    peer = FakeRemote("mastodon.test").start()
+    peer.objects["/.well-known/nodeinfo"] = {"links": [
+        {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": "http://mastodon.test/nodeinfo/2.0"}]}
+    peer.raw["/nodeinfo/2.0"] = (200, {"Content-Type": "application/json"},
+                                 b'{"version": "2.0", "software": {"name": "mastodon", "version": "4.3.2"}}')
+    rt = await open_runtime(Config(domain="acme.test", data=str(tmp_path), insecure_http=True,
+                                   resolve={"mastodon.test": ("127.0.0.1", peer.port)}))
+    try:
+        await rt.peers.record_success("http://mastodon.test/inbox")
+        # When the workers' periodic job runs
+        await refresh_peer_software(rt)
+        # Then its software is stored with the peer
+        state = await rt.peers.state("mastodon.test")
+        assert (state.software_name, state.software_version) == ("mastodon", "4.3.2")
+        assert peer.fetched == ["/.well-known/nodeinfo", "/nodeinfo/2.0"]
+        # And the next runs the same day ask nothing
+        await refresh_peer_software(rt)
+        await refresh_peer_software(rt)
+        assert peer.fetched == ["/.well-known/nodeinfo", "/nodeinfo/2.0"]
+    finally:
+        await close_runtime(rt)
+        peer.stop()
