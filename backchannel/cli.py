@@ -124,6 +124,12 @@ def _moderation_commands(commands) -> None:  # noqa: ANN001
     block.add_argument("--public-comment", default="", help="the reason, shown publicly")
     block.add_argument("--private-comment", default="", help="a note for the other admins")
     block.set_defaults(handler=cmd_moderation, action="block")
+    peers = domain.add_parser("peers", help="list other servers as this node sees them",
+                              description="List every other server this node has dealt with: whether it "
+                                          "answers, its circuit breaker, the signature scheme its inbox "
+                                          "accepts and its software (from NodeInfo, read at most daily).")
+    _common(peers)
+    peers.set_defaults(handler=cmd_moderation, action="peers")
     listing = domain.add_parser("list", help="list domain blocks and allows",
                                 description="List this node's domain blocks and allowed domains.")
     _common(listing)
@@ -216,6 +222,8 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
         before = await rt.policy.mode()
         after = await moderation.set_federation_mode(rt, args.mode)
         return [f"federation mode: {after}" + ("" if before == after else f" (was {before})")]
+    if action == "peers":
+        return [_peer_line(peer, when) for peer in await rt.peers.all()] or ["no other servers yet"]
     if action == "allow":
         allow = await moderation.allow_domain(rt, args.target)
         mode = await rt.policy.mode()
@@ -290,6 +298,24 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
         await registrations.revoke_invite(rt, args.code)
         return [f"invite {args.code} revoked"]
     raise AssertionError(action)
+
+
+def _peer_line(peer, when) -> str:  # noqa: ANN001
+    import time
+
+    health = "healthy" if not peer.failing else (
+        f"failing since {when(peer.failing_since)} ({peer.consecutive_failures} in a row)")
+    parts = [peer.domain, health]
+    if peer.open_until and peer.open_until > time.time():
+        parts.append(f"breaker open until {when(peer.open_until)}")
+    if peer.unavailable_since:
+        parts.append(f"unavailable since {when(peer.unavailable_since)}")
+    parts.append(f"last answered {when(peer.last_success_at)}")
+    if peer.signature_scheme:
+        parts.append(f"signs {peer.signature_scheme}")
+    if peer.software_name:
+        parts.append(f"runs {peer.software_name} {peer.software_version or ''}".rstrip())
+    return "  ".join(parts)
 
 
 def config_from(args: argparse.Namespace) -> Config:

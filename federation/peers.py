@@ -64,6 +64,11 @@ class Peers:
         async with self.db.read() as conn:
             return self._remember(await instances.get(conn, domain))
 
+    async def all(self) -> list[Instance]:
+        """Every peer this node has dealt with, by domain (for admins)."""
+        async with self.db.read() as conn:
+            return await instances.listing(conn)
+
     async def wait_for(self, host: str, now: float | None = None) -> float:
         """0 when a delivery to the peer may be tried now, else the seconds until its breaker closes."""
         open_until = (await self.state(host)).open_until

@@ -61,6 +61,10 @@ async def count_failure(conn: AsyncConnection, domain: str, *, now: float) -> In
                         failing_since=func.coalesce(instances.c.failing_since, now))
 
 
+async def listing(conn: AsyncConnection) -> list[Instance]:
+    return [_instance(row) for row in await conn.execute(select(instances).order_by(instances.c.domain))]
+
+
 async def unavailable(conn: AsyncConnection, domains) -> set[str]:  # noqa: ANN001
     domains = list(set(domains))
     if not domains:

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 COMMANDS = [[], ["serve"], ["worker"], ["migrate"], ["user"], ["user", "create"], ["token"], ["token", "create"],
-            ["domain", "mode"]]
+            ["domain", "mode"], ["domain", "peers"]]
 
 
 def run(*args, stdin=None, cwd=None):

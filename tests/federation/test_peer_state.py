@@ -56,6 +56,9 @@ def test_the_signature_scheme_learned_once_is_reused_after_a_restart(tmp_path):
         with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
             assert db.execute("SELECT signature_scheme FROM instances WHERE domain = 'strict.test'"
                               ).fetchall() == [("rfc9421",)]
+        # And an admin sees it
+        [line] = node.cli("domain", "peers").splitlines()
+        assert line.startswith("strict.test  healthy  last answered 2") and line.endswith("signs rfc9421")
     finally:
         node.stop()
         peer.stop()

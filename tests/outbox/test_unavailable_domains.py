@@ -58,6 +58,8 @@ def test_breaker_then_unavailable_then_restored(tmp_path):
         # Its next try fails after more than domain_unavailable_after: unavailable, nothing new is queued.
         eventually(lambda: unavailable(node, "flaky.test"), timeout=40, message="marked unavailable")
         eventually(lambda: pending_for(node, "flaky.test") == 0, message="its delivery given up")
+        assert "flaky.test  failing since" in node.cli("domain", "peers")
+        assert "  unavailable since 2" in node.cli("domain", "peers")
         alice = node.mastodon(node.token("alice"))
         alice.status_post("two")
         time.sleep(1)
