@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import auth, lookup, pagination, queries, search
+from api import auth, lookup, pagination, search
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from models import collections, social
+from models import collections, social, status_queries
 from models import media as media_store
 from models import profile as profile_store
 from models import statuses as statuses_store
@@ -85,7 +85,7 @@ async def statuses(request: web.Request) -> web.Response:
             # Pinned posts are one short list, newest pin first; there is no further page.
             pinned = [] if page.max_id or page.min_id or page.since_id else \
                 await collections.pinned_of(conn, account.id)
-            allowed = await queries.visible_ids(conn, pinned, viewer)
+            allowed = await status_queries.visible_ids(conn, pinned, viewer)
             ids = [i for i in pinned if i in allowed]
         elif params.bool("only_media"):
             ids = await media_store.account_media_ids(conn, account.id, viewer_id, viewer_is_local,

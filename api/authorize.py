@@ -12,6 +12,7 @@ from api.params import Params
 from backchannel.keys import RUNTIME
 from federation.urls import ROUTES as PATHS
 from models import oauth
+from social import apps
 
 AUTHORIZE = PATHS.oauth_authorize
 AUTHORIZE_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
@@ -80,10 +81,9 @@ async def authorize_submit(request: web.Request) -> web.Response:
                                   hidden=req.fields, error="Wrong e-mail, username or password.", status=401)
     rt = request.app[RUNTIME]
     method = (req.fields["code_challenge_method"] or "plain") if req.fields["code_challenge"] else None
-    async with rt.db.write() as conn:
-        code = await oauth.create_code(conn, app_id=req.app.id, user_id=user_id, redirect_uri=req.redirect_uri,
-                                       scopes=req.scopes, code_challenge=req.fields["code_challenge"] or None,
-                                       code_challenge_method=method)
+    code = await apps.issue_code(rt, app_id=req.app.id, user_id=user_id, redirect_uri=req.redirect_uri,
+                                 scopes=req.scopes, code_challenge=req.fields["code_challenge"] or None,
+                                 code_challenge_method=method)
     if req.redirect_uri == oauth.OOB:
         return oauth_form.show_code(request, code)
     raise req.redirect(code=code)

@@ -17,14 +17,15 @@ from contextvars import ContextVar
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import auth, lookup
+from api import auth
 from api.params import Params, parse_id, path_id
 from backchannel.keys import RUNTIME
 from federation.content import html_to_text
 from models import filters as store
 from models.filters import ACTIONS, CONTEXTS, Filter, FilterStatus, Keyword
+from social import filters as filters_uc
 from models.statuses import Status
-from social.errors import NotFound, Unprocessable
+from social.errors import Unprocessable
 
 # --- Which context a request reads in -------------------------------------------------------------
 
@@ -187,13 +188,6 @@ def _keyword_text(value) -> str:  # noqa: ANN001
 
 # --- Handlers: filters ----------------------------------------------------------------------------
 
-async def _own(conn: AsyncConnection, viewer: auth.Viewer, filter_id: int) -> Filter:
-    found = await store.get(conn, viewer.account.id, filter_id)
-    if found is None:
-        raise NotFound("Record not found")
-    return found
-
-
 async def index(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
     async with request.app[RUNTIME].db.read() as conn:
@@ -203,8 +197,7 @@ async def index(request: web.Request) -> web.Response:
 
 async def show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
-    async with request.app[RUNTIME].db.read() as conn:
-        found = await _own(conn, viewer, path_id(request))
+    found = await filters_uc.own_filter(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response(filter_entity(found))
 
 
@@ -217,14 +210,22 @@ async def create(request: web.Request) -> web.Response:
     context, action, expires_at = _contexts(params), _action(params), _expires_at(params)
     keywords = [(_keyword_text(k.get("keyword")), _flag(k.get("whole_word"), True))
                 for k in _keyword_attributes(params) if not _flag(k.get("_destroy"), False)]
-    async with request.app[RUNTIME].db.write() as conn:
-        filter_id = await store.insert_filter(conn, viewer.account.id, title=title, context=context,
-                                              filter_action=action, expires_at=expires_at)
-        for keyword, whole_word in keywords:
-            await store.add_keyword(conn, filter_id, keyword, whole_word)
-        await store.changed(conn, viewer.account.id)
-        found = await _own(conn, viewer, filter_id)
+    found = await filters_uc.create_filter(request.app[RUNTIME], viewer.account, title=title, context=context,
+                                           action=action, expires_at=expires_at, keywords=keywords)
     return web.json_response(filter_entity(found))
+
+
+def _keyword_change(attrs: dict) -> filters_uc.KeywordChange:
+    keyword_id = attrs.get("id")
+    destroy = _flag(attrs.get("_destroy"), False)
+    if keyword_id in (None, ""):
+        return filters_uc.KeywordChange(
+            keyword=None if destroy else _keyword_text(attrs.get("keyword")),
+            whole_word=_flag(attrs.get("whole_word"), True), destroy=destroy)
+    return filters_uc.KeywordChange(
+        id=parse_id(keyword_id), destroy=destroy,
+        keyword=None if destroy or attrs.get("keyword") is None else _keyword_text(attrs["keyword"]),
+        whole_word=None if attrs.get("whole_word") is None else _flag(attrs["whole_word"], True))
 
 
 async def update(request: web.Request) -> web.Response:
@@ -241,41 +242,14 @@ async def update(request: web.Request) -> web.Response:
         values["filter_action"] = _action(params)
     if "expires_in" in params:
         values["expires_at"] = _expires_at(params)
-    attributes = _keyword_attributes(params)
-    async with request.app[RUNTIME].db.write() as conn:
-        found = await _own(conn, viewer, path_id(request))
-        mine = {k.id: k for k in found.keywords}
-        await store.update_filter(conn, found.id, **values)
-        for attrs in attributes:
-            keyword_id = attrs.get("id")
-            if keyword_id in (None, ""):
-                if not _flag(attrs.get("_destroy"), False):
-                    await store.add_keyword(conn, found.id, _keyword_text(attrs.get("keyword")),
-                                            _flag(attrs.get("whole_word"), True))
-                continue
-            keyword_id = parse_id(keyword_id)
-            if keyword_id not in mine:
-                raise NotFound("Record not found")
-            if _flag(attrs.get("_destroy"), False):
-                await store.delete_keyword(conn, keyword_id)
-                continue
-            changes: dict = {}
-            if attrs.get("keyword") is not None:
-                changes["keyword"] = _keyword_text(attrs["keyword"])
-            if attrs.get("whole_word") is not None:
-                changes["whole_word"] = _flag(attrs["whole_word"], True)
-            await store.update_keyword(conn, keyword_id, **changes)
-        await store.changed(conn, viewer.account.id)
-        found = await _own(conn, viewer, found.id)
+    changes = [_keyword_change(attrs) for attrs in _keyword_attributes(params)]
+    found = await filters_uc.update_filter(request.app[RUNTIME], viewer.account, path_id(request), values, changes)
     return web.json_response(filter_entity(found))
 
 
 async def delete(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:filters")
-    async with request.app[RUNTIME].db.write() as conn:
-        found = await _own(conn, viewer, path_id(request))
-        await store.delete_filter(conn, found.id)
-        await store.changed(conn, viewer.account.id)
+    await filters_uc.delete_filter(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response({})
 
 
@@ -283,8 +257,7 @@ async def delete(request: web.Request) -> web.Response:
 
 async def keywords(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
-    async with request.app[RUNTIME].db.read() as conn:
-        found = await _own(conn, viewer, path_id(request))
+    found = await filters_uc.own_filter(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response([keyword_entity(k) for k in found.keywords])
 
 
@@ -292,49 +265,30 @@ async def add_keyword(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:filters")
     params = await Params.read(request)
     keyword = _keyword_text(params.str("keyword"))
-    async with request.app[RUNTIME].db.write() as conn:
-        found = await _own(conn, viewer, path_id(request))
-        added = await store.add_keyword(conn, found.id, keyword, params.bool("whole_word", True))
-        await store.changed(conn, viewer.account.id)
+    added = await filters_uc.add_keyword(request.app[RUNTIME], viewer.account, path_id(request), keyword,
+                                         params.bool("whole_word", True))
     return web.json_response(keyword_entity(added))
-
-
-async def _own_keyword(conn: AsyncConnection, viewer: auth.Viewer, keyword_id: int) -> Keyword:
-    found = await store.get_keyword(conn, viewer.account.id, keyword_id)
-    if found is None:
-        raise NotFound("Record not found")
-    return found
 
 
 async def show_keyword(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
-    async with request.app[RUNTIME].db.read() as conn:
-        found = await _own_keyword(conn, viewer, path_id(request))
+    found = await filters_uc.own_keyword(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response(keyword_entity(found))
 
 
 async def update_keyword(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:filters")
     params = await Params.read(request)
-    async with request.app[RUNTIME].db.write() as conn:
-        found = await _own_keyword(conn, viewer, path_id(request))
-        changes: dict = {}
-        if "keyword" in params:
-            changes["keyword"] = _keyword_text(params.str("keyword"))
-        if "whole_word" in params:
-            changes["whole_word"] = params.bool("whole_word", True)
-        await store.update_keyword(conn, found.id, **changes)
-        await store.changed(conn, viewer.account.id)
-        found = await _own_keyword(conn, viewer, found.id)
+    keyword = _keyword_text(params.str("keyword")) if "keyword" in params else None
+    whole_word = params.bool("whole_word", True) if "whole_word" in params else None
+    found = await filters_uc.update_keyword(request.app[RUNTIME], viewer.account, path_id(request),
+                                            keyword=keyword, whole_word=whole_word)
     return web.json_response(keyword_entity(found))
 
 
 async def delete_keyword(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:filters")
-    async with request.app[RUNTIME].db.write() as conn:
-        found = await _own_keyword(conn, viewer, path_id(request))
-        await store.delete_keyword(conn, found.id)
-        await store.changed(conn, viewer.account.id)
+    await filters_uc.delete_keyword(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response({})
 
 
@@ -342,8 +296,7 @@ async def delete_keyword(request: web.Request) -> web.Response:
 
 async def statuses(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
-    async with request.app[RUNTIME].db.read() as conn:
-        found = await _own(conn, viewer, path_id(request))
+    found = await filters_uc.own_filter(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response([status_entity(s) for s in found.statuses])
 
 
@@ -353,34 +306,19 @@ async def add_status(request: web.Request) -> web.Response:
     status_id = params.id("status_id")
     if status_id is None:
         raise Unprocessable("Validation failed: Status can't be blank")
-    async with request.app[RUNTIME].db.write() as conn:
-        found = await _own(conn, viewer, path_id(request))
-        status = await lookup.visible_status(conn, status_id, viewer.account)
-        added = await store.add_status(conn, found.id, status.id)
-        await store.changed(conn, viewer.account.id)
+    added = await filters_uc.add_status(request.app[RUNTIME], viewer.account, path_id(request), status_id)
     return web.json_response(status_entity(added))
-
-
-async def _own_status(conn: AsyncConnection, viewer: auth.Viewer, row_id: int) -> FilterStatus:
-    found = await store.get_status(conn, viewer.account.id, row_id)
-    if found is None:
-        raise NotFound("Record not found")
-    return found
 
 
 async def show_status(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
-    async with request.app[RUNTIME].db.read() as conn:
-        found = await _own_status(conn, viewer, path_id(request))
+    found = await filters_uc.own_status(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response(status_entity(found))
 
 
 async def delete_status(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:filters")
-    async with request.app[RUNTIME].db.write() as conn:
-        found = await _own_status(conn, viewer, path_id(request))
-        await store.delete_status(conn, found.id)
-        await store.changed(conn, viewer.account.id)
+    await filters_uc.delete_status(request.app[RUNTIME], viewer.account, path_id(request))
     return web.json_response({})
 
 
@@ -395,9 +333,8 @@ async def v1_index(request: web.Request) -> web.Response:
 
 async def v1_show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
-    async with request.app[RUNTIME].db.read() as conn:
-        keyword = await _own_keyword(conn, viewer, path_id(request))
-        found = await _own(conn, viewer, keyword.filter_id)
+    keyword = await filters_uc.own_keyword(request.app[RUNTIME], viewer.account, path_id(request))
+    found = await filters_uc.own_filter(request.app[RUNTIME], viewer.account, keyword.filter_id)
     return web.json_response(v1_entity(found, keyword))
 
 

@@ -7,14 +7,13 @@ a status never edited has a history of one entry, itself.
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from api import auth, lookup
 from api.params import path_id
 from api.serializers import Presenter, iso
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from models.schema import status_edits
+from models import status_queries
 from social.errors import NotFound
 
 
@@ -26,8 +25,7 @@ async def history(request: web.Request) -> web.Response:
         author = await accounts_store.get(conn, status.account_id)
         if author is None:
             raise NotFound("Record not found")
-        rows = (await conn.execute(select(status_edits).where(status_edits.c.status_id == status.id)
-                                   .order_by(status_edits.c.created_at, status_edits.c.id))).all()
+        rows = await status_queries.edits_of(conn, status.id)
         current = await Presenter(rt, viewer).status(conn, status)
     present = Presenter(rt, viewer)
     account = present.account(author)

@@ -5,10 +5,10 @@ from aiohttp import web
 from yarl import URL
 
 import backchannel
-from api import queries
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from federation import webpush
+from models import instance_stats
 
 SOURCE_URL = ""  # the project has no public repository address yet
 MAX_MEDIA_ATTACHMENTS = 4  # models.media.MAX_ATTACHMENTS
@@ -50,7 +50,7 @@ def _thumbnail(rt: Runtime) -> str:
 async def instance_v1(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        stats = await queries.instance_stats(conn)
+        stats = await instance_stats.instance_stats(conn)
     return web.json_response({
         "uri": rt.config.domain,
         "title": rt.config.title,
@@ -74,7 +74,7 @@ async def instance_v1(request: web.Request) -> web.Response:
 async def instance_v2(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        stats = await queries.instance_stats(conn)
+        stats = await instance_stats.instance_stats(conn)
     configuration = _configuration(rt) | {
         "urls": {"streaming": _streaming_url(rt)},
         "vapid": {"public_key": webpush.vapid_key(rt.config.data).public_key},

@@ -8,11 +8,9 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
-from sqlalchemy import func, select
-
 from api.serializers import iso
 from backchannel.keys import RUNTIME
-from models.schema import accounts, domain_blocks, oauth_tokens, statuses, users
+from models import instance_stats
 
 WEEKS = 12
 
@@ -26,10 +24,8 @@ async def peers(request: web.Request) -> web.Response:
     out every domain the federation policy refuses and every suspended one, whatever the mode."""
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        domains = list((await conn.execute(select(accounts.c.domain).distinct()
-                                           .where(accounts.c.domain.is_not(None)))).scalars())
-        suspended = list((await conn.execute(select(domain_blocks.c.domain)
-                                             .where(domain_blocks.c.severity == "suspend"))).scalars())
+        domains = await instance_stats.known_domains(conn)
+        suspended = await instance_stats.suspended_domains(conn)
     out = []
     for domain in sorted({d.lower() for d in domains}):
         if any(_under(domain, s) for s in suspended):
@@ -46,9 +42,7 @@ def _week_starts(now: float) -> list[datetime]:
     return [monday - timedelta(weeks=i) for i in range(WEEKS)]
 
 
-async def _per_week(conn, column, starts: list[datetime], *where) -> list[int]:  # noqa: ANN001
-    oldest = starts[-1].timestamp()
-    stamps = (await conn.execute(select(column).where(column >= oldest, *where))).scalars()
+def _per_week(stamps: list[float], starts: list[datetime]) -> list[int]:
     edges = [s.timestamp() for s in starts]
     counts = [0] * len(starts)
     for ts in stamps:
@@ -65,10 +59,8 @@ async def activity(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     starts = _week_starts(time.time())
     async with rt.db.read() as conn:
-        posted = await _per_week(conn, statuses.c.created_at, starts, statuses.c.local.is_(True),
-                                 statuses.c.deleted_at.is_(None))
-        logins = await _per_week(conn, oauth_tokens.c.created_at, starts, oauth_tokens.c.user_id.is_not(None))
-        joined = await _per_week(conn, users.c.created_at, starts)
+        stamps = await instance_stats.activity_since(conn, starts[-1].timestamp())
+    posted, logins, joined = (_per_week(stamps[k], starts) for k in ("statuses", "logins", "registrations"))
     return web.json_response([
         {"week": str(int(start.timestamp())), "statuses": str(s), "logins": str(lg), "registrations": str(r)}
         for start, s, lg, r in zip(starts, posted, logins, joined)])
@@ -79,7 +71,7 @@ async def extended_description(request: web.Request) -> web.Response:
     description is a start-up setting, so there is no edit time to give)."""
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        first = (await conn.execute(select(func.min(users.c.created_at)))).scalar_one()
+        first = await instance_stats.first_user_at(conn)
     paragraphs = [p.strip() for p in rt.config.description.split("\n\n") if p.strip()]
     content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     return web.json_response({"updated_at": iso(first if first is not None else time.time()),
@@ -96,8 +88,7 @@ async def public_domain_blocks(request: web.Request) -> web.Response:
     comments ("noop" rows limit nothing and are left out)."""
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        rows = (await conn.execute(select(domain_blocks).where(domain_blocks.c.severity.in_(("silence", "suspend")))
-                                   .order_by(domain_blocks.c.domain))).all()
+        rows = await instance_stats.limited_domains(conn)
     out = []
     for r in rows:
         body = {"domain": r.domain, "digest": hashlib.sha256(r.domain.encode()).hexdigest(),

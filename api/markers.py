@@ -9,6 +9,7 @@ from api.params import Params
 from api.serializers import iso
 from backchannel.keys import RUNTIME
 from models import markers as markers_store
+from social import markers as markers_uc
 from social.errors import Unprocessable
 
 TIMELINES = ("home", "notifications")
@@ -48,8 +49,7 @@ async def save(request: web.Request) -> web.Response:
         if not value.isascii() or not value.isdigit() or int(value) > 2 ** 63 - 1:
             raise Unprocessable("Validation failed: Last read id is invalid")
         updates[timeline] = int(value)
-    async with request.app[RUNTIME].db.write() as conn:
-        saved = [await markers_store.save(conn, viewer.account.id, t, v) for t, v in updates.items()]
+    saved = await markers_uc.save_positions(request.app[RUNTIME], viewer.account, updates)
     return web.json_response({m.timeline: _entity(m) for m in saved})
 
 

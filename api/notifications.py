@@ -8,6 +8,7 @@ from api.params import Params, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from models import social
+from social import notifications as notifications_uc
 from social.errors import NotFound
 
 
@@ -36,11 +37,7 @@ async def show(request: web.Request) -> web.Response:
 
 
 async def _dismiss(request: web.Request, viewer: auth.Viewer, notification_id: int | None) -> web.Response:
-    async with request.app[RUNTIME].db.write() as conn:
-        if notification_id is not None and not await social.get_notification(
-                conn, viewer.account.id, notification_id):
-            raise NotFound("Record not found")
-        await social.dismiss_notifications(conn, viewer.account.id, notification_id)
+    await notifications_uc.dismiss(request.app[RUNTIME], viewer.account, notification_id)
     return web.json_response({})
 
 

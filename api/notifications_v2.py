@@ -11,17 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth, pagination
-from api.grouping import DAY, GROUPABLE, group_key
 from api.params import Params
 from api.serializers import Presenter, iso
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from models import markers, social
-from models.schema import notifications
+from models import notification_groups, social
+from models.notification_groups import GROUPABLE, group_key
+from social import notifications as notifications_uc
 from social.errors import NotFound
 
 SAMPLE_ACCOUNTS = 8
@@ -29,49 +28,10 @@ BATCH_FACTOR = 5  # raw notifications read per requested group, at most MAX_BATC
 MAX_BATCH = 400
 
 
-# --- Group keys -----------------------------------------------------------------------------
-
-def _group_filter(account_id: int, key: str):  # noqa: ANN202
-    """The WHERE clause selecting the notifications of one group, or None for a malformed key."""
-    parts = key.split("-")
-    mine = notifications.c.account_id == account_id
-    try:
-        if parts[0] == "ungrouped" and len(parts) == 2:
-            return and_(mine, notifications.c.id == int(parts[1]))
-        if parts[0] == "follow" and len(parts) == 2:
-            day = int(parts[1])
-            return and_(mine, notifications.c.type == "follow", notifications.c.created_at >= day * DAY,
-                        notifications.c.created_at < (day + 1) * DAY)
-        if parts[0] in ("favourite", "reblog") and len(parts) == 3:
-            day = int(parts[2])
-            return and_(mine, notifications.c.type == parts[0], notifications.c.status_id == int(parts[1]),
-                        notifications.c.created_at >= day * DAY, notifications.c.created_at < (day + 1) * DAY)
-    except ValueError:
-        return None
-    return None
-
-
 @dataclass
 class _Group:
     key: str
     rows: list = field(default_factory=list)  # this page's rows of the group, newest first
-
-
-async def _unread_cond(conn: AsyncConnection, account_id: int):  # noqa: ANN202
-    """Unread: after the `notifications` marker when one is saved, else not flagged read."""
-    saved = await markers.get(conn, account_id, ["notifications"])
-    if saved:
-        return notifications.c.id > saved[0].last_read_id
-    return notifications.c.read.is_(False)
-
-
-def _type_filters(params: Params):  # noqa: ANN202
-    conds = []
-    if params.list("types"):
-        conds.append(notifications.c.type.in_(params.list("types")))
-    if params.list("exclude_types"):
-        conds.append(notifications.c.type.not_in(params.list("exclude_types")))
-    return conds
 
 
 def _grouped_types(params: Params) -> tuple[str, ...]:
@@ -94,19 +54,17 @@ async def _results(conn: AsyncConnection, rt, viewer: auth.Viewer, groups: list[
         visible = [r for r in group.rows if r.id in shown]
         if not visible:
             continue
-        cond = _group_filter(viewer.account.id, group.key)
-        whole = (await conn.execute(select(notifications.c.id, notifications.c.from_account_id)
-                                    .where(cond).order_by(notifications.c.id.desc()))).all()
+        whole = await notification_groups.senders_of(conn, viewer.account.id, group.key)
         sample: list[int] = []
-        for r in whole:
-            if r.from_account_id not in sample and len(sample) < SAMPLE_ACCOUNTS:
-                sample.append(r.from_account_id)
+        for _, sender in whole:
+            if sender not in sample and len(sample) < SAMPLE_ACCOUNTS:
+                sample.append(sender)
         newest = visible[0]
         body = {
             "group_key": group.key,
             "notifications_count": len(whole),
             "type": newest.type,
-            "most_recent_notification_id": str(whole[0].id if whole else newest.id),
+            "most_recent_notification_id": str(whole[0][0] if whole else newest.id),
             "page_min_id": str(visible[-1].id),
             "page_max_id": str(newest.id),
             "latest_page_notification_at": iso(newest.created_at),
@@ -159,9 +117,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def _group(conn: AsyncConnection, viewer: auth.Viewer, key: str) -> _Group:
-    cond = _group_filter(viewer.account.id, key)
-    rows = [] if cond is None else (await conn.execute(
-        select(notifications).where(cond).order_by(notifications.c.id.desc()))).all()
+    rows = await notification_groups.rows_of(conn, viewer.account.id, key)
     if not rows:
         raise NotFound("Record not found")
     return _Group(key, rows)
@@ -191,20 +147,14 @@ async def group_accounts(request: web.Request) -> web.Response:
 
 async def dismiss(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:notifications")
-    key = request.match_info["group_key"]
-    async with request.app[RUNTIME].db.write() as conn:
-        await _group(conn, viewer, key)
-        await conn.execute(delete(notifications).where(_group_filter(viewer.account.id, key)))
+    await notifications_uc.dismiss_group(request.app[RUNTIME], viewer.account, request.match_info["group_key"])
     return web.json_response({})
 
 
 async def _unread_rows(request: web.Request, viewer: auth.Viewer, params: Params, limit: int):  # noqa: ANN202
     async with request.app[RUNTIME].db.read() as conn:
-        cond = await _unread_cond(conn, viewer.account.id)
-        return (await conn.execute(
-            select(notifications).where(notifications.c.account_id == viewer.account.id, cond,
-                                        *_type_filters(params))
-            .order_by(notifications.c.id.desc()).limit(limit))).all()
+        return await notification_groups.unread_rows(conn, viewer.account.id, types=params.list("types"),
+                                                     exclude_types=params.list("exclude_types"), limit=limit)
 
 
 async def unread_count_v1(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from federation import webpush
 from models import accounts as accounts_store
 from models import oauth
 from models import moderation as moderation_store
+from social import apps
 from social.errors import Unprocessable
 
 GRANT_TYPES = ["authorization_code", "password", "client_credentials"]
@@ -83,8 +84,8 @@ async def create_app(request: web.Request) -> web.Response:
     redirects = _checked_redirects(oauth.split(redirects) or [oauth.OOB])
     scopes = _checked_scopes(oauth.split(params.list("scopes") or ["read"]))
     rt = request.app[RUNTIME]
-    async with rt.db.write() as conn:
-        app = await oauth.create_app(conn, name[:255], redirects, scopes, params.str("website"))
+    app = await apps.register_app(rt, name=name[:255], redirect_uris=redirects, scopes=scopes,
+                                  website=params.str("website"))
     vapid = webpush.vapid_key(rt.config.data).public_key
     return web.json_response(app_json(app, secret=True, vapid_key=vapid))
 
@@ -174,8 +175,7 @@ async def token(request: web.Request) -> web.Response:
             scopes = _granted(app, params.str("scope"))
             user_id = None
         else:
-            async with rt.db.write() as conn:
-                code = await oauth.redeem_code(conn, params.str("code") or "", app_id=app.id)
+            code = await apps.redeem_code(rt, params.str("code") or "", app_id=app.id)
             if (code is None or code.redirect_uri != (params.str("redirect_uri") or "")
                     or not _pkce_ok(code, params.str("code_verifier"))):
                 raise OAuthError(*INVALID_GRANT)
@@ -184,8 +184,7 @@ async def token(request: web.Request) -> web.Response:
                 user = await accounts_store.user_by_id(conn, user_id)
             if user is None or user.disabled:
                 raise OAuthError(*INVALID_GRANT)
-        async with rt.db.write() as conn:
-            access_token = await oauth.create_token(conn, user_id=user_id, app_id=app.id, scopes=scopes)
+        access_token = await apps.issue_token(rt, user_id=user_id, app_id=app.id, scopes=scopes)
     except OAuthError as err:
         return err.response()
     return web.json_response({"access_token": access_token, "token_type": "Bearer",
@@ -231,8 +230,7 @@ async def revoke(request: web.Request) -> web.Response:
         return err.response()
     value = params.str("token")
     if value:
-        async with request.app[RUNTIME].db.write() as conn:
-            await oauth.revoke_token(conn, value, app_id=app.id)
+        await apps.revoke_token(request.app[RUNTIME], value, app_id=app.id)
     # RFC 7009: the answer is the same whether or not the token existed.
     return web.json_response({})
 

@@ -12,6 +12,7 @@ from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from federation import webpush
 from models import push
+from social import push as push_uc
 from social.errors import NotFound, Unprocessable
 
 
@@ -86,10 +87,8 @@ async def create(request: web.Request) -> web.Response:
     except webpush.InvalidSubscriptionKey as err:
         raise Unprocessable(f"Validation failed: {err}") from None
     token_id = await _token_id(request, viewer)
-    async with rt.db.write() as conn:
-        sub = await push.replace(conn, token_id=token_id, account_id=viewer.account.id, endpoint=endpoint,
-                                 p256dh=p256dh.strip(), auth=auth.strip(), alerts=_alerts(params, None),
-                                 policy=_policy(params))
+    sub = await push_uc.subscribe(rt, viewer.account, token_id, endpoint=endpoint, p256dh=p256dh.strip(),
+                                  auth=auth.strip(), alerts=_alerts(params, None), policy=_policy(params))
     return web.json_response(subscription_json(rt, sub))
 
 
@@ -112,19 +111,15 @@ async def change(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     sub = await _current(request, viewer)
     params = await Params.read(request)
-    async with rt.db.write() as conn:
-        sub = await push.change(conn, sub, alerts=_alerts(params, sub.alerts), policy=_policy(params, sub.policy))
+    sub = await push_uc.change(rt, sub.token_id, alerts=_alerts(params, sub.alerts),
+                               policy=_policy(params, sub.policy))
     return web.json_response(subscription_json(rt, sub))
 
 
 async def remove(request: web.Request) -> web.Response:
     viewer = await require(request, "push")
     rt = request.app[RUNTIME]
-    token_id = await _token_id(request, viewer)
-    async with rt.db.write() as conn:
-        sub = await push.for_token(conn, token_id)
-        if sub is not None:
-            await push.remove(conn, sub.id)
+    await push_uc.unsubscribe(rt, await _token_id(request, viewer))
     return web.json_response({})
 
 

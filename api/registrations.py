@@ -10,8 +10,7 @@ from api import auth
 from api.params import Params
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from models import oauth
-from social import registrations
+from social import apps, registrations
 
 
 async def sign_up(request: web.Request) -> web.Response:
@@ -29,10 +28,10 @@ async def sign_up(request: web.Request) -> web.Response:
         # admin approves, and the client signs in then.
         return web.json_response({"access_token": None, "token_type": "Bearer", "scope": "",
                                   "created_at": int(time.time()), "approval_required": True})
-    async with rt.db.write() as conn:
+    async with rt.db.read() as conn:
         found = await accounts_store.user_by_login(conn, account.username)
-        scopes = " ".join(caller.app.scopes)
-        token = await oauth.create_token(conn, user_id=found[0].id, app_id=caller.app.id, scopes=scopes)
+    scopes = " ".join(caller.app.scopes)
+    token = await apps.issue_token(rt, user_id=found[0].id, app_id=caller.app.id, scopes=scopes)
     return web.json_response({"access_token": token, "token_type": "Bearer", "scope": scopes,
                               "created_at": int(time.time())}, headers={"Cache-Control": "no-store"})
 

@@ -11,12 +11,13 @@ import logging
 import aiohttp
 from aiohttp import web
 
-from api import auth, queries
+from api import auth
 from api.params import Params
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from federation import deref
+from models import account_queries, status_queries, tag_queries
 from models import accounts as accounts_store
 from models.accounts import Account
 from models.statuses import Status
@@ -65,7 +66,7 @@ async def accounts(rt: Runtime, q: str, *, limit: int, resolve: bool, offset: in
 
 async def _account_by_url(rt: Runtime, url: str, *, resolve: bool) -> Account | None:
     async with rt.db.read() as conn:
-        found = await queries.account_by_url(conn, url)
+        found = await account_queries.account_by_url(conn, url)
     if found is None and resolve:
         found = await _quietly(deref.get_actor(rt, url))
     return found if found and found.suspended_at is None else None
@@ -77,13 +78,13 @@ async def statuses(rt: Runtime, q: str, viewer: Account | None, *, resolve: bool
     if not is_url(q):
         return []
     async with rt.db.read() as conn:
-        found = await queries.status_by_url(conn, q)
+        found = await status_queries.status_by_url(conn, q)
     if found is None and resolve:
         found = await _quietly(remote.fetch_status(rt, q))
     if found is None:
         return []
     async with rt.db.read() as conn:
-        return [found] if found.id in await queries.visible_ids(conn, [found.id], viewer) else []
+        return [found] if found.id in await status_queries.visible_ids(conn, [found.id], viewer) else []
 
 
 async def _quietly(pending):  # noqa: ANN001, ANN202
@@ -115,7 +116,7 @@ async def search_v2(request: web.Request) -> web.Response:
             body["statuses"] = await present.statuses(conn, found_statuses)
     if kind in (None, "hashtags") and not is_url(q.strip()):
         async with rt.db.read() as conn:
-            names = await queries.search_tags(conn, q, limit + offset)  # type: ignore[operator]
+            names = await tag_queries.search_tags(conn, q, limit + offset)  # type: ignore[operator]
         body["hashtags"] = [present.tag(n) for n in names[offset:]]
     return web.json_response(body)
 

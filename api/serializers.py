@@ -11,12 +11,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import queries
-from api.grouping import group_key
+from models.notification_groups import group_key
 from federation.runtime import Runtime
 from federation.content import html_to_text
 from models import accounts as accounts_store
-from models import collections, conversation_mutes, social
+from models import account_queries, collections, conversation_mutes, social, status_queries
 from models import media as media_store
 from models import polls as polls_store
 from models import profile as profile_store
@@ -101,7 +100,7 @@ class Presenter:
             "fields": [{"name": str(f.get("name", "")), "value": html_to_text(str(f.get("value", ""))),
                         "verified_at": None}
                        for f in account.field_list() if isinstance(f, dict)],
-            "follow_requests_count": await queries.follow_requests_count(conn, account.id),
+            "follow_requests_count": await account_queries.follow_requests_count(conn, account.id),
         }
         body["role"] = ({"id": "3", "name": "Owner", "permissions": "1048575", "color": "",
                          "highlighted": True} if user.admin else
@@ -125,9 +124,9 @@ class Presenter:
         hidden: set[int] = set()
         if self.viewer is not None:
             favourited = await social.favourited_ids(conn, self.viewer.id, ids)
-            reblogged = await queries.reblogged_ids(conn, self.viewer.id, ids)
+            reblogged = await status_queries.reblogged_ids(conn, self.viewer.id, ids)
             if hide_blocked:
-                hidden = await queries.blocked_either_way(
+                hidden = await status_queries.blocked_either_way(
                     conn, self.viewer.id, {s.account_id for s in everything.values()})
                 if hide_muted:
                     hidden |= await collections.muted(conn, self.viewer.id,

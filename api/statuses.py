@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import auth, lookup, pagination, queries, scheduled
+from api import auth, lookup, pagination, scheduled
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from federation.content import html_to_text
 from models import scheduled as scheduled_store
+from models import status_queries
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import VISIBILITIES, Status
@@ -130,7 +131,7 @@ async def show_many(request: web.Request) -> web.Response:
     ids = params.ids("id", MAX_ACCOUNTS_LIMIT)
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        allowed = await queries.visible_ids(conn, ids, viewer)
+        allowed = await status_queries.visible_ids(conn, ids, viewer)
         found = await lookup.statuses_in_order(conn, [i for i in dict.fromkeys(ids) if i in allowed])
         body = await Presenter(rt, viewer).statuses(conn, found)
     return web.json_response(body)
@@ -169,7 +170,7 @@ async def context(request: web.Request) -> web.Response:
         status = await lookup.visible_status(conn, path_id(request), viewer)
         above = await statuses_store.ancestors(conn, status)
         below = await statuses_store.descendants(conn, status)
-        allowed = await queries.visible_ids(conn, [s.id for s in above + below], viewer)
+        allowed = await status_queries.visible_ids(conn, [s.id for s in above + below], viewer)
         present = Presenter(rt, viewer)
         body = {"ancestors": await present.statuses(conn, [s for s in above if s.id in allowed]),
                 "descendants": await present.statuses(conn, [s for s in below if s.id in allowed])}
@@ -216,6 +217,6 @@ ROUTES = [
     web.post("/api/v1/statuses/{id}/unfavourite", _interaction("write:favourites", interactions.unfavourite)),
     web.post("/api/v1/statuses/{id}/reblog", _interaction("write:statuses", interactions.reblog)),
     web.post("/api/v1/statuses/{id}/unreblog", _interaction("write:statuses", interactions.unreblog)),
-    web.get("/api/v1/statuses/{id}/favourited_by", _who(queries.favourited_by)),
-    web.get("/api/v1/statuses/{id}/reblogged_by", _who(queries.reblogged_by)),
+    web.get("/api/v1/statuses/{id}/favourited_by", _who(status_queries.favourited_by)),
+    web.get("/api/v1/statuses/{id}/reblogged_by", _who(status_queries.reblogged_by)),
 ]

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth
@@ -31,12 +30,12 @@ from api.middleware import error_body
 from api.serializers import Presenter
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
-from models import oauth, social, stream_events
+from models import account_queries, oauth, social, status_queries, stream_events
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.ids import id_floor
-from models.schema import home_feed, list_accounts, lists
 from models.stream_events import StreamEvent
+from social import streams
 from social.collections import thread_root
 
 log = logging.getLogger(__name__)
@@ -174,8 +173,7 @@ class Hub:
                     await self.recheck()
                 if time.time() - last_prune > PRUNE_EVERY:
                     last_prune = time.time()
-                    async with self.rt.db.write() as conn:
-                        await stream_events.prune(conn, time.time() - stream_events.KEEP_SECONDS)
+                    await streams.prune_events(self.rt)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a bad event or a busy database must not stop streaming
@@ -309,8 +307,7 @@ async def render(conn: AsyncConnection, rt: Runtime, connection: Connection, eve
         for sub in subs:
             if sub.stream == "user":
                 if in_home is None:
-                    in_home = (await conn.execute(select(home_feed.c.status_id).where(
-                        home_feed.c.account_id == viewer.id, home_feed.c.status_id == status.id))).first() is not None
+                    in_home = await status_queries.in_home(conn, viewer.id, status.id)
                 if in_home:
                     send(sub, json.dumps(body))
             elif sub.public and status.visibility in ("public", "local") and _public_match(sub, status, body):
@@ -351,14 +348,9 @@ def _public_match(sub: Subscription, status, body: dict) -> bool:  # noqa: ANN00
 
 async def _in_list(conn: AsyncConnection, viewer: Account, sub: Subscription, body: dict) -> bool:
     """Whether a home-timeline status is by a member of the viewer's own list `sub.list_id`."""
-    if not sub.list_id or not sub.list_id.isdigit():
+    if not sub.list_id or not sub.list_id.isdigit() or len(sub.list_id) > 18:
         return False
-    owner = (await conn.execute(select(lists.c.account_id).where(lists.c.id == int(sub.list_id)))).first()
-    if owner is None or owner.account_id != viewer.id:
-        return False
-    author = int(body["account"]["id"])
-    return (await conn.execute(select(list_accounts.c.account_id).where(
-        list_accounts.c.list_id == int(sub.list_id), list_accounts.c.account_id == author))).first() is not None
+    return await account_queries.in_own_list(conn, viewer.id, int(sub.list_id), int(body["account"]["id"]))
 
 
 async def _accounts(conn: AsyncConnection, rt: Runtime, viewer: Account, ids: list[str]) -> list[dict]:

@@ -50,3 +50,85 @@ def test_the_checker_sees_a_violation(tmp_path):
     assert sorted(violations(tmp_path)) == ["models/probe.py imports backchannel.app",
                                             "models/probe.py imports inbox",
                                             "models/probe.py imports inbox.handlers"]
+
+
+# --- Handlers are thin: api/ (and pages/, once its handlers comply) never write, never touch tables --
+
+THIN = ["api", "pages"]
+# The one write still in a handler, and who removes it: the Idempotency-Key record of
+# POST /api/v1/statuses moves into social.statuses.post_status's own transaction (engineer h1).
+# test_no_stale_exemption fails once it is gone, so the entry cannot outlive it.
+EXEMPT = {("api/statuses.py", "create")}
+WRITE_STATEMENTS = {"insert", "update", "delete"}
+
+
+def _enclosing_functions(tree: ast.AST) -> dict[ast.AST, str]:
+    owner: dict[ast.AST, str] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                owner.setdefault(node, fn.name)  # the outermost function names a closure
+    return owner
+
+
+def _is_db_write(node: ast.AST) -> bool:
+    """`<anything>.db.write(...)` or `db.write(...)`: opening a write transaction."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "write"):
+        return False
+    target = node.func.value
+    return (isinstance(target, ast.Attribute) and target.attr == "db") or (
+        isinstance(target, ast.Name) and target.id == "db")
+
+
+def thin_handler_violations(root: Path = ROOT, packages=tuple(THIN)) -> list[tuple[str, str, str]]:
+    """(file, function, what) for every write transaction, table import or SQL write statement."""
+    found = []
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            rel = str(path.relative_to(root))
+            tree = ast.parse(path.read_text())
+            owner = _enclosing_functions(tree)
+            for node in ast.walk(tree):
+                where = owner.get(node, "<module>")
+                if _is_db_write(node):
+                    found.append((rel, where, "opens a write transaction"))
+                elif isinstance(node, ast.Import):
+                    found += [(rel, where, f"imports {a.name}") for a in node.names
+                              if a.name == "models.schema" or a.name.startswith("models.schema.")]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    if node.module == "models.schema" or (node.module == "models" and
+                                                          any(a.name == "schema" for a in node.names)):
+                        found.append((rel, where, "imports models.schema"))
+                    if node.module.split(".")[0] == "sqlalchemy":
+                        found += [(rel, where, f"imports sqlalchemy {a.name}") for a in node.names
+                                  if a.name in WRITE_STATEMENTS]
+    return found
+
+
+def test_handlers_never_write_nor_touch_tables():
+    assert [v for v in thin_handler_violations() if v[:2] not in EXEMPT] == []
+
+
+def test_no_stale_exemption():
+    assert {v[:2] for v in thin_handler_violations()} >= EXEMPT
+
+
+def test_the_thin_handler_checker_sees_violations(tmp_path):
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "probe.py").write_text(
+        "from models.schema import statuses\n"
+        "from models import schema\n"
+        "import models.schema\n"
+        "from sqlalchemy import delete\n"
+        "async def handler(request):\n"
+        "    async with request.app[RUNTIME].db.write() as conn:\n"
+        "        pass\n"
+        "    async with rt.db.read() as conn:\n"
+        "        pass\n"
+        "    await response.write(b'fine')\n")
+    assert sorted(thin_handler_violations(tmp_path, ("api",))) == [
+        ("api/probe.py", "<module>", "imports models.schema"),
+        ("api/probe.py", "<module>", "imports models.schema"),
+        ("api/probe.py", "<module>", "imports models.schema"),
+        ("api/probe.py", "<module>", "imports sqlalchemy delete"),
+        ("api/probe.py", "handler", "opens a write transaction")]

@@ -1,14 +1,13 @@
-"""Read-only queries the client API needs that the models do not offer yet.
-
-Kept together so they can move into models/ as they are wanted elsewhere.
-"""
+"""Reads about statuses that the client API and the pages need beyond models.statuses: the
+visibility rule applied to a batch of ids, the viewer's own boosts, who liked or boosted a post, the
+hashtag timeline, lookups by URL, a post's earlier revisions and home-timeline membership."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.schema import accounts, blocks, favourites, follows, statuses, tags, users
+from models.schema import accounts, blocks, favourites, home_feed, status_edits, statuses
 from models.statuses import LIVE, Status, paginate, visible_to
 
 
@@ -44,6 +43,21 @@ async def visible_ids(conn: AsyncConnection, status_ids, viewer: Account | None)
     return set((await conn.execute(stmt)).scalars())
 
 
+async def seen_by(conn: AsyncConnection, found, viewer: Account | None) -> set[int]:  # noqa: ANN001
+    """Which of the loaded statuses `found` the viewer may see now: models.statuses.visible_to, and
+    local-only posts for local viewers only. Unlike visible_ids a deleted status still counts (its
+    author is answered with it once more, for "delete and redraft"). One query for the batch."""
+    found = list(found)
+    if not found:
+        return set()
+    viewer_local = viewer is not None and viewer.local
+    ids = [s.id for s in found if viewer_local or s.visibility != "local"]
+    if not ids:
+        return set()
+    stmt = select(statuses.c.id).where(statuses.c.id.in_(ids), visible_to(viewer.id if viewer else None))
+    return set((await conn.execute(stmt)).scalars())
+
+
 async def favourited_by(conn: AsyncConnection, status_id: int, **page) -> list[tuple[int, Account]]:
     """(favourite id, account) pairs, newest first."""
     stmt = (select(favourites.c.id.label("cursor"), accounts)
@@ -67,11 +81,6 @@ async def _account_page(conn: AsyncConnection, stmt, column, page: dict) -> list
     return list(reversed(pairs)) if ascending else pairs
 
 
-async def follow_requests_count(conn: AsyncConnection, account_id: int) -> int:
-    return (await conn.execute(select(func.count()).select_from(follows).where(
-        follows.c.target_account_id == account_id, follows.c.state == "pending"))).scalar_one()
-
-
 async def status_by_url(conn: AsyncConnection, url: str) -> Status | None:
     """A stored status by its ActivityPub id, or a local one by its web page address. A remote
     post's `url` came from its document and proves nothing: it is never a key (api/search.py)."""
@@ -81,34 +90,12 @@ async def status_by_url(conn: AsyncConnection, url: str) -> Status | None:
     return Status.from_row(row) if row else None
 
 
-async def account_by_url(conn: AsyncConnection, url: str) -> Account | None:
-    """An account by its ActivityPub id, or a local one by its profile page (as status_by_url)."""
-    row = (await conn.execute(select(accounts).where(
-        or_(accounts.c.uri == url, and_(accounts.c.domain.is_(None), accounts.c.url == url))).limit(1))).first()
-    return Account.from_row(row) if row else None
+async def edits_of(conn: AsyncConnection, status_id: int) -> list:
+    """The earlier revisions of a status (rows of status_edits), oldest first."""
+    return list((await conn.execute(select(status_edits).where(status_edits.c.status_id == status_id)
+                                    .order_by(status_edits.c.created_at, status_edits.c.id))).all())
 
 
-async def search_tags(conn: AsyncConnection, query: str, limit: int) -> list[str]:
-    """Hashtag names starting with `query`, exact match first."""
-    q = query.lstrip("#").strip().lower()
-    if not q:
-        return []
-    names = list((await conn.execute(select(tags.c.name).where(tags.c.name.startswith(q, autoescape=True))
-                                     .order_by(func.length(tags.c.name), tags.c.name)
-                                     .limit(limit))).scalars())
-    return names
-
-
-async def tag_exists(conn: AsyncConnection, name: str) -> bool:
-    return (await conn.execute(select(tags.c.id).where(tags.c.name == name.lower()))).first() is not None
-
-
-async def instance_stats(conn: AsyncConnection) -> dict[str, int]:
-    """Counts for /api/v1/instance: local users, local posts, other domains known."""
-    user_count = (await conn.execute(select(func.count()).select_from(users)
-                                     .where(users.c.disabled.is_(False)))).scalar_one()
-    status_count = (await conn.execute(select(func.count()).select_from(statuses).where(
-        statuses.c.local.is_(True), LIVE, statuses.c.reblog_of_id.is_(None)))).scalar_one()
-    domain_count = (await conn.execute(select(func.count(func.distinct(accounts.c.domain)))
-                                       .where(accounts.c.domain.is_not(None)))).scalar_one()
-    return {"user_count": user_count, "status_count": status_count, "domain_count": domain_count}
+async def in_home(conn: AsyncConnection, account_id: int, status_id: int) -> bool:
+    return (await conn.execute(select(home_feed.c.status_id).where(
+        home_feed.c.account_id == account_id, home_feed.c.status_id == status_id))).first() is not None

@@ -1,0 +1,13 @@
+"""Housekeeping of the stream_events table that carries streaming events between processes."""
+from __future__ import annotations
+
+import time
+
+from federation.runtime import Runtime
+from models import stream_events
+
+
+async def prune_events(rt: Runtime) -> None:
+    """Forget events older than any listener can still be waiting for (stream_events.KEEP_SECONDS)."""
+    async with rt.db.write() as conn:
+        await stream_events.prune(conn, time.time() - stream_events.KEEP_SECONDS)
