@@ -24,6 +24,11 @@ class KeywordChange:
     destroy: bool = False
 
 
+def _edits(keyword: str | None, whole_word: bool | None) -> dict:
+    """The keyword columns to change: those given."""
+    return {k: v for k, v in (("keyword", keyword), ("whole_word", whole_word)) if v is not None}
+
+
 async def _own(conn: AsyncConnection, owner: Account, filter_id: int) -> Filter:
     found = await store.get(conn, owner.id, filter_id)
     if found is None:
@@ -85,12 +90,7 @@ async def update_filter(rt: Runtime, owner: Account, filter_id: int, values: dic
             elif change.destroy:
                 await store.delete_keyword(conn, change.id)
             else:
-                edits: dict = {}
-                if change.keyword is not None:
-                    edits["keyword"] = change.keyword
-                if change.whole_word is not None:
-                    edits["whole_word"] = change.whole_word
-                await store.update_keyword(conn, change.id, **edits)
+                await store.update_keyword(conn, change.id, **_edits(change.keyword, change.whole_word))
         await store.changed(conn, owner.id)
         return await _own(conn, owner, found.id)
 
@@ -114,12 +114,7 @@ async def update_keyword(rt: Runtime, owner: Account, keyword_id: int, *, keywor
                          whole_word: bool | None) -> Keyword:
     async with rt.db.write() as conn:
         found = await _own_keyword(conn, owner, keyword_id)
-        edits: dict = {}
-        if keyword is not None:
-            edits["keyword"] = keyword
-        if whole_word is not None:
-            edits["whole_word"] = whole_word
-        await store.update_keyword(conn, found.id, **edits)
+        await store.update_keyword(conn, found.id, **_edits(keyword, whole_word))
         await store.changed(conn, owner.id)
         return await _own_keyword(conn, owner, found.id)
 
