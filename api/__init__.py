@@ -1,44 +1,26 @@
-"""The Mastodon client API and OAuth 2. `setup(app)` adds the routes and the two middlewares."""
+"""The Mastodon client API and OAuth 2. `setup(app)` adds the routes and the two middlewares.
+
+Ids in paths are constrained to digits (`{id:\\d+}`), so a fixed path such as
+/api/v1/accounts/lookup never reaches an `{id}` route and the order modules are added in does not
+matter (tests/api/test_routes.py)."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from api import streaming
-from api import (accounts, authorize, domain_blocks, instance, middleware, notifications, oauth,
-                 placeholders, search, statuses, timelines)
+from api import (accounts, admin, authorize, bookmarks, conversations, discovery, domain_blocks, filters,
+                 history, instance, instance_extra, lists, markers, media, middleware, mutes, notifications,
+                 notifications_v2, oauth, placeholders, polls, profile, push, registrations, reports, scheduled,
+                 search, statuses, streaming, tags, timelines, trends)
+
+MODULES = (oauth, authorize, instance, instance_extra, accounts, profile, discovery, statuses, history, timelines,
+           trends, tags, notifications, notifications_v2, search, domain_blocks, placeholders, admin, reports,
+           registrations, media, polls, bookmarks, mutes, lists, conversations, scheduled, markers, filters, push)
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, modules=MODULES) -> None:  # noqa: ANN001
     # CORS outermost, so error answers carry its headers too.
     app.middlewares.append(middleware.cors)
     app.middlewares.append(middleware.errors)
-    from api import filters as filters_api  # which filter context (home, public…) a request reads in
-
-    app.middlewares.append(filters_api.context_middleware)
-    from api import instance_extra, notifications_v2, trends  # before notifications' /{id} routes
-
-    for module in (instance_extra, notifications_v2, trends):
+    for module in modules:
         app.router.add_routes(module.ROUTES)
-    from api import discovery, profile, tags  # before accounts' /{id}: familiar_followers
-
-    for module in (profile, tags, discovery):
-        app.router.add_routes(module.ROUTES)
-    for module in (oauth, authorize, instance, accounts, statuses, timelines, notifications, search,
-                   domain_blocks, placeholders):
-        app.router.add_routes(module.ROUTES)
-    from api import admin, registrations, reports  # moderation: admin API, reports, sign-up
-
-    for module in (admin, reports, registrations):
-        app.router.add_routes(module.ROUTES)
-    from api import bookmarks, conversations, lists, media, mutes, polls  # media, polls, collections
-
-    for module in (media, polls, bookmarks, mutes, lists, conversations):
-        app.router.add_routes(module.ROUTES)
-    from api import filters, history, markers, scheduled  # filters, scheduled posts, read positions
-
-    for module in (history, scheduled, markers, filters):
-        app.router.add_routes(module.ROUTES)
-    from api import push  # Web Push subscriptions
-
-    app.router.add_routes(push.ROUTES)
     streaming.setup(app)  # its routes and the per-process hub that tails stream_events

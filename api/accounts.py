@@ -6,7 +6,8 @@ from aiohttp import web
 from api import auth, lookup, pagination, search
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, path_id
-from api.serializers import Presenter
+from api.entities.accounts import account_entities, account_entity, credential_account_entity, relationship_entity
+from api.entities.statuses import status_entities
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import collections, social, status_queries
@@ -22,21 +23,21 @@ async def verify_credentials(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await accounts_store.get(conn, viewer.account.id) or viewer.account
-        body = await Presenter(rt, account).credential_account(conn, account, viewer.user)
+        body = await credential_account_entity(conn, rt, account, viewer.user)
     return web.json_response(body)
 
 
 async def show(request: web.Request) -> web.Response:
-    viewer = await auth.optional(request, "read:accounts")
+    await auth.optional(request, "read:accounts")
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await lookup.existing_account(conn, path_id(request))
-    return web.json_response(Presenter(rt, viewer).account(account))
+    return web.json_response(account_entity(rt, account))
 
 
 async def lookup_acct(request: web.Request) -> web.Response:
     """Find a known account by `acct` (user, user@domain, @user@domain) without WebFinger."""
-    viewer = await auth.optional(request, "read:accounts")
+    await auth.optional(request, "read:accounts")
     params = await Params.read(request)
     rt = request.app[RUNTIME]
     username, domain = search.split_acct(params.str("acct") or "", rt)
@@ -46,16 +47,16 @@ async def lookup_acct(request: web.Request) -> web.Response:
         account = await accounts_store.by_acct(conn, username, domain)
     if account is None or account.suspended_at is not None:
         raise NotFound("Record not found")
-    return web.json_response(Presenter(rt, viewer).account(account))
+    return web.json_response(account_entity(rt, account))
 
 
 async def search_accounts(request: web.Request) -> web.Response:
-    viewer = await auth.require(request, "read:accounts")
+    await auth.require(request, "read:accounts")
     params = await Params.read(request)
     rt = request.app[RUNTIME]
     found = await search.accounts(rt, params.str("q") or "", limit=params.int("limit", 40, lo=1, hi=80),
                                   resolve=params.bool("resolve"))
-    return web.json_response([Presenter(rt, viewer.account).account(a) for a in found])
+    return web.json_response(account_entities(rt, found))
 
 
 async def relationships(request: web.Request) -> web.Response:
@@ -65,7 +66,7 @@ async def relationships(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         known = await accounts_store.get_many(conn, ids)
-        body = [Presenter.relationship(i, await social.relationship(conn, viewer.account.id, i)
+        body = [relationship_entity(i, await social.relationship(conn, viewer.account.id, i)
                                        | await profile_store.relationship_extras(conn, viewer.account.id, i))
                 for i in dict.fromkeys(ids) if i in known]
     return web.json_response(body)
@@ -95,13 +96,13 @@ async def statuses(request: web.Request) -> web.Response:
                 conn, account.id, viewer.id if viewer else None, viewer is not None and viewer.local,
                 exclude_replies=params.bool("exclude_replies"),
                 exclude_reblogs=params.bool("exclude_reblogs"), **page.kwargs())
-        body = await Presenter(rt, viewer).statuses(conn, await lookup.statuses_in_order(conn, ids),
-                                                    hide_muted=False)
+        body = await status_entities(conn, rt, viewer, await lookup.statuses_in_order(conn, ids),
+                                     context="account", hide_muted=False)
     return pagination.paged_json(request, body, ids)
 
 
 async def _follow_list(request: web.Request, *, followers: bool) -> web.Response:
-    viewer = await auth.optional(request, "read:accounts")
+    await auth.optional(request, "read:accounts")
     params = await Params.read(request)
     limit = params.int("limit", 40, lo=1, hi=MAX_ACCOUNTS_LIMIT)
     rt = request.app[RUNTIME]
@@ -109,9 +110,8 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
         account = await lookup.existing_account(conn, path_id(request))
         pairs = await social.follow_page(conn, account.id, followers=followers,
                                          max_id=params.id("max_id"), limit=limit)  # type: ignore[arg-type]
-    present = Presenter(rt, viewer)
     # Only older pages can be asked for (follow_page takes max_id alone), so no `prev` link.
-    return pagination.paged_json(request, [present.account(a) for _, a in pairs],
+    return pagination.paged_json(request, account_entities(rt, [a for _, a in pairs]),
                                  [cursor for cursor, _ in pairs], prev=False)
 
 
@@ -148,7 +148,7 @@ async def follow(request: web.Request) -> web.Response:
 async def _relationship_response(request: web.Request, me: int, other: int) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
         rel = await social.relationship(conn, me, other) | await profile_store.relationship_extras(conn, me, other)
-    return web.json_response(Presenter.relationship(other, rel))
+    return web.json_response(relationship_entity(other, rel))
 
 
 # --- Follow requests ----------------------------------------------------------------------------
@@ -161,8 +161,7 @@ async def follow_requests(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         pairs = await social.follow_page(conn, viewer.account.id, followers=True, state="pending",
                                          max_id=params.id("max_id"), limit=limit)  # type: ignore[arg-type]
-    present = Presenter(rt, viewer.account)
-    return pagination.paged_json(request, [present.account(a) for _, a in pairs],
+    return pagination.paged_json(request, account_entities(rt, [a for _, a in pairs]),
                                  [cursor for cursor, _ in pairs], prev=False)
 
 

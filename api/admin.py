@@ -5,20 +5,18 @@ to an admin; either missing is a 403. Every action calls social.moderation, as t
 pages do."""
 from __future__ import annotations
 
-import hashlib
-
 from aiohttp import web
 
 from api import auth
 from api.pagination import paged_json
 from api.params import Params, path_id
-from api.serializers import Presenter, iso
+from api.entities.admin import (admin_account_entity, admin_domain_allow_entity, admin_domain_block_entity,
+                                admin_report_entities)
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from models import accounts as accounts_store
 from models import moderation as store
-from models.accounts import Account
-from models.moderation import DomainAllow, DomainBlock, Report
+from models.moderation import Report
 from social import moderation
 from social.errors import Forbidden, NotFound, Unprocessable
 
@@ -44,85 +42,6 @@ async def require_admin(request: web.Request, scope: str) -> auth.Viewer:
     return auth.Viewer(found.user, found.account, found)
 
 
-# --- Entities -----------------------------------------------------------------------------------
-
-def admin_account(rt: Runtime, account: Account, user: store.UserState | None) -> dict:
-    """Admin::Account."""
-    role = None
-    if user is not None:
-        role = ({"id": "3", "name": "Owner", "permissions": "1048575", "color": "", "highlighted": True}
-                if user.admin else {"id": "-99", "name": "", "permissions": "0", "color": "",
-                                    "highlighted": False})
-    return {
-        "id": str(account.id),
-        "username": account.username,
-        "domain": account.domain,
-        "created_at": iso(user.created_at if user else account.created_at),
-        "email": user.email if user else None,
-        "ip": None,
-        "ips": [],
-        "locale": None,
-        "invite_request": (user.reason or None) if user else None,
-        "role": role,
-        "confirmed": user is not None,
-        "approved": user.approved if user else True,
-        "disabled": user.disabled if user else False,
-        "silenced": account.silenced_at is not None,
-        "suspended": account.suspended_at is not None,
-        "sensitized": False,
-        "account": Presenter(rt, None).account(account),
-        "created_by_application_id": None,
-        "invited_by_account_id": None,
-    }
-
-
-def domain_block_json(block: DomainBlock) -> dict:
-    """Admin::DomainBlock."""
-    digest = hashlib.sha256(block.domain.encode()).hexdigest()
-    return {"id": str(block.id), "domain": block.domain, "digest": digest,
-            "created_at": iso(block.created_at), "severity": block.severity, "reject_media": block.reject_media,
-            "reject_reports": False, "private_comment": block.private_comment or None,
-            "public_comment": block.public_comment or None, "obfuscate": False}
-
-
-def domain_allow_json(allow: DomainAllow) -> dict:
-    return {"id": str(allow.id), "domain": allow.domain, "created_at": iso(allow.created_at)}
-
-
-async def admin_reports(rt: Runtime, conn, found: list[Report]) -> list[dict]:  # noqa: ANN001
-    """Admin::Report, in one batch."""
-    from models import statuses as statuses_store
-
-    ids = {r.account_id for r in found} | {r.target_account_id for r in found}
-    ids |= {r.action_taken_by_account_id for r in found if r.action_taken_by_account_id}
-    people = await accounts_store.get_many(conn, ids)
-    users = await store.users_of(conn, ids)
-    posts = await statuses_store.get_many(conn, [i for r in found for i in r.status_ids])
-    shown = {s["id"]: s for s in await Presenter(rt, None).statuses(conn, list(posts.values()),
-                                                                    hide_blocked=False)}
-
-    def person(account_id: int | None) -> dict | None:
-        account = people.get(account_id) if account_id else None
-        return admin_account(rt, account, users.get(account.id)) if account else None
-
-    return [{
-        "id": str(r.id),
-        "action_taken": r.resolved,
-        "action_taken_at": iso(r.action_taken_at),
-        "category": r.category,
-        "comment": r.comment,
-        "forwarded": r.forwarded,
-        "created_at": iso(r.created_at),
-        "updated_at": iso(r.action_taken_at or r.created_at),
-        "account": person(r.account_id),
-        "target_account": person(r.target_account_id),
-        "assigned_account": None,
-        "action_taken_by_account": person(r.action_taken_by_account_id),
-        "statuses": [shown[str(i)] for i in r.status_ids if str(i) in shown],
-        "rules": [],
-    } for r in found if r.account_id in people and r.target_account_id in people]
-
-
 # --- Accounts -----------------------------------------------------------------------------------
 
 async def _admin_account_response(rt: Runtime, account_id: int) -> web.Response:
@@ -131,7 +50,7 @@ async def _admin_account_response(rt: Runtime, account_id: int) -> web.Response:
         if account is None or account.id == rt.instance_account_id:
             raise NotFound("Record not found")
         user = await store.user_of(conn, account.id)
-    return web.json_response(admin_account(rt, account, user))
+    return web.json_response(admin_account_entity(rt, account, user))
 
 
 async def _list_accounts(request: web.Request, filters: dict, params: Params) -> web.Response:
@@ -142,7 +61,7 @@ async def _list_accounts(request: web.Request, filters: dict, params: Params) ->
             conn, max_id=params.id("max_id"), since_id=params.id("since_id"), min_id=params.id("min_id"),
             limit=limit, include_instance_actor=rt.instance_account_id, **filters)
         users = await store.users_of(conn, [a.id for a in found])
-    return paged_json(request, [admin_account(rt, a, users.get(a.id)) for a in found], [a.id for a in found])
+    return paged_json(request, [admin_account_entity(rt, a, users.get(a.id)) for a in found], [a.id for a in found])
 
 
 async def list_accounts_v1(request: web.Request) -> web.Response:
@@ -211,7 +130,7 @@ def _simple_action(scope: str, case):  # noqa: ANN001, ANN202
             user_before = await store.user_of(conn, account_id)
         await case(rt, account_id)
         if case in (moderation.delete_account, moderation.reject_account) and before is not None:
-            return web.json_response(admin_account(rt, before, user_before))
+            return web.json_response(admin_account_entity(rt, before, user_before))
         return await _admin_account_response(rt, account_id)
     return handler
 
@@ -221,12 +140,12 @@ def _simple_action(scope: str, case):  # noqa: ANN001, ANN202
 async def list_domain_blocks(request: web.Request) -> web.Response:
     await require_admin(request, "admin:read:domain_blocks")
     found = await moderation.list_domain_blocks(request.app[RUNTIME])
-    return web.json_response([domain_block_json(b) for b in found])
+    return web.json_response([admin_domain_block_entity(b) for b in found])
 
 
 async def show_domain_block(request: web.Request) -> web.Response:
     await require_admin(request, "admin:read:domain_blocks")
-    return web.json_response(domain_block_json(await moderation.get_domain_block(request.app[RUNTIME],
+    return web.json_response(admin_domain_block_entity(await moderation.get_domain_block(request.app[RUNTIME],
                                                                                    path_id(request))))
 
 
@@ -241,11 +160,11 @@ async def create_domain_block(request: web.Request) -> web.Response:
         existing = await store.domain_block(conn, domain=moderation.checked_domain(domain))
     if existing is not None:
         return web.json_response({"error": f"{existing.domain} is already blocked",
-                                  "existing_domain_block": domain_block_json(existing)}, status=422)
+                                  "existing_domain_block": admin_domain_block_entity(existing)}, status=422)
     block = await moderation.block_domain(
         rt, domain, params.str("severity") or "silence", reject_media=params.bool("reject_media"),
         public_comment=params.str("public_comment") or "", private_comment=params.str("private_comment") or "")
-    return web.json_response(domain_block_json(block))
+    return web.json_response(admin_domain_block_entity(block))
 
 
 async def update_domain_block(request: web.Request) -> web.Response:
@@ -255,7 +174,7 @@ async def update_domain_block(request: web.Request) -> web.Response:
         request.app[RUNTIME], path_id(request), severity=params.str("severity"),
         reject_media=params.bool("reject_media") if "reject_media" in params else None,
         public_comment=params.str("public_comment"), private_comment=params.str("private_comment"))
-    return web.json_response(domain_block_json(block))
+    return web.json_response(admin_domain_block_entity(block))
 
 
 async def delete_domain_block(request: web.Request) -> web.Response:
@@ -267,12 +186,12 @@ async def delete_domain_block(request: web.Request) -> web.Response:
 async def list_domain_allows(request: web.Request) -> web.Response:
     await require_admin(request, "admin:read:domain_allows")
     found = await moderation.list_domain_allows(request.app[RUNTIME])
-    return web.json_response([domain_allow_json(a) for a in found])
+    return web.json_response([admin_domain_allow_entity(a) for a in found])
 
 
 async def show_domain_allow(request: web.Request) -> web.Response:
     await require_admin(request, "admin:read:domain_allows")
-    return web.json_response(domain_allow_json(await moderation.get_domain_allow(request.app[RUNTIME],
+    return web.json_response(admin_domain_allow_entity(await moderation.get_domain_allow(request.app[RUNTIME],
                                                                                    path_id(request))))
 
 
@@ -282,7 +201,7 @@ async def create_domain_allow(request: web.Request) -> web.Response:
     domain = (params.str("domain") or "").strip()
     if not domain:
         raise Unprocessable("Validation failed: Domain can't be blank")
-    return web.json_response(domain_allow_json(await moderation.allow_domain(request.app[RUNTIME], domain)))
+    return web.json_response(admin_domain_allow_entity(await moderation.allow_domain(request.app[RUNTIME], domain)))
 
 
 async def delete_domain_allow(request: web.Request) -> web.Response:
@@ -318,13 +237,13 @@ async def list_reports(request: web.Request) -> web.Response:
             target_account_id=params.id("target_account_id"), max_id=params.id("max_id"),
             since_id=params.id("since_id"), min_id=params.id("min_id"),
             limit=params.int("limit", 100, lo=1, hi=200))  # type: ignore[arg-type]
-        body = await admin_reports(rt, conn, found)
+        body = await admin_report_entities(conn, rt, found)
     return paged_json(request, body, [r.id for r in found])
 
 
 async def _report_response(rt: Runtime, report: Report) -> web.Response:
     async with rt.db.read() as conn:
-        body = await admin_reports(rt, conn, [report])
+        body = await admin_report_entities(conn, rt, [report])
     if not body:
         raise NotFound("Record not found")
     return web.json_response(body[0])

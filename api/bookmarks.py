@@ -5,7 +5,7 @@ from aiohttp import web
 
 from api import auth, lookup, pagination
 from api.params import Params, path_id
-from api.serializers import Presenter
+from api.entities.statuses import status_entities, status_entity
 from backchannel.keys import RUNTIME
 from models import collections
 from models import statuses as statuses_store
@@ -19,7 +19,7 @@ def _status_action(scope: str, action):  # noqa: ANN001, ANN202
         status = await action(rt, viewer.account, path_id(request))
         async with rt.db.read() as conn:
             status = await statuses_store.get(conn, status.id) or status
-            body = await Presenter(rt, viewer.account).status(conn, status)
+            body = await status_entity(conn, rt, viewer.account, status)
         return web.json_response(body)
     handler.__name__ = action.__name__
     return handler
@@ -35,7 +35,7 @@ def _status_list(scope: str, query):  # noqa: ANN001, ANN202
         async with rt.db.read() as conn:
             pairs = await query(conn, viewer.account.id, **page.kwargs())
             found = await lookup.statuses_in_order(conn, [status_id for _, status_id in pairs])
-            body = await Presenter(rt, viewer.account).statuses(conn, found, hide_muted=False)
+            body = await status_entities(conn, rt, viewer.account, found, context=None, hide_muted=False)
         return pagination.paged_json(request, body, [cursor for cursor, _ in pairs])
     handler.__name__ = query.__name__
     return handler

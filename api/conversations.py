@@ -6,9 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth, pagination
 from api.params import Params, path_id
-from api.serializers import Presenter
+from api.entities.conversations import conversation_entities
 from backchannel.keys import RUNTIME
-from models import accounts as accounts_store
 from models import collections
 from models import statuses as statuses_store
 from models.accounts import Account
@@ -43,21 +42,6 @@ async def _conversations(conn: AsyncConnection, viewer: Account) -> list[dict]:
     return out
 
 
-async def _present(conn: AsyncConnection, rt, viewer: Account, groups: list[dict]) -> list[dict]:  # noqa: ANN001
-    present = Presenter(rt, viewer)
-    shown = {s["id"]: s for s in await present.statuses(conn, [g["last"] for g in groups])}
-    people = await accounts_store.get_many(conn, {p for g in groups for p in g["participants"]})
-    body = []
-    for group in groups:
-        last = shown.get(str(group["last"].id))
-        if last is None:
-            continue
-        body.append({"id": str(group["id"]), "unread": group["unread"],
-                     "accounts": [present.account(people[p]) for p in group["participants"] if p in people],
-                     "last_status": last})
-    return body
-
-
 async def index(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:statuses")
     params = await Params.read(request)
@@ -73,7 +57,7 @@ async def index(request: web.Request) -> web.Response:
             if page.min_id is not None:
                 groups = groups[-page.limit:]
         groups = groups[:page.limit]
-        body = await _present(conn, rt, viewer.account, groups)
+        body = await conversation_entities(conn, rt, viewer.account, groups)
     return pagination.paged_json(request, body, [g["last"].id for g in groups])
 
 
@@ -93,7 +77,7 @@ async def read(request: web.Request) -> web.Response:
     await collection_uc.mark_conversation_read(rt, viewer.account, conversation_id, group["last"].id)
     group["unread"] = False
     async with rt.db.read() as conn:
-        body = await _present(conn, rt, viewer.account, [group])
+        body = await conversation_entities(conn, rt, viewer.account, [group])
     return web.json_response(body[0] if body else {})
 
 

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from api import auth
 from api.params import Params, path_id
-from api.serializers import Presenter
+from api.entities.accounts import account_entity
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import profile as profile_store
@@ -18,7 +18,7 @@ SOURCES_V2 = {"friends_of_friends": "friends_of_friends", "global": "most_follow
 
 
 async def directory(request: web.Request) -> web.Response:
-    viewer = await auth.optional(request, "read:accounts")
+    await auth.optional(request, "read:accounts")
     params = await Params.read(request)
     order = params.str("order") or "active"
     if order not in ("active", "new"):
@@ -29,11 +29,10 @@ async def directory(request: web.Request) -> web.Response:
                                             offset=params.int("offset", 0, lo=0),  # type: ignore[arg-type]
                                             limit=params.int("limit", 40, lo=1, hi=80))  # type: ignore[arg-type]
         people = await accounts_store.get_many(conn, ids)
-    present = Presenter(rt, viewer)
-    return web.json_response([present.account(people[i]) for i in ids if i in people])
+    return web.json_response([account_entity(rt, people[i]) for i in ids if i in people])
 
 
-async def _suggested(request: web.Request) -> tuple[Presenter, list[tuple[dict, str]]]:
+async def _suggested(request: web.Request) -> list[tuple[dict, str]]:
     viewer = await auth.require(request, "read")
     params = await Params.read(request)
     rt = request.app[RUNTIME]
@@ -41,18 +40,17 @@ async def _suggested(request: web.Request) -> tuple[Presenter, list[tuple[dict, 
         found = await profile_store.suggestions(conn, viewer.account.id,
                                                 params.int("limit", 40, lo=1, hi=80))  # type: ignore[arg-type]
         people = await accounts_store.get_many(conn, [i for i, _ in found])
-    present = Presenter(rt, viewer.account)
-    return present, [(present.account(people[i]), source) for i, source in found if i in people]
+    return [(account_entity(rt, people[i]), source) for i, source in found if i in people]
 
 
 async def suggestions_v2(request: web.Request) -> web.Response:
-    _, found = await _suggested(request)
+    found = await _suggested(request)
     return web.json_response([{"source": SOURCES[source], "sources": [SOURCES_V2[source]], "account": account}
                               for account, source in found])
 
 
 async def suggestions_v1(request: web.Request) -> web.Response:
-    _, found = await _suggested(request)
+    found = await _suggested(request)
     return web.json_response([account for account, _ in found])
 
 

@@ -1,131 +1,21 @@
-"""Filters: /api/v2/filters with keywords and statuses, the read-only /api/v1/filters view, and the
-`filtered` field of statuses (https://docs.joinmastodon.org/methods/filters/, entities/Filter,
-entities/FilterResult).
-
-Which filter context a request is in (home, notifications, public, thread, account) follows from
-its path, set by `context_middleware` for the Presenter: a status matching an active filter of the
-viewer in that context gets `filtered: [FilterResult]`, and one matching a `hide` filter is left out.
-A request outside those contexts (one status, search) is not filtered. The viewer's own statuses
-are never filtered, as on Mastodon.
+"""Filters: /api/v2/filters with keywords and statuses, and the read-only /api/v1/filters view
+(https://docs.joinmastodon.org/methods/filters/). Changes are social.filters; which statuses a
+filter matches, in the context each endpoint names, is api.entities.filters.
 """
 from __future__ import annotations
 
-import re
 import time
-from contextvars import ContextVar
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth
+from api.entities.filters import filter_entity, filter_status_entity, keyword_entity, v1_filter_entity
 from api.params import Params, parse_id, path_id
 from backchannel.keys import RUNTIME
-from federation.content import html_to_text
 from models import filters as store
-from models.filters import ACTIONS, CONTEXTS, Filter, FilterStatus, Keyword
+from models.filters import ACTIONS, CONTEXTS
 from social import filters as filters_uc
-from models.statuses import Status
 from social.errors import Unprocessable
-
-# --- Which context a request reads in -------------------------------------------------------------
-
-FILTER_CONTEXT: ContextVar[str | None] = ContextVar("filter_context", default=None)
-_PATH_CONTEXTS = [
-    (re.compile(r"^/api/v1/timelines/(home|list/[^/]+)/?$"), "home"),
-    (re.compile(r"^/api/v1/timelines/(public|tag/[^/]+)/?$"), "public"),
-    (re.compile(r"^/api/v1/trends/statuses/?$"), "public"),
-    (re.compile(r"^/api/v[12]/notifications(/[^/]+)?/?$"), "notifications"),
-    (re.compile(r"^/api/v1/statuses/[^/]+/context/?$"), "thread"),
-    (re.compile(r"^/api/v1/accounts/[^/]+/statuses/?$"), "account"),
-]
-
-
-def context_of(path: str) -> str | None:
-    for pattern, context in _PATH_CONTEXTS:
-        if pattern.match(path):
-            return context
-    return None
-
-
-@web.middleware
-async def context_middleware(request: web.Request, handler):  # noqa: ANN001, ANN201
-    token = FILTER_CONTEXT.set(context_of(request.path) if request.method == "GET" else None)
-    try:
-        return await handler(request)
-    finally:
-        FILTER_CONTEXT.reset(token)
-
-
-# --- Matching -------------------------------------------------------------------------------------
-
-def _text_of(status: Status) -> str:
-    return f"{status.spoiler_text or ''}\n{html_to_text(status.content or '')}"
-
-
-async def results_for(conn: AsyncConnection, viewer_id: int, statuses: dict[int, Status],
-                      context: str | None = None) -> tuple[dict[int, list[dict]], set[int]]:
-    """FilterResults per status id (a boost carries its original's) and the ids a `hide` filter
-    removes, for the viewer's active filters in `context` (default: the request's)."""
-    context = context or FILTER_CONTEXT.get()
-    if context is None or not statuses:
-        return {}, set()
-    active = await store.active_in(conn, viewer_id, context)
-    if not active:
-        return {}, set()
-    compiled = [(f, [(k, k.pattern()) for k in f.keywords], {s.status_id for s in f.statuses}) for f in active]
-    results: dict[int, list[dict]] = {}
-    hidden: set[int] = set()
-    for status in statuses.values():
-        if status.reblog_of_id or status.account_id == viewer_id:
-            continue
-        text = _text_of(status)
-        found = []
-        for f, keywords, status_ids in compiled:
-            words = [k.keyword for k, pattern in keywords if pattern.search(text)]
-            by_status = [str(status.id)] if status.id in status_ids else []
-            if words or by_status:
-                found.append({"filter": filter_entity(f, with_rules=False),
-                              "keyword_matches": words or None, "status_matches": by_status or None})
-                if f.filter_action == "hide":
-                    hidden.add(status.id)
-        if found:
-            results[status.id] = found
-    for status in statuses.values():
-        if status.reblog_of_id and status.reblog_of_id in results and status.account_id != viewer_id:
-            results[status.id] = results[status.reblog_of_id]
-            if status.reblog_of_id in hidden:
-                hidden.add(status.id)
-    return results, hidden
-
-
-# --- Entities -------------------------------------------------------------------------------------
-
-def _iso(ts: float | None) -> str | None:
-    from api.serializers import iso
-
-    return iso(ts)
-
-
-def keyword_entity(k: Keyword) -> dict:
-    return {"id": str(k.id), "keyword": k.keyword, "whole_word": k.whole_word}
-
-
-def status_entity(s: FilterStatus) -> dict:
-    return {"id": str(s.id), "status_id": str(s.status_id)}
-
-
-def filter_entity(f: Filter, *, with_rules: bool = True) -> dict:
-    body = {"id": str(f.id), "title": f.title, "context": list(f.context), "expires_at": _iso(f.expires_at),
-            "filter_action": f.filter_action}
-    if with_rules:
-        body["keywords"] = [keyword_entity(k) for k in f.keywords]
-        body["statuses"] = [status_entity(s) for s in f.statuses]
-    return body
-
-
-def v1_entity(f: Filter, k: Keyword) -> dict:
-    return {"id": str(k.id), "phrase": k.keyword, "context": list(f.context), "whole_word": k.whole_word,
-            "expires_at": _iso(f.expires_at), "irreversible": f.filter_action == "hide"}
 
 
 # --- Parameters -----------------------------------------------------------------------------------
@@ -297,7 +187,7 @@ async def delete_keyword(request: web.Request) -> web.Response:
 async def statuses(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
     found = await filters_uc.own_filter(request.app[RUNTIME], viewer.account, path_id(request))
-    return web.json_response([status_entity(s) for s in found.statuses])
+    return web.json_response([filter_status_entity(s) for s in found.statuses])
 
 
 async def add_status(request: web.Request) -> web.Response:
@@ -307,13 +197,13 @@ async def add_status(request: web.Request) -> web.Response:
     if status_id is None:
         raise Unprocessable("Validation failed: Status can't be blank")
     added = await filters_uc.add_status(request.app[RUNTIME], viewer.account, path_id(request), status_id)
-    return web.json_response(status_entity(added))
+    return web.json_response(filter_status_entity(added))
 
 
 async def show_status(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
     found = await filters_uc.own_status(request.app[RUNTIME], viewer.account, path_id(request))
-    return web.json_response(status_entity(found))
+    return web.json_response(filter_status_entity(found))
 
 
 async def delete_status(request: web.Request) -> web.Response:
@@ -328,14 +218,14 @@ async def v1_index(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
     async with request.app[RUNTIME].db.read() as conn:
         found = await store.of_account(conn, viewer.account.id)
-    return web.json_response([v1_entity(f, k) for f in found for k in f.keywords])
+    return web.json_response([v1_filter_entity(f, k) for f in found for k in f.keywords])
 
 
 async def v1_show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
     keyword = await filters_uc.own_keyword(request.app[RUNTIME], viewer.account, path_id(request))
     found = await filters_uc.own_filter(request.app[RUNTIME], viewer.account, keyword.filter_id)
-    return web.json_response(v1_entity(found, keyword))
+    return web.json_response(v1_filter_entity(found, keyword))
 
 
 ROUTES = [

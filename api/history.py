@@ -10,10 +10,9 @@ from aiohttp import web
 
 from api import auth, lookup
 from api.params import path_id
-from api.serializers import Presenter, iso
+from api.entities.statuses import status_edit_entities
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from models import status_queries
 from social.errors import NotFound
 
 
@@ -25,18 +24,7 @@ async def history(request: web.Request) -> web.Response:
         author = await accounts_store.get(conn, status.account_id)
         if author is None:
             raise NotFound("Record not found")
-        rows = await status_queries.edits_of(conn, status.id)
-        current = await Presenter(rt, viewer).status(conn, status)
-    present = Presenter(rt, viewer)
-    account = present.account(author)
-    body = [{"content": row.content, "spoiler_text": row.spoiler_text or "", "sensitive": bool(row.sensitive),
-             "created_at": iso(row.created_at), "account": account, "poll": None,
-             "media_attachments": [], "emojis": []} for row in rows]
-    body.append({"content": current["content"], "spoiler_text": current["spoiler_text"],
-                 "sensitive": current["sensitive"],
-                 "created_at": current["edited_at"] or current["created_at"], "account": account,
-                 "poll": current["poll"], "media_attachments": current["media_attachments"],
-                 "emojis": []})
+        body = await status_edit_entities(conn, rt, viewer, status, author)
     return web.json_response(body)
 
 

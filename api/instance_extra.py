@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
-from api.serializers import iso
+from api.entities.formats import iso
 from backchannel.keys import RUNTIME
 from models import instance_stats
 

@@ -6,17 +6,13 @@ from aiohttp import web
 from api import auth, lookup, pagination
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
-from api.serializers import Presenter
+from api.entities.accounts import account_entities
+from api.entities.lists import list_entity
+from api.entities.statuses import status_entities
 from backchannel.keys import RUNTIME
 from models import collections
-from models.collections import List
 from social import lists as lists_uc
 from social.errors import NotFound
-
-
-def _list(found: List) -> dict:
-    return {"id": str(found.id), "title": found.title, "replies_policy": found.replies_policy,
-            "exclusive": found.exclusive}
 
 
 def _optional_bool(params: Params, key: str) -> bool | None:
@@ -27,12 +23,12 @@ async def index(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:lists")
     async with request.app[RUNTIME].db.read() as conn:
         found = await collections.lists_of(conn, viewer.account.id)
-    return web.json_response([_list(f) for f in found])
+    return web.json_response([list_entity(f) for f in found])
 
 
 async def show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:lists")
-    return web.json_response(_list(await lists_uc.own_list(request.app[RUNTIME], viewer.account, path_id(request))))
+    return web.json_response(list_entity(await lists_uc.own_list(request.app[RUNTIME], viewer.account, path_id(request))))
 
 
 async def create(request: web.Request) -> web.Response:
@@ -41,7 +37,7 @@ async def create(request: web.Request) -> web.Response:
     found = await lists_uc.create(request.app[RUNTIME], viewer.account, title=params.str("title"),
                                   replies_policy=params.str("replies_policy"),
                                   exclusive=params.bool("exclusive"))
-    return web.json_response(_list(found))
+    return web.json_response(list_entity(found))
 
 
 async def update(request: web.Request) -> web.Response:
@@ -50,7 +46,7 @@ async def update(request: web.Request) -> web.Response:
     found = await lists_uc.update(request.app[RUNTIME], viewer.account, path_id(request),
                                   title=params.str("title"), replies_policy=params.str("replies_policy"),
                                   exclusive=_optional_bool(params, "exclusive"))
-    return web.json_response(_list(found))
+    return web.json_response(list_entity(found))
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -77,8 +73,7 @@ async def members(request: web.Request) -> web.Response:
     limit = params.int("limit", 40, lo=0, hi=MAX_ACCOUNTS_LIMIT) or 10_000  # limit=0: everyone
     async with rt.db.read() as conn:
         people = await collections.list_members(conn, found.id, limit=limit, max_id=params.id("max_id"))
-    present = Presenter(rt, viewer.account)
-    return pagination.paged_json(request, [present.account(a) for a in people], [a.id for a in people],
+    return pagination.paged_json(request, account_entities(rt, people), [a.id for a in people],
                                  prev=False)
 
 
@@ -104,7 +99,8 @@ async def timeline(request: web.Request) -> web.Response:
     found = await lists_uc.own_list(rt, viewer.account, path_id(request, "list_id"))
     async with rt.db.read() as conn:
         ids = await collections.list_timeline_ids(conn, found, viewer.account.id, **page.kwargs())
-        body = await Presenter(rt, viewer.account).statuses(conn, await lookup.statuses_in_order(conn, ids))
+        body = await status_entities(conn, rt, viewer.account, await lookup.statuses_in_order(conn, ids),
+                                     context="home")
     return pagination.paged_json(request, body, ids)
 
 
@@ -114,7 +110,7 @@ async def lists_with_account(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         account = await lookup.existing_account(conn, path_id(request))
         found = await collections.lists_of(conn, viewer.account.id, containing=account.id)
-    return web.json_response([_list(f) for f in found])
+    return web.json_response([list_entity(f) for f in found])
 
 
 ROUTES = [

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from api import auth
 from api.params import Params
-from api.serializers import iso
+from api.entities.markers import marker_entity
 from backchannel.keys import RUNTIME
 from models import markers as markers_store
 from social import markers as markers_uc
@@ -15,18 +15,13 @@ from social.errors import Unprocessable
 TIMELINES = ("home", "notifications")
 
 
-def _entity(marker: markers_store.Marker) -> dict:
-    return {"last_read_id": str(marker.last_read_id), "version": marker.version,
-            "updated_at": iso(marker.updated_at)}
-
-
 async def index(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:statuses")
     params = await Params.read(request)
     wanted = [t for t in params.list("timeline") if t in TIMELINES]
     async with request.app[RUNTIME].db.read() as conn:
         found = await markers_store.get(conn, viewer.account.id, wanted)
-    return web.json_response({m.timeline: _entity(m) for m in found})
+    return web.json_response({m.timeline: marker_entity(m) for m in found})
 
 
 def _last_read(params: Params, timeline: str) -> str | None:
@@ -50,7 +45,7 @@ async def save(request: web.Request) -> web.Response:
             raise Unprocessable("Validation failed: Last read id is invalid")
         updates[timeline] = int(value)
     saved = await markers_uc.save_positions(request.app[RUNTIME], viewer.account, updates)
-    return web.json_response({m.timeline: _entity(m) for m in saved})
+    return web.json_response({m.timeline: marker_entity(m) for m in saved})
 
 
 ROUTES = [web.get("/api/v1/markers", index), web.post("/api/v1/markers", save)]

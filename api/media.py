@@ -5,7 +5,7 @@ from aiohttp import BodyPartReader, web
 
 from api import auth
 from api.params import BadRequest, Params, path_id
-from api.serializers import Presenter
+from api.entities.media import media_entity
 from backchannel.keys import RUNTIME
 from social import media as media_uc
 from social.errors import Unprocessable
@@ -56,14 +56,14 @@ async def upload(request: web.Request) -> web.Response:
         raise Unprocessable("Validation failed: File can't be blank")
     media = await media_uc.upload(rt, viewer.account, raw, description=fields.get("description"),
                                   focus=fields.get("focus"))
-    return web.json_response(Presenter(rt, viewer.account).media(media))
+    return web.json_response(media_entity(rt, media))
 
 
 async def show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:media")
     rt = request.app[RUNTIME]
     media = await media_uc.own_media(rt, viewer.account, path_id(request))
-    return web.json_response(Presenter(rt, viewer.account).media(media))
+    return web.json_response(media_entity(rt, media))
 
 
 async def update(request: web.Request) -> web.Response:
@@ -72,7 +72,7 @@ async def update(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     media = await media_uc.describe(rt, viewer.account, path_id(request), description=params.str("description"),
                                     focus=params.str("focus"))
-    return web.json_response(Presenter(rt, viewer.account).media(media))
+    return web.json_response(media_entity(rt, media))
 
 
 ROUTES = [

@@ -6,7 +6,8 @@ from aiohttp import web
 from api import auth, pagination
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, path_id
-from api.serializers import Presenter, iso
+from api.entities.accounts import account_entity, relationship_entity
+from api.entities.formats import iso
 from backchannel.keys import RUNTIME
 from models import collections, social
 from social import collections as collection_uc
@@ -15,7 +16,7 @@ from social import collections as collection_uc
 async def _relationship(request: web.Request, me: int, other: int) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
         rel = await social.relationship(conn, me, other)
-    return web.json_response(Presenter.relationship(other, rel))
+    return web.json_response(relationship_entity(other, rel))
 
 
 async def mute(request: web.Request) -> web.Response:
@@ -43,10 +44,9 @@ def _account_list(scope: str, query, *, with_expiry: bool = False):  # noqa: ANN
         rt = request.app[RUNTIME]
         async with rt.db.read() as conn:
             rows = await query(conn, viewer.account.id, **page.kwargs())
-        present = Presenter(rt, viewer.account)
         body = []
         for _, account, row in rows:
-            item = present.account(account)
+            item = account_entity(rt, account)
             if with_expiry:
                 item["mute_expires_at"] = iso(row.mute_expires_at)
             body.append(item)

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from api import auth, pagination
 from api.params import Params, path_id
-from api.serializers import Presenter
+from api.entities.notifications import notification_entities
 from backchannel.keys import RUNTIME
 from models import social
 from social import notifications as notifications_uc
@@ -20,7 +20,7 @@ async def index(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         rows = await social.notification_page(conn, viewer.account.id, types=params.list("types"),
                                               exclude_types=params.list("exclude_types"), **page.kwargs())
-        body = await Presenter(rt, viewer.account).notifications(conn, rows)
+        body = await notification_entities(conn, rt, viewer.account, rows)
     # The cursors are the rows', so a page thinned out by vanished posts still links onwards.
     return pagination.paged_json(request, body, [r.id for r in rows])
 
@@ -30,7 +30,7 @@ async def show(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         row = await social.get_notification(conn, viewer.account.id, path_id(request))
-        body = await Presenter(rt, viewer.account).notifications(conn, [row] if row else [])
+        body = await notification_entities(conn, rt, viewer.account, [row] if row else [])
     if not body:
         raise NotFound("Record not found")
     return web.json_response(body[0])

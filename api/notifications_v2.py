@@ -8,14 +8,13 @@ different bucket); every other notification is its own group, `ungrouped-<notifi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth, pagination
 from api.params import Params
-from api.serializers import Presenter, iso
+from api.entities.accounts import account_entities
+from api.entities.notifications import NotificationGroup, grouped_notifications_entity
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import notification_groups, social
@@ -23,65 +22,13 @@ from models.notification_groups import GROUPABLE, group_key
 from social import notifications as notifications_uc
 from social.errors import NotFound
 
-SAMPLE_ACCOUNTS = 8
 BATCH_FACTOR = 5  # raw notifications read per requested group, at most MAX_BATCH
 MAX_BATCH = 400
-
-
-@dataclass
-class _Group:
-    key: str
-    rows: list = field(default_factory=list)  # this page's rows of the group, newest first
 
 
 def _grouped_types(params: Params) -> tuple[str, ...]:
     asked = params.list("grouped_types")
     return tuple(t for t in asked if t in GROUPABLE) if "grouped_types" in params else GROUPABLE
-
-
-# --- Serialising ----------------------------------------------------------------------------
-
-async def _results(conn: AsyncConnection, rt, viewer: auth.Viewer, groups: list[_Group]) -> dict:  # noqa: ANN001
-    """GroupedNotificationsResults for `groups`; groups whose every notification is hidden (muted
-    sender, vanished status) are left out, as the v1 list leaves those notifications out."""
-    presenter = Presenter(rt, viewer.account)
-    rows = [r for g in groups for r in g.rows]
-    shown = {int(n["id"]): n for n in await presenter.notifications(conn, rows)}
-    statuses: dict[str, dict] = {}
-    people: dict[int, dict] = {}
-    out = []
-    for group in groups:
-        visible = [r for r in group.rows if r.id in shown]
-        if not visible:
-            continue
-        whole = await notification_groups.senders_of(conn, viewer.account.id, group.key)
-        sample: list[int] = []
-        for _, sender in whole:
-            if sender not in sample and len(sample) < SAMPLE_ACCOUNTS:
-                sample.append(sender)
-        newest = visible[0]
-        body = {
-            "group_key": group.key,
-            "notifications_count": len(whole),
-            "type": newest.type,
-            "most_recent_notification_id": str(whole[0][0] if whole else newest.id),
-            "page_min_id": str(visible[-1].id),
-            "page_max_id": str(newest.id),
-            "latest_page_notification_at": iso(newest.created_at),
-            "sample_account_ids": [str(a) for a in sample],
-        }
-        status = shown[newest.id].get("status")
-        if status is not None:
-            body["status_id"] = status["id"]
-            statuses[status["id"]] = status
-        for r in visible:
-            people[r.from_account_id] = shown[r.id]["account"]
-        out.append(body)
-    missing = {int(a) for g in out for a in g["sample_account_ids"]} - set(people)
-    for account in (await accounts_store.get_many(conn, missing)).values():
-        people[account.id] = presenter.account(account)
-    return {"accounts": list(people.values()), "statuses": list(statuses.values()),
-            "notification_groups": out}
 
 
 # --- Handlers -------------------------------------------------------------------------------
@@ -100,14 +47,14 @@ async def index(request: web.Request) -> web.Response:
             conn, viewer.account.id, types=params.list("types"), exclude_types=params.list("exclude_types"),
             max_id=page.max_id, since_id=page.since_id, min_id=page.min_id,
             limit=min(page.limit * BATCH_FACTOR, MAX_BATCH))
-        groups: dict[str, _Group] = {}
+        groups: dict[str, NotificationGroup] = {}
         for row in rows:
             key = group_key(row, grouped_types)
-            groups.setdefault(key, _Group(key)).rows.append(row)
+            groups.setdefault(key, NotificationGroup(key)).rows.append(row)
         chosen = list(groups.values())
         # min_id pages forwards: keep the groups just after the cursor, the oldest of the batch.
         chosen = chosen[-page.limit:] if page.min_id is not None else chosen[:page.limit]
-        body = await _results(conn, rt, viewer, chosen)
+        body = await grouped_notifications_entity(conn, rt, viewer.account, chosen)
     cursors = [r.id for g in chosen for r in g.rows]
     response = web.json_response(body)
     link = pagination.link_header(request, [max(cursors), min(cursors)] if cursors else [])
@@ -116,18 +63,18 @@ async def index(request: web.Request) -> web.Response:
     return response
 
 
-async def _group(conn: AsyncConnection, viewer: auth.Viewer, key: str) -> _Group:
+async def _group(conn: AsyncConnection, viewer: auth.Viewer, key: str) -> NotificationGroup:
     rows = await notification_groups.rows_of(conn, viewer.account.id, key)
     if not rows:
         raise NotFound("Record not found")
-    return _Group(key, rows)
+    return NotificationGroup(key, rows)
 
 
 async def show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:notifications")
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        body = await _results(conn, rt, viewer, [await _group(conn, viewer, request.match_info["group_key"])])
+        body = await grouped_notifications_entity(conn, rt, viewer.account, [await _group(conn, viewer, request.match_info["group_key"])])
     if not body["notification_groups"]:
         raise NotFound("Record not found")
     return web.json_response(body)
@@ -141,8 +88,7 @@ async def group_accounts(request: web.Request) -> web.Response:
         group = await _group(conn, viewer, request.match_info["group_key"])
         ids = list(dict.fromkeys(r.from_account_id for r in group.rows))
         found = await accounts_store.get_many(conn, ids)
-    presenter = Presenter(rt, viewer.account)
-    return web.json_response([presenter.account(found[i]) for i in ids if i in found])
+    return web.json_response(account_entities(rt, [found[i] for i in ids if i in found]))
 
 
 async def dismiss(request: web.Request) -> web.Response:

@@ -10,15 +10,14 @@ import functools
 import hashlib
 import hmac
 import secrets
-import time
 
 from aiohttp import web
 from yarl import URL
 
 from api import auth
+from api.entities.apps import application_entity, cli_application_entity, token_entity
 from api.params import Params
 from backchannel.keys import RUNTIME
-from federation import webpush
 from models import accounts as accounts_store
 from models import oauth
 from models import moderation as moderation_store
@@ -38,22 +37,6 @@ class OAuthError(Exception):
     def response(self) -> web.Response:
         return web.json_response({"error": self.error, "error_description": self.description},
                                  status=self.status, headers={"Cache-Control": "no-store"})
-
-
-def app_json(app: oauth.App, *, secret: bool, vapid_key: str = "") -> dict:
-    body = {
-        "id": str(app.id),
-        "name": app.name,
-        "website": app.website,
-        "scopes": app.scopes,
-        "redirect_uri": "\n".join(app.redirect_uris),
-        "redirect_uris": app.redirect_uris,
-        "vapid_key": vapid_key,
-    }
-    if secret:
-        body |= {"client_id": app.client_id, "client_secret": app.client_secret,
-                 "client_secret_expires_at": 0}
-    return body
 
 
 def _checked_scopes(requested: list[str]) -> list[str]:
@@ -86,17 +69,15 @@ async def create_app(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     app = await apps.register_app(rt, name=name[:255], redirect_uris=redirects, scopes=scopes,
                                   website=params.str("website"))
-    vapid = webpush.vapid_key(rt.config.data).public_key
-    return web.json_response(app_json(app, secret=True, vapid_key=vapid))
+    return web.json_response(application_entity(rt, app, secret=True))
 
 
 async def verify_app(request: web.Request) -> web.Response:
     caller = await auth.require_app(request)
-    vapid = webpush.vapid_key(request.app[RUNTIME].config.data).public_key
+    rt = request.app[RUNTIME]
     if caller.app is None:  # a token made with `backchannel token create`
-        return web.json_response({"name": "backchannel", "website": None, "scopes": sorted(caller.scopes),
-                                  "redirect_uri": oauth.OOB, "redirect_uris": [oauth.OOB], "vapid_key": vapid})
-    return web.json_response(app_json(caller.app, secret=False, vapid_key=vapid))
+        return web.json_response(cli_application_entity(rt, sorted(caller.scopes)))
+    return web.json_response(application_entity(rt, caller.app, secret=False))
 
 
 # --- /oauth/token -------------------------------------------------------------------------------
@@ -187,9 +168,7 @@ async def token(request: web.Request) -> web.Response:
         access_token = await apps.issue_token(rt, user_id=user_id, app_id=app.id, scopes=scopes)
     except OAuthError as err:
         return err.response()
-    return web.json_response({"access_token": access_token, "token_type": "Bearer",
-                              "scope": " ".join(scopes), "created_at": int(time.time())},
-                             headers={"Cache-Control": "no-store"})
+    return web.json_response(token_entity(access_token, " ".join(scopes)), headers={"Cache-Control": "no-store"})
 
 
 async def check_login(request: web.Request, login: str, password: str) -> int | None:

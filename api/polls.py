@@ -5,7 +5,7 @@ from aiohttp import web
 
 from api import auth
 from api.params import Params, path_id
-from api.serializers import Presenter
+from api.entities.polls import poll_entity
 from backchannel.keys import RUNTIME
 from models import polls as polls_store
 from social import polls as polls_uc
@@ -16,7 +16,7 @@ async def _respond(request: web.Request, viewer, poll_id: int) -> web.Response: 
     async with rt.db.read() as conn:
         poll, _ = await polls_uc.visible_poll(conn, poll_id, viewer)
         own = (await polls_store.choices_of(conn, viewer.id, [poll.id])).get(poll.id) if viewer else None
-    return web.json_response(Presenter(rt, viewer).poll(poll, own))
+    return web.json_response(poll_entity(viewer, poll, own))
 
 
 async def show(request: web.Request) -> web.Response:

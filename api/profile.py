@@ -10,7 +10,7 @@ from api import auth, lookup, pagination
 from api.media import FIELD_LIMIT, _read_part
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import BadRequest, Params, path_id
-from api.serializers import Presenter
+from api.entities.accounts import account_entities, account_entity, credential_account_entity, relationship_entity
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import profile as profile_store
@@ -117,7 +117,7 @@ async def update_credentials(request: web.Request) -> web.Response:
 async def _credential_response(request: web.Request, account, viewer: auth.Viewer) -> web.Response:  # noqa: ANN001
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        body = await Presenter(rt, account).credential_account(conn, account, viewer.user)
+        body = await credential_account_entity(conn, rt, account, viewer.user)
     return web.json_response(body)
 
 
@@ -137,7 +137,7 @@ async def _relationship(request: web.Request, me: int, other: int) -> web.Respon
 
     async with request.app[RUNTIME].db.read() as conn:
         rel = await social.relationship(conn, me, other) | await profile_store.relationship_extras(conn, me, other)
-    return web.json_response(Presenter.relationship(other, rel))
+    return web.json_response(relationship_entity(other, rel))
 
 
 def _action(scope: str, use_case):  # noqa: ANN001, ANN202
@@ -174,9 +174,8 @@ async def endorsements(request: web.Request) -> web.Response:
         pairs = await profile_store.endorsed_page(conn, owner_id, max_id=params.id("max_id"),
                                                   limit=limit)  # type: ignore[arg-type]
         people = await accounts_store.get_many(conn, [a for _, a in pairs])
-    present = Presenter(rt, viewer)
     shown = [(cursor, people[a]) for cursor, a in pairs if a in people and people[a].suspended_at is None]
-    return pagination.paged_json(request, [present.account(a) for _, a in shown],
+    return pagination.paged_json(request, account_entities(rt, [a for _, a in shown]),
                                  [cursor for cursor, _ in pairs], prev=False)
 
 
@@ -185,14 +184,13 @@ async def familiar_followers(request: web.Request) -> web.Response:
     params = await Params.read(request)
     ids = params.ids("id", MAX_ACCOUNTS_LIMIT)
     rt = request.app[RUNTIME]
-    present = Presenter(rt, viewer.account)
     body = []
     async with rt.db.read() as conn:
         for target_id in dict.fromkeys(ids):
             known = await profile_store.familiar_followers(conn, viewer.account.id, target_id)
             people = await accounts_store.get_many(conn, known)
             body.append({"id": str(target_id),
-                         "accounts": [present.account(people[a]) for a in known
+                         "accounts": [account_entity(rt, people[a]) for a in known
                                       if a in people and people[a].suspended_at is None]})
     return web.json_response(body)
 

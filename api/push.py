@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from api.auth import Viewer, bearer_token, require
+from api.entities.push import push_subscription_entity
 from api.params import TRUE, Params
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
@@ -14,11 +15,6 @@ from federation import webpush
 from models import push
 from social import push as push_uc
 from social.errors import NotFound, Unprocessable
-
-
-def subscription_json(rt: Runtime, sub: push.Subscription) -> dict:
-    return {"id": str(sub.id), "endpoint": sub.endpoint, "alerts": dict(sub.alerts), "policy": sub.policy,
-            "server_key": webpush.vapid_key(rt.config.data).public_key}
 
 
 def _nested(params: Params, outer: str, *path: str) -> Any:
@@ -89,7 +85,7 @@ async def create(request: web.Request) -> web.Response:
     token_id = await _token_id(request, viewer)
     sub = await push_uc.subscribe(rt, viewer.account, token_id, endpoint=endpoint, p256dh=p256dh.strip(),
                                   auth=auth.strip(), alerts=_alerts(params, None), policy=_policy(params))
-    return web.json_response(subscription_json(rt, sub))
+    return web.json_response(push_subscription_entity(rt, sub))
 
 
 async def _current(request: web.Request, viewer: Viewer) -> push.Subscription:
@@ -103,7 +99,7 @@ async def _current(request: web.Request, viewer: Viewer) -> push.Subscription:
 
 async def show(request: web.Request) -> web.Response:
     viewer = await require(request, "push")
-    return web.json_response(subscription_json(request.app[RUNTIME], await _current(request, viewer)))
+    return web.json_response(push_subscription_entity(request.app[RUNTIME], await _current(request, viewer)))
 
 
 async def change(request: web.Request) -> web.Response:
@@ -113,7 +109,7 @@ async def change(request: web.Request) -> web.Response:
     params = await Params.read(request)
     sub = await push_uc.change(rt, sub.token_id, alerts=_alerts(params, sub.alerts),
                                policy=_policy(params, sub.policy))
-    return web.json_response(subscription_json(rt, sub))
+    return web.json_response(push_subscription_entity(rt, sub))
 
 
 async def remove(request: web.Request) -> web.Response:

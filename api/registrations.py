@@ -2,11 +2,10 @@
 credentials). What the `registrations` setting allows is decided in social.registrations."""
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from api import auth
+from api.entities.apps import token_entity
 from api.params import Params
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
@@ -26,14 +25,12 @@ async def sign_up(request: web.Request) -> web.Response:
     if not approved:
         # Mastodon answers with a token that cannot be used yet; this node issues none until an
         # admin approves, and the client signs in then.
-        return web.json_response({"access_token": None, "token_type": "Bearer", "scope": "",
-                                  "created_at": int(time.time()), "approval_required": True})
+        return web.json_response(token_entity(None, "") | {"approval_required": True})
     async with rt.db.read() as conn:
         found = await accounts_store.user_by_login(conn, account.username)
     scopes = " ".join(caller.app.scopes)
     token = await apps.issue_token(rt, user_id=found[0].id, app_id=caller.app.id, scopes=scopes)
-    return web.json_response({"access_token": token, "token_type": "Bearer", "scope": scopes,
-                              "created_at": int(time.time())}, headers={"Cache-Control": "no-store"})
+    return web.json_response(token_entity(token, scopes), headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [web.post("/api/v1/accounts", sign_up)]

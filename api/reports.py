@@ -6,7 +6,7 @@ from aiohttp import web
 
 from api import auth
 from api.params import Params, parse_id
-from api.serializers import Presenter, iso
+from api.entities.reports import report_entity
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from social import moderation
@@ -26,18 +26,7 @@ async def create(request: web.Request) -> web.Response:
         forward=params.bool("forward"))
     async with rt.db.read() as conn:
         target = await accounts_store.get(conn, report.target_account_id)
-    return web.json_response({
-        "id": str(report.id),
-        "action_taken": report.resolved,
-        "action_taken_at": iso(report.action_taken_at),
-        "category": report.category,
-        "comment": report.comment,
-        "forwarded": report.forwarded,
-        "created_at": iso(report.created_at),
-        "status_ids": [str(i) for i in report.status_ids] or None,
-        "rule_ids": None,
-        "target_account": Presenter(rt, viewer.account).account(target) if target else None,
-    })
+    return web.json_response(report_entity(rt, report, target))
 
 
 # Mastodon.py posts to "/api/v1/reports/", with the slash.

@@ -8,10 +8,8 @@ from aiohttp import web
 
 from api import auth, pagination
 from api.params import Params, path_id
-from api.serializers import Presenter, iso
+from api.entities.scheduled import scheduled_status_entity
 from backchannel.keys import RUNTIME
-from models import media as media_store
-from models.accounts import Account
 from models.scheduled import ScheduledStatus
 from models import scheduled as scheduled_store
 from social import scheduled as scheduled_uc
@@ -32,37 +30,10 @@ def parse_time(value: str) -> float:
     return moment.timestamp()
 
 
-async def entity(request: web.Request, viewer: Account, item: ScheduledStatus) -> dict:
-    p = item.params
-    media_ids = [int(i) for i in p.get("media_ids") or []]
-    present = Presenter(request.app[RUNTIME], viewer)
-    media = []
-    async with request.app[RUNTIME].db.read() as conn:
-        for media_id in media_ids:
-            found = await media_store.get(conn, media_id)
-            if found is not None:
-                media.append(present.media(found))
-    poll = p.get("poll")
-    return {
-        "id": str(item.id),
-        "scheduled_at": iso(item.scheduled_at),
-        "params": {
-            "text": p.get("text") or "",
-            "poll": ({"options": poll["options"], "expires_in": str(poll["expires_in"]),
-                      "multiple": poll["multiple"], "hide_totals": poll["hide_totals"]} if poll else None),
-            "media_ids": [str(i) for i in media_ids] or None,
-            "sensitive": p.get("sensitive"),
-            "spoiler_text": p.get("spoiler_text"),
-            "visibility": p.get("visibility"),
-            "in_reply_to_id": None if p.get("in_reply_to_id") is None else str(p["in_reply_to_id"]),
-            "language": p.get("language"),
-            "application_id": None,
-            "scheduled_at": None,
-            "idempotency": None,
-            "with_rate_limit": False,
-        },
-        "media_attachments": media,
-    }
+async def entity(request: web.Request, item: ScheduledStatus) -> dict:
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        return await scheduled_status_entity(conn, rt, item)
 
 
 async def index(request: web.Request) -> web.Response:
@@ -71,7 +42,7 @@ async def index(request: web.Request) -> web.Response:
     page = pagination.page(params)
     async with request.app[RUNTIME].db.read() as conn:
         items = await scheduled_store.page(conn, viewer.account.id, **page.kwargs())
-    body = [await entity(request, viewer.account, i) for i in items]
+    body = [await entity(request, i) for i in items]
     return pagination.paged_json(request, body, [i.id for i in items])
 
 
@@ -81,7 +52,7 @@ async def show(request: web.Request) -> web.Response:
         item = await scheduled_store.get(conn, viewer.account.id, path_id(request))
     if item is None:
         raise NotFound("Record not found")
-    return web.json_response(await entity(request, viewer.account, item))
+    return web.json_response(await entity(request, item))
 
 
 async def update(request: web.Request) -> web.Response:
@@ -97,7 +68,7 @@ async def update(request: web.Request) -> web.Response:
     else:
         item = await scheduled_uc.reschedule(request.app[RUNTIME], viewer.account, scheduled_id,
                                              parse_time(when))
-    return web.json_response(await entity(request, viewer.account, item))
+    return web.json_response(await entity(request, item))
 
 
 async def delete(request: web.Request) -> web.Response:

@@ -13,7 +13,9 @@ from aiohttp import web
 
 from api import auth
 from api.params import Params
-from api.serializers import Presenter
+from api.entities.accounts import account_entities
+from api.entities.statuses import status_entities
+from api.entities.tags import tag_entity
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from federation import deref
@@ -105,19 +107,18 @@ async def search_v2(request: web.Request) -> web.Response:
     limit = params.int("limit", 20, lo=1, hi=40)
     offset = params.int("offset", 0, lo=0) if viewer else 0
     resolve = params.bool("resolve") and viewer is not None  # fetching for strangers invites abuse
-    present = Presenter(rt, viewer)
     body: dict[str, list] = {name: [] for name in TYPES}
     if kind in (None, "accounts"):
         found = await accounts(rt, q, limit=limit, resolve=resolve, offset=offset)  # type: ignore[arg-type]
-        body["accounts"] = [present.account(a) for a in found]
+        body["accounts"] = account_entities(rt, found)
     if kind in (None, "statuses") and offset == 0:
         found_statuses = await statuses(rt, q, viewer, resolve=resolve)
         async with rt.db.read() as conn:
-            body["statuses"] = await present.statuses(conn, found_statuses)
+            body["statuses"] = await status_entities(conn, rt, viewer, found_statuses, context=None)
     if kind in (None, "hashtags") and not is_url(q.strip()):
         async with rt.db.read() as conn:
             names = await tag_queries.search_tags(conn, q, limit + offset)  # type: ignore[operator]
-        body["hashtags"] = [present.tag(n) for n in names[offset:]]
+        body["hashtags"] = [tag_entity(rt, viewer, n) for n in names[offset:]]
     return web.json_response(body)
 
 

@@ -6,9 +6,9 @@ from aiohttp import web
 from api import auth, lookup, pagination, scheduled
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
-from api.serializers import Presenter
+from api.entities.accounts import account_entities
+from api.entities.statuses import status_entities, status_entity, status_source_entity
 from backchannel.keys import RUNTIME
-from federation.content import html_to_text
 from models import scheduled as scheduled_store
 from models import status_queries
 from models import statuses as statuses_store
@@ -81,7 +81,7 @@ async def _respond(request: web.Request, viewer: Account | None, status: Status,
     async with rt.db.read() as conn:
         # Re-read so counters written by the use case show; a deleted status is answered as it was.
         status = await statuses_store.get(conn, status.id) or status
-        body = await Presenter(rt, viewer).status(conn, status, with_text=with_text)
+        body = await status_entity(conn, rt, viewer, status, with_text=with_text)
     return web.json_response(body)
 
 
@@ -98,7 +98,7 @@ async def create(request: web.Request) -> web.Response:
     if params.str("scheduled_at"):  # a ScheduledStatus instead of a post (api.scheduled)
         item = await scheduled_uc.schedule(rt, viewer.account, scheduled.parse_time(params.str("scheduled_at")),
                                            **fields)
-        return web.json_response(await scheduled.entity(request, viewer.account, item))
+        return web.json_response(await scheduled.entity(request, item))
     # The same Idempotency-Key within an hour answers the status it made, instead of posting twice.
     key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
     if key:
@@ -120,7 +120,7 @@ async def show(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         status = await lookup.visible_status(conn, path_id(request), viewer)
-        body = await Presenter(rt, viewer).status(conn, status)
+        body = await status_entity(conn, rt, viewer, status)
     return web.json_response(body)
 
 
@@ -133,7 +133,7 @@ async def show_many(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         allowed = await status_queries.visible_ids(conn, ids, viewer)
         found = await lookup.statuses_in_order(conn, [i for i in dict.fromkeys(ids) if i in allowed])
-        body = await Presenter(rt, viewer).statuses(conn, found)
+        body = await status_entities(conn, rt, viewer, found, context=None)
     return web.json_response(body)
 
 
@@ -159,8 +159,7 @@ async def source(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:statuses")
     async with request.app[RUNTIME].db.read() as conn:
         status = await lookup.visible_status(conn, path_id(request), viewer.account)
-    text = status.source_text if status.source_text is not None else html_to_text(status.content)
-    return web.json_response({"id": str(status.id), "text": text, "spoiler_text": status.spoiler_text or ""})
+    return web.json_response(status_source_entity(status))
 
 
 async def context(request: web.Request) -> web.Response:
@@ -171,9 +170,10 @@ async def context(request: web.Request) -> web.Response:
         above = await statuses_store.ancestors(conn, status)
         below = await statuses_store.descendants(conn, status)
         allowed = await status_queries.visible_ids(conn, [s.id for s in above + below], viewer)
-        present = Presenter(rt, viewer)
-        body = {"ancestors": await present.statuses(conn, [s for s in above if s.id in allowed]),
-                "descendants": await present.statuses(conn, [s for s in below if s.id in allowed])}
+        body = {"ancestors": await status_entities(conn, rt, viewer, [s for s in above if s.id in allowed],
+                                                   context="thread"),
+                "descendants": await status_entities(conn, rt, viewer, [s for s in below if s.id in allowed],
+                                                     context="thread")}
     return web.json_response(body)
 
 
@@ -198,8 +198,7 @@ def _who(query):  # noqa: ANN001, ANN202
         async with rt.db.read() as conn:
             status = await lookup.visible_status(conn, path_id(request), viewer)
             pairs = await query(conn, status.id, **page.kwargs())
-        present = Presenter(rt, viewer)
-        return pagination.paged_json(request, [present.account(a) for _, a in pairs],
+        return pagination.paged_json(request, account_entities(rt, [a for _, a in pairs]),
                                      [cursor for cursor, _ in pairs])
     handler.__name__ = query.__name__
     return handler

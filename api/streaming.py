@@ -5,7 +5,13 @@ Events are rows of `stream_events`, written by the use cases in the transaction 
 (models.stream_events), so they reach every API process over the same database. One `Hub` per
 process tails the table every POLL seconds (looking back a few seconds, because transactions that
 took their ids earlier can commit later) and renders each event for each connection's own viewer
-with the API Presenter, re-checking that the viewer may see the status.
+with api.entities, which re-checks that the viewer may see the status and filters it in the
+stream's context (home for user and list streams, public for public and hashtag streams).
+
+Limits (SECURITY.md, "Limits"): a connection holds at most MAX_SUBSCRIPTIONS streams and an account
+at most MAX_CONNECTIONS_PER_ACCOUNT open streams per API process; a public post is matched to
+subscriptions by looking up the few stream keys it belongs to, so its cost does not grow with the
+number of subscriptions.
 
 A token is always required, as on Mastodon; every stream needs `read:statuses` except
 `user:notification`, which needs `read:notifications` (the `user` stream carries notifications only
@@ -27,7 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth
 from api.middleware import error_body
-from api.serializers import Presenter
+from api.entities.conversations import conversation_entities
+from api.entities.notifications import notification_entities
+from api.entities.statuses import status_entities
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from models import account_queries, oauth, social, status_queries, stream_events
@@ -47,6 +55,9 @@ PRUNE_EVERY = 60.0
 RECHECK_EVERY = 30.0  # seconds between re-reading each connection's token (revoked: the stream ends)
 BATCH = 1000  # events read per query
 QUEUE_LIMIT = 500  # events waiting for a slow client; beyond this the connection is dropped
+MAX_SUBSCRIPTIONS = 100  # streams one connection may subscribe to
+MAX_CONNECTIONS_PER_ACCOUNT = 16  # open WebSocket and SSE streams of one account, per API process
+TOO_MANY_STREAMS = f"Too many open streams for this account (at most {MAX_CONNECTIONS_PER_ACCOUNT})"
 
 # Stream name → the scope it needs (any one of them).
 STREAMS = {
@@ -99,6 +110,10 @@ class Subscription:
         return [self.stream]
 
     @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(self.name())
+
+    @property
     def public(self) -> bool:
         return self.stream.startswith(("public", "hashtag"))
 
@@ -108,7 +123,7 @@ class Connection:
     viewer: Account
     auth: auth.Auth
     token: str
-    subscriptions: set[Subscription] = field(default_factory=set)
+    by_key: dict[tuple[str, ...], Subscription] = field(default_factory=dict)  # the subscriptions
     outbox: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     overflowed: bool = False
     opened: float = field(default_factory=time.time)
@@ -118,6 +133,20 @@ class Connection:
             self.outbox.put_nowait(message)
         except asyncio.QueueFull:
             self.overflowed = True  # the sender closes the connection; the client reconnects
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return list(self.by_key.values())
+
+    def subscribe(self, sub: Subscription) -> bool:
+        """False when the connection holds MAX_SUBSCRIPTIONS streams already (one it has is fine)."""
+        if sub.key not in self.by_key and len(self.by_key) >= MAX_SUBSCRIPTIONS:
+            return False
+        self.by_key[sub.key] = sub
+        return True
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.by_key.pop(sub.key, None)
 
     def close(self) -> None:
         """Ask the sender to end the connection (the server is shutting down)."""
@@ -154,8 +183,12 @@ class Hub:
         self.seen: dict[int, float] = {}  # event ids already handled within the look-back window
         self.started = time.time()
 
-    def add(self, connection: Connection) -> None:
+    def admit(self, connection: Connection) -> bool:
+        """Add the connection, unless its account has MAX_CONNECTIONS_PER_ACCOUNT open already."""
+        if sum(1 for c in self.connections if c.viewer.id == connection.viewer.id) >= MAX_CONNECTIONS_PER_ACCOUNT:
+            return False
         self.connections.add(connection)
+        return True
 
     def discard(self, connection: Connection) -> None:
         self.connections.discard(connection)
@@ -208,7 +241,7 @@ class Hub:
                 self.seen[event.id] = now
             if fresh:
                 for connection in list(self.connections):
-                    if connection.subscriptions:
+                    if connection.by_key:
                         await self.deliver(conn, connection, fresh)
 
     async def deliver(self, conn: AsyncConnection, connection: Connection, events: list[StreamEvent]) -> None:
@@ -242,21 +275,21 @@ async def render(conn: AsyncConnection, rt: Runtime, connection: Connection, eve
                      or (s.stream == "user" and connection.auth.allows("read:notifications"))]
             if wants:
                 row = await social.get_notification(conn, viewer.id, event.ref_id)
-                body = await Presenter(rt, viewer).notifications(conn, [row] if row else [])
+                body = await notification_entities(conn, rt, viewer, [row] if row else [])
                 for sub in wants if body else []:
                     send(sub, json.dumps(body[0]))
         elif event.event == "delete":
             for sub in subs:
                 if sub.stream == "user":
                     send(sub, str(event.ref_id))
-        elif event.event == "filters_changed":  # no payload, as on Mastodon (api.filters)
+        elif event.event == "filters_changed":  # no payload, as on Mastodon (social.filters)
             for sub in subs:
                 if sub.stream == "user":
                     out.append({"stream": sub.name(), "event": event.event})
         elif event.event == "update":
             wants = [s for s in subs if s.stream in ("user", "list")]
             if wants:
-                body = await _status_for(conn, rt, viewer, event.ref_id)
+                body = await _status_for(conn, rt, viewer, event.ref_id, context="home")
                 for sub in wants if body else []:
                     if sub.stream == "user" or await _in_list(conn, viewer, sub, body):
                         send(sub, json.dumps(body))
@@ -269,81 +302,76 @@ async def render(conn: AsyncConnection, rt: Runtime, connection: Connection, eve
         return out
 
     if event.stream == "public" and event.event == "update":
-        wants = [s for s in subs if s.public]
-        if wants:
+        if any(s.public for s in subs):
             status = await statuses_store.get(conn, event.ref_id)
-            body = await _status_for(conn, rt, viewer, event.ref_id, status=status)
+            body = await _status_for(conn, rt, viewer, event.ref_id, status=status, context="public")
             if body and status:
-                for sub in wants:
-                    if _public_match(sub, status, body):
-                        send(sub, json.dumps(body))
+                for sub in _public_subscriptions(connection, status, body):
+                    send(sub, json.dumps(body))
         return out
 
     if event.stream == "direct" and any(s.stream == "direct" for s in subs):
         status = await statuses_store.get(conn, event.ref_id)
-        body = await _status_for(conn, rt, viewer, event.ref_id, status=status)
+        body = await _status_for(conn, rt, viewer, event.ref_id, status=status, context=None)
         if body and status:
             # As /api/v1/conversations: keyed by the thread's first post, with the other participants.
-            ids = [body["account"]["id"], *(m["id"] for m in body["mentions"])]
-            conversation = {
-                "id": str(await thread_root(conn, status)),
-                "unread": body["account"]["id"] != str(viewer.id),
-                "accounts": await _accounts(conn, rt, viewer, ids),
-                "last_status": body,
-            }
-            for sub in subs:
-                if sub.stream == "direct":
-                    send(sub, json.dumps(conversation))
+            others = [status.account_id, *(int(m["id"]) for m in body["mentions"])]
+            group = {"id": await thread_root(conn, status), "last": status, "unread": status.account_id != viewer.id,
+                     "participants": list(dict.fromkeys(p for p in others if p != viewer.id))}
+            for conversation in await conversation_entities(conn, rt, viewer, [group]):
+                for sub in subs:
+                    if sub.stream == "direct":
+                        send(sub, json.dumps(conversation))
         return out
 
     if event.stream == "status" and event.event == "status.update":
         status = await statuses_store.get(conn, event.ref_id)
         if status is None:
             return out
-        body = await _status_for(conn, rt, viewer, event.ref_id, status=status)
-        if not body:
-            return out
-        in_home = None
-        for sub in subs:
-            if sub.stream == "user":
-                if in_home is None:
-                    in_home = await status_queries.in_home(conn, viewer.id, status.id)
-                if in_home:
+        if any(s.stream == "user" for s in subs) and await status_queries.in_home(conn, viewer.id, status.id):
+            body = await _status_for(conn, rt, viewer, event.ref_id, status=status, context="home")
+            for sub in subs if body else []:
+                if sub.stream == "user":
                     send(sub, json.dumps(body))
-            elif sub.public and status.visibility in ("public", "local") and _public_match(sub, status, body):
+        if any(s.public for s in subs):
+            body = await _status_for(conn, rt, viewer, event.ref_id, status=status, context="public")
+            for sub in _public_subscriptions(connection, status, body) if body else []:
                 send(sub, json.dumps(body))
     return out
 
 
 async def _status_for(conn: AsyncConnection, rt: Runtime, viewer: Account, status_id: int | None, *,
-                      status=None) -> dict | None:  # noqa: ANN001
-    """The status as `viewer` sees it, or None if they may not (or its author is blocked)."""
+                      context: str | None, status=None) -> dict | None:  # noqa: ANN001
+    """The status as `viewer` sees it in `context`, or None if they may not see it (or its author is
+    blocked or muted, or a `hide` filter applies)."""
     if status_id is None:
         return None
     status = status or await statuses_store.get(conn, status_id)
-    if status is None or not await statuses_store.can_see(conn, status, viewer.id, viewer.local):
+    if status is None:
         return None
-    if status.reblog_of_id:
-        original = await statuses_store.get(conn, status.reblog_of_id)
-        if original is None or not await statuses_store.can_see(conn, original, viewer.id, viewer.local):
-            return None
-    found = await Presenter(rt, viewer).statuses(conn, [status])
+    found = await status_entities(conn, rt, viewer, [status], context=context)
     return found[0] if found else None
 
 
-def _public_match(sub: Subscription, status, body: dict) -> bool:  # noqa: ANN001
+def public_stream_keys(status, body: dict) -> list[tuple[str, ...]]:  # noqa: ANN001
+    """The public and hashtag streams a status belongs to, as subscription keys: a handful whatever
+    the number of subscriptions (a boost, or a post that is not public, belongs to none)."""
     if status.reblog_of_id is not None or status.visibility not in ("public", "local"):
-        return False
-    parts = sub.stream.split(":")
-    if "local" in parts and not status.local:
-        return False
-    if "remote" in parts and status.local:
-        return False
-    if "media" in parts and not body.get("media_attachments"):
-        return False
-    if sub.tag is not None:
-        return sub.tag in {t["name"].lower() for t in body.get("tags", [])}
-    return True
+        return []
+    origin = "local" if status.local else "remote"
+    streams = ["public", f"public:{origin}"]
+    if body.get("media_attachments"):
+        streams += ["public:media", f"public:{origin}:media"]
+    keys: list[tuple[str, ...]] = [(s,) for s in streams]
+    for tag in dict.fromkeys(t["name"].lower() for t in body.get("tags", [])):
+        keys.append(("hashtag", tag))
+        if status.local:
+            keys.append(("hashtag:local", tag))
+    return keys
+
+
+def _public_subscriptions(connection: Connection, status, body: dict) -> list[Subscription]:  # noqa: ANN001
+    return [connection.by_key[k] for k in public_stream_keys(status, body) if k in connection.by_key]
 
 
 async def _in_list(conn: AsyncConnection, viewer: Account, sub: Subscription, body: dict) -> bool:
@@ -351,14 +379,6 @@ async def _in_list(conn: AsyncConnection, viewer: Account, sub: Subscription, bo
     if not sub.list_id or not sub.list_id.isdigit() or len(sub.list_id) > 18:
         return False
     return await account_queries.in_own_list(conn, viewer.id, int(sub.list_id), int(body["account"]["id"]))
-
-
-async def _accounts(conn: AsyncConnection, rt: Runtime, viewer: Account, ids: list[str]) -> list[dict]:
-    from models import accounts as accounts_store
-
-    found = await accounts_store.get_many(conn, [int(i) for i in ids if i.isdigit() and int(i) != viewer.id])
-    present = Presenter(rt, viewer)
-    return [present.account(a) for a in found.values()]
 
 
 # --- Authentication -------------------------------------------------------------------------------
@@ -408,14 +428,19 @@ async def websocket_or_sse(request: web.Request) -> web.StreamResponse:
                                    list_id=request.query.get("list"))
     except StreamError as err:
         return error_body(err.message, err.status)
-    if protocol:
-        ws = web.WebSocketResponse(heartbeat=30.0, protocols=(protocol,))
-    await ws.prepare(request)
     connection = Connection(auth_.account, auth_, token)  # type: ignore[arg-type]
     if initial:
-        connection.subscriptions.add(initial)
+        connection.subscribe(initial)
     hub = request.app[HUB]
-    hub.add(connection)
+    if not hub.admit(connection):
+        return error_body(TOO_MANY_STREAMS, 429)
+    if protocol:
+        ws = web.WebSocketResponse(heartbeat=30.0, protocols=(protocol,))
+    try:
+        await ws.prepare(request)
+    except BaseException:
+        hub.discard(connection)
+        raise
     sender = asyncio.create_task(_send_ws(ws, connection))
     try:
         async for message in ws:
@@ -450,10 +475,11 @@ def _on_ws_message(connection: Connection, raw: str) -> dict | None:
                            list_id=None if list_id is None else str(list_id))
     except StreamError as err:
         return {"error": err.message, "status": err.status, "stream": [stream]}
-    if kind == "subscribe":
-        connection.subscriptions.add(sub)
-    else:
-        connection.subscriptions.discard(sub)
+    if kind == "unsubscribe":
+        connection.unsubscribe(sub)
+    elif not connection.subscribe(sub):
+        return {"error": f"Too many subscriptions on one connection (at most {MAX_SUBSCRIPTIONS})",
+                "status": 429, "stream": sub.name()}
     return None
 
 
@@ -486,15 +512,16 @@ async def _sse(request: web.Request, stream: str) -> web.StreamResponse:
         sub = subscription(auth_, stream, tag=request.query.get("tag"), list_id=request.query.get("list"))
     except StreamError as err:
         return error_body(err.message, err.status)
+    connection = Connection(auth_.account, auth_, token, {sub.key: sub})  # type: ignore[arg-type]
+    hub = request.app[HUB]
+    if not hub.admit(connection):
+        return error_body(TOO_MANY_STREAMS, 429)
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-store",
         "X-Accel-Buffering": "no", "Access-Control-Allow-Origin": "*"})
-    await response.prepare(request)
-    await response.write(b":)\n")
-    connection = Connection(auth_.account, auth_, token, {sub})  # type: ignore[arg-type]
-    hub = request.app[HUB]
-    hub.add(connection)
     try:
+        await response.prepare(request)
+        await response.write(b":)\n")
         while not connection.overflowed:
             try:
                 message = await asyncio.wait_for(connection.outbox.get(), HEARTBEAT)

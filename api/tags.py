@@ -1,15 +1,12 @@
 """Hashtags: /api/v1/tags/:name (follow, unfollow), /api/v1/followed_tags and featured tags."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from aiohttp import web
 
 from api import auth, lookup, pagination
 from api.params import Params, path_id
-from api.serializers import Presenter, iso_date
+from api.entities.tags import featured_tag_entity, tag_entity
 from backchannel.keys import RUNTIME
-from federation.runtime import Runtime
 from models import tags_follow
 from models.accounts import Account
 from social import tags as tags_uc
@@ -21,7 +18,7 @@ async def _tag_response(request: web.Request, viewer: Account | None, name: str)
     if viewer is not None:
         async with rt.db.read() as conn:
             following = await tags_follow.is_following(conn, viewer.id, name)
-    return web.json_response(Presenter(rt, viewer).tag(name, following))
+    return web.json_response(tag_entity(rt, viewer, name, following))
 
 
 async def show(request: web.Request) -> web.Response:
@@ -48,26 +45,17 @@ async def followed_tags(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         pairs = await tags_follow.followed_page(conn, viewer.account.id, **page.kwargs())
-    present = Presenter(rt, viewer.account)
-    return pagination.paged_json(request, [present.tag(name, True) for _, name in pairs],
+    return pagination.paged_json(request, [tag_entity(rt, viewer.account, name, True) for _, name in pairs],
                                  [cursor for cursor, _ in pairs])
 
 
 # --- Featured tags ------------------------------------------------------------------------------
 
-def _featured(rt: Runtime, account: Account, row: dict) -> dict:
-    name = row["name"]
-    url = (rt.urls.profile_tagged(account.username, name) if account.local
-           else f"{account.url or account.uri}/tagged/{quote(name)}")  # Mastodon's page on its own server
-    return {"id": str(row["id"]), "name": name, "url": url,
-            "statuses_count": row["statuses_count"], "last_status_at": iso_date(row["last_status_at"])}
-
-
 async def featured_tags(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:accounts")
     async with request.app[RUNTIME].db.read() as conn:
         rows = await tags_follow.featured(conn, viewer.account.id)
-    return web.json_response([_featured(request.app[RUNTIME], viewer.account, r) for r in rows])
+    return web.json_response([featured_tag_entity(request.app[RUNTIME], viewer.account, r) for r in rows])
 
 
 async def feature(request: web.Request) -> web.Response:
@@ -77,7 +65,7 @@ async def feature(request: web.Request) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
         rows = await tags_follow.featured(conn, viewer.account.id)
     row = next(r for r in rows if r["id"] == featured_id)
-    return web.json_response(_featured(request.app[RUNTIME], viewer.account, row))
+    return web.json_response(featured_tag_entity(request.app[RUNTIME], viewer.account, row))
 
 
 async def unfeature(request: web.Request) -> web.Response:
@@ -92,8 +80,7 @@ async def featured_suggestions(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         names = await tags_follow.most_used(conn, viewer.account.id)
         followed = await tags_follow.following_names(conn, viewer.account.id, names)
-    present = Presenter(rt, viewer.account)
-    return web.json_response([present.tag(n, n in followed) for n in names])
+    return web.json_response([tag_entity(rt, viewer.account, n, n in followed) for n in names])
 
 
 async def account_featured_tags(request: web.Request) -> web.Response:
@@ -101,7 +88,7 @@ async def account_featured_tags(request: web.Request) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
         account = await lookup.existing_account(conn, path_id(request))
         rows = await tags_follow.featured(conn, account.id)
-    return web.json_response([_featured(request.app[RUNTIME], account, r) for r in rows])
+    return web.json_response([featured_tag_entity(request.app[RUNTIME], account, r) for r in rows])
 
 
 ROUTES = [

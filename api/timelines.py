@@ -5,15 +5,17 @@ from aiohttp import web
 
 from api import auth, lookup, pagination
 from api.params import Params
-from api.serializers import Presenter
+from api.entities.statuses import status_entities
 from backchannel.keys import RUNTIME
 from models import collections
 from models import statuses as statuses_store
 from models.accounts import Account
 
 
-async def _page(request: web.Request, viewer: Account | None, ids: list[int], conn) -> web.Response:  # noqa: ANN001
-    body = await Presenter(request.app[RUNTIME], viewer).statuses(conn, await lookup.statuses_in_order(conn, ids))
+async def _page(request: web.Request, viewer: Account | None, ids: list[int], conn, *,  # noqa: ANN001
+                context: str) -> web.Response:
+    found = await lookup.statuses_in_order(conn, ids)
+    body = await status_entities(conn, request.app[RUNTIME], viewer, found, context=context)
     return pagination.paged_json(request, body, ids)
 
 
@@ -38,9 +40,9 @@ async def home(request: web.Request) -> web.Response:
         if exclusive:
             found = await lookup.statuses_in_order(conn, ids)
             kept = [s for s in found if s.account_id not in exclusive]
-            body = await Presenter(request.app[RUNTIME], viewer.account).statuses(conn, kept)
+            body = await status_entities(conn, request.app[RUNTIME], viewer.account, kept, context="home")
             return pagination.paged_json(request, body, ids)
-        return await _page(request, viewer.account, ids, conn)
+        return await _page(request, viewer.account, ids, conn, context="home")
 
 
 async def public(request: web.Request) -> web.Response:
@@ -51,7 +53,7 @@ async def public(request: web.Request) -> web.Response:
         ids = await statuses_store.public_ids(conn, local=_origin(params),
                                               viewer_is_local=viewer is not None and viewer.local,
                                               only_media=params.bool("only_media"), **page.kwargs())
-        return await _page(request, viewer, ids, conn)
+        return await _page(request, viewer, ids, conn, context="public")
 
 
 async def tag(request: web.Request) -> web.Response:
@@ -64,7 +66,7 @@ async def tag(request: web.Request) -> web.Response:
                                     local=_origin(params), any_of=params.list("any")[:10],
                                     all_of=params.list("all")[:10], none_of=params.list("none")[:10],
                                     only_media=params.bool("only_media"), **page.kwargs())
-        return await _page(request, viewer, ids, conn)
+        return await _page(request, viewer, ids, conn, context="public")
 
 
 ROUTES = [

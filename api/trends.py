@@ -8,7 +8,8 @@ from aiohttp import web
 
 from api import auth
 from api.params import Params
-from api.serializers import Presenter
+from api.entities.statuses import status_entities
+from api.entities.tags import tag_entity
 from backchannel.keys import RUNTIME
 from models import statuses as statuses_store
 from models import trends
@@ -27,14 +28,10 @@ async def tags(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         found = await trends.tags(conn, time.time(), limit=limit, offset=offset)
-    presenter = Presenter(rt, viewer)
-    body = []
-    for tag in found:
-        entity = presenter.tag(tag.name)
-        entity["history"] = [{"day": str(d.day), "uses": str(d.uses), "accounts": str(d.accounts)}
-                             for d in tag.history]
-        body.append(entity)
-    return web.json_response(body)
+    return web.json_response([
+        tag_entity(rt, viewer, tag.name, history=[{"day": str(d.day), "uses": str(d.uses), "accounts": str(d.accounts)}
+                                                  for d in tag.history])
+        for tag in found])
 
 
 async def statuses(request: web.Request) -> web.Response:
@@ -43,7 +40,7 @@ async def statuses(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         ids = await trends.status_ids(conn, time.time(), limit=limit, offset=offset)
         found = await statuses_store.get_many(conn, ids)
-        body = await Presenter(rt, viewer).statuses(conn, [found[i] for i in ids if i in found])
+        body = await status_entities(conn, rt, viewer, [found[i] for i in ids if i in found], context="public")
     return web.json_response(body)
 
 

@@ -1,0 +1,101 @@
+"""Account, CredentialAccount, Relationship and the mention inside a Status."""
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.entities.formats import iso, iso_date
+from federation.content import html_to_text
+from federation.runtime import Runtime
+from models import account_queries
+from models import profile as profile_store
+from models.accounts import Account, User
+
+BOT_ACTOR_TYPES = ("Service", "Application")
+
+
+def account_entity(rt: Runtime, account: Account) -> dict:
+    avatar = account.avatar_url or rt.urls.static("avatar.png")
+    header = account.header_url or rt.urls.static("header.png")
+    return {
+        "id": str(account.id),
+        "username": account.username,
+        "acct": account.acct(),
+        "display_name": account.display_name or "",
+        "locked": bool(account.locked),
+        "bot": bool(account.bot) or account.actor_type in BOT_ACTOR_TYPES,
+        "discoverable": bool(account.discoverable),
+        "indexable": False,
+        "group": account.actor_type == "Group",
+        "noindex": False,
+        "hide_collections": False,
+        "created_at": iso(account.created_at),
+        "note": account.note or "",
+        "url": account.url or account.uri,
+        "uri": account.uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+        "statuses_count": account.statuses_count,
+        "last_status_at": iso_date(account.last_status_at),
+        "emojis": [],
+        "fields": [{"name": str(f.get("name", "")), "value": str(f.get("value", "")), "verified_at": None}
+                   for f in account.field_list() if isinstance(f, dict)],
+        "roles": [],
+    }
+
+
+def account_entities(rt: Runtime, accounts) -> list[dict]:  # noqa: ANN001
+    return [account_entity(rt, a) for a in accounts]
+
+
+def role_entity(admin: bool) -> dict:
+    if admin:
+        return {"id": "3", "name": "Owner", "permissions": "1048575", "color": "", "highlighted": True}
+    return {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False}
+
+
+async def credential_account_entity(conn: AsyncConnection, rt: Runtime, account: Account, user: User) -> dict:
+    """The signed-in user's own account, with what only they see (`source`, `role`)."""
+    body = account_entity(rt, account)
+    prefs = await profile_store.settings(conn, account.id)
+    body["source"] = {
+        "privacy": prefs.privacy,
+        "sensitive": prefs.sensitive,
+        "language": prefs.language or "",
+        "note": html_to_text(account.note or ""),
+        "fields": [{"name": str(f.get("name", "")), "value": html_to_text(str(f.get("value", ""))),
+                    "verified_at": None}
+                   for f in account.field_list() if isinstance(f, dict)],
+        "follow_requests_count": await account_queries.follow_requests_count(conn, account.id),
+    }
+    body["role"] = role_entity(user.admin)
+    return body
+
+
+def mention_entity(account: Account) -> dict:
+    return {"id": str(account.id), "username": account.username,
+            "url": account.url or account.uri, "acct": account.acct()}
+
+
+def relationship_entity(account_id: int, rel: dict) -> dict:
+    """`rel` is models.social.relationship() (and its extras); what Backchannel does not have is false."""
+    return {
+        "id": str(account_id),
+        "following": rel["following"],
+        "showing_reblogs": rel["showing_reblogs"],
+        "notifying": rel["notifying"],
+        "followed_by": rel["followed_by"],
+        "blocking": rel["blocking"],
+        "blocked_by": rel["blocked_by"],
+        "muting": rel.get("muting", False),
+        "muting_notifications": rel.get("muting_notifications", False),
+        "requested": rel["requested"],
+        "requested_by": rel["requested_by"],
+        "domain_blocking": False,
+        "endorsed": rel.get("endorsed", False),
+        "note": rel.get("note", ""),
+        "languages": None,
+    }

@@ -1,0 +1,19 @@
+"""How values look in entities: ids as strings, times as ISO 8601 with milliseconds in UTC."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    moment = datetime.fromtimestamp(ts, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def iso_date(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d")
+
+
+def sid(value: int | None) -> str | None:
+    return None if value is None else str(value)

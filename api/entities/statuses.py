@@ -1,0 +1,177 @@
+"""Status, in batches: a page of statuses costs one query per kind of related data (boosted
+originals, who may see them, accounts, mentions, tags, media, polls, the viewer's favourites, boosts,
+bookmarks, mutes, blocks and filters), never one per status.
+
+Every endpoint that shows statuses comes through `status_entities`, so the visibility rule is applied
+here at read time, whatever list the ids came from (bookmarks, favourites, lists, notifications,
+conversations, search, threads, pins): a post the viewer may no longer see (removed from followers,
+blocked since) is left out, and so is a boost of one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.entities.accounts import account_entity, mention_entity
+from api.entities.filters import filter_results
+from api.entities.formats import iso, sid
+from api.entities.media import media_entity
+from api.entities.polls import poll_entity
+from federation.content import html_to_text
+from federation.runtime import Runtime
+from models import accounts as accounts_store
+from models import collections, conversation_mutes, social, status_queries
+from models import media as media_store
+from models import polls as polls_store
+from models import statuses as statuses_store
+from models.accounts import Account
+from models.statuses import Status
+from social.errors import NotFound
+
+
+@dataclass
+class _Related:
+    """What a page of statuses needs besides the statuses, read once for the whole page."""
+    people: dict
+    mentions: dict
+    tags: dict
+    media: dict
+    polls: dict
+    pinned: set
+    votes: dict = field(default_factory=dict)
+    favourited: set = field(default_factory=set)
+    reblogged: set = field(default_factory=set)
+    bookmarked: set = field(default_factory=set)
+    muted: set = field(default_factory=set)
+    filtered: dict = field(default_factory=dict)
+
+
+async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status], *,
+                          context: str | None, hide_blocked: bool = True, hide_muted: bool = True,
+                          moderator: bool = False) -> list[dict]:
+    """The statuses the viewer may see, in order, filtered in `context` (None: not filtered).
+
+    Left out: statuses (and boosts of statuses) the viewer may not see now, boosts whose original is
+    gone, and, unless told otherwise, posts by accounts blocked either way or muted by the viewer.
+    `moderator`: an admin reviewing reported posts sees them whatever their visibility."""
+    originals = await statuses_store.get_many(conn, [s.reblog_of_id for s in items if s.reblog_of_id])
+    everything = {s.id: s for s in items} | originals
+    if not moderator:
+        allowed = await status_queries.seen_by(conn, everything.values(), viewer)
+        everything = {i: s for i, s in everything.items() if i in allowed}
+    ids = list(everything)
+    mentions = await statuses_store.mentions_of(conn, ids)
+    account_ids = {s.account_id for s in everything.values()}
+    account_ids.update(a for found in mentions.values() for a in found)
+    polls = await polls_store.of_statuses(conn, ids)
+    related = _Related(
+        people=await accounts_store.get_many(conn, account_ids), mentions=mentions,
+        tags=await statuses_store.tags_of(conn, ids), media=await media_store.of_statuses(conn, ids),
+        polls=polls, pinned=await collections.pinned_ids(conn, [i for i, s in everything.items() if s.local]))
+    hidden: set[int] = set()
+    filtered_out: set[int] = set()
+    if viewer is not None:
+        authors = {s.account_id for s in everything.values()}
+        related.favourited = await social.favourited_ids(conn, viewer.id, ids)
+        related.reblogged = await status_queries.reblogged_ids(conn, viewer.id, ids)
+        if hide_blocked:
+            hidden = await status_queries.blocked_either_way(conn, viewer.id, authors)
+            if hide_muted:
+                hidden |= await collections.muted(conn, viewer.id, authors)
+        related.bookmarked = await collections.bookmarked_ids(conn, viewer.id, ids)
+        related.muted = await conversation_mutes.muted_among(conn, viewer.id, ids)
+        related.votes = await polls_store.choices_of(conn, viewer.id, [p.id for p in polls.values()])
+        related.filtered, filtered_out = await filter_results(conn, viewer.id, everything, context)
+
+    out = []
+    for status in items:
+        if (status.id not in everything or status.account_id not in related.people
+                or status.account_id in hidden or status.id in filtered_out):
+            continue
+        reblog = None
+        if status.reblog_of_id:
+            original = everything.get(status.reblog_of_id)
+            if original is None or original.account_id not in related.people or original.account_id in hidden:
+                continue
+            reblog = _entity(rt, viewer, original, related, None)
+        out.append(_entity(rt, viewer, status, related, reblog))
+    return out
+
+
+async def status_entity(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status, *,
+                        with_text: bool = False) -> dict:
+    """One status the viewer asked for by id or has just acted on (not filtered, blocks not applied);
+    404 when the viewer may not see it."""
+    found = await status_entities(conn, rt, viewer, [status], context=None, hide_blocked=False)
+    if not found and status.reblog_of_id:
+        # A boost of a vanished post: show it unboosted rather than fail.
+        found = await status_entities(conn, rt, viewer, [replace(status, reblog_of_id=None)], context=None,
+                                      hide_blocked=False)
+    if not found:
+        raise NotFound("Record not found")
+    body = found[0]
+    if with_text:
+        body["text"] = status.source_text if status.source_text is not None else html_to_text(status.content)
+    return body
+
+
+def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, reblog: dict | None) -> dict:
+    signed_in = viewer is not None
+    poll = related.polls.get(s.id)
+    return {
+        "id": str(s.id),
+        "uri": s.uri,
+        "url": s.url or (None if s.reblog_of_id else s.uri),
+        "account": account_entity(rt, related.people[s.account_id]),
+        "in_reply_to_id": sid(s.in_reply_to_id),
+        "in_reply_to_account_id": sid(s.in_reply_to_account_id),
+        "reblog": reblog,
+        "content": s.content or "",
+        "created_at": iso(s.created_at),
+        "edited_at": iso(s.edited_at),
+        "spoiler_text": s.spoiler_text or "",
+        "sensitive": bool(s.sensitive),
+        # Local-only posts show as public to clients, flagged as GoToSocial and Pleroma do.
+        "visibility": "public" if s.visibility == "local" else s.visibility,
+        "local_only": s.visibility == "local",
+        "language": s.language,
+        "replies_count": s.replies_count,
+        "reblogs_count": s.reblogs_count,
+        "favourites_count": s.favourites_count,
+        "favourited": signed_in and s.id in related.favourited,
+        "reblogged": signed_in and s.id in related.reblogged,
+        "muted": signed_in and s.id in related.muted,
+        "bookmarked": signed_in and s.id in related.bookmarked,
+        "pinned": bool(signed_in and s.account_id == viewer.id and s.id in related.pinned),
+        "mentions": [mention_entity(related.people[a]) for a in related.mentions.get(s.id, [])
+                     if a in related.people],
+        "tags": [{"name": name, "url": rt.urls.tag(name)} for name in related.tags.get(s.id, [])],
+        "emojis": [],
+        "media_attachments": [media_entity(rt, m) for m in related.media.get(s.id, [])],
+        "card": None,
+        "poll": poll_entity(viewer, poll, related.votes.get(poll.id)) if poll else None,
+        "application": None,
+        "filtered": related.filtered.get(s.id, []),
+    }
+
+
+async def status_edit_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status,
+                               author: Account) -> list[dict]:
+    """StatusEdit: the earlier revisions of a status, oldest first, then the current version."""
+    current = await status_entity(conn, rt, viewer, status)
+    rows = await status_queries.edits_of(conn, status.id)
+    account = account_entity(rt, author)
+    body = [{"content": row.content, "spoiler_text": row.spoiler_text or "", "sensitive": bool(row.sensitive),
+             "created_at": iso(row.created_at), "account": account, "poll": None,
+             "media_attachments": [], "emojis": []} for row in rows]
+    body.append({"content": current["content"], "spoiler_text": current["spoiler_text"],
+                 "sensitive": current["sensitive"], "created_at": current["edited_at"] or current["created_at"],
+                 "account": account, "poll": current["poll"], "media_attachments": current["media_attachments"],
+                 "emojis": []})
+    return body
+
+
+def status_source_entity(status: Status) -> dict:
+    text = status.source_text if status.source_text is not None else html_to_text(status.content)
+    return {"id": str(status.id), "text": text, "spoiler_text": status.spoiler_text or ""}
