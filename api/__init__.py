@@ -17,10 +17,10 @@ MODULES = (oauth, authorize, instance, instance_extra, accounts, profile, discov
            registrations, media, polls, bookmarks, mutes, lists, conversations, scheduled, markers, filters, push)
 
 
-def setup(app: web.Application, modules=MODULES) -> None:  # noqa: ANN001
+def setup(app: web.Application) -> None:
     # CORS outermost, so error answers carry its headers too.
     app.middlewares.append(middleware.cors)
     app.middlewares.append(middleware.errors)
-    for module in modules:
+    for module in MODULES:
         app.router.add_routes(module.ROUTES)
     streaming.setup(app)  # its routes and the per-process hub that tails stream_events

@@ -176,20 +176,19 @@ def _request_action(action):  # noqa: ANN001, ANN202
 
 
 ROUTES = [
-    # Fixed paths before /{id}, which would otherwise swallow them.
     web.get("/api/v1/accounts/verify_credentials", verify_credentials),
     web.get("/api/v1/accounts/lookup", lookup_acct),
     web.get("/api/v1/accounts/search", search_accounts),
     web.get("/api/v1/accounts/relationships", relationships),
-    web.get("/api/v1/accounts/{id}", show),
-    web.get("/api/v1/accounts/{id}/statuses", statuses),
-    web.get("/api/v1/accounts/{id}/followers", followers),
-    web.get("/api/v1/accounts/{id}/following", following),
-    web.post("/api/v1/accounts/{id}/follow", follow),
-    web.post("/api/v1/accounts/{id}/unfollow", _relationship_action("write:follows", follow_uc.unfollow)),
-    web.post("/api/v1/accounts/{id}/block", _relationship_action("write:blocks", follow_uc.block)),
-    web.post("/api/v1/accounts/{id}/unblock", _relationship_action("write:blocks", follow_uc.unblock)),
+    web.get(r"/api/v1/accounts/{id:\d+}", show),
+    web.get(r"/api/v1/accounts/{id:\d+}/statuses", statuses),
+    web.get(r"/api/v1/accounts/{id:\d+}/followers", followers),
+    web.get(r"/api/v1/accounts/{id:\d+}/following", following),
+    web.post(r"/api/v1/accounts/{id:\d+}/follow", follow),
+    web.post(r"/api/v1/accounts/{id:\d+}/unfollow", _relationship_action("write:follows", follow_uc.unfollow)),
+    web.post(r"/api/v1/accounts/{id:\d+}/block", _relationship_action("write:blocks", follow_uc.block)),
+    web.post(r"/api/v1/accounts/{id:\d+}/unblock", _relationship_action("write:blocks", follow_uc.unblock)),
     web.get("/api/v1/follow_requests", follow_requests),
-    web.post("/api/v1/follow_requests/{id}/authorize", _request_action(follow_uc.authorize_follow_request)),
-    web.post("/api/v1/follow_requests/{id}/reject", _request_action(follow_uc.reject_follow_request)),
+    web.post(r"/api/v1/follow_requests/{id:\d+}/authorize", _request_action(follow_uc.authorize_follow_request)),
+    web.post(r"/api/v1/follow_requests/{id:\d+}/reject", _request_action(follow_uc.reject_follow_request)),
 ]

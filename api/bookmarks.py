@@ -42,12 +42,12 @@ def _status_list(scope: str, query):  # noqa: ANN001, ANN202
 
 
 ROUTES = [
-    web.post("/api/v1/statuses/{id}/bookmark", _status_action("write:bookmarks", collection_uc.bookmark)),
-    web.post("/api/v1/statuses/{id}/mute", _status_action("write:mutes", collection_uc.mute_conversation)),
-    web.post("/api/v1/statuses/{id}/unmute", _status_action("write:mutes", collection_uc.unmute_conversation)),
-    web.post("/api/v1/statuses/{id}/unbookmark", _status_action("write:bookmarks", collection_uc.unbookmark)),
-    web.post("/api/v1/statuses/{id}/pin", _status_action("write:accounts", collection_uc.pin)),
-    web.post("/api/v1/statuses/{id}/unpin", _status_action("write:accounts", collection_uc.unpin)),
+    web.post(r"/api/v1/statuses/{id:\d+}/bookmark", _status_action("write:bookmarks", collection_uc.bookmark)),
+    web.post(r"/api/v1/statuses/{id:\d+}/mute", _status_action("write:mutes", collection_uc.mute_conversation)),
+    web.post(r"/api/v1/statuses/{id:\d+}/unmute", _status_action("write:mutes", collection_uc.unmute_conversation)),
+    web.post(r"/api/v1/statuses/{id:\d+}/unbookmark", _status_action("write:bookmarks", collection_uc.unbookmark)),
+    web.post(r"/api/v1/statuses/{id:\d+}/pin", _status_action("write:accounts", collection_uc.pin)),
+    web.post(r"/api/v1/statuses/{id:\d+}/unpin", _status_action("write:accounts", collection_uc.unpin)),
     web.get("/api/v1/bookmarks", _status_list("read:bookmarks", collections.bookmark_page)),
     web.get("/api/v1/favourites", _status_list("read:favourites", collections.favourite_page)),
 ]

@@ -93,6 +93,6 @@ async def remove(request: web.Request) -> web.Response:
 
 ROUTES = [
     web.get("/api/v1/conversations", index),
-    web.post("/api/v1/conversations/{id}/read", read),
-    web.delete("/api/v1/conversations/{id}", remove),
+    web.post(r"/api/v1/conversations/{id:\d+}/read", read),
+    web.delete(r"/api/v1/conversations/{id:\d+}", remove),
 ]

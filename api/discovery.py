@@ -64,5 +64,5 @@ ROUTES = [
     web.get("/api/v1/directory", directory),
     web.get("/api/v2/suggestions", suggestions_v2),
     web.get("/api/v1/suggestions", suggestions_v1),
-    web.delete("/api/v1/suggestions/{id}", dismiss),
+    web.delete(r"/api/v1/suggestions/{id:\d+}", dismiss),
 ]

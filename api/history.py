@@ -28,4 +28,4 @@ async def history(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-ROUTES = [web.get("/api/v1/statuses/{id}/history", history)]
+ROUTES = [web.get(r"/api/v1/statuses/{id:\d+}/history", history)]

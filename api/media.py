@@ -78,6 +78,6 @@ async def update(request: web.Request) -> web.Response:
 ROUTES = [
     web.post("/api/v1/media", upload),
     web.post("/api/v2/media", upload),
-    web.get("/api/v1/media/{id}", show),
-    web.put("/api/v1/media/{id}", update),
+    web.get(r"/api/v1/media/{id:\d+}", show),
+    web.put(r"/api/v1/media/{id:\d+}", update),
 ]

@@ -36,6 +36,9 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:  # noqa: 
         return await handler(request)
     try:
         return await handler(request)
+    except web.HTTPNotFound:
+        # No route: an unknown path, or an id that is not one ({id:\d+} did not match).
+        return error_body("Record not found", 404)
     except web.HTTPException:
         raise
     except (ServiceError, DatabaseUnavailable) as err:

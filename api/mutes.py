@@ -56,8 +56,8 @@ def _account_list(scope: str, query, *, with_expiry: bool = False):  # noqa: ANN
 
 
 ROUTES = [
-    web.post("/api/v1/accounts/{id}/mute", mute),
-    web.post("/api/v1/accounts/{id}/unmute", unmute),
+    web.post(r"/api/v1/accounts/{id:\d+}/mute", mute),
+    web.post(r"/api/v1/accounts/{id:\d+}/unmute", unmute),
     web.get("/api/v1/mutes", _account_list("read:mutes", collections.mute_page, with_expiry=True)),
     web.get("/api/v1/blocks", _account_list("read:blocks", collections.block_page)),
 ]

@@ -64,6 +64,6 @@ ROUTES = [
     web.get("/api/v1/notifications", index),
     web.post("/api/v1/notifications/clear", clear),
     web.post("/api/v1/notifications/dismiss", dismiss_legacy),
-    web.get("/api/v1/notifications/{id}", show),
-    web.post("/api/v1/notifications/{id}/dismiss", dismiss),
+    web.get(r"/api/v1/notifications/{id:\d+}", show),
+    web.post(r"/api/v1/notifications/{id:\d+}/dismiss", dismiss),
 ]

@@ -151,6 +151,8 @@ async def requests(request: web.Request) -> web.Response:
     return web.json_response([])  # nothing is filtered, so no requests are ever pending
 
 
+# A group key is a kind and numbers (models.notification_groups), so no fixed path can match it.
+GROUP = r"/api/v2/notifications/{group_key:[a-z]+-[0-9-]+}"
 ROUTES = [
     web.get("/api/v1/notifications/unread_count", unread_count_v1),
     web.get("/api/v1/notifications/requests", requests),
@@ -158,7 +160,7 @@ ROUTES = [
     web.get("/api/v2/notifications/unread_count", unread_count_v2),
     web.get("/api/v2/notifications/policy", policy),
     web.patch("/api/v2/notifications/policy", update_policy),
-    web.get("/api/v2/notifications/{group_key}", show),
-    web.get("/api/v2/notifications/{group_key}/accounts", group_accounts),
-    web.post("/api/v2/notifications/{group_key}/dismiss", dismiss),
+    web.get(GROUP, show),
+    web.get(GROUP + "/accounts", group_accounts),
+    web.post(GROUP + "/dismiss", dismiss),
 ]

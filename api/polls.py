@@ -33,6 +33,6 @@ async def vote(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    web.get("/api/v1/polls/{id}", show),
-    web.post("/api/v1/polls/{id}/votes", vote),
+    web.get(r"/api/v1/polls/{id:\d+}", show),
+    web.post(r"/api/v1/polls/{id:\d+}/votes", vote),
 ]

@@ -79,7 +79,7 @@ async def delete(request: web.Request) -> web.Response:
 
 ROUTES = [
     web.get("/api/v1/scheduled_statuses", index),
-    web.get("/api/v1/scheduled_statuses/{id}", show),
-    web.put("/api/v1/scheduled_statuses/{id}", update),
-    web.delete("/api/v1/scheduled_statuses/{id}", delete),
+    web.get(r"/api/v1/scheduled_statuses/{id:\d+}", show),
+    web.put(r"/api/v1/scheduled_statuses/{id:\d+}", update),
+    web.delete(r"/api/v1/scheduled_statuses/{id:\d+}", delete),
 ]

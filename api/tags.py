@@ -99,6 +99,6 @@ ROUTES = [
     web.get("/api/v1/featured_tags", featured_tags),
     web.post("/api/v1/featured_tags", feature),
     web.get("/api/v1/featured_tags/suggestions", featured_suggestions),
-    web.delete("/api/v1/featured_tags/{id}", unfeature),
-    web.get("/api/v1/accounts/{id}/featured_tags", account_featured_tags),
+    web.delete(r"/api/v1/featured_tags/{id:\d+}", unfeature),
+    web.get(r"/api/v1/accounts/{id:\d+}/featured_tags", account_featured_tags),
 ]

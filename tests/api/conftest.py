@@ -113,6 +113,17 @@ async def node(aiohttp_client, tmp_path):  # noqa: ANN001, ANN201
     await settle(rt)
 
 
+@pytest.fixture
+async def db_node(aiohttp_client, tmp_path, database_factory):  # noqa: ANN001, ANN201
+    """As `node`, once on SQLite and once on PostgreSQL (skipped, with the reason, when absent)."""
+    app = create_app(Config(domain="acme.test", data=str(tmp_path), insecure_http=True, workers=True,
+                            database=database_factory() or ""))
+    client = await aiohttp_client(app)
+    rt = app[RUNTIME]
+    yield ApiNode(client, rt)
+    await settle(rt)
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
     """Poll until `check` returns something truthy (the queue workers run beside the test)."""
     deadline = time.monotonic() + timeout
