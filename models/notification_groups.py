@@ -6,7 +6,7 @@ every other notification is a group of its own. Keys: `favourite-<status id>-<da
 sliding window; a calendar day is simpler and the keys stay stable). Also the unread count."""
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import markers
@@ -56,14 +56,20 @@ async def rows_of(conn: AsyncConnection, account_id: int, key: str) -> list:
                                     .order_by(notifications.c.id.desc()))).all())
 
 
-async def senders_of(conn: AsyncConnection, account_id: int, key: str) -> list[tuple[int, int]]:
-    """(notification id, sender id) of the whole group, newest first."""
-    cond = _group_filter(account_id, key)
-    if cond is None:
-        return []
-    rows = await conn.execute(select(notifications.c.id, notifications.c.from_account_id)
-                              .where(cond).order_by(notifications.c.id.desc()))
-    return [(r.id, r.from_account_id) for r in rows]
+async def senders_of(conn: AsyncConnection, account_id: int, keys: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """(notification id, sender id) of each whole group, newest first, in one query for all `keys`."""
+    conds = [c for c in (_group_filter(account_id, k) for k in keys) if c is not None]
+    out: dict[str, list[tuple[int, int]]] = {k: [] for k in keys}
+    if not conds:
+        return out
+    rows = await conn.execute(select(notifications.c.id, notifications.c.from_account_id, notifications.c.type,
+                                     notifications.c.status_id, notifications.c.created_at)
+                              .where(or_(*conds)).order_by(notifications.c.id.desc()))
+    for r in rows:
+        for key in {f"ungrouped-{r.id}", group_key(r)}:
+            if key in out:
+                out[key].append((r.id, r.from_account_id))
+    return out
 
 
 async def delete_group(conn: AsyncConnection, account_id: int, key: str) -> bool:

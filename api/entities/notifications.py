@@ -63,11 +63,12 @@ async def grouped_notifications_entity(conn: AsyncConnection, rt: Runtime, viewe
     statuses: dict[str, dict] = {}
     people: dict[int, dict] = {}
     out = []
+    senders = await notification_groups.senders_of(conn, viewer.id, [g.key for g in groups])
     for group in groups:
         visible = [r for r in group.rows if r.id in shown]
         if not visible:
             continue
-        whole = await notification_groups.senders_of(conn, viewer.id, group.key)
+        whole = senders[group.key]
         sample: list[int] = []
         for _, sender in whole:
             if sender not in sample and len(sample) < SAMPLE_ACCOUNTS:
