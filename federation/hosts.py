@@ -25,6 +25,7 @@ import idna
 from models.domains import covering
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
+_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
 _ASCII_NAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 MAX_NAME = 253
 
@@ -64,6 +65,9 @@ def canonical_host(value: str, *, scheme: str = "https") -> Host:
 @lru_cache(maxsize=8192)  # hot: every inbound activity, delivery and policy check asks
 def _canonical(value: str, scheme: str) -> Host:
     text = value.strip()
+    if _UNSAFE.search(text):
+        # Parsers disagree on these (`evil\@victim`, a tab before `@`): no host is read from them.
+        raise HostError(f"{value!r} has whitespace, a control character or a backslash")
     if "://" in text:
         try:
             parts = urlsplit(text)

@@ -52,6 +52,7 @@ NOT_HOSTS = [
     "https://evil%2eexample/", "https://evil example/", "https://evil.example:0/",
     "https://evil.example:65536/", "https://evil.example:8o/", "https://[::1/", "https://[nope]/",
     "https://" + "a" * 254 + "/", "https://evil\u200b\u0000.example/",
+    "https://evil.example\\@victim.example/", "https://evil.example\t@victim.example/", "https://evil .example/",
 ]
 
 
@@ -95,6 +96,7 @@ UNSAFE_URLS = [
     "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "//evil.example/x",
     "/relative/path", "https:\\\\evil.example", "http:///no-host", "https://evil..example/",
     "https://evil.example/" + "a" * 2100, "", None, 42, {"href": "https://evil.example/"},
+    "https://evil.example/a\nb", "https://evil.example/a b", "https://evil.example/ ", "\nhttps://evil.example/",
 ]
 
 
