@@ -118,6 +118,7 @@ async def test_the_policy_judges_every_spelling_of_a_host_alike(tmp_path, databa
     from backchannel.config import database_url
     from federation.policy import FederationPolicy
     from models.db import Database
+    from models import node
     from models.migrate import upgrade
     from models.schema import domain_allows, domain_blocks
 
@@ -125,13 +126,14 @@ async def test_the_policy_judges_every_spelling_of_a_host_alike(tmp_path, databa
     try:
         await upgrade(db)
         async with db.write() as conn:
+            await node.create(conn, domain="acme.example", federation_mode=mode)
             await conn.execute(sa.insert(domain_blocks).values(id=1, domain=normalize_domain("EVIL.example.:8443"),
                                                                severity="suspend", created_at=0.0))
             await conn.execute(sa.insert(domain_allows).values(id=1, domain=normalize_domain("Good.Example"),
                                                                created_at=0.0))
             await conn.execute(sa.insert(domain_allows).values(id=2, domain=normalize_domain("bücher.example"),
                                                                created_at=0.0))
-        policy = FederationPolicy(db, mode=mode, local_domain="acme.example")
+        policy = FederationPolicy(db, local_domain="acme.example")
         refused = ["https://evil.example/users/x", "https://evil.example:443/users/x", "http://evil.example:80/x",
                    "https://EVIL.Example./x", "https://a.evil.example:8443/x", "evil.example:8443",
                    "alice@A.EVIL.EXAMPLE", "javascript://good.example/x", "https://good..example/x", ""]
