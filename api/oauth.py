@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
-import secrets
 
 from aiohttp import web
 from yarl import URL
@@ -179,10 +177,9 @@ async def check_login(request: web.Request, login: str, password: str) -> int | 
     async with rt.db.read() as conn:
         found = await accounts_store.user_by_login(conn, login.strip().lstrip("@"))
         account = await accounts_store.get(conn, found[0].account_id) if found else None
-    # scrypt is slow on purpose: run it off the event loop, and as long for unknown logins as for
-    # known ones so the answer's timing does not tell which e-mails exist.
-    stored = found[1] if found else _decoy_hash()
-    matches = await asyncio.to_thread(accounts_store.check_password, password, stored)
+    # scrypt is slow on purpose: run it off the event loop (check_password is as slow for an unknown
+    # login as for a known one, so the answer's timing does not tell which e-mails exist).
+    matches = await asyncio.to_thread(accounts_store.check_password, password, found[1] if found else None)
     if found is None or not matches:
         return None
     user = found[0]
@@ -192,11 +189,6 @@ async def check_login(request: web.Request, login: str, password: str) -> int | 
         if not await moderation_store.user_approved(conn, user.id):
             return None
     return user.id
-
-
-@functools.cache
-def _decoy_hash() -> str:
-    return accounts_store.hash_password(secrets.token_urlsafe(16))
 
 
 # --- /oauth/revoke and metadata -----------------------------------------------------------------

@@ -38,6 +38,27 @@ async def test_an_unknown_login_takes_as_long_as_a_known_one(node):
         assert await _fastest(node.client, unknown) > known / 3, unknown
 
 
+async def test_the_password_grant_takes_as_long_for_an_unknown_login(node):
+    app = await (await node.client.post("/api/v1/apps", json={
+        "client_name": "probe", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"})).json()
+    await node.person("alice")
+
+    async def fastest(login):
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            response = await node.client.post("/oauth/token", data={
+                "grant_type": "password", "username": login, "password": "not it", "scope": "read",
+                "client_id": app["client_id"], "client_secret": app["client_secret"]})
+            best = min(best, time.perf_counter() - started)
+            assert response.status in (400, 401), await response.text()
+        return best
+
+    known = await fastest("alice@example.com")
+    for unknown in ("nobody@example.com", "nobody", "@ghost"):
+        assert await fastest(unknown) > known / 3, unknown
+
+
 def test_the_password_check_does_the_same_work_without_a_hash():
     from models.accounts import check_password, hash_password
 
