@@ -2,13 +2,12 @@
 extended description, rules, public domain blocks, translation languages."""
 from __future__ import annotations
 
-import hashlib
-import html
 import time
 from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
-from api.entities.formats import iso
+
+from api.entities.instance import activity_entity, domain_block_entity, extended_description_entity
 from backchannel.keys import RUNTIME
 from models import instance_stats
 
@@ -61,9 +60,7 @@ async def activity(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         stamps = await instance_stats.activity_since(conn, starts[-1].timestamp())
     posted, logins, joined = (_per_week(stamps[k], starts) for k in ("statuses", "logins", "registrations"))
-    return web.json_response([
-        {"week": str(int(start.timestamp())), "statuses": str(s), "logins": str(lg), "registrations": str(r)}
-        for start, s, lg, r in zip(starts, posted, logins, joined)])
+    return web.json_response([activity_entity(start, s, lg, r) for start, s, lg, r in zip(starts, posted, logins, joined)])
 
 
 async def extended_description(request: web.Request) -> web.Response:
@@ -72,10 +69,8 @@ async def extended_description(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         first = await instance_stats.first_user_at(conn)
-    paragraphs = [p.strip() for p in rt.config.description.split("\n\n") if p.strip()]
-    content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    return web.json_response({"updated_at": iso(first if first is not None else time.time()),
-                              "content": content})
+    return web.json_response(extended_description_entity(rt.config.description,
+                                                         first if first is not None else time.time()))
 
 
 async def rules(request: web.Request) -> web.Response:
@@ -89,14 +84,7 @@ async def public_domain_blocks(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         rows = await instance_stats.limited_domains(conn)
-    out = []
-    for r in rows:
-        body = {"domain": r.domain, "digest": hashlib.sha256(r.domain.encode()).hexdigest(),
-                "severity": r.severity}
-        if r.public_comment:
-            body["comment"] = r.public_comment  # optional on Mastodon: absent without a comment
-        out.append(body)
-    return web.json_response(out)
+    return web.json_response([domain_block_entity(r.domain, r.severity, r.public_comment) for r in rows])
 
 
 async def translation_languages(request: web.Request) -> web.Response:

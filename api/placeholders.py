@@ -6,6 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import auth
+from api.entities.accounts import preferences_entity
+from backchannel.keys import RUNTIME
+from models import profile as profile_store  # source[privacy|sensitive|language] (api.profile)
 
 EMPTY_LISTS = {
     "/api/v1/announcements": "",
@@ -20,19 +23,10 @@ def _empty_list(scope: str):  # noqa: ANN202
 
 
 async def preferences(request: web.Request) -> web.Response:
-    from backchannel.keys import RUNTIME
-    from models import profile as profile_store  # source[privacy|sensitive|language] (api.profile)
-
     viewer = await auth.require(request, "read:accounts")
     async with request.app[RUNTIME].db.read() as conn:
         prefs = await profile_store.settings(conn, viewer.account.id)
-    return web.json_response({
-        "posting:default:visibility": prefs.privacy,
-        "posting:default:sensitive": prefs.sensitive,
-        "posting:default:language": prefs.language,
-        "reading:expand:media": "default",
-        "reading:expand:spoilers": False,
-    })
+    return web.json_response(preferences_entity(prefs))
 
 
 ROUTES = [web.get(path, _empty_list(scope)) for path, scope in EMPTY_LISTS.items()] + [

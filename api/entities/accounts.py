@@ -99,3 +99,14 @@ def relationship_entity(account_id: int, rel: dict) -> dict:
         "note": rel.get("note", ""),
         "languages": None,
     }
+
+
+def preferences_entity(prefs) -> dict:  # noqa: ANN001
+    """Preferences: the posting defaults kept with the profile (models.profile.settings)."""
+    return {
+        "posting:default:visibility": prefs.privacy,
+        "posting:default:sensitive": prefs.sensitive,
+        "posting:default:language": prefs.language,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": False,
+    }

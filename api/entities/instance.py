@@ -1,10 +1,16 @@
-"""Instance (v1 and v2, Mastodon 4.3 shapes): which server this is and which limits apply."""
+"""Instance (v1 and v2, Mastodon 4.3 shapes): which server this is and which limits apply; and the
+smaller entities of /api/v1/instance/*: weekly Activity, ExtendedDescription, public DomainBlock."""
 from __future__ import annotations
+
+import hashlib
+import html
+from datetime import datetime
 
 from yarl import URL
 
 import backchannel
 from federation import webpush
+from api.entities.formats import iso
 from federation.runtime import Runtime
 
 SOURCE_URL = ""  # the project has no public repository address yet
@@ -90,3 +96,22 @@ def instance_v2_entity(rt: Runtime, stats: dict[str, int]) -> dict:
         "contact": {"email": rt.config.contact_email, "account": None},
         "rules": [],
     }
+
+
+def activity_entity(week: datetime, statuses: int, logins: int, registrations: int) -> dict:
+    """Every figure a string, as on Mastodon."""
+    return {"week": str(int(week.timestamp())), "statuses": str(statuses), "logins": str(logins),
+            "registrations": str(registrations)}
+
+
+def extended_description_entity(description: str, updated_at: float) -> dict:
+    """The node's description (plain text, paragraphs split by blank lines) as escaped HTML."""
+    paragraphs = [p.strip() for p in description.split("\n\n") if p.strip()]
+    return {"updated_at": iso(updated_at), "content": "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)}
+
+
+def domain_block_entity(domain: str, severity: str, public_comment: str | None) -> dict:
+    body = {"domain": domain, "digest": hashlib.sha256(domain.encode()).hexdigest(), "severity": severity}
+    if public_comment:
+        body["comment"] = public_comment  # optional on Mastodon: absent without a comment
+    return body
