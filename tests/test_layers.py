@@ -5,12 +5,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["models", "federation", "webfinger", "outbox", "inbox"]
+ORDER = ["models", "federation", "webfinger", "social", "inbox"]
 ALLOWED = {package: set(ORDER[:i + 1]) for i, package in enumerate(ORDER)}
-ALLOWED["api"] = {"api", "models", "federation", "webfinger", "outbox"}
-ALLOWED["pages"] = {"pages", "models", "federation", "webfinger", "outbox"}
-# What every feature may take from the composition root: settings, typed keys, the runtime record.
-BACKCHANNEL_LEAVES = {"backchannel", "backchannel.config", "backchannel.keys", "federation.runtime"}
+ALLOWED["outbox"] = {"outbox", "federation", "models"}
+ALLOWED["api"] = {"api", "social", "outbox", "webfinger", "federation", "models"}
+ALLOWED["pages"] = {"pages", "social", "outbox", "webfinger", "federation", "models"}
+# What the layers may take from the composition root: settings and typed application keys.
+BACKCHANNEL_LEAVES = {"backchannel", "backchannel.config", "backchannel.keys"}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -50,6 +51,21 @@ def test_the_checker_sees_a_violation(tmp_path):
     assert sorted(violations(tmp_path)) == ["models/probe.py imports backchannel.app",
                                             "models/probe.py imports inbox",
                                             "models/probe.py imports inbox.handlers"]
+
+
+def test_the_checker_sees_climbs_from_outbox_and_social(tmp_path):
+    for package, source in (("outbox", "from social import statuses\n"),
+                            ("social", "import inbox.handlers\nfrom api import entities\n"),
+                            ("federation", "from backchannel.runtime import Runtime\n")):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "probe.py").write_text(source)
+    assert sorted(violations(tmp_path)) == ["federation/probe.py imports backchannel.runtime",
+                                            "federation/probe.py imports backchannel.runtime.Runtime",
+                                            "outbox/probe.py imports social",
+                                            "outbox/probe.py imports social.statuses",
+                                            "social/probe.py imports api",
+                                            "social/probe.py imports api.entities",
+                                            "social/probe.py imports inbox.handlers"]
 
 
 # --- Handlers are thin: api/ (and pages/, once its handlers comply) never write, never touch tables --
