@@ -32,6 +32,12 @@ async def test_a_removed_follower_no_longer_reads_the_post_nor_its_edits(db_node
     assert await ids(bob, "/api/v1/bookmarks") == [secret["id"]]
     assert await ids(bob, "/api/v1/favourites") == [secret["id"]]
     assert secret["id"] in await ids(bob, "/api/v1/timelines/home")
+    made = await bob.post("/api/v1/lists", json={"title": "colleagues"})
+    list_id = (await made.json())["id"]
+    assert (await bob.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [alice.id]})).status == 200
+    assert await ids(bob, f"/api/v1/timelines/list/{list_id}") == [secret["id"]]
+    search = f"/api/v2/search?type=statuses&q={secret['uri']}"
+    assert [s["id"] for s in (await (await bob.get(search)).json())["statuses"]] == [secret["id"]]
 
     # When alice removes bob from her followers and edits the post
     assert (await alice.post(f"/api/v1/accounts/{bob.id}/remove_from_followers")).status == 200
@@ -39,11 +45,11 @@ async def test_a_removed_follower_no_longer_reads_the_post_nor_its_edits(db_node
     assert edited.status == 200
 
     # Then bob reads it nowhere: not by id, not in his bookmarks, favourites, notifications (v1 and
-    # grouped), home timeline or the thread, and the edited text appears in none of those answers
+    # grouped), home or list timeline, search or her profile, and the edited text appears in none
     assert (await bob.get(f"/api/v1/statuses/{secret['id']}")).status == 404
     for path in ("/api/v1/bookmarks", "/api/v1/favourites", "/api/v1/timelines/home",
-                 "/api/v1/notifications", "/api/v2/notifications",
-                 f"/api/v1/statuses?id[]={secret['id']}"):
+                 "/api/v1/notifications", "/api/v2/notifications", f"/api/v1/timelines/list/{list_id}",
+                 search, f"/api/v1/statuses?id[]={secret['id']}", f"/api/v1/accounts/{alice.id}/statuses"):
         body = await texts(bob, path)
         assert "real plan" not in body and "first draft" not in body, path
     assert await ids(bob, "/api/v1/bookmarks") == []
