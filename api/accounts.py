@@ -6,7 +6,8 @@ from aiohttp import web
 from api import auth, lookup, pagination, search
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, path_id
-from api.entities.accounts import account_entities, account_entity, credential_account_entity, relationship_entity
+from api.entities.accounts import (account_entities, credential_account_entity,
+                                   profile_account_entity, relationship_entity)
 from api.entities.statuses import status_entities
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
@@ -32,7 +33,8 @@ async def show(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await lookup.existing_account(conn, path_id(request))
-    return web.json_response(account_entity(rt, account))
+        body = await profile_account_entity(conn, rt, account)
+    return web.json_response(body)
 
 
 async def lookup_acct(request: web.Request) -> web.Response:
@@ -45,9 +47,10 @@ async def lookup_acct(request: web.Request) -> web.Response:
         raise NotFound("Record not found")
     async with rt.db.read() as conn:
         account = await accounts_store.by_acct(conn, username, domain)
-    if account is None or account.suspended_at is not None:
-        raise NotFound("Record not found")
-    return web.json_response(account_entity(rt, account))
+        if account is None or account.suspended_at is not None:
+            raise NotFound("Record not found")
+        body = await profile_account_entity(conn, rt, account)
+    return web.json_response(body)
 
 
 async def search_accounts(request: web.Request) -> web.Response:

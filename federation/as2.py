@@ -117,6 +117,10 @@ def actor_document(account: Account, urls: Urls) -> dict:
                        for f in account.field_list()],
         "tag": [],
     }
+    if account.aliases():
+        doc["alsoKnownAs"] = account.aliases()
+    if account.moved_to_uri:
+        doc["movedTo"] = account.moved_to_uri
     if account.avatar_url:
         doc["icon"] = {"type": "Image", "url": account.avatar_url}
     if account.header_url:
@@ -147,8 +151,10 @@ def note_object(status: Status, author: Account, urls: Urls, *, mentioned: Itera
         "cc": cc,
         "tag": tag,
         "attachment": [],
+        # `first` lets a server walking the thread page through the replies (outbox/routes.py).
         "replies": {"id": urls.status_replies(author.username, status.id), "type": "Collection",
-                    "totalItems": status.replies_count},
+                    "totalItems": status.replies_count,
+                    "first": urls.status_replies_page(author.username, status.id)},
         **({"contentMap": {status.language: status.content}} if status.language else {}),
     }
 
@@ -205,7 +211,8 @@ def actor_values(doc: dict) -> dict:
         if isinstance(item, dict) and item.get("type") == "PropertyValue":
             fields.append({"name": clean_name(sanitize_text(str(item.get("name", "")), 255)),
                            "value": sanitize_html(str(item.get("value", "")))})
-    return {
+    published = post_time(doc.get("published"))
+    values = {
         "uri": actor_id,
         "username": sanitize_text(username, 255).replace(" ", ""),
         "domain": host_of(actor_id),
@@ -227,7 +234,22 @@ def actor_values(doc: dict) -> dict:
         "locked": bool(doc.get("manuallyApprovesFollowers", False)),
         "bot": "Service" in types_of(doc) or "Application" in types_of(doc),
         "discoverable": bool(doc.get("discoverable", False)),
+        "also_known_as": json.dumps(_actor_ids(doc.get("alsoKnownAs"))),
+        "moved_to_uri": safe_url(object_id(doc.get("movedTo"))),
     }
+    if published is not None:
+        values["created_at"] = published  # as Mastodon: the account's age is the actor's, not ours
+    return values
+
+
+MAX_ALIASES = 16
+
+
+def _actor_ids(value: Any) -> list[str]:
+    """Safe actor ids from a property that may be one id, an embedded object or a list of either."""
+    items = value if isinstance(value, list) else [value]
+    found = [safe_url(object_id(item)) for item in items[:64]]
+    return list(dict.fromkeys(uri for uri in found if uri))[:MAX_ALIASES]
 
 
 def note_values(doc: dict) -> dict:

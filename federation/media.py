@@ -19,7 +19,10 @@ def attachment_document(media: Media, urls: Urls) -> dict:
         "type": "Document",
         "mediaType": media.content_type,
         "url": urls.media(media.file_name) if media.file_name else media.remote_url,
+        # Mastodon reads the description from `summary`, then `name`, and sends it in `name`;
+        # GoToSocial reads `summary` first (its `name` may be a file name): send it in both.
         "name": media.description,
+        "summary": media.description,
         "blurhash": media.blurhash,
         "focalPoint": [media.focus_x, media.focus_y],
     }
@@ -60,6 +63,15 @@ def _kind(doc: dict) -> str:
     return {"image": "image", "video": "video", "audio": "audio"}.get(family, "unknown")
 
 
+def _description(doc: dict) -> str | None:
+    """The alt text: `summary` first (GoToSocial, Mastodon), then `name` (older Mastodon, others)."""
+    for key in ("summary", "name"):
+        value = doc.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
 def remote_attachments(note: dict) -> list[dict]:
     """Column values (models.media) for the attachments of a remote Note; only http(s) URLs."""
     raw = note.get("attachment")
@@ -75,7 +87,7 @@ def remote_attachments(note: dict) -> list[dict]:
         fx, fy = 0.0, 0.0
         if isinstance(focus, list) and len(focus) == 2 and all(isinstance(v, (int, float)) for v in focus):
             fx, fy = (max(-1.0, min(1.0, float(v))) for v in focus)
-        name = item.get("name") if isinstance(item.get("name"), str) else None
+        name = _description(item)
         blur = item.get("blurhash") if isinstance(item.get("blurhash"), str) else None
         media_type = item.get("mediaType") if isinstance(item.get("mediaType"), str) else None
         out.append({

@@ -67,6 +67,10 @@ class ROUTES:
     status_replies = Route("/users/{username}/statuses/{status_id:\\d+}/replies")
     instance_actor = Route("/actor")
     instance_inbox = Route("/actor/inbox", ("POST",))
+    instance_outbox = Route("/actor/outbox")
+    instance_followers = Route("/actor/followers")
+    instance_following = Route("/actor/following")
+    instance_featured = Route("/actor/collections/featured")
     shared_inbox = Route("/inbox", ("POST",))
     # Discovery (webfinger/routes.py)
     webfinger = Route("/.well-known/webfinger")
@@ -156,6 +160,14 @@ class Urls:
     def instance_inbox(self) -> str:
         return self._url(ROUTES.instance_inbox)
 
+    def instance_collections(self) -> dict[str, str]:
+        """The instance actor's collections, by account column (always empty or nearly so, but
+        ActivityPub requires an outbox and GoToSocial reads the others)."""
+        return {"outbox_url": self._url(ROUTES.instance_outbox),
+                "followers_url": self._url(ROUTES.instance_followers),
+                "following_url": self._url(ROUTES.instance_following),
+                "featured_url": self._url(ROUTES.instance_featured)}
+
     def instance_key_id(self) -> str:
         return f"{self.actor_instance()}#main-key"
 
@@ -170,6 +182,11 @@ class Urls:
 
     def status_replies(self, username: str, status_id: int) -> str:
         return self._url(ROUTES.status_replies, username=username, status_id=status_id)
+
+    def status_replies_page(self, username: str, status_id: int, after_id: int | None = None) -> str:
+        """A page of a status's replies: those after reply `after_id` (from the first, without it)."""
+        after = f"&min_id={int(after_id)}" if after_id is not None else ""
+        return f"{self.status_replies(username, status_id)}?page=true{after}"
 
     def status_delete(self, username: str, status_id: int) -> str:
         return f"{self.status(username, status_id)}#delete"

@@ -33,6 +33,8 @@ class Account:
     followers_url: str | None = None
     following_url: str | None = None
     featured_url: str | None = None
+    also_known_as: str = "[]"  # JSON list of actor ids
+    moved_to_uri: str | None = None
     public_key_id: str | None = None
     public_key_pem: str | None = None
     private_key_pem: str | None = field(default=None, repr=False)
@@ -64,6 +66,13 @@ class Account:
     def delivery_inbox(self) -> str | None:
         """Where deliveries go: the shared inbox when the server has one."""
         return self.shared_inbox_url or self.inbox_url
+
+    def aliases(self) -> list[str]:
+        try:
+            found = json.loads(self.also_known_as or "[]")
+        except ValueError:
+            return []
+        return [a for a in found if isinstance(a, str)] if isinstance(found, list) else []
 
     def field_list(self) -> list[dict]:
         try:
@@ -179,7 +188,8 @@ async def upsert_remote(conn: AsyncConnection, values: dict) -> Account:
                               accounts.c.domain == values["domain"])
                        .values(username=accounts.c.username + "~" + cast(accounts.c.id, String)))
     account_id = new_id()
-    await conn.execute(insert(accounts).values(id=account_id, created_at=now, **values))
+    # created_at is the actor's `published` when it says (federation.as2.actor_values), else now.
+    await conn.execute(insert(accounts).values(id=account_id, **{"created_at": now, **values}))
     return await get(conn, account_id)  # type: ignore[return-value]
 
 

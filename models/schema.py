@@ -35,6 +35,10 @@ accounts = Table(
     Column("followers_url", Text),
     Column("following_url", Text),
     Column("featured_url", Text),
+    # What the actor says of its moves (Mastodon's alsoKnownAs and movedTo): JSON list of actor ids,
+    # and the actor id of the account it moved to.
+    Column("also_known_as", Text, nullable=False, default="[]", server_default="[]"),
+    Column("moved_to_uri", Text),
     Column("public_key_id", Text),
     Column("public_key_pem", Text),
     Column("private_key_pem", Text),  # local accounts only

@@ -363,6 +363,20 @@ async def remove_author_from_home(conn: AsyncConnection, account_id: int, author
                                                home_feed.c.status_id.in_(authored)))
 
 
+async def public_replies(conn: AsyncConnection, status_id: int, *, after_id: int | None,
+                         limit: int) -> list[tuple[int, str]]:
+    """(id, uri) of the public and unlisted replies to a status, oldest first, after reply
+    `after_id`; replies by suspended accounts are left out. One statement per page."""
+    stmt = (select(statuses.c.id, statuses.c.uri)
+            .join(accounts, accounts.c.id == statuses.c.account_id)
+            .where(statuses.c.in_reply_to_id == status_id, LIVE,
+                   statuses.c.visibility.in_(PUBLIC_VISIBILITIES), accounts.c.suspended_at.is_(None))
+            .order_by(statuses.c.id).limit(limit))
+    if after_id is not None:
+        stmt = stmt.where(statuses.c.id > after_id)
+    return [(row.id, row.uri) for row in await conn.execute(stmt)]
+
+
 async def ancestors(conn: AsyncConnection, status: Status, limit: int = 40) -> list[Status]:
     chain: list[Status] = []
     current = status

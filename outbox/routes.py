@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -82,14 +83,20 @@ async def actor(request: web.Request) -> web.StreamResponse:
     return ap_response(as2.actor_document(account, request.app[RUNTIME].urls))
 
 
-@routes.get(ROUTES.instance_actor.path)
-async def instance_actor(request: web.Request) -> web.Response:
+async def _instance_account(request: web.Request) -> Account:
+    """The node's own actor, with the collections every actor serves (its row has none stored)."""
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await accounts.get(conn, rt.instance_account_id or 0)
     if account is None:
-        return not_found()
-    return ap_response(as2.actor_document(account, rt.urls))
+        raise _json_error(web.HTTPNotFound, "Record not found")
+    return replace(account, **rt.urls.instance_collections())
+
+
+@routes.get(ROUTES.instance_actor.path)
+async def instance_actor(request: web.Request) -> web.Response:
+    account = await _instance_account(request)
+    return ap_response(as2.actor_document(account, request.app[RUNTIME].urls))
 
 
 def _collection(collection_id: str, total: int, ordered: bool = True) -> dict:
@@ -122,8 +129,16 @@ def _page_number(request: web.Request) -> int | None:
 
 @routes.get(ROUTES.outbox.path)
 async def outbox(request: web.Request) -> web.Response:
+    return await _outbox(request, await _local_account(request))
+
+
+@routes.get(ROUTES.instance_outbox.path)
+async def instance_outbox(request: web.Request) -> web.Response:
+    return await _outbox(request, await _instance_account(request))
+
+
+async def _outbox(request: web.Request, account: Account) -> web.Response:
     rt = request.app[RUNTIME]
-    account = await _local_account(request)
     await fetcher(request, required=False)
     page = _page_number(request)
     public = (statuses_table.c.account_id == account.id, statuses.LIVE,
@@ -160,12 +175,28 @@ async def _note_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: 
 
 
 @routes.get(ROUTES.followers.path)
+async def followers(request: web.Request) -> web.Response:
+    return await _follow_collection(request, await _local_account(request), followers=True)
+
+
 @routes.get(ROUTES.following.path)
-async def follow_collection(request: web.Request) -> web.Response:
+async def following(request: web.Request) -> web.Response:
+    return await _follow_collection(request, await _local_account(request), followers=False)
+
+
+@routes.get(ROUTES.instance_followers.path)
+async def instance_followers(request: web.Request) -> web.Response:
+    return await _follow_collection(request, await _instance_account(request), followers=True)
+
+
+@routes.get(ROUTES.instance_following.path)
+async def instance_following(request: web.Request) -> web.Response:
+    return await _follow_collection(request, await _instance_account(request), followers=False)
+
+
+async def _follow_collection(request: web.Request, account: Account, *, followers: bool) -> web.Response:
     rt = request.app[RUNTIME]
-    account = await _local_account(request)
     await fetcher(request, required=False)
-    followers = request.path.endswith("/followers")
     collection_id = account.followers_url if followers else account.following_url
     page = _page_number(request)
     async with rt.db.read() as conn:
@@ -180,13 +211,22 @@ async def follow_collection(request: web.Request) -> web.Response:
 
 @routes.get(ROUTES.featured.path)
 async def featured(request: web.Request) -> web.Response:
+    return await _featured(request, await _local_account(request))
+
+
+@routes.get(ROUTES.instance_featured.path)
+async def instance_featured(request: web.Request) -> web.Response:
+    return await _featured(request, await _instance_account(request))
+
+
+async def _featured(request: web.Request, account: Account) -> web.Response:
     rt = request.app[RUNTIME]
-    account = await _local_account(request)
     await fetcher(request, required=False)
     items = []
     async with rt.db.read() as conn:
-        found = await statuses.get_many(conn, await collections.pinned_of(conn, account.id))
-        for status_id in await collections.pinned_of(conn, account.id):
+        pinned = await collections.pinned_of(conn, account.id)
+        found = await statuses.get_many(conn, pinned)
+        for status_id in pinned:
             status = found.get(status_id)
             if status and status.visibility in statuses.PUBLIC_VISIBILITIES:
                 items.append(await _note_of(conn, rt, status, account))
@@ -232,14 +272,31 @@ async def status_activity(request: web.Request) -> web.Response:
         return ap_response(as2.with_context(await _activity_of(conn, rt, status, account)))
 
 
+REPLIES_PAGE = 60  # as Mastodon
+
+
 @routes.get(ROUTES.status_replies.path)
 async def status_replies(request: web.Request) -> web.Response:
+    """A status's replies, for servers walking the thread (GoToSocial, Mastodon): the collection,
+    whose `first` page lists reply ids oldest first, each page linking the `next` by the last id.
+    Unlike Mastodon, which lists the author's own replies first and then others' on further pages,
+    one sequence holds every public or unlisted reply by any account that is not suspended: the
+    same replies, in one walk, whatever the order of the visit."""
     rt, account, status = await _public_status(request)
+    if "min_id" in request.query and "page" not in request.query:
+        raise _json_error(web.HTTPBadRequest, "min_id pages the replies: ask for page=true")
+    after = request.query.get("min_id")
+    if after is not None and not (after.isdigit() and len(after) <= 19):
+        raise _json_error(web.HTTPBadRequest, "min_id must be a status id")
     async with rt.db.read() as conn:
-        rows = (await conn.execute(select(statuses_table.c.uri).where(
-            statuses_table.c.in_reply_to_id == status.id, statuses.LIVE,
-            statuses_table.c.visibility.in_(statuses.PUBLIC_VISIBILITIES))
-            .order_by(statuses_table.c.id).limit(100))).scalars().all()
+        found = await statuses.public_replies(conn, status.id, after_id=int(after) if after else None,
+                                              limit=REPLIES_PAGE + 1)
     replies_id = rt.urls.status_replies(account.username, status.id)
-    return ap_response({"@context": AS_CONTEXT, "id": replies_id, "type": "Collection",
-                        "totalItems": len(rows), "items": list(rows)})
+    shown = found[:REPLIES_PAGE]
+    page = {"id": rt.urls.status_replies_page(account.username, status.id, int(after) if after else None),
+            "type": "CollectionPage", "partOf": replies_id, "items": [uri for _, uri in shown]}
+    if len(found) > REPLIES_PAGE:
+        page["next"] = rt.urls.status_replies_page(account.username, status.id, shown[-1][0])
+    if "page" in request.query:
+        return ap_response({"@context": AS_CONTEXT, **page})
+    return ap_response({"@context": AS_CONTEXT, "id": replies_id, "type": "Collection", "first": page})

@@ -7,6 +7,7 @@ from api.entities.formats import iso, iso_date
 from federation.content import html_to_text
 from federation.runtime import Runtime
 from models import account_queries
+from models import accounts as accounts_store
 from models import profile as profile_store
 from models.accounts import Account, User
 
@@ -45,6 +46,16 @@ def account_entity(rt: Runtime, account: Account) -> dict:
                    for f in account.field_list() if isinstance(f, dict)],
         "roles": [],
     }
+
+
+async def profile_account_entity(conn: AsyncConnection, rt: Runtime, account: Account) -> dict:
+    """An account as its profile shows it, with `moved`: the account it moved to, when known here."""
+    body = account_entity(rt, account)
+    if account.moved_to_uri:
+        moved = await accounts_store.by_uri(conn, account.moved_to_uri)
+        if moved is not None and moved.suspended_at is None and moved.id != account.id:
+            body["moved"] = account_entity(rt, moved)
+    return body
 
 
 def account_entities(rt: Runtime, accounts) -> list[dict]:  # noqa: ANN001
