@@ -127,18 +127,16 @@ def _page_number(request: web.Request) -> int | None:
         return 1
 
 
+async def _owner(request: web.Request) -> Account:
+    """Whose collection this is: a person's (`/users/{username}/…`) or the instance actor's (`/actor/…`)."""
+    return await (_local_account(request) if "username" in request.match_info else _instance_account(request))
+
+
 @routes.get(ROUTES.outbox.path)
-async def outbox(request: web.Request) -> web.Response:
-    return await _outbox(request, await _local_account(request))
-
-
 @routes.get(ROUTES.instance_outbox.path)
-async def instance_outbox(request: web.Request) -> web.Response:
-    return await _outbox(request, await _instance_account(request))
-
-
-async def _outbox(request: web.Request, account: Account) -> web.Response:
+async def outbox(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
+    account = await _owner(request)
     await fetcher(request, required=False)
     page = _page_number(request)
     public = (statuses_table.c.account_id == account.id, statuses.LIVE,
@@ -175,23 +173,15 @@ async def _note_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: 
 
 
 @routes.get(ROUTES.followers.path)
+@routes.get(ROUTES.instance_followers.path)
 async def followers(request: web.Request) -> web.Response:
-    return await _follow_collection(request, await _local_account(request), followers=True)
+    return await _follow_collection(request, await _owner(request), followers=True)
 
 
 @routes.get(ROUTES.following.path)
-async def following(request: web.Request) -> web.Response:
-    return await _follow_collection(request, await _local_account(request), followers=False)
-
-
-@routes.get(ROUTES.instance_followers.path)
-async def instance_followers(request: web.Request) -> web.Response:
-    return await _follow_collection(request, await _instance_account(request), followers=True)
-
-
 @routes.get(ROUTES.instance_following.path)
-async def instance_following(request: web.Request) -> web.Response:
-    return await _follow_collection(request, await _instance_account(request), followers=False)
+async def following(request: web.Request) -> web.Response:
+    return await _follow_collection(request, await _owner(request), followers=False)
 
 
 async def _follow_collection(request: web.Request, account: Account, *, followers: bool) -> web.Response:
@@ -210,17 +200,10 @@ async def _follow_collection(request: web.Request, account: Account, *, follower
 
 
 @routes.get(ROUTES.featured.path)
-async def featured(request: web.Request) -> web.Response:
-    return await _featured(request, await _local_account(request))
-
-
 @routes.get(ROUTES.instance_featured.path)
-async def instance_featured(request: web.Request) -> web.Response:
-    return await _featured(request, await _instance_account(request))
-
-
-async def _featured(request: web.Request, account: Account) -> web.Response:
+async def featured(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
+    account = await _owner(request)
     await fetcher(request, required=False)
     items = []
     async with rt.db.read() as conn:
