@@ -10,11 +10,12 @@ from aiohttp import web
 from api import (accounts, admin, authorize, bookmarks, conversations, discovery, domain_blocks, filters,
                  history, instance, instance_extra, lists, markers, media, middleware, mutes, notifications,
                  notifications_v2, oauth, placeholders, polls, profile, push, registrations, reports, scheduled,
-                 search, statuses, streaming, tags, timelines, trends)
+                 scim, search, statuses, streaming, tags, timelines, trends)
 
 MODULES = (oauth, authorize, instance, instance_extra, accounts, profile, discovery, statuses, history, timelines,
            trends, tags, notifications, notifications_v2, search, domain_blocks, placeholders, admin, reports,
-           registrations, media, polls, bookmarks, mutes, lists, conversations, scheduled, markers, filters, push)
+           registrations, media, polls, bookmarks, mutes, lists, conversations, scheduled, markers, filters, push,
+           scim)
 
 
 def setup(app: web.Application) -> None:

@@ -89,7 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
                               help='space-separated OAuth scopes (default "read write follow")')
     token_create.set_defaults(handler=cmd_token_create)
     _moderation_commands(commands)
+    _scim_commands(commands)
     return parser
+
+
+def _scim_commands(commands) -> None:  # noqa: ANN001
+    from backchannel import cli_scim
+
+    cli_scim.add_commands(commands, _common)
 
 
 def _moderation_commands(commands) -> None:  # noqa: ANN001

@@ -609,3 +609,51 @@ push_deliveries = Table(
     *_queue_columns(),
 )
 Index("ix_push_deliveries_state_next", push_deliveries.c.state, push_deliveries.c.next_attempt_at)
+
+# --- Single sign-on (OpenID Connect) and SCIM provisioning ---------------------------------------
+
+# A local user known to an OpenID provider: its (issuer, sub) pair, the one stable id a provider
+# gives a person (the e-mail and username claims may change).
+sso_identities = Table(
+    "sso_identities", metadata, _id(),
+    Column("issuer", String(255), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("issuer", "subject"),
+)
+
+# A sign-in on its way through the provider: state, nonce and PKCE verifier, single-use, short-lived.
+# In the database rather than in process memory, so any process can take the provider's answer.
+sso_logins = Table(
+    "sso_logins", metadata,
+    Column("state_hash", String(64), primary_key=True),  # sha256 hex of the state
+    Column("nonce", String(128), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("purpose", String(16), nullable=False),  # web | oauth
+    Column("resume", Text, nullable=False, default="{}"),  # JSON: what to do once signed in
+    Column("expires_at", Float, nullable=False),
+)
+
+# Bearer tokens of the SCIM client (the HR directory), made by `backchannel scim token create`.
+scim_tokens = Table(
+    "scim_tokens", metadata, _id(),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex; never the token
+    Column("label", String(255), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+# What SCIM knows of a provisioned user beyond the account: the directory's userName (often an e-mail
+# address; the account's handle is derived from it once, as a federated handle cannot change), its
+# own id for the user, and the e-mail entries as it sent them (users.email is the primary one).
+scim_users = Table(
+    "scim_users", metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_name", String(255), nullable=False, unique=True),  # stored lower-cased: caseExact false
+    Column("external_id", Text),
+    Column("emails", Text, nullable=False, default="[]"),
+    # As the directory set it; NULL when it never did or removed it (users.disabled is what counts).
+    Column("active", Boolean),
+    Column("updated_at", Float, nullable=False),
+)

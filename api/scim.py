@@ -1,0 +1,482 @@
+"""SCIM 2.0 (RFC 7643, RFC 7644) at /scim/v2: the organisation's directory creates, changes,
+deactivates and deletes users here, with a bearer token made by `backchannel scim token create`.
+
+Users are the local accounts with a login. Groups are the node's roles, read only: the one group,
+`admins`, lists the users with admin rights. Every answer, errors included, is SCIM JSON.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from api.auth import bearer_token
+from api.scim_filter import FilterError, attribute_name, parse
+from api.scim_schemas import ERROR, GROUP, LIST, MAX_RESULTS, PATCH, USER
+from api import scim_schemas
+from backchannel.keys import RUNTIME
+from federation import safejson
+from federation.runtime import Runtime
+from models import scim
+from models.scim import ScimUser
+from social import provisioning
+from social.errors import ServiceError
+
+PREFIX = "/scim/v2"
+MEDIA_TYPE = "application/scim+json"
+ADMINS = "admins"
+DOCS = "https://github.com/backchannel/backchannel#single-sign-on-and-provisioning"
+
+
+class ScimError(Exception):
+    def __init__(self, status: int, detail: str, scim_type: str | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.scim_type = status, detail, scim_type
+
+
+def _json(body: dict, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(text=json.dumps(body), status=status, content_type=MEDIA_TYPE, headers=headers)
+
+
+def _error(status: int, detail: str, scim_type: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"schemas": [ERROR], "status": str(status), "detail": detail}
+    if scim_type:
+        body["scimType"] = scim_type
+    headers = {"WWW-Authenticate": 'Bearer realm="SCIM"'} if status == 401 else None
+    return _json(body, status, headers)
+
+
+def endpoint(handler: Callable[[web.Request], Awaitable[web.Response]]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The bearer token checked first; every failure answered as a SCIM error, never a 500."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        rt = request.app[RUNTIME]
+        token = bearer_token(request) if request.headers.get("Authorization") else None
+        if not token:
+            return _error(401, "A bearer token is required")
+        async with rt.db.read() as conn:
+            valid = await scim.token_valid(conn, token)
+        if not valid:
+            return _error(401, "The bearer token is not valid")
+        try:
+            return await handler(request)
+        except ScimError as err:
+            return _error(err.status, err.detail, err.scim_type)
+        except provisioning.Conflict as err:
+            return _error(409, err.message, "uniqueness")
+        except ServiceError as err:
+            return _error(err.status if err.status != 422 else 400, err.message,
+                          "invalidValue" if err.status in (400, 422) else None)
+    return wrapped
+
+
+# --- Representations ----------------------------------------------------------------------------
+
+def _when(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def _base(rt: Runtime) -> str:
+    return rt.urls.base + PREFIX
+
+
+def user_resource(rt: Runtime, user: ScimUser) -> dict:
+    out: dict[str, Any] = {"schemas": [USER], "id": str(user.account_id)}
+    if user.external_id:
+        out["externalId"] = user.external_id
+    out["userName"] = user.user_name
+    if user.display_name:
+        out["displayName"] = user.display_name
+    if user.emails:
+        out["emails"] = user.emails
+    if user.active is not None:
+        out["active"] = user.active
+    out["meta"] = {"resourceType": "User", "created": _when(user.created_at),
+                   "lastModified": _when(user.updated_at), "location": f"{_base(rt)}/Users/{user.account_id}",
+                   "version": f'W/"{int(user.updated_at * 1000)}"'}
+    return out
+
+
+def _group_resource(rt: Runtime, admins: list[ScimUser]) -> dict:
+    return {"schemas": [GROUP], "id": ADMINS, "displayName": "Administrators",
+            "members": [{"value": str(u.account_id), "$ref": f"{_base(rt)}/Users/{u.account_id}",
+                         "display": u.user_name} for u in admins],
+            "meta": {"resourceType": "Group", "location": f"{_base(rt)}/Groups/{ADMINS}"}}
+
+
+def _shaped(query: Any, resource: dict) -> dict:
+    """`attributes` keeps only the named attributes, `excludedAttributes` drops them; schemas and id
+    always stay (RFC 7644 §3.9)."""
+    keep = _names(query.get("attributes"))
+    drop = _names(query.get("excludedAttributes"))
+    if not keep and not drop:
+        return resource
+    out = {}
+    for key, value in resource.items():
+        name = key.lower()
+        if name in ("schemas", "id") or ((not keep or name in keep) and name not in drop):
+            out[key] = value
+    return out
+
+
+def _names(value: str | None) -> set[str]:
+    return {attribute_name(part.strip()).split(".")[0] for part in (value or "").split(",") if part.strip()}
+
+
+def _list(query: Any, total: int, start: int, resources: list[dict]) -> web.Response:
+    return _json({"schemas": [LIST], "totalResults": total, "startIndex": start, "itemsPerPage": len(resources),
+                  "Resources": [_shaped(query, r) for r in resources]})
+
+
+def _paging(query: Any) -> tuple[int, int]:
+    try:
+        start = int(query.get("startIndex", 1))
+        count = int(query.get("count", MAX_RESULTS))
+    except (TypeError, ValueError):
+        raise ScimError(400, "startIndex and count are integers", "invalidValue") from None
+    return max(start, 1), min(max(count, 0), MAX_RESULTS)
+
+
+async def _body(request: web.Request) -> dict:
+    try:
+        doc = safejson.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        raise ScimError(400, "The body is not JSON", "invalidSyntax") from None
+    if not isinstance(doc, dict):
+        raise ScimError(400, "The body is not a JSON object", "invalidSyntax")
+    return doc
+
+
+def _user_id(request: web.Request) -> int:
+    value = request.match_info["id"]
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        raise ScimError(404, f"No user {value}")
+    return int(value)
+
+
+# --- Discovery ----------------------------------------------------------------------------------
+
+@endpoint
+async def service_provider_config(request: web.Request) -> web.Response:
+    return _json(scim_schemas.service_provider_config(_base(request.app[RUNTIME]), DOCS))
+
+
+@endpoint
+async def resource_types(request: web.Request) -> web.Response:
+    found = scim_schemas.resource_types(_base(request.app[RUNTIME]))
+    return _list(request.query, len(found), 1, found)
+
+
+@endpoint
+async def resource_type(request: web.Request) -> web.Response:
+    for found in scim_schemas.resource_types(_base(request.app[RUNTIME])):
+        if found["id"] == request.match_info["name"]:
+            return _json(found)
+    raise ScimError(404, "No such resource type")
+
+
+@endpoint
+async def schemas(request: web.Request) -> web.Response:
+    found = scim_schemas.schemas(_base(request.app[RUNTIME]))
+    return _list(request.query, len(found), 1, found)
+
+
+@endpoint
+async def schema(request: web.Request) -> web.Response:
+    for found in scim_schemas.schemas(_base(request.app[RUNTIME])):
+        if found["id"] == request.match_info["id"]:
+            return _json(found)
+    raise ScimError(404, "No such schema")
+
+
+# --- Users --------------------------------------------------------------------------------------
+
+def _string(doc: dict, key: str, *, required: bool = False) -> str | None:
+    value = doc.get(key)
+    if value is None or value == "":
+        if required:
+            raise ScimError(400, f"{key} is required", "invalidValue")
+        return None
+    if not isinstance(value, str) or len(value) > 255:
+        raise ScimError(400, f"{key} must be a string of at most 255 characters", "invalidValue")
+    return value.strip()
+
+
+def _bool(value: Any, key: str = "active") -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):  # some directories send "False"
+        return value.lower() == "true"
+    raise ScimError(400, f"{key} must be true or false", "invalidValue")
+
+
+def _emails(value: Any) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 10:
+        raise ScimError(400, "emails must be a list of at most 10 addresses", "invalidValue")
+    out = []
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("value"), str) or "@" not in entry["value"] \
+                or len(entry["value"]) > 255:
+            raise ScimError(400, "every e-mail needs a value that is an address", "invalidValue")
+        item: dict[str, Any] = {"value": entry["value"].strip()}
+        if isinstance(entry.get("type"), str):
+            item["type"] = entry["type"][:32]
+        if entry.get("primary") is not None:
+            item["primary"] = _bool(entry["primary"], "primary")
+        out.append(item)
+    return out
+
+
+def _state(doc: dict) -> dict:
+    """A User document (POST or PUT) as the fields provisioning takes; keys case-insensitive."""
+    doc = {attribute_name(k): v for k, v in doc.items()}
+    return {"user_name": _string(doc, "username", required=True), "display_name": _string(doc, "displayname") or "",
+            "emails": _emails(doc.get("emails")), "external_id": _string(doc, "externalid"),
+            "active": _bool(doc["active"]) if doc.get("active") is not None else None}
+
+
+async def _search_users(request: web.Request, query: dict) -> web.Response:
+    """GET /Users and POST /Users/.search (RFC 7644 §3.4.3) take the same parameters."""
+    rt = request.app[RUNTIME]
+    start, count = _paging(query)
+    where = None
+    if query.get("filter"):
+        if not isinstance(query["filter"], str):
+            raise ScimError(400, "filter is a string", "invalidFilter")
+        try:
+            where = scim.condition(parse(query["filter"]))
+        except (FilterError, KeyError, ValueError) as err:
+            raise ScimError(400, f"Cannot use this filter: {err}", "invalidFilter") from None
+    async with rt.db.read() as conn:
+        total, found = await scim.users_page(conn, where, start - 1, count)
+    resources = [user_resource(rt, u) for u in found if u.account_id != rt.instance_account_id]
+    return _list(query, total, start, resources)
+
+
+@endpoint
+async def list_users(request: web.Request) -> web.Response:
+    return await _search_users(request, dict(request.query))
+
+
+@endpoint
+async def search_users(request: web.Request) -> web.Response:
+    doc = await _body(request)
+    query = {k: v for k, v in doc.items() if k in ("filter", "startIndex", "count")}
+    for key in ("attributes", "excludedAttributes"):
+        if isinstance(doc.get(key), list):
+            query[key] = ",".join(str(v) for v in doc[key])
+        elif isinstance(doc.get(key), str):
+            query[key] = doc[key]
+    return await _search_users(request, query)
+
+
+@endpoint
+async def create_user(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    user = await provisioning.create_user(rt, **_state(await _body(request)))
+    resource = user_resource(rt, user)
+    return _json(resource, 201, {"Location": resource["meta"]["location"]})
+
+
+@endpoint
+async def get_user(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    user = await provisioning.get_user(rt, _user_id(request))
+    return _json(_shaped(request.query, user_resource(rt, user)))
+
+
+@endpoint
+async def replace_user(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    account_id = _user_id(request)
+    await provisioning.get_user(rt, account_id)
+    user = await provisioning.update_user(rt, account_id, **_state(await _body(request)))
+    return _json(user_resource(rt, user))
+
+
+@endpoint
+async def patch_user(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    account_id = _user_id(request)
+    current = await provisioning.get_user(rt, account_id)
+    doc = await _body(request)
+    operations = doc.get("Operations") or doc.get("operations")
+    if PATCH not in (doc.get("schemas") or []) or not isinstance(operations, list) or not operations:
+        raise ScimError(400, "A PatchOp with a list of Operations is expected", "invalidSyntax")
+    state = {"user_name": current.user_name, "display_name": current.display_name, "emails": list(current.emails),
+             "external_id": current.external_id, "active": current.active}
+    for operation in operations[:100]:
+        _apply(state, operation)
+    user = await provisioning.update_user(rt, account_id, **state)
+    return _json(user_resource(rt, user))
+
+
+FIELDS = {"username": "user_name", "displayname": "display_name", "externalid": "external_id",
+          "active": "active", "emails": "emails"}
+
+
+def _apply(state: dict, operation: Any) -> None:
+    """One PATCH operation (RFC 7644 §3.5.2) on the user's fields."""
+    if not isinstance(operation, dict) or not isinstance(operation.get("op"), str):
+        raise ScimError(400, "Every operation needs an op", "invalidSyntax")
+    op, path, value = operation["op"].lower(), operation.get("path"), operation.get("value")
+    if op not in ("add", "replace", "remove"):
+        raise ScimError(400, f"Unknown op {operation['op']!r}", "invalidSyntax")
+    if not path:
+        if op == "remove" or not isinstance(value, dict):
+            raise ScimError(400, "Without a path, add and replace take an object of attributes", "noTarget")
+        for key, item in value.items():
+            _set(state, op, attribute_name(key), item)
+        return
+    if not isinstance(path, str):
+        raise ScimError(400, "path must be a string", "invalidPath")
+    _set(state, op, attribute_name(path), value)
+
+
+def _set(state: dict, op: str, path: str, value: Any) -> None:
+    if path.startswith("emails[") or path.startswith("emails."):
+        _set_email(state, op, path, value)
+        return
+    field = FIELDS.get(path)
+    if field is None:
+        raise ScimError(400, f"No attribute {path!r} can be changed here", "invalidPath")
+    if op == "remove":
+        if field == "user_name":
+            raise ScimError(400, "userName is required", "mutability")
+        state[field] = {"display_name": "", "emails": [], "external_id": None, "active": None}[field]
+        return
+    if field == "emails":
+        added = _emails(value if isinstance(value, list) else [value])
+        state["emails"] = (state["emails"] + added) if op == "add" else added
+    elif field == "active":
+        state["active"] = _bool(value)
+    else:
+        state[field] = _string({path: value}, path, required=field == "user_name") or (
+            "" if field == "display_name" else None)
+
+
+def _set_email(state: dict, op: str, path: str, value: Any) -> None:
+    """emails[type eq "work"].value, as directories such as Entra ID send it, and emails.value."""
+    kind = None
+    if path.startswith("emails["):
+        inner, _, rest = path[len("emails["):].partition("]")
+        tree = _email_filter(inner)
+        kind = tree[2]
+        sub = rest.lstrip(".")
+    else:
+        sub = path[len("emails."):]
+    if sub not in ("", "value"):
+        raise ScimError(400, f"Cannot change {path!r}", "invalidPath")
+    others = [e for e in state["emails"] if e.get("type") != kind] if kind else []
+    if op == "remove":
+        state["emails"] = others
+        return
+    entry = {"value": value.get("value") if isinstance(value, dict) else value}
+    if kind:
+        entry["type"] = kind
+    added = _emails([entry])[0]
+    if not others:
+        added["primary"] = True
+    state["emails"] = others + [added]
+
+
+def _email_filter(text: str) -> tuple:
+    try:
+        tree = parse(text)
+    except FilterError as err:
+        raise ScimError(400, str(err), "invalidPath") from None
+    if tree[0] != "eq" or tree[1] != "type" or not isinstance(tree[2], str):
+        raise ScimError(400, "Only emails[type eq \"…\"] is supported", "invalidPath")
+    return tree
+
+
+@endpoint
+async def delete_user(request: web.Request) -> web.Response:
+    await provisioning.delete_user(request.app[RUNTIME], _user_id(request))
+    return web.Response(status=204)
+
+
+# --- Groups: roles, read only -------------------------------------------------------------------
+
+async def _admins_group(rt: Runtime) -> dict:
+    async with rt.db.read() as conn:
+        return _group_resource(rt, await scim.admins(conn))
+
+
+@endpoint
+async def list_groups(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    groups = [await _admins_group(rt)]
+    if request.query.get("filter"):
+        try:
+            tree = parse(request.query["filter"])
+        except FilterError as err:
+            raise ScimError(400, str(err), "invalidFilter") from None
+        groups = [g for g in groups if _group_matches(g, tree)]
+    start, count = _paging(request.query)
+    return _list(request.query, len(groups), start, groups[start - 1:start - 1 + count])
+
+
+def _group_matches(group: dict, tree: tuple) -> bool:
+    if tree[0] in ("and", "or"):
+        left, right = _group_matches(group, tree[1]), _group_matches(group, tree[2])
+        return (left and right) if tree[0] == "and" else (left or right)
+    if tree[0] == "not":
+        return not _group_matches(group, tree[1])
+    op, attribute, value = tree
+    if attribute not in ("displayname", "id") or op not in ("eq", "ne", "pr"):
+        raise ScimError(400, "Groups filter on displayName or id with eq, ne or pr", "invalidFilter")
+    actual = group["displayName"] if attribute == "displayname" else group["id"]
+    if op == "pr":
+        return True
+    same = isinstance(value, str) and actual.lower() == value.lower()
+    return same if op == "eq" else not same
+
+
+@endpoint
+async def get_group(request: web.Request) -> web.Response:
+    if request.match_info["id"] != ADMINS:
+        raise ScimError(404, f"No group {request.match_info['id']}")
+    return _json(_shaped(request.query, await _admins_group(request.app[RUNTIME])))
+
+
+@endpoint
+async def groups_read_only(request: web.Request) -> web.Response:
+    raise ScimError(405, "Groups are this node's roles and are read only here", "mutability")
+
+
+@endpoint
+async def not_found(request: web.Request) -> web.Response:
+    raise ScimError(404, f"Nothing at {request.path}")
+
+
+@endpoint
+async def method_not_allowed(request: web.Request) -> web.Response:
+    raise ScimError(405, f"{request.method} is not allowed on {request.path}")
+
+
+HANDLERS: dict[str, dict[str, Callable]] = {
+    "/ServiceProviderConfig": {"GET": service_provider_config},
+    "/ResourceTypes": {"GET": resource_types},
+    "/ResourceTypes/{name}": {"GET": resource_type},
+    "/Schemas": {"GET": schemas},
+    "/Schemas/{id}": {"GET": schema},
+    "/Users": {"GET": list_users, "POST": create_user},
+    "/Users/.search": {"POST": search_users},
+    "/.search": {"POST": search_users},  # only users are searchable: groups are the roles
+    "/Users/{id}": {"GET": get_user, "PUT": replace_user, "PATCH": patch_user, "DELETE": delete_user},
+    "/Groups": {"GET": list_groups, "POST": groups_read_only},
+    "/Groups/{id}": {"GET": get_group, "PUT": groups_read_only, "PATCH": groups_read_only,
+                     "DELETE": groups_read_only},
+}
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ROUTES = [web.route(method, PREFIX + path, methods.get(method, method_not_allowed))
+          for path, methods in HANDLERS.items() for method in METHODS]
+ROUTES.append(web.route("*", PREFIX + "/{tail:.*}", not_found))
