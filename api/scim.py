@@ -166,32 +166,28 @@ async def service_provider_config(request: web.Request) -> web.Response:
     return _json(scim_schemas.service_provider_config(_base(request.app[RUNTIME]), DOCS))
 
 
-@endpoint
-async def resource_types(request: web.Request) -> web.Response:
-    found = scim_schemas.resource_types(_base(request.app[RUNTIME]))
-    return _list(request.query, len(found), 1, found)
+def _discovery_list(build: Callable[[str], list[dict]]) -> Callable:
+    @endpoint
+    async def listing(request: web.Request) -> web.Response:
+        found = build(_base(request.app[RUNTIME]))
+        return _list(request.query, len(found), 1, found)
+    return listing
 
 
-@endpoint
-async def resource_type(request: web.Request) -> web.Response:
-    for found in scim_schemas.resource_types(_base(request.app[RUNTIME])):
-        if found["id"] == request.match_info["name"]:
-            return _json(found)
-    raise ScimError(404, "No such resource type")
+def _discovery_item(build: Callable[[str], list[dict]], what: str) -> Callable:
+    @endpoint
+    async def item(request: web.Request) -> web.Response:
+        for found in build(_base(request.app[RUNTIME])):
+            if found["id"] == request.match_info["id"]:
+                return _json(found)
+        raise ScimError(404, f"No such {what}")
+    return item
 
 
-@endpoint
-async def schemas(request: web.Request) -> web.Response:
-    found = scim_schemas.schemas(_base(request.app[RUNTIME]))
-    return _list(request.query, len(found), 1, found)
-
-
-@endpoint
-async def schema(request: web.Request) -> web.Response:
-    for found in scim_schemas.schemas(_base(request.app[RUNTIME])):
-        if found["id"] == request.match_info["id"]:
-            return _json(found)
-    raise ScimError(404, "No such schema")
+resource_types = _discovery_list(scim_schemas.resource_types)
+resource_type = _discovery_item(scim_schemas.resource_types, "resource type")
+schemas = _discovery_list(scim_schemas.schemas)
+schema = _discovery_item(scim_schemas.schemas, "schema")
 
 
 # --- Users --------------------------------------------------------------------------------------
@@ -465,7 +461,7 @@ async def method_not_allowed(request: web.Request) -> web.Response:
 HANDLERS: dict[str, dict[str, Callable]] = {
     "/ServiceProviderConfig": {"GET": service_provider_config},
     "/ResourceTypes": {"GET": resource_types},
-    "/ResourceTypes/{name}": {"GET": resource_type},
+    "/ResourceTypes/{id}": {"GET": resource_type},
     "/Schemas": {"GET": schemas},
     "/Schemas/{id}": {"GET": schema},
     "/Users": {"GET": list_users, "POST": create_user},

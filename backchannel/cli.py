@@ -192,14 +192,20 @@ def _moderation_commands(commands) -> None:  # noqa: ANN001
 
 
 def cmd_moderation(config: Config, args: argparse.Namespace) -> int:
+    # Changing the mode is how a mode differing from --federation-mode is put right.
+    return run_lines(config, lambda rt: _moderate(rt, args), check_mode=args.action != "mode")
+
+
+def run_lines(config: Config, work, *, check_mode: bool = True) -> int:  # noqa: ANN001
+    """Run `work(rt)` with the node's runtime open and print the lines it returns; a ServiceError is
+    one line on stderr and exit status 1."""
     from backchannel.app import close_runtime, open_runtime
     from social.errors import ServiceError
 
     async def run() -> list[str]:
-        # Changing the mode is how a mode differing from --federation-mode is put right.
-        rt = await open_runtime(config, check_mode=args.action != "mode")
+        rt = await open_runtime(config, check_mode=check_mode)
         try:
-            return await _moderate(rt, args)
+            return await work(rt)
         finally:
             await close_runtime(rt)
 

@@ -3,9 +3,7 @@ for SCIM provisioning at /scim/v2 (a token is printed once and stored hashed).""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
-import sys
 from typing import Callable
 
 from backchannel.config import Config
@@ -32,33 +30,24 @@ def add_commands(commands, common: Callable[[argparse.ArgumentParser], None]) ->
 
 
 def cmd_scim(config: Config, args: argparse.Namespace) -> int:
-    from backchannel.app import close_runtime, open_runtime
+    from backchannel.cli import run_lines
+
+    return run_lines(config, lambda rt: _scim(rt, args))
+
+
+async def _scim(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001
     from models import scim
     from social import provisioning
-    from social.errors import ServiceError
 
-    async def run() -> list[str]:
-        rt = await open_runtime(config)
-        try:
-            if args.action == "create":
-                return [await provisioning.create_token(rt, args.label)]
-            if args.action == "revoke":
-                await provisioning.revoke_token(rt, args.id)
-                return [f"revoked SCIM token {args.id}"]
-            async with rt.db.read() as conn:
-                found = await scim.list_tokens(conn)
-            return [f"{token_id}  {_when(created)}  {'revoked ' + _when(revoked) if revoked else 'active'}  {label}"
-                    for token_id, label, created, revoked in found] or ["no SCIM tokens"]
-        finally:
-            await close_runtime(rt)
-
-    try:
-        lines = asyncio.run(run())
-    except ServiceError as err:
-        print(f"backchannel: {err}", file=sys.stderr)
-        return 1
-    print("\n".join(lines))
-    return 0
+    if args.action == "create":
+        return [await provisioning.create_token(rt, args.label)]
+    if args.action == "revoke":
+        await provisioning.revoke_token(rt, args.id)
+        return [f"revoked SCIM token {args.id}"]
+    async with rt.db.read() as conn:
+        found = await scim.list_tokens(conn)
+    return [f"{token_id}  {_when(created)}  {'revoked ' + _when(revoked) if revoked else 'active'}  {label}"
+            for token_id, label, created, revoked in found] or ["no SCIM tokens"]
 
 
 def _when(ts: float) -> str:
