@@ -3,7 +3,7 @@
 OpenID subjects linked to users, pending sign-ins, SCIM bearer tokens and what SCIM knows of a user.
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0008
 Create Date: 2026-11-29 00:32:32.977760
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0002'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
