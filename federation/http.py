@@ -263,21 +263,24 @@ class FederationClient:
         return final_url, doc
 
     async def post_activity(self, inbox: str, body: bytes, signer: Signer) -> int:
-        """Deliver one activity; tries the other signature scheme once if the peer refuses ours."""
+        """Deliver one activity. Only a refusal of the signature (401, 403) is knocked again, with
+        the other scheme; any other refusal (a 400 for the activity itself) is the peer's verdict on
+        what we sent, and its reason goes into the error."""
         first = await self.peers.scheme(inbox) if self.peers else "cavage"
         headers = {"Content-Type": "application/activity+json", "Accept": AP_ACCEPT}
         status = 0
         for scheme in (first, "rfc9421" if first == "cavage" else "cavage"):
-            resp, _data, _url = await self.request("POST", inbox, body=body, headers=headers,
-                                                   signer=signer, scheme=scheme, follow_redirects=False)
+            resp, data, _url = await self.request("POST", inbox, body=body, headers=headers,
+                                                  signer=signer, scheme=scheme, follow_redirects=False)
             status = resp.status
-            if status not in (400, 401):
-                if status < 300 and self.peers:
-                    await self.peers.remember_scheme(inbox, scheme)
-                retry_after = _retry_after(resp.headers.get("Retry-After"))
-                if status >= 300:
-                    raise FetchError(f"POST {inbox} answered {status}", status, retry_after)
-                return status
+            if status in SIGNATURE_REFUSED:
+                continue
+            if status < 300 and self.peers:
+                await self.peers.remember_scheme(inbox, scheme)
+            retry_after = _retry_after(resp.headers.get("Retry-After"))
+            if status >= 300:
+                raise FetchError(f"POST {inbox} answered {status}{_reason(data)}", status, retry_after)
+            return status
         raise FetchError(f"POST {inbox} refused both signature schemes ({status})", status)
 
     async def _noted(self, url: str, pending: Coroutine[Any, Any, tuple[aiohttp.ClientResponse, bytes, str]]
@@ -301,6 +304,15 @@ class FederationClient:
             await (self.peers.record_failure(url) if _peer_failed(result[0].status)
                    else self.peers.record_success(url))
         return result
+
+
+SIGNATURE_REFUSED = (401, 403)
+
+
+def _reason(data: bytes) -> str:
+    """A peer's short explanation of a refusal, printable and cut short, for the log and the queue."""
+    text = "".join(c for c in data[:300].decode("utf-8", "replace") if c.isprintable()).strip()
+    return f": {text[:200]!r}" if text else ""
 
 
 def _peer_failed(status: int) -> bool:

@@ -24,6 +24,12 @@ class Rfc9421Only(FakeRemote):
         return await super()._handle(request)
 
 
+def scheme_of(node: Node, domain: str) -> str | None:
+    with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
+        rows = db.execute("SELECT signature_scheme FROM instances WHERE domain = ?", (domain,)).fetchall()
+    return rows[0][0] if rows else None
+
+
 def accepted(peer: FakeRemote) -> bool:
     return any(r.body.get("type") == "Accept" for r in peer.received)
 
@@ -45,6 +51,8 @@ def test_the_signature_scheme_learned_once_is_reused_after_a_restart(tmp_path):
         # When the node sends its Accept: draft-cavage is refused once, RFC 9421 goes through
         eventually(lambda: accepted(peer), message="the Accept")
         assert len(peer.refused) == 1
+        # (the peer has the Accept a moment before the node has noted the scheme: wait for the note)
+        eventually(lambda: scheme_of(node, "strict.test") == "rfc9421", message="the scheme noted")
 
         # And the node restarts (nothing of the last run is left in memory)
         node.kill()
