@@ -9,7 +9,6 @@ from api.params import Params, parse_id, path_id
 from api.entities.accounts import account_entities
 from api.entities.statuses import status_entities, status_entity, status_source_entity
 from backchannel.keys import RUNTIME
-from models import scheduled as scheduled_store
 from models import status_queries
 from models import statuses as statuses_store
 from models.accounts import Account
@@ -99,19 +98,11 @@ async def create(request: web.Request) -> web.Response:
         item = await scheduled_uc.schedule(rt, viewer.account, scheduled.parse_time(params.str("scheduled_at")),
                                            **fields)
         return web.json_response(await scheduled.entity(request, item))
-    # The same Idempotency-Key within an hour answers the status it made, instead of posting twice.
+    # The same Idempotency-Key within an hour answers the status it made, instead of posting twice
+    # (post_status decides inside its transaction, so concurrent requests post once).
     key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
-    if key:
-        async with rt.db.read() as conn:
-            earlier = await scheduled_store.idempotent_status_id(conn, viewer.account.id, key)
-            status = await statuses_store.get(conn, earlier) if earlier is not None else None
-        if status is not None:
-            return await _respond(request, viewer.account, status)
     # post_status answers 404 for a reply to a post the author cannot see.
-    status = await status_uc.post_status(rt, viewer.account, **fields)
-    if key:
-        async with rt.db.write() as conn:
-            await scheduled_store.remember_key(conn, viewer.account.id, key, status.id)
+    status = await status_uc.post_status(rt, viewer.account, **fields, idempotency_key=key)
     return await _respond(request, viewer.account, status)
 
 

@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from federation.addressing import audience
+from federation.addressing import PUBLIC_ALIASES, as_list, audience
 from federation.content import find_hashtags
 from federation.hosts import origin_of
 from federation.jsonld import AS_CONTEXT
@@ -20,6 +20,8 @@ from models.accounts import Account
 from models.statuses import Status
 
 AS = "https://www.w3.org/ns/activitystreams"
+MAX_MENTIONS = 50  # accounts one remote post may mention here, Mention tags and to/cc together
+MAX_HASHTAGS = 30
 
 
 def iso(ts: float | None) -> str | None:
@@ -285,10 +287,18 @@ def note_values(doc: dict) -> dict:
         "edited_at": post_time(doc.get("updated")),
         "language": language,
         "conversation_uri": _str(doc.get("conversation") or doc.get("context")),
-        "mention_uris": list(dict.fromkeys(mentions))[:50],
-        "hashtags": list(dict.fromkeys(hashtags))[:30],
+        "mention_uris": list(dict.fromkeys(mentions))[:MAX_MENTIONS],
+        # Named in to/cc without a Mention tag (silent mentions): capped like the tags, so one
+        # post cannot reach more people here than a post with Mention tags can.
+        "addressee_uris": [uri for uri in dict.fromkeys(_addressees(doc))
+                           if uri not in PUBLIC_ALIASES][:MAX_MENTIONS],
+        "hashtags": list(dict.fromkeys(hashtags))[:MAX_HASHTAGS],
         "attributed_to": _attributed_to(doc.get("attributedTo")),
     }
+
+
+def _addressees(doc: dict) -> list[str]:
+    return as_list(doc.get("to")) + as_list(doc.get("cc"))
 
 
 def _attributed_to(value: Any) -> str | None:

@@ -117,6 +117,14 @@ async def by_uri(conn: AsyncConnection, uri: str) -> Account | None:
     return Account.from_row(row) if row else None
 
 
+async def by_uris(conn: AsyncConnection, uris) -> dict[str, Account]:  # noqa: ANN001
+    uris = list(dict.fromkeys(uris))
+    if not uris:
+        return {}
+    rows = (await conn.execute(select(accounts).where(accounts.c.uri.in_(uris)))).all()
+    return {row.uri: Account.from_row(row) for row in rows}
+
+
 async def by_key_id(conn: AsyncConnection, key_id: str) -> Account | None:
     row = (await conn.execute(select(accounts).where(accounts.c.public_key_id == key_id))).first()
     return Account.from_row(row) if row else None

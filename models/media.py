@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
@@ -53,6 +53,12 @@ async def insert_media(conn: AsyncConnection, **values) -> Media:
     values.setdefault("position", 0)
     await conn.execute(insert(media_attachments).values(**values))
     return await get(conn, values["id"])  # type: ignore[return-value]
+
+
+async def remove_remote(conn: AsyncConnection, status_id: int) -> None:
+    """Forget a remote status's attachments (known by URL only), before storing those of an edit."""
+    await conn.execute(delete(media_attachments).where(media_attachments.c.status_id == status_id,
+                                                       media_attachments.c.file_name.is_(None)))
 
 
 async def get(conn: AsyncConnection, media_id: int) -> Media | None:

@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
@@ -89,17 +88,15 @@ async def idempotent_status_id(conn: AsyncConnection, account_id: int, key: str)
         idempotency_keys.c.created_at > time.time() - IDEMPOTENCY_SECONDS))).scalar()
 
 
-async def remember_key(conn: AsyncConnection, account_id: int, key: str, status_id: int) -> None:
-    """Record key → status (replacing an expired row for the same key)."""
-    where = (idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key)
+async def claim_key(conn: AsyncConnection, account_id: int, key: str, status_id: int) -> None:
+    """Record key → status inside the posting transaction (replacing an expired row for the key).
+    A concurrent transaction that claimed the key first makes this raise IntegrityError, so the
+    caller's transaction (and its status) is rolled back and the first status is the answer."""
     await conn.execute(delete(idempotency_keys).where(
-        *where, idempotency_keys.c.created_at <= time.time() - IDEMPOTENCY_SECONDS))
-    try:
-        async with conn.begin_nested():
-            await conn.execute(insert(idempotency_keys).values(
-                account_id=account_id, key=key, status_id=status_id, created_at=time.time()))
-    except IntegrityError:
-        pass  # a concurrent request with the same key recorded its status first
+        idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key,
+        idempotency_keys.c.created_at <= time.time() - IDEMPOTENCY_SECONDS))
+    await conn.execute(insert(idempotency_keys).values(
+        account_id=account_id, key=key, status_id=status_id, created_at=time.time()))
 
 
 async def prune_keys(conn: AsyncConnection) -> None:

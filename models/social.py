@@ -178,6 +178,10 @@ async def remove_block(conn: AsyncConnection, account_id: int, target_id: int): 
     return row
 
 
+async def block_by_uri(conn: AsyncConnection, uri: str):  # noqa: ANN201
+    return (await conn.execute(select(blocks).where(blocks.c.uri == uri))).first()
+
+
 async def is_blocked_either_way(conn: AsyncConnection, a: int, b: int) -> bool:
     cond = ((blocks.c.account_id == a) & (blocks.c.target_account_id == b)) | (
         (blocks.c.account_id == b) & (blocks.c.target_account_id == a))
@@ -222,8 +226,9 @@ async def _mute_state(conn: AsyncConnection, me: int, other: int) -> tuple[bool,
 # --- Notifications ------------------------------------------------------------------------------
 
 async def notify(conn: AsyncConnection, *, account_id: int, from_account_id: int, type: str,
-                 status_id: int | None = None) -> int | None:
-    """Record a notification once; returns its id, or None if it existed or the sender is blocked."""
+                 status_id: int | None = None, again: bool = False) -> int | None:
+    """Record a notification once; returns its id, or None if it existed or the sender is blocked.
+    With `again` (an `update` for each edit) a new one replaces the earlier one of its kind."""
     if account_id == from_account_id:
         return None
     if await is_blocked_either_way(conn, account_id, from_account_id):
@@ -238,7 +243,9 @@ async def notify(conn: AsyncConnection, *, account_id: int, from_account_id: int
                 notifications.c.type == type,
                 notifications.c.status_id.is_(None) if status_id is None
                 else notifications.c.status_id == status_id)
-    if (await conn.execute(select(notifications.c.id).where(cond))).first():
+    if again:
+        await conn.execute(delete(notifications).where(cond))
+    elif (await conn.execute(select(notifications.c.id).where(cond))).first():
         return None
     notification_id = new_id()
     await conn.execute(insert(notifications).values(

@@ -80,6 +80,14 @@ async def find_reblog(conn: AsyncConnection, account_id: int, status_id: int) ->
     return Status.from_row(row) if row else None
 
 
+async def local_booster_ids(conn: AsyncConnection, status_id: int) -> list[int]:
+    """Local accounts with a live boost of the status (they hear of its edits)."""
+    return list((await conn.execute(
+        select(statuses.c.account_id).join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(statuses.c.reblog_of_id == status_id, LIVE, accounts.c.domain.is_(None))
+        .distinct())).scalars())
+
+
 async def insert_status(conn: AsyncConnection, **values) -> Status:
     values.setdefault("id", new_id())
     values.setdefault("created_at", time.time())

@@ -1,4 +1,6 @@
-"""Likes and boosts."""
+"""Likes and boosts, once for everyone: a local person through the client API, a remote actor
+through the inbox. Whoever acts, the counters and notifications are the same; only a local actor's
+act is sent out (`actor.local`)."""
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,12 +14,14 @@ from models.ids import new_id
 from models.statuses import Status
 from social import outgoing
 from social.errors import Forbidden, NotFound, Unprocessable
-from social.statuses import remove_status
+from social.statuses import remove_in
+
+BOOST_VISIBILITIES = ("public", "unlisted", "private")
 
 
 async def _visible(conn: AsyncConnection, account: Account, status_id: int) -> Status:
     status = await statuses.get(conn, status_id)
-    if status is None or not await statuses.can_see(conn, status, account.id, True):
+    if status is None or not await statuses.can_see(conn, status, account.id, account.local):
         raise NotFound("Record not found")
     if status.reblog_of_id:  # acting on a boost acts on what it boosts, as on Mastodon
         status = await statuses.get(conn, status.reblog_of_id)
@@ -28,17 +32,21 @@ async def _visible(conn: AsyncConnection, account: Account, status_id: int) -> S
     return status
 
 
-async def favourite(rt: Runtime, account: Account, status_id: int) -> Status:
+async def favourite(rt: Runtime, account: Account, status_id: int, *, activity_uri: str | None = None) -> Status:
+    """Like a status. A remote actor's like counts only on this node's own posts (their author's
+    server keeps the count of the others)."""
     async with rt.db.write() as conn:
         status = await _visible(conn, account, status_id)
-        like_id = rt.urls.activity(account.uri, new_id())
+        if not account.local and not status.local:
+            return status
+        like_id = activity_uri or rt.urls.activity(account.uri, new_id())
         if await social.add_favourite(conn, account.id, status.id, like_id):
             await statuses.bump(conn, status.id, "favourites_count", 1)
             author = await accounts.get(conn, status.account_id)
             if author and author.local:
                 await social.notify(conn, account_id=author.id, from_account_id=account.id,
                                     type="favourite", status_id=status.id)
-            elif author and status.visibility != "local":
+            elif author and account.local and status.visibility != "local":
                 like = as2.activity("Like", like_id, account.uri, status.uri, to=[author.uri])
                 await outgoing.queue(conn, rt, activity=like, signer=account, to_accounts=[author.id])
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
@@ -56,30 +64,36 @@ async def unfavourite(rt: Runtime, account: Account, status_id: int) -> Status:
             if author and author.local:
                 await social.withdraw_notification(conn, account_id=author.id, from_account_id=account.id,
                                                    type="favourite", status_id=status.id)
-            elif author and removed:
+            elif author and removed and account.local:
                 like = {"id": removed, "type": "Like", "actor": account.uri, "object": status.uri}
                 undo = as2.activity("Undo", rt.urls.undo(removed), account.uri, like, to=[author.uri])
                 await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[author.id])
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
 
 
-async def reblog(rt: Runtime, account: Account, status_id: int, visibility: str = "public") -> Status:
+async def reblog(rt: Runtime, account: Account, status_id: int, visibility: str = "public", *,
+                 activity_uri: str | None = None) -> Status:
+    """Boost a status: once per (account, status), however often it is asked or delivered. A remote
+    boost is known by its Announce's id (`activity_uri`)."""
     async with rt.db.write() as conn:
+        if activity_uri and (known := await statuses.by_uri(conn, activity_uri, with_deleted=True)):
+            return known
         original = await _visible(conn, account, status_id)
-        if original.visibility not in ("public", "unlisted", "local"):
+        if original.visibility not in ("public", "unlisted", "local") or (
+                original.visibility == "local" and not account.local):
             raise Unprocessable("This status cannot be boosted")
         existing = await statuses.find_reblog(conn, account.id, original.id)
         if existing:
             return existing
         if original.visibility == "local":
             visibility = "local"  # a local-only post stays inside the node when boosted
-        elif visibility not in ("public", "unlisted", "private"):
+        elif visibility not in BOOST_VISIBILITIES:
             visibility = "public"
         boost_id = new_id()
         boost = await statuses.insert_status(
-            conn, id=boost_id, uri=rt.urls.status_activity(account.username, boost_id),
-            url=rt.urls.status_page(account.username, boost_id), account_id=account.id, local=True,
-            reblog_of_id=original.id, content="", visibility=visibility)
+            conn, id=boost_id, uri=activity_uri or rt.urls.status_activity(account.username, boost_id),
+            url=activity_uri or rt.urls.status_page(account.username, boost_id), account_id=account.id,
+            local=account.local, reblog_of_id=original.id, content="", visibility=visibility)
         await statuses.bump(conn, original.id, "reblogs_count", 1)
         await accounts.bump_counter(conn, account.id, "statuses_count", 1)
         author = await accounts.get(conn, original.account_id)
@@ -87,18 +101,19 @@ async def reblog(rt: Runtime, account: Account, status_id: int, visibility: str 
             await social.notify(conn, account_id=author.id, from_account_id=account.id, type="reblog",
                                 status_id=original.id)
         activity = None
-        if visibility != "local":
+        if account.local and visibility != "local":
             to = [PUBLIC] if visibility == "public" else [account.followers_url or ""]
             cc = [account.followers_url or "", author.uri if author else ""] if visibility == "public" \
                 else [PUBLIC, author.uri if author else ""]
             activity = as2.activity("Announce", boost.uri, account.uri, original.uri, to=to, cc=cc,
                                     published=boost.created_at)
         await outgoing.queue(conn, rt, activity=activity, signer=account, followers_of=account.id,
-                           to_accounts=[original.account_id], home_status=boost.id)
+                             to_accounts=[original.account_id], home_status=boost.id)
         return boost
 
 
 async def unreblog(rt: Runtime, account: Account, status_id: int) -> Status:
+    """Take back one's boost of a status (`status_id` is the status or the boost itself)."""
     async with rt.db.write() as conn:
         status = await statuses.get(conn, status_id)
         if status is None:
@@ -109,8 +124,5 @@ async def unreblog(rt: Runtime, account: Account, status_id: int) -> Status:
             raise NotFound("Record not found")
         boost = await statuses.find_reblog(conn, account.id, original_id)
         if boost:
-            await remove_status(conn, rt, boost, account)
-            await social.withdraw_notification(conn, account_id=original.account_id,
-                                               from_account_id=account.id, type="reblog",
-                                               status_id=original_id)
+            await remove_in(conn, rt, boost, account)
         return await statuses.get(conn, original_id)  # type: ignore[return-value]

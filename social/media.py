@@ -181,20 +181,3 @@ async def describe(rt: Runtime, account: Account, media_id: int, *, description:
         if values:
             await media_store.update_media(conn, media_id, **values)
         return await media_store.get(conn, media_id)  # type: ignore[return-value]
-
-
-async def store_remote(conn, status_id: int, account_id: int, doc: dict, *, reject_media: bool) -> None:  # noqa: ANN001
-    """The attachments of a remote Note, as URLs (replacing those stored before, after an edit).
-    Nothing is stored, and so nothing is ever fetched, from a domain whose media are rejected."""
-    from sqlalchemy import delete
-
-    from federation.media import remote_attachments
-    from models.schema import media_attachments
-
-    await conn.execute(delete(media_attachments).where(media_attachments.c.status_id == status_id,
-                                                       media_attachments.c.file_name.is_(None)))
-    if reject_media:
-        return
-    for position, values in enumerate(remote_attachments(doc)):
-        await media_store.insert_media(conn, account_id=account_id, status_id=status_id, position=position,
-                                       **values)

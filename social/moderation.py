@@ -274,6 +274,14 @@ async def delete_account(rt: Runtime, account_id: int) -> Account:
         return account
 
 
+async def actor_deleted(rt: Runtime, actor: Account) -> None:
+    """A remote account deleted itself (its server's Delete of the actor): its follows end (counters
+    too), its posts and reactions go, and it stays as a suspended, nameless tombstone."""
+    async with rt.db.write() as conn:
+        await _cut_off(conn, [actor.id])
+        await moderation.set_account(conn, actor.id, suspended_at=time.time(), display_name="", note="")
+
+
 # --- Reports ------------------------------------------------------------------------------------
 
 async def create_report(rt: Runtime, reporter: Account, target_account_id: int, status_ids=(),  # noqa: ANN001

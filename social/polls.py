@@ -11,14 +11,14 @@ from federation.runtime import Runtime
 from federation import as2
 from federation.as2 import object_id
 from federation.notes import decorate_note
-from federation.polls import question_values, vote_note
+from federation.polls import vote_note
 from models import accounts, polls as polls_store, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.polls import Poll
 from models.statuses import Status
 from social import outgoing
-from social.errors import NotFound, Unprocessable
+from social.errors import NotFound, ServiceError, Unprocessable
 
 MAX_OPTIONS = 4
 MAX_OPTION_CHARS = 50
@@ -70,7 +70,7 @@ async def _queue_question_update(conn: AsyncConnection, rt: Runtime, poll: Poll)
     note = as2.note_object(status, author, rt.urls, mentioned=mentioned.values(), tags=tags,
                            in_reply_to_uri=status.in_reply_to_uri)
     note = await decorate_note(conn, rt, status, note)
-    activity = as2.wrap_note("Update", note, f"{status.uri}#updates/poll-{new_id()}")
+    activity = as2.wrap_note("Update", note, rt.urls.status_update(author.username, status.id, new_id()))
     await outgoing.queue(conn, rt, activity=activity, signer=author,
                        followers_of=author.id if status.visibility != "direct" else None,
                        to_accounts=mentioned_ids)
@@ -101,81 +101,66 @@ async def visible_poll(conn: AsyncConnection, poll_id: int, viewer: Account | No
     return poll, status
 
 
-async def vote(rt: Runtime, voter: Account, poll_id: int, raw_choices: list[str]) -> Poll:
+async def vote(rt: Runtime, voter: Account, poll_id: int, raw_choices: list, *,
+               vote_uri: str | None = None) -> Poll:
+    """Vote: a local person through the client API (all choices at once), or a remote account whose
+    server sent its answer (one Note per choice, known by `vote_uri`). On a local poll the votes are
+    counted here and everyone who has the poll hears the new counts; a local person's vote on a
+    remote poll goes to the poll's server."""
     async with rt.db.write() as conn:
         poll, status = await visible_poll(conn, poll_id, voter)
         if poll.account_id == voter.id:
             raise Unprocessable("Validation failed: You cannot vote in your own poll")
         if poll.expired():
             raise Unprocessable("Validation failed: The poll has already ended")
-        if await polls_store.has_voted(conn, poll.id, voter.id):
+        # A remote voter's choices in a multiple-choice poll arrive one by one.
+        if (voter.local or not poll.multiple) and await polls_store.has_voted(conn, poll.id, voter.id):
             raise Unprocessable("Validation failed: You have already voted on this poll")
         choices = _choices(poll, raw_choices)
-        author = await accounts.get(conn, poll.account_id)
         if status.local:
-            for choice in choices:
-                await polls_store.add_vote(conn, poll, voter.id, choice, None)
-            await polls_store.recount(conn, poll.id)
-            await _queue_question_update(conn, rt, await polls_store.get(conn, poll.id))  # type: ignore[arg-type]
-        else:
-            for choice in choices:
-                vote_id = f"{voter.uri}#votes/{new_id()}"
-                await polls_store.add_vote(conn, poll, voter.id, choice, vote_id)
-                note = vote_note(vote_id, voter.uri, status.uri, author.uri if author else "",
-                                 poll.options[choice]["title"])
-                activity = as2.activity("Create", f"{vote_id}/activity", voter.uri, note,
-                                        to=note["to"], cc=[])
-                await outgoing.queue(conn, rt, activity=activity, signer=voter, to_accounts=[poll.account_id])
-            # Counted here at once; the author's server sends the true counts in its next Update.
-            counts = [o["votes_count"] + (1 if i in choices else 0) for i, o in enumerate(poll.options)]
-            await polls_store.refresh(conn, poll.id, titles=[o["title"] for o in poll.options], counts=counts,
-                                      voters_count=(poll.voters_count or 0) + 1, expires_at=poll.expires_at)
+            added = [await polls_store.add_vote(conn, poll, voter.id, choice, vote_uri) for choice in choices]
+            if any(added):
+                await polls_store.recount(conn, poll.id)
+                await _queue_question_update(conn, rt, await polls_store.get(conn, poll.id))  # type: ignore[arg-type]
+        elif voter.local:
+            await _send_votes(conn, rt, voter, poll, status, choices)
         return await polls_store.get(conn, poll.id)  # type: ignore[return-value]
 
 
+async def _send_votes(conn: AsyncConnection, rt: Runtime, voter: Account, poll: Poll, status: Status,
+                      choices: list[int]) -> None:
+    author = await accounts.get(conn, poll.account_id)
+    for choice in choices:
+        vote_id = rt.urls.activity(voter.uri, new_id())
+        await polls_store.add_vote(conn, poll, voter.id, choice, vote_id)
+        note = vote_note(vote_id, voter.uri, status.uri, author.uri if author else "",
+                         poll.options[choice]["title"])
+        activity = as2.activity("Create", rt.urls.activity(voter.uri, new_id()), voter.uri, note, to=note["to"], cc=[])
+        await outgoing.queue(conn, rt, activity=activity, signer=voter, to_accounts=[poll.account_id])
+    # Counted here at once; the author's server sends the true counts in its next Update.
+    counts = [o["votes_count"] + (1 if i in choices else 0) for i, o in enumerate(poll.options)]
+    await polls_store.refresh(conn, poll.id, titles=[o["title"] for o in poll.options], counts=counts,
+                              voters_count=(poll.voters_count or 0) + 1, expires_at=poll.expires_at)
+
+
 async def receive_vote(rt: Runtime, note: dict, voter: Account) -> bool:
-    """A remote answer to a local poll (Create of a Note with a name in reply to the Question).
-    True when the Note was a vote on a local poll (counted or not), so it is not stored as a post."""
+    """A remote answer to a local poll (a Note with a name in reply to the Question), counted by
+    `vote` as a local person's would be. True when the Note answered a local poll (counted or
+    refused), so it is not stored as a post."""
     question_uri = object_id(note.get("inReplyTo")) or ""
-    async with rt.db.write() as conn:
+    async with rt.db.read() as conn:
         status = await statuses.by_uri(conn, question_uri)
-        if status is None or not status.local:
-            return False
-        poll = await polls_store.of_status(conn, status.id)
-        if poll is None:
-            return False
-        if object_id(note.get("attributedTo")) not in (None, voter.uri):
-            return True
-        if poll.expired() or poll.account_id == voter.id or not await statuses.can_see(conn, status, voter.id, False):
-            return True
-        titles = [o["title"] for o in poll.options]
-        title = note.get("name")
-        if title not in titles:
-            return True
-        if not poll.multiple and await polls_store.has_voted(conn, poll.id, voter.id):
-            return True
-        if await polls_store.add_vote(conn, poll, voter.id, titles.index(title), object_id(note)):
-            await polls_store.recount(conn, poll.id)
-            await _queue_question_update(conn, rt, await polls_store.get(conn, poll.id))  # type: ignore[arg-type]
+        poll = await polls_store.of_status(conn, status.id) if status is not None and status.local else None
+    if poll is None:
+        return False
+    titles = [o["title"] for o in poll.options]
+    if object_id(note.get("attributedTo")) not in (None, voter.uri) or note.get("name") not in titles:
+        return True
+    try:
+        await vote(rt, voter, poll.id, [titles.index(note["name"])], vote_uri=object_id(note))
+    except ServiceError:
+        pass  # refused (ended, not visible to the voter, voted already): nothing is counted
     return True
-
-
-# --- Remote polls -------------------------------------------------------------------------------
-
-async def store_remote(conn: AsyncConnection, status: Status, doc: dict) -> None:
-    """The poll of a remote Question, created or refreshed with the counts its server reports."""
-    values = question_values(doc) if "Question" in as2.types_of(doc) else None
-    if values is None:
-        return
-    existing = await polls_store.of_status(conn, status.id)
-    if existing is None:
-        await polls_store.create(conn, status_id=status.id, account_id=status.account_id,
-                                 titles=values["titles"], multiple=values["multiple"],
-                                 expires_at=values["expires_at"], counts=values["counts"],
-                                 voters_count=values["voters_count"])
-    else:
-        await polls_store.refresh(conn, existing.id, titles=values["titles"], counts=values["counts"],
-                                  voters_count=values["voters_count"], expires_at=values["expires_at"])
 
 
 # --- Ended polls ----------------------------------------------------------------------------------

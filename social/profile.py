@@ -14,12 +14,12 @@ from federation.urls import ROUTES
 from federation.sanitize import clean_name
 from models import accounts as accounts_store
 from models import profile as profile_store
-from models import social, statuses
+from models import social
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES
 from social import outgoing
-from social.errors import NotFound, Unprocessable
+from social.errors import Forbidden, NotFound, Unprocessable
 from social.media import FORMATS, TooLarge, _write, new_file_name
 
 DISPLAY_NAME_LIMIT = 30
@@ -188,6 +188,16 @@ async def _save(rt: Runtime, account: Account, values: dict, change: ProfileChan
     return fresh
 
 
+async def receive_update(rt: Runtime, actor: Account, values: dict) -> Account:
+    """A remote account changed its profile: `values` from its actor document (federation.as2).
+    Its server tells its own followers; here only the stored profile changes."""
+    from federation.deref import store_actor
+
+    if values.get("uri") != actor.uri:
+        raise Forbidden("an actor may only update itself")
+    return await store_actor(rt, values)
+
+
 def _remove_own_file(rt: Runtime, url: str | None) -> None:
     """Delete a replaced avatar or header, if it is a file this node wrote (never another path)."""
     found = rt.urls.match(ROUTES.media, url) if url else None
@@ -197,7 +207,7 @@ def _remove_own_file(rt: Runtime, url: str | None) -> None:
 
 def update_activity(rt: Runtime, account: Account) -> dict:
     actor = as2.strip_context(as2.actor_document(account, rt.urls))
-    activity_id = f"{account.uri}#updates/{new_id()}"
+    activity_id = rt.urls.actor_update(account.username, new_id())
     return as2.activity("Update", activity_id, account.uri, actor, to=[as2.AS + "#Public"],
                         cc=[account.followers_url] if account.followers_url else None)
 
@@ -209,18 +219,9 @@ NOTE_COMMENT_LIMIT = 2000
 
 async def remove_from_followers(rt: Runtime, account: Account, follower_id: int) -> None:
     """End someone's follow of `account`; a remote follower's server is told with Reject{Follow}."""
-    from social.follows import _target, follow_object
+    from social.follows import reject_follow_request
 
-    async with rt.db.write() as conn:
-        follower = await _target(conn, account, follower_id)
-        removed = await social.remove_follow(conn, follower.id, account.id)
-        if removed is None:
-            return
-        await statuses.remove_author_from_home(conn, follower.id, account.id)
-        if not follower.local:
-            reject = as2.activity("Reject", rt.urls.activity(account.uri, new_id()), account.uri,
-                                  follow_object(removed, follower, account), to=[follower.uri])
-            await outgoing.queue(conn, rt, activity=reject, signer=account, to_accounts=[follower.id])
+    await reject_follow_request(rt, account, follower_id, pending_only=False)
 
 
 async def set_note(rt: Runtime, account: Account, target_id: int, comment: str) -> None:

@@ -1,25 +1,24 @@
-"""Remote posts: storing a Note we were sent or fetched, applying its edits, fetching one by URL."""
+"""Remote posts: a Note we were sent or fetched, converted into the values of social.statuses'
+facts (which store it, count it, notify and fill home timelines); fetching one by URL."""
 from __future__ import annotations
 
 import logging
-import time
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from federation import deref
-from federation.addressing import as_list, visibility_of
-from federation.as2 import InvalidDocument, host_of, note_values, types_of
+from federation.addressing import visibility_of
+from federation.as2 import MAX_MENTIONS, InvalidDocument, host_of, note_values, types_of
 from federation.http import FetchError
-from models import accounts, social, statuses
-from models import home
+from federation.media import remote_attachments
+from federation.polls import question_values
+from models import accounts, statuses
 from models.accounts import Account
-from models.ids import new_id
-from models.schema import accounts as accounts_table
 from models.statuses import Status
-from social import media as media_uc
-from social import polls as polls_uc
+from social import statuses as status_facts
+from social.errors import ServiceError
+from social.statuses import NewStatus, RemotePoll, StatusEdit
 
 log = logging.getLogger(__name__)
 
@@ -39,84 +38,62 @@ def check_note(doc: dict, author: Account) -> dict:
     return values
 
 
-async def _accounts_by_uri(conn: AsyncConnection, uris) -> list[int]:  # noqa: ANN001
-    uris = list(dict.fromkeys(uris))
-    if not uris:
-        return []
-    return list((await conn.execute(select(accounts_table.c.id).where(
-        accounts_table.c.uri.in_(uris)))).scalars())
+async def _mentioned(conn: AsyncConnection, values: dict) -> tuple[Account, ...]:
+    """Accounts known here that the Note names: its Mention tags, then (silent mentions) the
+    accounts in its to/cc; at most MAX_MENTIONS, whatever the spelling."""
+    uris = list(dict.fromkeys(values["mention_uris"] + values["addressee_uris"]))[:MAX_MENTIONS]
+    found = await accounts.by_uris(conn, uris)
+    return tuple(found[uri] for uri in uris if uri in found)
+
+
+def _remote_poll(doc: dict) -> RemotePoll | None:
+    values = question_values(doc) if "Question" in types_of(doc) else None
+    return RemotePoll(**values) if values else None
+
+
+async def _media(rt: Runtime, author: Account, doc: dict) -> tuple[dict, ...]:
+    """Attachments as URLs; none at all (so nothing is ever fetched) from a domain whose media are rejected."""
+    if (await rt.policy.check(author.domain)).reject_media:
+        return ()
+    return tuple(remote_attachments(doc))
 
 
 async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
-    """Store a remote Note (once) with its mentions and tags, notify local mentions, fill home
-    timelines. Returns the stored status, or the existing one."""
+    """Store a remote Note once (social.statuses.create). Returns the stored status, or the one
+    stored before; None when it was deleted here."""
     values = check_note(doc, author)
-    reject_media = (await rt.policy.check(author.domain)).reject_media
-    async with rt.db.write() as conn:
-        existing = await statuses.by_uri(conn, values["uri"], with_deleted=True)
-        if existing:
-            return existing if existing.deleted_at is None else None
-        parent = await statuses.by_uri(conn, values["in_reply_to_uri"]) if values["in_reply_to_uri"] else None
-        # Local accounts named in to/cc are mentioned even without a Mention tag (silent mentions).
-        addressed = as_list(doc.get("to")) + as_list(doc.get("cc"))
-        mentioned = await _accounts_by_uri(conn, values["mention_uris"] + addressed)
-        visibility = visibility_of(doc, followers_url=author.followers_url)
-        status_id = await _free_id(conn, values["created_at"])
-        status = await statuses.insert_status(
-            conn, id=status_id, uri=values["uri"], url=values["url"], account_id=author.id, local=False,
-            in_reply_to_id=parent.id if parent else None, in_reply_to_uri=values["in_reply_to_uri"],
-            in_reply_to_account_id=parent.account_id if parent else None, content=values["content"],
-            spoiler_text=values["spoiler_text"], sensitive=values["sensitive"], visibility=visibility,
-            language=values["language"], conversation_uri=values["conversation_uri"],
-            created_at=min(values["created_at"] or time.time(), time.time()))
-        await statuses.set_mentions(conn, status.id, mentioned)
-        await statuses.set_tags(conn, status.id, values["hashtags"])
-        await media_uc.store_remote(conn, status.id, author.id, doc, reject_media=reject_media)
-        await polls_uc.store_remote(conn, status, doc)
-        await accounts.bump_counter(conn, author.id, "statuses_count", 1)
-        if parent:
-            await statuses.bump(conn, parent.id, "replies_count", 1)
-        local_mentioned = await accounts.get_many(conn, mentioned)
-        for account in local_mentioned.values():
-            if account.local:
-                await social.notify(conn, account_id=account.id, from_account_id=author.id,
-                                    type="mention", status_id=status.id)
-        await home.fill_home(conn, status.id)
-    return status
-
-
-async def _free_id(conn: AsyncConnection, published: float | None) -> int:
-    """An id that sorts by the post's publication time; other nodes' posts published in the same
-    millisecond (or another process backdating to it) must not collide with it."""
-    status_id = new_id(at=published)
-    while (await conn.execute(select(statuses.statuses.c.id).where(statuses.statuses.c.id == status_id))).first():
-        status_id += 1
-    return status_id
+    media = await _media(rt, author, doc)
+    async with rt.db.read() as conn:
+        mentioned = await _mentioned(conn, values)
+    status = await status_facts.create(rt, author, NewStatus(
+        uri=values["uri"], url=values["url"], content=values["content"],
+        visibility=visibility_of(doc, followers_url=author.followers_url),
+        spoiler_text=values["spoiler_text"], sensitive=values["sensitive"], language=values["language"],
+        in_reply_to_uri=values["in_reply_to_uri"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
+        created_at=values["created_at"], conversation_uri=values["conversation_uri"],
+        remote_media=media, remote_poll=_remote_poll(doc)))
+    return status if status.deleted_at is None else None
 
 
 async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
-    """Apply an edit from the status's own author; an Update for an unknown Note stores it."""
+    """Apply an edit from the status's own author (social.statuses.edit); an Update for an unknown
+    Note stores it."""
     values = check_note(doc, author)
-    reject_media = (await rt.policy.check(author.domain)).reject_media
-    async with rt.db.write() as conn:
+    async with rt.db.read() as conn:
         existing = await statuses.by_uri(conn, values["uri"])
-        if existing is not None:
-            if existing.account_id != author.id:
-                raise InvalidDocument("only the author may edit a status")
-            # An Update that only carries a poll's new counts is not an edit (no revision, no "edited").
-            changed = (values["content"], values["spoiler_text"], values["sensitive"]) != (
-                existing.content, existing.spoiler_text, existing.sensitive)
-            if changed or "Question" not in types_of(doc):
-                await statuses.record_edit(conn, existing)
-                await statuses.update_status(
-                    conn, existing.id, content=values["content"], spoiler_text=values["spoiler_text"],
-                    sensitive=values["sensitive"], language=values["language"] or existing.language,
-                    edited_at=values["edited_at"] or time.time())
-            await statuses.set_tags(conn, existing.id, values["hashtags"])
-            await media_uc.store_remote(conn, existing.id, author.id, doc, reject_media=reject_media)
-            await polls_uc.store_remote(conn, existing, doc)
-            return await statuses.get(conn, existing.id)
-    return await store_note(rt, doc, author)
+        mentioned = await _mentioned(conn, values)
+    if existing is None:
+        return await store_note(rt, doc, author)
+    if existing.account_id != author.id:
+        raise InvalidDocument("only the author may edit a status")
+    # An Update that only carries a poll's new counts is not an edit (no revision, no "edited").
+    unchanged = (values["content"], values["spoiler_text"], values["sensitive"]) == (
+        existing.content, existing.spoiler_text, existing.sensitive)
+    return await status_facts.edit(rt, author, existing.id, StatusEdit(
+        content=values["content"], spoiler_text=values["spoiler_text"], sensitive=values["sensitive"],
+        language=values["language"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
+        edited_at=values["edited_at"], remote_media=await _media(rt, author, doc),
+        remote_poll=_remote_poll(doc), poll_counts_only=unchanged and "Question" in types_of(doc)))
 
 
 async def fetch_status(rt: Runtime, uri: str) -> Status | None:
@@ -136,6 +113,6 @@ async def fetch_status(rt: Runtime, uri: str) -> Status | None:
         if author is None:
             return None
         return await store_note(rt, doc, author)
-    except (FetchError, InvalidDocument) as err:
+    except (FetchError, InvalidDocument, ServiceError) as err:
         log.info("cannot fetch status %s: %s", uri, err)
         return None

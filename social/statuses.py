@@ -1,16 +1,25 @@
-"""Posting, editing and deleting statuses."""
+"""Posting, editing and deleting statuses, once for everyone.
+
+`create`, `edit` and `remove` are the facts: a local person reaches them through `post_status`,
+`edit_status` and `delete_status` (which check and render what the client sent and resolve mentions
+first), a remote server through social.remote (which converts the Note with federation.as2).
+Counters, notifications, home timelines and the activity sent out come from the facts alone.
+"""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from federation import as2
 from federation.addressing import PUBLIC, audience
 from federation.content import MentionRef, find_mentions, render_plain
-from models import accounts, social, statuses
+from models import accounts, polls as polls_store, social, statuses
 from models import media as media_store
+from models import scheduled as scheduled_store
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES, Status
@@ -21,6 +30,61 @@ from federation.notes import decorate_note
 
 # From widest to narrowest; a reply is never wider than the post it answers.
 NARROWING = ("public", "unlisted", "local", "private", "direct")
+
+
+@dataclass(frozen=True)
+class RemotePoll:
+    """A remote Question's options and counts, as its server reports them (federation.polls)."""
+    titles: list[str]
+    counts: list[int]
+    multiple: bool
+    expires_at: float | None
+    voters_count: int | None
+
+
+@dataclass(frozen=True)
+class NewStatus:
+    """A status to store, whoever wrote it. A local author's values are made by `post_status`; a
+    remote author's come from its Note (social.remote), with the `uri` its server gave it."""
+    content: str
+    visibility: str
+    uri: str | None = None  # None: a local status, whose uri is made from its id
+    url: str | None = None
+    id: int | None = None  # chosen by a caller that must not post twice (the scheduler)
+    source_text: str | None = None
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    in_reply_to_id: int | None = None  # a local reply names its parent by id …
+    in_reply_to_uri: str | None = None  # … a remote one by uri (which may be unknown here)
+    mentioned: tuple[Account, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    created_at: float | None = None
+    conversation_uri: str | None = None
+    media_ids: tuple[int, ...] = ()  # a local author's own uploads
+    poll: PollRequest | None = None
+    remote_media: tuple[dict, ...] = ()  # column values of a remote Note's attachments
+    remote_poll: RemotePoll | None = None
+    idempotency_key: str | None = None  # the client's Idempotency-Key: one status per key
+
+
+@dataclass(frozen=True)
+class StatusEdit:
+    """New values for a status. `media_ids` None keeps a local status's attachments; a remote edit
+    always brings its attachments. `poll_counts_only`: an Update that only refreshes a poll's counts
+    is not an edit (no revision, no `edited`, nobody told)."""
+    content: str
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    source_text: str | None = None
+    mentioned: tuple[Account, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    edited_at: float | None = None
+    media_ids: tuple[int, ...] | None = None
+    remote_media: tuple[dict, ...] | None = None
+    remote_poll: RemotePoll | None = None
+    poll_counts_only: bool = False
 
 
 def _narrowest(requested: str, parent: str) -> str:
@@ -65,18 +129,25 @@ def check_text(rt: Runtime, text: str, spoiler_text: str, *, allow_blank: bool =
         raise Unprocessable(f"Validation failed: Text character limit of {rt.config.max_status_chars} exceeded")
 
 
+def check_media_request(media_ids: list[int] | None, poll: PollRequest | None) -> None:
+    if media_ids and len(media_ids) > media_store.MAX_ATTACHMENTS:
+        raise Unprocessable(f"Validation failed: You can attach at most {media_store.MAX_ATTACHMENTS} files")
+    if media_ids and poll is not None:
+        raise Unprocessable("Validation failed: A post cannot have both media and a poll")
+
+
+# --- A local person's door ----------------------------------------------------------------------
+
 async def post_status(rt: Runtime, author: Account, *, text: str, visibility: str = "public",
                       spoiler_text: str = "", sensitive: bool = False,
                       in_reply_to_id: int | None = None, language: str | None = None,
                       media_ids: list[int] | None = None, poll: PollRequest | None = None,
-                      status_id: int | None = None) -> Status:
-    """Post a status. A caller that must not post twice (the scheduler, after a crash) passes the
-    `status_id` it chose: if that status exists already, it is returned and nothing else happens."""
-    if status_id is not None:
-        async with rt.db.read() as conn:
-            existing = await statuses.get(conn, status_id, with_deleted=True)
-        if existing is not None:
-            return existing
+                      status_id: int | None = None, idempotency_key: str | None = None) -> Status:
+    """Post a status. A caller that must not post twice passes the `status_id` it chose (the
+    scheduler, after a crash) or the client's `idempotency_key`: the status already made that way
+    is returned and nothing else happens."""
+    if earlier := await _earlier(rt, author, status_id, idempotency_key):
+        return earlier
     if visibility not in VISIBILITIES:
         raise Unprocessable(f"unknown visibility {visibility!r}")
     check_media_request(media_ids, poll)
@@ -85,83 +156,21 @@ async def post_status(rt: Runtime, author: Account, *, text: str, visibility: st
     check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
     resolved = await _resolve_mentions(rt, text)
     html, mentioned, hashtags = _render(rt, text, resolved)
-    async with rt.db.write() as conn:
-        parent = None
-        if in_reply_to_id is not None:
-            parent = await statuses.get(conn, in_reply_to_id)
-            if parent is None or not await statuses.can_see(conn, parent, author.id, True):
-                raise NotFound("Record not found")
-            if await social.is_blocked_either_way(conn, author.id, parent.account_id):
-                raise Forbidden("You cannot reply to this account")
-            visibility = _narrowest(visibility, parent.visibility)
-        status_id = status_id or new_id()
-        status = await statuses.insert_status(
-            conn, id=status_id, uri=rt.urls.status(author.username, status_id),
-            url=rt.urls.status_page(author.username, status_id), account_id=author.id, local=True,
-            in_reply_to_id=parent.id if parent else None, in_reply_to_uri=parent.uri if parent else None,
-            in_reply_to_account_id=parent.account_id if parent else None, content=html,
-            source_text=text, spoiler_text=spoiler_text, sensitive=sensitive or bool(spoiler_text),
-            visibility=visibility, language=language)
-        if media_ids:
-            await _attach_media(conn, author, status_id, media_ids)
-        if poll is not None:
-            await create_poll(conn, status, poll)
-        await statuses.set_mentions(conn, status_id, [a.id for a in mentioned])
-        await statuses.set_tags(conn, status_id, hashtags)
-        await accounts.bump_counter(conn, author.id, "statuses_count", 1)
-        await accounts.update_last_status(conn, author.id, status.created_at)
-        if parent:
-            await statuses.bump(conn, parent.id, "replies_count", 1)
-        for account in mentioned:
-            if account.local:
-                await social.notify(conn, account_id=account.id, from_account_id=author.id,
-                                    type="mention", status_id=status_id)
-        await _queue_note(conn, rt, "Create", status, author, mentioned, hashtags, parent)
-    return status
+    return await create(rt, author, NewStatus(
+        content=html, source_text=text, visibility=visibility, id=status_id, spoiler_text=spoiler_text,
+        sensitive=sensitive or bool(spoiler_text), language=language, in_reply_to_id=in_reply_to_id,
+        mentioned=tuple(mentioned), hashtags=tuple(hashtags), media_ids=tuple(media_ids or ()),
+        poll=poll, idempotency_key=idempotency_key))
 
 
-def check_media_request(media_ids: list[int] | None, poll: PollRequest | None) -> None:
-    if media_ids and len(media_ids) > media_store.MAX_ATTACHMENTS:
-        raise Unprocessable(f"Validation failed: You can attach at most {media_store.MAX_ATTACHMENTS} files")
-    if media_ids and poll is not None:
-        raise Unprocessable("Validation failed: A post cannot have both media and a poll")
-
-
-async def _attach_media(conn: AsyncConnection, author: Account, status_id: int, media_ids: list[int]) -> None:
-    """Only the author's own uploads that are not attached elsewhere (422 otherwise, as Mastodon)."""
-    found = await media_store.attachable(conn, author.id, media_ids, status_id)
-    if len(found) != len(dict.fromkeys(media_ids)):
-        raise Unprocessable("Validation failed: Media attachments are invalid")
-    await media_store.attach(conn, status_id, [m.id for m in found])
-
-
-async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Status, author: Account,
-                      mentioned: list[Account], hashtags: list[str], parent: Status | None) -> None:
-    """Home timelines for a new status, and the Create/Update for everyone outside who may see it."""
-    activity = None
-    recipients = [a.id for a in mentioned]
-    if status.visibility != "local":
-        note = as2.note_object(status, author, rt.urls, mentioned=mentioned, tags=hashtags,
-                               in_reply_to_uri=parent.uri if parent else None)
-        note = await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
-        activity_id = (rt.urls.status_activity(author.username, status.id) if kind == "Create"
-                       else f"{status.uri}#updates/{int(time.time() * 1000)}")
-        activity = as2.wrap_note(kind, note, activity_id)
-        if parent and status.visibility != "direct":
-            recipients.append(parent.account_id)  # the author replied to hears of it, as on Mastodon
-    followers = author.id if status.visibility != "direct" else None
-    await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
-                       to_accounts=recipients, home_status=status.id if kind == "Create" else None)
-
-
-async def _own_status(conn: AsyncConnection, author: Account, status_id: int) -> Status:
-    status = await statuses.get(conn, status_id)
-    if status is None or (status.account_id != author.id and not await statuses.can_see(
-            conn, status, author.id, True)):
-        raise NotFound("Record not found")
-    if status.account_id != author.id:
-        raise Forbidden("This action is not allowed")
-    return status
+async def _earlier(rt: Runtime, author: Account, status_id: int | None, key: str | None) -> Status | None:
+    """The status made before under this id or Idempotency-Key (a quick look; `create` decides)."""
+    if status_id is None and key is None:
+        return None
+    async with rt.db.read() as conn:
+        if key is not None:
+            status_id = await scheduled_store.idempotent_status_id(conn, author.id, key) or status_id
+        return await statuses.get(conn, status_id, with_deleted=True) if status_id is not None else None
 
 
 async def edit_status(rt: Runtime, author: Account, status_id: int, *, text: str,
@@ -172,63 +181,249 @@ async def edit_status(rt: Runtime, author: Account, status_id: int, *, text: str
     check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
     resolved = await _resolve_mentions(rt, text)
     html, mentioned, hashtags = _render(rt, text, resolved)
+    return await edit(rt, author, status_id, StatusEdit(
+        content=html, source_text=text, spoiler_text=spoiler_text, sensitive=sensitive or bool(spoiler_text),
+        language=language, mentioned=tuple(mentioned), hashtags=tuple(hashtags),
+        media_ids=tuple(media_ids) if media_ids is not None else None))
+
+
+async def delete_status(rt: Runtime, author: Account, status_id: int) -> Status:
+    return await remove(rt, author, status_id)
+
+
+# --- The facts ----------------------------------------------------------------------------------
+
+async def create(rt: Runtime, author: Account, new: NewStatus) -> Status:
+    """Store a status once: its mentions, tags, media and poll; the author's and the parent's
+    counters; `mention` notifications; a fan-out job for home timelines (and, for a local author,
+    the Create to everyone outside who may see it). A remote status already stored (or deleted) is
+    returned as it is (None-free: a deleted one comes back deleted)."""
+    try:
+        async with rt.db.write() as conn:
+            return await _create(conn, rt, author, new)
+    except IntegrityError:
+        # Two requests with one Idempotency-Key raced; the first one's status is the answer.
+        if new.idempotency_key is None or (earlier := await _earlier(rt, author, None, new.idempotency_key)) is None:
+            raise
+        return earlier
+
+
+async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewStatus) -> Status:
+    known = await _known(conn, author, new)
+    if known is not None:
+        return known
+    status_id = new.id or await _free_id(conn, new.created_at)
+    if new.idempotency_key is not None:
+        # Claimed before anything is written: a concurrent request with the key waits here and fails.
+        await scheduled_store.claim_key(conn, author.id, new.idempotency_key, status_id)
+    parent, visibility = await _parent(conn, author, new)
+    status = await statuses.insert_status(
+        conn, id=status_id, uri=new.uri or rt.urls.status(author.username, status_id),
+        url=new.url or (rt.urls.status_page(author.username, status_id) if author.local else new.uri),
+        account_id=author.id, local=author.local, in_reply_to_id=parent.id if parent else None,
+        in_reply_to_uri=parent.uri if parent else new.in_reply_to_uri,
+        in_reply_to_account_id=parent.account_id if parent else None, content=new.content,
+        source_text=new.source_text, spoiler_text=new.spoiler_text, sensitive=new.sensitive,
+        visibility=visibility, language=new.language, conversation_uri=new.conversation_uri,
+        created_at=min(new.created_at or time.time(), time.time()))
+    if new.media_ids:
+        await _attach_media(conn, author, status_id, list(new.media_ids))
+    await _store_remote_media(conn, status, new.remote_media)
+    if new.poll is not None:
+        await create_poll(conn, status, new.poll)
+    await _store_remote_poll(conn, status, new.remote_poll)
+    await statuses.set_mentions(conn, status_id, [a.id for a in new.mentioned])
+    await statuses.set_tags(conn, status_id, list(new.hashtags))
+    await accounts.bump_counter(conn, author.id, "statuses_count", 1)
+    await accounts.update_last_status(conn, author.id, status.created_at)
+    if parent:
+        await statuses.bump(conn, parent.id, "replies_count", 1)
+    for account in new.mentioned:
+        if account.local:
+            await social.notify(conn, account_id=account.id, from_account_id=author.id,
+                                type="mention", status_id=status_id)
+    await _queue_note(conn, rt, "Create", status, author, list(new.mentioned), list(new.hashtags), parent)
+    return status
+
+
+async def _known(conn: AsyncConnection, author: Account, new: NewStatus) -> Status | None:
+    """The status this one is already (a repeated delivery, a retried schedule, a reused key)."""
+    if new.idempotency_key is not None:
+        earlier = await scheduled_store.idempotent_status_id(conn, author.id, new.idempotency_key)
+        if earlier is not None and (status := await statuses.get(conn, earlier, with_deleted=True)):
+            return status
+    if new.id is not None and (status := await statuses.get(conn, new.id, with_deleted=True)):
+        return status
+    if new.uri is not None and (status := await statuses.by_uri(conn, new.uri, with_deleted=True)):
+        return status
+    return None
+
+
+async def _parent(conn: AsyncConnection, author: Account, new: NewStatus) -> tuple[Status | None, str]:
+    """The post replied to, and the visibility the reply may have."""
+    if new.in_reply_to_id is None:
+        parent = await statuses.by_uri(conn, new.in_reply_to_uri) if new.in_reply_to_uri else None
+        return parent, new.visibility
+    parent = await statuses.get(conn, new.in_reply_to_id)
+    if parent is None or not await statuses.can_see(conn, parent, author.id, author.local):
+        raise NotFound("Record not found")
+    if await social.is_blocked_either_way(conn, author.id, parent.account_id):
+        raise Forbidden("You cannot reply to this account")
+    return parent, _narrowest(new.visibility, parent.visibility)
+
+
+async def _free_id(conn: AsyncConnection, published: float | None) -> int:
+    """An id that sorts by the post's publication time; other nodes' posts published in the same
+    millisecond (or another process backdating to it) must not collide with it."""
+    status_id = new_id(at=published)
+    while await statuses.get(conn, status_id, with_deleted=True):
+        status_id += 1
+    return status_id
+
+
+async def _attach_media(conn: AsyncConnection, author: Account, status_id: int, media_ids: list[int]) -> None:
+    """Only the author's own uploads that are not attached elsewhere (422 otherwise, as Mastodon)."""
+    found = await media_store.attachable(conn, author.id, media_ids, status_id)
+    if len(found) != len(dict.fromkeys(media_ids)):
+        raise Unprocessable("Validation failed: Media attachments are invalid")
+    await media_store.attach(conn, status_id, [m.id for m in found])
+
+
+async def _store_remote_media(conn: AsyncConnection, status: Status, attachments: tuple[dict, ...] | None) -> None:
+    """A remote status's attachments, as URLs (replacing those it had, after an edit)."""
+    if attachments is None or status.local:
+        return
+    await media_store.remove_remote(conn, status.id)
+    for position, values in enumerate(attachments):
+        await media_store.insert_media(conn, account_id=status.account_id, status_id=status.id,
+                                       position=position, **values)
+
+
+async def _store_remote_poll(conn: AsyncConnection, status: Status, poll: RemotePoll | None) -> None:
+    """The poll of a remote Question, created or refreshed with the counts its server reports."""
+    if poll is None:
+        return
+    existing = await polls_store.of_status(conn, status.id)
+    if existing is None:
+        await polls_store.create(conn, status_id=status.id, account_id=status.account_id, titles=poll.titles,
+                                 multiple=poll.multiple, expires_at=poll.expires_at, counts=poll.counts,
+                                 voters_count=poll.voters_count)
+    else:
+        await polls_store.refresh(conn, existing.id, titles=poll.titles, counts=poll.counts,
+                                  voters_count=poll.voters_count, expires_at=poll.expires_at)
+
+
+async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Status, author: Account,
+                      mentioned: list[Account], hashtags: list[str], parent: Status | None) -> None:
+    """Home timelines for a new status; for a local author, the Create/Update for everyone outside
+    who may see it."""
+    if not author.local:
+        if kind == "Create":
+            await outgoing.queue(conn, rt, home_status=status.id)
+        return
+    activity = None
+    recipients = [a.id for a in mentioned]
+    if status.visibility != "local":
+        note = as2.note_object(status, author, rt.urls, mentioned=mentioned, tags=hashtags,
+                               in_reply_to_uri=parent.uri if parent else None)
+        note = await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
+        activity_id = (rt.urls.status_activity(author.username, status.id) if kind == "Create"
+                       else rt.urls.status_update(author.username, status.id, int(time.time() * 1000)))
+        activity = as2.wrap_note(kind, note, activity_id)
+        if parent and status.visibility != "direct":
+            recipients.append(parent.account_id)  # the author replied to hears of it, as on Mastodon
+    followers = author.id if status.visibility != "direct" else None
+    await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
+                         to_accounts=recipients, home_status=status.id if kind == "Create" else None)
+
+
+async def _own_status(conn: AsyncConnection, author: Account, status_id: int) -> Status:
+    status = await statuses.get(conn, status_id)
+    if status is None or (status.account_id != author.id and not await statuses.can_see(
+            conn, status, author.id, author.local)):
+        raise NotFound("Record not found")
+    if status.account_id != author.id:
+        raise Forbidden("This action is not allowed")
+    return status
+
+
+async def edit(rt: Runtime, author: Account, status_id: int, change: StatusEdit) -> Status:
+    """Apply the author's edit: a revision kept, mentions that only grow (nobody who has the post
+    loses track of it), `mention` notifications for the newly named, `update` notifications for
+    everyone here who boosted it, and for a local author the Update sent out."""
     async with rt.db.write() as conn:
         before = await _own_status(conn, author, status_id)
         if before.reblog_of_id:
             raise Unprocessable("A boost cannot be edited")
-        if media_ids is not None:
-            await _attach_media(conn, author, status_id, media_ids)
+        if change.media_ids is not None:
+            await _attach_media(conn, author, status_id, list(change.media_ids))
+        await _store_remote_media(conn, before, change.remote_media)
+        await _store_remote_poll(conn, before, change.remote_poll)
+        await statuses.set_tags(conn, status_id, list(change.hashtags))
+        if change.poll_counts_only:
+            return await statuses.get(conn, status_id)  # type: ignore[return-value]
         await statuses.record_edit(conn, before)
-        await statuses.update_status(conn, status_id, content=html, source_text=text,
-                                     spoiler_text=spoiler_text, sensitive=sensitive or bool(spoiler_text),
-                                     language=language or before.language, edited_at=time.time())
-        # Mentions only grow on edit, so nobody who already has the post loses track of it.
+        await statuses.update_status(conn, status_id, content=change.content, source_text=change.source_text,
+                                     spoiler_text=change.spoiler_text, sensitive=change.sensitive,
+                                     language=change.language or before.language,
+                                     edited_at=change.edited_at or time.time())
         old = set(await statuses.mentioned_ids(conn, status_id))
-        await statuses.set_mentions(conn, status_id, [*old, *(a.id for a in mentioned)])
-        await statuses.set_tags(conn, status_id, hashtags)
-        for account in mentioned:
+        await statuses.set_mentions(conn, status_id, [*old, *(a.id for a in change.mentioned)])
+        for account in change.mentioned:
             if account.local and account.id not in old:
                 await social.notify(conn, account_id=account.id, from_account_id=author.id,
                                     type="mention", status_id=status_id)
+        for booster_id in await statuses.local_booster_ids(conn, status_id):
+            await social.notify(conn, account_id=booster_id, from_account_id=author.id, type="update",
+                                status_id=status_id, again=True)
         status = await statuses.get(conn, status_id)
-        everyone = await accounts.get_many(conn, [*old, *(a.id for a in mentioned)])
+        everyone = await accounts.get_many(conn, [*old, *(a.id for a in change.mentioned)])
         parent = await statuses.get(conn, before.in_reply_to_id) if before.in_reply_to_id else None
-        await _queue_note(conn, rt, "Update", status, author, list(everyone.values()), hashtags, parent)
+        await _queue_note(conn, rt, "Update", status, author, list(everyone.values()),  # type: ignore[arg-type]
+                          list(change.hashtags), parent)
     return status  # type: ignore[return-value]
 
 
-async def delete_status(rt: Runtime, author: Account, status_id: int) -> Status:
+async def remove(rt: Runtime, author: Account, status_id: int) -> Status:
+    """Delete the author's status or boost (see `remove_in`)."""
     async with rt.db.write() as conn:
         status = await _own_status(conn, author, status_id)
-        await remove_status(conn, rt, status, author)
+        await remove_in(conn, rt, status, author)
     return status
 
 
-async def remove_status(conn: AsyncConnection, rt: Runtime, status: Status, author: Account) -> None:
-    """Delete a local status or boost inside the caller's transaction and tell whoever had it."""
+async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: Account) -> None:
+    """Delete a status or boost inside the caller's transaction: counters back, a boost's
+    notification withdrawn, and for a local author the Delete (or Undo of the Announce) sent to
+    whoever had it."""
     mentioned_ids = await statuses.mentioned_ids(conn, status.id)
     await statuses.mark_deleted(conn, status.id)
     await accounts.bump_counter(conn, author.id, "statuses_count", -1)
     if status.in_reply_to_id:
         await statuses.bump(conn, status.in_reply_to_id, "replies_count", -1)
-    if status.visibility == "local":
-        return
+    original = None
     if status.reblog_of_id:
         original = await statuses.get(conn, status.reblog_of_id, with_deleted=True)
         await statuses.bump(conn, status.reblog_of_id, "reblogs_count", -1)
         if original:
+            await social.withdraw_notification(conn, account_id=original.account_id, from_account_id=author.id,
+                                               type="reblog", status_id=original.id)
+    if not author.local or status.visibility == "local":
+        return
+    if status.reblog_of_id:
+        if original:
             original_author = await accounts.get(conn, original.account_id)
             announce = {"id": status.uri, "type": "Announce", "actor": author.uri, "object": original.uri}
-            activity = as2.activity("Undo", f"{status.uri}#undo", author.uri, announce, to=[PUBLIC],
+            activity = as2.activity("Undo", rt.urls.undo(status.uri), author.uri, announce, to=[PUBLIC],
                                     cc=[author.followers_url or "", original_author.uri if original_author else ""])
             await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=author.id,
-                               to_accounts=[original.account_id])
+                                 to_accounts=[original.account_id])
         return
     tombstone = {"id": status.uri, "type": "Tombstone"}
     to, cc = audience(status.visibility, followers_url=author.followers_url or "",
-                          mentioned=[a.uri for a in (await accounts.get_many(conn, mentioned_ids)).values()])
-    activity = as2.activity("Delete", f"{status.uri}#delete", author.uri, tombstone, to=to, cc=cc)
+                      mentioned=[a.uri for a in (await accounts.get_many(conn, mentioned_ids)).values()])
+    activity = as2.activity("Delete", rt.urls.status_delete(author.username, status.id), author.uri,
+                            tombstone, to=to, cc=cc)
     followers = author.id if status.visibility != "direct" else None
     await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
-                       to_accounts=mentioned_ids)
-
+                         to_accounts=mentioned_ids)

@@ -1,0 +1,75 @@
+"""What each inbound activity does: the sender is checked, the activity is dispatched on
+(activity type, object type) to one small handler, and that handler translates it into one
+`social` call — the very function a local person's action reaches through the client API.
+
+The sender is authenticated (its key belongs to `activity.actor`) before anything reaches here.
+Objects are trusted only when they live on the actor's host; anything else is fetched from its origin.
+"""
+from __future__ import annotations
+
+import logging
+
+from federation.runtime import Runtime
+from federation import as2, deref
+from federation.as2 import InvalidDocument, host_of, object_id, types_of
+from inbox.handlers import follows, posts, reactions
+from inbox.handlers.common import ANY, Handler, undone_type
+from models.accounts import Account
+from social.errors import ServiceError, Unavailable
+
+log = logging.getLogger(__name__)
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("Follow", ANY): follows.on_follow,
+    ("Accept", "Follow"): follows.on_accept,
+    ("Reject", "Follow"): follows.on_reject,
+    ("Undo", "Follow"): follows.on_undo_follow,
+    ("Block", ANY): follows.on_block,
+    ("Undo", "Block"): follows.on_undo_block,
+    ("Move", ANY): follows.on_move,
+    ("Create", ANY): posts.on_create,  # a Note, or an answer to a poll; fetched when not embedded
+    ("Update", ANY): posts.on_update_note,
+    **{("Update", kind): posts.on_update_actor for kind in as2.ACTOR_TYPES},
+    ("Delete", ANY): posts.on_delete,  # a status, or the actor itself
+    ("Like", ANY): reactions.on_like,
+    ("Undo", "Like"): reactions.on_undo_like,
+    ("Announce", ANY): reactions.on_announce,
+    ("Undo", "Announce"): reactions.on_undo_announce,
+    ("Flag", ANY): reactions.on_flag,
+}
+# Accept and Reject answer a Follow even when they name it by id only.
+_BY_ID = {"Accept": "Follow", "Reject": "Follow"}
+
+
+async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> None:
+    actor = await _sender(rt, activity)
+    kind = next(iter(types_of(activity)), "")
+    obj = activity.get("object")
+    obj_type = next(iter(types_of(obj)), "") if isinstance(obj, dict) else ""
+    if not obj_type:
+        obj_type = _BY_ID.get(kind) or (await undone_type(rt, object_id(obj)) if kind == "Undo" else "")
+    handler = HANDLERS.get((kind, obj_type)) or HANDLERS.get((kind, ANY))
+    if handler is None:
+        log.debug("ignoring %s of %s from %s", kind, obj_type or "an object", actor.uri)
+        return
+    try:
+        await handler(rt, activity, actor)
+    except Unavailable:
+        raise  # tried again later
+    except ServiceError as err:  # refused as a local person's request would be: nothing happened
+        raise InvalidDocument(f"{kind} refused: {err.message}") from None
+
+
+async def _sender(rt: Runtime, activity: dict) -> Account:
+    actor_uri = object_id(activity.get("actor")) or ""
+    if not await rt.policy.allows(host_of(actor_uri)):
+        raise InvalidDocument(f"{host_of(actor_uri)} was blocked after this activity arrived")
+    actor = await deref.get_actor(rt, actor_uri)
+    if actor is None:
+        raise InvalidDocument("unknown actor")
+    if actor.suspended_at is not None:
+        raise InvalidDocument("the actor is suspended on this node")
+    if activity_id := object_id(activity):
+        if host_of(activity_id) != host_of(actor.uri):
+            raise InvalidDocument("the activity's id is not on its actor's host")
+    return actor

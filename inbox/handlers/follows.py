@@ -1,0 +1,89 @@
+"""Follow, Accept/Reject of a Follow, Undo of a Follow, Block, Undo of a Block, Move: each into
+one social.follows fact."""
+from __future__ import annotations
+
+from federation.runtime import Runtime
+from federation import as2, deref
+from federation.as2 import InvalidDocument, object_id
+from inbox.handlers.common import account, inner, local_account
+from models import accounts, social
+from models.accounts import Account
+from models.social import Follow
+from social import follows as facts
+
+
+async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
+    target = await local_account(rt, object_id(activity.get("object")))
+    if target is not None:
+        await facts.follow(rt, actor, target.id, uri=object_id(activity))
+
+
+async def _local_follow_of(rt: Runtime, activity: dict, actor: Account) -> Follow | None:
+    """The follow of `actor` by a local account that an Accept/Reject answers (by the Follow's id,
+    or by who sent it)."""
+    follow_doc, ref = inner(activity)
+    async with rt.db.read() as conn:
+        follow = await social.follow_by_uri(conn, ref) if ref else None
+        if follow is None:
+            follower = await accounts.by_uri(conn, object_id(follow_doc.get("actor")) or "")
+            if follower and follower.local:
+                follow = await social.get_follow(conn, follower.id, actor.id)
+    return follow if follow is not None and follow.target_account_id == actor.id else None
+
+
+async def on_accept(rt: Runtime, activity: dict, actor: Account) -> None:
+    follow = await _local_follow_of(rt, activity, actor)
+    if follow is not None and follow.state == "pending":
+        await facts.authorize_follow_request(rt, actor, follow.account_id)
+
+
+async def on_reject(rt: Runtime, activity: dict, actor: Account) -> None:
+    follow = await _local_follow_of(rt, activity, actor)
+    if follow is not None:
+        await facts.reject_follow_request(rt, actor, follow.account_id, pending_only=False)
+
+
+async def on_undo_follow(rt: Runtime, activity: dict, actor: Account) -> None:
+    follow_doc, ref = inner(activity)
+    async with rt.db.read() as conn:
+        follow = await social.follow_by_uri(conn, ref) if ref else None
+    if follow is not None and follow.account_id == actor.id:
+        target_id: int | None = follow.target_account_id
+    else:
+        target = await local_account(rt, object_id(follow_doc.get("object")))
+        target_id = target.id if target else None
+    if target_id is not None:
+        await facts.unfollow(rt, actor, target_id)
+
+
+async def on_block(rt: Runtime, activity: dict, actor: Account) -> None:
+    target = await local_account(rt, object_id(activity.get("object")))
+    if target is not None:
+        await facts.block(rt, actor, target.id, uri=object_id(activity))
+
+
+async def on_undo_block(rt: Runtime, activity: dict, actor: Account) -> None:
+    block_doc, ref = inner(activity)
+    async with rt.db.read() as conn:
+        block = await social.block_by_uri(conn, ref) if ref else None
+    if block is not None and block.account_id == actor.id:
+        await facts.unblock(rt, actor, block.target_account_id)
+    elif (target := await account(rt, object_id(block_doc.get("object")))) is not None:
+        await facts.unblock(rt, actor, target.id)
+
+
+async def on_move(rt: Runtime, activity: dict, actor: Account) -> None:
+    """An account moved: only when the new account, fetched from its own origin, names the old one
+    in alsoKnownAs (else anyone could steal followers by announcing a move to an account of their own)."""
+    if object_id(activity.get("object")) != actor.uri:
+        raise InvalidDocument("an actor may only move itself")
+    target_uri = object_id(activity.get("target"))
+    if not target_uri or target_uri == actor.uri:
+        raise InvalidDocument("a Move needs a target")
+    doc = await deref.fetch_document(rt, target_uri)
+    aliases = doc.get("alsoKnownAs")
+    aliases = [aliases] if isinstance(aliases, str) else [a for a in aliases or [] if isinstance(a, str)]
+    if actor.uri not in aliases:
+        raise InvalidDocument("the Move target does not list the origin in alsoKnownAs")
+    target = await deref.store_actor(rt, as2.actor_values(doc))
+    await facts.move(rt, actor, target)

@@ -1,0 +1,56 @@
+"""Like, Announce (a boost), their Undo, and Flag (a report): each into one social fact."""
+from __future__ import annotations
+
+from federation.runtime import Runtime
+from federation import deref
+from federation.addressing import visibility_of
+from federation.as2 import object_id
+from inbox.handlers.common import inner
+from models import social, statuses
+from models.accounts import Account
+from social import interactions, moderation, remote
+
+
+async def on_like(rt: Runtime, activity: dict, actor: Account) -> None:
+    async with rt.db.read() as conn:
+        status = await statuses.by_uri(conn, object_id(activity.get("object")) or "")
+    if status is not None:
+        await interactions.favourite(rt, actor, status.id, activity_uri=object_id(activity))
+
+
+async def on_undo_like(rt: Runtime, activity: dict, actor: Account) -> None:
+    like_doc, ref = inner(activity)
+    async with rt.db.read() as conn:
+        like = await social.favourite_by_uri(conn, ref) if ref else None
+        if like is not None and like.account_id == actor.id:
+            status = await statuses.get(conn, like.status_id)
+        else:
+            status = await statuses.by_uri(conn, object_id(like_doc.get("object")) or "")
+    if status is not None:
+        await interactions.unfavourite(rt, actor, status.id)
+
+
+async def on_announce(rt: Runtime, activity: dict, actor: Account) -> None:
+    object_uri = object_id(activity.get("object"))
+    if not object_uri or not object_id(activity):
+        return
+    async with rt.db.read() as conn:
+        original = await statuses.by_uri(conn, object_uri)
+    if original is None and not deref.is_local(rt, object_uri):
+        original = await remote.fetch_status(rt, object_uri)
+    if original is None:
+        return
+    await interactions.reblog(rt, actor, original.id, visibility_of(activity, followers_url=actor.followers_url),
+                              activity_uri=object_id(activity))
+
+
+async def on_undo_announce(rt: Runtime, activity: dict, actor: Account) -> None:
+    _, ref = inner(activity)
+    async with rt.db.read() as conn:
+        boost = await statuses.by_uri(conn, ref or "")
+    if boost is not None and boost.account_id == actor.id and boost.reblog_of_id:
+        await interactions.unreblog(rt, actor, boost.id)
+
+
+async def on_flag(rt: Runtime, activity: dict, actor: Account) -> None:
+    await moderation.receive_flag(rt, activity, actor)  # a report for this node's admins
