@@ -62,9 +62,13 @@ async def local_account(rt: Runtime, uri: str | None) -> Account | None:
     return account if account is not None and account.local else None
 
 
-async def account(rt: Runtime, uri: str | None) -> Account | None:
+async def own_record(rt: Runtime, find, ref: str | None, actor: Account):  # noqa: ANN001, ANN201
+    """The row (a follow, like or block) that an Undo names by id, if it is the actor's own."""
+    if not ref:
+        return None
     async with rt.db.read() as conn:
-        return await accounts.by_uri(conn, uri or "")
+        row = await find(conn, ref)
+    return row if row is not None and row.account_id == actor.id else None
 
 
 def inner(activity: dict) -> tuple[dict, str | None]:

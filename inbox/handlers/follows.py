@@ -5,7 +5,7 @@ from __future__ import annotations
 from federation.runtime import Runtime
 from federation import as2, deref
 from federation.as2 import InvalidDocument, object_id
-from inbox.handlers.common import account, inner, local_account
+from inbox.handlers.common import inner, local_account, own_record
 from models import accounts, social
 from models.accounts import Account
 from models.social import Follow
@@ -43,17 +43,18 @@ async def on_reject(rt: Runtime, activity: dict, actor: Account) -> None:
         await facts.reject_follow_request(rt, actor, follow.account_id, pending_only=False)
 
 
+async def _undo_edge(rt: Runtime, activity: dict, actor: Account, find, fact) -> None:  # noqa: ANN001
+    """An Undo of a Follow or a Block: the actor's own row named by the Undo's object id, or else
+    the local account the object names."""
+    doc, ref = inner(activity)
+    row = await own_record(rt, find, ref, actor)
+    target = None if row else await local_account(rt, object_id(doc.get("object")))
+    if row or target:
+        await fact(rt, actor, row.target_account_id if row else target.id)
+
+
 async def on_undo_follow(rt: Runtime, activity: dict, actor: Account) -> None:
-    follow_doc, ref = inner(activity)
-    async with rt.db.read() as conn:
-        follow = await social.follow_by_uri(conn, ref) if ref else None
-    if follow is not None and follow.account_id == actor.id:
-        target_id: int | None = follow.target_account_id
-    else:
-        target = await local_account(rt, object_id(follow_doc.get("object")))
-        target_id = target.id if target else None
-    if target_id is not None:
-        await facts.unfollow(rt, actor, target_id)
+    await _undo_edge(rt, activity, actor, social.follow_by_uri, facts.unfollow)
 
 
 async def on_block(rt: Runtime, activity: dict, actor: Account) -> None:
@@ -63,13 +64,7 @@ async def on_block(rt: Runtime, activity: dict, actor: Account) -> None:
 
 
 async def on_undo_block(rt: Runtime, activity: dict, actor: Account) -> None:
-    block_doc, ref = inner(activity)
-    async with rt.db.read() as conn:
-        block = await social.block_by_uri(conn, ref) if ref else None
-    if block is not None and block.account_id == actor.id:
-        await facts.unblock(rt, actor, block.target_account_id)
-    elif (target := await account(rt, object_id(block_doc.get("object")))) is not None:
-        await facts.unblock(rt, actor, target.id)
+    await _undo_edge(rt, activity, actor, social.block_by_uri, facts.unblock)
 
 
 async def on_move(rt: Runtime, activity: dict, actor: Account) -> None:

@@ -5,7 +5,7 @@ from federation.runtime import Runtime
 from federation import deref
 from federation.addressing import visibility_of
 from federation.as2 import object_id
-from inbox.handlers.common import inner
+from inbox.handlers.common import inner, own_record
 from models import social, statuses
 from models.accounts import Account
 from social import interactions, moderation, remote
@@ -20,12 +20,10 @@ async def on_like(rt: Runtime, activity: dict, actor: Account) -> None:
 
 async def on_undo_like(rt: Runtime, activity: dict, actor: Account) -> None:
     like_doc, ref = inner(activity)
+    like = await own_record(rt, social.favourite_by_uri, ref, actor)
     async with rt.db.read() as conn:
-        like = await social.favourite_by_uri(conn, ref) if ref else None
-        if like is not None and like.account_id == actor.id:
-            status = await statuses.get(conn, like.status_id)
-        else:
-            status = await statuses.by_uri(conn, object_id(like_doc.get("object")) or "")
+        status = (await statuses.get(conn, like.status_id) if like
+                  else await statuses.by_uri(conn, object_id(like_doc.get("object")) or ""))
     if status is not None:
         await interactions.unfavourite(rt, actor, status.id)
 

@@ -238,27 +238,24 @@ def given_reply_to_delete(scene: Scene) -> None:
     scene.ctx["reply_uri"] = scene.status_uri(scene.ctx["reply"])
 
 
-def _on_post(action: str, remote_kind: str) -> Callable[[Scene], None]:
-    """POST /api/v1/statuses/:id/<action> for the local door; <remote_kind> of the post's uri for the remote one."""
+def _acts(on: str, action: str, remote: Callable[[Scene], dict]) -> Callable[[Scene], None]:
+    """POST /api/v1/statuses/<post>/<action> (on "post") or /api/v1/accounts/<author>/<action> (on
+    "author") through the local door; the activity `remote(scene)` through the other."""
     def when(scene: Scene) -> None:
         if scene.door == "local":
-            api(scene.node.base, scene.tokens[scene.actor_name], "POST",
-                f"/api/v1/statuses/{scene.ctx['post']}/{action}")
+            target = f"statuses/{scene.ctx['post']}" if on == "post" else f"accounts/{scene.ids['author']}"
+            api(scene.node.base, scene.tokens[scene.actor_name], "POST", f"/api/v1/{target}/{action}")
         else:
-            extra = {"to": [PUBLIC], "cc": [scene.rob.uri + "/followers"]} if remote_kind == "Announce" else {}
-            scene.send(activity(scene.rob, remote_kind, scene.status_uri(scene.ctx["post"]), **extra))
-    when.__name__ = f"when_{action}"
+            scene.send(remote(scene))
     return when
 
 
-def _undoing(action: str, kind: str) -> Callable[[Scene], None]:
-    def when(scene: Scene) -> None:
-        if scene.door == "local":
-            api(scene.node.base, scene.tokens[scene.actor_name], "POST",
-                f"/api/v1/statuses/{scene.ctx['post']}/{action}")
-        else:
-            scene.send(undo(scene, kind))
-    return when
+def _of_post(kind: str, **extra) -> Callable[[Scene], dict]:  # noqa: ANN003
+    return lambda scene: activity(scene.rob, kind, scene.status_uri(scene.ctx["post"]), **extra)
+
+
+def _undo(kind: str) -> Callable[[Scene], dict]:
+    return lambda scene: undo(scene, kind)
 
 
 def _given_done(when: Callable[[Scene], None]) -> Callable[[Scene], None]:
@@ -269,18 +266,14 @@ def _given_done(when: Callable[[Scene], None]) -> Callable[[Scene], None]:
     return given
 
 
-def when_follow(scene: Scene) -> None:
-    if scene.door == "local":
-        api(scene.node.base, scene.tokens[scene.actor_name], "POST", f"/api/v1/accounts/{scene.ids['author']}/follow")
-    else:
-        scene.send(activity(scene.rob, "Follow", f"http://{NODE}/users/{scene.ctx['names']['author']}"))
+def _of_author(kind: str) -> Callable[[Scene], dict]:
+    return lambda scene: activity(scene.rob, kind, f"http://{NODE}/users/{scene.ctx['names']['author']}")
 
 
-def when_unfollow(scene: Scene) -> None:
-    if scene.door == "local":
-        api(scene.node.base, scene.tokens[scene.actor_name], "POST", f"/api/v1/accounts/{scene.ids['author']}/unfollow")
-    else:
-        scene.send(undo(scene, "Follow"))
+when_follow = _acts("author", "follow", _of_author("Follow"))
+when_unfollow = _acts("author", "unfollow", _undo("Follow"))
+when_block = _acts("author", "block", _of_author("Block"))
+when_unblock = _acts("author", "unblock", _undo("Block"))
 
 
 def _answer(action: str, kind: str) -> Callable[[Scene], None]:
@@ -296,20 +289,6 @@ def _answer(action: str, kind: str) -> Callable[[Scene], None]:
                                          None), message="the author's Follow reaches the remote server")
         scene.send(activity(scene.rob, kind, {k: v for k, v in follow.items() if k != "@context"}))
     return when
-
-
-def when_block(scene: Scene) -> None:
-    if scene.door == "local":
-        api(scene.node.base, scene.tokens[scene.actor_name], "POST", f"/api/v1/accounts/{scene.ids['author']}/block")
-    else:
-        scene.send(activity(scene.rob, "Block", f"http://{NODE}/users/{scene.ctx['names']['author']}"))
-
-
-def when_unblock(scene: Scene) -> None:
-    if scene.door == "local":
-        api(scene.node.base, scene.tokens[scene.actor_name], "POST", f"/api/v1/accounts/{scene.ids['author']}/unblock")
-    else:
-        scene.send(undo(scene, "Block"))
 
 
 def given_blocked(scene: Scene) -> None:
@@ -389,6 +368,7 @@ class Fact:
     locked_actor: bool = False
 
 
+ANNOUNCE = _of_post("Announce", to=[PUBLIC])
 FOLLOWS = {"author": {"followers_count": 1}, "actor": {"following_count": 1},
            "relationship": {"followed_by": True}}
 UNFOLLOWS = {"author": {"followers_count": -1}, "actor": {"following_count": -1},
@@ -401,13 +381,13 @@ FACTS = [
          {"post": {"text": "<p>edited words</p>"}, "notified": ["update"]}),
     Fact("delete", given_reply_to_delete, when_delete,
          {"post": {"replies_count": -1}, "actor": {"statuses_count": -1}, "notified": [], "home": []}),
-    Fact("like", given_author_post, _on_post("favourite", "Like"),
+    Fact("like", given_author_post, _acts("post", "favourite", _of_post("Like")),
          {"post": {"favourites_count": 1}, "notified": ["favourite"]}),
-    Fact("unlike", _given_done(_on_post("favourite", "Like")), _undoing("unfavourite", "Like"),
+    Fact("unlike", _given_done(_acts("post", "favourite", _of_post("Like"))), _acts("post", "unfavourite", _undo("Like")),
          {"post": {"favourites_count": -1}, "notified": []}),
-    Fact("boost", given_author_post, _on_post("reblog", "Announce"),
+    Fact("boost", given_author_post, _acts("post", "reblog", ANNOUNCE),
          {"post": {"reblogs_count": 1}, "actor": {"statuses_count": 1}, "notified": ["reblog"], "home": ["boost"]}),
-    Fact("unboost", _given_done(_on_post("reblog", "Announce")), _undoing("unreblog", "Announce"),
+    Fact("unboost", _given_done(_acts("post", "reblog", ANNOUNCE)), _acts("post", "unreblog", _undo("Announce")),
          {"post": {"reblogs_count": -1}, "actor": {"statuses_count": -1}, "notified": [], "home": []}),
     Fact("follow", lambda scene: None, when_follow, FOLLOWS | {"notified": ["follow"]}),
     Fact("accept", given_author_asks_to_follow, _answer("authorize", "Accept"),
