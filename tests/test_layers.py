@@ -71,10 +71,10 @@ def test_the_checker_sees_climbs_from_outbox_and_social(tmp_path):
 # --- Handlers are thin: api/ (and pages/, once its handlers comply) never write, never touch tables --
 
 THIN = ["api", "pages"]
-# The one write still in a handler, and who removes it: the Idempotency-Key record of
-# POST /api/v1/statuses moves into social.statuses.post_status's own transaction (engineer h1).
-# test_no_stale_exemption fails once it is gone, so the entry cannot outlive it.
-EXEMPT = {("api/statuses.py", "create")}
+# Writes still in a handler, each with who removes it; test_no_stale_exemption fails once one is
+# gone, so an entry cannot outlive it. (None left: the Idempotency-Key is claimed inside
+# social.statuses.create's transaction.)
+EXEMPT: set[tuple[str, str]] = set()
 WRITE_STATEMENTS = {"insert", "update", "delete"}
 
 
