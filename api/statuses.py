@@ -179,6 +179,17 @@ def _interaction(scope: str, action):  # noqa: ANN001, ANN202
     return handler
 
 
+async def reblog(request: web.Request) -> web.Response:
+    """POST …/reblog, with Mastodon's `visibility` for the boost (public, unlisted or private)."""
+    viewer = await auth.require(request, "write:statuses")
+    visibility = (await Params.read(request)).str("visibility") or "public"
+    if visibility not in interactions.BOOST_VISIBILITIES:
+        raise Unprocessable(f"Validation failed: Visibility {visibility!r} is not one of "
+                            f"{', '.join(interactions.BOOST_VISIBILITIES)}")
+    boost = await interactions.reblog(request.app[RUNTIME], viewer.account, path_id(request), visibility)
+    return await _respond(request, viewer.account, boost)
+
+
 def _who(query):  # noqa: ANN001, ANN202
     """GET …/favourited_by and …/reblogged_by: accounts, newest first, with Link headers."""
     async def handler(request: web.Request) -> web.Response:
@@ -205,7 +216,7 @@ ROUTES = [
     web.get(r"/api/v1/statuses/{id:\d+}/context", context),
     web.post(r"/api/v1/statuses/{id:\d+}/favourite", _interaction("write:favourites", interactions.favourite)),
     web.post(r"/api/v1/statuses/{id:\d+}/unfavourite", _interaction("write:favourites", interactions.unfavourite)),
-    web.post(r"/api/v1/statuses/{id:\d+}/reblog", _interaction("write:statuses", interactions.reblog)),
+    web.post(r"/api/v1/statuses/{id:\d+}/reblog", reblog),
     web.post(r"/api/v1/statuses/{id:\d+}/unreblog", _interaction("write:statuses", interactions.unreblog)),
     web.get(r"/api/v1/statuses/{id:\d+}/favourited_by", _who(status_queries.favourited_by)),
     web.get(r"/api/v1/statuses/{id:\d+}/reblogged_by", _who(status_queries.reblogged_by)),

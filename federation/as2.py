@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from federation.addressing import PUBLIC_ALIASES, as_list, audience
+from federation.addressing import PUBLIC, PUBLIC_ALIASES, as_list, audience
 from federation.content import find_hashtags
 from federation.hosts import origin_of
 from federation.jsonld import AS_CONTEXT
@@ -177,6 +177,23 @@ def wrap_note(kind: str, note: dict, activity_id: str) -> dict:
     """Create or Update around a Note, addressed like the Note itself."""
     return activity(kind, activity_id, note["attributedTo"], note, to=note["to"], cc=note["cc"],
                     published=parse_time(note.get("updated") or note.get("published")))
+
+
+def announce(boost: Status, booster: Account, original_uri: str | None,
+             original_author_uri: str | None) -> dict:
+    """A boost as its Announce, addressed by the boost's visibility as Mastodon addresses it:
+    public to everyone, unlisted to the followers with the public in cc, private to the followers
+    only; the boosted post's author in cc. The same document is sent, served, and embedded in the
+    Undo that withdraws it (a server that no longer has the boost needs its addressing to accept it)."""
+    followers = booster.followers_url or ""
+    author = [original_author_uri] if original_author_uri else []
+    if boost.visibility == "public":
+        to, cc = [PUBLIC], [followers, *author]
+    elif boost.visibility == "unlisted":
+        to, cc = [followers], [PUBLIC, *author]
+    else:
+        to, cc = [followers], author
+    return activity("Announce", boost.uri, booster.uri, original_uri, to=to, cc=cc, published=boost.created_at)
 
 
 def strip_context(doc: dict) -> dict:

@@ -157,9 +157,9 @@ async def outbox(request: web.Request) -> web.Response:
 async def _activity_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: ANN001
     if status.reblog_of_id:
         original = await statuses.get(conn, status.reblog_of_id)
-        return as2.strip_context(as2.activity(
-            "Announce", status.uri, author.uri, original.uri if original else None,
-            to=[as2.AS + "#Public"], cc=[author.followers_url], published=status.created_at))
+        original_author = await accounts.get(conn, original.account_id) if original else None
+        return as2.strip_context(as2.announce(status, author, original.uri if original else None,
+                                              original_author.uri if original_author else None))
     note = await _note_of(conn, rt, status, author)
     return as2.strip_context(as2.wrap_note("Create", note, rt.urls.status_activity(author.username, status.id)))
 

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from federation import as2
-from federation.addressing import PUBLIC
 from models import accounts, social, statuses
 from models.accounts import Account
 from models.ids import new_id
@@ -102,11 +101,7 @@ async def reblog(rt: Runtime, account: Account, status_id: int, visibility: str 
                                 status_id=original.id)
         activity = None
         if account.local and visibility != "local":
-            to = [PUBLIC] if visibility == "public" else [account.followers_url or ""]
-            cc = [account.followers_url or "", author.uri if author else ""] if visibility == "public" \
-                else [PUBLIC, author.uri if author else ""]
-            activity = as2.activity("Announce", boost.uri, account.uri, original.uri, to=to, cc=cc,
-                                    published=boost.created_at)
+            activity = as2.announce(boost, account, original.uri, author.uri if author else None)
         await outgoing.queue(conn, rt, activity=activity, signer=account, followers_of=account.id,
                              to_accounts=[original.account_id], home_status=boost.id)
         return boost

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from federation import as2
-from federation.addressing import PUBLIC, audience
+from federation.addressing import audience
 from federation.content import MentionRef, find_mentions, render_plain
 from models import accounts, polls as polls_store, social, statuses
 from models import media as media_store
@@ -413,9 +413,12 @@ async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: 
     if status.reblog_of_id:
         if original:
             original_author = await accounts.get(conn, original.account_id)
-            announce = {"id": status.uri, "type": "Announce", "actor": author.uri, "object": original.uri}
-            activity = as2.activity("Undo", rt.urls.undo(status.uri), author.uri, announce, to=[PUBLIC],
-                                    cc=[author.followers_url or "", original_author.uri if original_author else ""])
+            # The whole Announce, as Mastodon sends it: a server that no longer has the boost
+            # (GoToSocial) refuses an Undo whose object has no addressing.
+            announce = as2.strip_context(as2.announce(status, author, original.uri,
+                                                      original_author.uri if original_author else None))
+            activity = as2.activity("Undo", rt.urls.undo(status.uri), author.uri, announce,
+                                    to=announce["to"], cc=announce["cc"])
             await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=author.id,
                                  to_accounts=[original.account_id])
         return

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from tests.rig.databases import _run, create_database, drop_database, postgres_available
-from tests.rig.fake_remote import FakeRemote, note
+from tests.rig.fake_remote import FakeRemote, follow, note, post_signed
 from tests.rig.http import AP, api, get_json
-from tests.rig.nodes import Node, free_port
+from tests.rig.nodes import Node, eventually, free_port
 
 NODE = "acme.test"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -266,3 +266,63 @@ def test_a_local_actor_serves_its_aliases_and_move(arena):
     assert actor["alsoKnownAs"] == [elsewhere] and actor["movedTo"] == elsewhere
     _, bob = get_json(node.base + "/users/bob", accept=AP)
     assert "alsoKnownAs" not in bob and "movedTo" not in bob
+
+
+# --- 6. Boosts and their Undo ---------------------------------------------------------------------
+
+def received(remote: FakeRemote, kind: str, actor_uri: str) -> list[dict]:
+    return [r.body for r in remote.received if r.body.get("type") == kind and r.body.get("actor") == actor_uri]
+
+
+@pytest.mark.parametrize("visibility, to, cc", [
+    ("public", [PUBLIC], ["{followers}", "{author}"]),
+    ("unlisted", ["{followers}"], [PUBLIC, "{author}"]),
+    ("private", ["{followers}"], ["{author}"]),
+])
+def test_an_undone_boost_carries_the_whole_announce_as_mastodon_sends_it(arena, visibility, to, cc):
+    node, remote = arena
+    alice, bob = (node.mastodon(node.tokens[n]) for n in ("alice", "bob"))
+    # Given a reader on another server who follows bob
+    reader = remote.add_actor(f"reader{visibility}")
+    assert post_signed(node.base, NODE, "/inbox", follow(reader, f"http://{NODE}/users/bob"), reader)[0] == 202
+    eventually(lambda: any(r.body.get("type") == "Accept" and r.body["object"]["actor"] == reader.uri
+                           for r in remote.received), message="bob accepts the reader")
+    # And bob boosts alice's post with a visibility
+    post = alice.status_post(f"worth sharing ({visibility})")
+    status, boost = api(node.base, node.tokens["bob"], "POST", f"/api/v1/statuses/{post.id}/reblog",
+                        {"visibility": visibility})
+    assert status == 200 and boost["visibility"] == visibility
+    bob_uri = f"http://{NODE}/users/bob"
+    names = {"{followers}": bob_uri + "/followers", "{author}": f"http://{NODE}/users/alice"}
+    announce = eventually(lambda: next((a for a in received(remote, "Announce", bob_uri)
+                                        if a["object"] == post.uri), None), message="the Announce")
+    assert announce["to"] == [names.get(x, x) for x in to] and announce["cc"] == [names.get(x, x) for x in cc]
+    # And the boost served on its own id is that same Announce (a private one only to who may see it)
+    status, served = get_json(path_of(node, announce["id"]), accept=AP)
+    if visibility == "private":
+        assert status == 404
+    else:
+        assert {k: served[k] for k in ("id", "type", "actor", "object", "to", "cc")} == \
+            {k: announce[k] for k in ("id", "type", "actor", "object", "to", "cc")}
+    # When bob withdraws the boost
+    bob.status_unreblog(post.id)
+    undo = eventually(lambda: next((u for u in received(remote, "Undo", bob_uri)
+                                    if isinstance(u["object"], dict) and u["object"].get("id") == announce["id"]),
+                                   None), message="the Undo")
+    # Then the Undo carries the whole Announce, addressing included, so a server that no longer has
+    # the boost (GoToSocial) can still accept it
+    inner = {k: v for k, v in undo["object"].items() if k != "@context"}
+    assert {k: inner.get(k) for k in ("id", "type", "actor", "object", "to", "cc")} == \
+        {k: announce[k] for k in ("id", "type", "actor", "object", "to", "cc")}
+    assert undo["to"] == announce["to"] and undo["id"] != announce["id"]
+
+
+@pytest.mark.parametrize("visibility", ["direct", "local", "everyone", ""])
+def test_a_boost_with_a_visibility_mastodon_does_not_offer_is_a_422(arena, visibility):
+    node, _ = arena
+    alice = node.mastodon(node.tokens["alice"])
+    post = alice.status_post(f"boost me ({visibility or 'empty'})")
+    status, body = api(node.base, node.tokens["bob"], "POST", f"/api/v1/statuses/{post.id}/reblog",
+                       {"visibility": visibility} if visibility else {"visibility": 5})
+    assert status == 422 and "error" in body
+    assert alice.status(post.id).reblogs_count == 0
