@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
     """Migrate, check the settings against the node's stored identity, and wire the parts.
     Raises IdentityMismatch (a ConfigError) when the settings name another node."""
-    db = Database(config.database_url, sqlite_busy_timeout_ms=config.sqlite_busy_timeout_ms)
+    db = Database(config.database_url, sqlite_busy_timeout_ms=config.sqlite_busy_timeout_ms,
+                  count_statements=config.count_statements)
     try:
         before, after = await upgrade(db)
         if before != after:
@@ -102,4 +103,6 @@ def create_app(config: Config) -> web.Application:
     # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
     app.middlewares.append(guards.rate_limits(config.rate_limit_per_ip, config.rate_limit_per_account))
     app.middlewares.append(guards.database_outage)
+    if config.count_statements:
+        app.middlewares.insert(0, guards.statement_count)
     return app

@@ -71,6 +71,9 @@ class Config:
     max_media_bytes: int = 16 * 1024 * 1024
     max_media_pixels: int = 7680 * 4320
     log_level: str = "info"
+    # Tests and benchmarks only: every response says how many SQL statements it cost
+    # (X-Statement-Count). Off, nothing is counted.
+    count_statements: bool = False
 
     @property
     def host(self) -> str:

@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy import exc as sa_exc
 
 from backchannel.keys import RUNTIME
-from models.db import DatabaseUnavailable
+from models.db import DatabaseUnavailable, start_counting
 
 log = logging.getLogger(__name__)
 WINDOW = 300.0  # seconds over which a limit is counted, as Mastodon's (N requests per 5 minutes)
@@ -131,3 +131,13 @@ async def database_outage(request: web.Request, handler):  # noqa: ANN001, ANN20
         raise web.HTTPServiceUnavailable(
             text=json.dumps({"error": "The database is unavailable; try again shortly"}),
             content_type="application/json", headers={"Retry-After": "5"}) from None
+
+
+@web.middleware
+async def statement_count(request: web.Request, handler):  # noqa: ANN001, ANN201
+    """Tests and benchmarks (`count_statements`): the SQL statements a request cost, in a header."""
+    counter = start_counting()
+    response = await handler(request)
+    if not response.prepared:
+        response.headers["X-Statement-Count"] = str(counter[0])
+    return response

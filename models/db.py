@@ -7,6 +7,7 @@ half-way; reads use a pool of their own and run beside the writer thanks to WAL.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import time
 from pathlib import Path
 from typing import AsyncIterator, Sequence
@@ -21,8 +22,26 @@ class DatabaseUnavailable(Exception):
     status = 503
 
 
+# Statements sent by the current task (a request), when the node counts them (tests and bench only).
+_statements: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("statements", default=None)
+
+
+def start_counting() -> list[int]:
+    """Count the statements this task (and what it awaits) sends from now on: a one-item list."""
+    counter = [0]
+    _statements.set(counter)
+    return counter
+
+
+def _count_statement(*_args) -> None:  # noqa: ANN002
+    counter = _statements.get()
+    if counter is not None:
+        counter[0] += 1
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = 30000):
+    def __init__(self, url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = 30000,
+                 count_statements: bool = False):
         self.url = url
         self.dialect = make_url(url).get_backend_name()  # "sqlite" or "postgresql"
         if self.is_sqlite:
@@ -36,6 +55,11 @@ class Database:
             self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                               pool_pre_ping=True)
             self.reader = self.writer
+        # Off by default, and then no listener exists at all: counting costs nothing in production.
+        self.counts_statements = count_statements
+        if count_statements:
+            for engine in {self.writer, self.reader}:
+                event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
 
     @property
     def is_sqlite(self) -> bool:

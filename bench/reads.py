@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Reads: what a page of statuses costs a real node, in SQL statements and CPU per request.
+
+    .venv/bin/python bench/reads.py --help
+    .venv/bin/python bench/run.py --skip ceiling --skip inbound --skip fanout   # the same, from run.py
+
+The data (tests/rig/reads_data.py: boosts, replies, polls, media, mentions, remote authors, a reader
+who follows some) is written in-process first; then one `backchannel serve` process (SQLite, started
+with BACKCHANNEL_COUNT_STATEMENTS=1) answers. For each endpoint:
+
+- statements/request: the node's X-Statement-Count header (models.db counts per request);
+- CPU ms/request: the node's user+system CPU (/proc/PID/stat) over N sequential requests from one
+  client, divided by N. Much less sensitive to other load on the machine than wall time;
+- req/s: C concurrent clients for S seconds (an aiohttp load generator in this process), printed as a
+  ratio to an aiohttp hello-world server (its own process) measured the same way in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from backchannel import workers  # noqa: E402
+from backchannel.app import close_runtime, open_runtime  # noqa: E402
+from backchannel.config import Config  # noqa: E402
+from federation.httpsig import generate_key_pair  # noqa: E402
+from models.schema import fanouts  # noqa: E402
+from tests.rig.nodes import Node, free_port  # noqa: E402
+from tests.rig.reads_data import seed  # noqa: E402
+
+DOMAIN = "reads.test"
+HELLO = """
+import sys
+from aiohttp import web
+async def hello(request):
+    return web.Response(text="hello")
+app = web.Application()
+app.router.add_get("/", hello)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+def endpoints(scene) -> list[tuple[str, str, bool]]:  # noqa: ANN001
+    """(label, path, signed in)."""
+    return [
+        ("home ?limit=20", "/api/v1/timelines/home?limit=20", True),
+        ("home ?limit=40", "/api/v1/timelines/home?limit=40", True),
+        ("status :id", f"/api/v1/statuses/{scene.sample_status_id}", True),
+        ("account statuses ?limit=20", f"/api/v1/accounts/{scene.alice_id}/statuses?limit=20", True),
+        ("public (anonymous)", "/api/v1/timelines/public", False),
+        ("notifications", "/api/v1/notifications", True),
+        ("instance v2", "/api/v2/instance", False),
+        ("instance v1", "/api/v1/instance", False),
+    ]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def prepare(data: Path, rounds: int):  # noqa: ANN201
+    """Seed the node's database in this process, with the queue workers filling home timelines."""
+    rt = await open_runtime(Config(domain=DOMAIN, data=str(data), insecure_http=True))
+    tasks = workers.start(rt)
+    try:
+        scene = await seed(rt, generate_key_pair(), rounds=rounds)
+        for _ in range(600):
+            async with rt.db.read() as conn:
+                pending = (await conn.execute(select(func.count()).select_from(fanouts)
+                                              .where(fanouts.c.state == "pending"))).scalar_one()
+            if not pending:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await close_runtime(rt)
+    return scene
+
+
+async def sequential(session: aiohttp.ClientSession, url: str, headers: dict, n: int, pid: int) -> dict:
+    statements = None
+    for _ in range(3):  # warm caches and connections
+        async with session.get(url, headers=headers) as resp:
+            await resp.read()
+            assert resp.status == 200, (url, resp.status)
+            statements = resp.headers.get("X-Statement-Count")
+    cpu = cpu_seconds(pid)
+    start = time.perf_counter()
+    for _ in range(n):
+        async with session.get(url, headers=headers) as resp:
+            await resp.read()
+    wall = time.perf_counter() - start
+    return {"statements": int(statements) if statements else None,
+            "cpu_ms": 1000 * (cpu_seconds(pid) - cpu) / n, "wall_ms": 1000 * wall / n}
+
+
+async def load(url: str, headers: dict, clients: int, seconds: float) -> float:
+    """Requests per second from `clients` concurrent keep-alive clients."""
+    done = 0
+    end = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+        async def client() -> None:
+            nonlocal done
+            while time.perf_counter() < end:
+                async with session.get(url, headers=headers) as resp:
+                    await resp.read()
+                done += 1
+        start = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        return done / (time.perf_counter() - start)
+
+
+async def hello_ceiling(clients: int, seconds: float) -> float:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", HELLO, str(port)])
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(100):
+            try:
+                async with aiohttp.ClientSession() as session, session.get(url) as resp:
+                    await resp.read()
+                break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+        return await load(url, {}, clients, seconds)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+async def run(args: argparse.Namespace) -> dict:
+    data = Path(tempfile.mkdtemp(prefix="bench-reads-"))
+    node = None
+    try:
+        print(f"reads: seeding {args.rounds} rounds of data …", flush=True)
+        scene = await prepare(data, args.rounds)
+        node = Node(DOMAIN, free_port(), data, extra_env={"BACKCHANNEL_COUNT_STATEMENTS": "1",
+                                                         "BACKCHANNEL_LOG_LEVEL": "warning"}).start()
+        pid = node.proc.pid
+        ceiling = await hello_ceiling(args.clients, args.seconds) if args.seconds > 0 else None
+        rows = []
+        async with aiohttp.ClientSession() as session:
+            for label, path, signed_in in endpoints(scene):
+                headers = {"Authorization": f"Bearer {scene.token}"} if signed_in else {}
+                row = {"endpoint": label, "path": path,
+                       **await sequential(session, node.base + path, headers, args.requests, pid)}
+                if args.seconds > 0:
+                    row["req_per_s"] = await load(node.base + path, headers, args.clients, args.seconds)
+                    row["ratio"] = row["req_per_s"] / ceiling if ceiling else None
+                rows.append(row)
+                print(f"  {label:28} {row['statements']:>4} statements  {row['cpu_ms']:7.2f} ms CPU", flush=True)
+        return {"hello_world_req_per_s": ceiling, "rows": rows, "requests": args.requests,
+                "clients": args.clients, "loadavg": os.getloadavg()}
+    finally:
+        if node is not None:
+            node.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def report(result: dict) -> None:
+    ceiling = result["hello_world_req_per_s"]
+    print(f"\nreads: {result['requests']} sequential requests each; load average {result['loadavg'][0]:.2f}")
+    if ceiling:
+        print(f"aiohttp hello world, {result['clients']} clients: {ceiling:,.0f} req/s")
+    print(f"{'endpoint':28} {'stmts/req':>9} {'CPU ms/req':>10} {'req/s':>8} {'× hello':>8}")
+    for row in result["rows"]:
+        rps = f"{row['req_per_s']:8,.0f}" if "req_per_s" in row else f"{'—':>8}"
+        ratio = f"{row['ratio']:8.3f}" if row.get("ratio") else f"{'—':>8}"
+        print(f"{row['endpoint']:28} {row['statements']:>9} {row['cpu_ms']:10.2f} {rps} {ratio}")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reads-rounds", dest="rounds", type=int, default=14,
+                   help="rounds of seeded data, about 8 statuses each (default 14)")
+    p.add_argument("--reads-requests", dest="requests", type=int, default=200,
+                   help="sequential requests per endpoint for the CPU figure (default 200)")
+    p.add_argument("--reads-clients", dest="clients", type=int, default=10,
+                   help="concurrent clients for req/s (default 10)")
+    p.add_argument("--reads-seconds", dest="seconds", type=float, default=3.0,
+                   help="seconds of load per endpoint and for hello world; 0 skips req/s (default 3)")
+
+
+def main(argv=None) -> int:  # noqa: ANN001
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    result = asyncio.run(run(p.parse_args(argv)))
+    report(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

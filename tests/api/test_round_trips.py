@@ -1,0 +1,98 @@
+"""A page of statuses costs a fixed number of SQL statements, whatever its length.
+
+The real app (backchannel.app.create_app) with `count_statements` on: every response carries
+X-Statement-Count, the statements that request sent (models.db counts them per task). On SQLite and
+on PostgreSQL.
+"""
+from __future__ import annotations
+
+import pytest
+
+from backchannel.app import create_app
+from backchannel.config import Config
+from backchannel.keys import RUNTIME
+from tests.api.conftest import key_pair, settle
+from tests.rig.reads_data import seed
+
+# The most statements any page may cost: the token, the page's ids, and one per kind of fact.
+MOST = 10
+
+
+@pytest.fixture
+async def scene(aiohttp_client, tmp_path, database_factory):  # noqa: ANN001, ANN201
+    app = create_app(Config(domain="acme.test", data=str(tmp_path), insecure_http=True, workers=True,
+                            database=database_factory() or "", count_statements=True))
+    client = await aiohttp_client(app)
+    rt = app[RUNTIME]
+    found = await seed(rt, key_pair())
+    await settle(rt)  # home timelines are filled by the fan-out worker
+    yield client, found
+    await settle(rt)
+
+
+async def _cost(client, path: str, token: str | None) -> tuple[int, list]:  # noqa: ANN001
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.get(path, headers=headers)
+    assert response.status == 200, await response.text()
+    return int(response.headers["X-Statement-Count"]), await response.json()
+
+
+PAGES = [
+    ("/api/v1/timelines/home", True),
+    ("/api/v1/timelines/public", True),
+    ("/api/v1/timelines/public", False),
+    ("/api/v1/accounts/{alice}/statuses", True),
+    ("/api/v1/accounts/{alice}/statuses", False),
+    ("/api/v1/notifications", True),
+]
+
+
+@pytest.mark.parametrize("path,signed_in", PAGES)
+async def test_a_page_costs_the_same_statements_for_5_20_and_40_statuses(scene, path, signed_in):  # noqa: ANN001
+    # Given a node with boosts, replies, polls, media, mentions and remote authors
+    client, found = scene
+    path = path.format(alice=found.alice_id)
+    token = found.token if signed_in else None
+    await _cost(client, path + "?limit=5", token)  # warm the node's caches (instance, settings)
+    # When the reader asks for pages of 5, 20 and 40
+    costs = {}
+    for limit in (5, 20, 40):
+        costs[limit], body = await _cost(client, f"{path}?limit={limit}", token)
+        # Then each page is full (the data really has that many) ...
+        assert len(body) == limit, (limit, len(body))
+    # ... and costs the same, small number of statements
+    assert costs[5] == costs[20] == costs[40], costs
+    assert costs[40] <= MOST, costs
+
+
+async def test_a_page_has_every_kind_of_fact(scene):  # noqa: ANN001
+    # Given the same node, when the reader reads a page of home
+    client, found = scene
+    _, body = await _cost(client, "/api/v1/timelines/home?limit=40", found.token)
+    # Then the page really holds what the counts above paid for
+    assert any(s["reblog"] for s in body)
+    assert any(s["poll"] for s in body)
+    assert any(s["media_attachments"] for s in body if s["reblog"] is None)
+    assert any(s["mentions"] for s in body)
+    assert any(s["in_reply_to_id"] for s in body)
+    assert any(s["account"]["acct"].endswith("@remote.test") for s in body)
+    assert any(s["reblog"] and s["reblog"]["bookmarked"] for s in body)
+    assert any(s["favourited"] for s in body)
+    assert any(s["visibility"] == "private" for s in body)
+
+
+@pytest.mark.parametrize("path,signed_in", [
+    ("/api/v1/statuses/{status}", True), ("/api/v1/statuses/{status}", False),
+    ("/api/v2/instance", False), ("/api/v1/instance", False),
+])
+async def test_single_reads_cost_a_few_statements(scene, path, signed_in):  # noqa: ANN001
+    # Given the node, when a client reads one status or the instance twice
+    client, found = scene
+    path = path.format(status=found.sample_status_id)
+    token = found.token if signed_in else None
+    first, _ = await _cost(client, path, token)
+    again, _ = await _cost(client, path, token)
+    # Then it costs a few statements, and the instance, the same for everyone, none the second time
+    assert first <= MOST and again <= MOST, (first, again)
+    if "instance" in path:
+        assert again == 0, again
