@@ -6,7 +6,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.schema import accounts, follows, list_accounts, lists
+from models.schema import accounts, follows, list_accounts, lists, mentions
 
 
 async def account_by_url(conn: AsyncConnection, url: str) -> Account | None:
@@ -27,3 +27,14 @@ async def in_own_list(conn: AsyncConnection, owner_id: int, list_id: int, accoun
                                .join(lists, lists.c.id == list_accounts.c.list_id)
                                .where(lists.c.id == list_id, lists.c.account_id == owner_id,
                                       list_accounts.c.account_id == account_id))).first() is not None
+
+
+async def of_page(conn: AsyncConnection, author_ids, status_ids) -> dict[int, Account]:  # noqa: ANN001
+    """The authors of a page of statuses and everyone those statuses mention, in one statement."""
+    authors, ids = list(set(author_ids)), list(status_ids)
+    if not authors and not ids:
+        return {}
+    mentioned = select(mentions.c.account_id).where(mentions.c.status_id.in_(ids))
+    rows = (await conn.execute(select(accounts).where(or_(accounts.c.id.in_(authors),
+                                                          accounts.c.id.in_(mentioned))))).all()
+    return {row.id: Account.from_row(row) for row in rows}

@@ -55,6 +55,7 @@ class Database:
             self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                               pool_pre_ping=True)
             self.reader = self.writer
+        self._cache: dict[str, tuple[float, object]] = {}
         # Off by default, and then no listener exists at all: counting costs nothing in production.
         self.counts_statements = count_statements
         if count_statements:
@@ -81,6 +82,18 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.reader.connect() as conn:
             yield conn
+
+    async def cached(self, key: str, seconds: float, load):  # noqa: ANN001, ANN201
+        """What `await load(conn)` returned less than `seconds` ago, for facts that are the same for
+        every reader and may be a little stale (the instance's counts). A few keys only: no eviction."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self.read() as conn:
+            value = await load(conn)
+        self._cache[key] = (now + seconds, value)
+        return value
 
     async def dispose(self) -> None:
         await self.writer.dispose()

@@ -3,11 +3,15 @@ visibility rule applied to a batch of ids, the viewer's own boosts, who liked or
 hashtag timeline, lookups by URL, a post's earlier revisions and home-timeline membership."""
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import BigInteger, String, and_, cast, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.schema import accounts, blocks, favourites, home_feed, status_edits, statuses
+from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, home_feed, mentions,
+                           mutes, pins, poll_votes, polls, status_edits, status_tags, statuses, tags)
 from models.statuses import LIVE, Status, paginate, visible_to
 
 
@@ -99,3 +103,98 @@ async def edits_of(conn: AsyncConnection, status_id: int) -> list:
 async def in_home(conn: AsyncConnection, account_id: int, status_id: int) -> bool:
     return (await conn.execute(select(home_feed.c.status_id).where(
         home_feed.c.account_id == account_id, home_feed.c.status_id == status_id))).first() is not None
+
+
+# --- A page's facts, in few statements (api/entities/statuses.py) -------------------------------------
+
+async def with_originals(conn: AsyncConnection, items, viewer: Account | None) -> tuple[dict[int, Status], set[int]]:  # noqa: ANN001
+    """The live originals of the boosts among `items`, and which of the items and originals the
+    viewer may see now (as `seen_by`), in one statement."""
+    wanted = {s.reblog_of_id for s in items if s.reblog_of_id} | {s.id for s in items}
+    if not wanted:
+        return {}, set()
+    seen = visible_to(viewer.id if viewer else None).label("seen")
+    rows = (await conn.execute(select(statuses, seen).where(statuses.c.id.in_(list(wanted))))).all()
+    item_ids = {s.id for s in items}
+    viewer_local = viewer is not None and viewer.local
+    originals, allowed = {}, set()
+    for row in rows:
+        if row.id not in item_ids and row.deleted_at is None:
+            originals[row.id] = Status.from_row(row)
+        if row.seen and (viewer_local or row.visibility != "local"):
+            allowed.add(row.id)
+    return originals, allowed
+
+
+@dataclass
+class PageFacts:
+    """What the rows of a page share with nobody else, by kind: mentions and tags of each status,
+    pins, and what the viewer did or decided (favourites, boosts, bookmarks, votes, blocks, mutes)."""
+    mentions: dict[int, list[int]] = field(default_factory=dict)
+    tags: dict[int, list[str]] = field(default_factory=dict)
+    pinned: set[int] = field(default_factory=set)
+    favourited: set[int] = field(default_factory=set)
+    reblogged: set[int] = field(default_factory=set)
+    bookmarked: set[int] = field(default_factory=set)
+    votes: dict[int, list[int]] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
+    muted_accounts: set[int] = field(default_factory=set)
+    muted_threads: bool = False
+
+
+def _fact(kind: str, a, b=None, text=None):  # noqa: ANN001, ANN202
+    """One branch of the facts UNION: (kind, a, b, text), typed alike on every database."""
+    return (literal(kind, String).label("kind"), cast(a, BigInteger).label("a"),
+            cast(b if b is not None else null(), BigInteger).label("b"),
+            cast(text if text is not None else null(), String).label("text"))
+
+
+async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_id: int | None) -> PageFacts:  # noqa: ANN001
+    """Every fact of the page above in one statement, a UNION ALL with one branch per kind."""
+    ids, local_ids, authors = list(ids), list(local_ids) or [0], list(set(author_ids) - {viewer_id})
+    facts = PageFacts()
+    if not ids:
+        return facts
+    branches = [
+        select(*_fact("mention", mentions.c.status_id, mentions.c.account_id)).where(mentions.c.status_id.in_(ids)),
+        select(*_fact("tag", status_tags.c.status_id, text=tags.c.name))
+        .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(ids)),
+        select(*_fact("pin", pins.c.status_id)).where(pins.c.status_id.in_(local_ids)),
+    ]
+    if viewer_id is not None:
+        authors = authors or [0]
+        branches += [
+            select(*_fact("fav", favourites.c.status_id))
+            .where(favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)),
+            select(*_fact("reblog", statuses.c.reblog_of_id))
+            .where(statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids), LIVE),
+            select(*_fact("bookmark", bookmarks.c.status_id))
+            .where(bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(ids)),
+            select(*_fact("vote", poll_votes.c.poll_id, poll_votes.c.choice))
+            .join(polls, polls.c.id == poll_votes.c.poll_id)
+            .where(poll_votes.c.account_id == viewer_id, polls.c.status_id.in_(ids)),
+            select(*_fact("block", blocks.c.target_account_id))
+            .where(blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(authors)),
+            select(*_fact("block", blocks.c.account_id))
+            .where(blocks.c.target_account_id == viewer_id, blocks.c.account_id.in_(authors)),
+            select(*_fact("mute", mutes.c.target_account_id))
+            .where(mutes.c.account_id == viewer_id, mutes.c.target_account_id.in_(authors),
+                   or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > time.time())),
+            select(*_fact("thread", conversation_mutes.c.root_status_id))
+            .where(conversation_mutes.c.account_id == viewer_id),
+        ]
+    for kind, a, b, text in await conn.execute(union_all(*branches)):
+        if kind == "mention":
+            facts.mentions.setdefault(a, []).append(b)
+        elif kind == "tag":
+            facts.tags.setdefault(a, []).append(text)
+        elif kind == "vote":
+            facts.votes.setdefault(a, []).append(b)
+        elif kind == "thread":
+            facts.muted_threads = True
+        else:
+            {"pin": facts.pinned, "fav": facts.favourited, "reblog": facts.reblogged,
+             "bookmark": facts.bookmarked, "block": facts.blocked, "mute": facts.muted_accounts}[kind].add(a)
+    for choices in facts.votes.values():
+        choices.sort()
+    return facts

@@ -20,11 +20,9 @@ from api.entities.media import media_entity
 from api.entities.polls import poll_entity
 from federation.content import html_to_text
 from federation.runtime import Runtime
-from models import accounts as accounts_store
-from models import collections, conversation_mutes, social, status_queries
+from models import account_queries, conversation_mutes, status_queries
 from models import media as media_store
 from models import polls as polls_store
-from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import Status
 from social.errors import NotFound
@@ -55,33 +53,28 @@ async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | 
     Left out: statuses (and boosts of statuses) the viewer may not see now, boosts whose original is
     gone, and, unless told otherwise, posts by accounts blocked either way or muted by the viewer.
     `moderator`: an admin reviewing reported posts sees them whatever their visibility."""
-    originals = await statuses_store.get_many(conn, [s.reblog_of_id for s in items if s.reblog_of_id])
+    originals, allowed = await status_queries.with_originals(conn, items, viewer)
     everything = {s.id: s for s in items} | originals
     if not moderator:
-        allowed = await status_queries.seen_by(conn, everything.values(), viewer)
         everything = {i: s for i, s in everything.items() if i in allowed}
     ids = list(everything)
-    mentions = await statuses_store.mentions_of(conn, ids)
-    account_ids = {s.account_id for s in everything.values()}
-    account_ids.update(a for found in mentions.values() for a in found)
-    polls = await polls_store.of_statuses(conn, ids)
+    authors = {s.account_id for s in everything.values()}
+    facts = await status_queries.page_facts(conn, ids, [i for i, s in everything.items() if s.local], authors,
+                                            viewer.id if viewer else None)
     related = _Related(
-        people=await accounts_store.get_many(conn, account_ids), mentions=mentions,
-        tags=await statuses_store.tags_of(conn, ids), media=await media_store.of_statuses(conn, ids),
-        polls=polls, pinned=await collections.pinned_ids(conn, [i for i, s in everything.items() if s.local]))
+        people=await account_queries.of_page(conn, authors, ids), mentions=facts.mentions, tags=facts.tags,
+        media=await media_store.of_statuses(conn, ids), polls=await polls_store.of_statuses(conn, ids),
+        pinned=facts.pinned)
     hidden: set[int] = set()
     filtered_out: set[int] = set()
     if viewer is not None:
-        authors = {s.account_id for s in everything.values()}
-        related.favourited = await social.favourited_ids(conn, viewer.id, ids)
-        related.reblogged = await status_queries.reblogged_ids(conn, viewer.id, ids)
+        related.favourited, related.reblogged = facts.favourited, facts.reblogged
         if hide_blocked:
-            hidden = await status_queries.blocked_either_way(conn, viewer.id, authors)
-            if hide_muted:
-                hidden |= await collections.muted(conn, viewer.id, authors)
-        related.bookmarked = await collections.bookmarked_ids(conn, viewer.id, ids)
-        related.muted = await conversation_mutes.muted_among(conn, viewer.id, ids)
-        related.votes = await polls_store.choices_of(conn, viewer.id, [p.id for p in polls.values()])
+            hidden = facts.blocked | (facts.muted_accounts if hide_muted else set())
+        related.bookmarked = facts.bookmarked
+        if facts.muted_threads:  # most people mute no thread: then finding roots costs nothing
+            related.muted = await conversation_mutes.muted_among(conn, viewer.id, ids)
+        related.votes = facts.votes
         related.filtered, filtered_out = await filter_results(conn, viewer.id, everything, context)
 
     out = []
