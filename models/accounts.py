@@ -201,6 +201,10 @@ async def upsert_remote(conn: AsyncConnection, values: dict) -> Account:
     return await get(conn, account_id)  # type: ignore[return-value]
 
 
+async def set_moved(conn: AsyncConnection, account_id: int, moved_to_uri: str) -> None:
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(moved_to_uri=moved_to_uri))
+
+
 async def bump_counter(conn: AsyncConnection, account_id: int, column: str, delta: int) -> None:
     col = accounts.c[column]
     await conn.execute(update(accounts).where(accounts.c.id == account_id)

@@ -175,7 +175,8 @@ async def unblock(rt: Runtime, account: Account, target_id: int) -> None:
 async def move(rt: Runtime, moved: Account, target: Account) -> None:
     """`moved` now lives at `target`: its local followers follow the new account instead. (The
     caller has checked that `target` names `moved` among its aliases.)"""
-    async with rt.db.read() as conn:
+    async with rt.db.write() as conn:
+        await accounts.set_moved(conn, moved.id, target.uri)  # its profile says where it went
         followers = await social.follower_accounts(conn, moved.id, local=True)
     for follower in followers:
         await follow(rt, follower, target.id)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.rig.databases import _run, create_database, drop_database, postgres_available
-from tests.rig.fake_remote import FakeRemote, follow, note, post_signed
+from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, follow, note, post_signed
 from tests.rig.http import AP, api, get_json
 from tests.rig.nodes import Node, eventually, free_port
 
@@ -252,6 +252,25 @@ def test_a_remote_account_that_moved_shows_where_it_went(arena):
     # And the new one, which has not moved, has no `moved`
     status, shown_new = api(node.base, node.tokens["alice"], "GET", f"/api/v1/accounts/{found_new.id}")
     assert "moved" not in shown_new
+
+
+def test_a_confirmed_move_shows_on_the_old_account(arena):
+    node, remote = arena
+    # Given an account alice knows, whose document does not (yet) say it moved
+    old = remote.add_actor("mover1")
+    new = remote.add_actor("mover2")
+    new.extra["alsoKnownAs"] = [old.uri]
+    alice = node.mastodon(node.tokens["alice"])
+    [found_old] = alice.search("mover1@gts.test", resolve=True, result_type="accounts").accounts
+    # When it announces its move to an account that names it as an alias
+    move = {"@context": AS_CONTEXT, "id": f"{old.uri}#move", "type": "Move", "actor": old.uri,
+            "object": old.uri, "target": new.uri}
+    assert post_signed(node.base, NODE, "/inbox", move, old)[0] == 202
+    # Then its profile on alice's node points at the new account
+    shown = eventually(lambda: (body := api(node.base, node.tokens["alice"], "GET",
+                                            f"/api/v1/accounts/{found_old.id}")[1]).get("moved") and body,
+                       message="the old account shows its move")
+    assert shown["moved"]["acct"] == "mover2@gts.test"
 
 
 def test_a_local_actor_serves_its_aliases_and_move(arena):
