@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -144,29 +146,73 @@ async def hello_ceiling(clients: int, seconds: float) -> float:
         proc.wait()
 
 
+async def profile(session: aiohttp.ClientSession, url: str, headers: dict, n: int, pid: int, binary: str,
+                  out: Path) -> dict:
+    """py-spy (--gil: on-CPU Python only) over n more requests: where the node's CPU ends, by package,
+    and the project's own functions anywhere on the stack."""
+    spy = subprocess.Popen([binary, "record", "-p", str(pid), "--gil", "-r", "250", "-f", "raw", "-o", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    await asyncio.sleep(1.0)
+    for _ in range(n):
+        async with session.get(url, headers=headers) as resp:
+            await resp.read()
+    spy.send_signal(signal.SIGINT)
+    spy.wait(30)
+    leaves: collections.Counter = collections.Counter()
+    own: collections.Counter = collections.Counter()
+    total = 0
+    for line in out.read_text().splitlines() if out.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        total += int(count)
+        leaves[_package(frames[-1])] += int(count)
+        for name in {f.split(" (")[0] + " " + _package(f)[8:] for f in frames if _package(f).startswith("project:")}:
+            own[name] += int(count)
+    return {"samples": total, "leaf_packages": {k: v / total for k, v in leaves.most_common(12)} if total else {},
+            "project_functions": {k: v / total for k, v in own.most_common(15)} if total else {}}
+
+
+PROJECT = ("api", "models", "federation", "backchannel", "social", "inbox", "outbox", "pages", "webfinger")
+
+
+def _package(frame: str) -> str:
+    """`func (path:line)` as py-spy writes it → the package of the frame's file (project:dir/file)."""
+    path = frame.rpartition(" (")[2].rstrip(")").rsplit(":", 1)[0]
+    path = path.split("site-packages/")[-1].removeprefix(str(ROOT) + "/")
+    top = path.split("/")[0]
+    if top in PROJECT:
+        return "project:" + path
+    return top.removesuffix(".py") if "/" in path or path.endswith(".py") else path or "?"
+
+
 async def run(args: argparse.Namespace) -> dict:
+    args.reads_profile = args.reads_profile or ["home ?limit=20"]
     data = Path(tempfile.mkdtemp(prefix="bench-reads-"))
     node = None
     try:
-        print(f"reads: seeding {args.rounds} rounds of data …", flush=True)
-        scene = await prepare(data, args.rounds)
+        print(f"reads: seeding {args.reads_rounds} rounds of data …", flush=True)
+        scene = await prepare(data, args.reads_rounds)
         node = Node(DOMAIN, free_port(), data, extra_env={"BACKCHANNEL_COUNT_STATEMENTS": "1",
                                                          "BACKCHANNEL_LOG_LEVEL": "warning"}).start()
         pid = node.proc.pid
-        ceiling = await hello_ceiling(args.clients, args.seconds) if args.seconds > 0 else None
+        ceiling = await hello_ceiling(args.reads_clients, args.reads_seconds) if args.reads_seconds > 0 else None
         rows = []
         async with aiohttp.ClientSession() as session:
             for label, path, signed_in in endpoints(scene):
                 headers = {"Authorization": f"Bearer {scene.token}"} if signed_in else {}
                 row = {"endpoint": label, "path": path,
-                       **await sequential(session, node.base + path, headers, args.requests, pid)}
-                if args.seconds > 0:
-                    row["req_per_s"] = await load(node.base + path, headers, args.clients, args.seconds)
+                       **await sequential(session, node.base + path, headers, args.reads_requests, pid)}
+                if args.reads_seconds > 0:
+                    row["req_per_s"] = await load(node.base + path, headers, args.reads_clients, args.reads_seconds)
                     row["ratio"] = row["req_per_s"] / ceiling if ceiling else None
+                if args.reads_py_spy and label in args.reads_profile:
+                    out = Path(tempfile.gettempdir()) / f"reads-{label.split()[0]}-{os.getpid()}.pyspy.txt"
+                    row["py_spy"] = await profile(session, node.base + path, headers, args.reads_requests, pid,
+                                                  args.reads_py_spy, out)
                 rows.append(row)
                 print(f"  {label:28} {row['statements']:>4} statements  {row['cpu_ms']:7.2f} ms CPU", flush=True)
-        return {"hello_world_req_per_s": ceiling, "rows": rows, "requests": args.requests,
-                "clients": args.clients, "loadavg": os.getloadavg()}
+        return {"hello_world_req_per_s": ceiling, "rows": rows, "requests": args.reads_requests,
+                "clients": args.reads_clients, "loadavg": os.getloadavg()}
     finally:
         if node is not None:
             node.stop()
@@ -174,6 +220,15 @@ async def run(args: argparse.Namespace) -> dict:
 
 
 def report(result: dict) -> None:
+    for row in result["rows"]:
+        if row.get("py_spy"):
+            spy = row["py_spy"]
+            print(f"\npy-spy, {row['endpoint']} ({spy['samples']} samples): CPU ends in")
+            for name, share in spy["leaf_packages"].items():
+                print(f"  {share:6.1%}  {name}")
+            print("project functions on the stack (inclusive):")
+            for name, share in spy["project_functions"].items():
+                print(f"  {share:6.1%}  {name}")
     ceiling = result["hello_world_req_per_s"]
     print(f"\nreads: {result['requests']} sequential requests each; load average {result['loadavg'][0]:.2f}")
     if ceiling:
@@ -186,20 +241,27 @@ def report(result: dict) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--reads-rounds", dest="rounds", type=int, default=14,
+    p.add_argument("--reads-rounds", dest="reads_rounds", type=int, default=14,
                    help="rounds of seeded data, about 8 statuses each (default 14)")
-    p.add_argument("--reads-requests", dest="requests", type=int, default=200,
+    p.add_argument("--reads-requests", dest="reads_requests", type=int, default=200,
                    help="sequential requests per endpoint for the CPU figure (default 200)")
-    p.add_argument("--reads-clients", dest="clients", type=int, default=10,
+    p.add_argument("--reads-clients", dest="reads_clients", type=int, default=10,
                    help="concurrent clients for req/s (default 10)")
-    p.add_argument("--reads-seconds", dest="seconds", type=float, default=3.0,
+    p.add_argument("--reads-seconds", dest="reads_seconds", type=float, default=3.0,
                    help="seconds of load per endpoint and for hello world; 0 skips req/s (default 3)")
+    p.add_argument("--reads-py-spy", dest="reads_py_spy", metavar="BIN", nargs="?", default=None,
+                   const=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
+                   help="also profile the node with py-spy (not a project dependency) during the endpoints "
+                        "of --reads-profile")
+    p.add_argument("--reads-profile", dest="reads_profile", action="append", default=None,
+                   help="endpoint label to profile (repeatable; default: home ?limit=20)")
 
 
 def main(argv=None) -> int:  # noqa: ANN001
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
-    result = asyncio.run(run(p.parse_args(argv)))
+    args = p.parse_args(argv)
+    result = asyncio.run(run(args))
     report(result)
     return 0
 

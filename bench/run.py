@@ -43,6 +43,8 @@ try:
     from federation import httpsig
     from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, RemoteActor
     from tests.rig.nodes import Node, free_port
+
+    import reads as reads_bench  # bench/reads.py, beside this file
 except ImportError as err:  # pragma: no cover - a hint for the wrong interpreter
     sys.exit(f"cannot import the project ({err}); run with the project's venv: .venv/bin/python bench/run.py")
 
@@ -572,7 +574,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ceiling-seconds", type=float, default=1.5, help="time per RSA micro-benchmark (default 1.5)")
     p.add_argument("--phase-timeout", type=float, default=150, help="longest wait in any phase, s (default 150)")
     p.add_argument("--max-seconds", type=float, default=330, help="budget for the whole run, s (default 330)")
-    p.add_argument("--skip", action="append", default=[], choices=["ceiling", "inbound", "fanout"],
+    p.add_argument("--skip", action="append", default=[], choices=["ceiling", "inbound", "fanout", "reads"],
                    help="skip a part (repeatable)")
     p.add_argument("--results", type=Path, default=ROOT / "bench" / "results",
                    help="folder for the JSON results (default bench/results)")
@@ -581,6 +583,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "anywhere) during each phase and print the project functions it spends CPU in; "
                         "slows the node down a little")
     p.add_argument("--keep", action="store_true", help="keep the node's data folder (it is always kept on failure)")
+    reads_bench.add_arguments(p)  # reads: statements and CPU per request (bench/reads.py)
     return p.parse_args(argv)
 
 
@@ -722,6 +725,9 @@ def main(argv=None) -> int:
         say(f"ceiling: verify {c['verify_per_s']:,.0f}/s, sign {c['sign_per_s']:,.0f}/s")
     try:
         asyncio.run(run_phases(args, results, deadline))
+        if "reads" not in args.skip and deadline.left() > 30:
+            say("reads: statements and CPU per request, and req/s against an aiohttp hello world")
+            results["reads"] = asyncio.run(reads_bench.run(args))
     except KeyboardInterrupt:
         say("interrupted")
     finally:
@@ -746,6 +752,8 @@ def main(argv=None) -> int:
                       f"leaf packages {spy['leaf_package_pct']}")
                 for name, share in list(spy["project_function_inclusive_pct"].items())[:18]:
                     print(f"  {share:5.1f}%  {name}")
+        if results.get("reads"):
+            reads_bench.report(results["reads"])
         if results.get("queues_at_end"):
             print(f"queues at end: {results['queues_at_end']}")
         if results.get("queue_errors"):
