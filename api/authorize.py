@@ -1,6 +1,10 @@
 """GET and POST /oauth/authorize: the browser step of the authorisation-code grant. The user signs in
 and consents on one small form; a single-use code (10 minutes) goes back to the app's registered
-redirect URI, or is shown to copy for urn:ietf:wg:oauth:2.0:oob."""
+redirect URI, or is shown to copy for urn:ietf:wg:oauth:2.0:oob.
+
+With single sign-on the form has one more button: it sends the browser to the organisation's
+provider with the authorisation request kept beside the pending sign-in (social.sso); the provider
+sends it back to /oauth/authorize/sso, which grants the code as a password sign-in would."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -12,7 +16,8 @@ from api.params import Params
 from backchannel.keys import RUNTIME
 from federation.urls import ROUTES as PATHS
 from models import oauth
-from social import apps
+from social import apps, sso
+from social.errors import ServiceError
 
 AUTHORIZE = PATHS.oauth_authorize
 AUTHORIZE_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
@@ -75,10 +80,20 @@ async def authorize_submit(request: web.Request) -> web.Response:
         if req.redirect_uri == oauth.OOB:
             return oauth_form.failure(request, "You denied the application access.", 403)
         raise req.redirect(error="access_denied", error_description="The resource owner denied the request.")
+    if params.str("decision") == "sso":
+        return await _single_sign_on(request, req)
+    if request.app[RUNTIME].config.sso_only:
+        return oauth_form.consent(request, app_name=req.app.name, website=req.app.website, scopes=req.scopes,
+                                  hidden=req.fields, error="Password sign-in is turned off here.", status=403)
     user_id = await oauth_api.check_login(request, params.str("username") or "", params.str("password") or "")
     if user_id is None:
         return oauth_form.consent(request, app_name=req.app.name, website=req.app.website, scopes=req.scopes,
                                   hidden=req.fields, error="Wrong e-mail, username or password.", status=401)
+    return await _grant(request, req, user_id)
+
+
+async def _grant(request: web.Request, req: _Request, user_id: int) -> web.Response:
+    """The signed-in user consented: a code for the app, at its redirect URI or shown to copy."""
     rt = request.app[RUNTIME]
     method = (req.fields["code_challenge_method"] or "plain") if req.fields["code_challenge"] else None
     code = await apps.issue_code(rt, app_id=req.app.id, user_id=user_id, redirect_uri=req.redirect_uri,
@@ -89,9 +104,51 @@ async def authorize_submit(request: web.Request) -> web.Response:
     raise req.redirect(code=code)
 
 
+# --- Single sign-on ------------------------------------------------------------------------------
+
+async def _single_sign_on(request: web.Request, req: _Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not sso.enabled(rt):
+        return oauth_form.failure(request, "Single sign-on is not set up on this node.")
+    try:
+        url, state = await sso.begin(rt, purpose="oauth", redirect_uri=rt.urls.oauth_sso_callback(),
+                                     resume=req.fields)
+    except ServiceError as err:
+        return oauth_form.failure(request, err.message, err.status)
+    response = web.HTTPSeeOther(url, headers=oauth_form.REDIRECT_HEADERS)
+    response.set_cookie(**sso.state_cookie(rt, state))
+    raise response
+
+
+async def sso_callback(request: web.Request) -> web.Response:
+    """The provider sends the browser back here; the authorisation request is checked again (the
+    app may have gone meanwhile), then granted for the person the provider signed in."""
+    rt = request.app[RUNTIME]
+    query = request.query
+    try:
+        signed = await sso.finish(rt, state=query.get("state", ""), cookie=request.cookies.get(sso.STATE_COOKIE),
+                                  code=query.get("code", ""), error=query.get("error"),
+                                  redirect_uri=rt.urls.oauth_sso_callback())
+        if signed.purpose != "oauth":
+            raise sso.SignInFailed("This sign-in was started elsewhere. Try again.")
+    except ServiceError as err:
+        return oauth_form.failure(request, err.message, err.status)
+    req = await _authorization_request(request, Params({k: [v] for k, v in signed.resume.items()}))
+    if isinstance(req, web.Response):
+        return req
+    try:
+        response = await _grant(request, req, signed.user.id)
+    except web.HTTPException as redirect:  # the usual way back to the app
+        redirect.del_cookie(sso.STATE_COOKIE, path="/")
+        raise
+    response.del_cookie(sso.STATE_COOKIE, path="/")
+    return response
+
+
 ROUTES = [
     web.get(AUTHORIZE.path, authorize_form),
     web.get(AUTHORIZE.path + "/", authorize_form),
     web.post(AUTHORIZE.path, authorize_submit),
     web.post(AUTHORIZE.path + "/", authorize_submit),
+    web.get(PATHS.oauth_sso_callback.path, sso_callback),
 ]

@@ -145,6 +145,9 @@ async def token(request: web.Request) -> web.Response:
                              "The authorization grant type is not supported by the authorization server.")
         app = await _client(request, params)
         rt = request.app[RUNTIME]
+        if grant == "password" and request.app[RUNTIME].config.sso_only:
+            raise OAuthError("unsupported_grant_type", "Password sign-in is turned off: use the authorization "
+                             "code grant, which signs in through single sign-on.")
         if grant == "password":
             scopes = _granted(app, params.str("scope"))
             user_id = await check_login(request, params.str("username") or "", params.str("password") or "")
@@ -170,10 +173,11 @@ async def token(request: web.Request) -> web.Response:
 
 
 async def check_login(request: web.Request, login: str, password: str) -> int | None:
-    """The user id for an e-mail or username and its password; None when they do not match."""
-    if not login or not password:
-        return None
+    """The user id for an e-mail or username and its password; None when they do not match, or
+    when password sign-in is turned off (sso_only)."""
     rt = request.app[RUNTIME]
+    if not login or not password or rt.config.sso_only:
+        return None
     async with rt.db.read() as conn:
         found = await accounts_store.user_by_login(conn, login.strip().lstrip("@"))
         account = await accounts_store.get(conn, found[0].account_id) if found else None
@@ -218,7 +222,8 @@ async def server_metadata(request: web.Request) -> web.Response:
         "scopes_supported": sorted(auth.KNOWN_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": GRANT_TYPES,
+        "grant_types_supported": [g for g in GRANT_TYPES
+                                  if not (g == "password" and request.app[RUNTIME].config.sso_only)],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
     })

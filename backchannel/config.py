@@ -74,6 +74,18 @@ class Config:
     # Tests and benchmarks only: every response says how many SQL statements it cost
     # (X-Statement-Count). Off, nothing is counted.
     count_statements: bool = False
+    # Single sign-on through the organisation's OpenID Connect provider (README: "Single sign-on and
+    # provisioning"). The issuer's /.well-known/openid-configuration is read through the guarded client.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_name: str = "single sign-on"  # the button says "Sign in with …"
+    # Whose ID token or userinfo lists this group in its `groups` claim is an admin (and stops being
+    # one when it no longer does); empty: the provider has no say in admin rights.
+    oidc_admin_group: str = ""
+    oidc_username_claim: str = "preferred_username"
+    # Password sign-in off everywhere (admin pages, the OAuth form, the password grant).
+    sso_only: bool = False
 
     @property
     def host(self) -> str:
@@ -204,3 +216,10 @@ def _validate(config: Config) -> None:
     if not config.domain or "/" in config.domain:
         raise ConfigError(f"--domain takes a host name such as learn.acme.example, not {config.domain!r}")
     database_url(config.database, config.data)
+    if config.oidc_issuer:
+        if not config.oidc_issuer.startswith(("https://", "http://")) or "?" in config.oidc_issuer:
+            raise ConfigError(f"oidc_issuer must be the provider's https URL, not {config.oidc_issuer!r}")
+        if not (config.oidc_client_id and config.oidc_client_secret):
+            raise ConfigError("oidc_issuer needs oidc_client_id and oidc_client_secret")
+    if config.sso_only and not config.oidc_issuer:
+        raise ConfigError("sso_only needs oidc_issuer: nobody could sign in")

@@ -91,6 +91,11 @@ class ROUTES:
     admin = Route("/admin")
     admin_sign_in = Route("/admin/sign_in", ("GET", "POST"))
     admin_sign_out = Route("/admin/sign_out", ("POST",))
+    # Single sign-on: where the web sign-in starts, and where the provider sends the browser back, for
+    # the web (pages/sso.py) and for the OAuth authorisation form (api/authorize.py).
+    sso_sign_in = Route("/auth/sso")
+    sso_callback = Route("/auth/sso/callback")
+    oauth_sso_callback = Route("/oauth/authorize/sso")
     admin_reports = Route("/admin/reports")
     admin_report_action = Route("/admin/reports/{id:\\d+}/{action:(resolve|reopen)}", ("POST",))
     admin_domains = Route("/admin/domains")
@@ -245,6 +250,14 @@ class Urls:
 
     def invite(self, code: str) -> str:
         return self._url(ROUTES.invite, code=code)
+
+    def sso_callback(self) -> str:
+        """The redirect URI of the web sign-in, registered at the OpenID provider."""
+        return self._url(ROUTES.sso_callback)
+
+    def oauth_sso_callback(self) -> str:
+        """The redirect URI of sign-in on the OAuth form, registered at the OpenID provider too."""
+        return self._url(ROUTES.oauth_sso_callback)
 
     def webfinger_template(self) -> str:
         """host-meta's lrdd template: the WebFinger URL with `{uri}` left for the client to fill."""

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from backchannel.config import Config
 
-from pages import admin, routes, security, templating
+from pages import admin, routes, security, sso, templating
 
 
 def setup(app: web.Application, config: Config) -> None:
@@ -12,3 +12,4 @@ def setup(app: web.Application, config: Config) -> None:
     app.middlewares.append(security.html_headers)
     app.add_routes(routes.routes)
     app.add_routes(admin.routes)
+    app.add_routes(sso.routes)

@@ -80,6 +80,11 @@ def _set_cookie(rt: Runtime, response: web.StreamResponse, name: str, value: str
                         secure=rt.config.scheme == "https", path="/")
 
 
+def start_session(rt: Runtime, response: web.StreamResponse, user_id: int) -> None:
+    """Sign `user_id` in to the admin pages (password here, or single sign-on in pages/sso.py)."""
+    _set_cookie(rt, response, COOKIE, _session_value(rt, user_id), SESSION_SECONDS)
+
+
 async def _admin(request: web.Request) -> Account:
     """The signed-in admin; anyone else is sent to the sign-in form."""
     rt = request.app[RUNTIME]
@@ -128,6 +133,8 @@ async def sign_in(request: web.Request) -> web.Response:
     # No CSRF token here: there is no session yet to protect, and SameSite=Lax keeps other sites'
     # posts from carrying one.
     rt = request.app[RUNTIME]
+    if rt.config.sso_only:
+        return _sign_in_page(request, f"Password sign-in is turned off: sign in with {rt.config.oidc_name}.", 403)
     form = await request.post()
     login, password = str(form.get("login") or "").strip().lstrip("@"), str(form.get("password") or "")
     async with rt.db.read() as conn:
@@ -142,7 +149,7 @@ async def sign_in(request: web.Request) -> web.Response:
     if not user.admin or user.disabled or account.suspended_at is not None:
         return _sign_in_page(request, "This account may not use the administration pages.", 403)
     response = web.HTTPSeeOther(path("admin_reports"))
-    _set_cookie(rt, response, COOKIE, _session_value(rt, user.id), SESSION_SECONDS)
+    start_session(rt, response, user.id)
     raise response
 
 

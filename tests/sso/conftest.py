@@ -1,0 +1,52 @@
+"""A node that signs people in through npm's oidc-provider on loopback."""
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from tests.rig.nodes import Node, free_port
+from tests.rig.oidc import OidcProvider, install_reason
+
+CLIENT_ID, CLIENT_SECRET = "backchannel", "a-client-secret-for-tests-only-0123456789"
+ADMINS = "backchannel-admins"
+PEOPLE = {
+    "jane": {"preferred_username": "jane.doe", "name": "Jane Doe", "email": "jane@acme.example",
+             "email_verified": True, "groups": ["staff"]},
+    "ada": {"preferred_username": "ada", "name": "Ada Admin", "email": "ada@acme.example",
+            "email_verified": True, "groups": ["staff", ADMINS]},
+    "lin": {"preferred_username": "lin", "name": "Lin App", "email": "lin@acme.example", "email_verified": True},
+    "kim": {"preferred_username": "kim", "name": "Kim Known", "email": "kim@acme.example", "email_verified": True},
+}
+
+
+def sso_env(issuer: str, **extra: str) -> dict[str, str]:
+    return {"BACKCHANNEL_OIDC_ISSUER": issuer, "BACKCHANNEL_OIDC_CLIENT_ID": CLIENT_ID,
+            "BACKCHANNEL_OIDC_CLIENT_SECRET": CLIENT_SECRET, "BACKCHANNEL_OIDC_NAME": "Acme SSO",
+            "BACKCHANNEL_OIDC_ADMIN_GROUP": ADMINS, **extra}
+
+
+def node_at_loopback(data, **env: str) -> Node:  # noqa: ANN001
+    """A node whose domain is its loopback address, so the provider can send browsers back to it."""
+    port = free_port()
+    return Node(domain=f"127.0.0.1:{port}", port=port, data=data, extra_env=env)
+
+
+@pytest.fixture(scope="module")
+def provider_and_node(tmp_path_factory):  # noqa: ANN201
+    reason = install_reason()
+    if reason:
+        pytest.skip(reason)
+    node = node_at_loopback(tmp_path_factory.mktemp("sso"))
+    provider = OidcProvider(CLIENT_ID, CLIENT_SECRET, [node.base + "/auth/sso/callback",
+                                                       node.base + "/oauth/authorize/sso"], PEOPLE).start()
+    node.extra_env = sso_env(provider.issuer)
+    try:
+        node.start()
+        yield provider, node
+    finally:
+        node.stop()
+        provider.stop()
+
+
+def lookup_status(node: Node, acct: str) -> int:
+    return httpx2.get(node.base + "/api/v1/accounts/lookup", params={"acct": acct}, timeout=30).status_code

@@ -1,0 +1,91 @@
+"""`sso_only`: password sign-in is off everywhere, single sign-on still works; and a disabled login
+cannot come back in through the provider."""
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from backchannel.config import ConfigError, load_config
+from tests.rig.oidc import FakeProvider
+from tests.sso.browser import Browser
+from tests.sso.conftest import ADMINS, CLIENT_ID, node_at_loopback, sso_env
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def sso_only_node(tmp_path_factory):  # noqa: ANN201
+    fake = FakeProvider(CLIENT_ID, {"preferred_username": "boss", "name": "The Boss", "groups": [ADMINS]}).start()
+    node = node_at_loopback(tmp_path_factory.mktemp("sso-only"))
+    node.extra_env = sso_env(fake.issuer, BACKCHANNEL_SSO_ONLY="true")
+    try:
+        node.start()
+        node.create_user("pat", password=PASSWORD)
+        node.create_user("root", "--admin", password=PASSWORD)
+        yield fake, node
+    finally:
+        node.stop()
+        fake.stop()
+
+
+def test_password_sign_in_is_refused_on_the_web_the_oauth_form_and_the_password_grant(sso_only_node):
+    _, node = sso_only_node
+    http = httpx2.Client(base_url=node.base, timeout=30)
+    # Given an admin with a password, and an app
+    app = http.post("/api/v1/apps", data={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                                          "scopes": "read"}).json()
+    # When the admin signs in with the password on the admin page
+    page = http.get("/admin/sign_in")
+    web = http.post("/admin/sign_in", data={"login": "root", "password": PASSWORD})
+    # Then the page offers no password field and the post is refused
+    assert 'type="password"' not in page.text and "Sign in with Acme SSO" in page.text
+    assert web.status_code == 403 and "backchannel_admin" not in web.cookies
+    # When a person tries the OAuth form with a password
+    query = {"client_id": app["client_id"], "redirect_uri": "urn:ietf:wg:oauth:2.0:oob", "response_type": "code",
+             "scope": "read"}
+    form = http.get("/oauth/authorize", params=query)
+    posted = http.post("/oauth/authorize", data={**query, "username": "pat", "password": PASSWORD,
+                                                  "decision": "approve"})
+    # Then the form has only the provider's button, and the post is refused without a code
+    assert 'type="password"' not in form.text and 'value="sso"' in form.text
+    assert posted.status_code == 403 and "<code>" not in posted.text
+    # When an app uses the password grant
+    grant = http.post("/oauth/token", data={"grant_type": "password", "client_id": app["client_id"],
+                                            "client_secret": app["client_secret"], "username": "pat",
+                                            "password": PASSWORD, "scope": "read"})
+    # Then it is refused, and the server metadata no longer lists it
+    assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+    assert "password" not in http.get("/.well-known/oauth-authorization-server").json()["grant_types_supported"]
+
+
+def test_single_sign_on_still_signs_an_admin_in(sso_only_node):
+    _, node = sso_only_node
+    # When the boss signs in through the provider, whose group claim makes them an admin
+    page = Browser().get(node.base + "/auth/sso")
+    # Then they are on the admin pages
+    assert page.status_code == 200 and page.url.path == "/admin/reports", page.text[:300]
+
+
+def test_a_disabled_login_cannot_come_back_through_the_provider(sso_only_node):
+    fake, node = sso_only_node
+    # Given a person who signed in once through the provider
+    fake.claims = {"preferred_username": "quinn", "name": "Quinn"}
+    fake.spoil = lambda c: ({**c, "sub": "quinn-subject"}, None)
+    assert "@quinn@" in Browser().get(node.base + "/auth/sso").text
+    # When an admin disables the login
+    node.cli("account", "disable", "quinn")
+    # Then signing in through the provider is refused
+    page = Browser().get(node.base + "/auth/sso")
+    assert page.status_code == 403 and "disabled" in page.text
+
+
+def test_settings_that_cannot_work_are_refused_at_start():
+    with pytest.raises(ConfigError, match="sso_only needs oidc_issuer"):
+        load_config({"sso_only": True}, environ={})
+    with pytest.raises(ConfigError, match="needs oidc_client_id"):
+        load_config({"oidc_issuer": "https://login.acme.example"}, environ={})
+    with pytest.raises(ConfigError, match="https URL"):
+        load_config({"oidc_issuer": "login.acme.example", "oidc_client_id": "a", "oidc_client_secret": "b"},
+                    environ={})
+    assert "secret" not in repr(load_config({"oidc_issuer": "https://l.example", "oidc_client_id": "a",
+                                             "oidc_client_secret": "secret"}, environ={}))
