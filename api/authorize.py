@@ -124,13 +124,10 @@ async def sso_callback(request: web.Request) -> web.Response:
     """The provider sends the browser back here; the authorisation request is checked again (the
     app may have gone meanwhile), then granted for the person the provider signed in."""
     rt = request.app[RUNTIME]
-    query = request.query
     try:
-        signed = await sso.finish(rt, state=query.get("state", ""), cookie=request.cookies.get(sso.STATE_COOKIE),
-                                  code=query.get("code", ""), error=query.get("error"),
+        signed = await sso.finish(rt, purpose="oauth", answer=request.query,
+                                  cookie=request.cookies.get(sso.STATE_COOKIE),
                                   redirect_uri=rt.urls.oauth_sso_callback())
-        if signed.purpose != "oauth":
-            raise sso.SignInFailed("This sign-in was started elsewhere. Try again.")
     except ServiceError as err:
         return oauth_form.failure(request, err.message, err.status)
     req = await _authorization_request(request, Params({k: [v] for k, v in signed.resume.items()}))

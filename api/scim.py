@@ -49,7 +49,10 @@ def _error(status: int, detail: str, scim_type: str | None = None) -> web.Respon
     return _json(body, status, headers)
 
 
-def endpoint(handler: Callable[[web.Request], Awaitable[web.Response]]) -> Callable[[web.Request], Awaitable[web.Response]]:
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def endpoint(handler: Handler) -> Handler:
     """The bearer token checked first; every failure answered as a SCIM error, never a 500."""
 
     @functools.wraps(handler)

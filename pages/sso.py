@@ -38,13 +38,9 @@ async def start(request: web.Request) -> web.Response:
 @routes.get(ROUTES.sso_callback.path)
 async def callback(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
-    query = request.query
     try:
-        signed = await sso.finish(rt, state=query.get("state", ""), cookie=request.cookies.get(sso.STATE_COOKIE),
-                                  code=query.get("code", ""), error=query.get("error"),
+        signed = await sso.finish(rt, purpose="web", answer=request.query, cookie=request.cookies.get(sso.STATE_COOKIE),
                                   redirect_uri=rt.urls.sso_callback())
-        if signed.purpose != "web":
-            raise sso.SignInFailed("This sign-in was started elsewhere. Try again.")
     except ServiceError as err:
         return _page(request, "Cannot sign in", err.status, error=err.message)
     if signed.user.admin:

@@ -17,7 +17,7 @@ import base64
 import hmac
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
 from authlib.common.security import generate_token
@@ -136,14 +136,16 @@ async def begin(rt: Runtime, *, purpose: str, redirect_uri: str, resume: dict | 
 
 # --- Finishing it -------------------------------------------------------------------------------
 
-async def finish(rt: Runtime, *, state: str, cookie: str | None, code: str, redirect_uri: str,
-                 error: str | None = None) -> SignedIn:
-    """Check the provider's answer and return the person it signed in (created or linked)."""
+async def finish(rt: Runtime, *, purpose: str, answer: Mapping[str, str], cookie: str | None,
+                 redirect_uri: str) -> SignedIn:
+    """Check the provider's answer (the callback's query) for a sign-in started for `purpose`, and
+    return the person it signed in (created or linked)."""
+    state, code, error = answer.get("state", ""), answer.get("code", ""), answer.get("error")
     if not state or not cookie or not hmac.compare_digest(state.encode(), cookie.encode()):
         raise SignInFailed("This sign-in was not started in this browser, or it took too long. Try again.")
     async with rt.db.write() as conn:
         pending = await store.take_login(conn, state)
-    if pending is None:
+    if pending is None or pending.purpose != purpose:
         raise SignInFailed("This sign-in has expired or was used already. Try again.")
     if error:
         raise SignInFailed(f"The sign-in provider did not sign you in ({error[:100]}).")

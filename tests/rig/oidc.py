@@ -7,12 +7,10 @@ issuer, audience or nonce, a foreign key, an expired token), to show each one is
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import subprocess
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from aiohttp import web
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests.rig.fake_remote import FakeRemote
 from tests.rig.nodes import _die_with_parent, free_port
 
 HOME = Path(os.environ.get("INTEROP_HOME", Path.home() / ".cache" / "backchannel-interop")) / "oidc-provider"
@@ -101,47 +100,25 @@ class OidcProvider:
 
 
 @dataclass
-class FakeProvider:
-    """A minimal provider of our own: it signs in whoever asks at once and issues the ID token
-    `spoil` makes of the correct claims (None: the correct token)."""
-    client_id: str
-    claims: dict
-    port: int = field(default_factory=free_port)
+class FakeProvider(FakeRemote):
+    """A minimal provider of our own (served like the rig's fake remote server): it signs in whoever
+    asks at once and issues the ID token `spoil` makes of the correct claims (None: the correct one)."""
+    domain: str = "127.0.0.1"
+    client_id: str = ""
+    claims: dict = field(default_factory=dict)
     spoil: object = None  # callable(claims: dict) -> (claims, key to sign with or None)
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "good"}))
     codes: dict[str, dict] = field(default_factory=dict)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _runner: web.AppRunner | None = None
 
     @property
     def issuer(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "FakeProvider":
-        ready = threading.Event()
-
-        def run() -> None:
-            self._loop = asyncio.new_event_loop()
-            app = web.Application()
-            app.add_routes([web.get("/.well-known/openid-configuration", self._metadata),
-                            web.get("/authorize", self._authorize), web.post("/token", self._token),
-                            web.get("/jwks", self._jwks)])
-            self._runner = web.AppRunner(app, access_log=None)
-            self._loop.run_until_complete(self._runner.setup())
-            self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        if self._loop and self._runner:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+    async def _handle(self, request: web.Request) -> web.Response:
+        routes = {("GET", "/.well-known/openid-configuration"): self._metadata, ("GET", "/authorize"): self._authorize,
+                  ("POST", "/token"): self._token, ("GET", "/jwks"): self._jwks}
+        handler = routes.get((request.method, request.path))
+        return await handler(request) if handler else web.json_response({"error": "not_found"}, status=404)
 
     async def _metadata(self, request: web.Request) -> web.Response:
         return web.json_response({
@@ -155,8 +132,7 @@ class FakeProvider:
         query = request.query
         code = f"code-{time.time_ns()}"
         self.codes[code] = {"nonce": query.get("nonce"), "client_id": query.get("client_id")}
-        target = query["redirect_uri"] + "?" + urlencode({"code": code, "state": query.get("state", "")})
-        raise web.HTTPFound(target)
+        raise web.HTTPFound(query["redirect_uri"] + "?" + urlencode({"code": code, "state": query.get("state", "")}))
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()

@@ -64,8 +64,8 @@ def test_deactivating_a_user_revokes_their_access_at_once_and_reactivating_lets_
     # Then her token is refused on the very next request
     assert _verify(scim_node, token) == 401
     # And she cannot sign in with her password
-    app = httpx2.post(node.base + "/api/v1/apps", data={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                                                        "scopes": "read"}).json()
+    app = httpx2.post(node.base + "/api/v1/apps", data={
+        "client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"}).json()
     grant = {"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
              "username": "dora", "password": password, "scope": "read"}
     assert httpx2.post(node.base + "/oauth/token", data=grant).status_code == 400

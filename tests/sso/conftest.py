@@ -1,6 +1,9 @@
 """A node that signs people in through npm's oidc-provider on loopback."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import httpx2
 import pytest
 
@@ -31,6 +34,18 @@ def node_at_loopback(data, **env: str) -> Node:  # noqa: ANN001
     return Node(domain=f"127.0.0.1:{port}", port=port, data=data, extra_env=env)
 
 
+@contextmanager
+def serving(node: Node, provider, **env: str) -> Iterator[tuple]:  # noqa: ANN001
+    """The node started with the provider as its issuer; both stopped afterwards."""
+    node.extra_env = sso_env(provider.issuer, **env)
+    try:
+        node.start()
+        yield provider, node
+    finally:
+        node.stop()
+        provider.stop()
+
+
 @pytest.fixture(scope="module")
 def provider_and_node(tmp_path_factory):  # noqa: ANN201
     reason = install_reason()
@@ -39,13 +54,8 @@ def provider_and_node(tmp_path_factory):  # noqa: ANN201
     node = node_at_loopback(tmp_path_factory.mktemp("sso"))
     provider = OidcProvider(CLIENT_ID, CLIENT_SECRET, [node.base + "/auth/sso/callback",
                                                        node.base + "/oauth/authorize/sso"], PEOPLE).start()
-    node.extra_env = sso_env(provider.issuer)
-    try:
-        node.start()
-        yield provider, node
-    finally:
-        node.stop()
-        provider.stop()
+    with serving(node, provider) as both:
+        yield both
 
 
 def lookup_status(node: Node, acct: str) -> int:

@@ -9,7 +9,7 @@ from joserfc.jwk import RSAKey
 
 from tests.rig.oidc import FakeProvider
 from tests.sso.browser import Browser
-from tests.sso.conftest import CLIENT_ID, lookup_status, node_at_loopback, sso_env
+from tests.sso.conftest import CLIENT_ID, lookup_status, node_at_loopback, serving
 
 CLAIMS = {"preferred_username": "mallory", "name": "Mallory", "email": "mallory@acme.example",
           "email_verified": True}
@@ -29,15 +29,9 @@ SPOILS = {
 
 @pytest.fixture(scope="module")
 def fake_and_node(tmp_path_factory):  # noqa: ANN201
-    fake = FakeProvider(CLIENT_ID, CLAIMS).start()
-    node = node_at_loopback(tmp_path_factory.mktemp("fake-sso"))
-    node.extra_env = sso_env(fake.issuer)
-    try:
-        node.start()
-        yield fake, node
-    finally:
-        node.stop()
-        fake.stop()
+    fake = FakeProvider(client_id=CLIENT_ID, claims=CLAIMS).start()
+    with serving(node_at_loopback(tmp_path_factory.mktemp("fake-sso")), fake) as both:
+        yield both
 
 
 @pytest.mark.parametrize("spoiled", list(SPOILS))

@@ -8,24 +8,19 @@ import pytest
 from backchannel.config import ConfigError, load_config
 from tests.rig.oidc import FakeProvider
 from tests.sso.browser import Browser
-from tests.sso.conftest import ADMINS, CLIENT_ID, node_at_loopback, sso_env
+from tests.sso.conftest import ADMINS, CLIENT_ID, node_at_loopback, serving
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 def sso_only_node(tmp_path_factory):  # noqa: ANN201
-    fake = FakeProvider(CLIENT_ID, {"preferred_username": "boss", "name": "The Boss", "groups": [ADMINS]}).start()
-    node = node_at_loopback(tmp_path_factory.mktemp("sso-only"))
-    node.extra_env = sso_env(fake.issuer, BACKCHANNEL_SSO_ONLY="true")
-    try:
-        node.start()
-        node.create_user("pat", password=PASSWORD)
-        node.create_user("root", "--admin", password=PASSWORD)
-        yield fake, node
-    finally:
-        node.stop()
-        fake.stop()
+    fake = FakeProvider(client_id=CLIENT_ID, claims={"preferred_username": "boss", "name": "The Boss",
+                                                            "groups": [ADMINS]}).start()
+    with serving(node_at_loopback(tmp_path_factory.mktemp("sso-only")), fake, BACKCHANNEL_SSO_ONLY="true") as both:
+        both[1].create_user("pat", password=PASSWORD)
+        both[1].create_user("root", "--admin", password=PASSWORD)
+        yield both
 
 
 def test_password_sign_in_is_refused_on_the_web_the_oauth_form_and_the_password_grant(sso_only_node):
