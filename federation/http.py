@@ -240,10 +240,12 @@ class FederationClient:
         raise FetchError(f"too many redirects from {url}")
 
     async def get_json(self, url: str, *, signer: Signer | None = None, accept: str = AP_ACCEPT,
-                       activitypub: bool = True, deadline: float | None = None) -> tuple[str, dict[str, Any]]:
+                       activitypub: bool = True, deadline: float | None = None,
+                       headers: Mapping[str, str] | None = None) -> tuple[str, dict[str, Any]]:
         """GET a JSON document; returns (final URL, document). ActivityPub media types are required
         when `activitypub` is set, so an HTML page or a user upload is never taken for an object."""
-        resp, data, final_url = await self._noted(url, self.request("GET", url, headers={"Accept": accept},
+        send = {"Accept": accept, **(headers or {})}
+        resp, data, final_url = await self._noted(url, self.request("GET", url, headers=send,
                                                                     signer=signer, deadline=deadline))
         if resp.status == 410:
             raise FetchError(f"{url} is gone", 410)

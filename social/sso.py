@@ -80,18 +80,9 @@ _keys: dict[str, dict] = {}
 
 async def _get_json(rt: Runtime, url: str, headers: dict[str, str] | None = None) -> dict:
     try:
-        resp, body, _ = await rt.http.request("GET", url, headers={"Accept": "application/json", **(headers or {})})
+        return (await rt.http.get_json(url, accept="application/json", activitypub=False, headers=headers))[1]
     except FetchError as err:
-        raise ProviderUnavailable(f"the sign-in provider cannot be reached: {err}") from None
-    if resp.status != 200:
-        raise ProviderUnavailable(f"the sign-in provider answered {resp.status} at {url}")
-    try:
-        doc = safejson.loads(body)
-    except ValueError:
-        raise ProviderUnavailable(f"the sign-in provider sent no JSON at {url}") from None
-    if not isinstance(doc, dict):
-        raise ProviderUnavailable(f"the sign-in provider sent no JSON object at {url}")
-    return doc
+        raise ProviderUnavailable(f"the sign-in provider cannot be used: {err}") from None
 
 
 async def metadata(rt: Runtime) -> dict:

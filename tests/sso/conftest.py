@@ -7,6 +7,7 @@ from typing import Iterator
 import httpx2
 import pytest
 
+from tests.rig.databases import create_database, drop_database, postgres_available
 from tests.rig.nodes import Node, free_port
 from tests.rig.oidc import OidcProvider, install_reason
 
@@ -28,10 +29,10 @@ def sso_env(issuer: str, **extra: str) -> dict[str, str]:
             "BACKCHANNEL_OIDC_ADMIN_GROUP": ADMINS, **extra}
 
 
-def node_at_loopback(data, **env: str) -> Node:  # noqa: ANN001
+def node_at_loopback(data, database: str | None = None) -> Node:  # noqa: ANN001
     """A node whose domain is its loopback address, so the provider can send browsers back to it."""
     port = free_port()
-    return Node(domain=f"127.0.0.1:{port}", port=port, data=data, extra_env=env)
+    return Node(domain=f"127.0.0.1:{port}", port=port, data=data, database=database)
 
 
 @contextmanager
@@ -46,16 +47,25 @@ def serving(node: Node, provider, **env: str) -> Iterator[tuple]:  # noqa: ANN00
         provider.stop()
 
 
-@pytest.fixture(scope="module")
-def provider_and_node(tmp_path_factory):  # noqa: ANN201
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def provider_and_node(request, tmp_path_factory):  # noqa: ANN001, ANN201
     reason = install_reason()
     if reason:
         pytest.skip(reason)
-    node = node_at_loopback(tmp_path_factory.mktemp("sso"))
+    database = None
+    if request.param == "postgresql":
+        if postgres_available():
+            pytest.skip(postgres_available())
+        database = create_database()
+    node = node_at_loopback(tmp_path_factory.mktemp("sso"), database)
     provider = OidcProvider(CLIENT_ID, CLIENT_SECRET, [node.base + "/auth/sso/callback",
                                                        node.base + "/oauth/authorize/sso"], PEOPLE).start()
-    with serving(node, provider) as both:
-        yield both
+    try:
+        with serving(node, provider) as both:
+            yield both
+    finally:
+        if database:
+            drop_database(database)
 
 
 def lookup_status(node: Node, acct: str) -> int:

@@ -8,7 +8,8 @@ import pytest
 from backchannel.config import ConfigError, load_config
 from tests.rig.oidc import FakeProvider
 from tests.sso.browser import Browser
-from tests.sso.conftest import ADMINS, CLIENT_ID, node_at_loopback, serving
+from tests.rig.nodes import free_port
+from tests.sso.conftest import ADMINS, CLIENT_ID, node_at_loopback, serving, sso_env
 
 PASSWORD = "correct horse battery"
 
@@ -84,3 +85,17 @@ def test_settings_that_cannot_work_are_refused_at_start():
                     environ={})
     assert "secret" not in repr(load_config({"oidc_issuer": "https://l.example", "oidc_client_id": "a",
                                              "oidc_client_secret": "secret"}, environ={}))
+
+
+def test_an_unreachable_provider_is_a_clear_error_page(tmp_path):
+    # Given a node whose provider is down (nothing listens at its issuer)
+    node = node_at_loopback(tmp_path / "down")
+    node.extra_env = sso_env(f"http://127.0.0.1:{free_port()}")
+    node.start()
+    try:
+        # When someone starts signing in on the web
+        page = Browser().get(node.base + "/auth/sso")
+        # Then they get a 502 page that says so, and nothing else happens
+        assert page.status_code == 502 and "provider cannot be used" in page.text
+    finally:
+        node.stop()
