@@ -20,6 +20,7 @@ PEOPLE = {
             "email_verified": True, "groups": ["staff", ADMINS]},
     "lin": {"preferred_username": "lin", "name": "Lin App", "email": "lin@acme.example", "email_verified": True},
     "kim": {"preferred_username": "kim", "name": "Kim Known", "email": "kim@acme.example", "email_verified": True},
+    "pia": {"preferred_username": "pia.p", "name": "Pia", "email": "pia@acme.example", "email_verified": True},
 }
 
 

@@ -106,3 +106,25 @@ def test_a_callback_without_the_browser_that_started_it_is_refused(provider_and_
     assert answer.status_code == 403 and "not started in this browser" in answer.text
     # And a callback with no state at all is refused too, never a 500
     assert other.get(node.base + "/auth/sso/callback").status_code == 403
+
+
+def test_the_directory_provisions_a_person_who_signs_in_through_the_provider_until_deactivated(provider_and_node):
+    _, node = provider_and_node
+    scim = httpx2.Client(base_url=node.base + "/scim/v2", timeout=30, headers={
+        "Authorization": "Bearer " + node.cli("scim", "token", "create").strip()})
+    # Given the HR directory provisioned Pia through SCIM, with the e-mail the provider knows
+    created = scim.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                        "userName": "pia@acme.example", "displayName": "Pia Provisioned",
+                                        "emails": [{"value": "pia@acme.example", "primary": True}]}).json()
+    # When Pia signs in through the provider
+    page = sign_in_at_provider(browser := Browser(), Browser.get(browser, node.base + "/auth/sso"), "pia")
+    # Then it is the provisioned account (@pia), not a new one made from her claims (@pia_p)
+    assert "@pia@" in page.text, page.text[:500]
+    assert lookup(node, "pia_p").status_code == 404
+    # When the directory deactivates her
+    scim.patch(f"/Users/{created['id']}", json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                                "Operations": [{"op": "replace", "path": "active", "value": False}]})
+    # Then the provider can no longer sign her in here
+    again = Browser()
+    page = sign_in_at_provider(again, again.get(node.base + "/auth/sso"), "pia")
+    assert page.status_code == 403 and "disabled" in page.text

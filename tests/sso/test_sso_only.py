@@ -99,3 +99,18 @@ def test_an_unreachable_provider_is_a_clear_error_page(tmp_path):
         assert page.status_code == 502 and "provider cannot be used" in page.text
     finally:
         node.stop()
+
+
+def test_admin_rights_follow_the_group_claim_at_each_sign_in(sso_only_node):
+    fake, node = sso_only_node
+    # Given Rae, in the admin group at the provider, who signs in and reaches the admin pages
+    fake.spoil = lambda c: ({**c, "sub": "rae-subject"}, None)
+    fake.claims = {"preferred_username": "rae", "groups": ["staff", ADMINS]}
+    assert Browser().get(node.base + "/auth/sso").url.path == "/admin/reports"
+    # When the provider drops Rae from the admin group and Rae signs in again
+    fake.claims = {"preferred_username": "rae", "groups": ["staff"]}
+    browser = Browser()
+    page = browser.get(node.base + "/auth/sso")
+    # Then Rae is signed in as a person, and the admin pages are closed to her
+    assert page.status_code == 200 and "@rae@" in page.text
+    assert browser.get(node.base + "/admin/reports").url.path == "/admin/sign_in"
