@@ -2,7 +2,7 @@
 of pending follow requests, list membership."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
@@ -29,12 +29,16 @@ async def in_own_list(conn: AsyncConnection, owner_id: int, list_id: int, accoun
                                       list_accounts.c.account_id == account_id))).first() is not None
 
 
+_PAGE_PEOPLE = select(accounts).where(or_(
+    accounts.c.id.in_(bindparam("authors", expanding=True)),
+    accounts.c.id.in_(select(mentions.c.account_id).where(mentions.c.status_id.in_(bindparam("ids", expanding=True))))))
+
+
 async def of_page(conn: AsyncConnection, author_ids, status_ids) -> dict[int, Account]:  # noqa: ANN001
-    """The authors of a page of statuses and everyone those statuses mention, in one statement."""
+    """The authors of a page of statuses and everyone those statuses mention, in one statement
+    (built once: see models.status_queries)."""
     authors, ids = list(set(author_ids)), list(status_ids)
     if not authors and not ids:
         return {}
-    mentioned = select(mentions.c.account_id).where(mentions.c.status_id.in_(ids))
-    rows = (await conn.execute(select(accounts).where(or_(accounts.c.id.in_(authors),
-                                                          accounts.c.id.in_(mentioned))))).all()
+    rows = (await conn.execute(_PAGE_PEOPLE, {"authors": authors or [0], "ids": ids or [0]})).all()
     return {row.id: Account.from_row(row) for row in rows}

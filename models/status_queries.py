@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, String, and_, cast, literal, null, or_, select, union_all
+from sqlalchemy import BigInteger, Float, String, and_, bindparam, cast, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
@@ -106,6 +106,20 @@ async def in_home(conn: AsyncConnection, account_id: int, status_id: int) -> boo
 
 
 # --- A page's facts, in few statements (api/entities/statuses.py) -------------------------------------
+# Built once, with bind parameters: SQLAlchemy then neither rebuilds nor re-keys them per request, and
+# finds their compiled form in its cache.
+
+_IDS = bindparam("ids", expanding=True)
+_VIEWER = bindparam("viewer", type_=BigInteger)
+
+
+def _with_originals(viewer: bool):  # noqa: ANN202
+    seen = visible_to(_VIEWER if viewer else None).label("seen")
+    return select(statuses, seen).where(statuses.c.id.in_(_IDS))
+
+
+_WITH_ORIGINALS = {True: _with_originals(True), False: _with_originals(False)}
+
 
 async def with_originals(conn: AsyncConnection, items, viewer: Account | None) -> tuple[dict[int, Status], set[int]]:  # noqa: ANN001
     """The live originals of the boosts among `items`, and which of the items and originals the
@@ -113,8 +127,8 @@ async def with_originals(conn: AsyncConnection, items, viewer: Account | None) -
     wanted = {s.reblog_of_id for s in items if s.reblog_of_id} | {s.id for s in items}
     if not wanted:
         return {}, set()
-    seen = visible_to(viewer.id if viewer else None).label("seen")
-    rows = (await conn.execute(select(statuses, seen).where(statuses.c.id.in_(list(wanted))))).all()
+    params = {"ids": list(wanted)} | ({"viewer": viewer.id} if viewer else {})
+    rows = (await conn.execute(_WITH_ORIGINALS[viewer is not None], params)).all()
     item_ids = {s.id for s in items}
     viewer_local = viewer is not None and viewer.local
     originals, allowed = {}, set()
@@ -149,41 +163,52 @@ def _fact(kind: str, a, b=None, text=None):  # noqa: ANN001, ANN202
             cast(text if text is not None else null(), String).label("text"))
 
 
-async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_id: int | None) -> PageFacts:  # noqa: ANN001
-    """Every fact of the page above in one statement, a UNION ALL with one branch per kind."""
-    ids, local_ids, authors = list(ids), list(local_ids) or [0], list(set(author_ids) - {viewer_id})
-    facts = PageFacts()
-    if not ids:
-        return facts
+def _page_facts(viewer: bool):  # noqa: ANN202
+    local_ids = bindparam("local_ids", expanding=True)
+    authors = bindparam("authors", expanding=True)
     branches = [
-        select(*_fact("mention", mentions.c.status_id, mentions.c.account_id)).where(mentions.c.status_id.in_(ids)),
+        select(*_fact("mention", mentions.c.status_id, mentions.c.account_id)).where(mentions.c.status_id.in_(_IDS)),
         select(*_fact("tag", status_tags.c.status_id, text=tags.c.name))
-        .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(ids)),
+        .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(_IDS)),
         select(*_fact("pin", pins.c.status_id)).where(pins.c.status_id.in_(local_ids)),
     ]
-    if viewer_id is not None:
-        authors = authors or [0]
+    if viewer:
         branches += [
             select(*_fact("fav", favourites.c.status_id))
-            .where(favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)),
+            .where(favourites.c.account_id == _VIEWER, favourites.c.status_id.in_(_IDS)),
             select(*_fact("reblog", statuses.c.reblog_of_id))
-            .where(statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids), LIVE),
+            .where(statuses.c.account_id == _VIEWER, statuses.c.reblog_of_id.in_(_IDS), LIVE),
             select(*_fact("bookmark", bookmarks.c.status_id))
-            .where(bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(ids)),
+            .where(bookmarks.c.account_id == _VIEWER, bookmarks.c.status_id.in_(_IDS)),
             select(*_fact("vote", poll_votes.c.poll_id, poll_votes.c.choice))
             .join(polls, polls.c.id == poll_votes.c.poll_id)
-            .where(poll_votes.c.account_id == viewer_id, polls.c.status_id.in_(ids)),
+            .where(poll_votes.c.account_id == _VIEWER, polls.c.status_id.in_(_IDS)),
             select(*_fact("block", blocks.c.target_account_id))
-            .where(blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(authors)),
+            .where(blocks.c.account_id == _VIEWER, blocks.c.target_account_id.in_(authors)),
             select(*_fact("block", blocks.c.account_id))
-            .where(blocks.c.target_account_id == viewer_id, blocks.c.account_id.in_(authors)),
+            .where(blocks.c.target_account_id == _VIEWER, blocks.c.account_id.in_(authors)),
             select(*_fact("mute", mutes.c.target_account_id))
-            .where(mutes.c.account_id == viewer_id, mutes.c.target_account_id.in_(authors),
-                   or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > time.time())),
+            .where(mutes.c.account_id == _VIEWER, mutes.c.target_account_id.in_(authors),
+                   or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now", type_=Float))),
             select(*_fact("thread", conversation_mutes.c.root_status_id))
-            .where(conversation_mutes.c.account_id == viewer_id),
+            .where(conversation_mutes.c.account_id == _VIEWER),
         ]
-    for kind, a, b, text in await conn.execute(union_all(*branches)):
+    return union_all(*branches)
+
+
+_PAGE_FACTS = {True: _page_facts(True), False: _page_facts(False)}
+
+
+async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_id: int | None) -> PageFacts:  # noqa: ANN001
+    """Every fact of the page above in one statement, a UNION ALL with one branch per kind."""
+    facts = PageFacts()
+    ids = list(ids)
+    if not ids:
+        return facts
+    params = {"ids": ids, "local_ids": list(local_ids) or [0]}
+    if viewer_id is not None:
+        params |= {"viewer": viewer_id, "authors": list(set(author_ids) - {viewer_id}) or [0], "now": time.time()}
+    for kind, a, b, text in await conn.execute(_PAGE_FACTS[viewer_id is not None], params):
         if kind == "mention":
             facts.mentions.setdefault(a, []).append(b)
         elif kind == "tag":
