@@ -23,7 +23,7 @@ from federation.urls import ROUTES
 from models import accounts, collections, social, statuses
 from models.accounts import Account
 from models.schema import statuses as statuses_table
-from federation.notes import decorate_note
+from federation.notes import decorate_notes
 
 routes = web.RouteTableDef()
 AP_JSON = "application/activity+json"
@@ -147,29 +147,40 @@ async def outbox(request: web.Request) -> web.Response:
             return ap_response(_collection(account.outbox_url or "", total))
         rows = (await conn.execute(select(statuses_table).where(*public).order_by(statuses_table.c.id.desc())
                                    .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))).all()
-        items = []
-        for row in rows[:PAGE_SIZE]:
-            status = statuses.Status.from_row(row)
-            items.append(await _activity_of(conn, rt, status, account))
+        items = await _activities_of(conn, rt, [statuses.Status.from_row(row) for row in rows[:PAGE_SIZE]],
+                                     account)
     return ap_response(_page(account.outbox_url or "", page, items, len(rows) > PAGE_SIZE))
 
 
-async def _activity_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: ANN001
-    if status.reblog_of_id:
-        original = await statuses.get(conn, status.reblog_of_id)
-        original_author = await accounts.get(conn, original.account_id) if original else None
-        return as2.strip_context(as2.announce(status, author, original.uri if original else None,
-                                              original_author.uri if original_author else None))
-    note = await _note_of(conn, rt, status, author)
-    return as2.strip_context(as2.wrap_note("Create", note, rt.urls.status_activity(author.username, status.id)))
+async def _activities_of(conn, rt, items: list[statuses.Status], author: Account) -> list[dict]:  # noqa: ANN001
+    """The activities of a page of one author's statuses (a Create per post, an Announce per
+    boost), in a fixed number of statements whatever the page's length."""
+    originals = await statuses.get_many(conn, [s.reblog_of_id for s in items if s.reblog_of_id])
+    original_authors = await accounts.get_many(conn, [o.account_id for o in originals.values()])
+    notes = await _notes_of(conn, rt, [s for s in items if not s.reblog_of_id], author)
+    out = []
+    for status in items:
+        if status.reblog_of_id:
+            original = originals.get(status.reblog_of_id)
+            original_author = original_authors.get(original.account_id) if original else None
+            out.append(as2.strip_context(as2.announce(status, author, original.uri if original else None,
+                                                      original_author.uri if original_author else None)))
+        else:
+            out.append(as2.strip_context(as2.wrap_note(
+                "Create", notes[status.id], rt.urls.status_activity(author.username, status.id))))
+    return out
 
 
-async def _note_of(conn, rt, status: statuses.Status, author) -> dict:  # noqa: ANN001
-    mentioned = await accounts.get_many(conn, await statuses.mentioned_ids(conn, status.id))
-    tags = (await statuses.tags_of(conn, [status.id])).get(status.id, [])
-    note = as2.note_object(status, author, rt.urls, mentioned=mentioned.values(), tags=tags,
-                           in_reply_to_uri=status.in_reply_to_uri)
-    return await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
+async def _notes_of(conn, rt, items: list[statuses.Status], author: Account) -> dict[int, dict]:  # noqa: ANN001
+    """The Notes (or Questions) of one author's statuses, by status id, in a fixed number of statements."""
+    ids = [s.id for s in items]
+    mentions = await statuses.mentions_of(conn, ids)
+    mentioned = await accounts.get_many(conn, [a for found in mentions.values() for a in found])
+    tags = await statuses.tags_of(conn, ids)
+    notes = {s.id: as2.note_object(s, author, rt.urls, tags=tags.get(s.id, []), in_reply_to_uri=s.in_reply_to_uri,
+                                   mentioned=[mentioned[a] for a in mentions.get(s.id, []) if a in mentioned])
+             for s in items}
+    return await decorate_notes(conn, rt, notes)  # attachments, and a poll as a Question
 
 
 @routes.get(ROUTES.followers.path)
@@ -205,14 +216,12 @@ async def featured(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     account = await _owner(request)
     await fetcher(request, required=False)
-    items = []
     async with rt.db.read() as conn:
         pinned = await collections.pinned_of(conn, account.id)
         found = await statuses.get_many(conn, pinned)
-        for status_id in pinned:
-            status = found.get(status_id)
-            if status and status.visibility in statuses.PUBLIC_VISIBILITIES:
-                items.append(await _note_of(conn, rt, status, account))
+        shown = [found[i] for i in pinned if i in found and found[i].visibility in statuses.PUBLIC_VISIBILITIES]
+        notes = await _notes_of(conn, rt, shown, account)
+    items = [notes[s.id] for s in shown]
     return ap_response({"@context": AS_CONTEXT, "id": account.featured_url, "type": "OrderedCollection",
                         "totalItems": len(items), "orderedItems": items})
 
@@ -244,15 +253,18 @@ async def status_object(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(status.url or "/")
     async with rt.db.read() as conn:
         if status.reblog_of_id:
-            return ap_response(as2.with_context(await _activity_of(conn, rt, status, account)))
-        return ap_response(as2.with_context(await _note_of(conn, rt, status, account)))
+            [boost] = await _activities_of(conn, rt, [status], account)
+            return ap_response(as2.with_context(boost))
+        notes = await _notes_of(conn, rt, [status], account)
+        return ap_response(as2.with_context(notes[status.id]))
 
 
 @routes.get(ROUTES.status_activity.path)
 async def status_activity(request: web.Request) -> web.Response:
     rt, account, status = await _public_status(request)
     async with rt.db.read() as conn:
-        return ap_response(as2.with_context(await _activity_of(conn, rt, status, account)))
+        [activity] = await _activities_of(conn, rt, [status], account)
+    return ap_response(as2.with_context(activity))
 
 
 REPLIES_PAGE = 60  # as Mastodon
