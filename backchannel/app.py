@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from backchannel import guards, workers
+from backchannel import guards, ops, workers
 from backchannel.config import Config
 from backchannel.identity import establish
 from backchannel.keys import RUNTIME
@@ -15,6 +15,7 @@ from federation.runtime import Runtime
 from federation import httpsig
 from federation.http import FederationClient, Signer, user_agent
 from federation.breaker import Breaker
+from federation.metrics import Metrics
 from federation.peers import Peers
 from federation.policy import FederationPolicy
 from federation.urls import Urls
@@ -45,7 +46,8 @@ async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
                             user_agent=user_agent(config.base_url), policy=policy, peers=peers)
     await http.start()
-    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy, peers=peers)
+    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy, peers=peers,
+                 metrics=Metrics(domain_labels=config.metrics_domains))
     await ensure_instance_actor(rt)
     return rt
 
@@ -98,11 +100,23 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(webfinger_routes)
     app.add_routes(inbox_routes)
     app.add_routes(outbox_routes)
+    app.add_routes(ops.routes)
     setup_api(app)
     setup_pages(app, config)
     # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
-    app.middlewares.append(guards.rate_limits(config.rate_limit_per_ip, config.rate_limit_per_account))
+    app.middlewares.append(guards.rate_limits(config.rate_limit_per_ip, config.rate_limit_per_account,
+                                              config.trusted_networks))
     app.middlewares.append(guards.database_outage)
     if config.count_statements:
         app.middlewares.insert(0, guards.statement_count)
+    # Outermost: every request is counted and logged, those refused by the others too.
+    app.middlewares.insert(0, ops.observe(config))
+    return app
+
+
+def create_ops_app(rt: Runtime) -> web.Application:
+    """/metrics, /livez and /readyz alone, for a `backchannel worker --listen` process."""
+    app = web.Application(middlewares=[ops.observe(rt.config)])
+    app[RUNTIME] = rt
+    app.add_routes(ops.routes)
     return app

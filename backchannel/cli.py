@@ -1,4 +1,9 @@
-"""The `backchannel` command: serve, worker, migrate, user create, token create."""
+"""The `backchannel` command: serve, worker, migrate, and the operator's commands (user, token, queue,
+domain, account, report, invite).
+
+A failure an operator can fix (the port is taken, the database cannot be reached or refuses, the
+data folder cannot be written) ends in one line on standard error and exit status 1; a setting
+that cannot be used, exit status 2."""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +30,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                        help="DEVELOPMENT AND TESTS ONLY: federate over plain http and allow "
                             "loopback and private addresses")
     group.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    group.add_argument("--log-format", choices=["text", "json"],
+                       help="text (default) or json: one JSON object per line, for log collectors")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(worker)
     worker.add_argument("--resolve", metavar="HOST=IP:PORT", action="append",
                         help="DEVELOPMENT AND TESTS ONLY: as for serve")
+    worker.add_argument("--listen", metavar="HOST:PORT",
+                        help="serve /metrics, /livez and /readyz for this worker here (default: no HTTP)")
     worker.set_defaults(handler=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema",
@@ -88,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--scopes", default="read write follow",
                               help='space-separated OAuth scopes (default "read write follow")')
     token_create.set_defaults(handler=cmd_token_create)
+    _account_commands(user, token)
+    _queue_commands(commands)
     _moderation_commands(commands)
     _scim_commands(commands)
     return parser
@@ -97,6 +108,69 @@ def _scim_commands(commands) -> None:  # noqa: ANN001
     from backchannel import cli_scim
 
     cli_scim.add_commands(commands, _common)
+
+
+def _account_commands(user, token) -> None:  # noqa: ANN001
+    """user list/password/role/delete and token list/revoke (social.admin_accounts)."""
+    listing = user.add_parser("list", help="list local accounts",
+                              description="List local accounts: role, state, e-mail and posts.")
+    _common(listing)
+    listing.set_defaults(handler=cmd_accounts, action="user-list")
+    password = user.add_parser("password", help="reset a password",
+                               description="Give a local account a new password. Without --password-stdin "
+                                           "one is generated and printed. Tokens already issued stay valid: "
+                                           "revoke them with `token revoke` if the old password leaked.")
+    _common(password)
+    password.add_argument("name", help="the username")
+    password.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
+    password.set_defaults(handler=cmd_accounts, action="user-password")
+    role = user.add_parser("role", help="make an account an admin, or a plain user",
+                           description="Set a local account's role: admin (the admin pages and API) or user. "
+                                       "It applies to the next request the account makes.")
+    _common(role)
+    role.add_argument("name", help="the username")
+    role.add_argument("role", choices=["admin", "user"])
+    role.set_defaults(handler=cmd_accounts, action="user-role")
+    delete = user.add_parser("delete", help="delete an account (other servers are told)",
+                             description="Delete a local account: its posts, follows and login go, its name "
+                                         "stays taken, and a Delete of the actor is sent to every server that "
+                                         "follows it or that it follows.")
+    _common(delete)
+    delete.add_argument("name", help="the username")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(handler=cmd_accounts, action="user-delete")
+
+    token_list = token.add_parser("list", help="list live tokens",
+                                  description="List tokens not revoked, newest first: everyone's or one account's.")
+    _common(token_list)
+    token_list.add_argument("name", nargs="?", help="only this account's tokens")
+    token_list.set_defaults(handler=cmd_accounts, action="token-list")
+    token_revoke = token.add_parser("revoke", help="revoke a token at once",
+                                    description="Revoke a token; the next request made with it gets 401.")
+    _common(token_revoke)
+    token_revoke.add_argument("id", type=int, help="the token's id, as `token list` shows it")
+    token_revoke.set_defaults(handler=cmd_accounts, action="token-revoke")
+
+
+def _queue_commands(commands) -> None:  # noqa: ANN001
+    queue = commands.add_parser("queue", help="see and retry the work queues").add_subparsers(
+        dest="queue_command", metavar="ACTION", required=True)
+    status = queue.add_parser("status", help="backlog, oldest item, failing domains, dead letters",
+                              description="Show each queue (inbox, fanout, delivery, push): rows waiting, "
+                                          "due now, the oldest one's age and dead letters (given up on); then "
+                                          "the other servers that are failing and the newest dead letters.")
+    _common(status)
+    status.set_defaults(handler=cmd_queue, action="status")
+    retry = queue.add_parser("retry", help="put dead letters back in their queue",
+                             description="Queue dead letters again, due now with their attempts counted "
+                                         "from zero: one (--id) or all of them (--all-dead), of one queue "
+                                         "(--queue) or of every queue.")
+    _common(retry)
+    retry.add_argument("--queue", choices=["inbox", "fanout", "delivery", "push"], help="only this queue")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, action="append", metavar="N", help="this dead letter (repeatable)")
+    which.add_argument("--all-dead", action="store_true", help="every dead letter")
+    retry.set_defaults(handler=cmd_queue, action="retry")
 
 
 def _moderation_commands(commands) -> None:  # noqa: ANN001
@@ -220,14 +294,9 @@ def run_lines(config: Config, work, *, check_mode: bool = True) -> int:  # noqa:
 
 
 async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001, C901
-    import datetime
-
     from social import moderation, registrations
 
-    def when(ts: float | None) -> str:
-        return "never" if ts is None else datetime.datetime.fromtimestamp(
-            ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
+    when = _when
     action = args.action
     if action == "mode":
         if args.mode is None:
@@ -331,10 +400,109 @@ def _peer_line(peer, when) -> str:  # noqa: ANN001
     return "  ".join(parts)
 
 
+def _when(ts: float | None) -> str:
+    import datetime
+
+    return "never" if ts is None else datetime.datetime.fromtimestamp(
+        ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def cmd_accounts(config: Config, args: argparse.Namespace) -> int:
+    from social import admin_accounts
+
+    action = args.action
+    password = None
+    if action == "user-password":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else secrets.token_urlsafe(12)
+    if action == "user-delete" and not args.yes:
+        if not sys.stdin.isatty():
+            print("backchannel: deleting an account cannot be undone: add --yes", file=sys.stderr)
+            return 1
+        answer = input(f"Delete @{args.name} and tell every server that knew it? Type the name to confirm: ")
+        if answer.strip().lstrip("@") != args.name.lstrip("@"):
+            print("backchannel: not deleted", file=sys.stderr)
+            return 1
+
+    async def work(rt) -> list[str]:  # noqa: ANN001
+        acct = f"@{{}}@{rt.config.domain}".format
+        if action == "user-list":
+            users = await admin_accounts.list_users(rt)
+            return [f"{u.username:<20} {'admin' if u.admin else 'user':<6} "
+                    f"{'suspended' if u.suspended else 'disabled' if u.disabled else 'pending' if not u.approved else 'active':<9} "
+                    f"{u.email or '-':<32} {u.statuses_count} posts  since {_when(u.created_at)}"
+                    for u in users] or ["no local accounts"]
+        if action == "user-password":
+            account = await admin_accounts.reset_password(rt, args.name, password or "")
+            return [f"new password set for {acct(account.username)}"] + (
+                [] if args.password_stdin else [f"password: {password}"])
+        if action == "user-role":
+            account = await admin_accounts.set_role(rt, args.name, args.role)
+            return [f"{acct(account.username)} is now {'an admin' if args.role == 'admin' else 'a user'}"]
+        if action == "user-delete":
+            account = await admin_accounts.delete_user(rt, args.name)
+            return [f"deleted {acct(account.username)}; other servers that knew it are being told"]
+        if action == "token-list":
+            tokens = await admin_accounts.list_tokens(rt, args.name)
+            return [f"#{t.id}  {('@' + t.username) if t.username else '(app)'}  "
+                    f"{('app ' + t.app_name) if t.app_name else 'cli'}  scopes: {t.scopes}  "
+                    f"created {_when(t.created_at)}  last used {_when(t.last_used_at)}"
+                    for t in tokens] or ["no live tokens"]
+        if action == "token-revoke":
+            token = await admin_accounts.revoke_token(rt, args.id)
+            return [f"revoked token #{token.id}" + (f" of @{token.username}" if token.username else "")]
+        raise AssertionError(action)
+
+    return run_lines(config, work)
+
+
+def cmd_queue(config: Config, args: argparse.Namespace) -> int:
+    import time
+
+    from models import queue_stats
+
+    async def status(rt) -> list[str]:  # noqa: ANN001
+        async with rt.db.read() as conn:
+            stats = await queue_stats.stats(conn)
+            letters = await queue_stats.dead_letters(conn, limit=10)
+        now = time.time()
+        lines = [f"{'queue':<10}{'waiting':>9}{'due':>9}{'oldest':>10}{'dead':>8}"]
+        lines += [f"{q.name:<10}{q.pending:>9}{q.due:>9}"
+                  f"{(_age(now - q.oldest_pending_at) if q.oldest_pending_at else '-'):>10}{q.dead:>8}" for q in stats]
+        failing = [peer for peer in await rt.peers.all() if peer.failing]
+        lines.append(f"failing domains ({len(failing)}):")
+        lines += ["  " + _peer_line(peer, _when) for peer in failing]
+        lines.append(f"dead letters ({sum(q.dead for q in stats)}; newest 10 of each queue):")
+        lines += [f"  {d.queue} #{d.id}  {d.attempts} attempts  queued {_when(d.created_at)}"
+                  f"{'  ' + d.target if d.target else ''}  {d.last_error.splitlines()[0][:160] if d.last_error else ''}"
+                  for d in letters]
+        return lines
+
+    async def retry(rt) -> list[str]:  # noqa: ANN001
+        names = [args.queue] if args.queue else list(queue_stats.QUEUES)
+        lines = []
+        async with rt.db.write() as conn:
+            for name in names:
+                count = await queue_stats.retry(conn, name, ids=None if args.all_dead else args.id)
+                if count:
+                    lines.append(f"{name}: {count} queued again")
+        if not lines:
+            return ["no dead letters " + ("with that id" if args.id else "to retry")]
+        return lines
+
+    return run_lines(config, status if args.action == "status" else retry)
+
+
 def config_from(args: argparse.Namespace) -> Config:
     options: dict[str, Any] = {}
     for name in ("data", "database", "domain", "insecure_http", "listen", "resolve", "federation_mode",
-                 "authorized_fetch", "workers", "log_level"):
+                 "authorized_fetch", "workers", "log_level", "log_format"):
         value = getattr(args, name, None)
         if value is not None:
             options[name] = value
@@ -342,71 +510,111 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 def _logging(config: Config) -> None:
-    logging.basicConfig(level=config.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    from backchannel.ops import setup_logging
+
+    setup_logging(config)
+
+
+async def _until_stopped() -> None:
+    """Until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _listen(runner, host: str, port: int) -> None:  # noqa: ANN001
+    from aiohttp import web
+
+    from backchannel.fatal import listen_failure
+
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as err:
+        raise listen_failure(err, host, port) from None
 
 
 def cmd_serve(config: Config, _args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from backchannel.app import close_runtime, create_app, open_runtime
+    from backchannel.app import create_app
+    from backchannel.fatal import check_data_folder, safe_url
 
     _logging(config)
-
-    async def check() -> None:
-        # Migrate and check the settings against the node's identity before saying "listening".
-        await close_runtime(await open_runtime(config))
-
-    asyncio.run(check())
+    check_data_folder(config.data)
     host, port = config.listen_host_port
-    print(f"Backchannel {__version__}: {config.base_url} listening on {host}:{port}, "
-          f"database {_safe_url(config.database_url)}", flush=True)
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None,
-                handle_signals=True)
+
+    async def run() -> None:
+        runner = web.AppRunner(create_app(config), access_log=None, handle_signals=False)
+        await runner.setup()  # migrates, checks the node's identity, starts the workers
+        try:
+            await _listen(runner, host, port)
+            # Only now: a supervisor or test that waits for this line can connect at once.
+            print(f"Backchannel {__version__}: {config.base_url} listening on {host}:{port}, "
+                  f"database {safe_url(config.database_url)}", flush=True)
+            await _until_stopped()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(run())
     return 0
 
 
-def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
     from backchannel import workers
-    from backchannel.app import close_runtime, open_runtime
+    from backchannel.app import close_runtime, create_ops_app, open_runtime
+    from backchannel.fatal import check_data_folder
 
     _logging(config)
+    check_data_folder(config.data)
 
     async def run() -> None:
         rt = await open_runtime(config)
-        tasks = workers.start(rt)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        print(f"Backchannel worker for {config.base_url} started", flush=True)
-        await stop.wait()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await close_runtime(rt)
+        runner = None
+        tasks: list[asyncio.Task] = []
+        try:
+            if args.listen:
+                host, port = config.listen_host_port
+                runner = web.AppRunner(create_ops_app(rt), access_log=None, handle_signals=False)
+                await runner.setup()
+                await _listen(runner, host, port)
+            tasks = workers.start(rt)
+            print(f"Backchannel worker for {config.base_url} started"
+                  + (f", metrics and health on {config.listen}" if args.listen else ""), flush=True)
+            await _until_stopped()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if runner is not None:
+                await runner.cleanup()
+            await close_runtime(rt)
 
     asyncio.run(run())
     return 0
 
 
 def cmd_migrate(config: Config, _args: argparse.Namespace) -> int:
+    from backchannel.fatal import safe_url
     from backchannel.identity import establish
+    from backchannel.progress import Progress
     from models.db import Database
     from models.migrate import upgrade
 
     async def run() -> tuple[str | None, str]:
         db = Database(config.database_url)
         try:
-            revisions = await upgrade(db)
+            revisions = await upgrade(db, on_step=Progress("applying migrations"))
             # Migrating records no identity (the first `serve` does), but refuses another node's database.
             await establish(db, config, seed=False)
             return revisions
         finally:
             await db.dispose()
 
-    print(f"migrating {_safe_url(config.database_url)} …", flush=True)
+    print(f"migrating {safe_url(config.database_url)} …", flush=True)
     before, after = asyncio.run(run())
     print("already up to date" if before == after else f"migrated from {before or 'empty'} to {after}")
     return 0
@@ -470,13 +678,6 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _safe_url(url: str) -> str:
-    """A database URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -485,11 +686,27 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"backchannel: {err}", file=sys.stderr)
         return 2
+    from backchannel.fatal import Fatal, check_data_folder, database_failure, is_database_failure
+
     try:
+        if not config.database:  # SQLite lives in the data folder
+            check_data_folder(config.data)
         return args.handler(config, args)
     except ConfigError as err:  # e.g. the settings name another node than the database's
         print(f"backchannel: {err}", file=sys.stderr)
         return 2
+    except Fatal as err:
+        print(f"backchannel: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # noqa: BLE001 - a database outage is one line; anything else is a bug
+        if not is_database_failure(err):
+            raise
+        if config.log_level == "debug":
+            logging.getLogger(__name__).exception("database failure")
+        print(f"backchannel: {database_failure(err, config.database_url)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -86,6 +86,18 @@ class Config:
     oidc_username_claim: str = "preferred_username"
     # Password sign-in off everywhere (admin pages, the OAuth form, the password grant).
     sso_only: bool = False
+    # text (one human-readable line per event) or json (one JSON object per line, for log shippers).
+    log_format: str = "text"
+    # One line per request (method, declared route, status, duration, client address).
+    access_log: bool = True
+    # Who may read /metrics: with a token, whoever sends `Authorization: Bearer <token>`; without
+    # one, only clients on this machine that came straight in (not through a reverse proxy).
+    metrics_token: str = field(default="", repr=False)
+    # Deliveries are counted by domain for this many domains per process; the rest count as "other".
+    metrics_domains: int = 50
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated), for
+    # rate limits and the access log. Default: a proxy on this machine.
+    trusted_proxies: str = "127.0.0.0/8,::1"
 
     @property
     def host(self) -> str:
@@ -112,6 +124,13 @@ class Config:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def trusted_networks(self) -> tuple:
+        import ipaddress
+
+        return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                     for part in self.trusted_proxies.split(",") if part.strip())
 
     @property
     def media_dir(self) -> Path:
@@ -223,3 +242,9 @@ def _validate(config: Config) -> None:
             raise ConfigError("oidc_issuer needs oidc_client_id and oidc_client_secret")
     if config.sso_only and not config.oidc_issuer:
         raise ConfigError("sso_only needs oidc_issuer: nobody could sign in")
+    if config.log_format not in ("text", "json"):
+        raise ConfigError("log_format must be text or json")
+    try:
+        config.trusted_networks
+    except ValueError as err:
+        raise ConfigError(f"trusted_proxies takes addresses or networks such as 10.0.0.0/8: {err}") from None

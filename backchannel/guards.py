@@ -2,8 +2,9 @@
 
 Rate limits are token buckets kept in the process (each `serve` process limits on its own): per
 client address for everything, and per account for the client API. A refused request gets 429 with
-Retry-After. The client address is the peer's, or, when the peer is a reverse proxy on loopback,
-the last address that proxy put in X-Forwarded-For.
+Retry-After. The client address is the peer's, or, when the peer is a trusted reverse proxy (the
+`trusted_proxies` setting; by default one on this machine), the nearest address in X-Forwarded-For
+that is not itself a trusted proxy. The access log names the same address.
 """
 from __future__ import annotations
 
@@ -53,16 +54,28 @@ class Buckets:
             del self._state[key]
 
 
-def client_address(request: web.Request) -> str:
-    peer = request.remote or ""
+def _trusted(address: str, trusted: tuple) -> bool:
     try:
-        from_proxy = ipaddress.ip_address(peer).is_loopback
+        ip = ipaddress.ip_address(address)
     except ValueError:
-        from_proxy = False
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if from_proxy and forwarded:
-        return forwarded.split(",")[-1].strip()
-    return peer
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_address(request: web.Request, trusted: tuple) -> str:
+    """The client's address: X-Forwarded-For is read only when the peer is a trusted proxy, from the
+    right, past every hop that is itself trusted (what a client sends leftmost proves nothing)."""
+    address = request.remote or ""
+    if not _trusted(address, trusted):
+        return address
+    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+        hop = hop.strip()
+        if not hop:
+            continue
+        address = hop
+        if not _trusted(hop, trusted):
+            break
+    return address
 
 
 def _too_many(wait: float) -> web.Response:
@@ -77,7 +90,7 @@ def _bearer(request: web.Request) -> str | None:
     return request.query.get("access_token")
 
 
-def rate_limits(per_ip: int, per_account: int):  # noqa: ANN201
+def rate_limits(per_ip: int, per_account: int, trusted: tuple):  # noqa: ANN201
     by_ip = Buckets(per_ip)
     by_account = Buckets(per_account)
     accounts_by_token: dict[str, tuple[float, str]] = {}
@@ -101,7 +114,7 @@ def rate_limits(per_ip: int, per_account: int):  # noqa: ANN201
     async def middleware(request: web.Request, handler):  # noqa: ANN001, ANN202
         if request.method == "OPTIONS":
             return await handler(request)
-        wait = by_ip.take(client_address(request))
+        wait = by_ip.take(client_address(request, trusted))
         if wait:
             return _too_many(wait)
         token = _bearer(request) if request.path.startswith("/api/") else None

@@ -16,10 +16,14 @@ async def signer_of(rt: Runtime, method: str, path_qs: str, headers: Mapping[str
     The URL checked is the node's public one: behind a TLS proxy the request arrives as plain http.
     """
     keys = deref.key_lookup(rt)
-    verified = await httpsig.verify_request(method, rt.config.base_url + path_qs, headers, body, keys)
-    signer = keys.owners.get(verified.key_id)
-    if signer is None:
-        raise httpsig.SignatureError("the signing key has no known owner")
+    try:
+        verified = await httpsig.verify_request(method, rt.config.base_url + path_qs, headers, body, keys)
+        signer = keys.owners.get(verified.key_id)
+        if signer is None:
+            raise httpsig.SignatureError("the signing key has no known owner")
+    except httpsig.SignatureError:
+        rt.metrics.signature_failure(method)
+        raise
     return signer
 
 

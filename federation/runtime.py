@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from backchannel.config import Config
 from federation.http import FederationClient, Signer
+from federation.metrics import Metrics
 from federation.peers import Peers
 from federation.policy import FederationPolicy
 from federation.urls import Urls
@@ -30,6 +31,8 @@ class Runtime:
     instance_account_id: int | None = None
     # Signing keys of local accounts by account id, with when they were read (outbox.delivery).
     signers: dict[int, tuple[float, Signer]] = field(default_factory=dict)
+    # This process's counters (requests, deliveries, inbound activities), exposed at /metrics.
+    metrics: Metrics = field(default_factory=Metrics)
 
     def wake(self, queue: str) -> None:
         self.wakeups[queue].set()

@@ -102,6 +102,10 @@ class ROUTES:
     admin_domain_action = Route("/admin/domains/{action:(block|unblock|allow|disallow|mode)}", ("POST",))
     admin_accounts = Route("/admin/accounts")
     admin_account_action = Route("/admin/accounts/{id:\\d+}/{action}", ("POST",))
+    # Operations (backchannel/ops.py): for the operator's tools, not for people
+    metrics = Route("/metrics")
+    livez = Route("/livez")
+    readyz = Route("/readyz")
 
     @classmethod
     def all(cls) -> Iterator[tuple[str, Route]]:

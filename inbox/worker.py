@@ -41,41 +41,49 @@ def lock_seconds(rt: Runtime) -> float:
 async def process(rt: Runtime, row) -> bool:  # noqa: ANN001
     """Apply one stored activity. True when it was applied: the caller marks those done in its next
     claim (handlers are idempotent, so a crash before that only applies them again)."""
+    activity: object = None
     try:
         activity = json.loads(row.body)
         with deref.fetch_budget(fetch_seconds(rt)):
             await dispatch(rt, activity, recipient_id=row.recipient_account_id)
     except InvalidDocument as err:
         log.info("dropping %s: %s", row.activity_uri, err)
-        await _give_up(rt, row, f"invalid: {err}")
+        await _give_up(rt, row, f"invalid: {err}", activity)
         return False
     except FetchError as err:
         if _final(err) or row.attempts >= FETCH_ATTEMPTS:
             log.info("giving up %s after %d attempts: %s", row.activity_uri, row.attempts, err)
-            await _give_up(rt, row, f"fetch: {err}")
+            await _give_up(rt, row, f"fetch: {err}", activity)
         else:
-            await _retry(rt, row, err, cap=600)
+            await _retry(rt, row, err, activity, cap=600)
         return False
     except Exception as err:  # noqa: BLE001 - a stored activity is retried, never lost silently
         log.exception("error applying %s", row.activity_uri)
         if row.attempts >= MAX_ATTEMPTS:
-            await _give_up(rt, row, repr(err))
+            await _give_up(rt, row, repr(err), activity)
         else:
-            await _retry(rt, row, err, cap=3600)
+            await _retry(rt, row, err, activity, cap=3600)
         return False
+    rt.metrics.inbox_activity(_type(activity), "applied")
     return True
+
+
+def _type(activity: object) -> object:
+    return activity.get("type") if isinstance(activity, dict) else None
 
 
 def _final(err: FetchError) -> bool:
     return isinstance(err, (BlockedAddress, BlockedDomain, deref.OriginMismatch)) or err.status in FINAL_STATUSES
 
 
-async def _give_up(rt: Runtime, row, error: str) -> None:  # noqa: ANN001
+async def _give_up(rt: Runtime, row, error: str, activity: object) -> None:  # noqa: ANN001
     async with rt.db.write() as conn:
         await queues.give_up(conn, inbox_items, row.id, error)
+    rt.metrics.inbox_activity(_type(activity), "dropped")
 
 
-async def _retry(rt: Runtime, row, err: Exception, *, cap: float) -> None:  # noqa: ANN001
+async def _retry(rt: Runtime, row, err: Exception, activity: object, *, cap: float) -> None:  # noqa: ANN001
     delay = queues.backoff(row.attempts, base=rt.config.delivery_retry_base, cap=cap)
     async with rt.db.write() as conn:
         await queues.retry_later(conn, inbox_items, row.id, repr(err), delay)
+    rt.metrics.inbox_activity(_type(activity), "retry")

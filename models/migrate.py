@@ -7,6 +7,7 @@ database file's write lock), so the first migrates and the others find the schem
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -34,16 +35,24 @@ def alembic_config() -> AlembicConfig:
     return cfg
 
 
-async def upgrade(database: Database) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; returns (revision before, revision after)."""
+async def upgrade(database: Database, on_step: Callable[[int, int, str], None] | None = None,
+                  ) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (revision before, revision after).
+    `on_step(done, total, revision)` is called after each revision is applied (for a progress bar)."""
     cfg = alembic_config()
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    scripts = ScriptDirectory.from_config(cfg)
+    head = scripts.get_current_head()
 
     def run(sync_conn) -> str | None:  # noqa: ANN001
         serialize(sync_conn)
         before = MigrationContext.configure(sync_conn).get_current_revision()
         if before != head:
             cfg.attributes["connection"] = sync_conn
+            if on_step is not None:
+                total = len(list(scripts.iterate_revisions(head, before or "base")))
+                done = iter(range(1, total + 1))
+                cfg.attributes["on_version_apply"] = lambda ctx, step, heads, run_args: on_step(
+                    next(done, total), total, step.up_revision_id or "")
             command.upgrade(cfg, "head")
         return before
 

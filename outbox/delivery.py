@@ -41,11 +41,13 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
         async with rt.db.write() as conn:
             await queues.retry_later(conn, deliveries, row.id, f"circuit open for {host}", wait,
                                      refund_attempt=True)
+        rt.metrics.delivery("deferred", host)
         return
     signer = await _signer(rt, row.signer_account_id)
     if signer is None:
         async with rt.db.write() as conn:
             await queues.give_up(conn, deliveries, row.id, "signer is gone")
+        rt.metrics.delivery("dropped", host)
         return
     try:
         await rt.http.post_activity(row.inbox_url, row.body.encode(), signer)
@@ -54,6 +56,7 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
         return
     async with rt.db.write() as conn:
         await queues.finish(conn, deliveries, row.id)
+    rt.metrics.delivery("delivered", host)
     await rt.peers.record_success(host)
 
 
@@ -64,15 +67,18 @@ async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa
         log.info("dropping delivery to %s: %s", row.inbox_url, err)
         async with rt.db.write() as conn:
             await queues.give_up(conn, deliveries, row.id, str(err))
+        rt.metrics.delivery("dropped", host)
         return
     peer = await rt.peers.record_failure(host)
     async with rt.db.write() as conn:
         if peer.unavailable_since is not None:
             log.warning("%s has failed for %.0f s or more: marked unavailable", host, cfg.domain_unavailable_after)
             await queues.give_up(conn, deliveries, row.id, f"{host} is unavailable: {err}")
+            rt.metrics.delivery("dropped", host)
             return
         delay = queues.backoff(row.attempts, base=cfg.delivery_retry_base, cap=cfg.delivery_retry_cap,
                                retry_after=err.retry_after)
         log.info("delivery to %s failed (attempt %d), retrying in %.0fs: %s",
                  row.inbox_url, row.attempts, delay, err)
         await queues.retry_later(conn, deliveries, row.id, str(err), delay)
+    rt.metrics.delivery("retry", host)

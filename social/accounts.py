@@ -13,12 +13,17 @@ from social.errors import Unprocessable
 USERNAME = re.compile(r"[A-Za-z0-9_]{1,30}")
 
 
+def check_new_password(password: str) -> None:
+    if len(password) < 8:
+        raise Unprocessable("the password needs at least 8 characters")
+
+
 async def create_account(rt: Runtime, username: str, *, email: str | None, password: str | None,
                          admin: bool = False, locked: bool = False, display_name: str = "") -> Account:
     if not USERNAME.fullmatch(username):
         raise Unprocessable("a username has 1 to 30 letters, digits or underscores")
-    if password is not None and len(password) < 8:
-        raise Unprocessable("the password needs at least 8 characters")
+    if password is not None:
+        check_new_password(password)
     # RSA key generation takes a while; keep it off the event loop.
     private_pem, public_pem = await asyncio.to_thread(generate_key_pair)
     async with rt.db.write() as conn:

@@ -9,6 +9,6 @@ if connection is None:
     raise SystemExit("run migrations with `backchannel migrate`")
 
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                  compare_type=True)
+                  compare_type=True, on_version_apply=context.config.attributes.get("on_version_apply") or ())
 with context.begin_transaction():
     context.run_migrations()
