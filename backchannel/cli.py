@@ -110,67 +110,59 @@ def _scim_commands(commands) -> None:  # noqa: ANN001
     cli_scim.add_commands(commands, _common)
 
 
+def _action(parent, name: str, handler, action: str, **texts) -> argparse.ArgumentParser:  # noqa: ANN001
+    """A subcommand with the common settings, run by `handler` as `action`."""
+    sub = parent.add_parser(name, **texts)
+    _common(sub)
+    sub.set_defaults(handler=handler, action=action)
+    return sub
+
+
 def _account_commands(user, token) -> None:  # noqa: ANN001
     """user list/password/role/delete and token list/revoke (social.admin_accounts)."""
-    listing = user.add_parser("list", help="list local accounts",
-                              description="List local accounts: role, state, e-mail and posts.")
-    _common(listing)
-    listing.set_defaults(handler=cmd_accounts, action="user-list")
-    password = user.add_parser("password", help="reset a password",
-                               description="Give a local account a new password. Without --password-stdin "
-                                           "one is generated and printed. Tokens already issued stay valid: "
-                                           "revoke them with `token revoke` if the old password leaked.")
-    _common(password)
+    _action(user, "list", cmd_accounts, "user-list", help="list local accounts",
+            description="List local accounts: role, state, e-mail and posts.")
+    password = _action(user, "password", cmd_accounts, "user-password", help="reset a password",
+                       description="Give a local account a new password. Without --password-stdin "
+                       "one is generated and printed. Tokens already issued stay valid: "
+                       "revoke them with `token revoke` if the old password leaked.")
     password.add_argument("name", help="the username")
     password.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
-    password.set_defaults(handler=cmd_accounts, action="user-password")
-    role = user.add_parser("role", help="make an account an admin, or a plain user",
-                           description="Set a local account's role: admin (the admin pages and API) or user. "
-                                       "It applies to the next request the account makes.")
-    _common(role)
+    role = _action(user, "role", cmd_accounts, "user-role", help="make an account an admin, or a plain user",
+                   description="Set a local account's role: admin (the admin pages and API) or user. "
+                   "It applies to the next request the account makes.")
     role.add_argument("name", help="the username")
     role.add_argument("role", choices=["admin", "user"])
-    role.set_defaults(handler=cmd_accounts, action="user-role")
-    delete = user.add_parser("delete", help="delete an account (other servers are told)",
-                             description="Delete a local account: its posts, follows and login go, its name "
-                                         "stays taken, and a Delete of the actor is sent to every server that "
-                                         "follows it or that it follows.")
-    _common(delete)
+    delete = _action(user, "delete", cmd_accounts, "user-delete", help="delete an account (other servers are told)",
+                     description="Delete a local account: its posts, follows and login go, its name "
+                     "stays taken, and a Delete of the actor is sent to every server that "
+                     "follows it or that it follows.")
     delete.add_argument("name", help="the username")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    delete.set_defaults(handler=cmd_accounts, action="user-delete")
 
-    token_list = token.add_parser("list", help="list live tokens",
-                                  description="List tokens not revoked, newest first: everyone's or one account's.")
-    _common(token_list)
+    token_list = _action(token, "list", cmd_accounts, "token-list", help="list live tokens",
+                         description="List tokens not revoked, newest first: everyone's or one account's.")
     token_list.add_argument("name", nargs="?", help="only this account's tokens")
-    token_list.set_defaults(handler=cmd_accounts, action="token-list")
-    token_revoke = token.add_parser("revoke", help="revoke a token at once",
-                                    description="Revoke a token; the next request made with it gets 401.")
-    _common(token_revoke)
+    token_revoke = _action(token, "revoke", cmd_accounts, "token-revoke", help="revoke a token at once",
+                           description="Revoke a token; the next request made with it gets 401.")
     token_revoke.add_argument("id", type=int, help="the token's id, as `token list` shows it")
-    token_revoke.set_defaults(handler=cmd_accounts, action="token-revoke")
 
 
 def _queue_commands(commands) -> None:  # noqa: ANN001
     queue = commands.add_parser("queue", help="see and retry the work queues").add_subparsers(
         dest="queue_command", metavar="ACTION", required=True)
-    status = queue.add_parser("status", help="backlog, oldest item, failing domains, dead letters",
-                              description="Show each queue (inbox, fanout, delivery, push): rows waiting, "
-                                          "due now, the oldest one's age and dead letters (given up on); then "
-                                          "the other servers that are failing and the newest dead letters.")
-    _common(status)
-    status.set_defaults(handler=cmd_queue, action="status")
-    retry = queue.add_parser("retry", help="put dead letters back in their queue",
-                             description="Queue dead letters again, due now with their attempts counted "
-                                         "from zero: one (--id) or all of them (--all-dead), of one queue "
-                                         "(--queue) or of every queue.")
-    _common(retry)
+    _action(queue, "status", cmd_queue, "status", help="backlog, oldest item, failing domains, dead letters",
+            description="Show each queue (inbox, fanout, delivery, push): rows waiting, "
+            "due now, the oldest one's age and dead letters (given up on); then "
+            "the other servers that are failing and the newest dead letters.")
+    retry = _action(queue, "retry", cmd_queue, "retry", help="put dead letters back in their queue",
+                    description="Queue dead letters again, due now with their attempts counted "
+                    "from zero: one (--id) or all of them (--all-dead), of one queue "
+                    "(--queue) or of every queue.")
     retry.add_argument("--queue", choices=["inbox", "fanout", "delivery", "push"], help="only this queue")
     which = retry.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", type=int, action="append", metavar="N", help="this dead letter (repeatable)")
     which.add_argument("--all-dead", action="store_true", help="every dead letter")
-    retry.set_defaults(handler=cmd_queue, action="retry")
 
 
 def _moderation_commands(commands) -> None:  # noqa: ANN001
