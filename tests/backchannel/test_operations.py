@@ -157,3 +157,49 @@ def test_readyz_fails_while_the_database_is_gone_and_recovers(tmp_path):
         node.stop()
         _allow_connections(url, True)
         drop_database(url)
+
+
+def test_a_worker_process_exposes_its_own_counters_and_the_shared_queue_figures(tmp_path, postgres_url):
+    from tests.backchannel.processes import spawn, stop, wait_for_line
+
+    # Given a node scaled out on PostgreSQL: `serve --no-workers`, and a `worker --listen` beside it
+    peer = FakeRemote("globex.test").start()
+    node = Node(domain="acme.test", port=free_port(), data=tmp_path / "acme", database=postgres_url,
+                resolve={"globex.test": peer.port})
+    node.data.mkdir(parents=True)
+    worker_log = node.data / "worker.log"
+    node.proc = spawn(node, "web", log=node.log_path)
+    worker = None
+    try:
+        node.wait_ready()
+        worker_port = free_port()
+        worker = spawn(node, "worker", log=worker_log, extra=("--listen", f"127.0.0.1:{worker_port}"))
+        wait_for_line(worker, worker_log, "metrics and health on")
+        at_worker = Node(domain=node.domain, port=worker_port, data=node.data)  # only its address is used
+        assert raw_request(at_worker.base + "/readyz", "GET", {})[0] == 200
+        node.create_user("alice")
+        token = node.token("alice")
+        reader = peer.add_actor("reader")
+        # When a follower arrives and alice posts through the web process
+        post_signed(node.base, node.domain, "/inbox", follow(reader, "http://acme.test/users/alice"), reader)
+        eventually(lambda: any(r.body.get("type") == "Accept" for r in peer.received), message="Accept")
+        assert api(node.base, token, "POST", "/api/v1/statuses", {"status": "from the web"})[0] == 200
+        eventually(lambda: any(r.body.get("type") == "Create" for r in peer.received), message="Create")
+        # Then the worker counted the deliveries and the inbound Follow, the web process the request
+        worker_samples = eventually(lambda: (s := scrape(at_worker)) and value(
+            s, "backchannel_deliveries_total", outcome="delivered", domain="globex.test") >= 2 and s,
+            message="the worker's counters")
+        assert value(worker_samples, "backchannel_inbox_activities_total", type="Follow", outcome="applied") == 1
+        web_samples = scrape(node)
+        assert value(web_samples, "backchannel_http_requests_total", method="POST", route="/api/v1/statuses",
+                     status="200") == 1
+        assert value(web_samples, "backchannel_deliveries_total", outcome="delivered", domain="globex.test") == 0
+        # and both read the same queue figures from the database
+        for samples in (worker_samples, web_samples):
+            assert value(samples, "backchannel_queue_dead_letters", queue="delivery") == 0
+            assert ("backchannel_queue_depth", (("queue", "inbox"),)) in samples
+    finally:
+        if worker is not None:
+            stop(worker)
+        node.stop()
+        peer.stop()
