@@ -3,7 +3,9 @@ a traceback: the port is taken, the database cannot be reached or refuses, the d
 be written."""
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -11,6 +13,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from models.db import DatabaseUnavailable
+
+
+UNREACHABLE = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.ECONNRESET}
 
 
 class Fatal(Exception):
@@ -36,30 +41,27 @@ def check_data_folder(data: str) -> None:
 
 def is_database_failure(err: BaseException) -> bool:
     """Errors that mean the database cannot be used (reached, signed in to, opened), not a bug."""
-    if isinstance(err, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseUnavailable,
-                        ConnectionError, TimeoutError)):
+    if isinstance(err, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, DatabaseUnavailable)):
         return True
     if isinstance(err, sa_exc.DBAPIError) and _is_refusal(err.orig):
+        return True
+    return _is_refusal(err)
+
+
+def _is_refusal(err: object) -> bool:
+    """The server cannot be reached, or refuses the role, the password or the database. asyncpg's
+    errors arrive wrapped by SQLAlchemy's adapter: look at what it wraps too."""
+    cause = getattr(err, "__cause__", None) or err
+    if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)) or (
+            isinstance(cause, OSError) and cause.errno in UNREACHABLE):
         return True
     try:
         import asyncpg
     except ImportError:  # pragma: no cover - asyncpg is only needed for PostgreSQL
-        return isinstance(err, OSError)
-    return isinstance(err, (OSError, asyncpg.PostgresConnectionError, asyncpg.InvalidAuthorizationSpecificationError,
-                            asyncpg.InvalidCatalogNameError, asyncpg.InsufficientPrivilegeError,
-                            asyncpg.CannotConnectNowError, asyncpg.InterfaceError)) or _is_refusal(err)
-
-
-def _is_refusal(err: object) -> bool:
-    """asyncpg's errors arrive wrapped by SQLAlchemy's adapter; look at what it wraps."""
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover
         return False
-    cause = getattr(err, "__cause__", None) or err
     return isinstance(cause, (asyncpg.InvalidAuthorizationSpecificationError, asyncpg.InvalidCatalogNameError,
                               asyncpg.InsufficientPrivilegeError, asyncpg.CannotConnectNowError,
-                              asyncpg.PostgresConnectionError, ConnectionError, OSError))
+                              asyncpg.PostgresConnectionError, asyncpg.InterfaceError))
 
 
 def database_reason(err: BaseException) -> str:

@@ -94,10 +94,10 @@ def test_password_reset_and_role_change_apply_to_the_next_request(tmp_path):
 
 
 def _password_grant(node: Node, username: str, password: str) -> int:
-    from tests.rig.http import get_json  # noqa: F401 - the same raw client
-    from tests.rig.fake_remote import raw_request
     import json
     import urllib.parse
+
+    from tests.rig.fake_remote import raw_request
 
     status, text = raw_request(node.base + "/api/v1/apps", "POST", {"Content-Type": "application/json"},
                                json.dumps({"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
