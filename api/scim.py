@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import logging
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -21,13 +22,16 @@ from backchannel.keys import RUNTIME
 from federation import safejson
 from federation.runtime import Runtime
 from models import scim
+from models.db import DatabaseUnavailable
 from models.scim import ScimUser
 from social import provisioning
 from social.errors import ServiceError
 
+log = logging.getLogger(__name__)
 PREFIX = "/scim/v2"
 MEDIA_TYPE = "application/scim+json"
 ADMINS = "admins"
+MAX_OPERATIONS = 100
 DOCS = "https://github.com/backchannel/backchannel#single-sign-on-and-provisioning"
 
 
@@ -74,6 +78,11 @@ def endpoint(handler: Handler) -> Handler:
         except ServiceError as err:
             return _error(err.status if err.status != 422 else 400, err.message,
                           "invalidValue" if err.status in (400, 422) else None)
+        except DatabaseUnavailable:
+            raise  # the database guard answers 503
+        except Exception:  # noqa: BLE001 - the last line of defence: logged, answered in SCIM's shape
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            return _error(500, "internal error")
     return wrapped
 
 
@@ -309,9 +318,11 @@ async def patch_user(request: web.Request) -> web.Response:
     operations = doc.get("Operations") or doc.get("operations")
     if PATCH not in (doc.get("schemas") or []) or not isinstance(operations, list) or not operations:
         raise ScimError(400, "A PatchOp with a list of Operations is expected", "invalidSyntax")
+    if len(operations) > MAX_OPERATIONS:
+        raise ScimError(400, f"At most {MAX_OPERATIONS} operations at once", "invalidSyntax")
     state = {"user_name": current.user_name, "display_name": current.display_name, "emails": list(current.emails),
              "external_id": current.external_id, "active": current.active}
-    for operation in operations[:100]:
+    for operation in operations:
         _apply(state, operation)
     user = await provisioning.update_user(rt, account_id, **state)
     return _json(user_resource(rt, user))

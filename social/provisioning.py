@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 import secrets
 
+from sqlalchemy.exc import IntegrityError
+
 from federation.runtime import Runtime
 from models import accounts as accounts_store
 from models import moderation as moderation_store
 from models import scim
+from models.accounts import Account, AccountExists
 from models.scim import ScimUser
 from social import moderation
 from social.accounts import create_account
@@ -60,15 +63,32 @@ async def create_user(rt: Runtime, *, user_name: str, display_name: str, emails:
     async with rt.db.read() as conn:
         await _check_unique(conn, user_name, email, None)
     # No password: the person signs in through the organisation's provider (or gets one from an admin).
-    account = await create_account(rt, await free_handle(rt, user_name), email=email, password=None,
-                                   display_name=display_name)
-    async with rt.db.write() as conn:
-        found = await scim.user(conn, account.id)
-        assert found is not None
-        await scim.save(conn, found.user_id, user_name=user_name, external_id=external_id, emails=emails,
-                        active=active)
-        await scim.set_profile(conn, account.id, display_name=display_name, email=email, disabled=active is False)
-        return await scim.user(conn, account.id)  # type: ignore[return-value]
+    account = await new_account(rt, user_name, email=email, display_name=display_name)
+    try:
+        async with rt.db.write() as conn:
+            found = await scim.user(conn, account.id)
+            assert found is not None
+            await scim.save(conn, found.user_id, user_name=user_name, external_id=external_id, emails=emails,
+                            active=active)
+            await scim.set_profile(conn, account.id, display_name=display_name, email=email,
+                                   disabled=active is False)
+            return await scim.user(conn, account.id)  # type: ignore[return-value]
+    except IntegrityError:  # the same userName or e-mail created at the same moment
+        await moderation.delete_account(rt, account.id)
+        raise Conflict(f"userName {user_name!r} or its e-mail address was just taken") from None
+
+
+async def new_account(rt: Runtime, wanted: str, *, email: str | None, display_name: str,
+                      admin: bool = False) -> Account:
+    """A passwordless account under a free handle made from `wanted`; two made at once from the
+    same name get different handles (the loser of the race picks again)."""
+    for _ in range(3):
+        try:
+            return await create_account(rt, await free_handle(rt, wanted), email=email, password=None,
+                                        admin=admin, display_name=display_name)
+        except (AccountExists, IntegrityError):
+            continue
+    raise Conflict(f"no free handle for {wanted!r} right now; try again")
 
 
 async def get_user(rt: Runtime, account_id: int) -> ScimUser:
@@ -84,17 +104,21 @@ async def update_user(rt: Runtime, account_id: int, *, user_name: str, display_n
     """Set what SCIM manages of a user (PUT and PATCH both end here). Deactivating revokes every
     token of the user in the same transaction."""
     email = primary_email(emails)
-    async with rt.db.write() as conn:
-        found = await scim.user(conn, account_id)
-        if found is None or account_id == rt.instance_account_id:
-            raise NotFound("Resource not found")
-        await _check_unique(conn, user_name, email, found.user_id)
-        await scim.save(conn, found.user_id, user_name=user_name, external_id=external_id, emails=emails,
-                        active=active)
-        await scim.set_profile(conn, account_id, display_name=display_name, email=email, disabled=active is False)
-        if active is False:
-            await moderation_store.revoke_tokens(conn, account_id)
-        return await scim.user(conn, account_id)  # type: ignore[return-value]
+    try:
+        async with rt.db.write() as conn:
+            found = await scim.user(conn, account_id)
+            if found is None or account_id == rt.instance_account_id:
+                raise NotFound("Resource not found")
+            await _check_unique(conn, user_name, email, found.user_id)
+            await scim.save(conn, found.user_id, user_name=user_name, external_id=external_id, emails=emails,
+                            active=active)
+            await scim.set_profile(conn, account_id, display_name=display_name, email=email,
+                                   disabled=active is False)
+            if active is False:
+                await moderation_store.revoke_tokens(conn, account_id)
+            return await scim.user(conn, account_id)  # type: ignore[return-value]
+    except IntegrityError:
+        raise Conflict(f"userName {user_name!r} or its e-mail address was just taken") from None
 
 
 async def delete_user(rt: Runtime, account_id: int) -> None:

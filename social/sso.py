@@ -37,7 +37,6 @@ from models import moderation as moderation_store
 from models import sso as store
 from models.accounts import Account, User
 from social import provisioning
-from social.accounts import create_account
 from social.errors import ServiceError
 
 STATE_COOKIE = "backchannel_sso"
@@ -223,13 +222,16 @@ async def _person(rt: Runtime, claims: dict) -> tuple[User, Account]:
                 user_id = found[0].id
     if user_id is None:
         wanted = claims.get(config.oidc_username_claim)
-        handle = await provisioning.free_handle(rt, str(wanted or email or subject))
         async with rt.db.read() as conn:
             taken = email is not None and await accounts_store.user_by_login(conn, email) is not None
-        account = await create_account(rt, handle, email=None if taken else email, password=None,
-                                       admin=bool(admin), display_name=name[:100])
+        try:
+            account = await provisioning.new_account(rt, str(wanted or email or subject),
+                                                     email=None if taken else email, admin=bool(admin),
+                                                     display_name=name[:100])
+        except ServiceError:
+            raise SignInFailed("Your account could not be made just now. Try again.") from None
         async with rt.db.read() as conn:
-            found = await accounts_store.user_by_login(conn, handle)
+            found = await accounts_store.user_by_login(conn, account.username)
         assert found is not None
         user_id = found[0].id
     async with rt.db.write() as conn:

@@ -162,3 +162,21 @@ def test_the_admins_group_lists_the_admins_and_is_read_only(scim_node):
                                           "displayName": "x"})
     assert response.status_code == 405 and response.json()["status"] == "405"
     assert scim_node.http.get("/Groups/other").status_code == 404
+
+
+def test_the_same_user_created_many_times_at_once_is_made_once(scim_node):
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Given the directory retries a creation, eight times at the same moment
+    body = {"schemas": [USER], "userName": "twin@acme.example", "emails": [{"value": "twin@acme.example"}]}
+
+    def create(_: int) -> int:
+        with httpx2.Client(base_url=scim_node.base, timeout=60,
+                           headers={"Authorization": f"Bearer {scim_node.token}"}) as http:
+            return http.post("/Users", json=body).status_code
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(create, range(8)))
+    # Then one is created and the others are told it exists: no 500, no second user
+    assert statuses == [201] + [409] * 7
+    found = scim_node.http.get("/Users", params={"filter": 'userName eq "twin@acme.example"'}).json()
+    assert found["totalResults"] == 1
