@@ -438,7 +438,9 @@ def cmd_accounts(config: Config, args: argparse.Namespace) -> int:
             account = await admin_accounts.set_role(rt, args.name, args.role)
             return [f"{acct(account.username)} is now {'an admin' if args.role == 'admin' else 'a user'}"]
         if action == "user-delete":
-            account = await admin_accounts.delete_user(rt, args.name)
+            from backchannel.progress import Progress
+
+            account = await admin_accounts.delete_user(rt, args.name, Progress("deleting posts"))
             return [f"deleted {acct(account.username)}; other servers that knew it are being told"]
         if action == "token-list":
             tokens = await admin_accounts.list_tokens(rt, args.name)

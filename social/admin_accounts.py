@@ -4,6 +4,7 @@ and pages: deletion is moderation.delete_account, which tells every server that 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from federation.runtime import Runtime
 from models import moderation as moderation_store, user_admin
@@ -52,11 +53,11 @@ async def set_role(rt: Runtime, name: str, role: str) -> Account:
     return account
 
 
-async def delete_user(rt: Runtime, name: str) -> Account:
+async def delete_user(rt: Runtime, name: str, progress: Callable[[int, int], None] | None = None) -> Account:
     """The account's posts and login go; a Delete of the actor goes to every server that follows it
     or that it follows."""
     account = await local_account(rt, name)
-    return await moderation.delete_account(rt, account.id)
+    return await moderation.delete_account(rt, account.id, progress)
 
 
 async def list_tokens(rt: Runtime, name: str | None = None) -> list[TokenRow]:

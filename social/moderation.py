@@ -8,6 +8,7 @@ process's cache is cleared at once.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from federation.runtime import Runtime
 from federation import as2
@@ -251,9 +252,11 @@ async def reject_account(rt: Runtime, account_id: int) -> Account:
     return await delete_account(rt, account.id)
 
 
-async def delete_account(rt: Runtime, account_id: int) -> Account:
+async def delete_account(rt: Runtime, account_id: int,
+                         progress: Callable[[int, int], None] | None = None) -> Account:
     """Remove an account's data. A local one keeps a tombstone (its name stays taken, its key signs
-    the Delete that tells other servers); a remote one is suspended and forgotten."""
+    the Delete that tells other servers); a remote one is suspended and forgotten. `progress(done,
+    total)` hears how many of its posts are deleted (the CLI draws a bar)."""
     async with rt.db.write() as conn:
         account = await _account(conn, rt, account_id)
         if not account.local:
@@ -264,8 +267,11 @@ async def delete_account(rt: Runtime, account_id: int) -> Account:
         # The Delete goes out before the follows go, so it reaches everyone who knew the account.
         await outgoing.queue(conn, rt, activity=_delete_actor(rt, account), signer=account,
                            followers_of=None, to_accounts=targets)
-        for status_id in await statuses.account_ids(conn, account.id, account.id, True, limit=100_000):
+        posts = await statuses.account_ids(conn, account.id, account.id, True, limit=100_000)
+        for done, status_id in enumerate(posts, 1):
             await statuses.mark_deleted(conn, status_id)
+            if progress is not None:
+                progress(done, len(posts))
         await moderation.sever_follows(conn, [account.id])
         await social.dismiss_notifications(conn, account.id)
         await moderation.delete_user(conn, account.id)

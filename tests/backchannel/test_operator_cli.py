@@ -33,12 +33,16 @@ def test_a_deleted_user_is_deleted_everywhere_and_a_revoked_token_stops_at_once(
         assert post_signed(node.base, node.domain, "/inbox", follow(reader, "http://acme.test/users/alice"),
                            reader)[0] == 202
         eventually(lambda: any(r.body.get("type") == "Accept" for r in peer.received), message="Accept")
+        alice_token = node.token("alice")
+        for text in ("first", "second"):
+            assert api(node.base, alice_token, "POST", "/api/v1/statuses", {"status": text})[0] == 200
         bob_token = node.token("bob")
         assert api(node.base, bob_token, "GET", "/api/v1/accounts/verify_credentials")[0] == 200
 
         # When the operator revokes bob's token by the id `token list` shows
         listing = command(node, "token", "list", "bob")
         assert listing.returncode == 0 and "@bob" in listing.stdout and "@alice" not in listing.stdout
+        assert len(listing.stdout.splitlines()) == 1
         token_id = listing.stdout.split()[0].lstrip("#")
         revoked = command(node, "token", "revoke", token_id)
         assert revoked.returncode == 0 and f"revoked token #{token_id} of @bob" in revoked.stdout
@@ -52,6 +56,8 @@ def test_a_deleted_user_is_deleted_everywhere_and_a_revoked_token_stops_at_once(
         assert command(node, "user", "delete", "alice").returncode == 1
         deleted = command(node, "user", "delete", "alice", "--yes")
         assert deleted.returncode == 0, deleted.stderr
+        assert "deleting posts: 2/2" in deleted.stderr  # progress, on stderr
+        assert api(node.base, alice_token, "GET", "/api/v1/accounts/verify_credentials")[0] == 401
         # Then her follower's server receives a Delete of her actor
         eventually(lambda: any(r.body.get("type") == "Delete" and r.body.get("object") == "http://acme.test/users/alice"
                                for r in peer.received), message="Delete of the actor delivered")
