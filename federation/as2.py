@@ -235,7 +235,7 @@ def actor_values(doc: dict) -> dict:
         "uri": actor_id,
         "username": sanitize_text(username, 255).replace(" ", ""),
         "domain": host_of(actor_id),
-        "url": _first_url(doc.get("url")) or safe_url(actor_id),
+        "url": first_url(doc.get("url")) or safe_url(actor_id),
         "actor_type": next((t for t in types_of(doc) if t in ACTOR_TYPES), "Person"),
         "display_name": clean_name(sanitize_text(doc.get("name") if isinstance(doc.get("name"), str) else "", 255)),
         "note": sanitize_html(doc.get("summary") if isinstance(doc.get("summary"), str) else ""),
@@ -295,7 +295,7 @@ def note_values(doc: dict) -> dict:
     published = post_time(doc.get("published"))
     return {
         "uri": object_id(doc),
-        "url": _first_url(doc.get("url")) or safe_url(object_id(doc)),
+        "url": first_url(doc.get("url")) or safe_url(object_id(doc)),
         "content": sanitize_html(content),
         "spoiler_text": sanitize_text(summary, 1000),
         "sensitive": bool(doc.get("sensitive", False)) or bool(summary),
@@ -332,7 +332,7 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _first_url(value: Any) -> str | None:
+def first_url(value: Any) -> str | None:
     """The first safe URL of a `url` property: a string, a Link (`href`) or a list of either."""
     if isinstance(value, str):
         return safe_url(value)
@@ -340,7 +340,7 @@ def _first_url(value: Any) -> str | None:
         return safe_url(value.get("href"))
     if isinstance(value, list):
         for item in value:
-            found = _first_url(item)
+            found = first_url(item)
             if found:
                 return found
     return None
@@ -350,5 +350,5 @@ def _image_url(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, dict):
-        return _first_url(value.get("url"))
+        return first_url(value.get("url"))
     return safe_url(value)

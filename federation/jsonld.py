@@ -16,7 +16,8 @@ import copy
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -183,14 +184,11 @@ def _not_bundled_cause(exc: BaseException) -> ContextNotBundled | None:
     return None
 
 
-def expand(doc: dict, **options: Any) -> list:
-    """Expand ``doc`` using only bundled contexts.
-
-    Raises :class:`ContextNotBundled` when the document needs a context that is
-    not bundled, and pyld's ``JsonLdError`` for other JSON-LD errors.
-    """
+@contextmanager
+def _naming_missing_contexts() -> Iterator[None]:
+    """Turn a pyld error caused by a context that is not bundled into ContextNotBundled."""
     try:
-        return jsonld.expand(doc, _options(options))
+        yield
     except ContextNotBundled:
         raise
     except JsonLdError as exc:
@@ -198,6 +196,16 @@ def expand(doc: dict, **options: Any) -> list:
         if missing is not None:
             raise ContextNotBundled(missing.url) from exc
         raise
+
+
+def expand(doc: dict, **options: Any) -> list:
+    """Expand ``doc`` using only bundled contexts.
+
+    Raises :class:`ContextNotBundled` when the document needs a context that is
+    not bundled, and pyld's ``JsonLdError`` for other JSON-LD errors.
+    """
+    with _naming_missing_contexts():
+        return jsonld.expand(doc, _options(options))
 
 
 def compact(doc: dict, context: Any, **options: Any) -> dict:
@@ -205,12 +213,5 @@ def compact(doc: dict, context: Any, **options: Any) -> dict:
 
     Errors as for :func:`expand`.
     """
-    try:
+    with _naming_missing_contexts():
         return jsonld.compact(doc, context, _options(options))
-    except ContextNotBundled:
-        raise
-    except JsonLdError as exc:
-        missing = _not_bundled_cause(exc)
-        if missing is not None:
-            raise ContextNotBundled(missing.url) from exc
-        raise

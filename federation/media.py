@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from federation.as2 import safe_url
+from federation.as2 import first_url
 from federation.sanitize import sanitize_text
 from federation.urls import Urls
 from models.media import Media
@@ -33,20 +33,6 @@ def attachment_document(media: Media, urls: Urls) -> dict:
 
 def attachment_documents(items: Iterable[Media], urls: Urls) -> list[dict]:
     return [attachment_document(m, urls) for m in items]
-
-
-def _url(value: Any) -> str | None:
-    """The first safe URL (federation.as2.safe_url) of a string, a Link or a list of either."""
-    if isinstance(value, str):
-        return safe_url(value)
-    if isinstance(value, dict):
-        return safe_url(value.get("href"))
-    if isinstance(value, list):
-        for item in value:
-            found = _url(item)
-            if found:
-                return found
-    return None
 
 
 def _int(value: Any) -> int | None:
@@ -80,7 +66,7 @@ def remote_attachments(note: dict) -> list[dict]:
     for item in items:
         if not isinstance(item, dict) or item.get("type") == "PropertyValue":
             continue
-        url = _url(item.get("url")) or _url(item.get("href"))
+        url = first_url(item.get("url")) or first_url(item.get("href"))
         if not url:
             continue
         focus = item.get("focalPoint")

@@ -3,23 +3,16 @@
 Blocks are kept under the canonical name (federation.policy.normalize_domain: no port)."""
 from __future__ import annotations
 
-import time
-
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.domains import covering
-from models.ids import new_id
+from models.once import insert_once
 from models.schema import account_domain_blocks as table
 
 
 async def add(conn: AsyncConnection, account_id: int, domain: str) -> bool:
-    if (await conn.execute(select(table.c.id).where(table.c.account_id == account_id,
-                                                    table.c.domain == domain))).first():
-        return False
-    await conn.execute(insert(table).values(id=new_id(), account_id=account_id, domain=domain,
-                                            created_at=time.time()))
-    return True
+    return await insert_once(conn, table, {"account_id": account_id, "domain": domain})
 
 
 async def remove(conn: AsyncConnection, account_id: int, domain: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
 from models.ids import new_id
+from models.once import insert_once
 from models.schema import (accounts, blocks, bookmarks, conversation_marks, favourites, list_accounts, lists,
                            mentions, mutes, pins, statuses)
 from models.statuses import LIVE, paginate
@@ -27,10 +28,7 @@ async def _page_pairs(conn: AsyncConnection, stmt, column, page: dict) -> list[t
 # --- Bookmarks ----------------------------------------------------------------------------------
 
 async def add_bookmark(conn: AsyncConnection, account_id: int, status_id: int) -> None:
-    if not (await conn.execute(select(bookmarks.c.id).where(
-            bookmarks.c.account_id == account_id, bookmarks.c.status_id == status_id))).first():
-        await conn.execute(insert(bookmarks).values(id=new_id(), account_id=account_id, status_id=status_id,
-                                                    created_at=time.time()))
+    await insert_once(conn, bookmarks, {"account_id": account_id, "status_id": status_id})
 
 
 async def remove_bookmark(conn: AsyncConnection, account_id: int, status_id: int) -> None:

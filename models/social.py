@@ -11,6 +11,7 @@ from models import account_domain_blocks, conversation_mutes
 from models.accounts import Account, bump_counter
 from models import push, stream_events
 from models.ids import new_id
+from models.once import insert_once
 from models.schema import accounts, blocks, favourites, follows, notifications
 
 
@@ -127,13 +128,7 @@ async def count_follows(conn: AsyncConnection, account_id: int, *, followers: bo
 
 async def add_favourite(conn: AsyncConnection, account_id: int, status_id: int, uri: str | None) -> bool:
     """True when the like is new (so counters and notifications happen once)."""
-    exists = (await conn.execute(select(favourites.c.id).where(
-        favourites.c.account_id == account_id, favourites.c.status_id == status_id))).first()
-    if exists:
-        return False
-    await conn.execute(insert(favourites).values(id=new_id(), account_id=account_id, status_id=status_id,
-                                                 uri=uri, created_at=time.time()))
-    return True
+    return await insert_once(conn, favourites, {"account_id": account_id, "status_id": status_id}, uri=uri)
 
 
 async def remove_favourite(conn: AsyncConnection, account_id: int, status_id: int) -> str | None | bool:
@@ -161,13 +156,7 @@ async def favourited_ids(conn: AsyncConnection, account_id: int, status_ids) -> 
 # --- Blocks -------------------------------------------------------------------------------------
 
 async def add_block(conn: AsyncConnection, account_id: int, target_id: int, uri: str | None) -> bool:
-    exists = (await conn.execute(select(blocks.c.id).where(
-        blocks.c.account_id == account_id, blocks.c.target_account_id == target_id))).first()
-    if exists:
-        return False
-    await conn.execute(insert(blocks).values(id=new_id(), account_id=account_id, target_account_id=target_id,
-                                             uri=uri, created_at=time.time()))
-    return True
+    return await insert_once(conn, blocks, {"account_id": account_id, "target_account_id": target_id}, uri=uri)
 
 
 async def remove_block(conn: AsyncConnection, account_id: int, target_id: int):  # noqa: ANN201

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from models import accounts, collections, conversation_mutes, statuses
@@ -17,32 +20,29 @@ async def _visible(conn, viewer: Account, status_id: int) -> Status:  # noqa: AN
     return status
 
 
-async def bookmark(rt: Runtime, viewer: Account, status_id: int) -> Status:
+async def _on_visible(rt: Runtime, viewer: Account, status_id: int,
+                      change: Callable[[AsyncConnection, int, int], Awaitable[object]]) -> Status:
+    """Apply `change(conn, viewer id, status id)` to a status the viewer may see (else 404)."""
     async with rt.db.write() as conn:
         status = await _visible(conn, viewer, status_id)
-        await collections.add_bookmark(conn, viewer.id, status.id)
+        await change(conn, viewer.id, status.id)
     return status
+
+
+async def bookmark(rt: Runtime, viewer: Account, status_id: int) -> Status:
+    return await _on_visible(rt, viewer, status_id, collections.add_bookmark)
 
 
 async def mute_conversation(rt: Runtime, viewer: Account, status_id: int) -> Status:
-    async with rt.db.write() as conn:
-        status = await _visible(conn, viewer, status_id)
-        await conversation_mutes.mute(conn, viewer.id, status.id)
-    return status
+    return await _on_visible(rt, viewer, status_id, conversation_mutes.mute)
 
 
 async def unmute_conversation(rt: Runtime, viewer: Account, status_id: int) -> Status:
-    async with rt.db.write() as conn:
-        status = await _visible(conn, viewer, status_id)
-        await conversation_mutes.unmute(conn, viewer.id, status.id)
-    return status
+    return await _on_visible(rt, viewer, status_id, conversation_mutes.unmute)
 
 
 async def unbookmark(rt: Runtime, viewer: Account, status_id: int) -> Status:
-    async with rt.db.write() as conn:
-        status = await _visible(conn, viewer, status_id)
-        await collections.remove_bookmark(conn, viewer.id, status.id)
-    return status
+    return await _on_visible(rt, viewer, status_id, collections.remove_bookmark)
 
 
 async def pin(rt: Runtime, viewer: Account, status_id: int) -> Status:
@@ -59,10 +59,7 @@ async def pin(rt: Runtime, viewer: Account, status_id: int) -> Status:
 
 
 async def unpin(rt: Runtime, viewer: Account, status_id: int) -> Status:
-    async with rt.db.write() as conn:
-        status = await _visible(conn, viewer, status_id)
-        await collections.unpin(conn, viewer.id, status.id)
-    return status
+    return await _on_visible(rt, viewer, status_id, collections.unpin)
 
 
 async def mute(rt: Runtime, viewer: Account, target_id: int, *, notifications: bool = True,
