@@ -153,9 +153,7 @@ async def create_domain_block(request: web.Request) -> web.Response:
     await require_admin(request, "admin:write:domain_blocks")
     params = await Params.read(request)
     rt = request.app[RUNTIME]
-    domain = (params.str("domain") or "").strip()
-    if not domain:
-        raise Unprocessable("Validation failed: Domain can't be blank")
+    domain = params.required_text("domain", "Domain")
     async with rt.db.read() as conn:
         existing = await store.domain_block(conn, domain=moderation.checked_domain(domain))
     if existing is not None:
@@ -198,9 +196,7 @@ async def show_domain_allow(request: web.Request) -> web.Response:
 async def create_domain_allow(request: web.Request) -> web.Response:
     await require_admin(request, "admin:write:domain_allows")
     params = await Params.read(request)
-    domain = (params.str("domain") or "").strip()
-    if not domain:
-        raise Unprocessable("Validation failed: Domain can't be blank")
+    domain = params.required_text("domain", "Domain")
     return web.json_response(admin_domain_allow_entity(await moderation.allow_domain(request.app[RUNTIME], domain)))
 
 

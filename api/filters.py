@@ -94,9 +94,7 @@ async def show(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:filters")
     params = await Params.read(request)
-    title = (params.str("title") or "").strip()
-    if not title:
-        raise Unprocessable("Validation failed: Title can't be blank")
+    title = params.required_text("title", "Title")
     context, action, expires_at = _contexts(params), _action(params), _expires_at(params)
     keywords = [(_keyword_text(k.get("keyword")), _flag(k.get("whole_word"), True))
                 for k in _keyword_attributes(params) if not _flag(k.get("_destroy"), False)]
@@ -123,9 +121,7 @@ async def update(request: web.Request) -> web.Response:
     params = await Params.read(request)
     values: dict = {}
     if "title" in params:
-        values["title"] = (params.str("title") or "").strip()
-        if not values["title"]:
-            raise Unprocessable("Validation failed: Title can't be blank")
+        values["title"] = params.required_text("title", "Title")
     if "context" in params:
         values["context"] = _contexts(params)
     if "filter_action" in params:

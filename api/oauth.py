@@ -58,9 +58,7 @@ def _checked_redirects(uris: list[str]) -> list[str]:
 
 async def create_app(request: web.Request) -> web.Response:
     params = await Params.read(request)
-    name = (params.str("client_name") or "").strip()
-    if not name:
-        raise Unprocessable("Validation failed: Application name can't be blank")
+    name = params.required_text("client_name", "Application name")
     redirects = params.list("redirect_uris")
     redirects = _checked_redirects(oauth.split(redirects) or [oauth.OOB])
     scopes = _checked_scopes(oauth.split(params.list("scopes") or ["read"]))

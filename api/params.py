@@ -75,6 +75,13 @@ class Params:
             return "true" if value else "false"
         return str(value)
 
+    def required_text(self, key: str, label: str) -> str:
+        """The value without surrounding white space; 422 "<label> can't be blank" when that is empty."""
+        text = (self.str(key) or "").strip()
+        if not text:
+            raise Unprocessable(f"Validation failed: {label} can't be blank")
+        return text
+
     def bool(self, key: str, default: bool = False) -> bool:
         found = self._values.get(key)
         if not found or found[-1] is None:
