@@ -5,17 +5,18 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from sqlalchemy import String, case, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
+from models.records import Record
 from models.schema import accounts, users
 
 
 @dataclass(frozen=True)
-class Account:
+class Account(Record):
     id: int
     username: str
     domain: str | None
@@ -79,11 +80,6 @@ class Account:
             return list(json.loads(self.fields or "[]"))
         except ValueError:
             return []
-
-    @classmethod
-    def from_row(cls, row) -> "Account":  # noqa: ANN001
-        mapping = row._mapping
-        return cls(**{f.name: mapping[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
+from models.records import Record
 from models.schema import media_attachments
 
 MAX_ATTACHMENTS = 4
 
 
 @dataclass(frozen=True)
-class Media:
+class Media(Record):
     id: int
     account_id: int
     status_id: int | None
@@ -34,11 +35,6 @@ class Media:
     focus_x: float
     focus_y: float
     created_at: float
-
-    @classmethod
-    def from_row(cls, row) -> "Media":  # noqa: ANN001
-        mapping = row._mapping
-        return cls(**{f.name: mapping[f.name] for f in fields(cls)})
 
     @property
     def local(self) -> bool:

@@ -5,15 +5,7 @@ import sqlite3
 import pytest
 from mastodon import MastodonAPIError
 
-from tests.rig.nodes import eventually, start_cluster
-
-
-@pytest.fixture
-def pair(tmp_path):
-    nodes = start_cluster(["acme.test", "globex.test"], tmp_path)
-    yield nodes["acme.test"], nodes["globex.test"]
-    for node in nodes.values():
-        node.stop()
+from tests.rig.nodes import eventually
 
 
 def test_a_blocked_remote_account_sees_nothing_and_cannot_follow(pair):
@@ -28,8 +20,8 @@ def test_a_blocked_remote_account_sees_nothing_and_cannot_follow(pair):
     troll.account_follow(alice_at_globex.id)
     eventually(lambda: alice.account_verify_credentials().followers_count == 1, message="troll follows")
     first = alice.status_post("before the block")
-    seen = eventually(lambda: next((s for s in troll.timeline_home() if s.uri == first.uri), None),
-                      message="troll sees the first post")
+    eventually(lambda: next((s for s in troll.timeline_home() if s.uri == first.uri), None),
+               message="troll sees the first post")
 
     # When alice blocks the troll
     troll_at_acme = alice.search("troll@globex.test", resolve=True, result_type="accounts").accounts[0]

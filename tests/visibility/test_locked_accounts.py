@@ -1,16 +1,6 @@
 """A locked account on globex: requests from acme wait for approval; followers-only posts arrive only
 after it; a rejected request gets nothing."""
-import pytest
-
-from tests.rig.nodes import eventually, start_cluster
-
-
-@pytest.fixture
-def pair(tmp_path):
-    nodes = start_cluster(["acme.test", "globex.test"], tmp_path)
-    yield nodes["acme.test"], nodes["globex.test"]
-    for node in nodes.values():
-        node.stop()
+from tests.rig.nodes import eventually
 
 
 def test_follow_requests_across_nodes(pair):
