@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rig.nodes import Node, eventually, free_port
+from tests.rig.nodes import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HERD = ROOT.parent / "shared" / "interop" / "herd"
@@ -45,15 +45,6 @@ def herd(tmp_path):
         proc.terminate()
         proc.wait(10)
         log.close()
-
-
-@pytest.fixture
-def node(tmp_path):
-    port = free_port()
-    node = Node(domain=f"127.0.0.1:{port}", port=port, data=tmp_path / "node").start()
-    node.create_user("alice")
-    yield node
-    node.stop()
 
 
 def test_follow_and_exchange_posts_with_bovine(node, herd):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rig.nodes import Node, eventually, free_port
+from tests.rig.nodes import eventually, free_port
 
 INTEROP = Path(os.environ.get("INTEROP_HOME", Path.home() / ".cache" / "backchannel-interop"))
 PEER = INTEROP / "node" / "fedify_peer.mjs"
@@ -46,16 +46,6 @@ def fedify(tmp_path):
         log.close()
         for leftover in PEER.parent.glob(f"*-{port}.*"):
             leftover.unlink()
-
-
-@pytest.fixture
-def node(tmp_path):
-    port = free_port()
-    # The peer cannot be told where acme.test is, so this node is known by its loopback address.
-    node = Node(domain=f"127.0.0.1:{port}", port=port, data=tmp_path / "node").start()
-    node.create_user("alice")
-    yield node
-    node.stop()
 
 
 def test_follow_each_other_and_exchange_posts_with_fedify(node, fedify):
