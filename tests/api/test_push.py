@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+import pytest
 
 from federation import webpush
 from federation.webpush import b64url, b64url_decode, public_bytes
@@ -196,111 +197,109 @@ async def test_apps_report_the_vapid_key(node):
 
 # --- End to end ----------------------------------------------------------------------------------
 
-async def test_a_mention_is_pushed_encrypted_and_signed(node):
+@pytest.fixture
+def push_service():
+    """A push service on loopback; it answers 201 Created unless a test sets its inbox_status."""
     service = FakeRemote("127.0.0.1", inbox_status=201).start()
-    try:
-        alice = await node.person("alice")
-        bob = await node.person("bob")
-        browser = Browser()
-        endpoint = f"http://127.0.0.1:{service.port}/push/v1/alice-device"
-        # Given alice's client subscribed to mentions only
-        subscribed = await alice.post("/api/v1/push/subscription", json=subscribe_body(endpoint, browser))
-        assert subscribed.status == 200, await subscribed.text()
-        server_key = (await subscribed.json())["server_key"]
-
-        # When bob mentions her
-        await bob.post_status("hello @alice, are you there?")
-
-        # Then the push service receives one message
-        await eventually(lambda: _async(service.raw_bodies), timeout=15)
-        received = service.received[0]
-        assert received.path == "/push/v1/alice-device"
-        headers = {k.lower(): v for k, v in received.headers.items()}
-        assert headers["content-encoding"] == "aes128gcm"
-        assert int(headers["ttl"]) > 0 and headers["urgency"] in ("very-low", "low", "normal", "high")
-
-        # which alice's browser decrypts to a payload naming the notification
-        payload = json.loads(browser.decrypt(service.raw_bodies[0]))
-        notes = await (await alice.get("/api/v1/notifications")).json()
-        assert payload["notification_id"] == notes[0]["id"]
-        assert payload["notification_type"] == "mention"
-        assert "Bob" in payload["title"] and "are you there?" in payload["body"]
-        assert payload["preferred_locale"] and payload["icon"].startswith("http")
-
-        # signed with the node's VAPID key, for the push service's origin
-        scheme, _, params = headers["authorization"].partition(" ")
-        assert scheme == "vapid"
-        fields = dict(part.strip().split("=", 1) for part in params.split(","))
-        assert fields["k"] == server_key
-        claims = verify_jwt(fields["t"], server_key)
-        assert claims["aud"] == f"http://127.0.0.1:{service.port}"
-        assert time.time() < claims["exp"] <= time.time() + 24 * 3600
-        assert claims["sub"].startswith(("mailto:", "https:", "http:"))
-
-        # A type alice did not ask for is not pushed.
-        await bob.post(f"/api/v1/statuses/{notes[0]['status']['id']}/favourite")
-        await _drained(node)
-        assert len(service.raw_bodies) == 1
-    finally:
-        service.stop()
+    yield service
+    service.stop()
 
 
-async def test_gone_subscriptions_are_dropped_and_5xx_retried(node):
+async def test_a_mention_is_pushed_encrypted_and_signed(node, push_service):
+    alice = await node.person("alice")
+    bob = await node.person("bob")
+    browser = Browser()
+    endpoint = f"http://127.0.0.1:{push_service.port}/push/v1/alice-device"
+    # Given alice's client subscribed to mentions only
+    subscribed = await alice.post("/api/v1/push/subscription", json=subscribe_body(endpoint, browser))
+    assert subscribed.status == 200, await subscribed.text()
+    server_key = (await subscribed.json())["server_key"]
+
+    # When bob mentions her
+    await bob.post_status("hello @alice, are you there?")
+
+    # Then the push service receives one message
+    await eventually(lambda: _async(push_service.raw_bodies), timeout=15)
+    received = push_service.received[0]
+    assert received.path == "/push/v1/alice-device"
+    headers = {k.lower(): v for k, v in received.headers.items()}
+    assert headers["content-encoding"] == "aes128gcm"
+    assert int(headers["ttl"]) > 0 and headers["urgency"] in ("very-low", "low", "normal", "high")
+
+    # which alice's browser decrypts to a payload naming the notification
+    payload = json.loads(browser.decrypt(push_service.raw_bodies[0]))
+    notes = await (await alice.get("/api/v1/notifications")).json()
+    assert payload["notification_id"] == notes[0]["id"]
+    assert payload["notification_type"] == "mention"
+    assert "Bob" in payload["title"] and "are you there?" in payload["body"]
+    assert payload["preferred_locale"] and payload["icon"].startswith("http")
+
+    # signed with the node's VAPID key, for the push service's origin
+    scheme, _, params = headers["authorization"].partition(" ")
+    assert scheme == "vapid"
+    fields = dict(part.strip().split("=", 1) for part in params.split(","))
+    assert fields["k"] == server_key
+    claims = verify_jwt(fields["t"], server_key)
+    assert claims["aud"] == f"http://127.0.0.1:{push_service.port}"
+    assert time.time() < claims["exp"] <= time.time() + 24 * 3600
+    assert claims["sub"].startswith(("mailto:", "https:", "http:"))
+
+    # A type alice did not ask for is not pushed.
+    await bob.post(f"/api/v1/statuses/{notes[0]['status']['id']}/favourite")
+    await _drained(node)
+    assert len(push_service.raw_bodies) == 1
+
+
+async def test_gone_subscriptions_are_dropped_and_5xx_retried(node, push_service):
     from models.schema import push_deliveries
 
-    service = FakeRemote("127.0.0.1", inbox_status=410).start()
-    try:
-        alice = await node.person("alice")
-        bob = await node.person("bob")
-        endpoint = f"http://127.0.0.1:{service.port}/push/gone"
-        await alice.post("/api/v1/push/subscription", json=subscribe_body(endpoint, Browser()))
-        await bob.post_status("@alice first")
-        await eventually(lambda: _async(service.raw_bodies), timeout=15)
+    # Given a push service that says the subscription is gone
+    push_service.inbox_status = 410
+    alice = await node.person("alice")
+    bob = await node.person("bob")
+    endpoint = f"http://127.0.0.1:{push_service.port}/push/gone"
+    await alice.post("/api/v1/push/subscription", json=subscribe_body(endpoint, Browser()))
+    await bob.post_status("@alice first")
+    await eventually(lambda: _async(push_service.raw_bodies), timeout=15)
 
-        async def gone() -> bool:
-            return (await alice.get("/api/v1/push/subscription")).status == 404
-        await eventually(gone)
+    async def gone() -> bool:
+        return (await alice.get("/api/v1/push/subscription")).status == 404
+    await eventually(gone)
 
-        # A push service in trouble: the message waits for another attempt.
-        service.inbox_status = 503
-        await alice.post("/api/v1/push/subscription", json=subscribe_body(endpoint, Browser()))
-        await bob.post_status("@alice second")
+    # A push service in trouble: the message waits for another attempt.
+    push_service.inbox_status = 503
+    await alice.post("/api/v1/push/subscription", json=subscribe_body(endpoint, Browser()))
+    await bob.post_status("@alice second")
 
-        async def rescheduled():  # noqa: ANN202
-            async with node.rt.db.read() as conn:
-                from sqlalchemy import select
-                row = (await conn.execute(select(push_deliveries))).first()
-            return row if row is not None and row.last_error and row.locked_until is None else None
-        row = await eventually(rescheduled, timeout=15)
-        assert row.state == "pending" and row.next_attempt_at > time.time() and "503" in row.last_error
-        assert (await alice.get("/api/v1/push/subscription")).status == 200
-    finally:
-        service.stop()
+    async def rescheduled():  # noqa: ANN202
+        async with node.rt.db.read() as conn:
+            from sqlalchemy import select
+            row = (await conn.execute(select(push_deliveries))).first()
+        return row if row is not None and row.last_error and row.locked_until is None else None
+    row = await eventually(rescheduled, timeout=15)
+    assert row.state == "pending" and row.next_attempt_at > time.time() and "503" in row.last_error
+    assert (await alice.get("/api/v1/push/subscription")).status == 200
 
 
-async def test_policy_followed_pushes_only_from_accounts_she_follows(node):
-    service = FakeRemote("127.0.0.1", inbox_status=201).start()
-    try:
-        alice = await node.person("alice")
-        bob = await node.person("bob")
-        carol = await node.person("carol")
-        browser = Browser()
-        body = subscribe_body(f"http://127.0.0.1:{service.port}/push/alice", browser)
-        body["data"]["policy"] = "followed"
-        await alice.post("/api/v1/push/subscription", json=body)
-        assert (await alice.post(f"/api/v1/accounts/{bob.id}/follow")).status == 200
+async def test_policy_followed_pushes_only_from_accounts_she_follows(node, push_service):
+    alice = await node.person("alice")
+    bob = await node.person("bob")
+    carol = await node.person("carol")
+    browser = Browser()
+    body = subscribe_body(f"http://127.0.0.1:{push_service.port}/push/alice", browser)
+    body["data"]["policy"] = "followed"
+    await alice.post("/api/v1/push/subscription", json=body)
+    assert (await alice.post(f"/api/v1/accounts/{bob.id}/follow")).status == 200
 
-        # When someone she follows and a stranger both mention her
-        await carol.post_status("@alice from a stranger")
-        await bob.post_status("@alice from someone she follows")
-        await _drained(node)
+    # When someone she follows and a stranger both mention her
+    await carol.post_status("@alice from a stranger")
+    await bob.post_status("@alice from someone she follows")
+    await _drained(node)
 
-        # Then only the first is pushed
-        assert len(service.raw_bodies) == 1
-        payload = json.loads(browser.decrypt(service.raw_bodies[0]))
-        assert payload["title"] == "Bob mentioned you"
-    finally:
-        service.stop()
+    # Then only the first is pushed
+    assert len(push_service.raw_bodies) == 1
+    payload = json.loads(browser.decrypt(push_service.raw_bodies[0]))
+    assert payload["title"] == "Bob mentioned you"
 
 
 async def _async(value):  # noqa: ANN001, ANN202
