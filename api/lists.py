@@ -8,7 +8,7 @@ from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.entities.accounts import account_entities
 from api.entities.lists import list_entity
-from api.entities.statuses import status_entities
+from api.entities.statuses import status_page
 from backchannel.keys import RUNTIME
 from models import collections
 from social import lists as lists_uc
@@ -99,8 +99,7 @@ async def timeline(request: web.Request) -> web.Response:
     found = await lists_uc.own_list(rt, viewer.account, path_id(request, "list_id"))
     async with rt.db.read() as conn:
         ids = await collections.list_timeline_ids(conn, found, viewer.account.id, **page.kwargs())
-        body = await status_entities(conn, rt, viewer.account, await lookup.statuses_in_order(conn, ids),
-                                     context="home")
+        body = await status_page(conn, rt, viewer.account, ids, context="home")
     return pagination.paged_json(request, body, ids)
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import auth, lookup, pagination
+from api import auth, pagination
 from api.params import Params
-from api.entities.statuses import status_entities
+from api.entities.statuses import status_page
 from backchannel.keys import RUNTIME
 from models import collections
 from models import statuses as statuses_store
@@ -14,8 +14,7 @@ from models.accounts import Account
 
 async def _page(request: web.Request, viewer: Account | None, ids: list[int], conn, *,  # noqa: ANN001
                 context: str) -> web.Response:
-    found = await lookup.statuses_in_order(conn, ids)
-    body = await status_entities(conn, request.app[RUNTIME], viewer, found, context=context)
+    body = await status_page(conn, request.app[RUNTIME], viewer, ids, context=context)
     return pagination.paged_json(request, body, ids)
 
 
@@ -37,12 +36,9 @@ async def home(request: web.Request) -> web.Response:
         # Members of the viewer's exclusive lists are read in those lists only (the page may come
         # out shorter; its Link cursors still follow the unfiltered ids).
         exclusive = await collections.exclusive_member_ids(conn, viewer.account.id)
-        if exclusive:
-            found = await lookup.statuses_in_order(conn, ids)
-            kept = [s for s in found if s.account_id not in exclusive]
-            body = await status_entities(conn, request.app[RUNTIME], viewer.account, kept, context="home")
-            return pagination.paged_json(request, body, ids)
-        return await _page(request, viewer.account, ids, conn, context="home")
+        body = await status_page(conn, request.app[RUNTIME], viewer.account, ids, context="home",
+                                 skip_authors=exclusive)
+        return pagination.paged_json(request, body, ids)
 
 
 async def public(request: web.Request) -> web.Response:

@@ -9,11 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.entities.accounts import account_entity
 from api.entities.formats import iso
-from api.entities.statuses import status_entities
+from api.entities.statuses import status_page
 from federation.runtime import Runtime
 from models import accounts as accounts_store
 from models import collections, notification_groups
-from models import statuses as statuses_store
 from models.accounts import Account
 from models.notification_groups import group_key
 
@@ -23,9 +22,9 @@ SAMPLE_ACCOUNTS = 8
 async def notification_entities(conn: AsyncConnection, rt: Runtime, viewer: Account, rows) -> list[dict]:  # noqa: ANN001
     """Rows of the notifications table, in order."""
     people = await accounts_store.get_many(conn, [r.from_account_id for r in rows])
-    wanted = await statuses_store.get_many(conn, [r.status_id for r in rows if r.status_id])
-    shown = {s["id"]: s for s in await status_entities(conn, rt, viewer, list(wanted.values()),
-                                                       context="notifications", hide_muted=False)}
+    wanted = list(dict.fromkeys(r.status_id for r in rows if r.status_id))
+    shown = {s["id"]: s for s in await status_page(conn, rt, viewer, wanted, context="notifications",
+                                                   hide_muted=False)}
     silenced = await collections.muted(conn, viewer.id, people, notifications_only=True)
     out = []
     for row in rows:

@@ -54,6 +54,23 @@ async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | 
     gone, and, unless told otherwise, posts by accounts blocked either way or muted by the viewer.
     `moderator`: an admin reviewing reported posts sees them whatever their visibility."""
     originals, allowed = await status_queries.with_originals(conn, items, viewer)
+    return await _entities(conn, rt, viewer, items, originals, allowed, context=context,
+                           hide_blocked=hide_blocked, hide_muted=hide_muted, moderator=moderator)
+
+
+async def status_page(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
+                      context: str, hide_muted: bool = True, skip_authors=frozenset()) -> list[dict]:  # noqa: ANN001
+    """As status_entities for a timeline's page of ids (newest first), reading the statuses with the
+    rest; posts by `skip_authors` are left out (members of exclusive lists, on home)."""
+    items, originals, allowed = await status_queries.page_with_originals(conn, ids, viewer)
+    items = [s for s in items if s.account_id not in skip_authors]
+    return await _entities(conn, rt, viewer, items, originals, allowed, context=context, hide_blocked=True,
+                           hide_muted=hide_muted, moderator=False)
+
+
+async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status],
+                    originals: dict[int, Status], allowed: set[int], *, context: str | None,
+                    hide_blocked: bool, hide_muted: bool, moderator: bool) -> list[dict]:
     everything = {s.id: s for s in items} | originals
     if not moderator:
         everything = {i: s for i, s in everything.items() if i in allowed}
