@@ -15,7 +15,7 @@ from tests.api.conftest import key_pair, settle
 from tests.rig.reads_data import seed
 
 # The most statements any read may cost (BEGIN included): the token, the page and one per kind of fact.
-MOST = 14
+MOST = 13
 
 
 @pytest.fixture
