@@ -56,20 +56,23 @@ def test_serve_with_no_options_serves_localhost_8080_from_data(tmp_path):
     import socket
     import urllib.request
 
-    from tests.rig.nodes import eventually
+    from tests.rig.nodes import eventually, machine_lock
 
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", 8080)) == 0:
-            pytest.skip("something else listens on 127.0.0.1:8080")
-    proc = subprocess.Popen([sys.executable, "-m", "backchannel", "serve"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        def ready():
-            with urllib.request.urlopen("http://127.0.0.1:8080/api/v1/instance", timeout=2) as resp:
-                return resp.status == 200 and resp.read()
-        body = eventually(ready, timeout=30, message="the default node answers")
-        assert b'"uri":"localhost:8080"' in body.replace(b" ", b"")
-        assert (tmp_path / "data" / "backchannel.sqlite3").exists()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    # 8080 is one port for the whole machine: parallel workers and other runs take turns.
+    with machine_lock("port-8080"):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", 8080)) == 0:
+                pytest.skip("something else listens on 127.0.0.1:8080")
+        proc = subprocess.Popen([sys.executable, "-m", "backchannel", "serve"], cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            def ready():
+                assert proc.poll() is None, "the default node exited"
+                with urllib.request.urlopen("http://127.0.0.1:8080/api/v1/instance", timeout=2) as resp:
+                    return resp.status == 200 and resp.read()
+            body = eventually(ready, timeout=30, message="the default node answers")
+            assert b'"uri":"localhost:8080"' in body.replace(b" ", b"")
+            assert (tmp_path / "data" / "backchannel.sqlite3").exists()
+        finally:
+            proc.terminate()
+            proc.wait(10)

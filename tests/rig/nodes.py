@@ -5,16 +5,20 @@ for all the others, so they federate over real HTTP with real signatures on one 
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 TEST_ENV = {
@@ -41,10 +45,42 @@ def _die_with_parent() -> None:
         pass
 
 
+# Ports for nodes come from below the kernel's ephemeral range (32768-60999 on Linux), so an
+# outgoing connection can never take one between free_port() and the node binding it; each pytest
+# worker (xdist: gw0, gw1, ...) has a block of its own, so parallel workers never hand out the same
+# port, and starts at a random place in it, so two runs side by side rarely meet.
+_PORT_BASE, _PORT_BLOCK, _PORT_BLOCKS = 20000, 1500, 8
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_block = int(_worker[2:]) % _PORT_BLOCKS if _worker[2:].isdigit() else _PORT_BLOCKS - 1
+_next_port = random.randrange(_PORT_BLOCK)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on, not handed out by this process recently."""
+    global _next_port
+    for _ in range(_PORT_BLOCK):
+        port = _PORT_BASE + _block * _PORT_BLOCK + _next_port
+        _next_port = (_next_port + 1) % _PORT_BLOCK
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in this worker's block from {_PORT_BASE + _block * _PORT_BLOCK}")
+
+
+@contextlib.contextmanager
+def machine_lock(name: str) -> Iterator[None]:
+    """Held by one process on this machine at a time (pytest workers, other runs): for a test that
+    needs a fixed resource, like the default port 8080."""
+    path = Path(tempfile.gettempdir()) / f"backchannel-tests-{name}.lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
