@@ -20,7 +20,9 @@ def start_nodes(root, domains: list[str], env: dict[str, dict[str, str]] | None 
                      extra_env=dict((env or {}).get(d, {}))) for d in domains}
     try:
         for n in nodes.values():
-            n.start()
+            n.launch()
+        for n in nodes.values():
+            n.wait_ready()
     except Exception:
         for n in nodes.values():
             n.stop()

@@ -113,6 +113,12 @@ class Node:
         return {**os.environ, **TEST_ENV, **self.extra_env}
 
     def start(self) -> "Node":
+        self.launch()
+        self.wait_ready()
+        return self
+
+    def launch(self) -> "Node":
+        """Start the process without waiting for it to answer (start_cluster boots nodes side by side)."""
         self.data.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "backchannel", "serve", *self._settings(),
                 "--listen", f"127.0.0.1:{self.port}"]
@@ -122,7 +128,6 @@ class Node:
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self._env(),
                                      preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         log.close()
-        self.wait_ready()
         return self
 
     def wait_ready(self, timeout: float = 30) -> None:
@@ -208,7 +213,9 @@ def start_cluster(domains: list[str], root: Path, databases: dict[str, str] | No
                              extra_env=dict(extra_env or {}))
     try:
         for node in nodes.values():
-            node.start()
+            node.launch()
+        for node in nodes.values():
+            node.wait_ready()
     except Exception:
         for node in nodes.values():
             node.stop()
