@@ -1,3 +1,7 @@
+import functools
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.rig.databases import create_database, drop_database, postgres_available
@@ -39,3 +43,16 @@ def postgres_url():
     url = create_database()
     yield url
     drop_database(url)
+
+
+@functools.cache
+def _starts_processes(path: Path) -> bool:
+    """Whether a test module starts real processes (nodes, the CLI, a browser): the slow ones."""
+    return bool(re.search(r"rig\.nodes|subprocess|playwright|processes import", path.read_text()))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that start processes run first, in-process ones last: the parallel workers (xdist,
+    whole modules each, setup.cfg) then end together on short modules instead of one worker
+    finishing a long one alone. A stable sort, so each module's tests keep their order."""
+    items.sort(key=lambda item: not _starts_processes(Path(item.path)))
