@@ -90,10 +90,14 @@ def test_acme_federates_only_with_what_it_allows(cluster):
     assert "403" in failed[0][1]
     assert not [s for s in alice.timeline_public(remote=True) if s.uri == late.uri]
     before = len(guru.timeline_home())
+    received_from_acme = acme_inbox_items_at(globex)
     alice.status_post("@guru@globex.test acme after the cut")
-    # Once acme's fan-out job for the post is done (and gone), every delivery of it is queued.
+    # Once acme's fan-out job for the post is done (and gone) and its delivery queue is empty, whatever
+    # it would send has been sent, and globex stores what it accepts before answering.
     eventually(lambda: sql(acme, "SELECT count(*) FROM fanouts WHERE payload LIKE '%acme after the cut%'")
-               == [(0,)], message="acme fans the post out")
+               == [(0,)] and sql(acme, "SELECT count(*) FROM deliveries WHERE state = 'pending'") == [(0,)],
+               message="acme fans the post out and has nothing left to deliver")
+    assert acme_inbox_items_at(globex) == received_from_acme
     assert not [s for s in guru.timeline_home() if "acme after the cut" in s.content]
     assert len(guru.timeline_home()) == before
     assert not [d for d in deliveries_to(acme, "globex.test") if "acme after the cut" in d[2]]
