@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from federation.addressing import PUBLIC, PUBLIC_ALIASES, as_list, audience
 from federation.content import find_hashtags
@@ -318,14 +318,13 @@ def _addressees(doc: dict) -> list[str]:
     return as_list(doc.get("to")) + as_list(doc.get("cc"))
 
 
+def _first_found(items: list, pick: Callable[[Any], str | None]) -> str | None:
+    """What `pick` finds in the first item it finds anything in."""
+    return next((found for found in map(pick, items) if found), None)
+
+
 def _attributed_to(value: Any) -> str | None:
-    if isinstance(value, list):
-        for item in value:
-            ref = object_id(item)
-            if ref:
-                return ref
-        return None
-    return object_id(value)
+    return _first_found(value, object_id) if isinstance(value, list) else object_id(value)
 
 
 def _str(value: Any) -> str | None:
@@ -339,10 +338,7 @@ def first_url(value: Any) -> str | None:
     if isinstance(value, dict):
         return safe_url(value.get("href"))
     if isinstance(value, list):
-        for item in value:
-            found = first_url(item)
-            if found:
-                return found
+        return _first_found(value, first_url)
     return None
 
 
