@@ -33,31 +33,23 @@ KNOWN_SCOPES = frozenset(TOP_SCOPES + READ_SCOPES + WRITE_SCOPES + ADMIN_SCOPES)
 
 class Unauthorized(ServiceError):
     status = 401
-
-    def __init__(self, message: str = "The access token is invalid"):
-        super().__init__(message)
+    default_message = "The access token is invalid"
 
 
 class OutOfScope(ServiceError):
     status = 403
-
-    def __init__(self, message: str = "This action is outside the authorized scopes"):
-        super().__init__(message)
+    default_message = "This action is outside the authorized scopes"
 
 
 class LoginDisabled(ServiceError):
     status = 403
-
-    def __init__(self, message: str = "Your login is currently disabled"):
-        super().__init__(message)
+    default_message = "Your login is currently disabled"
 
 
 class UserRequired(ServiceError):
     """A client-credentials token on an endpoint that acts for a person (Mastodon answers 422)."""
     status = 422
-
-    def __init__(self, message: str = "This method requires an authenticated user"):
-        super().__init__(message)
+    default_message = "This method requires an authenticated user"
 
 
 @dataclass(frozen=True)

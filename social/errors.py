@@ -3,8 +3,13 @@
 
 class ServiceError(Exception):
     status = 400
+    default_message: str | None = None  # a kind of error that names one may be raised without a message
 
-    def __init__(self, message: str):
+    def __init__(self, message: str | None = None):
+        if message is None:
+            if self.default_message is None:
+                raise TypeError(f"{type(self).__name__} needs a message")
+            message = self.default_message
         super().__init__(message)
         self.message = message
 
