@@ -161,17 +161,6 @@ def test_events_cross_processes(tmp_path, database_factory):
         first.stop()
 
 
-@pytest.fixture(scope="module")
-def on_loopback(tmp_path_factory):  # noqa: ANN001, ANN201
-    """A node whose domain is its loopback address, so the ws:// URL it announces is reachable."""
-    port = free_port()
-    node = Node(domain=f"127.0.0.1:{port}", port=port, data=tmp_path_factory.mktemp("loopback")).start()
-    node.create_user("alice")
-    node.create_user("bob")
-    yield node
-    node.stop()
-
-
 def test_websocket_streams_multiplexed(on_loopback):
     pytest.importorskip("websocket", reason="Mastodon.py's WebSocket streaming needs websocket-client")
     node = on_loopback

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.rig.nodes import Node, eventually, free_port
+from tests.rig.nodes import eventually
 
 HERE = Path(__file__).parent / "node"
 INTEROP_HOME = Path(os.environ.get("INTEROP_HOME", Path.home() / ".cache" / "backchannel-interop"))
@@ -40,15 +40,10 @@ def _needs(package: str):  # noqa: ANN202
 
 
 @pytest.fixture(scope="module")
-def acme(tmp_path_factory):  # noqa: ANN001, ANN201
-    port = free_port()
-    node = Node(domain=f"127.0.0.1:{port}", port=port, data=tmp_path_factory.mktemp("acme")).start()
-    node.create_user("alice")
-    node.create_user("bob")
-    bob = node.mastodon(node.token("bob"))
-    bob.status_post("@alice welcome")
-    yield node
-    node.stop()
+def acme(on_loopback):  # noqa: ANN001, ANN201
+    """The loopback node, where bob has welcomed alice."""
+    on_loopback.mastodon(on_loopback.token("bob")).status_post("@alice welcome")
+    return on_loopback
 
 
 def _script(tmp_path: Path, name: str) -> Path:
