@@ -236,6 +236,10 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
     await statuses.set_tags(conn, status_id, list(new.hashtags))
     await accounts.bump_counter(conn, author.id, "statuses_count", 1)
     await accounts.update_last_status(conn, author.id, status.created_at)
+    if author.local:
+        # The author's own home timeline has the post when the API answers (an app that reloads
+        # home right after posting must find it); the fan-out job fills everyone else's.
+        await statuses.add_to_home(conn, [author.id], status_id)
     if parent:
         await statuses.bump(conn, parent.id, "replies_count", 1)
     for account in new.mentioned:

@@ -95,3 +95,13 @@ async def test_tag_timeline_any_all_none(node):
     assert await ids("any[]=go") == [go["id"], py["id"], both["id"]]
     assert await ids("all[]=rust") == [both["id"]]
     assert await ids("none[]=rust") == [py["id"]]
+
+
+async def test_a_post_is_in_its_authors_home_timeline_when_the_api_answers(node):
+    """An app that reloads home right after posting finds the post: the author's own row is written
+    with the post, not later by the fan-out job (which fills the followers' timelines)."""
+    alice = await node.person("alice")
+    for n in range(10):
+        posted = await alice.post_status(f"note to self {n}")
+        home = await (await alice.get("/api/v1/timelines/home")).json()
+        assert home[0]["id"] == posted["id"]
