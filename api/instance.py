@@ -30,9 +30,7 @@ async def empty_list(request: web.Request) -> web.Response:
 
 ROUTES = [
     web.get("/api/v1/instance", instance_v1),
-    web.get("/api/v1/instance/", instance_v1),
     web.get("/api/v2/instance", instance_v2),
-    web.get("/api/v2/instance/", instance_v2),
     # peers, activity, rules and the rest: api/instance_extra.py
     web.get("/api/v1/custom_emojis", empty_list),
 ]

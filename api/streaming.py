@@ -566,6 +566,6 @@ async def _close_all(app: web.Application) -> None:
 ROUTES = [
     web.get("/api/v1/streaming/health", health),
     web.get("/api/v1/streaming", websocket_or_sse),
-    web.get("/api/v1/streaming/", websocket_or_sse),
-    web.get(r"/api/v1/streaming/{path:.+}", sse_path),
+    # Never ending in a slash: /api/v1/streaming/health/ is health (backchannel/routing.py).
+    web.get(r"/api/v1/streaming/{path:.*[^/]}", sse_path),
 ]

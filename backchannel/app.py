@@ -11,6 +11,7 @@ from backchannel import guards, ops, workers
 from backchannel.config import Config
 from backchannel.identity import establish
 from backchannel.keys import RUNTIME
+from backchannel.routing import forgive_trailing_slashes
 from federation.runtime import Runtime
 from federation import httpsig
 from federation.http import FederationClient, Signer, user_agent
@@ -103,6 +104,7 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(ops.routes)
     setup_api(app)
     setup_pages(app, config)
+    forgive_trailing_slashes(app)
     # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
     app.middlewares.append(guards.rate_limits(config.rate_limit_per_ip, config.rate_limit_per_account,
                                               config.trusted_networks))

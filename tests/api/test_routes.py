@@ -71,3 +71,27 @@ async def test_fixed_paths_reach_their_own_handlers_in_any_order(ordered_node):
     assert "for_not_following" in policy
     assert await (await bob.get("/api/v1/featured_tags/suggestions")).json() == []
     assert await (await alice.get("/api/v1/notifications/requests")).json() == []
+
+
+async def test_every_route_answers_the_same_with_a_trailing_slash(ordered_node):
+    # Given a signed-in person (Mastodon.py adds a trailing slash to some paths; Mastodon accepts one
+    # on every route)
+    alice = await ordered_node.person("alice")
+    fixed = sorted({info["path"] for route in ordered_node.client.app.router.routes()
+                    if route.method == "GET" and "path" in (info := route.resource.get_info())
+                    and info["path"].startswith("/api/") and not info["path"].endswith("/")})
+    assert len(fixed) > 50, fixed
+    for path in fixed:
+        # When a fixed API path is asked for with and without the slash, Then both answer alike
+        bare, slashed = await alice.get(path), await alice.get(path + "/")
+        assert (slashed.status, slashed.content_type) == (bare.status, bare.content_type), path
+    # A POST keeps its body (no redirect), and a route with an id takes the slash too
+    created = await alice.post("/api/v1/statuses/", json={"status": "with a slash"})
+    assert created.status == 200
+    status_id = (await created.json())["id"]
+    again = await alice.get(f"/api/v1/statuses/{status_id}/")
+    assert again.status == 200 and (await again.json())["content"] == (await created.json())["content"]
+    # Only one slash is forgiven, and an unknown path stays Mastodon's 404
+    assert (await alice.get("/api/v1/instance//")).status == 404
+    unknown = await alice.get("/api/v1/no_such_thing/")
+    assert unknown.status == 404 and (await unknown.json())["error"] == "Record not found"
