@@ -13,7 +13,7 @@ from models import status_queries
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import VISIBILITIES, Status
-from social import interactions
+from social import interactions, threads
 from social import scheduled as scheduled_uc
 from social import profile as profile_uc
 from social import statuses as status_uc
@@ -161,10 +161,13 @@ async def context(request: web.Request) -> web.Response:
         above = await statuses_store.ancestors(conn, status)
         below = await statuses_store.descendants(conn, status)
         allowed = await status_queries.visible_ids(conn, [s.id for s in above + below], viewer)
-        body = {"ancestors": await status_entities(conn, rt, viewer, [s for s in above if s.id in allowed],
-                                                   context="thread"),
-                "descendants": await status_entities(conn, rt, viewer, [s for s in below if s.id in allowed],
-                                                     context="thread")}
+        above = [s for s in above if s.id in allowed]
+        below = [s for s in below if s.id in allowed]
+        body = {"ancestors": await status_entities(conn, rt, viewer, above, context="thread"),
+                "descendants": await status_entities(conn, rt, viewer, below, context="thread")}
+    # Replies the origins know and this node does not: fetched in the background, as on Mastodon,
+    # so this answer is immediate and a reload a moment later shows them.
+    await threads.request_replies(rt, [*above, status, *below])
     return web.json_response(body)
 
 

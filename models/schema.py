@@ -1,6 +1,7 @@
 """The tables, as SQLAlchemy Core metadata. Migrations in models/migrations are generated from this."""
 from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData,
                         String, Table, Text, UniqueConstraint)
+from sqlalchemy import false as sa_false
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -268,6 +269,20 @@ deliveries = Table(
 )
 Index("ix_deliveries_state_next", deliveries.c.state, deliveries.c.next_attempt_at)
 
+# Whole threads (social.threads): a remote post's missing ancestor to fetch, or a remote post whose
+# `replies` collection to walk. One row per (kind, uri): a repeated request is the same job, and a
+# finished `replies` row stays as the cache of when that collection was last walked.
+thread_fetches = Table(
+    "thread_fetches", metadata, _id(),
+    Column("kind", String(16), nullable=False),  # ancestor replies
+    Column("uri", Text, nullable=False),
+    Column("depth", Integer, nullable=False),  # hops from the post that asked for it: bounded
+    Column("fetched_at", Float),
+    *_queue_columns(),
+    UniqueConstraint("kind", "uri"),
+)
+Index("ix_thread_fetches_state_next", thread_fetches.c.state, thread_fetches.c.next_attempt_at)
+
 # --- Moderation: what the organisation decides -------------------------------------------------
 
 # A domain block: `silence` hides the domain from public timelines and makes its follows need
@@ -402,6 +417,8 @@ lists = Table(
     Column("replies_policy", String(16), nullable=False, default="list"),  # followed list none
     Column("exclusive", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
+    # Shared by its owner: a public page, an ActivityPub collection, a feed and a CSV anyone may import.
+    Column("public", Boolean, nullable=False, default=False, server_default=sa_false()),
 )
 
 list_accounts = Table(

@@ -385,6 +385,15 @@ async def public_replies(conn: AsyncConnection, status_id: int, *, after_id: int
     return [(row.id, row.uri) for row in await conn.execute(stmt)]
 
 
+async def adopt_replies(conn: AsyncConnection, parent: Status) -> int:
+    """Replies stored before their parent (which arrived later, or was fetched) now point at it.
+    How many there were."""
+    result = await conn.execute(update(statuses).where(
+        statuses.c.in_reply_to_uri == parent.uri, statuses.c.in_reply_to_id.is_(None),
+        statuses.c.id != parent.id, LIVE).values(in_reply_to_id=parent.id, in_reply_to_account_id=parent.account_id))
+    return result.rowcount or 0
+
+
 async def ancestors(conn: AsyncConnection, status: Status, limit: int = 40) -> list[Status]:
     chain: list[Status] = []
     current = status

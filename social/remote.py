@@ -58,9 +58,10 @@ async def _media(rt: Runtime, author: Account, doc: dict) -> tuple[dict, ...]:
     return tuple(remote_attachments(doc))
 
 
-async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
+async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: int = 0) -> Status | None:
     """Store a remote Note once (social.statuses.create). Returns the stored status, or the one
-    stored before; None when it was deleted here."""
+    stored before; None when it was deleted here. `thread_depth`: the Note is an ancestor fetched
+    that many hops above a reply (social.threads), which bounds how far up its own parent is sought."""
     values = check_note(doc, author)
     media = await _media(rt, author, doc)
     async with rt.db.read() as conn:
@@ -71,7 +72,7 @@ async def store_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
         spoiler_text=values["spoiler_text"], sensitive=values["sensitive"], language=values["language"],
         in_reply_to_uri=values["in_reply_to_uri"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
         created_at=values["created_at"], conversation_uri=values["conversation_uri"],
-        remote_media=media, remote_poll=_remote_poll(doc)))
+        remote_media=media, remote_poll=_remote_poll(doc), thread_depth=thread_depth))
     return status if status.deleted_at is None else None
 
 

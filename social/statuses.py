@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.runtime import Runtime
 from federation import as2
 from federation.addressing import audience
+from federation.as2 import host_of
+from federation.deref import is_local
 from federation.content import MentionRef, find_mentions, render_plain
-from models import accounts, polls as polls_store, social, statuses
+from models import accounts, polls as polls_store, social, statuses, thread_fetches
 from models import media as media_store
 from models import scheduled as scheduled_store
 from models.accounts import Account
@@ -27,6 +29,10 @@ from social import outgoing
 from social.errors import Forbidden, NotFound, Unprocessable
 from social.polls import PollRequest, check_request as check_poll, create_local as create_poll
 from federation.notes import decorate_note
+
+# A remote reply's unknown parent is fetched in the background (social.threads), and that one's
+# parent, up to this many hops: a chain that loops or runs a thousand deep stops here.
+MAX_ANCESTOR_DEPTH = 40
 
 # From widest to narrowest; a reply is never wider than the post it answers.
 NARROWING = ("public", "unlisted", "local", "private", "direct")
@@ -66,6 +72,7 @@ class NewStatus:
     remote_media: tuple[dict, ...] = ()  # column values of a remote Note's attachments
     remote_poll: RemotePoll | None = None
     idempotency_key: str | None = None  # the client's Idempotency-Key: one status per key
+    thread_depth: int = 0  # a fetched ancestor: how many hops above the reply that led to it
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,8 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
         await statuses.add_to_home(conn, [author.id], status_id)
     if parent:
         await statuses.bump(conn, parent.id, "replies_count", 1)
+    if not author.local:
+        await _join_thread(conn, rt, status, parent, new.thread_depth)
     for account in new.mentioned:
         if account.local:
             await social.notify(conn, account_id=account.id, from_account_id=author.id,
@@ -274,6 +283,19 @@ async def _parent(conn: AsyncConnection, author: Account, new: NewStatus) -> tup
     if await social.is_blocked_either_way(conn, author.id, parent.account_id):
         raise Forbidden("You cannot reply to this account")
     return parent, _narrowest(new.visibility, parent.visibility)
+
+
+async def _join_thread(conn: AsyncConnection, rt: Runtime, status: Status, parent: Status | None,
+                       depth: int) -> None:
+    """A remote status in its thread: the replies that arrived before it become its replies, and
+    its own parent, when unknown, is queued to be fetched (never here: no network in a transaction)."""
+    adopted = await statuses.adopt_replies(conn, status)
+    if adopted:
+        await statuses.bump(conn, status.id, "replies_count", adopted)
+    uri = status.in_reply_to_uri
+    if parent is None and uri and depth < MAX_ANCESTOR_DEPTH and host_of(uri) and not is_local(rt, uri):
+        if await thread_fetches.queue_ancestor(conn, uri, depth + 1):
+            rt.wake("threads")
 
 
 async def _free_id(conn: AsyncConnection, published: float | None) -> int:
