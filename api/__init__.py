@@ -8,11 +8,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import (accounts, admin, authorize, bookmarks, conversations, discovery, domain_blocks, filters,
-                 history, instance, instance_extra, lists, markers, media, middleware, mutes, notifications,
+                 history, instance, instance_extra, languages, lists, markers, media, middleware, mutes, notifications,
                  notifications_v2, oauth, placeholders, polls, profile, push, registrations, reports, scheduled,
                  scim, search, statuses, streaming, tags, timelines, trends)
 
-MODULES = (oauth, authorize, instance, instance_extra, accounts, profile, discovery, statuses, history, timelines,
+MODULES = (oauth, authorize, instance, instance_extra, languages, accounts, profile, discovery, statuses, history, timelines,
            trends, tags, notifications, notifications_v2, search, domain_blocks, placeholders, admin, reports,
            registrations, media, polls, bookmarks, mutes, lists, conversations, scheduled, markers, filters, push,
            scim)

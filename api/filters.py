@@ -1,4 +1,4 @@
-"""Filters: /api/v2/filters with keywords and statuses, and the read-only /api/v1/filters view
+"""Filters: /api/v2/filters with keywords and statuses, and the /api/v1/filters view (a keyword each)
 (https://docs.joinmastodon.org/methods/filters/). Changes are social.filters; which statuses a
 filter matches, in the context each endpoint names, is api.entities.filters.
 """
@@ -208,7 +208,7 @@ async def delete_status(request: web.Request) -> web.Response:
     return web.json_response({})
 
 
-# --- v1: one filter per keyword, read-only --------------------------------------------------------
+# --- v1: one filter per keyword --------------------------------------------------------
 
 async def v1_index(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:filters")
@@ -224,8 +224,46 @@ async def v1_show(request: web.Request) -> web.Response:
     return web.json_response(v1_filter_entity(found, keyword))
 
 
+async def v1_create(request: web.Request) -> web.Response:
+    """POST /api/v1/filters: phrase, context[], irreversible, whole_word, expires_in."""
+    viewer = await auth.require(request, "write:filters")
+    params = await Params.read(request)
+    found, keyword = await filters_uc.create_v1(
+        request.app[RUNTIME], viewer.account, phrase=_keyword_text(params.str("phrase")),
+        context=_contexts(params), whole_word=params.bool("whole_word", True),
+        irreversible=params.bool("irreversible", False), expires_at=_expires_at(params))
+    return web.json_response(v1_filter_entity(found, keyword))
+
+
+async def v1_update(request: web.Request) -> web.Response:
+    viewer = await auth.require(request, "write:filters")
+    params = await Params.read(request)
+    values: dict = {}
+    if "context" in params:
+        values["context"] = _contexts(params)
+    if "irreversible" in params:
+        values["filter_action"] = "hide" if params.bool("irreversible", False) else "warn"
+    if "expires_in" in params:
+        values["expires_at"] = _expires_at(params)
+    phrase = _keyword_text(params.str("phrase")) if "phrase" in params else None
+    whole_word = params.bool("whole_word", True) if "whole_word" in params else None
+    found, keyword = await filters_uc.update_v1(request.app[RUNTIME], viewer.account, path_id(request),
+                                                phrase=phrase, whole_word=whole_word, values=values)
+    return web.json_response(v1_filter_entity(found, keyword))
+
+
+async def v1_delete(request: web.Request) -> web.Response:
+    """Removes the keyword (the v1 filter); the v2 filter around it stays, as on Mastodon."""
+    viewer = await auth.require(request, "write:filters")
+    await filters_uc.delete_keyword(request.app[RUNTIME], viewer.account, path_id(request))
+    return web.json_response({})
+
+
 ROUTES = [
     web.get("/api/v1/filters", v1_index),
+    web.post("/api/v1/filters", v1_create),
+    web.put(r"/api/v1/filters/{id:\d+}", v1_update),
+    web.delete(r"/api/v1/filters/{id:\d+}", v1_delete),
     web.get(r"/api/v1/filters/{id:\d+}", v1_show),
     web.get("/api/v2/filters", index),
     web.post("/api/v2/filters", create),

@@ -151,11 +151,36 @@ async def requests(request: web.Request) -> web.Response:
     return web.json_response([])  # nothing is filtered, so no requests are ever pending
 
 
+async def no_such_request(request: web.Request) -> web.Response:
+    """GET /api/v1/notifications/requests/:id and its accept/dismiss: no request ever exists."""
+    await auth.require(request, "write:notifications" if request.method == "POST" else "read:notifications")
+    raise NotFound("Record not found")
+
+
+async def requests_in_bulk(request: web.Request) -> web.Response:
+    """POST /api/v1/notifications/requests/accept|dismiss with id[]: nothing pending, so nothing to do."""
+    await auth.require(request, "write:notifications")
+    await Params.read(request)
+    return web.json_response({})
+
+
+async def requests_merged(request: web.Request) -> web.Response:
+    """Whether accepted requests have been merged into the notifications: always, there are none."""
+    await auth.require(request, "read:notifications")
+    return web.json_response({"merged": True})
+
+
 # A group key is a kind and numbers (models.notification_groups), so no fixed path can match it.
 GROUP = r"/api/v2/notifications/{group_key:[a-z]+-[0-9-]+}"
 ROUTES = [
     web.get("/api/v1/notifications/unread_count", unread_count_v1),
     web.get("/api/v1/notifications/requests", requests),
+    web.get("/api/v1/notifications/requests/merged", requests_merged),
+    web.post("/api/v1/notifications/requests/accept", requests_in_bulk),
+    web.post("/api/v1/notifications/requests/dismiss", requests_in_bulk),
+    web.get(r"/api/v1/notifications/requests/{id:\d+}", no_such_request),
+    web.post(r"/api/v1/notifications/requests/{id:\d+}/accept", no_such_request),
+    web.post(r"/api/v1/notifications/requests/{id:\d+}/dismiss", no_such_request),
     web.get("/api/v2/notifications", index),
     web.get("/api/v2/notifications/unread_count", unread_count_v2),
     web.get("/api/v2/notifications/policy", policy),

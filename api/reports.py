@@ -30,4 +30,4 @@ async def create(request: web.Request) -> web.Response:
 
 
 # Mastodon.py posts to "/api/v1/reports/", with the slash.
-ROUTES = [web.post("/api/v1/reports", create), web.post("/api/v1/reports/", create)]
+ROUTES = [web.post("/api/v1/reports", create)]

@@ -83,6 +83,12 @@ async def livez(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+@routes.get(ROUTES.health.path)
+async def health(_request: web.Request) -> web.Response:
+    """Mastodon's /health: "OK" as text while the process answers."""
+    return web.Response(text="OK")
+
+
 @routes.get(ROUTES.readyz.path)
 async def readyz(request: web.Request) -> web.Response:
     """The database answers a query: 200, else 503 (a load balancer stops sending requests here)."""

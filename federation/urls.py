@@ -106,6 +106,7 @@ class ROUTES:
     metrics = Route("/metrics")
     livez = Route("/livez")
     readyz = Route("/readyz")
+    health = Route("/health")  # Mastodon's own check, which Mastodon.py's instance_health() asks
 
     @classmethod
     def all(cls) -> Iterator[tuple[str, Route]]:

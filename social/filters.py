@@ -12,7 +12,7 @@ from models import filters as store
 from models import statuses
 from models.accounts import Account
 from models.filters import Filter, FilterStatus, Keyword
-from social.errors import NotFound
+from social.errors import NotFound, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,32 @@ async def delete_status(rt: Runtime, owner: Account, row_id: int) -> None:
             raise NotFound("Record not found")
         await store.delete_status(conn, found.id)
         await store.changed(conn, owner.id)
+
+
+# --- /api/v1/filters: a keyword seen as a filter of its own (Mastodon 4's compatibility view) ---------
+
+async def create_v1(rt: Runtime, owner: Account, *, phrase: str, context: list[str], whole_word: bool,
+                    irreversible: bool, expires_at: float | None) -> tuple[Filter, Keyword]:
+    """A v1 filter is a v2 filter titled by its phrase, with that one keyword."""
+    created = await create_filter(rt, owner, title=phrase, context=context,
+                                  action="hide" if irreversible else "warn", expires_at=expires_at,
+                                  keywords=[(phrase, whole_word)])
+    return created, created.keywords[0]
+
+
+async def update_v1(rt: Runtime, owner: Account, keyword_id: int, *, phrase: str | None,
+                    whole_word: bool | None, values: dict) -> tuple[Filter, Keyword]:
+    """Changes the keyword, and the filter around it only when that filter has no other keyword
+    (as Mastodon: the v1 view cannot say what a shared filter's other keywords would become)."""
+    async with rt.db.write() as conn:
+        keyword = await _own_keyword(conn, owner, keyword_id)
+        found = await _own(conn, owner, keyword.filter_id)
+        changed = {k: v for k, v in values.items() if getattr(found, k) != v}
+        if changed and len(found.keywords) > 1:
+            raise Unprocessable("This filter has several keywords: edit it through /api/v2/filters")
+        await store.update_keyword(conn, keyword.id, **_edits(phrase, whole_word))
+        if changed:
+            await store.update_filter(conn, found.id, **changed)
+        await store.changed(conn, owner.id)
+        return await _own(conn, owner, found.id), await _own_keyword(conn, owner, keyword.id)
+
