@@ -219,3 +219,29 @@ def test_instance_trends_and_the_rest(nodes, clients):
 
 def acme_peers(client) -> list[str]:  # noqa: ANN001
     return list(client.instance_peers())
+
+
+def test_the_paths_mastodon_py_sends_with_a_trailing_slash(acme, clients):
+    # Mastodon.py asks for these with a final slash (/api/v1/conversations/, /api/v1/reports/,
+    # /api/v1/admin/domain_blocks/, /api/v1/instance/): each must reach its endpoint, not a 404
+    alice, bob = clients["alice"], clients["bob"]
+    bob_account = alice.account_lookup("bob")
+    sent = alice.status_post("@bob a word in private", visibility="direct")
+    conversation = eventually(lambda: bob.conversations(), message="bob's conversation")[0]
+    assert conversation.last_status.id == sent.id and [a.acct for a in conversation.accounts] == ["alice"]
+    report = alice.report(bob_account.id, comment="tour report")
+    assert report.target_account.acct == "bob" and report.comment == "tour report"
+
+    acme.create_user("tour_admin", "--admin")
+    admin = mastodon_py(acme, acme.token("tour_admin", "read write follow admin:read admin:write"))
+    block = admin.admin_create_domain_block("tour-spam.example", severity="silence")
+    assert block.domain == "tour-spam.example"
+    assert "tour-spam.example" in [b.domain for b in admin.admin_domain_blocks()]
+
+    # and the smaller endpoints an app calls
+    assert alice.instance_health() is True
+    assert "en" in [language.code for language in alice.instance_languages()]
+    assert [a.acct for a in alice.accounts([bob_account.id])] == ["bob"]
+    made = alice.filter_create("tour spoiler", ["home"])
+    assert [f.phrase for f in alice.filters()] == ["tour spoiler"]
+    alice.filter_delete(made.id)
