@@ -11,8 +11,10 @@ from api.entities.lists import list_entity
 from api.entities.statuses import status_page
 from backchannel.keys import RUNTIME
 from models import collections
+from api.media import read_upload
+from social import list_import
 from social import lists as lists_uc
-from social.errors import NotFound
+from social.errors import NotFound, Unprocessable
 
 
 def _optional_bool(params: Params, key: str) -> bool | None:
@@ -23,12 +25,13 @@ async def index(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:lists")
     async with request.app[RUNTIME].db.read() as conn:
         found = await collections.lists_of(conn, viewer.account.id)
-    return web.json_response([list_entity(f) for f in found])
+    return web.json_response([list_entity(f, request.app[RUNTIME].urls) for f in found])
 
 
 async def show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:lists")
-    return web.json_response(list_entity(await lists_uc.own_list(request.app[RUNTIME], viewer.account, path_id(request))))
+    return web.json_response(list_entity(await lists_uc.own_list(request.app[RUNTIME], viewer.account, path_id(request)),
+                                         request.app[RUNTIME].urls))
 
 
 async def create(request: web.Request) -> web.Response:
@@ -36,8 +39,8 @@ async def create(request: web.Request) -> web.Response:
     params = await Params.read(request)
     found = await lists_uc.create(request.app[RUNTIME], viewer.account, title=params.str("title"),
                                   replies_policy=params.str("replies_policy"),
-                                  exclusive=params.bool("exclusive"))
-    return web.json_response(list_entity(found))
+                                  exclusive=params.bool("exclusive"), public=params.bool("public"))
+    return web.json_response(list_entity(found, request.app[RUNTIME].urls))
 
 
 async def update(request: web.Request) -> web.Response:
@@ -45,8 +48,8 @@ async def update(request: web.Request) -> web.Response:
     params = await Params.read(request)
     found = await lists_uc.update(request.app[RUNTIME], viewer.account, path_id(request),
                                   title=params.str("title"), replies_policy=params.str("replies_policy"),
-                                  exclusive=_optional_bool(params, "exclusive"))
-    return web.json_response(list_entity(found))
+                                  exclusive=_optional_bool(params, "exclusive"), public=_optional_bool(params, "public"))
+    return web.json_response(list_entity(found, request.app[RUNTIME].urls))
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -103,18 +106,46 @@ async def timeline(request: web.Request) -> web.Response:
     return pagination.paged_json(request, body, ids)
 
 
+async def import_list(request: web.Request) -> web.Response:
+    """POST /api/v1/lists/import: a shared list made one's own in one step, from `url` (a public
+    list's page or collection on any Backchannel node) or `file` (a CSV in Mastodon's list-export
+    format, multipart). Optional `title` renames it. Members are followed and added."""
+    viewer = await auth.require(request, "write:lists")
+    rt = request.app[RUNTIME]
+    if request.content_type == "multipart/form-data":
+        raw, fields = await read_upload(request, list_import.MAX_CSV_BYTES, fields=("url", "title"))
+        params = Params({k: [v] for k, v in fields.items()})
+    else:
+        raw, params = None, await Params.read(request)
+    url, title = params.str("url"), params.str("title")
+    if raw is not None:
+        try:
+            sources = list_import.parse_csv(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise Unprocessable("Validation failed: the file is not UTF-8 text") from None
+    elif url:
+        name, members = await list_import.read_url(rt, url.strip())
+        sources = {name: members}
+    else:
+        raise Unprocessable("Validation failed: send a list's url or a CSV file")
+    done = await list_import.import_lists(rt, viewer.account, sources, title=title)
+    return web.json_response({"lists": [list_entity(f, rt.urls) for f in done.lists], "accounts_added": done.added,
+                              "not_found": done.not_found})
+
+
 async def lists_with_account(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:lists")
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         account = await lookup.existing_account(conn, path_id(request))
         found = await collections.lists_of(conn, viewer.account.id, containing=account.id)
-    return web.json_response([list_entity(f) for f in found])
+    return web.json_response([list_entity(f, request.app[RUNTIME].urls) for f in found])
 
 
 ROUTES = [
     web.get("/api/v1/lists", index),
     web.post("/api/v1/lists", create),
+    web.post("/api/v1/lists/import", import_list),
     web.get(r"/api/v1/lists/{id:\d+}", show),
     web.put(r"/api/v1/lists/{id:\d+}", update),
     web.delete(r"/api/v1/lists/{id:\d+}", delete),

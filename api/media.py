@@ -23,9 +23,10 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
     return bytes(data)
 
 
-async def _read_upload(request: web.Request, limit: int) -> tuple[bytes | None, dict[str, str]]:
+async def read_upload(request: web.Request, limit: int, *,
+                      fields: tuple[str, ...] = ("description", "focus")) -> tuple[bytes | None, dict[str, str]]:
     """The file and the text fields of a multipart upload, read as a stream with a size cap (the
-    application's body limit does not apply to a multipart reader)."""
+    application's body limit does not apply to a multipart reader). `fields`: the text fields kept."""
     if request.content_type != "multipart/form-data":
         raise Unprocessable("Validation failed: send the file as multipart/form-data")
     if request.content_length is not None and request.content_length > limit + 2 * FIELD_LIMIT + 4096:
@@ -33,25 +34,25 @@ async def _read_upload(request: web.Request, limit: int) -> tuple[bytes | None, 
     try:
         reader = await request.multipart()
         raw: bytes | None = None
-        fields: dict[str, str] = {}
+        values: dict[str, str] = {}
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 continue
             if part.name == "file" and raw is None:
                 raw = await _read_part(part, limit)
-            elif part.name in ("description", "focus"):
-                fields[part.name] = (await _read_part(part, FIELD_LIMIT)).decode("utf-8", "replace")
+            elif part.name in fields:
+                values[part.name] = (await _read_part(part, FIELD_LIMIT)).decode("utf-8", "replace")
             else:
                 await part.release()  # e.g. a client's `thumbnail`: not used
     except (ValueError, AssertionError) as err:
         raise BadRequest(f"Invalid multipart body: {err}") from None
-    return raw, fields
+    return raw, values
 
 
 async def upload(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:media")
     rt = request.app[RUNTIME]
-    raw, fields = await _read_upload(request, rt.config.max_media_bytes)
+    raw, fields = await read_upload(request, rt.config.max_media_bytes)
     if raw is None:
         raise Unprocessable("Validation failed: File can't be blank")
     media = await media_uc.upload(rt, viewer.account, raw, description=fields.get("description"),

@@ -26,7 +26,7 @@ def _items_of(doc: dict) -> list[Any]:
     return []
 
 
-def _is_collection(doc: Any) -> bool:
+def is_collection(doc: Any) -> bool:
     if not isinstance(doc, dict):
         return False
     kind = doc.get("type")
@@ -47,7 +47,7 @@ async def item_ids(rt: Runtime, collection: Any, *, origin: str, max_items: int,
     """The ids of up to `max_items` items of `collection` (a URL or an embedded document) on
     `origin`, reading at most `max_pages` documents. Raises FetchError when the first cannot be had."""
     doc = await _fetch(rt, collection, origin) if isinstance(collection, str) else collection
-    if not _is_collection(doc):
+    if not is_collection(doc):
         return []
     found: list[str] = []
     seen_pages: set[str] = set()
@@ -65,7 +65,7 @@ async def item_ids(rt: Runtime, collection: Any, *, origin: str, max_items: int,
             except FetchError:
                 break  # what was read so far stands
             reads += 1
-        if not _is_collection(page):
+        if not is_collection(page):
             break
         if isinstance(page.get("id"), str):
             seen_pages.add(page["id"])

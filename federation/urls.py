@@ -83,6 +83,14 @@ class ROUTES:
     profile_tagged = Route("/@{username}/tagged/{name}")  # a featured tag's page
     status_page = Route("/@{username}/{status_id:\\d+}")
     tag = Route("/tags/{name}")
+    # Feeds (pages/feeds.py) and shared lists (pages/lists.py). Registered before the pages above,
+    # whose {username} and {name} would take "alice.rss" for a name.
+    profile_feed = Route("/@{username:[A-Za-z0-9_]+}.{format:(rss|atom)}")
+    tag_feed = Route("/tags/{name:[^/.{}]+}.{format:(rss|atom)}")
+    local_feed = Route("/public/local.{format:(rss|atom)}")
+    shared_list = Route("/lists/{list_id:\\d+}")
+    shared_list_feed = Route("/lists/{list_id:\\d+}.{format:(rss|atom)}")
+    shared_list_csv = Route("/lists/{list_id:\\d+}.csv")
     # Uploaded media: names social.media made up; the pattern admits nothing else.
     media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp)}")
     static = Route("/static/{name:[a-z0-9_-]+\\.(png|css)}")
@@ -246,6 +254,25 @@ class Urls:
 
     def tag(self, name: str) -> str:
         return self._url(ROUTES.tag, name=name)
+
+    def profile_feed(self, username: str, format: str) -> str:  # noqa: A002 - the route's own word
+        return self._url(ROUTES.profile_feed, username=username, format=format)
+
+    def tag_feed(self, name: str, format: str) -> str:  # noqa: A002
+        return self._url(ROUTES.tag_feed, name=name, format=format)
+
+    def local_feed(self, format: str) -> str:  # noqa: A002
+        return self._url(ROUTES.local_feed, format=format)
+
+    def shared_list(self, list_id: int) -> str:
+        """A public list's page, and (asked for as ActivityPub) its collection of members."""
+        return self._url(ROUTES.shared_list, list_id=list_id)
+
+    def shared_list_feed(self, list_id: int, format: str) -> str:  # noqa: A002
+        return self._url(ROUTES.shared_list_feed, list_id=list_id, format=format)
+
+    def shared_list_csv(self, list_id: int) -> str:
+        return self._url(ROUTES.shared_list_csv, list_id=list_id)
 
     def media(self, name: str) -> str:
         return self._url(ROUTES.media, name=name)

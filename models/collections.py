@@ -164,27 +164,34 @@ class List:
     title: str
     replies_policy: str
     exclusive: bool
+    public: bool = False  # shared: a page, a collection, a feed and a CSV anyone may read
 
 
 REPLIES_POLICIES = ("followed", "list", "none")
 
 
 def _list(row) -> List:  # noqa: ANN001
-    return List(row.id, row.account_id, row.title, row.replies_policy, bool(row.exclusive))
+    return List(row.id, row.account_id, row.title, row.replies_policy, bool(row.exclusive), bool(row.public))
 
 
 async def create_list(conn: AsyncConnection, account_id: int, *, title: str, replies_policy: str,
-                      exclusive: bool) -> List:
+                      exclusive: bool, public: bool = False) -> List:
     list_id = new_id()
     await conn.execute(insert(lists).values(id=list_id, account_id=account_id, title=title,
                                             replies_policy=replies_policy, exclusive=exclusive,
-                                            created_at=time.time()))
+                                            public=public, created_at=time.time()))
     return await get_list(conn, account_id, list_id)  # type: ignore[return-value]
 
 
 async def get_list(conn: AsyncConnection, account_id: int, list_id: int) -> List | None:
     row = (await conn.execute(select(lists).where(lists.c.id == list_id,
                                                   lists.c.account_id == account_id))).first()
+    return _list(row) if row else None
+
+
+async def public_list(conn: AsyncConnection, list_id: int) -> List | None:
+    """A list its owner made public (None for a private one, exactly as for none at all)."""
+    row = (await conn.execute(select(lists).where(lists.c.id == list_id, lists.c.public.is_(True)))).first()
     return _list(row) if row else None
 
 
@@ -225,6 +232,16 @@ async def list_members(conn: AsyncConnection, list_id: int, *, limit: int = 40,
     if max_id is not None:
         stmt = stmt.where(accounts.c.id < max_id)
     rows = (await conn.execute(stmt.order_by(accounts.c.id.desc()).limit(limit))).all()
+    return [Account.from_row(r) for r in rows]
+
+
+async def shared_members(conn: AsyncConnection, list_id: int, limit: int) -> list[Account]:
+    """A public list's members as anyone may see them: in the order they were added, suspended
+    accounts left out. One statement."""
+    rows = (await conn.execute(
+        select(accounts).join(list_accounts, list_accounts.c.account_id == accounts.c.id)
+        .where(list_accounts.c.list_id == list_id, accounts.c.suspended_at.is_(None))
+        .order_by(accounts.c.id).limit(limit))).all()
     return [Account.from_row(r) for r in rows]
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from models import stream_events
 from models.domains import on_domain
 from models.ids import new_id
-from models.schema import accounts, blocks, domain_blocks, follows, home_feed, mentions, status_edits, status_tags, statuses, tags
+from models.schema import (accounts, blocks, domain_blocks, follows, home_feed, list_accounts, mentions, status_edits,
+                           status_tags, statuses, tags)
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct", "local")
@@ -326,6 +327,14 @@ async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, lo
         stmt = stmt.where(with_media())
     if local is not None:
         stmt = stmt.where(statuses.c.local.is_(local))
+    return await page_ids(conn, stmt, statuses.c.id, **page)
+
+
+async def shared_list_ids(conn: AsyncConnection, list_id: int, **page) -> list[int]:
+    """A public list's feed: what an anonymous reader may see of its members' own posts (no boosts)."""
+    stmt = select(statuses.c.id).where(
+        statuses.c.account_id.in_(select(list_accounts.c.account_id).where(list_accounts.c.list_id == list_id)),
+        LIVE, visible_to(None), statuses.c.reblog_of_id.is_(None), _publicly_listed_author())
     return await page_ids(conn, stmt, statuses.c.id, **page)
 
 

@@ -4,12 +4,15 @@ from aiohttp import web
 
 from backchannel.config import Config
 
-from pages import admin, routes, security, sso, templating
+from pages import admin, feeds, lists, routes, security, sso, templating
 
 
 def setup(app: web.Application, config: Config) -> None:
     templating.setup(app, config)
     app.middlewares.append(security.html_headers)
+    # Feeds and shared lists first: /@alice.rss and /tags/x.rss would match the pages' own patterns.
+    app.add_routes(feeds.routes)
+    app.add_routes(lists.routes)
     app.add_routes(routes.routes)
     app.add_routes(admin.routes)
     app.add_routes(sso.routes)

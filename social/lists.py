@@ -26,15 +26,17 @@ async def own_list(rt: Runtime, owner: Account, list_id: int) -> List:
 
 
 async def create(rt: Runtime, owner: Account, *, title: str | None, replies_policy: str | None,
-                 exclusive: bool) -> List:
+                 exclusive: bool, public: bool = False) -> List:
+    """A new list; `public` shares it (a page, a collection, a feed and a CSV anyone may read)."""
     _check(title or "", replies_policy)
     async with rt.db.write() as conn:
         return await collections.create_list(conn, owner.id, title=(title or "").strip(),
-                                             replies_policy=replies_policy or "list", exclusive=exclusive)
+                                             replies_policy=replies_policy or "list", exclusive=exclusive,
+                                             public=public)
 
 
 async def update(rt: Runtime, owner: Account, list_id: int, *, title: str | None, replies_policy: str | None,
-                 exclusive: bool | None) -> List:
+                 exclusive: bool | None, public: bool | None = None) -> List:
     _check(title, replies_policy)
     await own_list(rt, owner, list_id)
     values: dict = {}
@@ -44,6 +46,8 @@ async def update(rt: Runtime, owner: Account, list_id: int, *, title: str | None
         values["replies_policy"] = replies_policy
     if exclusive is not None:
         values["exclusive"] = exclusive
+    if public is not None:
+        values["public"] = public
     async with rt.db.write() as conn:
         if values:
             await collections.update_list(conn, list_id, **values)

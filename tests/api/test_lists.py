@@ -12,7 +12,8 @@ async def test_list_crud_and_members(node):
     await alice.post(f"/api/v1/accounts/{bob.id}/follow")
 
     created = await (await alice.post("/api/v1/lists", json={"title": "Experts"})).json()
-    assert created == {"id": created["id"], "title": "Experts", "replies_policy": "list", "exclusive": False}
+    assert created == {"id": created["id"], "title": "Experts", "replies_policy": "list", "exclusive": False,
+                       "public": False}
     assert (await alice.post("/api/v1/lists", json={"title": " "})).status == 422
     assert (await alice.post("/api/v1/lists", json={"title": "x", "replies_policy": "all"})).status == 422
     renamed = await (await alice.put(f"/api/v1/lists/{created['id']}",
