@@ -12,9 +12,9 @@ from sqlalchemy import Table, update
 from federation.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import queues
-from models.schema import deliveries, fanouts, inbox_items, push_deliveries, thread_fetches
+from models.schema import deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
 from outbox import delivery, fanout, webpush
-from social import polls, scheduled, threads
+from social import cards, polls, scheduled, threads
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,9 @@ def queues_for(rt: Runtime) -> list[Queue]:
         # Missing ancestors and replies collections of remote threads: a few walks side by side,
         # each of them bounded (social.threads), locked long enough for its few dozen fetches.
         Queue("threads", thread_fetches, threads.process, batch=4, concurrent=True, lock_seconds=600),
+        # Link previews: a page head, an oEmbed document and an image each, under one deadline apiece.
+        Queue("cards", preview_cards, cards.process, batch=4, concurrent=True,
+              lock_seconds=rt.config.request_timeout * 3 + 30),
     ]
 
 
@@ -128,7 +131,7 @@ async def _one(rt: Runtime, queue: Queue, row) -> bool:  # noqa: ANN001
 async def release_locks(rt: Runtime) -> None:
     """In one-process mode nobody else holds locks: rows claimed by a process that died are due now."""
     async with rt.db.write() as conn:
-        for table in (inbox_items, fanouts, deliveries, push_deliveries, thread_fetches):
+        for table in (inbox_items, fanouts, deliveries, push_deliveries, thread_fetches, preview_cards):
             await conn.execute(update(table).where(table.c.state == "pending", table.c.locked_until.is_not(None))
                                .values(locked_until=None))
 

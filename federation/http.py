@@ -178,27 +178,34 @@ class FederationClient:
         if not verdict.allowed:
             raise BlockedDomain(verdict.reason)
 
-    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+    async def _read_capped(self, resp: aiohttp.ClientResponse, head: int | None = None) -> bytes:
+        """The body, refused when larger than the cap; with `head`, only its first `head` bytes
+        (a web page's metadata is at its top), however large the rest."""
+        cap = min(head, self.max_body_bytes) if head is not None else self.max_body_bytes
         declared = resp.content_length
-        if declared is not None and declared > self.max_body_bytes:
+        if head is None and declared is not None and declared > cap:
             raise FetchError(f"response from {resp.url} is too large ({declared} bytes)")
         chunks, size = [], 0
         async for chunk in resp.content.iter_chunked(65536):
             size += len(chunk)
-            if size > self.max_body_bytes:
-                raise FetchError(f"response from {resp.url} is larger than {self.max_body_bytes} bytes")
+            if size > cap:
+                if head is not None:
+                    chunks.append(chunk[:len(chunk) - (size - cap)])
+                    break
+                raise FetchError(f"response from {resp.url} is larger than {cap} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
 
     async def request(self, method: str, url: str, *, body: bytes | None = None,
                       headers: Mapping[str, str] | None = None, signer: Signer | None = None,
-                      scheme: str = "cavage", follow_redirects: bool = True, deadline: float | None = None
-                      ) -> tuple[aiohttp.ClientResponse, bytes, str]:
+                      scheme: str = "cavage", follow_redirects: bool = True, deadline: float | None = None,
+                      head: int | None = None) -> tuple[aiohttp.ClientResponse, bytes, str]:
         """One request, redirects followed by hand so every hop is checked and signed again.
 
         One total deadline covers every hop, the name lookups and the body: a chain of slow redirects
         costs at most the client's timeout, not a timeout per hop. `deadline` (event-loop time) can
-        only shorten it (a caller's own budget). Returns (response, body, final URL).
+        only shorten it (a caller's own budget). `head`: read only that many bytes of the body.
+        Returns (response, body, final URL).
         """
         loop = asyncio.get_running_loop()
         end = loop.time() + self.total_seconds
@@ -208,12 +215,12 @@ class FederationClient:
             raise FetchError(f"{method} {url}: no time left to ask")
         try:
             async with asyncio.timeout_at(end):
-                return await self._follow(method, url, body, headers, signer, scheme, follow_redirects)
+                return await self._follow(method, url, body, headers, signer, scheme, follow_redirects, head)
         except TimeoutError:
             raise FetchError(f"{method} {url} timed out") from None
 
     async def _follow(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str] | None,
-                      signer: Signer | None, scheme: str, follow_redirects: bool
+                      signer: Signer | None, scheme: str, follow_redirects: bool, head: int | None = None
                       ) -> tuple[aiohttp.ClientResponse, bytes, str]:
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_url(url)
@@ -231,7 +238,7 @@ class FederationClient:
                             raise FetchError(f"redirect without Location from {url}", resp.status)
                         url = urljoin(url, location)
                         continue
-                    data = await self._read_capped(resp)
+                    data = await self._read_capped(resp, head)
                     return resp, data, url
             except FetchError:
                 raise

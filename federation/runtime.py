@@ -13,7 +13,7 @@ from federation.policy import FederationPolicy
 from federation.urls import Urls
 from models.db import Database
 
-QUEUES = ("inbox", "fanout", "delivery", "threads")
+QUEUES = ("inbox", "fanout", "delivery", "threads", "cards")
 
 
 @dataclass

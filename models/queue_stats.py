@@ -13,10 +13,10 @@ from typing import Sequence
 from sqlalchemy import Table, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.schema import deliveries, fanouts, inbox_items, push_deliveries, thread_fetches
+from models.schema import deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
 
 QUEUES: dict[str, Table] = {"inbox": inbox_items, "fanout": fanouts, "delivery": deliveries,
-                            "push": push_deliveries, "threads": thread_fetches}
+                            "push": push_deliveries, "threads": thread_fetches, "cards": preview_cards}
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ async def dead_letters(conn: AsyncConnection, queue: str | None = None, limit: i
         if queue not in (None, name):
             continue
         target = (table.c.inbox_url if table is deliveries else table.c.activity_uri if table is inbox_items
-                  else table.c.uri if table is thread_fetches else literal(""))
+                  else table.c.uri if table is thread_fetches else table.c.url if table is preview_cards
+                  else literal(""))
         rows = (await conn.execute(
             select(table.c.id, table.c.attempts, table.c.created_at, table.c.last_error, target.label("target"))
             .where(table.c.state == "failed").order_by(table.c.id.desc()).limit(limit))).all()

@@ -283,6 +283,24 @@ thread_fetches = Table(
 )
 Index("ix_thread_fetches_state_next", thread_fetches.c.state, thread_fetches.c.next_attempt_at)
 
+# Link previews (social.cards): one card per URL, fetched once in the background and shared by
+# every status that links to it; the row is its own queue item. `entity` is Mastodon's PreviewCard
+# as JSON, with the image already stored on this node.
+preview_cards = Table(
+    "preview_cards", metadata, _id(),
+    Column("url", Text, nullable=False, unique=True),
+    Column("entity", Text),
+    Column("fetched_at", Float),
+    *_queue_columns(),
+)
+Index("ix_preview_cards_state_next", preview_cards.c.state, preview_cards.c.next_attempt_at)
+
+status_cards = Table(
+    "status_cards", metadata,
+    Column("status_id", BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("card_id", BigInteger, ForeignKey("preview_cards.id", ondelete="CASCADE"), nullable=False),
+)
+
 # --- Moderation: what the organisation decides -------------------------------------------------
 
 # A domain block: `silence` hides the domain from public timelines and makes its follows need

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
 from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, home_feed, mentions,
-                           mutes, pins, poll_votes, polls, status_edits, status_tags, statuses, tags)
+                           mutes, pins, poll_votes, polls, preview_cards, status_cards, status_edits, status_tags,
+                           statuses, tags)
 from models.statuses import LIVE, Status, paginate, visible_to
 
 
@@ -185,6 +186,7 @@ class PageFacts:
     blocked: set[int] = field(default_factory=set)
     muted_accounts: set[int] = field(default_factory=set)
     muted_threads: bool = False
+    cards: dict[int, str] = field(default_factory=dict)  # status id → its preview card, as JSON
 
 
 def _fact(kind: str, a, b=None, text=None):  # noqa: ANN001, ANN202
@@ -202,6 +204,9 @@ def _page_facts(viewer: bool):  # noqa: ANN202
         select(*_fact("tag", status_tags.c.status_id, text=tags.c.name))
         .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(_IDS)),
         select(*_fact("pin", pins.c.status_id)).where(pins.c.status_id.in_(local_ids)),
+        select(*_fact("card", status_cards.c.status_id, text=preview_cards.c.entity))
+        .join(preview_cards, preview_cards.c.id == status_cards.c.card_id)
+        .where(status_cards.c.status_id.in_(_IDS), preview_cards.c.entity.is_not(None)),
     ]
     if viewer:
         branches += [
@@ -248,6 +253,8 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
             facts.votes.setdefault(a, []).append(b)
         elif kind == "thread":
             facts.muted_threads = True
+        elif kind == "card":
+            facts.cards[a] = text
         else:
             {"pin": facts.pinned, "fav": facts.favourited, "reblog": facts.reblogged,
              "bookmark": facts.bookmarked, "block": facts.blocked, "mute": facts.muted_accounts}[kind].add(a)

@@ -118,6 +118,11 @@ def _write(directory: Path, name: str, data: bytes) -> None:
     os.replace(tmp, directory / name)
 
 
+async def save_file(rt: Runtime, name: str, data: bytes) -> None:
+    """Keep a file this node serves under /media/ (uploads, thumbnails, preview-card images)."""
+    await asyncio.to_thread(_write, rt.config.media_dir, name, data)
+
+
 def parse_focus(value: str | None) -> tuple[float, float] | None:
     """"x,y" with both in [-1, 1] (Mastodon's focal point)."""
     if value is None or value.strip() == "":
@@ -147,9 +152,8 @@ async def upload(rt: Runtime, account: Account, raw: bytes, *, description: str 
     point = parse_focus(focus) or (0.0, 0.0)
     processed = await asyncio.to_thread(process_image, raw, max_pixels=rt.config.max_media_pixels)
     name, thumb_name = new_file_name(processed.ext), new_file_name(processed.thumb_ext)
-    directory = rt.config.media_dir
-    await asyncio.to_thread(_write, directory, name, processed.data)
-    await asyncio.to_thread(_write, directory, thumb_name, processed.thumb)
+    await save_file(rt, name, processed.data)
+    await save_file(rt, thumb_name, processed.thumb)
     async with rt.db.write() as conn:
         return await media_store.insert_media(
             conn, account_id=account.id, type="image", content_type=processed.content_type,

@@ -26,6 +26,7 @@ from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES, Status
 from social import outgoing
+from social import cards
 from social.errors import Forbidden, NotFound, Unprocessable
 from social.polls import PollRequest, check_request as check_poll, create_local as create_poll
 from federation.notes import decorate_note
@@ -241,6 +242,7 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
     await _store_remote_poll(conn, status, new.remote_poll)
     await statuses.set_mentions(conn, status_id, [a.id for a in new.mentioned])
     await statuses.set_tags(conn, status_id, list(new.hashtags))
+    await cards.link_first(conn, rt, status, new.content)
     await accounts.bump_counter(conn, author.id, "statuses_count", 1)
     await accounts.update_last_status(conn, author.id, status.created_at)
     if author.local:
@@ -393,6 +395,7 @@ async def edit(rt: Runtime, author: Account, status_id: int, change: StatusEdit)
                                      spoiler_text=change.spoiler_text, sensitive=change.sensitive,
                                      language=change.language or before.language,
                                      edited_at=change.edited_at or time.time())
+        await cards.link_first(conn, rt, before, change.content)
         old = set(await statuses.mentioned_ids(conn, status_id))
         await statuses.set_mentions(conn, status_id, [*old, *(a.id for a in change.mentioned)])
         for account in change.mentioned:

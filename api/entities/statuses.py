@@ -9,6 +9,7 @@ blocked since) is left out, and so is a boost of one.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,6 +44,7 @@ class _Related:
     bookmarked: set = field(default_factory=set)
     muted: set = field(default_factory=set)
     filtered: dict = field(default_factory=dict)
+    cards: dict = field(default_factory=dict)
 
 
 async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status], *,
@@ -81,7 +83,7 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
     related = _Related(
         people=await account_queries.of_page(conn, authors, ids), mentions=facts.mentions, tags=facts.tags,
         media=await media_store.of_statuses(conn, ids), polls=await polls_store.of_statuses(conn, ids),
-        pinned=facts.pinned)
+        pinned=facts.pinned, cards=facts.cards)
     hidden: set[int] = set()
     filtered_out: set[int] = set()
     if viewer is not None:
@@ -159,7 +161,7 @@ def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, r
         "tags": [{"name": name, "url": rt.urls.tag(name)} for name in related.tags.get(s.id, [])],
         "emojis": [],
         "media_attachments": [media_entity(rt, m) for m in related.media.get(s.id, [])],
-        "card": None,
+        "card": json.loads(related.cards[s.id]) if s.id in related.cards else None,
         "poll": poll_entity(viewer, poll, related.votes.get(poll.id)) if poll else None,
         "application": None,
         "filtered": related.filtered.get(s.id, []),
