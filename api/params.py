@@ -5,6 +5,7 @@ on/off, ids as decimal strings. Unknown parameters are ignored.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -134,6 +135,15 @@ class Params:
             items = value if isinstance(value, list) else [value]
             out.extend(str(v) for v in items if v is not None and not isinstance(v, dict) and str(v) != "")
         return out
+
+    def indexed(self, key: str) -> list[dict[str, Any]]:
+        """Form fields in the `key[0][field]=…` shape, as a list of {field: value} in index order."""
+        found: dict[int, dict[str, Any]] = {}
+        for name, values in self._values.items():
+            match = re.fullmatch(re.escape(key) + r"\[(\d{1,3})\]\[(\w{1,40})\]", name)
+            if match and values:
+                found.setdefault(int(match[1]), {})[match[2]] = values[-1]
+        return [found[i] for i in sorted(found)]
 
 
 def _key(name: str) -> str:

@@ -13,10 +13,13 @@ at most MAX_CONNECTIONS_PER_ACCOUNT open streams per API process; a public post 
 subscriptions by looking up the few stream keys it belongs to, so its cost does not grow with the
 number of subscriptions.
 
-A token is always required, as on Mastodon; every stream needs `read:statuses` except
+A token is required, as on Mastodon; every stream needs `read:statuses` except
 `user:notification`, which needs `read:notifications` (the `user` stream carries notifications only
 when the token also allows those). Public streams need `read:statuses` too, stricter than Mastodon,
-because a local viewer's public streams include local-only posts.
+because a local viewer's public streams include local-only posts. One exception: the SSE `hashtag`
+stream without a token, for the public live page of a hashtag chat (pages/chats.py): it carries what
+the anonymous hashtag timeline shows (public posts, never local-only ones), at most
+MAX_ANONYMOUS_CONNECTIONS at once per API process.
 """
 from __future__ import annotations
 
@@ -57,6 +60,7 @@ BATCH = 1000  # events read per query
 QUEUE_LIMIT = 500  # events waiting for a slow client; beyond this the connection is dropped
 MAX_SUBSCRIPTIONS = 100  # streams one connection may subscribe to
 MAX_CONNECTIONS_PER_ACCOUNT = 16  # open WebSocket and SSE streams of one account, per API process
+MAX_ANONYMOUS_CONNECTIONS = 500  # token-less hashtag streams (chat pages), per API process
 TOO_MANY_STREAMS = f"Too many open streams for this account (at most {MAX_CONNECTIONS_PER_ACCOUNT})"
 
 # Stream name → the scope it needs (any one of them).
@@ -120,8 +124,8 @@ class Subscription:
 
 @dataclass(eq=False)
 class Connection:
-    viewer: Account
-    auth: auth.Auth
+    viewer: Account | None  # None: an anonymous hashtag stream (no token)
+    auth: auth.Auth | None
     token: str
     by_key: dict[tuple[str, ...], Subscription] = field(default_factory=dict)  # the subscriptions
     outbox: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
@@ -154,13 +158,16 @@ class Connection:
         self.push(None)
 
 
-def subscription(auth_: auth.Auth, stream: str, *, tag: str | None = None,
+def subscription(auth_: auth.Auth | None, stream: str, *, tag: str | None = None,
                  list_id: str | None = None) -> Subscription:
-    """Validate a requested stream for this token; StreamError says why not."""
+    """Validate a requested stream for this token (None: anonymous, the public `hashtag` stream
+    only); StreamError says why not."""
     scope = STREAMS.get(stream)
     if scope is None:
         raise StreamError("Unknown stream type", 400)
-    if not auth_.allows(scope):
+    if auth_ is None and stream != "hashtag":
+        raise StreamError("Missing access token", 401)
+    if auth_ is not None and not auth_.allows(scope):
         raise StreamError("Access token does not have the required scopes", 401)
     if stream.startswith("hashtag"):
         tag = (tag or "").lstrip("#").strip().lower()
@@ -184,8 +191,13 @@ class Hub:
         self.started = time.time()
 
     def admit(self, connection: Connection) -> bool:
-        """Add the connection, unless its account has MAX_CONNECTIONS_PER_ACCOUNT open already."""
-        if sum(1 for c in self.connections if c.viewer.id == connection.viewer.id) >= MAX_CONNECTIONS_PER_ACCOUNT:
+        """Add the connection, unless its account has MAX_CONNECTIONS_PER_ACCOUNT open already (or,
+        anonymous, MAX_ANONYMOUS_CONNECTIONS are open)."""
+        if connection.viewer is None:
+            if sum(1 for c in self.connections if c.viewer is None) >= MAX_ANONYMOUS_CONNECTIONS:
+                return False
+        elif sum(1 for c in self.connections
+                 if c.viewer is not None and c.viewer.id == connection.viewer.id) >= MAX_CONNECTIONS_PER_ACCOUNT:
             return False
         self.connections.add(connection)
         return True
@@ -217,6 +229,8 @@ class Hub:
         """End the streams of tokens revoked, and of people disabled or suspended, since they connected."""
         async with self.rt.db.read() as conn:
             for connection in list(self.connections):
+                if connection.viewer is None:
+                    continue  # anonymous: nothing to revoke
                 info = await oauth.token_info(conn, connection.token)
                 if info is None or info.user is None or info.user.disabled or (
                         info.account is not None and info.account.suspended_at is not None):
@@ -245,7 +259,7 @@ class Hub:
                         await self.deliver(conn, connection, fresh)
 
     async def deliver(self, conn: AsyncConnection, connection: Connection, events: list[StreamEvent]) -> None:
-        own = stream_events.user_stream(connection.viewer.id)
+        own = stream_events.user_stream(connection.viewer.id) if connection.viewer else None
         # Older events were meant for earlier listeners; a little slack for a transaction that wrote
         # its event just before this connection opened and committed just after.
         since = connection.opened - 2.0
@@ -270,6 +284,8 @@ async def render(conn: AsyncConnection, rt: Runtime, connection: Connection, eve
         out.append({"stream": sub.name(), "event": event.event, "payload": payload})
 
     if event.stream.startswith("user:"):
+        if viewer is None:
+            return out
         if event.event == "notification":
             wants = [s for s in subs if s.stream == "user:notification"
                      or (s.stream == "user" and connection.auth.allows("read:notifications"))]
@@ -310,7 +326,7 @@ async def render(conn: AsyncConnection, rt: Runtime, connection: Connection, eve
                     send(sub, json.dumps(body))
         return out
 
-    if event.stream == "direct" and any(s.stream == "direct" for s in subs):
+    if event.stream == "direct" and viewer is not None and any(s.stream == "direct" for s in subs):
         status = await statuses_store.get(conn, event.ref_id)
         body = await _status_for(conn, rt, viewer, event.ref_id, status=status, context=None)
         if body and status:
@@ -328,7 +344,8 @@ async def render(conn: AsyncConnection, rt: Runtime, connection: Connection, eve
         status = await statuses_store.get(conn, event.ref_id)
         if status is None:
             return out
-        if any(s.stream == "user" for s in subs) and await status_queries.in_home(conn, viewer.id, status.id):
+        if (viewer is not None and any(s.stream == "user" for s in subs)
+                and await status_queries.in_home(conn, viewer.id, status.id)):
             body = await _status_for(conn, rt, viewer, event.ref_id, status=status, context="home")
             for sub in subs if body else []:
                 if sub.stream == "user":
@@ -508,11 +525,15 @@ async def sse_path(request: web.Request) -> web.StreamResponse:
 async def _sse(request: web.Request, stream: str) -> web.StreamResponse:
     token, _ = _token(request)
     try:
-        auth_ = await _authenticate(request, token)
-        sub = subscription(auth_, stream, tag=request.query.get("tag"), list_id=request.query.get("list"))
+        if token is None and stream == "hashtag":
+            sub = subscription(None, stream, tag=request.query.get("tag"))
+            connection = Connection(None, None, "", {sub.key: sub})
+        else:
+            auth_ = await _authenticate(request, token)
+            sub = subscription(auth_, stream, tag=request.query.get("tag"), list_id=request.query.get("list"))
+            connection = Connection(auth_.account, auth_, token, {sub.key: sub})  # type: ignore[arg-type]
     except StreamError as err:
         return error_body(err.message, err.status)
-    connection = Connection(auth_.account, auth_, token, {sub.key: sub})  # type: ignore[arg-type]
     hub = request.app[HUB]
     if not hub.admit(connection):
         return error_body(TOO_MANY_STREAMS, 429)

@@ -95,6 +95,11 @@ class Config:
     metrics_token: str = field(default="", repr=False)
     # Deliveries are counted by domain for this many domains per process; the rest count as "other".
     metrics_domains: int = 50
+    # Hashtag chats: how long before the start the reminder goes out, the shortest chat allowed
+    # (tests use a minute), and how often the chat queue is polled for questions that are due.
+    chat_reminder_seconds: float = 900.0
+    chat_min_window_seconds: float = 600.0
+    chat_poll_seconds: float = 5.0
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated), for
     # rate limits and the access log. Default: a proxy on this machine.
     trusted_proxies: str = "127.0.0.0/8,::1"

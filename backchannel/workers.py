@@ -12,9 +12,9 @@ from sqlalchemy import Table, update
 from federation.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import queues
-from models.schema import deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
+from models.schema import chat_jobs, deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
 from outbox import delivery, fanout, webpush
-from social import cards, polls, scheduled, threads
+from social import cards, chats, polls, scheduled, threads
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ async def _one(rt: Runtime, queue: Queue, row) -> bool:  # noqa: ANN001
 async def release_locks(rt: Runtime) -> None:
     """In one-process mode nobody else holds locks: rows claimed by a process that died are due now."""
     async with rt.db.write() as conn:
-        for table in (inbox_items, fanouts, deliveries, push_deliveries, thread_fetches, preview_cards):
+        for table in (inbox_items, fanouts, deliveries, push_deliveries, thread_fetches, preview_cards, chat_jobs):
             await conn.execute(update(table).where(table.c.state == "pending", table.c.locked_until.is_not(None))
                                .values(locked_until=None))
 
@@ -163,5 +163,6 @@ def start(rt: Runtime) -> list[asyncio.Task]:
     tasks.append(asyncio.create_task(every(30, polls.notify_ended, rt), name="polls-ended"))
     tasks.append(asyncio.create_task(every(15, scheduled.publish_due, rt), name="scheduled-statuses"))
     tasks.append(asyncio.create_task(every(1, webpush.deliver_due, rt), name="web-push"))
+    tasks.append(asyncio.create_task(every(rt.config.chat_poll_seconds, chats.run_due, rt), name="chats"))
     tasks.append(asyncio.create_task(every(60, refresh_peer_software, rt), name="peer-software"))
     return tasks

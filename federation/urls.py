@@ -93,7 +93,13 @@ class ROUTES:
     shared_list_csv = Route("/lists/{list_id:\\d+}.csv")
     # Uploaded media: names social.media made up; the pattern admits nothing else.
     media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp)}")
-    static = Route("/static/{name:[a-z0-9_-]+\\.(png|css)}")
+    static = Route("/static/{name:[a-z0-9_-]+\\.(png|css|js)}")
+    # Hashtag chats (pages/chats.py): the live page, its calendar, its transcript, a series' feed
+    chat = Route("/chats/{id:\\d+}")
+    chat_calendar = Route("/chats/{id:\\d+}.ics")
+    chat_series_calendar = Route("/chats/{id:\\d+}/series.ics")
+    chat_transcript = Route("/chats/{id:\\d+}/transcript{ext:(|\\.md|\\.json)}")
+    chat_series_feed = Route("/chats/{id:\\d+}/series.rss")
     invite = Route("/invite/{code}", ("GET", "POST"))
     oauth_authorize = Route("/oauth/authorize", ("GET", "POST"))
     admin = Route("/admin")
@@ -273,6 +279,21 @@ class Urls:
 
     def shared_list_csv(self, list_id: int) -> str:
         return self._url(ROUTES.shared_list_csv, list_id=list_id)
+
+    def chat(self, chat_id: int) -> str:
+        return self._url(ROUTES.chat, id=chat_id)
+
+    def chat_calendar(self, chat_id: int) -> str:
+        return self._url(ROUTES.chat_calendar, id=chat_id)
+
+    def chat_series_calendar(self, chat_id: int) -> str:
+        return self._url(ROUTES.chat_series_calendar, id=chat_id)
+
+    def chat_transcript(self, chat_id: int, ext: str = "") -> str:
+        return self._url(ROUTES.chat_transcript, id=chat_id, ext=ext)
+
+    def chat_series_feed(self, chat_id: int) -> str:
+        return self._url(ROUTES.chat_series_feed, id=chat_id)
 
     def media(self, name: str) -> str:
         return self._url(ROUTES.media, name=name)

@@ -692,3 +692,58 @@ scim_users = Table(
     Column("active", Boolean),
     Column("updated_at", Float, nullable=False),
 )
+
+# --- Hashtag chats (social.chats): a host, a window, questions at set times ---------------------
+
+# One occurrence of a chat. A weekly series is a chain of rows sharing `series_id` (the first
+# occurrence's id); the next one is made when the current one ends. `account_id` is the host that
+# posts (a person, or a group); `created_by_id` the local person who scheduled it and may cancel it.
+chats = Table(
+    "chats", metadata, _id(),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_by_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("hashtag", String(100), nullable=False),  # as typed; matched lower-case
+    Column("title", String(200), nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("recurrence", String(16)),  # NULL or "weekly"
+    Column("series_id", ID, nullable=False),
+    Column("occurrence", Integer, nullable=False, default=1),
+    Column("announcement_status_id", ID),
+    Column("cancelled_at", Float),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_chats_series_starts", chats.c.series_id, chats.c.starts_at)
+Index("ix_chats_starts_at", chats.c.starts_at)
+
+# Its questions, in order; `status_id` is the host's post of the question once it is made.
+chat_topics = Table(
+    "chat_topics", metadata, _id(),
+    Column("chat_id", ID, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("status_id", ID),
+    UniqueConstraint("chat_id", "position"),
+)
+
+# Who said they would attend: they get the reminder as a notification and by Web Push.
+chat_rsvps = Table(
+    "chat_rsvps", metadata,
+    Column("chat_id", ID, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+# The chat's own queue: announce, reminder, one question per topic, and (weekly) the next
+# occurrence, each due at its time, claimed like the other queues. `status_id` is chosen on the
+# first attempt and kept, so a retry after a crash finds the post made before instead of posting twice.
+chat_jobs = Table(
+    "chat_jobs", metadata, _id(),
+    Column("chat_id", ID, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # announce reminder question next
+    Column("topic_id", ID),
+    Column("status_id", ID),
+    *_queue_columns(),
+)
+Index("ix_chat_jobs_state_next", chat_jobs.c.state, chat_jobs.c.next_attempt_at)

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from backchannel.config import Config
 
-from pages import admin, feeds, lists, routes, security, sso, templating
+from pages import admin, chats, feeds, lists, routes, security, sso, templating
 
 
 def setup(app: web.Application, config: Config) -> None:
@@ -16,3 +16,4 @@ def setup(app: web.Application, config: Config) -> None:
     app.add_routes(routes.routes)
     app.add_routes(admin.routes)
     app.add_routes(sso.routes)
+    app.add_routes(chats.routes)

@@ -54,6 +54,26 @@ async def test_health(node):
     assert response.status == 200 and await response.text() == "OK"
 
 
+async def test_the_hashtag_stream_alone_is_open_without_a_token_and_carries_public_posts_only(node):
+    # Given an anonymous reader of the hashtag stream (a chat's live page)
+    response = await node.client.get("/api/v1/streaming/hashtag", params={"tag": "TalkTech"})
+    assert response.status == 200
+    alice = await node.person("alice")
+    # When posts with the tag are made: local-only, followers-only, unlisted, then public
+    for visibility in ("local", "private", "unlisted"):
+        await alice.post_status(f"{visibility} #TalkTech", visibility=visibility)
+    public = await alice.post_status("public #TalkTech")
+    # Then the first update it hears is the public post
+    data = ""
+    while not data.startswith("data: "):
+        data = (await asyncio.wait_for(response.content.readline(), 5)).decode().rstrip("\n")
+    assert json.loads(data[len("data: "):])["id"] == public["id"]
+    response.close()
+    # and no other stream, nor the WebSocket, opens without a token
+    for path in ("/api/v1/streaming/hashtag/local", "/api/v1/streaming/public", "/api/v1/streaming/user"):
+        assert (await node.client.get(path, params={"tag": "TalkTech"})).status == 401, path
+
+
 async def test_a_token_is_required(node):
     response = await node.client.get("/api/v1/streaming/public")
     assert response.status == 401

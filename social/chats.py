@@ -1,0 +1,282 @@
+"""Weekly hashtag chats, once for everyone: scheduling one, cancelling it, saying you will attend, and
+the chat queue that makes it run itself (the announcement, the reminder, each question at its time,
+and the next week's occurrence).
+
+The queue is the `chat_jobs` table, claimed like the other queues. A job that posts chooses its
+status id on its first attempt and keeps it (models.chats.job_status_id), and post_status returns the
+status made earlier under that id: a worker that dies after posting and before marking the job done
+leaves a job that is claimed again when its lock expires, finds the post, and only finishes. Each
+post is made once across crashes and restarts, and never lost.
+
+Reminders reach the people who said they would attend (`chat_rsvps`, local accounts) as a `status`
+notification of the host's reminder post, the type Mastodon uses for "someone you asked to hear
+from has posted", which Tusky, Elk and the other Mastodon apps render (they drop types they do not
+know); the notification brings Web Push with it (models.social.notify). Followers of the host see the
+announcement and the reminder in their home timelines, wherever they are.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+
+from federation.content import find_hashtags
+from federation.runtime import Runtime
+from models import accounts, chats
+from models import social as social_store
+from models.accounts import Account
+from models.chats import Chat, Job
+from models.schema import chat_jobs
+from social import statuses as status_uc
+from social.errors import Forbidden, NotFound, ServiceError, Unprocessable
+
+log = logging.getLogger(__name__)
+
+MAX_TOPICS = 10
+MAX_TITLE = 200
+MAX_HASHTAG = 60
+MAX_WINDOW = 24 * 3600.0
+MAX_AHEAD = 366 * 24 * 3600.0
+WEEK = 7 * 24 * 3600.0
+BATCH = 20
+LOCK_SECONDS = 120.0
+MAX_ATTEMPTS = 8
+GROUPS_MISSING = "groups are not available yet"
+
+
+@dataclass(frozen=True)
+class TopicRequest:
+    text: str
+    starts_at: float | None = None
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    hashtag: str
+    title: str
+    starts_at: float
+    ends_at: float
+    topics: tuple[TopicRequest, ...]
+    recurrence: str | None = None
+    group: str | None = None  # the group's acct, when the chat belongs to one
+
+
+def _fail(message: str) -> Unprocessable:
+    return Unprocessable(f"Validation failed: {message}")
+
+
+def check(rt: Runtime, req: ChatRequest, now: float) -> tuple[str, list[tuple[str, float]]]:
+    """The hashtag as it will be posted and each topic's (text, opening time); 422 saying what is wrong."""
+    hashtag = req.hashtag.strip().lstrip("#")
+    if not hashtag:
+        raise _fail("Hashtag can't be blank")
+    if len(hashtag) > MAX_HASHTAG or find_hashtags("#" + hashtag) != [hashtag.lower()]:
+        raise _fail(f"Hashtag must be letters, digits and underscores, at most {MAX_HASHTAG}")
+    title = req.title.strip()
+    if not title:
+        raise _fail("Title can't be blank")
+    if len(title) > MAX_TITLE:
+        raise _fail(f"Title is too long (at most {MAX_TITLE} characters)")
+    if req.recurrence not in (None, "weekly"):
+        raise _fail("Recurrence must be weekly or absent")
+    if req.starts_at < now:
+        raise _fail("Starts at must be in the future")
+    if req.starts_at > now + MAX_AHEAD:
+        raise _fail("Starts at must be within a year")
+    if req.ends_at <= req.starts_at:
+        raise _fail("Ends at must be after starts at")
+    length = req.ends_at - req.starts_at
+    if length < rt.config.chat_min_window_seconds:
+        raise _fail(f"A chat lasts at least {int(rt.config.chat_min_window_seconds)} seconds")
+    if length > MAX_WINDOW:
+        raise _fail("A chat lasts at most 24 hours")
+    if not req.topics:
+        raise _fail("Topics can't be empty")
+    if len(req.topics) > MAX_TOPICS:
+        raise _fail(f"At most {MAX_TOPICS} topics")
+    room = rt.config.max_status_chars - len(hashtag) - 16  # "Q10: …\n\n#tag"
+    for topic in req.topics:
+        if not topic.text.strip():
+            raise _fail("Topic text can't be blank")
+        if len(topic.text.strip()) > room:
+            raise _fail(f"Topic text is too long (at most {room} characters)")
+    given = [t.starts_at for t in req.topics if t.starts_at is not None]
+    if given and len(given) != len(req.topics):
+        raise _fail("Give every topic a starts_at, or none")
+    if not given:
+        step = length / len(req.topics)
+        times = [req.starts_at + i * step for i in range(len(req.topics))]
+    else:
+        times = given
+        for at in times:
+            if not req.starts_at <= at < req.ends_at:
+                raise _fail("Each topic's starts_at must be inside the chat's window")
+        if any(b <= a for a, b in zip(times, times[1:])):
+            raise _fail("Topics must open one after another")
+    return hashtag, [(t.text.strip(), at) for t, at in zip(req.topics, times)]
+
+
+async def schedule(rt: Runtime, author: Account, req: ChatRequest) -> Chat:
+    """Store the chat and its queue: the announcement now, the reminder before the start, each
+    question at its time, and for a weekly chat the next occurrence when this one ends."""
+    now = time.time()
+    if req.group:
+        raise Unprocessable(GROUPS_MISSING)
+    hashtag, topics = check(rt, req, now)
+    async with rt.db.write() as conn:
+        chat_id = await chats.insert_chat(
+            conn, account_id=author.id, created_by_id=author.id, hashtag=hashtag, title=req.title.strip(),
+            starts_at=req.starts_at, ends_at=req.ends_at, recurrence=req.recurrence, topics=topics)
+        await chats.add_job(conn, chat_id, "announce", now)
+        await _queue_occurrence(rt, conn, chat_id, now)
+        chat = await chats.get(conn, chat_id)
+    return chat  # type: ignore[return-value]
+
+
+async def _queue_occurrence(rt: Runtime, conn, chat_id: int, now: float) -> None:  # noqa: ANN001
+    chat = await chats.get(conn, chat_id)
+    assert chat is not None
+    await chats.add_job(conn, chat.id, "reminder", max(now, chat.starts_at - rt.config.chat_reminder_seconds))
+    for topic in chat.topics:
+        await chats.add_job(conn, chat.id, "question", topic.starts_at, topic_id=topic.id)
+    if chat.recurrence == "weekly":
+        await chats.add_job(conn, chat.id, "next", chat.ends_at)
+
+
+async def cancel(rt: Runtime, actor: Account, chat_id: int) -> None:
+    """Cancel a chat (and, for a weekly one, the weeks after it): only who scheduled it may."""
+    async with rt.db.write() as conn:
+        chat = await chats.get(conn, chat_id)
+        if chat is None:
+            raise NotFound("Record not found")
+        if chat.created_by_id != actor.id:
+            raise Forbidden("Only the chat's host can cancel it")
+        await chats.cancel(conn, chat_id)
+
+
+async def attend(rt: Runtime, account: Account, chat_id: int, attending: bool = True) -> Chat:
+    """Say you will (or no longer) attend: who does gets the reminder as a notification."""
+    async with rt.db.write() as conn:
+        chat = await chats.get(conn, chat_id)
+        if chat is None:
+            raise NotFound("Record not found")
+        if attending:
+            if chat.state(time.time()) == "ended":
+                raise Unprocessable("This chat has ended")
+            await chats.add_rsvp(conn, chat_id, account.id)
+        else:
+            await chats.remove_rsvp(conn, chat_id, account.id)
+    return chat
+
+
+# --- What the host posts ---------------------------------------------------------------------------
+
+def _clock(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%H:%M")
+
+
+def _day(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%A %Y-%m-%d")
+
+
+def announcement_text(rt: Runtime, chat: Chat) -> str:
+    """The schedule, the questions if they fit, the live page and the calendar link."""
+    every = ", every week" if chat.recurrence == "weekly" else ""
+    head = (f"{chat.title}: a #{chat.hashtag} chat on {_day(chat.starts_at)}, "
+            f"{_clock(chat.starts_at)} to {_clock(chat.ends_at)} UTC{every}.")
+    links = f"Follow along: {rt.urls.chat(chat.id)}\nCalendar: {rt.urls.chat_calendar(chat.id)}"
+    topics = "\n".join(f"{t.position}. {t.text} ({_clock(t.starts_at)})" for t in chat.topics)
+    for text in (f"{head}\n\n{topics}\n\n{links}", f"{head}\n\n{links}"):
+        if len(text) <= rt.config.max_status_chars:
+            return text
+    return f"#{chat.hashtag} chat, {_day(chat.starts_at)} {_clock(chat.starts_at)} UTC.\n\n{links}"
+
+
+def reminder_text(rt: Runtime, chat: Chat, now: float) -> str:
+    minutes = max(0, round((chat.starts_at - now) / 60))
+    when = f"in {minutes} minutes" if minutes else "now"
+    text = (f"Starting {when}: {chat.title} (#{chat.hashtag}), {_clock(chat.starts_at)} to "
+            f"{_clock(chat.ends_at)} UTC. Follow along: {rt.urls.chat(chat.id)}")
+    return text if len(text) <= rt.config.max_status_chars else f"Starting {when}: #{chat.hashtag} {rt.urls.chat(chat.id)}"
+
+
+def question_text(chat: Chat, position: int, text: str) -> str:
+    return f"Q{position}: {text}\n\n#{chat.hashtag}"
+
+
+# --- The chat queue --------------------------------------------------------------------------------
+
+async def run_due(rt: Runtime) -> None:
+    """The periodic job: claim due chat jobs and run each (see the module's note on crashes)."""
+    rows = await rt.db.claim(chat_jobs, limit=BATCH, lock_seconds=LOCK_SECONDS)
+    for row in rows:
+        job = chats.job_from_row(row)
+        try:
+            await run_job(rt, job)
+        except ServiceError as err:
+            log.info("chat job %s (%s) cannot run: %s", job.id, job.kind, err)
+            async with rt.db.write() as conn:
+                await chats.finish_job(conn, job.id, state="failed", error=err.message)
+        except Exception as err:  # noqa: BLE001 - retried when its lock expires; others go on
+            log.exception("chat job %s (%s) failed", job.id, job.kind)
+            if job.attempts >= MAX_ATTEMPTS:
+                async with rt.db.write() as conn:
+                    await chats.finish_job(conn, job.id, state="failed", error=repr(err)[:500])
+
+
+async def run_job(rt: Runtime, job: Job) -> None:
+    async with rt.db.read() as conn:
+        chat = await chats.get(conn, job.chat_id)
+        host = await accounts.get(conn, chat.account_id) if chat else None
+    if chat is None or host is None or host.suspended_at is not None:
+        async with rt.db.write() as conn:
+            await chats.finish_job(conn, job.id, state="cancelled")
+        return
+    if job.kind == "next":
+        await _next_occurrence(rt, job, chat)
+        return
+    async with rt.db.write() as conn:
+        status_id = await chats.job_status_id(conn, job.id)
+    if job.kind == "announce":
+        await status_uc.post_status(rt, host, text=announcement_text(rt, chat), visibility="public",
+                                    status_id=status_id)
+        async with rt.db.write() as conn:
+            await chats.set_announcement(conn, chat.id, status_id)
+            await chats.finish_job(conn, job.id)
+    elif job.kind == "question":
+        topic = next((t for t in chat.topics if t.id == job.topic_id), None)
+        if topic is None:
+            raise NotFound("the topic is gone")
+        await status_uc.post_status(rt, host, text=question_text(chat, topic.position, topic.text),
+                                    visibility="public", status_id=status_id)
+        async with rt.db.write() as conn:
+            await chats.set_topic_status(conn, topic.id, status_id)
+            await chats.finish_job(conn, job.id)
+    elif job.kind == "reminder":
+        await status_uc.post_status(rt, host, text=reminder_text(rt, chat, time.time()), visibility="unlisted",
+                                    status_id=status_id)
+        async with rt.db.write() as conn:
+            for account_id in await chats.rsvp_ids(conn, chat.id):
+                # Once per person: notify() keeps one (recipient, sender, type, status) notification.
+                await social_store.notify(conn, account_id=account_id, from_account_id=host.id,
+                                          type="status", status_id=status_id)
+            await chats.finish_job(conn, job.id)
+    else:
+        raise Unprocessable(f"unknown chat job {job.kind!r}")
+
+
+async def _next_occurrence(rt: Runtime, job: Job, chat: Chat) -> None:
+    """A week later, the same questions at the same offsets; who attended is asked again. Made in
+    the transaction that finishes the job, so it is made once."""
+    async with rt.db.write() as conn:
+        if not await chats.finish_job(conn, job.id, only_pending=True):
+            return
+        next_id = await chats.insert_chat(
+            conn, account_id=chat.account_id, created_by_id=chat.created_by_id, hashtag=chat.hashtag,
+            title=chat.title, starts_at=chat.starts_at + WEEK, ends_at=chat.ends_at + WEEK,
+            recurrence=chat.recurrence, topics=[(t.text, t.starts_at + WEEK) for t in chat.topics],
+            series_id=chat.series_id, occurrence=chat.occurrence + 1)
+        for account_id in await chats.rsvp_ids(conn, chat.id):
+            await chats.add_rsvp(conn, next_id, account_id)
+        await _queue_occurrence(rt, conn, next_id, time.time())

@@ -1,0 +1,262 @@
+"""Hashtag chats in-process: the API's answers and 422s, the calendar files (parsed with the
+icalendar package), the chat queue's once-only posts across a crash, the weekly series, and what a
+transcript leaves out. Storage-touching tests run on SQLite and on PostgreSQL. The scheduler is run
+by hand (workers off), so nothing here waits for a clock."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from xml.etree import ElementTree
+
+import icalendar
+import pytest
+from sqlalchemy import func, select, update
+
+from backchannel.app import create_app
+from backchannel.config import Config
+from backchannel.keys import RUNTIME
+from models import accounts, moderation
+from models import chats as chat_store
+from models.chats import insert_chat
+from models.schema import chat_jobs, chats, notifications, statuses
+from social import chats as chats_uc
+from social import statuses as status_uc
+from tests.api.conftest import ApiNode
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture
+async def node(aiohttp_client, tmp_path, database_factory):  # noqa: ANN001, ANN201
+    app = create_app(Config(domain="acme.test", data=str(tmp_path), insecure_http=True, workers=False,
+                            database=database_factory() or "", chat_min_window_seconds=60,
+                            chat_reminder_seconds=600))
+    yield ApiNode(await aiohttp_client(app), app[RUNTIME])
+
+
+def body(start_in: float = 3600, length: float = 1800, **extra) -> dict:  # noqa: ANN003
+    start = time.time() + start_in
+    return {"hashtag": "#TalkTech", "title": "Talk Tech", "starts_at": iso(start), "ends_at": iso(start + length),
+            "topics": ["One?", "Two?", "Three?"], **extra}
+
+
+async def create(person, **extra) -> dict:  # noqa: ANN001, ANN003
+    response = await person.post("/api/v1/chats", json=body(**extra))
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_bad_chats_are_422_with_the_reason(node):
+    alice = await node.person("alice")
+    start = time.time() + 3600
+    cases = {
+        "Ends at must be after starts at": body(length=-60),
+        "inside the chat's window": body(topics=[{"text": "a", "starts_at": iso(start - 60)},
+                                                 {"text": "b", "starts_at": iso(start + 60)}]),
+        "every topic a starts_at, or none": body(topics=[{"text": "a", "starts_at": iso(start)}, "b"]),
+        "one after another": body(topics=[{"text": "a", "starts_at": iso(start + 60)},
+                                          {"text": "b", "starts_at": iso(start + 30)}]),
+        "must be in the future": body(start_in=-60),
+        "at least 60 seconds": body(length=30),
+        "at most 24 hours": body(length=25 * 3600),
+        "At most 10 topics": body(topics=[f"q{i}" for i in range(11)]),
+        "Topic text is too long": body(topics=["x" * 600]),
+        "Topics can't be empty": body(topics=[]),
+        "Title can't be blank": body(title="  "),
+        "Title is too long": body(title="t" * 201),
+        "Hashtag must be letters": body(hashtag="no spaces"),
+        "Recurrence must be weekly": body(recurrence="daily"),
+        "Starts at is not an ISO 8601 time": body(starts_at="next tuesday"),
+        "groups are not available yet": body(group="practice@acme.test"),
+    }
+    for reason, sent in cases.items():
+        response = await alice.post("/api/v1/chats", json=sent)
+        assert response.status == 422, (reason, await response.text())
+        assert reason in (await response.json())["error"], reason
+    assert (await node.client.post("/api/v1/chats", json=body())).status == 401
+    assert await (await node.client.get("/api/v1/chats")).json() == []
+
+
+async def test_schedule_read_attend_and_cancel(node):
+    alice, carol = await node.person("alice"), await node.person("carol")
+    # A form with topics[N][text] and topics[N][starts_at], as a web form or a Rails-minded client sends
+    start = time.time() + 3600
+    form = {"hashtag": "TalkTech", "title": "Talk Tech", "starts_at": iso(start), "ends_at": iso(start + 1800),
+            "topics[0][text]": "One?", "topics[0][starts_at]": iso(start),
+            "topics[1][text]": "Two?", "topics[1][starts_at]": iso(start + 900)}
+    response = await alice.post("/api/v1/chats", data=form)
+    assert response.status == 200, await response.text()
+    chat = await response.json()
+    assert chat["host"]["acct"] == "alice" and chat["hashtag"] == "TalkTech" and chat["state"] == "scheduled"
+    assert [(t["position"], t["text"]) for t in chat["topics"]] == [(1, "One?"), (2, "Two?")]
+    assert chat["calendar_url"] == f"http://acme.test/chats/{chat['id']}.ics"
+    # Evenly split when topics are plain strings
+    even = await create(alice, start_in=7200, length=1800)
+    gaps = [datetime.fromisoformat(t["starts_at"].replace("Z", "+00:00")).timestamp() for t in even["topics"]]
+    assert [round(b - a) for a, b in zip(gaps, gaps[1:])] == [600, 600]
+
+    # Anyone may read them, soonest first; carol says she will attend
+    listed = await (await node.client.get("/api/v1/chats")).json()
+    assert [c["id"] for c in listed] == [chat["id"], even["id"]]
+    assert (await (await node.client.get("/api/v1/chats?scope=past")).json()) == []
+    attending = await (await carol.post(f"/api/v1/chats/{chat['id']}/rsvp")).json()
+    assert attending["attending"] and attending["attendees_count"] == 1
+    assert (await (await alice.get(f"/api/v1/chats/{chat['id']}")).json())["attending"] is False
+
+    # Only the host cancels; a cancelled chat is gone
+    assert (await carol.delete(f"/api/v1/chats/{chat['id']}")).status == 403
+    assert (await alice.delete(f"/api/v1/chats/{chat['id']}")).status == 200
+    assert (await node.client.get(f"/api/v1/chats/{chat['id']}")).status == 404
+    assert (await node.client.get(f"/chats/{chat['id']}")).status == 404
+    async with node.rt.db.read() as conn:
+        states = set((await conn.execute(select(chat_jobs.c.state).where(
+            chat_jobs.c.chat_id == int(chat["id"])))).scalars())
+    assert states == {"cancelled"}
+
+
+async def test_calendar_files_parse_with_an_alarm_and_a_weekly_rule(node):
+    alice = await node.person("alice")
+    once = await create(alice)
+    weekly = await create(alice, start_in=7200, recurrence="weekly")
+    response = await node.client.get(f"/chats/{once['id']}.ics")
+    assert response.status == 200 and response.content_type == "text/calendar"
+    calendar = icalendar.Calendar.from_ical(await response.read())
+    [event] = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART").timestamp() == pytest.approx(
+        datetime.fromisoformat(once["starts_at"].replace("Z", "+00:00")).timestamp(), abs=1)
+    assert str(event["SUMMARY"]) == "Talk Tech (#TalkTech)" and "Three?" in str(event["DESCRIPTION"])
+    assert "RRULE" not in event
+    [alarm] = event.walk("VALARM")
+    assert alarm.decoded("TRIGGER").total_seconds() == -600
+    series = icalendar.Calendar.from_ical(await (await node.client.get(f"/chats/{weekly['id']}/series.ics")).read())
+    [event] = series.walk("VEVENT")
+    assert event["RRULE"]["FREQ"] == ["WEEKLY"] and event.walk("VALARM")
+
+
+async def run_jobs(node, **where) -> None:  # noqa: ANN001, ANN003
+    """Make the named jobs due now and run the chat queue once."""
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(chat_jobs).where(*[chat_jobs.c[k] == v for k, v in where.items()])
+                           .values(next_attempt_at=time.time() - 1))
+    await chats_uc.run_due(node.rt)
+
+
+async def test_each_post_is_made_once_across_a_crash(node):
+    alice, carol = await node.person("alice"), await node.person("carol")
+    chat = await create(alice)
+    await carol.post(f"/api/v1/chats/{chat['id']}/rsvp")
+    # The announcement is due at once
+    await chats_uc.run_due(node.rt)
+    announced = await (await node.client.get(f"/api/v1/chats/{chat['id']}")).json()
+    assert announced["announcement_status_id"]
+    # Given a worker that claimed the reminder and the first question, posted them, and died before
+    # marking them done
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(chat_jobs).where(chat_jobs.c.kind.in_(["reminder", "question"]),
+                                                   chat_jobs.c.chat_id == int(chat["id"]))
+                           .values(next_attempt_at=time.time() + 3600))
+    await run_jobs(node, kind="reminder")
+    first = (await (await node.client.get(f"/api/v1/chats/{chat['id']}")).json())["topics"][0]
+    async with node.rt.db.write() as conn:
+        q1 = (await conn.execute(select(chat_jobs.c.id).where(chat_jobs.c.kind == "question")
+                                 .order_by(chat_jobs.c.next_attempt_at))).scalars().first()
+        await conn.execute(update(chat_jobs).where(chat_jobs.c.id == q1).values(next_attempt_at=time.time() - 1))
+    [claimed] = await node.rt.db.claim(chat_jobs, limit=5, lock_seconds=120)
+    job = chat_store.job_from_row(claimed)
+    async with node.rt.db.write() as conn:
+        status_id = await chat_store.job_status_id(conn, job.id)
+    async with node.rt.db.read() as conn:
+        host = await accounts.get(conn, int(alice.id))
+        chat_row = await chat_store.get(conn, int(chat["id"]))
+    await status_uc.post_status(node.rt, host, text=chats_uc.question_text(chat_row, 1, "One?"),
+                                         status_id=status_id)
+    assert first["status_id"] is None
+    # When its lock expires and the queue runs again (twice), and the reminder's job is rerun too
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(chat_jobs).where(chat_jobs.c.id == q1).values(locked_until=time.time() - 1))
+        await conn.execute(update(chat_jobs).where(chat_jobs.c.kind == "reminder")
+                           .values(state="pending", locked_until=None))
+    await run_jobs(node, kind="reminder")
+    await chats_uc.run_due(node.rt)
+    # Then the question was posted once, with the id chosen first, and carol was reminded once
+    async with node.rt.db.read() as conn:
+        posted = (await conn.execute(select(statuses.c.id).where(
+            statuses.c.account_id == int(alice.id), statuses.c.content.like("%Q1:%")))).scalars().all()
+        reminded = (await conn.execute(select(func.count()).select_from(notifications).where(
+            notifications.c.account_id == int(carol.id), notifications.c.type == "status"))).scalar_one()
+    assert posted == [status_id] and reminded == 1
+    shown = await (await node.client.get(f"/api/v1/chats/{chat['id']}")).json()
+    assert shown["topics"][0]["status_id"] == str(status_id)
+    seen = await (await carol.get("/api/v1/notifications")).json()
+    assert [(n["type"], n["account"]["acct"]) for n in seen] == [("status", "alice")]
+    assert f"/chats/{chat['id']}" in seen[0]["status"]["content"]
+
+
+async def test_a_weekly_chat_makes_next_week_and_feeds_its_transcripts(node):
+    alice, carol = await node.person("alice"), await node.person("carol")
+    chat = await create(alice, recurrence="weekly")
+    await carol.post(f"/api/v1/chats/{chat['id']}/rsvp")
+    await run_jobs(node, kind="next")
+    await run_jobs(node, kind="next", chat_id=int(chat["id"]))  # a second run makes nothing more
+    listed = await (await carol.get("/api/v1/chats")).json()
+    assert [c["occurrence"] for c in listed] == [1, 2]
+    this, following = listed
+    assert following["series_id"] == this["id"] and following["attending"] is True
+    week = [datetime.fromisoformat(c["starts_at"].replace("Z", "+00:00")).timestamp() for c in listed]
+    assert week[1] - week[0] == pytest.approx(7 * 24 * 3600)
+    # When the first one has happened, the series feed has its transcript
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(chats).where(chats.c.id == int(this["id"]))
+                           .values(starts_at=time.time() - 3600, ends_at=time.time() - 1800))
+    response = await node.client.get(f"/chats/{following['id']}/series.rss")
+    assert response.status == 200 and response.content_type == "application/rss+xml"
+    items = ElementTree.fromstring(await response.read()).findall("./channel/item")
+    assert [i.findtext("link") for i in items] == [f"http://acme.test/chats/{this['id']}/transcript"]
+
+
+async def test_the_transcript_leaves_out_what_the_reader_may_not_see(node):
+    alice, carol, dave = [await node.person(n) for n in ("alice", "carol", "dave")]
+    # Given a chat whose window is open now, with its first question posted
+    async with node.rt.db.write() as conn:
+        chat_id = await insert_chat(conn, account_id=int(alice.id), created_by_id=int(alice.id), hashtag="TalkTech",
+                                    title="Talk Tech", starts_at=time.time() - 1, ends_at=time.time() + 600,
+                                    recurrence=None, topics=[("One?", time.time() - 1), ("Two?", time.time() + 300)])
+        await chat_store.add_job(conn, chat_id, "question", time.time() - 1,
+                                     topic_id=(await chat_store.get(conn, chat_id)).topics[0].id)
+    await chats_uc.run_due(node.rt)
+    q1 = (await (await node.client.get(f"/api/v1/chats/{chat_id}")).json())["topics"][0]["status_id"]
+    assert q1
+    # When people post, some in ways an anonymous reader may not see
+    shown = await carol.post_status("Public answer #TalkTech", in_reply_to_id=q1)
+    unlisted = await dave.post_status("Quietly #talktech", visibility="unlisted")
+    reply = await alice.post_status("@carol agreed #TalkTech", in_reply_to_id=shown["id"])
+    hidden = [await carol.post_status("Followers only #TalkTech", visibility="private"),
+              await carol.post_status("Direct #TalkTech @alice", visibility="direct"),
+              await carol.post_status("Only this node #TalkTech", visibility="local"),
+              await carol.post_status("No tag at all", in_reply_to_id=q1)]
+    deleted = await carol.post_status("Deleted #TalkTech")
+    assert (await carol.delete(f"/api/v1/statuses/{deleted['id']}")).status == 200
+    suspended = await (await node.person("mallory")).post_status("Spam #TalkTech")
+    async with node.rt.db.write() as conn:
+        mallory = (await conn.execute(select(statuses.c.account_id).where(
+            statuses.c.id == int(suspended["id"])))).scalar_one()
+        await moderation.set_account(conn, mallory, suspended_at=time.time())
+    # Then the transcript has the question's thread and the unlisted post, nothing else
+    transcript = await (await node.client.get(f"/chats/{chat_id}/transcript.json")).json()
+    topic, later = transcript["topics"]
+    assert topic["question"]["id"] == q1 and later["question"] is None and later["posts"] == []
+
+    def tree(posts: list[dict]) -> list:
+        return [(p["id"], tree(p["replies"])) for p in posts]
+    assert tree(topic["posts"]) == [(shown["id"], [(reply["id"], [])]), (unlisted["id"], [])]
+    text = str(transcript)
+    for gone in [*hidden, deleted, suspended]:
+        assert gone["id"] not in text
+    assert {p["account"]: p["posts"] for p in transcript["participants"]} == {
+        "@carol@acme.test": 1, "@dave@acme.test": 1, "@alice@acme.test": 1}
+    page = await node.client.get(f"/chats/{chat_id}/transcript")
+    html = await page.text()
+    assert page.status == 200 and "Public answer" in html and "Followers only" not in html
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
