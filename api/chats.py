@@ -3,12 +3,11 @@ token; reading chats does not (they are announced in public anyway)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
 
-from api import auth
+from api import auth, scheduled
 from api.entities.chats import chat_entities
 from api.params import Params, path_id
 from backchannel.keys import RUNTIME
@@ -24,16 +23,7 @@ def parse_time(value: Any, label: str) -> float:
     """ISO 8601 (a time without a zone is UTC) → epoch seconds; 422 naming the field otherwise."""
     if not isinstance(value, str) or not value.strip():
         raise Unprocessable(f"Validation failed: {label} can't be blank")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise Unprocessable(f"Validation failed: {label} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return scheduled.parse_time(value, label)
 
 
 def _topics(params: Params) -> tuple[TopicRequest, ...]:

@@ -16,15 +16,15 @@ from social import scheduled as scheduled_uc
 from social.errors import NotFound, Unprocessable
 
 
-def parse_time(value: str) -> float:
-    """An ISO 8601 datetime (a time without a zone is UTC) → epoch seconds; 422 otherwise."""
+def parse_time(value: str, label: str = "Scheduled at") -> float:
+    """An ISO 8601 datetime (a time without a zone is UTC) → epoch seconds; 422 naming `label` otherwise."""
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise Unprocessable("Validation failed: Scheduled at is invalid") from None
+        raise Unprocessable(f"Validation failed: {label} is invalid") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()

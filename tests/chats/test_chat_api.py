@@ -68,7 +68,7 @@ async def test_bad_chats_are_422_with_the_reason(node):
         "Title is too long": body(title="t" * 201),
         "Hashtag must be letters": body(hashtag="no spaces"),
         "Recurrence must be weekly": body(recurrence="daily"),
-        "Starts at is not an ISO 8601 time": body(starts_at="next tuesday"),
+        "Starts at is invalid": body(starts_at="next tuesday"),
         "groups are not available yet": body(group="practice@acme.test"),
     }
     for reason, sent in cases.items():

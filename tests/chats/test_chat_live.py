@@ -9,26 +9,21 @@ they arrive; the transcript has exactly the posts inside the window, under their
 from __future__ import annotations
 
 import re
-import shutil
 import time
 
 import pytest
 
 from tests.rig.http import api, get_json
+from tests.rig.chromium import chromium, require_chromium
 from tests.rig.nodes import eventually, start_cluster
 from tests.rig.people import make_people
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 DOMAINS = ["acme.test", "globex.test"]
 LEAD, WINDOW, REMINDER = 8.0, 30.0, 4.0  # seconds: start after creation, length, reminder before start
 ENV = {"BACKCHANNEL_CHAT_MIN_WINDOW_SECONDS": "30", "BACKCHANNEL_CHAT_REMINDER_SECONDS": str(REMINDER),
        "BACKCHANNEL_CHAT_POLL_SECONDS": "0.3"}
 
-if not shutil.which(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+sync_api = require_chromium()
 
 
 def iso(ts: float) -> str:
@@ -58,10 +53,8 @@ def tokens(nodes):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    with chromium(sync_api) as browser:
+        yield browser
 
 
 def until(moment: float) -> None:
