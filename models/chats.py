@@ -2,10 +2,11 @@
 and the one read query of a chat's posts (its hashtag inside its window, as the reader may see them)."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, fields
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
@@ -217,7 +218,10 @@ async def window_posts(conn: AsyncConnection, chat: Chat, viewer_id: int | None,
     suspended = select(accounts.c.id).where(accounts.c.suspended_at.is_not(None))
     rows = (await conn.execute(select(statuses).where(
         statuses.c.id.in_(tagged), LIVE, statuses.c.reblog_of_id.is_(None), shown,
-        statuses.c.created_at >= chat.starts_at, statuses.c.created_at <= end,
+        # A remote post's time is its `published`, often to the second: the window's first second counts.
+        or_(statuses.c.created_at >= chat.starts_at,
+            and_(statuses.c.local.is_(False), statuses.c.created_at >= math.floor(chat.starts_at))),
+        statuses.c.created_at <= end,
         statuses.c.account_id.not_in(suspended))
         .order_by(statuses.c.created_at, statuses.c.id).limit(TRANSCRIPT_LIMIT))).all()
     return [Status.from_row(r) for r in rows]

@@ -71,7 +71,8 @@
 
   function place(status) {
     const when = Date.parse(status.created_at);
-    if (!(when >= starts && when <= ends) || document.getElementById("post-" + status.id)) return;
+    // A remote post's time is often to the second: the window's first second counts.
+    if (!(when >= Math.floor(starts / 1000) * 1000 && when <= ends) || document.getElementById("post-" + status.id)) return;
     const question = questionOf(status);
     if (question) { question.dataset.question = status.id; return; }
     const parent = status.in_reply_to_id && document.getElementById("post-" + status.in_reply_to_id);

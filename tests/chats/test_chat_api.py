@@ -18,10 +18,11 @@ from backchannel.keys import RUNTIME
 from models import accounts, moderation
 from models import chats as chat_store
 from models.chats import insert_chat
-from models.schema import chat_jobs, chats, notifications, statuses
+from models.schema import chat_jobs, chats, notifications, push_deliveries, statuses
 from social import chats as chats_uc
 from social import statuses as status_uc
 from tests.api.conftest import ApiNode
+from tests.api.test_push import Browser, subscribe_body
 
 
 def iso(ts: float) -> str:
@@ -147,6 +148,9 @@ async def test_each_post_is_made_once_across_a_crash(node):
     alice, carol = await node.person("alice"), await node.person("carol")
     chat = await create(alice)
     await carol.post(f"/api/v1/chats/{chat['id']}/rsvp")
+    subscribed = await carol.post("/api/v1/push/subscription",
+                                  json=subscribe_body("https://push.example/carol", Browser(), status=True))
+    assert subscribed.status == 200, await subscribed.text()
     # The announcement is due at once
     await chats_uc.run_due(node.rt)
     announced = await (await node.client.get(f"/api/v1/chats/{chat['id']}")).json()
@@ -184,9 +188,11 @@ async def test_each_post_is_made_once_across_a_crash(node):
     async with node.rt.db.read() as conn:
         posted = (await conn.execute(select(statuses.c.id).where(
             statuses.c.account_id == int(alice.id), statuses.c.content.like("%Q1:%")))).scalars().all()
-        reminded = (await conn.execute(select(func.count()).select_from(notifications).where(
-            notifications.c.account_id == int(carol.id), notifications.c.type == "status"))).scalar_one()
-    assert posted == [status_id] and reminded == 1
+        reminded = (await conn.execute(select(notifications.c.id).where(
+            notifications.c.account_id == int(carol.id), notifications.c.type == "status"))).scalars().all()
+        pushed = (await conn.execute(select(func.count()).select_from(push_deliveries).where(
+            push_deliveries.c.notification_id.in_(reminded)))).scalar_one()
+    assert posted == [status_id] and len(reminded) == 1 and pushed == 1  # and Web Push is queued once
     shown = await (await node.client.get(f"/api/v1/chats/{chat['id']}")).json()
     assert shown["topics"][0]["status_id"] == str(status_id)
     seen = await (await carol.get("/api/v1/notifications")).json()
