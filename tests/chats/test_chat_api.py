@@ -33,7 +33,7 @@ def iso(ts: float) -> str:
 async def node(aiohttp_client, tmp_path, database_factory):  # noqa: ANN001, ANN201
     app = create_app(Config(domain="acme.test", data=str(tmp_path), insecure_http=True, workers=False,
                             database=database_factory() or "", chat_min_window_seconds=60,
-                            chat_reminder_seconds=600))
+                            chat_reminder_seconds=600, count_statements=True))
     yield ApiNode(await aiohttp_client(app), app[RUNTIME])
 
 
@@ -266,3 +266,24 @@ async def test_the_transcript_leaves_out_what_the_reader_may_not_see(node):
     html = await page.text()
     assert page.status == 200 and "Public answer" in html and "Followers only" not in html
     assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+async def test_a_transcript_costs_the_same_statements_however_long_it_is(node):
+    alice, carol = await node.person("alice"), await node.person("carol")
+    async with node.rt.db.write() as conn:
+        chat_id = await insert_chat(conn, account_id=int(alice.id), created_by_id=int(alice.id), hashtag="Scale",
+                                    title="Scale", starts_at=time.time() - 1, ends_at=time.time() + 600,
+                                    recurrence=None, topics=[("One?", time.time() - 1)])
+
+    async def cost(path: str) -> int:
+        response = await node.client.get(path)
+        assert response.status == 200
+        return int(response.headers["X-Statement-Count"])
+
+    await carol.post_status("first #Scale")
+    paths = [f"/chats/{chat_id}", f"/chats/{chat_id}/transcript", f"/chats/{chat_id}/transcript.json"]
+    few = [await cost(p) for p in paths]
+    for i in range(12):
+        await (alice if i % 2 else carol).post_status(f"more {i} #Scale")
+    assert [await cost(p) for p in paths] == few
+    assert max(few) <= 6, few  # the chat, its topics, the posts, their authors (and the request's own)
