@@ -7,13 +7,13 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from backchannel import guards, ops, workers
+from backchannel import guards, ops, secrets, workers
 from backchannel.config import Config
 from backchannel.identity import establish
 from backchannel.keys import RUNTIME
 from backchannel.routing import forgive_trailing_slashes
 from federation.runtime import Runtime
-from federation import httpsig
+from federation import httpsig, webpush
 from federation.http import FederationClient, Signer, user_agent
 from federation.breaker import Breaker
 from federation.metrics import Metrics
@@ -37,6 +37,7 @@ async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
         if before != after:
             log.info("database migrated from %s to %s", before or "empty", after)
         await establish(db, config, check_mode=check_mode)
+        shared = await secrets.load(db, config.data)
     except BaseException:
         await db.dispose()
         raise
@@ -48,7 +49,8 @@ async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
                             user_agent=user_agent(config.base_url), policy=policy, peers=peers)
     await http.start()
     rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy, peers=peers,
-                 metrics=Metrics(domain_labels=config.metrics_domains))
+                 metrics=Metrics(domain_labels=config.metrics_domains),
+                 vapid=webpush.vapid_from_pem(shared["vapid"]), session_secret=bytes.fromhex(shared["session"]))
     await ensure_instance_actor(rt)
     return rt
 

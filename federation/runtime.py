@@ -11,6 +11,7 @@ from federation.metrics import Metrics
 from federation.peers import Peers
 from federation.policy import FederationPolicy
 from federation.urls import Urls
+from federation.webpush import VapidKey
 from models.db import Database
 
 QUEUES = ("inbox", "fanout", "delivery", "threads", "cards")
@@ -31,6 +32,10 @@ class Runtime:
     instance_account_id: int | None = None
     # Signing keys of local accounts by account id, with when they were read (outbox.delivery).
     signers: dict[int, tuple[float, Signer]] = field(default_factory=dict)
+    # Secrets shared by every process, read from the database at start-up (backchannel.secrets):
+    # the key that signs Web Push requests, and the one that signs admin-page sessions.
+    vapid: VapidKey | None = None
+    session_secret: bytes = b""
     # This process's counters (requests, deliveries, inbound activities), exposed at /metrics.
     metrics: Metrics = field(default_factory=Metrics)
 

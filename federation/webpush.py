@@ -13,7 +13,6 @@ import os
 import struct
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -120,34 +119,15 @@ class VapidKey:
         return f"vapid t={self.jwt(audience, subject)}, k={self.public_key}"
 
 
-def load_or_create_vapid(data_dir: str | Path) -> VapidKey:
-    """The node's key pair in `<data>/vapid.pem` (mode 0600), made on first use.
+def new_vapid_pem() -> str:
+    """A fresh P-256 private key, PKCS#8 PEM (stored in the database: backchannel.secrets)."""
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
 
-    Created with O_EXCL, so two processes starting together agree on one key."""
-    path = Path(data_dir) / "vapid.pem"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+def vapid_from_pem(pem: str) -> VapidKey:
+    """Raises ValueError for anything but a P-256 private key."""
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ValueError(f"{path} does not hold a P-256 private key")
+        raise ValueError("not a P-256 private key")
     return VapidKey(key)
-
-
-_VAPID: dict[str, VapidKey] = {}
-
-
-def vapid_key(data_dir: str | Path) -> VapidKey:
-    """The node's VAPID key, read from disk once per process and data directory."""
-    where = str(Path(data_dir).resolve())
-    if where not in _VAPID:
-        _VAPID[where] = load_or_create_vapid(where)
-    return _VAPID[where]

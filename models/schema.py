@@ -511,6 +511,24 @@ node = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# Secrets every process of the node must share (the VAPID key, the session-signing key): made once,
+# by whichever process starts first, under the migration lock (backchannel.secrets).
+node_secrets = Table(
+    "node_secrets", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Rate-limit counters shared by every process: requests per key in each fixed window
+# (window = epoch seconds // window length). Old windows are deleted (models.rate_limits).
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("key", String(128), primary_key=True),
+    Column("window", BigInteger, primary_key=True, autoincrement=False),
+    Column("hits", Integer, nullable=False),
+)
+
 # --- Profile: a local person's posting defaults, private notes on others, endorsements ----------
 
 account_settings = Table(

@@ -82,7 +82,7 @@ async def send(rt: Runtime, sub: push.Subscription, payload: dict) -> None:
     audience = f"{parts.scheme}://{parts.netloc}"
     subject = (f"mailto:{rt.config.contact_email}" if rt.config.contact_email else rt.urls.base)
     headers = {
-        "Authorization": webpush.vapid_key(rt.config.data).authorization(audience, subject),
+        "Authorization": rt.vapid.authorization(audience, subject),
         "Content-Encoding": "aes128gcm",
         "Content-Type": "application/octet-stream",
         "TTL": str(TTL_SECONDS),

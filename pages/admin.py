@@ -1,8 +1,9 @@
 """Admin pages at /admin, and the invite sign-up page at /invite/{code}.
 
 Signing in sets a session cookie (HttpOnly, SameSite=Lax, Secure on https) holding the user id, an
-expiry and an HMAC made with a secret kept in the data folder; every request re-reads the user, so a
-user who is no longer an admin (or is disabled) is out at once. Every form carries a CSRF token
+expiry and an HMAC made with the node's session key (in the database, so every process accepts it:
+backchannel.secrets); every request re-reads the user, so a user who is no longer an admin (or is
+disabled) is out at once. Every form carries a CSRF token
 derived from the session (or, for the anonymous sign-up form, a random cookie). Everything shown is
 escaped. The actions call the same social.moderation use cases as the CLI and the admin API.
 """
@@ -11,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import os
 import secrets
 import time
-from pathlib import Path
 
 from aiohttp import web
 
@@ -32,27 +31,12 @@ routes = web.RouteTableDef()
 COOKIE = "backchannel_admin"
 ANON_COOKIE = "backchannel_form"
 SESSION_SECONDS = 12 * 3600
-SECRET_FILE = "admin_session_secret"
 
 
 # --- Sessions and CSRF --------------------------------------------------------------------------
 
-def _secret(rt: Runtime) -> bytes:
-    """A random secret in the data folder, made on first use, readable only by the node's user."""
-    path = Path(rt.config.data) / SECRET_FILE
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except (OSError, ValueError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(value)
-        return bytes.fromhex(value)
-
-
 def _mac(rt: Runtime, message: str) -> str:
-    return hmac.new(_secret(rt), message.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(rt.session_secret, message.encode(), hashlib.sha256).hexdigest()
 
 
 def _session_value(rt: Runtime, user_id: int) -> str:

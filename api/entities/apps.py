@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 
-from federation import webpush
 from federation.runtime import Runtime
 from models import oauth
 
@@ -16,7 +15,7 @@ def application_entity(rt: Runtime, app: oauth.App, *, secret: bool) -> dict:
         "scopes": app.scopes,
         "redirect_uri": "\n".join(app.redirect_uris),
         "redirect_uris": app.redirect_uris,
-        "vapid_key": webpush.vapid_key(rt.config.data).public_key,
+        "vapid_key": rt.vapid.public_key,
     }
     if secret:
         body |= {"client_id": app.client_id, "client_secret": app.client_secret,
@@ -27,7 +26,7 @@ def application_entity(rt: Runtime, app: oauth.App, *, secret: bool) -> dict:
 def cli_application_entity(rt: Runtime, scopes: list[str]) -> dict:
     """A token made with `backchannel token create` belongs to no registered app."""
     return {"name": "backchannel", "website": None, "scopes": scopes, "redirect_uri": oauth.OOB,
-            "redirect_uris": [oauth.OOB], "vapid_key": webpush.vapid_key(rt.config.data).public_key}
+            "redirect_uris": [oauth.OOB], "vapid_key": rt.vapid.public_key}
 
 
 def token_entity(access_token: str | None, scopes: str) -> dict:

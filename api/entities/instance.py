@@ -9,7 +9,6 @@ from datetime import datetime
 from yarl import URL
 
 import backchannel
-from federation import webpush
 from api.entities.formats import iso
 from federation.runtime import Runtime
 
@@ -74,7 +73,7 @@ def instance_v1_entity(rt: Runtime, stats: dict[str, int]) -> dict:
 def instance_v2_entity(rt: Runtime, stats: dict[str, int]) -> dict:
     configuration = _configuration(rt) | {
         "urls": {"streaming": _streaming_url(rt)},
-        "vapid": {"public_key": webpush.vapid_key(rt.config.data).public_key},
+        "vapid": {"public_key": rt.vapid.public_key},
         "translation": {"enabled": False},
     }
     return {
