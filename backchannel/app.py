@@ -84,11 +84,12 @@ def create_app(config: Config) -> web.Application:
     from webfinger.routes import routes as webfinger_routes
 
     app = web.Application(client_max_size=config.max_body_bytes * 8)
+    limits = guards.RateLimits(config.rate_limit_per_ip, config.rate_limit_per_account)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         rt = await open_runtime(config)
         app[RUNTIME] = rt
-        tasks: list[asyncio.Task] = []
+        tasks: list[asyncio.Task] = [asyncio.create_task(limits.run(rt.db))]
         if config.workers:
             if config.is_sqlite:
                 await workers.release_locks(rt)
@@ -108,8 +109,7 @@ def create_app(config: Config) -> web.Application:
     setup_pages(app, config)
     forgive_trailing_slashes(app)
     # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
-    app.middlewares.append(guards.rate_limits(config.rate_limit_per_ip, config.rate_limit_per_account,
-                                              config.trusted_networks))
+    app.middlewares.append(guards.rate_limits(limits, config.trusted_networks))
     app.middlewares.append(guards.database_outage)
     if config.count_statements:
         app.middlewares.insert(0, guards.statement_count)

@@ -1,13 +1,15 @@
 """Middlewares that protect the node as a whole: rate limits, and a database outage answered 503.
 
-Rate limits are token buckets kept in the process (each `serve` process limits on its own): per
-client address for everything, and per account for the client API. A refused request gets 429 with
+Rate limits count requests over a sliding five-minute window, together for every process of the node
+(the counts meet in the database): per client address for everything, and per account for the client
+API. A refused request gets 429 with
 Retry-After. The client address is the peer's, or, when the peer is a trusted reverse proxy (the
 `trusted_proxies` setting; by default one on this machine), the nearest address in X-Forwarded-For
 that is not itself a trusted proxy. The access log names the same address.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import json
@@ -24,34 +26,90 @@ from models.db import DatabaseUnavailable, start_counting
 
 log = logging.getLogger(__name__)
 WINDOW = 300.0  # seconds over which a limit is counted, as Mastodon's (N requests per 5 minutes)
+FLUSH_EVERY = 0.5  # seconds between sharing this process's counts through the database
 
 
 @dataclass
-class Buckets:
+class Counts:
+    """Hits per (key, window index): the totals as the database last said, and those not yet sent."""
+    totals: dict[tuple[str, int], int] = field(default_factory=dict)
+    pending: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def get(self, key: str, index: int) -> int:
+        return self.totals.get((key, index), 0) + self.pending.get((key, index), 0)
+
+
+@dataclass
+class SharedWindow:
+    """Requests per key over a sliding window, counted by every process of the node together.
+
+    Hits are counted in fixed windows of WINDOW seconds in the database (models.rate_limits); the
+    limit is checked against the current window's count plus the previous window's weighted by how
+    much of it still overlaps the last WINDOW seconds (no burst of twice the limit at a boundary).
+    A request is checked against what this process has counted and what the database said at its
+    last flush, without a statement of its own; RateLimits.flush (every FLUSH_EVERY seconds) adds
+    this process's hits in one statement and reads back the totals of every key asked about since,
+    so hits on one process count on every other within about FLUSH_EVERY seconds."""
     limit: int
+    counts: Counts = field(default_factory=Counts)
     window: float = WINDOW
-    _state: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def take(self, key: str, now: float | None = None) -> float:
-        """0 when the request may go ahead; otherwise the seconds until it may."""
-        now = time.monotonic() if now is None else now
-        rate = self.limit / self.window
-        tokens, last = self._state.get(key, (float(self.limit), now))
-        tokens = min(float(self.limit), tokens + (now - last) * rate)
-        if tokens < 1:
-            self._state[key] = (tokens, now)
-            return (1 - tokens) / rate
-        self._state[key] = (tokens - 1, now)
-        if len(self._state) > 50_000:
-            self._prune(now)
-        return 0.0
+        """0 when the request may go ahead (and it is counted); otherwise the seconds until it may."""
+        now = time.time() if now is None else now
+        index = int(now // self.window)
+        overlap = 1 - (now / self.window - index)  # the share of the previous window still counted
+        previous, current = self.counts.get(key, index - 1), self.counts.get(key, index)
+        allowed = previous * overlap + current + 1 <= self.limit
+        # A refused request adds nothing, but the next flush still reads the key's total back.
+        self.counts.pending[(key, index)] = self.counts.pending.get((key, index), 0) + allowed
+        if allowed:
+            return 0.0
+        if current + 1 <= self.limit:  # wait until enough of the previous window has slid out
+            return max(0.0, (overlap - (self.limit - 1 - current) / previous) * self.window)
+        # In the next window this one is the previous: wait until enough of it has slid out.
+        return ((index + 1) * self.window - now) + max(0.0, 1 - (self.limit - 1) / current) * self.window
 
-    def _prune(self, now: float) -> None:
-        """Forget keys whose bucket has refilled: they are indistinguishable from new ones."""
-        rate = self.limit / self.window
-        full = [k for k, (tokens, last) in self._state.items() if tokens + (now - last) * rate >= self.limit]
-        for key in full:
-            del self._state[key]
+
+class RateLimits:
+    """The node's two limits (per client address, and per account through the API; their keys never
+    collide), and the task that shares their counts with the other processes through the database."""
+
+    def __init__(self, per_ip: int, per_account: int):
+        self.counts = Counts()
+        self.by_ip = SharedWindow(per_ip, self.counts)
+        self.by_account = SharedWindow(per_account, self.counts)
+
+    async def flush(self, db) -> None:  # noqa: ANN001
+        from models import rate_limits
+
+        hits, self.counts.pending = self.counts.pending, {}
+        now = time.time()
+        index = int(now // WINDOW)
+        try:
+            async with db.write() as conn:
+                totals = await rate_limits.add_hits(conn, hits)
+                if int((now - FLUSH_EVERY * 4) // WINDOW) != index:  # a new window began: drop old rows
+                    await rate_limits.forget_before(conn, index - 1)
+        except BaseException:
+            for key, n in hits.items():  # sent again at the next flush: no hit is lost
+                self.counts.pending[key] = self.counts.pending.get(key, 0) + n
+            raise
+        kept = {k: v for k, v in self.counts.totals.items() if k[1] >= index - 1}
+        kept.update(totals)
+        self.counts.totals = kept
+
+    async def run(self, db) -> None:  # noqa: ANN001
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            if not self.counts.pending:
+                continue
+            try:
+                await self.flush(db)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # noqa: BLE001 - a busy or absent database: counted here meanwhile
+                log.warning("rate-limit counts not shared this time: %s", err)
 
 
 def _trusted(address: str, trusted: tuple) -> bool:
@@ -90,9 +148,8 @@ def _bearer(request: web.Request) -> str | None:
     return request.query.get("access_token")
 
 
-def rate_limits(per_ip: int, per_account: int, trusted: tuple):  # noqa: ANN201
-    by_ip = Buckets(per_ip)
-    by_account = Buckets(per_account)
+def rate_limits(limits: RateLimits, trusted: tuple):  # noqa: ANN201
+    by_ip, by_account = limits.by_ip, limits.by_account
     accounts_by_token: dict[str, tuple[float, str]] = {}
 
     async def account_key(request: web.Request, token: str) -> str:
@@ -114,7 +171,7 @@ def rate_limits(per_ip: int, per_account: int, trusted: tuple):  # noqa: ANN201
     async def middleware(request: web.Request, handler):  # noqa: ANN001, ANN202
         if request.method == "OPTIONS":
             return await handler(request)
-        wait = by_ip.take(client_address(request, trusted))
+        wait = by_ip.take("ip:" + client_address(request, trusted))
         if wait:
             return _too_many(wait)
         token = _bearer(request) if request.path.startswith("/api/") else None

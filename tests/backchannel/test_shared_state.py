@@ -4,8 +4,9 @@ database, as two processes would hold them."""
 from __future__ import annotations
 
 import asyncio
+import time
 
-from backchannel import secrets
+from backchannel import guards, secrets
 from backchannel.config import database_url
 from federation import webpush
 from models.db import Database
@@ -63,6 +64,34 @@ async def test_a_damaged_key_file_is_not_carried_over(tmp_path, database_factory
     try:
         found = await secrets.load(db_a, data)
         assert webpush.vapid_from_pem(found["vapid"])  # a new, valid key instead
+    finally:
+        await db_a.dispose()
+        await db_b.dispose()
+
+
+async def test_hits_on_one_process_count_on_another(tmp_path, database_factory):
+    # Given two processes' rate limits (10 requests per window per address) over one database
+    db_a, db_b = await two_handles(database_factory(), tmp_path)
+    a, b = guards.RateLimits(per_ip=10, per_account=10), guards.RateLimits(per_ip=10, per_account=10)
+    start = (int(time.time() // guards.WINDOW) + 0.5) * guards.WINDOW  # mid-window, as a fixed clock
+    try:
+        # When one address makes 6 requests to process A and 4 to process B, and both share counts
+        assert [a.by_ip.take("ip:192.0.2.1", now=start) for _ in range(6)] == [0.0] * 6
+        assert [b.by_ip.take("ip:192.0.2.1", now=start) for _ in range(4)] == [0.0] * 4
+        await a.flush(db_a)
+        await b.flush(db_b)
+        # Then B refuses the eleventh request, and tells when to try again
+        assert 0 < b.by_ip.take("ip:192.0.2.1", now=start) <= guards.WINDOW * 1.5
+        # And A, which let one more through before it learnt B's count at its next flush, refuses too
+        assert a.by_ip.take("ip:192.0.2.1", now=start) == 0.0
+        await a.flush(db_a)
+        assert a.by_ip.take("ip:192.0.2.1", now=start) > 0
+        # And another address, and the same address's account key, are not limited
+        assert a.by_ip.take("ip:192.0.2.2", now=start) == 0.0
+        assert a.by_account.take("account:1", now=start) == 0.0
+        # And in the next window the previous one's hits still weigh, sliding out over its length
+        assert a.by_ip.take("ip:192.0.2.1", now=start + guards.WINDOW * 0.55) > 0
+        assert a.by_ip.take("ip:192.0.2.1", now=start + guards.WINDOW * 0.75) == 0.0
     finally:
         await db_a.dispose()
         await db_b.dispose()
