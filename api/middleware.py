@@ -11,6 +11,7 @@ import logging
 from aiohttp import web
 
 from models.db import DatabaseUnavailable
+from models.media_storage import StorageUnavailable
 from social.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:  # noqa: 
         return error_body("Record not found", 404)
     except web.HTTPException:
         raise
-    except (ServiceError, DatabaseUnavailable) as err:
+    except (ServiceError, DatabaseUnavailable, StorageUnavailable) as err:
         return error_body(getattr(err, "message", None) or str(err), err.status)
     except json.JSONDecodeError as err:
         return error_body(f"Invalid JSON: {err}", 400)

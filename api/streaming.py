@@ -3,8 +3,10 @@
 
 Events are rows of `stream_events`, written by the use cases in the transaction that caused them
 (models.stream_events), so they reach every API process over the same database. One `Hub` per
-process tails the table every POLL seconds (looking back a few seconds, because transactions that
-took their ids earlier can commit later) and renders each event for each connection's own viewer
+process reads new rows from the table (looking back a few seconds, because transactions that took
+their ids earlier can commit later): on PostgreSQL as soon as a NOTIFY says a transaction that wrote
+some has committed (models.notify; a connection of its own, reopened when it drops), on SQLite every
+`stream_poll_interval` seconds (the safety net on PostgreSQL too). It renders each event for each connection's own viewer
 with api.entities, which re-checks that the viewer may see the status and filters it in the
 stream's context (home for user and list streams, public for public and hashtag streams).
 
@@ -41,7 +43,7 @@ from api.entities.notifications import notification_entities
 from api.entities.statuses import status_entities
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
-from models import account_queries, oauth, social, status_queries, stream_events
+from models import account_queries, notify, oauth, social, status_queries, stream_events
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.ids import id_floor
@@ -51,7 +53,6 @@ from social.collections import thread_root
 
 log = logging.getLogger(__name__)
 
-POLL = 0.25  # seconds between looks at the table
 LOOKBACK = 10.0  # seconds: a transaction may commit this long after it took its event ids
 HEARTBEAT = 15.0  # seconds between SSE comments, so proxies and clients keep the connection
 PRUNE_EVERY = 60.0
@@ -189,6 +190,7 @@ class Hub:
         self.connections: set[Connection] = set()
         self.seen: dict[int, float] = {}  # event ids already handled within the look-back window
         self.started = time.time()
+        self.wakeup = asyncio.Event()  # set by a NOTIFY: new events have committed
 
     def admit(self, connection: Connection) -> bool:
         """Add the connection, unless its account has MAX_CONNECTIONS_PER_ACCOUNT open already (or,
@@ -206,10 +208,24 @@ class Hub:
         self.connections.discard(connection)
 
     async def run(self) -> None:
+        listener = None
+        if not self.rt.db.is_sqlite:
+            listener = asyncio.create_task(notify.listen(self.rt.db.url, notify.STREAM_CHANNEL, self.wakeup.set),
+                                           name="streaming-listen")
+        try:
+            await self._loop()
+        finally:
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+
+    async def _loop(self) -> None:
         last_prune = 0.0
         last_check = time.time()
         while True:
-            await asyncio.sleep(POLL)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self.rt.config.stream_poll_interval)
+            self.wakeup.clear()
             try:
                 if self.connections:
                     await self.poll()

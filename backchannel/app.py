@@ -22,6 +22,7 @@ from federation.policy import FederationPolicy
 from federation.urls import Urls
 from models import accounts
 from models.db import Database
+from models.media_storage import LocalStorage, MediaStorage, S3Storage
 from models.migrate import serialize, upgrade
 
 log = logging.getLogger(__name__)
@@ -47,16 +48,26 @@ async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
     http = FederationClient(host_map=config.resolve, insecure_http=config.insecure_http,
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
                             user_agent=user_agent(config.base_url), policy=policy, peers=peers)
+    media = media_storage(config)
+    await media.start()
     await http.start()
-    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy, peers=peers,
+    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy, peers=peers, media=media,
                  metrics=Metrics(domain_labels=config.metrics_domains),
                  vapid=webpush.vapid_from_pem(shared["vapid"]), session_secret=bytes.fromhex(shared["session"]))
     await ensure_instance_actor(rt)
     return rt
 
 
+def media_storage(config: Config) -> MediaStorage:
+    if config.media_storage == "s3":
+        return S3Storage(bucket=config.s3_bucket, endpoint=config.s3_endpoint, region=config.s3_region,
+                         access_key=config.s3_access_key, secret_key=config.s3_secret_key, prefix=config.s3_prefix)
+    return LocalStorage(config.media_dir)
+
+
 async def close_runtime(rt: Runtime) -> None:
     await rt.http.close()
+    await rt.media.close()
     await rt.db.dispose()
 
 

@@ -103,6 +103,18 @@ class Config:
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated), for
     # rate limits and the access log. Default: a proxy on this machine.
     trusted_proxies: str = "127.0.0.0/8,::1"
+    # Seconds between looks at the stream_events table for streaming events. On PostgreSQL events
+    # arrive at once through LISTEN/NOTIFY and this is only the safety net (api.streaming).
+    stream_poll_interval: float = 0.25
+    # Where uploaded media live: "local" (the data folder's media/) or "s3" (S3-compatible object
+    # storage, the `s3` extra; social.storage). Every process of a node must use the same.
+    media_storage: str = "local"
+    s3_bucket: str = ""
+    s3_endpoint: str = ""  # empty: AWS itself; else the service's URL (MinIO, Garage, Ceph…)
+    s3_region: str = "us-east-1"
+    s3_access_key: str = field(default="", repr=False)
+    s3_secret_key: str = field(default="", repr=False)
+    s3_prefix: str = ""  # put before every object's name, e.g. "media/"
 
     @property
     def host(self) -> str:
@@ -247,6 +259,12 @@ def _validate(config: Config) -> None:
             raise ConfigError("oidc_issuer needs oidc_client_id and oidc_client_secret")
     if config.sso_only and not config.oidc_issuer:
         raise ConfigError("sso_only needs oidc_issuer: nobody could sign in")
+    if config.media_storage not in ("local", "s3"):
+        raise ConfigError("media_storage must be local or s3")
+    if config.media_storage == "s3" and not config.s3_bucket:
+        raise ConfigError("media_storage = s3 needs s3_bucket")
+    if config.stream_poll_interval <= 0:
+        raise ConfigError("stream_poll_interval must be above 0")
     if config.log_format not in ("text", "json"):
         raise ConfigError("log_format must be text or json")
     try:

@@ -34,9 +34,11 @@ class Counts:
     """Hits per (key, window index): the totals as the database last said, and those not yet sent."""
     totals: dict[tuple[str, int], int] = field(default_factory=dict)
     pending: dict[tuple[str, int], int] = field(default_factory=dict)
+    sending: dict[tuple[str, int], int] = field(default_factory=dict)  # being added by a flush
 
     def get(self, key: str, index: int) -> int:
-        return self.totals.get((key, index), 0) + self.pending.get((key, index), 0)
+        k = (key, index)
+        return self.totals.get(k, 0) + self.sending.get(k, 0) + self.pending.get(k, 0)
 
 
 @dataclass
@@ -83,7 +85,8 @@ class RateLimits:
     async def flush(self, db) -> None:  # noqa: ANN001
         from models import rate_limits
 
-        hits, self.counts.pending = self.counts.pending, {}
+        hits = self.counts.sending = self.counts.pending
+        self.counts.pending = {}
         now = time.time()
         index = int(now // WINDOW)
         try:
@@ -95,6 +98,8 @@ class RateLimits:
             for key, n in hits.items():  # sent again at the next flush: no hit is lost
                 self.counts.pending[key] = self.counts.pending.get(key, 0) + n
             raise
+        finally:
+            self.counts.sending = {}
         kept = {k: v for k, v in self.counts.totals.items() if k[1] >= index - 1}
         kept.update(totals)
         self.counts.totals = kept

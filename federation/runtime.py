@@ -1,5 +1,5 @@
 """What every use case needs: settings, the database, URL templates, the outgoing HTTP client, the
-federation policy and per-peer state (both stored in the database), and a way to wake the queue workers. Built once by backchannel.app; passed explicitly, never global."""
+federation policy and per-peer state (both stored in the database), media storage, and a way to wake the queue workers. Built once by backchannel.app; passed explicitly, never global."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +13,7 @@ from federation.policy import FederationPolicy
 from federation.urls import Urls
 from federation.webpush import VapidKey
 from models.db import Database
+from models.media_storage import MediaStorage
 
 QUEUES = ("inbox", "fanout", "delivery", "threads", "cards")
 
@@ -25,6 +26,8 @@ class Runtime:
     urls: Urls
     policy: FederationPolicy
     peers: Peers
+    # Uploaded media: the data folder or S3-compatible storage, the same for every process.
+    media: MediaStorage
     # Set when work is queued in this process, so its worker starts at once instead of at the next poll.
     wakeups: dict[str, asyncio.Event] = field(default_factory=lambda: {q: asyncio.Event() for q in QUEUES})
     # The node's own actor signs fetches made on nobody's behalf (filled in at start-up).

@@ -68,6 +68,8 @@ users = Table(
     Column("email", String(255), unique=True),
     Column("password_hash", Text),
     Column("admin", Boolean, nullable=False, default=False),
+    # Mastodon's Moderator: reports and account actions, not the node's settings (admin implies it).
+    Column("moderator", Boolean, nullable=False, default=False, server_default=sa_false()),
     Column("disabled", Boolean, nullable=False, default=False),
     # Registrations that need approval wait here; an unapproved user cannot sign in.
     Column("approved", Boolean, nullable=False, default=True),

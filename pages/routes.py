@@ -4,6 +4,7 @@ same read queries as the client API. Everything shown is escaped by the template
 node rendered or sanitised."""
 from __future__ import annotations
 
+import logging
 import struct
 import zlib
 
@@ -12,7 +13,10 @@ from aiohttp import web
 from backchannel.keys import RUNTIME
 from federation.urls import ROUTES
 from models import accounts, statuses
+from models.media_storage import StorageUnavailable
 from pages.templating import STATIC_DIR, render
+
+log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 20
@@ -117,16 +121,26 @@ MEDIA_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 @routes.get(ROUTES.media.path)
 async def media_file(request: web.Request) -> web.StreamResponse:
+    """From the data folder, or read from object storage (social.media put it there): every
+    process serves every upload, whichever process took it."""
     rt = request.app[RUNTIME]
     name = request.match_info["name"]
-    path = rt.config.media_dir / name
-    if not path.is_file():
-        raise web.HTTPNotFound()
-    return web.FileResponse(path, headers={
+    headers = {
         "Content-Type": MEDIA_TYPES[name.rsplit(".", 1)[1]],
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": MEDIA_CSP,
         "Content-Disposition": "inline",
         "Cache-Control": "public, max-age=31536000, immutable",
         "Cross-Origin-Resource-Policy": "cross-origin",
-    })
+    }
+    path = rt.media.local_file(name)
+    if path is not None:
+        return web.FileResponse(path, headers=headers)
+    try:
+        data = await rt.media.get(name)
+    except StorageUnavailable as err:
+        log.warning("cannot read media %s: %s", name, err.detail)
+        raise web.HTTPServiceUnavailable(headers={"Retry-After": "5"}) from None
+    if data is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=data, headers=headers)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from federation.runtime import Runtime
 from federation import blurhash
@@ -110,17 +108,10 @@ def new_file_name(ext: str) -> str:
     return f"{secrets.token_urlsafe(24)}.{ext}"
 
 
-def _write(directory: Path, name: str, data: bytes) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{name}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, directory / name)
-
-
 async def save_file(rt: Runtime, name: str, data: bytes) -> None:
-    """Keep a file this node serves under /media/ (uploads, thumbnails, preview-card images)."""
-    await asyncio.to_thread(_write, rt.config.media_dir, name, data)
+    """Keep a file this node serves under /media/ (uploads, thumbnails, preview-card images), in the
+    node's media storage (the data folder or object storage: models.media_storage)."""
+    await rt.media.put(name, data, CONTENT_TYPES[name.rsplit(".", 1)[1]])
 
 
 def parse_focus(value: str | None) -> tuple[float, float] | None:

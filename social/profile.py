@@ -20,7 +20,7 @@ from models.ids import new_id
 from models.statuses import VISIBILITIES
 from social import outgoing
 from social.errors import Forbidden, NotFound, Unprocessable
-from social.media import FORMATS, TooLarge, _write, new_file_name
+from social.media import CONTENT_TYPES, FORMATS, TooLarge, new_file_name
 
 DISPLAY_NAME_LIMIT = 30
 NOTE_LIMIT = 500
@@ -91,7 +91,7 @@ async def _store_image(rt: Runtime, raw: bytes, size: tuple[int, int]) -> str:
         raise Unprocessable("Validation failed: File can't be blank")
     data, ext = await asyncio.to_thread(process_profile_image, raw, size, max_pixels=rt.config.max_media_pixels)
     name = new_file_name(ext)
-    await asyncio.to_thread(_write, rt.config.media_dir, name, data)
+    await rt.media.put(name, data, CONTENT_TYPES[ext])
     return rt.urls.media(name)
 
 
@@ -184,7 +184,7 @@ async def _save(rt: Runtime, account: Account, values: dict, change: ProfileChan
                                followers_of=fresh.id)
     for column in ("avatar_url", "header_url"):
         if column in values and getattr(before, column) != values[column]:
-            await asyncio.to_thread(_remove_own_file, rt, getattr(before, column))
+            await _remove_own_file(rt, getattr(before, column))
     return fresh
 
 
@@ -198,11 +198,11 @@ async def receive_update(rt: Runtime, actor: Account, values: dict) -> Account:
     return await store_actor(rt, values)
 
 
-def _remove_own_file(rt: Runtime, url: str | None) -> None:
+async def _remove_own_file(rt: Runtime, url: str | None) -> None:
     """Delete a replaced avatar or header, if it is a file this node wrote (never another path)."""
     found = rt.urls.match(ROUTES.media, url) if url else None
     if found:  # the route's pattern admits no dots but the extension's, and no slashes
-        (rt.config.media_dir / found["name"]).unlink(missing_ok=True)
+        await rt.media.delete(found["name"])
 
 
 def update_activity(rt: Runtime, account: Account) -> dict:

@@ -1,0 +1,129 @@
+"""Where uploaded media live, behind one interface: the data folder (the default) or S3-compatible
+object storage (`media_storage = s3`, the `s3` extra). Every process of a node uses the same, so an
+image uploaded through one is served by any other.
+
+Names are the random ones social.media makes up (letters, digits, `-`, `_` and one extension);
+nothing here accepts a name from a client or a remote server.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+
+class StorageUnavailable(Exception):
+    """Object storage did not answer or refused: the request answers 503 and may be tried again."""
+    status = 503
+
+    def __init__(self, detail: str):
+        super().__init__("Media storage is unavailable; try again shortly")
+        self.detail = detail
+
+
+class MediaStorage(Protocol):
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def put(self, name: str, data: bytes, content_type: str) -> None: ...
+    async def get(self, name: str) -> bytes | None: ...
+    async def delete(self, name: str) -> None: ...
+    def local_file(self, name: str) -> Path | None:
+        """The file itself when it is on this machine's disk (served straight from there)."""
+
+
+class LocalStorage:
+    """Files in one folder, written under a temporary name and renamed, so a reader never sees half."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def _write(self, name: str, data: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self.directory / f".{name}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, self.directory / name)
+
+    async def put(self, name: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(self._write, name, data)
+
+    async def get(self, name: str) -> bytes | None:
+        path = self.local_file(name)
+        return None if path is None else await asyncio.to_thread(path.read_bytes)
+
+    async def delete(self, name: str) -> None:
+        (self.directory / name).unlink(missing_ok=True)
+
+    def local_file(self, name: str) -> Path | None:
+        path = self.directory / name
+        return path if path.is_file() else None
+
+
+class S3Storage:
+    """Objects in one bucket of an S3-compatible service (AWS, MinIO, Garage, Ceph…), through
+    aiobotocore; one client per process, opened at start."""
+
+    def __init__(self, *, bucket: str, endpoint: str = "", region: str = "us-east-1", access_key: str = "",
+                 secret_key: str = "", prefix: str = ""):
+        self.bucket, self.endpoint, self.region, self.prefix = bucket, endpoint, region, prefix
+        self._credentials = (access_key or None, secret_key or None)
+        self._stack = contextlib.AsyncExitStack()
+        self._client = None
+
+    async def start(self) -> None:
+        try:
+            from aiobotocore.config import AioConfig
+            from aiobotocore.session import get_session
+        except ImportError:
+            raise RuntimeError("media_storage = s3 needs the s3 extra: pip install 'backchannel[s3]'") from None
+        access_key, secret_key = self._credentials
+        self._client = await self._stack.enter_async_context(get_session().create_client(
+            "s3", endpoint_url=self.endpoint or None, region_name=self.region,
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            # A request waits on this: one retry, and a storage that does not answer is a quick 503.
+            config=AioConfig(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 2})))
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+        self._client = None
+
+    def _key(self, name: str) -> str:
+        return self.prefix + name
+
+    @contextlib.contextmanager
+    def _unavailable(self):  # noqa: ANN202
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except (BotoCoreError, ClientError, OSError, asyncio.TimeoutError) as err:
+            raise StorageUnavailable(f"{type(err).__name__}: {err}") from err
+
+    async def put(self, name: str, data: bytes, content_type: str) -> None:
+        with self._unavailable():
+            await self._client.put_object(Bucket=self.bucket, Key=self._key(name), Body=data,
+                                          ContentType=content_type)
+
+    async def get(self, name: str) -> bytes | None:
+        with self._unavailable():
+            try:
+                response = await self._client.get_object(Bucket=self.bucket, Key=self._key(name))
+            except self._client.exceptions.NoSuchKey:
+                return None
+            async with response["Body"] as body:
+                return await body.read()
+
+    async def delete(self, name: str) -> None:
+        with self._unavailable():
+            await self._client.delete_object(Bucket=self.bucket, Key=self._key(name))
+
+    def local_file(self, name: str) -> Path | None:
+        return None
