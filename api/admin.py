@@ -1,8 +1,9 @@
 """The Mastodon admin API (https://docs.joinmastodon.org/methods/admin/): accounts, domain blocks,
-domain allows and reports. Usable only by admins, with admin scopes: a token needs `admin:read` /
-`admin:write` (or the granular `admin:read:accounts`, `admin:write:domain_blocks`, …) AND must belong
-to an admin; either missing is a 403. Every action calls social.moderation, as the CLI and the admin
-pages do."""
+domain allows and reports. A token needs `admin:read` / `admin:write` (or the granular
+`admin:read:accounts`, `admin:write:domain_blocks`, …) AND must belong to staff; either missing is a
+403. Admins may do everything; moderators (Mastodon's Moderator role) only reports and account actions
+(not deletion), and never on an admin or another moderator. Every action calls social.moderation, as
+the CLI and the admin pages do."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -21,6 +22,9 @@ from social import moderation
 from social.errors import Forbidden, NotFound, Unprocessable
 
 ADMIN_SCOPES = auth.ADMIN_SCOPES
+# What a moderator's token may do: reports and accounts; domains and federation are the admins'.
+MODERATOR_SCOPES = frozenset({"admin:read:accounts", "admin:write:accounts", "admin:read:reports",
+                              "admin:write:reports"})
 
 
 def covers(granted: frozenset[str], scope: str) -> bool:
@@ -29,7 +33,7 @@ def covers(granted: frozenset[str], scope: str) -> bool:
     return scope in granted or (len(parts) == 3 and ":".join(parts[:2]) in granted)
 
 
-async def require_admin(request: web.Request, scope: str) -> auth.Viewer:
+async def require_admin(request: web.Request, scope: str, *, admins_only: bool = False) -> auth.Viewer:
     found = await auth.authenticate(request)
     if found is None:
         raise auth.Unauthorized()
@@ -37,7 +41,8 @@ async def require_admin(request: web.Request, scope: str) -> auth.Viewer:
         raise auth.OutOfScope()
     if found.user is None or found.account is None:
         raise auth.UserRequired()
-    if not found.user.admin:
+    moderator_may = scope in MODERATOR_SCOPES and not admins_only
+    if not (found.user.admin or (found.user.moderator and moderator_may)):
         raise Forbidden("This action is not allowed")
     return auth.Viewer(found.user, found.account, found)
 
@@ -109,6 +114,8 @@ async def account_action(request: web.Request) -> web.Response:
     account_id = path_id(request)
     if account_id == viewer.account.id and kind != "none":
         raise Forbidden("You cannot do that to yourself")
+    if kind != "none":
+        await moderation.check_may_moderate(rt, viewer.user, account_id)
     if kind in ACTIONS:
         await ACTIONS[kind](rt, account_id)
     else:
@@ -120,11 +127,13 @@ async def account_action(request: web.Request) -> web.Response:
 
 def _simple_action(scope: str, case):  # noqa: ANN001, ANN202
     async def handler(request: web.Request) -> web.Response:
-        viewer = await require_admin(request, scope)
+        # Deleting an account's data is the admins' (Mastodon's delete_user_data permission).
+        viewer = await require_admin(request, scope, admins_only=case is moderation.delete_account)
         rt = request.app[RUNTIME]
         account_id = path_id(request)
         if case in (moderation.delete_account, moderation.reject_account) and account_id == viewer.account.id:
             raise Forbidden("You cannot do that to yourself")
+        await moderation.check_may_moderate(rt, viewer.user, account_id)
         async with rt.db.read() as conn:
             before = await accounts_store.get(conn, account_id)
             user_before = await store.user_of(conn, account_id)

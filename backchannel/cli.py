@@ -128,11 +128,12 @@ def _account_commands(user, token) -> None:  # noqa: ANN001
                        "revoke them with `token revoke` if the old password leaked.")
     password.add_argument("name", help="the username")
     password.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
-    role = _action(user, "role", cmd_accounts, "user-role", help="make an account an admin, or a plain user",
-                   description="Set a local account's role: admin (the admin pages and API) or user. "
-                   "It applies to the next request the account makes.")
+    role = _action(user, "role", cmd_accounts, "user-role", help="make an account an admin, a moderator, or a plain user",
+                   description="Set a local account's role: admin (all of the admin pages and API), "
+                   "moderator (reports and account actions there, not federation, roles, SCIM tokens or "
+                   "settings) or user. It applies to the next request the account makes.")
     role.add_argument("name", help="the username")
-    role.add_argument("role", choices=["admin", "user"])
+    role.add_argument("role", choices=["admin", "moderator", "user"])
     delete = _action(user, "delete", cmd_accounts, "user-delete", help="delete an account (other servers are told)",
                      description="Delete a local account: its posts, follows and login go, its name "
                      "stays taken, and a Delete of the actor is sent to every server that "
@@ -286,6 +287,7 @@ def run_lines(config: Config, work, *, check_mode: bool = True) -> int:  # noqa:
 
 
 async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001, C901
+    from backchannel.progress import Progress
     from social import moderation, registrations
 
     when = _when
@@ -305,12 +307,13 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
             f" (the federation mode is {mode}: the allowlist is used only in allowlist mode)"
         return [f"allowed {allow.domain}{note}"]
     if action == "disallow":
-        allow = await moderation.disallow_domain(rt, args.target)
+        allow = await moderation.disallow_domain(rt, args.target, progress=Progress(f"purging {args.target}"))
         return [f"{allow.domain} is no longer allowed"]
     if action == "block":
         block = await moderation.block_domain(rt, args.target, args.severity, reject_media=args.reject_media,
                                               public_comment=args.public_comment,
-                                              private_comment=args.private_comment)
+                                              private_comment=args.private_comment,
+                                              progress=Progress(f"purging {args.target}"))
         return [f"blocked {block.domain} ({block.severity}{', media rejected' if block.reject_media else ''})"]
     if action == "unblock":
         block = await moderation.unblock_domain(rt, args.target)
@@ -426,7 +429,7 @@ def cmd_accounts(config: Config, args: argparse.Namespace) -> int:
         acct = f"@{{}}@{rt.config.domain}".format
         if action == "user-list":
             users = await admin_accounts.list_users(rt)
-            return [f"{u.username:<20} {'admin' if u.admin else 'user':<6} "
+            return [f"{u.username:<20} {u.role:<9} "
                     f"{'suspended' if u.suspended else 'disabled' if u.disabled else 'pending' if not u.approved else 'active':<9} "
                     f"{u.email or '-':<32} {u.statuses_count} posts  since {_when(u.created_at)}"
                     for u in users] or ["no local accounts"]
@@ -436,7 +439,7 @@ def cmd_accounts(config: Config, args: argparse.Namespace) -> int:
                 [] if args.password_stdin else [f"password: {password}"])
         if action == "user-role":
             account = await admin_accounts.set_role(rt, args.name, args.role)
-            return [f"{acct(account.username)} is now {'an admin' if args.role == 'admin' else 'a user'}"]
+            return [f"{acct(account.username)} is now {dict(admin='an admin', moderator='a moderator').get(args.role, 'a user')}"]
         if action == "user-delete":
             from backchannel.progress import Progress
 

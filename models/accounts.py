@@ -89,6 +89,16 @@ class User:
     email: str | None
     admin: bool
     disabled: bool
+    moderator: bool = False  # Mastodon's Moderator role: reports and account actions only
+
+    @property
+    def staff(self) -> bool:
+        """An admin or a moderator: may use the admin pages and API (each part says who may)."""
+        return self.admin or self.moderator
+
+    @property
+    def role(self) -> str:
+        return "admin" if self.admin else "moderator" if self.moderator else "user"
 
 
 class AccountExists(ValueError):
@@ -257,9 +267,9 @@ async def user_by_login(conn: AsyncConnection, login: str) -> tuple[User, str | 
                               .join(accounts, accounts.c.id == users.c.account_id).where(cond))).first()
     if not row:
         return None
-    return User(row.id, row.account_id, row.email, row.admin, row.disabled), row.password_hash
+    return User(row.id, row.account_id, row.email, row.admin, row.disabled, row.moderator), row.password_hash
 
 
 async def user_by_id(conn: AsyncConnection, user_id: int) -> User | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
-    return User(row.id, row.account_id, row.email, row.admin, row.disabled) if row else None
+    return User(row.id, row.account_id, row.email, row.admin, row.disabled, row.moderator) if row else None

@@ -167,11 +167,12 @@ class UserState:
     invite_id: int | None
     reason: str | None
     created_at: float
+    moderator: bool = False
 
 
 def _user(row) -> UserState:  # noqa: ANN001
     return UserState(row.id, row.account_id, row.email, bool(row.admin), bool(row.disabled),
-                     bool(row.approved), row.invite_id, row.reason, row.created_at)
+                     bool(row.approved), row.invite_id, row.reason, row.created_at, bool(row.moderator))
 
 
 async def user_of(conn: AsyncConnection, account_id: int) -> UserState | None:
@@ -253,7 +254,7 @@ async def admin_accounts(conn: AsyncConnection, *, origin: str | None = None, st
     if email:
         stmt = stmt.where(func.lower(users.c.email).contains(email.lower(), autoescape=True))
     if staff:
-        stmt = stmt.where(users.c.admin.is_(True))
+        stmt = stmt.where(users.c.admin.is_(True) | users.c.moderator.is_(True))
     stmt, ascending = statuses_store.paginate(stmt, accounts.c.id, max_id=max_id, since_id=since_id,
                                               min_id=min_id, limit=limit)
     rows = (await conn.execute(stmt)).all()

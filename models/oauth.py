@@ -113,12 +113,12 @@ async def token_info(conn: AsyncConnection, token: str) -> TokenInfo | None:
     user = account = None
     if row.user_id is not None:
         found = (await conn.execute(
-            select(users.c.id.label("user_id"), users.c.email, users.c.admin, users.c.disabled, accounts)
+            select(users.c.id.label("user_id"), users.c.email, users.c.admin, users.c.disabled, users.c.moderator, accounts)
             .join(accounts, accounts.c.id == users.c.account_id)
             .where(users.c.id == row.user_id))).first()
         if found is None:
             return None
-        user = User(found.user_id, found.id, found.email, found.admin, found.disabled)
+        user = User(found.user_id, found.id, found.email, found.admin, found.disabled, found.moderator)
         account = Account.from_row(found)
     app = await app_by_id(conn, row.app_id) if row.app_id is not None else None
     return TokenInfo(user, account, split(row.scopes), app)

@@ -21,6 +21,11 @@ class LocalUser:
     suspended: bool
     created_at: float
     statuses_count: int
+    moderator: bool = False
+
+    @property
+    def role(self) -> str:
+        return "admin" if self.admin else "moderator" if self.moderator else "user"
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,10 @@ class TokenRow:
 async def local_users(conn: AsyncConnection) -> list[LocalUser]:
     rows = (await conn.execute(
         select(users.c.account_id, accounts.c.username, users.c.email, users.c.admin, users.c.disabled,
-               users.c.approved, accounts.c.suspended_at, users.c.created_at, accounts.c.statuses_count)
+               users.c.moderator, users.c.approved, accounts.c.suspended_at, users.c.created_at, accounts.c.statuses_count)
         .join(accounts, accounts.c.id == users.c.account_id).order_by(accounts.c.username))).all()
     return [LocalUser(r.account_id, r.username, r.email, bool(r.admin), bool(r.disabled), bool(r.approved),
-                      r.suspended_at is not None, r.created_at, r.statuses_count) for r in rows]
+                      r.suspended_at is not None, r.created_at, r.statuses_count, bool(r.moderator)) for r in rows]
 
 
 async def set_password(conn: AsyncConnection, account_id: int, password: str) -> None:

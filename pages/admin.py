@@ -22,7 +22,7 @@ from federation.runtime import Runtime
 from federation.urls import ROUTES
 from models import accounts as accounts_store
 from models import moderation as store
-from models.accounts import Account
+from models.accounts import Account, User
 from pages.templating import path, render
 from social import moderation, registrations
 from social.errors import ServiceError
@@ -31,6 +31,7 @@ routes = web.RouteTableDef()
 COOKIE = "backchannel_admin"
 ANON_COOKIE = "backchannel_form"
 SESSION_SECONDS = 12 * 3600
+STAFF = web.RequestKey("admin_staff", User)  # the signed-in admin or moderator
 
 
 # --- Sessions and CSRF --------------------------------------------------------------------------
@@ -69,17 +70,25 @@ def start_session(rt: Runtime, response: web.StreamResponse, user_id: int) -> No
     _set_cookie(rt, response, COOKIE, _session_value(rt, user_id), SESSION_SECONDS)
 
 
-async def _admin(request: web.Request) -> Account:
-    """The signed-in admin; anyone else is sent to the sign-in form."""
+async def _staff(request: web.Request, *, admins_only: bool = False) -> Account:
+    """The signed-in admin or moderator (a moderator gets 403 where `admins_only`: domains and
+    federation); anyone else is sent to the sign-in form."""
     rt = request.app[RUNTIME]
     user_id = _session_user_id(rt, request.cookies.get(COOKIE))
     if user_id is not None:
         async with rt.db.read() as conn:
             user = await accounts_store.user_by_id(conn, user_id)
             account = await accounts_store.get(conn, user.account_id) if user else None
-        if user and account and user.admin and not user.disabled and account.suspended_at is None:
+        if user and account and user.staff and not user.disabled and account.suspended_at is None:
+            request[STAFF] = user
+            if admins_only and not user.admin:
+                raise web.HTTPForbidden(text="Only admins manage domains and federation", headers=NO_STORE)
             return account
     raise web.HTTPSeeOther(path("admin_sign_in"))
+
+
+async def _admin(request: web.Request) -> Account:
+    return await _staff(request, admins_only=True)
 
 
 async def _form(request: web.Request, account: Account) -> dict[str, str]:
@@ -98,7 +107,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _page(request: web.Request, template: str, title: str, status: int = 200, **context: object) -> web.Response:
-    return render(request, template, {"title": title, **context}, status=status, headers=NO_STORE)
+    staff = request.get(STAFF)
+    return render(request, template, {"title": title, "is_admin": staff is None or staff.admin, **context},
+                  status=status, headers=NO_STORE)
 
 
 # --- Sign in and out ----------------------------------------------------------------------------
@@ -130,7 +141,7 @@ async def sign_in(request: web.Request) -> web.Response:
     if not (found and matches and account and approved):
         return _sign_in_page(request, "Wrong username or password.", 401)
     user = found[0]
-    if not user.admin or user.disabled or account.suspended_at is not None:
+    if not user.staff or user.disabled or account.suspended_at is not None:
         return _sign_in_page(request, "This account may not use the administration pages.", 403)
     response = web.HTTPSeeOther(path("admin_reports"))
     start_session(rt, response, user.id)
@@ -139,7 +150,7 @@ async def sign_in(request: web.Request) -> web.Response:
 
 @routes.post(ROUTES.admin_sign_out.path)
 async def sign_out(request: web.Request) -> web.Response:
-    account = await _admin(request)
+    account = await _staff(request)
     await _form(request, account)
     response = web.HTTPSeeOther(path("admin_sign_in"))
     response.del_cookie(COOKIE, path="/")
@@ -148,7 +159,7 @@ async def sign_out(request: web.Request) -> web.Response:
 
 @routes.get(ROUTES.admin.path)
 async def index(request: web.Request) -> web.Response:
-    await _admin(request)
+    await _staff(request)
     raise web.HTTPSeeOther(path("admin_reports"))
 
 
@@ -156,7 +167,7 @@ async def index(request: web.Request) -> web.Response:
 
 @routes.get(ROUTES.admin_reports.path)
 async def reports_page(request: web.Request) -> web.Response:
-    await _admin(request)
+    await _staff(request)
     rt = request.app[RUNTIME]
     csrf = _csrf(rt, request)
     show_resolved = request.query.get("resolved") == "1"
@@ -175,7 +186,7 @@ async def reports_page(request: web.Request) -> web.Response:
 
 @routes.post(ROUTES.admin_report_action.path)
 async def report_action(request: web.Request) -> web.Response:
-    account = await _admin(request)
+    account = await _staff(request)
     await _form(request, account)
     rt = request.app[RUNTIME]
     report_id = int(request.match_info["id"])
@@ -241,7 +252,7 @@ ACCOUNT_STATES = ("active", "pending", "disabled", "silenced", "suspended")
 
 @routes.get(ROUTES.admin_accounts.path)
 async def accounts_page(request: web.Request) -> web.Response:
-    admin = await _admin(request)
+    admin = await _staff(request)
     rt = request.app[RUNTIME]
     csrf = _csrf(rt, request)
     origin = request.query.get("origin") if request.query.get("origin") in ("local", "remote") else None
@@ -252,12 +263,12 @@ async def accounts_page(request: web.Request) -> web.Response:
         found = await store.admin_accounts(conn, origin=origin, status=status, username=username, limit=200,
                                            include_instance_actor=rt.instance_account_id)
         users = await store.users_of(conn, [a.id for a in found])
-    rows = [_account_row(rt, admin, a, users.get(a.id)) for a in found]
+    rows = [_account_row(rt, admin, request[STAFF], a, users.get(a.id)) for a in found]
     return _page(request, "admin/accounts.html", "Accounts", csrf=csrf, rows=rows, states=ACCOUNT_STATES,
                  origin=origin, state=status, username=username)
 
 
-def _account_row(rt: Runtime, admin: Account, a: Account, user) -> dict:  # noqa: ANN001
+def _account_row(rt: Runtime, admin: Account, staff: User, a: Account, user) -> dict:  # noqa: ANN001
     state = []
     if user and not user.approved:
         state.append("pending")
@@ -268,7 +279,7 @@ def _account_row(rt: Runtime, admin: Account, a: Account, user) -> dict:  # noqa
     if a.suspended_at:
         state.append("suspended")
     actions = []
-    if a.id != admin.id:
+    if a.id != admin.id and moderation.may_moderate(staff, user):
         actions.append(("unsuspend", "Unsuspend") if a.suspended_at else ("suspend", "Suspend"))
         actions.append(("unsilence", "Unsilence") if a.silenced_at else ("silence", "Silence"))
         if user:
@@ -281,7 +292,7 @@ def _account_row(rt: Runtime, admin: Account, a: Account, user) -> dict:  # noqa
 
 @routes.post(ROUTES.admin_account_action.path)
 async def account_action(request: web.Request) -> web.Response:
-    admin = await _admin(request)
+    admin = await _staff(request)
     await _form(request, admin)
     rt = request.app[RUNTIME]
     case = ACCOUNT_ACTIONS.get(request.match_info["action"])
@@ -291,9 +302,11 @@ async def account_action(request: web.Request) -> web.Response:
     if account_id == admin.id:
         raise web.HTTPForbidden(text="You cannot do that to yourself")
     try:
+        await moderation.check_may_moderate(rt, request[STAFF], account_id)
         await case(rt, account_id)
     except ServiceError as err:
-        raise web.HTTPUnprocessableEntity(text=err.message) from None
+        refused = web.HTTPForbidden if err.status == 403 else web.HTTPUnprocessableEntity
+        raise refused(text=err.message) from None
     raise web.HTTPSeeOther(path("admin_accounts"))
 
 

@@ -43,7 +43,7 @@ async def callback(request: web.Request) -> web.Response:
                                   redirect_uri=rt.urls.sso_callback())
     except ServiceError as err:
         return _page(request, "Cannot sign in", err.status, error=err.message)
-    if signed.user.admin:
+    if signed.user.staff:  # admins and moderators land on the admin pages
         response = web.HTTPSeeOther(path("admin_reports"), headers=NO_STORE)
         start_session(rt, response, signed.user.id)
         response.del_cookie(sso.STATE_COOKIE, path="/")

@@ -14,7 +14,7 @@ from social import moderation
 from social.accounts import check_new_password
 from social.errors import NotFound, Unprocessable
 
-ROLES = ("admin", "user")
+ROLES = ("admin", "moderator", "user")
 
 
 async def local_account(rt: Runtime, name: str) -> Account:
@@ -49,7 +49,7 @@ async def set_role(rt: Runtime, name: str, role: str) -> Account:
     async with rt.db.write() as conn:
         if await moderation_store.user_of(conn, account.id) is None:
             raise NotFound(f"{name} has no login (it was deleted)")
-        await moderation_store.set_user(conn, account.id, admin=role == "admin")
+        await moderation_store.set_user(conn, account.id, admin=role == "admin", moderator=role == "moderator")
     return account
 
 

@@ -15,11 +15,11 @@ from federation import as2
 from federation.addressing import PUBLIC
 from federation.policy import DomainError, normalize_domain
 from models import accounts, moderation, social, statuses
-from models.accounts import Account
+from models.accounts import Account, User
 from models.ids import new_id
 from models.moderation import CATEGORIES, SEVERITIES, DomainAllow, DomainBlock, Report
 from social import outgoing
-from social.errors import NotFound, Unprocessable
+from social.errors import Forbidden, NotFound, Unprocessable
 
 
 def checked_domain(domain: str) -> str:
@@ -33,10 +33,12 @@ def checked_domain(domain: str) -> str:
 # --- Domains ------------------------------------------------------------------------------------
 
 async def block_domain(rt: Runtime, domain: str, severity: str = "suspend", *, reject_media: bool = False,
-                       public_comment: str = "", private_comment: str = "") -> DomainBlock:
+                       public_comment: str = "", private_comment: str = "",
+                       progress: Callable[[int, int], None] | None = None) -> DomainBlock:
     """Block (or change the block of) a domain. `silence` keeps its accounts' posts out of public
     timelines and turns their follows into requests; `suspend` also ends every follow between this
-    node and the domain and forgets what its accounts posted here."""
+    node and the domain and forgets what its accounts posted here, PURGE_BATCH accounts per
+    transaction (`progress(done, total)` after each); blocking again finishes an interrupted purge."""
     if severity not in SEVERITIES:
         raise Unprocessable(f"severity must be one of {', '.join(SEVERITIES)}")
     domain = checked_domain(domain)
@@ -49,9 +51,9 @@ async def block_domain(rt: Runtime, domain: str, severity: str = "suspend", *, r
         # As on Mastodon, a domain's silence is stamped on its known accounts with the block's time,
         # so lifting it clears just those stamps and leaves accounts silenced one by one alone.
         await moderation.stamp_domain_silence(conn, domain, block.created_at, severity == "silence")
-        if severity == "suspend":
-            await _cut_off(conn, await moderation.account_ids_on_domain(conn, domain))
+        remote_ids = await moderation.account_ids_on_domain(conn, domain) if severity == "suspend" else []
     rt.policy.invalidate()
+    await _cut_off_domain(rt, remote_ids, progress)
     return block
 
 
@@ -99,7 +101,8 @@ async def allow_domain(rt: Runtime, domain: str) -> DomainAllow:
     return allow
 
 
-async def disallow_domain(rt: Runtime, domain: str | None = None, *, allow_id: int | None = None) -> DomainAllow:
+async def disallow_domain(rt: Runtime, domain: str | None = None, *, allow_id: int | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> DomainAllow:
     """Take a domain off the allowlist. When that means the node no longer federates with it, its
     follows end at once, as for a suspended domain."""
     async with rt.db.write() as conn:
@@ -110,8 +113,9 @@ async def disallow_domain(rt: Runtime, domain: str | None = None, *, allow_id: i
         await moderation.delete_domain_allow(conn, allow.id)
     rt.policy.invalidate()
     if not await rt.policy.allows(allow.domain):
-        async with rt.db.write() as conn:
-            await _cut_off(conn, await moderation.account_ids_on_domain(conn, allow.domain))
+        async with rt.db.read() as conn:
+            remote_ids = await moderation.account_ids_on_domain(conn, allow.domain)
+        await _cut_off_domain(rt, remote_ids, progress)
     return allow
 
 
@@ -139,12 +143,40 @@ async def get_domain_allow(rt: Runtime, allow_id: int) -> DomainAllow:
     return allow
 
 
+PURGE_BATCH = 50  # accounts of a cut-off domain purged per transaction
+
+
 async def _cut_off(conn, remote_ids: list[int]) -> None:  # noqa: ANN001
     await moderation.sever_follows(conn, remote_ids)
     await moderation.purge_content(conn, remote_ids)
 
 
+async def _cut_off_domain(rt: Runtime, remote_ids: list[int], progress: Callable[[int, int], None] | None) -> None:
+    """_cut_off a domain's accounts, a batch per short transaction, so a large domain neither holds
+    the database's writer for long nor leaves the operator guessing."""
+    for start in range(0, len(remote_ids), PURGE_BATCH):
+        batch = remote_ids[start:start + PURGE_BATCH]
+        async with rt.db.write() as conn:
+            await _cut_off(conn, batch)
+        if progress is not None:
+            progress(start + len(batch), len(remote_ids))
+
+
 # --- Accounts -----------------------------------------------------------------------------------
+
+# --- Who may act on whom (Mastodon's roles: a role acts only on the roles below it) --------------
+
+def may_moderate(staff: User, target: moderation.UserState | None) -> bool:
+    """An admin acts on anyone; a moderator on people without a role (and remote accounts) only."""
+    return staff.admin or target is None or not (target.admin or target.moderator)
+
+
+async def check_may_moderate(rt: Runtime, staff: User, account_id: int) -> None:
+    async with rt.db.read() as conn:
+        target = await moderation.user_of(conn, account_id)
+    if not may_moderate(staff, target):
+        raise Forbidden("Moderators cannot act on admins or other moderators")
+
 
 async def find_account(rt: Runtime, name_or_acct: str) -> Account:
     """`alice`, `@alice`, `alice@this.domain`, `guru@globex.test`, or an account id."""

@@ -62,9 +62,17 @@ def account_entities(rt: Runtime, accounts) -> list[dict]:  # noqa: ANN001
     return [account_entity(rt, a) for a in accounts]
 
 
-def role_entity(admin: bool) -> dict:
+# Mastodon's Moderator: view_audit_log, view_dashboard, manage_reports, manage_taxonomies,
+# manage_appeals and manage_users (bits 3, 4, 5, 9, 10 and 11 of its permission flags).
+MODERATOR_PERMISSIONS = str((1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (1 << 10) | (1 << 11))
+
+
+def role_entity(admin: bool, moderator: bool = False) -> dict:
     if admin:
         return {"id": "3", "name": "Owner", "permissions": "1048575", "color": "", "highlighted": True}
+    if moderator:
+        return {"id": "1", "name": "Moderator", "permissions": MODERATOR_PERMISSIONS, "color": "",
+                "highlighted": True}
     return {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False}
 
 
@@ -82,7 +90,7 @@ async def credential_account_entity(conn: AsyncConnection, rt: Runtime, account:
                    for f in account.field_list() if isinstance(f, dict)],
         "follow_requests_count": await account_queries.follow_requests_count(conn, account.id),
     }
-    body["role"] = role_entity(user.admin)
+    body["role"] = role_entity(user.admin, user.moderator)
     return body
 
 

@@ -18,7 +18,7 @@ from models.moderation import DomainAllow, DomainBlock, Report
 
 def admin_account_entity(rt: Runtime, account: Account, user: store.UserState | None) -> dict:
     """Admin::Account."""
-    role = role_entity(user.admin) if user is not None else None
+    role = role_entity(user.admin, user.moderator) if user is not None else None
     return {
         "id": str(account.id),
         "username": account.username,
