@@ -82,6 +82,12 @@ def test_password_reset_and_role_change_apply_to_the_next_request(tmp_path):
         assert made.returncode == 0 and "is now an admin" in made.stdout
         assert api(node.base, token, "GET", "/api/v1/admin/accounts")[0] == 200
         assert "carol                admin" in command(node, "user", "list").stdout
+        # When she is made a moderator, Then accounts are hers to see, domains not
+        made = command(node, "user", "role", "carol", "moderator")
+        assert made.returncode == 0 and "is now a moderator" in made.stdout
+        assert api(node.base, token, "GET", "/api/v1/admin/accounts")[0] == 200
+        assert api(node.base, token, "GET", "/api/v1/admin/domain_blocks")[0] == 403
+        assert "carol                moderator" in command(node, "user", "list").stdout
         assert command(node, "user", "role", "carol", "user").returncode == 0
         assert api(node.base, token, "GET", "/api/v1/admin/accounts")[0] == 403
 
