@@ -52,7 +52,7 @@ async def read_upload(request: web.Request, limit: int, *,
 async def upload(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "write:media")
     rt = request.app[RUNTIME]
-    raw, fields = await read_upload(request, rt.config.max_media_bytes)
+    raw, fields = await read_upload(request, max(rt.config.max_media_bytes, rt.config.max_video_bytes))
     if raw is None:
         raise Unprocessable("Validation failed: File can't be blank")
     media = await media_uc.upload(rt, viewer.account, raw, description=fields.get("description"),

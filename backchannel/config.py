@@ -70,6 +70,9 @@ class Config:
     # Uploaded images: the largest file accepted, and the most pixels (refuses decompression bombs).
     max_media_bytes: int = 16 * 1024 * 1024
     max_media_pixels: int = 7680 * 4320
+    # Video and audio uploads (transcoded to MP4/H.264+AAC or MP3): the largest file and the longest.
+    max_video_bytes: int = 40 * 1024 * 1024
+    max_media_seconds: float = 300.0
     log_level: str = "info"
     # Tests and benchmarks only: every response says how many SQL statements it cost
     # (X-Statement-Count). Off, nothing is counted.

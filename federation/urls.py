@@ -92,7 +92,7 @@ class ROUTES:
     shared_list_feed = Route("/lists/{list_id:\\d+}.{format:(rss|atom)}")
     shared_list_csv = Route("/lists/{list_id:\\d+}.csv")
     # Uploaded media: names social.media made up; the pattern admits nothing else.
-    media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp)}")
+    media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp|mp4|mp3)}")
     static = Route("/static/{name:[a-z0-9_-]+\\.(png|css|js)}")
     # Hashtag chats (pages/chats.py): the live page, its calendar, its transcript, a series' feed
     chat = Route("/chats/{id:\\d+}")

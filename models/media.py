@@ -35,6 +35,8 @@ class Media(Record):
     focus_x: float
     focus_y: float
     created_at: float
+    duration: float | None = None
+    frame_rate: str | None = None
 
     @property
     def local(self) -> bool:

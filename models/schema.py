@@ -373,6 +373,8 @@ media_attachments = Table(
     Column("focus_x", Float, nullable=False, default=0.0),
     Column("focus_y", Float, nullable=False, default=0.0),
     Column("created_at", Float, nullable=False),
+    Column("duration", Float),  # seconds, video and audio
+    Column("frame_rate", String(16)),  # "30/1", video
 )
 Index("ix_media_attachments_status_id", media_attachments.c.status_id)
 Index("ix_media_attachments_account_id", media_attachments.c.account_id)

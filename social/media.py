@@ -1,5 +1,6 @@
 """Uploading and describing media: images are decoded, checked, re-encoded without their metadata,
-thumbnailed and given a blurhash; the files get names this node makes up."""
+thumbnailed and given a blurhash; video and audio are transcoded (social.media_av); the files get
+names this node makes up."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ from models import media as media_store
 from models.accounts import Account
 from models.media import Media
 from social.errors import NotFound, ServiceError, Unprocessable
+from social.media_av import process_av
 
 THUMBNAIL_SIZE = 640
 DESCRIPTION_LIMIT = 1500
@@ -133,14 +135,24 @@ def _check_description(description: str | None) -> str | None:
     return description
 
 
+# The first bytes of the image formats Pillow is asked to read; anything else is tried as video or audio.
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
+
+
+def _is_image(raw: bytes) -> bool:
+    return raw.startswith(IMAGE_MAGIC) or (raw[:4] == b"RIFF" and raw[8:12] == b"WEBP")
+
+
 async def upload(rt: Runtime, account: Account, raw: bytes, *, description: str | None = None,
                  focus: str | None = None) -> Media:
-    if len(raw) > rt.config.max_media_bytes:
-        raise TooLarge("File is too large")
     if not raw:
         raise Unprocessable("Validation failed: File can't be blank")
     description = _check_description(description)
     point = parse_focus(focus) or (0.0, 0.0)
+    if not _is_image(raw):
+        return await _upload_av(rt, account, raw, description, point)
+    if len(raw) > rt.config.max_media_bytes:
+        raise TooLarge("File is too large")
     processed = await asyncio.to_thread(process_image, raw, max_pixels=rt.config.max_media_pixels)
     name, thumb_name = new_file_name(processed.ext), new_file_name(processed.thumb_ext)
     await save_file(rt, name, processed.data)
@@ -152,6 +164,30 @@ async def upload(rt: Runtime, account: Account, raw: bytes, *, description: str 
             blurhash=processed.blurhash, width=processed.width, height=processed.height,
             size=len(processed.data), thumb_width=processed.thumb_width, thumb_height=processed.thumb_height,
             focus_x=point[0], focus_y=point[1])
+
+
+async def _upload_av(rt: Runtime, account: Account, raw: bytes, description: str | None,
+                     point: tuple[float, float]) -> Media:
+    """A video (MP4 with H.264 and AAC, its first frame the thumbnail) or an audio file (MP3)."""
+    if len(raw) > rt.config.max_video_bytes:
+        raise TooLarge("File is too large")
+    processed = await asyncio.to_thread(process_av, raw, max_seconds=rt.config.max_media_seconds,
+                                        max_pixels=rt.config.max_media_pixels)
+    name = new_file_name(processed.ext)
+    await save_file(rt, name, processed.data)
+    thumb = None
+    if processed.first_frame is not None:
+        thumb = await asyncio.to_thread(process_image, processed.first_frame, max_pixels=rt.config.max_media_pixels)
+        thumb_name = new_file_name(thumb.thumb_ext)
+        await save_file(rt, thumb_name, thumb.thumb)
+    async with rt.db.write() as conn:
+        return await media_store.insert_media(
+            conn, account_id=account.id, type=processed.kind, content_type=processed.content_type,
+            file_name=name, thumb_name=thumb_name if thumb else None, description=description or None,
+            blurhash=thumb.blurhash if thumb else None, width=processed.width, height=processed.height,
+            size=len(processed.data), thumb_width=thumb.thumb_width if thumb else None,
+            thumb_height=thumb.thumb_height if thumb else None, focus_x=point[0], focus_y=point[1],
+            duration=processed.duration, frame_rate=processed.frame_rate)
 
 
 async def own_media(rt: Runtime, account: Account, media_id: int) -> Media:

@@ -11,6 +11,7 @@ from yarl import URL
 import backchannel
 from api.entities.formats import iso
 from federation.runtime import Runtime
+from social.media_av import AV_MIME_TYPES, MAX_FPS
 
 SOURCE_URL = ""  # the project has no public repository address yet
 MAX_MEDIA_ATTACHMENTS = 4  # models.media.MAX_ATTACHMENTS
@@ -33,12 +34,12 @@ def _configuration(rt: Runtime) -> dict:
                      "max_media_attachments": MAX_MEDIA_ATTACHMENTS,
                      "characters_reserved_per_url": 23},
         "media_attachments": {
-            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp", *AV_MIME_TYPES],
             "image_size_limit": rt.config.max_media_bytes,
             "image_matrix_limit": rt.config.max_media_pixels,
-            "video_size_limit": 0,
-            "video_frame_rate_limit": 0,
-            "video_matrix_limit": 0,
+            "video_size_limit": rt.config.max_video_bytes,
+            "video_frame_rate_limit": MAX_FPS,
+            "video_matrix_limit": rt.config.max_media_pixels,
         },
         "polls": {"max_options": 4, "max_characters_per_option": 50,
                   "min_expiration": 300, "max_expiration": 2629746},
