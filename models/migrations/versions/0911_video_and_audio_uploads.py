@@ -3,14 +3,14 @@
 A media attachment's duration and frame rate (social.media_av).
 
 Revision ID: 0911
-Revises: 0910
+Revises: 0811
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0911'
-down_revision = '0910'
+down_revision = '0811'
 branch_labels = None
 depends_on = None
 
