@@ -21,7 +21,7 @@ DESCRIPTION_LIMIT = 1500
 # Pillow format → (stored extension, Content-Type). GIFs that do not move become PNGs.
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "GIF": ("gif", "image/gif"),
            "WEBP": ("webp", "image/webp")}
-CONTENT_TYPES = {ext: ctype for ext, ctype in FORMATS.values()}
+CONTENT_TYPES = {ext: ctype for ext, ctype in FORMATS.values()} | {"mp4": "video/mp4", "mp3": "audio/mpeg"}
 MAX_FRAMES = 500
 
 
