@@ -1,5 +1,5 @@
 """The `backchannel` command: serve, worker, migrate, and the operator's commands (user, token, queue,
-domain, account, report, invite).
+domain, account, report, invite, group).
 
 A failure an operator can fix (the port is taken, the database cannot be reached or refuses, the
 data folder cannot be written) ends in one line on standard error and exit status 1; a setting
@@ -101,7 +101,47 @@ def build_parser() -> argparse.ArgumentParser:
     _queue_commands(commands)
     _moderation_commands(commands)
     _scim_commands(commands)
+    _group_commands(commands)
     return parser
+
+
+def _group_commands(commands) -> None:  # noqa: ANN001
+    group = commands.add_parser("group", help="communities of practice (federated groups)").add_subparsers(
+        dest="group_command", metavar="ACTION", required=True)
+    create = _action(group, "create", cmd_group, "create", help="create a group",
+                     description="Create a group: an ActivityPub Group actor that people on any server "
+                                 "join by following it, and that relays what its members post in it.")
+    create.add_argument("name", help="the group's handle (letters, digits, underscore): @NAME@DOMAIN")
+    create.add_argument("--title", required=True, help="the name shown for the group")
+    create.add_argument("--description", default="", help="what the group is about (plain text)")
+    create.add_argument("--join", dest="join_policy", choices=["open", "approval", "local"], default="open",
+                        help="open (default: anyone may join), approval (a moderator accepts each join) "
+                             "or local (only this node's people)")
+    create.add_argument("--rule", dest="rules", action="append", default=[], metavar="TEXT",
+                        help="a rule of the group (repeatable)")
+    create.add_argument("--moderator", dest="moderators", action="append", default=[], metavar="USERNAME",
+                        help="a local account that moderates the group (repeatable)")
+    create.add_argument("--avatar-url", help="the group's picture, an https URL")
+    _action(group, "list", cmd_group, "list", help="list this node's groups",
+            description="List this node's groups: handle, join policy, members, title.")
+
+
+def cmd_group(config: Config, args: argparse.Namespace) -> int:
+    async def work(rt) -> list[str]:  # noqa: ANN001
+        from models import groups as group_store
+        from social import groups
+
+        if args.action == "create":
+            made = await groups.create_group(rt, None, args.name, title=args.title, description=args.description,
+                                             join_policy=args.join_policy, rules=args.rules,
+                                             moderators=args.moderators, avatar_url=args.avatar_url)
+            return [f"created group @{made.account.username}@{config.domain} ({made.join_policy}): "
+                    f"{made.account.uri}"]
+        async with rt.db.read() as conn:
+            found = [await group_store.get(conn, a.id) for a in await group_store.list_groups(conn)]
+        return [f"@{g.account.username}  {g.join_policy}  {g.account.followers_count} members  "
+                f"{g.account.display_name}" for g in found if g] or ["no groups yet"]
+    return run_lines(config, work)
 
 
 def _scim_commands(commands) -> None:  # noqa: ANN001

@@ -42,6 +42,8 @@ class Config:
     federation_mode: str = ""
     # Who may sign up: closed (admins create accounts; invites still work), approval, or open.
     registrations: str = "closed"
+    # Whether people (not only admins and the CLI) may create groups (POST /api/v1/groups).
+    people_create_groups: bool = False
     # Secure mode (Mastodon's AUTHORIZED_FETCH): objects and collections only for signed fetches.
     authorized_fetch: bool = False
     # Run the queue workers inside `serve` (one-process mode); off when `backchannel worker` runs them.

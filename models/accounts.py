@@ -161,14 +161,15 @@ async def search(conn: AsyncConnection, query: str, limit: int) -> list[Account]
 
 async def create_local(conn: AsyncConnection, *, username: str, uris: dict[str, str],
                        private_key_pem: str, public_key_pem: str, display_name: str = "",
-                       locked: bool = False, bot: bool = False) -> Account:
+                       locked: bool = False, bot: bool = False, actor_type: str = "Person",
+                       note: str = "", avatar_url: str | None = None) -> Account:
     """A local account; `uris` holds its actor, inbox, collection and key URLs (federation.urls)."""
     if await by_acct(conn, username, None):
         raise AccountExists(f"username {username!r} is taken")
     account_id = new_id()
     await conn.execute(insert(accounts).values(
-        id=account_id, username=username, domain=None, display_name=display_name or "", note="",
-        fields="[]", public_key_pem=public_key_pem, private_key_pem=private_key_pem, locked=locked,
+        id=account_id, username=username, domain=None, display_name=display_name or "", note=note,
+        actor_type=actor_type, avatar_url=avatar_url, fields="[]", public_key_pem=public_key_pem, private_key_pem=private_key_pem, locked=locked,
         bot=bot, discoverable=True, created_at=time.time(), **uris))
     return await get(conn, account_id)  # type: ignore[return-value]
 

@@ -769,3 +769,37 @@ chat_jobs = Table(
     *_queue_columns(),
 )
 Index("ix_chat_jobs_state_next", chat_jobs.c.state, chat_jobs.c.next_attempt_at)
+# --- Groups (communities of practice, FEP-1b12): a group is a local account of type Group --------
+
+# A group's own settings; its name, title (display_name), description (note) and avatar live in
+# accounts, its members are the account's accepted followers.
+groups = Table(
+    "groups", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("join_policy", String(16), nullable=False, default="open"),  # open approval local
+    Column("rules", Text, nullable=False, default="[]"),  # JSON list of strings
+    Column("created_by_account_id", ID, ForeignKey("accounts.id", ondelete="SET NULL")),
+    Column("created_at", Float, nullable=False),
+)
+
+# Local accounts that remove posts and members and approve joins.
+group_moderators = Table(
+    "group_moderators", metadata,
+    Column("group_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_group_moderators_account_id", group_moderators.c.account_id)
+
+# What a group relayed (its Announce is `boost_id`, a reblog by the group's account), and what a
+# moderator removed: a removed post, and replies to it, are never relayed again.
+group_posts = Table(
+    "group_posts", metadata,
+    Column("group_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("boost_id", ID),
+    Column("state", String(16), nullable=False),  # relayed removed
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_group_posts_group_id_state_status_id", group_posts.c.group_id, group_posts.c.state,
+      group_posts.c.status_id)
+Index("ix_group_posts_status_id", group_posts.c.status_id)

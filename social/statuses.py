@@ -27,6 +27,7 @@ from models.ids import new_id
 from models.statuses import VISIBILITIES, Status
 from social import outgoing
 from social import cards
+from social.group_relay import relay_in
 from social.errors import Forbidden, NotFound, Unprocessable
 from social.polls import PollRequest, check_request as check_poll, create_local as create_poll
 from federation.notes import decorate_note
@@ -258,6 +259,7 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
             await social.notify(conn, account_id=account.id, from_account_id=author.id,
                                 type="mention", status_id=status_id)
     await _queue_note(conn, rt, "Create", status, author, list(new.mentioned), list(new.hashtags), parent)
+    await relay_in(conn, rt, status, author, list(new.mentioned), parent)  # a post in a group
     return status
 
 

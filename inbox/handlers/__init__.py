@@ -12,8 +12,8 @@ import logging
 from federation.runtime import Runtime
 from federation import as2, deref
 from federation.as2 import InvalidDocument, host_of, object_id, types_of
-from inbox.handlers import follows, posts, reactions
-from inbox.handlers.common import ANY, Handler, undone_type
+from inbox.handlers import follows, groups, posts, reactions
+from inbox.handlers.common import ANY, Handler, local_actor_type, undone_type
 from models.accounts import Account
 from social.errors import ServiceError, Unavailable
 
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("Follow", ANY): follows.on_follow,
+    ("Follow", "Group"): groups.on_join,  # one of this node's groups: its join policy decides
     ("Accept", "Follow"): follows.on_accept,
     ("Reject", "Follow"): follows.on_reject,
     ("Undo", "Follow"): follows.on_undo_follow,
@@ -34,6 +35,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Like", ANY): reactions.on_like,
     ("Undo", "Like"): reactions.on_undo_like,
     ("Announce", ANY): reactions.on_announce,
+    ("Announce", "Create"): groups.on_announce_create,  # a group relaying a post, Lemmy's way
     ("Undo", "Announce"): reactions.on_undo_announce,
     ("Flag", ANY): reactions.on_flag,
 }
@@ -48,6 +50,8 @@ async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> 
     obj_type = next(iter(types_of(obj)), "") if isinstance(obj, dict) else ""
     if not obj_type:
         obj_type = _BY_ID.get(kind) or (await undone_type(rt, object_id(obj)) if kind == "Undo" else "")
+    if kind == "Follow":
+        obj_type = await local_actor_type(rt, object_id(obj)) or obj_type
     handler = HANDLERS.get((kind, obj_type)) or HANDLERS.get((kind, ANY))
     if handler is None:
         log.debug("ignoring %s of %s from %s", kind, obj_type or "an object", actor.uri)

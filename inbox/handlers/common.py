@@ -55,6 +55,23 @@ async def author_of(rt: Runtime, obj: dict, actor: Account) -> Account | None:
     return await deref.get_actor(rt, author_uri)
 
 
+async def status_by_uri_or_fetched(rt: Runtime, uri: str):  # noqa: ANN201
+    """The status `uri` names: known here, or fetched from its origin (None when neither)."""
+    from social import remote
+
+    async with rt.db.read() as conn:
+        known = await statuses.by_uri(conn, uri)
+    if known is None and not deref.is_local(rt, uri):
+        known = await remote.fetch_status(rt, uri)
+    return known
+
+
+async def local_actor_type(rt: Runtime, uri: str | None) -> str:
+    """The type of the local actor `uri` names ("" when it names none): a Follow of a Group is a join."""
+    account = await local_account(rt, uri)
+    return account.actor_type if account is not None else ""
+
+
 async def local_account(rt: Runtime, uri: str | None) -> Account | None:
     """The local account `uri` names, if any."""
     async with rt.db.read() as conn:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from federation.runtime import Runtime
-from federation import deref
 from federation.addressing import visibility_of
 from federation.as2 import object_id
-from inbox.handlers.common import inner, own_record
+from inbox.handlers.common import inner, own_record, status_by_uri_or_fetched
 from models import social, statuses
 from models.accounts import Account
-from social import interactions, moderation, remote
+from social import interactions, moderation
 
 
 async def on_like(rt: Runtime, activity: dict, actor: Account) -> None:
@@ -32,10 +31,7 @@ async def on_announce(rt: Runtime, activity: dict, actor: Account) -> None:
     object_uri = object_id(activity.get("object"))
     if not object_uri or not object_id(activity):
         return
-    async with rt.db.read() as conn:
-        original = await statuses.by_uri(conn, object_uri)
-    if original is None and not deref.is_local(rt, object_uri):
-        original = await remote.fetch_status(rt, object_uri)
+    original = await status_by_uri_or_fetched(rt, object_uri)
     if original is None:
         return
     await interactions.reblog(rt, actor, original.id, visibility_of(activity, followers_url=actor.followers_url),
