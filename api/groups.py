@@ -85,7 +85,7 @@ async def threads(request: web.Request) -> web.Response:
     page = pagination.page(params)
     async with rt.db.read() as conn:
         ids = await groups_store.thread_ids(conn, group.id, max_id=page.max_id, limit=page.limit)
-        body = await status_page(conn, rt, viewer.account if viewer else None, ids, context="account")
+        body = await status_page(conn, rt, viewer, ids, context="account")
     return pagination.paged_json(request, body, ids, prev=False)
 
 

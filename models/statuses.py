@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import stream_events
 from models.domains import on_domain
+from models.accounts import Account
 from models.ids import new_id
 from models.schema import (accounts, blocks, domain_blocks, follows, home_feed, list_accounts, mentions, status_edits,
                            status_tags, statuses, tags)
@@ -87,6 +88,14 @@ async def local_booster_ids(conn: AsyncConnection, status_id: int) -> list[int]:
         select(statuses.c.account_id).join(accounts, accounts.c.id == statuses.c.account_id)
         .where(statuses.c.reblog_of_id == status_id, LIVE, accounts.c.domain.is_(None))
         .distinct())).scalars())
+
+
+async def group_boosters(conn: AsyncConnection, status_id: int) -> list[Account]:
+    """The groups (here or elsewhere) that relayed the status: a reply in its thread goes to them too."""
+    rows = (await conn.execute(
+        select(accounts).join(statuses, statuses.c.account_id == accounts.c.id)
+        .where(statuses.c.reblog_of_id == status_id, LIVE, accounts.c.actor_type == "Group"))).all()
+    return [Account.from_row(r) for r in rows]
 
 
 async def insert_status(conn: AsyncConnection, **values) -> Status:

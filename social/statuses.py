@@ -353,9 +353,17 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
         return
     activity = None
     recipients = [a.id for a in mentioned]
+    # A post in a group (FEP-1b12): it names the group as its audience, and a reply in a group's
+    # thread goes to the group too, which relays it to the members.
+    in_groups = [a for a in mentioned if a.actor_type == "Group"]
+    if parent and status.visibility in ("public", "unlisted"):
+        in_groups += await statuses.group_boosters(conn, parent.id)
+        recipients += [g.id for g in in_groups]
     if status.visibility != "local":
         note = as2.note_object(status, author, rt.urls, mentioned=mentioned, tags=hashtags,
                                in_reply_to_uri=parent.uri if parent else None)
+        if in_groups:
+            note["audience"] = in_groups[0].uri
         note = await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
         activity_id = (rt.urls.status_activity(author.username, status.id) if kind == "Create"
                        else rt.urls.status_update(author.username, status.id, int(time.time() * 1000)))

@@ -4,13 +4,17 @@ Fedify peer: people on acme.test, globex.test and the Fedify peer join a group o
 reaches every other member; a non-member's post and a post a moderator removed are not relayed; a
 `local` group refuses a remote follow.
 """
+import json
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from tests.interop.test_fedify_peer import PEER, control, fedify  # noqa: F401 - the peer fixture
 from tests.rig.databases import create_database, drop_database, postgres_available
+from tests.rig.fedify import NOT_INSTALLED, control, installed, running_peer
 from tests.rig.nodes import Node, eventually, free_port
 
-pytestmark = pytest.mark.skipif(not PEER.exists(), reason="the Fedify peer is not installed")
+pytestmark = pytest.mark.skipif(not installed(), reason=NOT_INSTALLED)
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +44,27 @@ def nodes(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def people(nodes):
+    """alice and eve (not a member) on acme, bob on globex, mod (the moderator) and dana on the hub,
+    where the groups are: practice (open) and insiders (local). Each node's commands run side by side."""
     acme, globex, hub = nodes["acme"], nodes["globex"], nodes["hub"]
-    for node, names in ((acme, ["alice", "eve"]), (globex, ["bob"]), (hub, ["mod", "dana"])):
+
+    def accounts(node, names):
         for name in names:
             node.create_user(name)
-    out = hub.cli("group", "create", "practice", "--title", "Observability practice",
-                  "--description", "We learn to run systems we can see into.", "--moderator", "mod",
-                  "--rule", "Be kind")
-    assert "created group @practice@" in out
-    hub.cli("group", "create", "insiders", "--title", "Hub people only", "--join", "local")
-    clients = {name: node.mastodon(node.token(name)) for node, name in
-               ((acme, "alice"), (acme, "eve"), (globex, "bob"), (hub, "mod"), (hub, "dana"))}
+        return {name: node.token(name) for name in names}
+
+    def groups():
+        hub.cli("group", "create", "practice", "--title", "Observability practice", "--description",
+                "We learn to run systems we can see into.", "--moderator", "mod", "--rule", "Be kind")
+        hub.cli("group", "create", "insiders", "--title", "Hub people only", "--join", "local")
+
+    with ThreadPoolExecutor(3) as pool:
+        made = [pool.submit(accounts, acme, ["alice", "eve"]), pool.submit(accounts, globex, ["bob"]),
+                pool.submit(lambda: (accounts(hub, ["mod", "dana"]), groups())[0])]
+        tokens = {name: token for job in made for name, token in job.result().items()}
+    home = {"alice": acme, "eve": acme, "bob": globex, "mod": hub, "dana": hub}
+    clients = {name: home[name].mastodon(token) for name, token in tokens.items()}
+    clients["mod_token"] = tokens["mod"]
     return clients
 
 
@@ -70,3 +84,95 @@ def test_a_group_is_an_account_people_join_by_following(nodes, people):
     mod = people["mod"]
     found = mod.account_lookup("practice")
     eventually(lambda: mod.account(found.id).followers_count == 3, message="three members")
+
+
+def api(node, token, method, path):
+    request = urllib.request.Request(node.base + path, method=method, data=b"" if method == "POST" else None,
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def in_home(client, uri):
+    return any(s.uri == uri or (s.reblog and s.reblog.uri == uri) for s in client.timeline_home(limit=40))
+
+
+def announced(port, uri):
+    return [a for a in control(port, "inbox") if a.get("type") == "Announce"
+            and (a.get("object") == uri or (isinstance(a.get("object"), dict) and a["object"].get("id") == uri))]
+
+
+@pytest.fixture(scope="module")
+def peer(nodes, people, tmp_path_factory):
+    """The Fedify peer, a member of the group."""
+    with running_peer(tmp_path_factory.mktemp("fedify")) as port:
+        hub = nodes["hub"]
+        control(port, "follow", {"target": f"{hub.base}/users/practice"})
+        mod = people["mod"]
+        group = mod.account_lookup("practice")
+        eventually(lambda: mod.account(group.id).followers_count == 4, message="the peer joins")
+        yield port
+
+
+def test_what_a_member_posts_in_the_group_reaches_every_other_member(nodes, people, peer):
+    hub = nodes["hub"]
+    group_uri = f"{hub.base}/users/practice"
+    mention = f"@practice@{hub.domain}"
+    members = {"alice": people["alice"], "bob": people["bob"], "dana": people["dana"]}
+    for author, client in members.items():
+        post = client.status_post(f"{mention} what I learned this week, from {author}")
+        for other, reader in members.items():
+            if other != author:
+                eventually(lambda: in_home(reader, post.uri), message=f"{author}'s post at {other}'s")
+        found = eventually(lambda: announced(peer, post.uri), message=f"{author}'s post at the peer")
+        assert found[0]["actor"] == group_uri and found[0].get("audience") == group_uri
+
+
+def test_a_non_members_post_is_not_relayed(nodes, people, peer):
+    hub = nodes["hub"]
+    mention = f"@practice@{hub.domain}"
+    stranger = people["eve"].status_post(f"{mention} let me in on this")
+    # alice's later post, from the same server, is applied after eve's: once it is relayed, eve's was seen.
+    later = people["alice"].status_post(f"{mention} a member's post after the stranger's")
+    eventually(lambda: in_home(people["bob"], later.uri), message="the member's post relayed")
+    eventually(lambda: announced(peer, later.uri), message="the member's post at the peer")
+    assert not in_home(people["bob"], stranger.uri)
+    assert not in_home(people["dana"], stranger.uri)
+    assert not announced(peer, stranger.uri)
+
+
+def test_a_local_group_refuses_a_remote_follow(nodes, people):
+    hub = nodes["hub"]
+    bob, dana = people["bob"], people["dana"]
+    insiders = find(bob, f"insiders@{hub.domain}")
+    bob.account_follow(insiders.id)
+    eventually(lambda: not bob.account_relationships(insiders.id)[0].requested, message="the Reject")
+    assert not bob.account_relationships(insiders.id)[0].following
+    local = dana.account_lookup("insiders")
+    dana.account_follow(local.id)
+    eventually(lambda: dana.account_relationships(local.id)[0].following, message="dana joins")
+    assert dana.account(local.id).followers_count == 1
+
+
+def test_a_moderator_removed_post_is_not_relayed(nodes, people, peer):
+    hub = nodes["hub"]
+    alice, bob, mod = people["alice"], people["bob"], people["mod"]
+    mention = f"@practice@{hub.domain}"
+    thread = alice.status_post(f"{mention} a thread worth keeping")
+    doomed = alice.status_post(f"{mention} an off-topic advert")
+    eventually(lambda: in_home(bob, doomed.uri), message="the advert relayed")
+    group = mod.account_lookup("practice")
+    at_hub = mod.search(doomed.uri, resolve=True, result_type="statuses").statuses[0]
+    api(hub, people["mod_token"], "POST", f"/api/v1/groups/{group.id}/statuses/{at_hub.id}/remove")
+    eventually(lambda: not in_home(bob, doomed.uri), message="the relay withdrawn at bob's")
+    # A reply in the removed post's thread is not relayed; one in a kept thread is, without a mention.
+    lost = alice.status_post("more about the advert", in_reply_to_id=doomed.id)
+    kept = alice.status_post("more on the thread", in_reply_to_id=thread.id)
+    eventually(lambda: in_home(bob, kept.uri), message="the reply in a kept thread relayed")
+    eventually(lambda: announced(peer, kept.uri), message="the reply at the peer")
+    assert not in_home(bob, lost.uri)
+    assert not announced(peer, lost.uri)
+    # The group's page lists its threads: the kept one, not the removed one.
+    threads = api(hub, people["mod_token"], "GET", f"/api/v1/groups/{group.id}/threads")
+    uris = [s["uri"] for s in threads]
+    assert thread.uri in uris and doomed.uri not in uris and kept.uri not in uris

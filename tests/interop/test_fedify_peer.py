@@ -3,49 +3,18 @@
 Needs the interop tools (`../shared/interop/setup.sh`, installed in $INTEROP_HOME or
 ~/.cache/backchannel-interop); skipped, saying so, where they are not installed.
 """
-import json
-import os
-import shutil
-import subprocess
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-from tests.rig.nodes import eventually, free_port
+from tests.rig.fedify import NOT_INSTALLED, control, installed, running_peer
+from tests.rig.nodes import eventually
 
-INTEROP = Path(os.environ.get("INTEROP_HOME", Path.home() / ".cache" / "backchannel-interop"))
-PEER = INTEROP / "node" / "fedify_peer.mjs"
-
-pytestmark = pytest.mark.skipif(
-    not (PEER.exists() and (INTEROP / "node" / "node_modules" / "@fedify").exists() and shutil.which("node")),
-    reason=f"the Fedify peer is not installed in {INTEROP} (run ../shared/interop/setup.sh)")
-
-
-def control(port: int, path: str, body: dict | None = None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/_control/{path}", data=data,
-                                      method="POST" if data else "GET",
-                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as resp:
-        return json.loads(resp.read())
+pytestmark = pytest.mark.skipif(not installed(), reason=NOT_INSTALLED)
 
 
 @pytest.fixture
 def fedify(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "fedify.log", "wb")
-    proc = subprocess.Popen(["node", str(PEER), str(port), "peer"], cwd=PEER.parent, stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        eventually(lambda: control(port, "followers") is not None, timeout=30, message="the Fedify peer starts")
+    with running_peer(tmp_path) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
-        for leftover in PEER.parent.glob(f"*-{port}.*"):
-            leftover.unlink()
 
 
 def test_follow_each_other_and_exchange_posts_with_fedify(node, fedify):
