@@ -12,7 +12,7 @@ from aiohttp import web
 
 from backchannel.keys import RUNTIME
 from federation.urls import ROUTES
-from models import accounts, statuses
+from models import accounts, groups, statuses
 from models.media_storage import StorageUnavailable
 from pages.templating import STATIC_DIR, render
 
@@ -46,11 +46,26 @@ async def profile(request: web.Request) -> web.Response:
         account = await accounts.by_acct(conn, request.match_info["username"], None)
         if account is None or account.suspended_at is not None:
             raise web.HTTPNotFound()
+        if account.actor_type == "Group" and not tagged:
+            return await _group_page(request, conn, account)
         ids = await statuses.account_ids(conn, account.id, None, False, exclude_reblogs=True, tagged=tagged,
                                          max_id=_max_id(request), limit=PAGE_SIZE)
         found = await statuses.get_many(conn, ids)
     return render(request, "profile.html", {"account": account, "posts": [found[i] for i in ids if i in found],
                                             "ids": ids, "limit": PAGE_SIZE, "tagged": tagged})
+
+
+async def _group_page(request: web.Request, conn, account) -> web.Response:  # noqa: ANN001
+    """A group's page: what it is about, its rules and join policy, and its threads (the public posts
+    it relayed that answer nothing it relayed), newest first."""
+    group = await groups.get(conn, account.id)
+    ids = await groups.thread_ids(conn, account.id, max_id=_max_id(request), limit=PAGE_SIZE)
+    shown = await statuses.visible_ids(conn, ids, None, False)
+    found = await statuses.get_many(conn, [i for i in ids if i in shown])
+    authors = await accounts.get_many(conn, {s.account_id for s in found.values()})
+    posts = [found[i] for i in ids if i in found and found[i].account_id in authors]
+    return render(request, "group.html", {"account": account, "group": group, "posts": posts,
+                                          "authors": authors, "ids": ids, "limit": PAGE_SIZE})
 
 
 @routes.get(ROUTES.status_page.path)

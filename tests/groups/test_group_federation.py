@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.rig.databases import create_database, drop_database, postgres_available
+from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, note, post_signed
 from tests.rig.fedify import NOT_INSTALLED, control, installed, running_peer
 from tests.rig.nodes import Node, eventually, free_port
 
@@ -21,11 +22,13 @@ pytestmark = pytest.mark.skipif(not installed(), reason=NOT_INSTALLED)
 def nodes(tmp_path_factory):
     """acme.test and globex.test (SQLite) and the hub (PostgreSQL when it is there), side by side."""
     root = tmp_path_factory.mktemp("groups")
+    lemmy = FakeRemote("lemmy.test").start()
     acme_port, globex_port, hub_port = free_port(), free_port(), free_port()
     database = create_database() if postgres_available() is None else None
     named = {"acme.test": acme_port, "globex.test": globex_port}
     made = {
-        "acme": Node("acme.test", acme_port, root / "acme", resolve={"globex.test": globex_port}),
+        "acme": Node("acme.test", acme_port, root / "acme", resolve={"globex.test": globex_port,
+                                                                      "lemmy.test": lemmy.port}),
         "globex": Node("globex.test", globex_port, root / "globex", resolve={"acme.test": acme_port}),
         "hub": Node(f"127.0.0.1:{hub_port}", hub_port, root / "hub", database=database, resolve=named),
     }
@@ -34,8 +37,9 @@ def nodes(tmp_path_factory):
             node.launch()
         for node in made.values():
             node.wait_ready()
-        yield made
+        yield {**made, "lemmy": lemmy}
     finally:
+        lemmy.stop()
         for node in made.values():
             node.stop()
         if database:
@@ -176,3 +180,32 @@ def test_a_moderator_removed_post_is_not_relayed(nodes, people, peer):
     threads = api(hub, people["mod_token"], "GET", f"/api/v1/groups/{group.id}/threads")
     uris = [s["uri"] for s in threads]
     assert thread.uri in uris and doomed.uri not in uris and kept.uri not in uris
+    with urllib.request.urlopen(f"{hub.base}/@practice", timeout=30) as resp:
+        page = resp.read().decode()
+    assert "a thread worth keeping" in page and "off-topic advert" not in page and "Be kind" in page
+
+
+def test_a_remote_groups_announce_of_a_create_reaches_its_members_homes(nodes, people):
+    """Lemmy's way: a community Announces the whole Create of a member's post."""
+    acme, lemmy, alice = nodes["acme"], nodes["lemmy"], people["alice"]
+    community, sally = lemmy.add_actor("community"), lemmy.add_actor("sally")
+    community.extra["type"] = "Group"
+    group = alice.search(community.uri, resolve=True, result_type="accounts").accounts[0]
+    assert group.group is True
+    alice.account_follow(group.id)
+    sent = eventually(lambda: [r.body for r in lemmy.posts_to() if r.body.get("type") == "Follow"],
+                      message="alice's Follow at the community")
+    accept = {"@context": AS_CONTEXT, "id": f"{community.uri}/accepts/1", "type": "Accept",
+              "actor": community.uri, "object": sent[0]}
+    assert post_signed(acme.base, "acme.test", "/inbox", accept, community)[0] == 202
+    eventually(lambda: alice.account_relationships(group.id)[0].following, message="the Accept")
+
+    page = lemmy.serve(note(sally, "Hello forum!", type="Page", name="Hello forum", audience=community.uri,
+                            to=[community.uri, "https://www.w3.org/ns/activitystreams#Public"], cc=[]))
+    announce = {"@context": AS_CONTEXT, "id": f"{community.uri}/announces/1", "type": "Announce",
+                "actor": community.uri, "object": create(sally, page), "audience": community.uri,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [f"{community.uri}/followers"]}
+    assert post_signed(acme.base, "acme.test", "/inbox", announce, community)[0] == 202
+    shown = eventually(lambda: next((s for s in alice.timeline_home() if s.reblog and s.reblog.uri == page["id"]),
+                                    None), message="sally's post in alice's home")
+    assert shown.account.acct == "community@lemmy.test" and "Hello forum!" in shown.reblog.content
