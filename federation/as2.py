@@ -119,6 +119,8 @@ def actor_document(account: Account, urls: Urls) -> dict:
                        for f in account.field_list()],
         "tag": [],
     }
+    if account.actor_type == "Group" and account.local:
+        doc["attributedTo"] = urls.moderators(account.username)  # FEP-1b12: who moderates it
     if account.aliases():
         doc["alsoKnownAs"] = account.aliases()
     if account.moved_to_uri:
@@ -193,7 +195,10 @@ def announce(boost: Status, booster: Account, original_uri: str | None,
         to, cc = [followers], [PUBLIC, *author]
     else:
         to, cc = [followers], author
-    return activity("Announce", boost.uri, booster.uri, original_uri, to=to, cc=cc, published=boost.created_at)
+    doc = activity("Announce", boost.uri, booster.uri, original_uri, to=to, cc=cc, published=boost.created_at)
+    if booster.actor_type == "Group":
+        doc["audience"] = booster.uri  # a group relaying a member's post (FEP-1b12)
+    return doc
 
 
 def strip_context(doc: dict) -> dict:

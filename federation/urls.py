@@ -62,6 +62,7 @@ class ROUTES:
     followers = Route("/users/{username}/followers")
     following = Route("/users/{username}/following")
     featured = Route("/users/{username}/collections/featured")
+    moderators = Route("/users/{username}/collections/moderators")  # a group's (FEP-1b12)
     status = Route("/users/{username}/statuses/{status_id:\\d+}")
     status_activity = Route("/users/{username}/statuses/{status_id:\\d+}/activity")
     status_replies = Route("/users/{username}/statuses/{status_id:\\d+}/replies")
@@ -169,6 +170,9 @@ class Urls:
 
     def featured(self, username: str) -> str:
         return self._url(ROUTES.featured, username=username)
+
+    def moderators(self, username: str) -> str:
+        return self._url(ROUTES.moderators, username=username)
 
     def actor_update(self, username: str, serial: int) -> str:
         """An Update of a person's actor document (profile change, unsuspension)."""

@@ -20,7 +20,7 @@ from federation.authenticate import is_signed, signer_of
 from federation.httpsig import SignatureError
 from federation.jsonld import AS_CONTEXT
 from federation.urls import ROUTES
-from models import accounts, collections, social, statuses
+from models import accounts, collections, groups, social, statuses
 from models.accounts import Account
 from models.schema import statuses as statuses_table
 from federation.notes import decorate_notes
@@ -224,6 +224,22 @@ async def featured(request: web.Request) -> web.Response:
     items = [notes[s.id] for s in shown]
     return ap_response({"@context": AS_CONTEXT, "id": account.featured_url, "type": "OrderedCollection",
                         "totalItems": len(items), "orderedItems": items})
+
+
+@routes.get(ROUTES.moderators.path)
+async def moderators(request: web.Request) -> web.Response:
+    """A group's moderators (FEP-1b12: its `attributedTo`), as Lemmy reads them."""
+    rt = request.app[RUNTIME]
+    account = await _local_account(request)
+    await fetcher(request, required=False)
+    async with rt.db.read() as conn:
+        group = await groups.get(conn, account.id)
+        found = await accounts.get_many(conn, list(group.moderator_ids)) if group else {}
+    if group is None:
+        raise _json_error(web.HTTPNotFound, "Record not found")
+    items = [found[i].uri for i in group.moderator_ids if i in found]
+    return ap_response({"@context": AS_CONTEXT, "id": rt.urls.moderators(account.username),
+                        "type": "OrderedCollection", "totalItems": len(items), "orderedItems": items})
 
 
 async def _public_status(request: web.Request):  # noqa: ANN202

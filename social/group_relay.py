@@ -22,14 +22,6 @@ from social import outgoing
 RELAYED_VISIBILITIES = ("public", "unlisted")
 
 
-def announce(boost: Status, group: Account, original: Status, author_uri: str | None) -> dict:
-    """The group's Announce of a post: the Mastodon-readable form (the post by id, as Lemmy also
-    sends to microblogs), with FEP-1b12's `audience` naming the group."""
-    activity = as2.announce(boost, group, original.uri, author_uri)
-    activity["audience"] = group.uri
-    return activity
-
-
 async def relay_in(conn: AsyncConnection, rt: Runtime, status: Status, author: Account,
                    mentioned: list[Account], parent: Status | None) -> None:
     if status.reblog_of_id or status.visibility not in RELAYED_VISIBILITIES:
@@ -64,6 +56,7 @@ async def _relay_one(conn: AsyncConnection, rt: Runtime, group_id: int, status: 
     await statuses.bump(conn, status.id, "reblogs_count", 1)
     await accounts.bump_counter(conn, group_id, "statuses_count", 1)
     await groups.record_post(conn, group_id, status.id, state="relayed", boost_id=boost_id)
-    await outgoing.queue(conn, rt, activity=announce(boost, group.account, status, author.uri),
+    # The post by id, the form Mastodon reads (Lemmy sends it to microblogs too), with `audience`.
+    await outgoing.queue(conn, rt, activity=as2.announce(boost, group.account, status.uri, author.uri),
                          signer=group.account, followers_of=group_id, to_accounts=[author.id],
                          home_status=boost_id)

@@ -5,6 +5,7 @@ reaches every other member; a non-member's post and a post a moderator removed a
 `local` group refuses a remote follow.
 """
 import json
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,6 +62,7 @@ def people(nodes):
         hub.cli("group", "create", "practice", "--title", "Observability practice", "--description",
                 "We learn to run systems we can see into.", "--moderator", "mod", "--rule", "Be kind")
         hub.cli("group", "create", "insiders", "--title", "Hub people only", "--join", "local")
+        hub.cli("group", "create", "review", "--title", "Design review", "--join", "approval", "--moderator", "mod")
 
     with ThreadPoolExecutor(3) as pool:
         made = [pool.submit(accounts, acme, ["alice", "eve"]), pool.submit(accounts, globex, ["bob"]),
@@ -68,7 +70,7 @@ def people(nodes):
         tokens = {name: token for job in made for name, token in job.result().items()}
     home = {"alice": acme, "eve": acme, "bob": globex, "mod": hub, "dana": hub}
     clients = {name: home[name].mastodon(token) for name, token in tokens.items()}
-    clients["mod_token"] = tokens["mod"]
+    clients["mod_token"], clients["dana_token"] = tokens["mod"], tokens["dana"]
     return clients
 
 
@@ -88,6 +90,30 @@ def test_a_group_is_an_account_people_join_by_following(nodes, people):
     mod = people["mod"]
     found = mod.account_lookup("practice")
     eventually(lambda: mod.account(found.id).followers_count == 3, message="three members")
+    # The Group actor names its moderators (FEP-1b12's attributedTo), as Lemmy reads them.
+    actor = fetch_json(f"{hub.base}/users/practice")
+    assert actor["type"] == "Group"
+    assert fetch_json(actor["attributedTo"].replace(f"http://{hub.domain}", hub.base))["orderedItems"] == [
+        f"{hub.base}/users/mod"]
+
+
+def fetch_json(url):
+    request = urllib.request.Request(url, headers={"Accept": "application/activity+json"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def test_a_moderator_approves_a_join(nodes, people):
+    hub, bob, mod = nodes["hub"], people["bob"], people["mod"]
+    review = find(bob, f"review@{hub.domain}")
+    bob.account_follow(review.id)
+    assert bob.account_relationships(review.id)[0].requested
+    group_id = mod.account_lookup("review").id
+    waiting = eventually(lambda: api(hub, people["mod_token"], "GET", f"/api/v1/groups/{group_id}/join_requests"),
+                         message="bob's request at the hub")
+    assert [a["acct"] for a in waiting] == ["bob@globex.test"]
+    api(hub, people["mod_token"], "POST", f"/api/v1/groups/{group_id}/join_requests/{waiting[0]['id']}/authorize")
+    eventually(lambda: bob.account_relationships(review.id)[0].following, message="the group's Accept")
 
 
 def api(node, token, method, path):
@@ -209,3 +235,14 @@ def test_a_remote_groups_announce_of_a_create_reaches_its_members_homes(nodes, p
     shown = eventually(lambda: next((s for s in alice.timeline_home() if s.reblog and s.reblog.uri == page["id"]),
                                     None), message="sally's post in alice's home")
     assert shown.account.acct == "community@lemmy.test" and "Hello forum!" in shown.reblog.content
+
+
+def test_people_create_groups_only_where_the_node_allows_it(nodes, people):
+    hub = nodes["hub"]
+    request = urllib.request.Request(
+        hub.base + "/api/v1/groups", method="POST", data=json.dumps({"name": "mine", "title": "Mine"}).encode(),
+        headers={"Authorization": f"Bearer {people['dana_token']}", "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    assert "--join" in hub.cli("group", "create", "--help")
