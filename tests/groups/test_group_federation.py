@@ -15,6 +15,7 @@ from tests.rig.databases import create_database, drop_database, postgres_availab
 from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, note, post_signed
 from tests.rig.fedify import NOT_INSTALLED, control, installed, running_peer
 from tests.rig.nodes import Node, eventually, free_port
+from tests.rig.people import make_people
 
 pytestmark = pytest.mark.skipif(not installed(), reason=NOT_INSTALLED)
 
@@ -50,24 +51,23 @@ def nodes(tmp_path_factory):
 @pytest.fixture(scope="module")
 def people(nodes):
     """alice and eve (not a member) on acme, bob on globex, mod (the moderator) and dana on the hub,
-    where the groups are: practice (open) and insiders (local). Each node's commands run side by side."""
+    where the groups are: practice (open), insiders (local) and review (approval)."""
     acme, globex, hub = nodes["acme"], nodes["globex"], nodes["hub"]
-
-    def accounts(node, names):
-        for name in names:
-            node.create_user(name)
-        return {name: node.token(name) for name in names}
-
-    def groups():
-        hub.cli("group", "create", "practice", "--title", "Observability practice", "--description",
-                "We learn to run systems we can see into.", "--moderator", "mod", "--rule", "Be kind")
-        hub.cli("group", "create", "insiders", "--title", "Hub people only", "--join", "local")
-        hub.cli("group", "create", "review", "--title", "Design review", "--join", "approval", "--moderator", "mod")
-
-    with ThreadPoolExecutor(3) as pool:
-        made = [pool.submit(accounts, acme, ["alice", "eve"]), pool.submit(accounts, globex, ["bob"]),
-                pool.submit(lambda: (accounts(hub, ["mod", "dana"]), groups())[0])]
-        tokens = {name: token for job in made for name, token in job.result().items()}
+    tokens = {**make_people(acme, ["alice", "eve"]), **make_people(globex, ["bob"])}
+    with ThreadPoolExecutor(3) as pool:  # the hub's commands side by side (it may be on PostgreSQL)
+        for name in ("mod", "dana"):
+            pool.submit(hub.create_user, name)
+        pool.shutdown()
+    with ThreadPoolExecutor(5) as pool:
+        for name in ("mod", "dana"):
+            tokens[name] = pool.submit(hub.token, name)
+        made = [pool.submit(hub.cli, "group", "create", *args) for args in (
+            ["practice", "--title", "Observability practice", "--description",
+             "We learn to run systems we can see into.", "--moderator", "mod", "--rule", "Be kind"],
+            ["insiders", "--title", "Hub people only", "--join", "local"],
+            ["review", "--title", "Design review", "--join", "approval", "--moderator", "mod"])]
+        assert "created group @practice@" in made[0].result() and all(m.result() for m in made)
+        tokens |= {name: tokens[name].result() for name in ("mod", "dana")}
     home = {"alice": acme, "eve": acme, "bob": globex, "mod": hub, "dana": hub}
     clients = {name: home[name].mastodon(token) for name, token in tokens.items()}
     clients["mod_token"], clients["dana_token"] = tokens["mod"], tokens["dana"]
