@@ -78,17 +78,23 @@ def find(client, acct):
     return client.search(acct, resolve=True, result_type="accounts").accounts[0]
 
 
-def test_a_group_is_an_account_people_join_by_following(nodes, people):
+@pytest.fixture(scope="module")
+def members(nodes, people):
+    """alice, bob and dana join the practice group by following it, as any Mastodon user would."""
     hub = nodes["hub"]
-    group_acct = f"practice@{hub.domain}"
     for name in ("alice", "bob", "dana"):
         client = people[name]
-        group = client.account_lookup("practice") if name == "dana" else find(client, group_acct)
+        group = client.account_lookup("practice") if name == "dana" else find(client, f"practice@{hub.domain}")
         assert group.group is True
         client.account_follow(group.id)
         eventually(lambda: client.account_relationships(group.id)[0].following, message=f"{name} joins")
-    mod = people["mod"]
+    return people
+
+
+def test_a_group_is_an_account_people_join_by_following(nodes, members):
+    hub, mod = nodes["hub"], members["mod"]
     found = mod.account_lookup("practice")
+    assert found.group is True and found.display_name == "Observability practice"
     eventually(lambda: mod.account(found.id).followers_count == 3, message="three members")
     # The Group actor names its moderators (FEP-1b12's attributedTo), as Lemmy reads them.
     actor = fetch_json(f"{hub.base}/users/practice")
@@ -133,12 +139,12 @@ def announced(port, uri):
 
 
 @pytest.fixture(scope="module")
-def peer(nodes, people, tmp_path_factory):
+def peer(nodes, members, tmp_path_factory):
     """The Fedify peer, a member of the group."""
     with running_peer(tmp_path_factory.mktemp("fedify")) as port:
         hub = nodes["hub"]
         control(port, "follow", {"target": f"{hub.base}/users/practice"})
-        mod = people["mod"]
+        mod = members["mod"]
         group = mod.account_lookup("practice")
         eventually(lambda: mod.account(group.id).followers_count == 4, message="the peer joins")
         yield port
