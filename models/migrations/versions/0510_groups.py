@@ -1,7 +1,7 @@
 """groups: communities of practice (FEP-1b12 Group actors), their moderators and relayed posts
 
 Revision ID: 0510
-Revises: 0811
+Revises: 0911
 Create Date: 2026-11-29 02:55:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0510'
-down_revision = '0811'
+down_revision = '0911'
 branch_labels = None
 depends_on = None
 
