@@ -29,6 +29,10 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+# Rules and formats that no query decides run on SQLite alone (overriding the `backend` fixture's params).
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+
+
 @pytest.fixture
 async def node(aiohttp_client, tmp_path, database_factory):  # noqa: ANN001, ANN201
     app = create_app(Config(domain="acme.test", data=str(tmp_path), insecure_http=True, workers=False,
@@ -49,6 +53,7 @@ async def create(person, **extra) -> dict:  # noqa: ANN001, ANN003
     return await response.json()
 
 
+@SQLITE_ONLY
 async def test_bad_chats_are_422_with_the_reason(node):
     alice = await node.person("alice")
     start = time.time() + 3600
@@ -117,6 +122,7 @@ async def test_schedule_read_attend_and_cancel(node):
     assert states == {"cancelled"}
 
 
+@SQLITE_ONLY
 async def test_calendar_files_parse_with_an_alarm_and_a_weekly_rule(node):
     alice = await node.person("alice")
     once = await create(alice)
@@ -268,6 +274,7 @@ async def test_the_transcript_leaves_out_what_the_reader_may_not_see(node):
     assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
 
 
+@SQLITE_ONLY
 async def test_a_transcript_costs_the_same_statements_however_long_it_is(node):
     alice, carol = await node.person("alice"), await node.person("carol")
     async with node.rt.db.write() as conn:
