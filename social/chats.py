@@ -185,7 +185,8 @@ def announcement_text(rt: Runtime, chat: Chat) -> str:
     every = ", every week" if chat.recurrence == "weekly" else ""
     head = (f"{chat.title}: a #{chat.hashtag} chat on {_day(chat.starts_at)}, "
             f"{_clock(chat.starts_at)} to {_clock(chat.ends_at)} UTC{every}.")
-    links = f"Follow along: {rt.urls.chat(chat.id)}\nCalendar: {rt.urls.chat_calendar(chat.id)}"
+    calendar = rt.urls.chat_series_calendar(chat.id) if chat.recurrence == "weekly" else rt.urls.chat_calendar(chat.id)
+    links = f"Follow along: {rt.urls.chat(chat.id)}\nCalendar: {calendar}"
     topics = "\n".join(f"{t.position}. {t.text} ({_clock(t.starts_at)})" for t in chat.topics)
     for text in (f"{head}\n\n{topics}\n\n{links}", f"{head}\n\n{links}"):
         if len(text) <= rt.config.max_status_chars:
