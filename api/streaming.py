@@ -6,7 +6,8 @@ Events are rows of `stream_events`, written by the use cases in the transaction 
 process reads new rows from the table (looking back a few seconds, because transactions that took
 their ids earlier can commit later): on PostgreSQL as soon as a NOTIFY says a transaction that wrote
 some has committed (models.notify; a connection of its own, reopened when it drops), on SQLite every
-`stream_poll_interval` seconds (the safety net on PostgreSQL too). It renders each event for each connection's own viewer
+`stream_poll_interval` seconds (on PostgreSQL every SAFETY_POLL seconds too, in case a notification
+was lost with a dropped connection). It renders each event for each connection's own viewer
 with api.entities, which re-checks that the viewer may see the status and filters it in the
 stream's context (home for user and list streams, public for public and hashtag streams).
 
@@ -53,6 +54,7 @@ from social.collections import thread_root
 
 log = logging.getLogger(__name__)
 
+SAFETY_POLL = 5.0  # seconds between reads of the table on PostgreSQL, where NOTIFY says when to read
 LOOKBACK = 10.0  # seconds: a transaction may commit this long after it took its event ids
 HEARTBEAT = 15.0  # seconds between SSE comments, so proxies and clients keep the connection
 PRUNE_EVERY = 60.0
@@ -191,6 +193,10 @@ class Hub:
         self.seen: dict[int, float] = {}  # event ids already handled within the look-back window
         self.started = time.time()
         self.wakeup = asyncio.Event()  # set by a NOTIFY: new events have committed
+        # On PostgreSQL NOTIFY wakes the hub; reading the table now and then only catches what a
+        # dropped listening connection missed.
+        interval = rt.config.stream_poll_interval
+        self.poll_interval = interval if rt.db.is_sqlite else max(interval, SAFETY_POLL)
 
     def admit(self, connection: Connection) -> bool:
         """Add the connection, unless its account has MAX_CONNECTIONS_PER_ACCOUNT open already (or,
@@ -224,7 +230,7 @@ class Hub:
         last_check = time.time()
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self.rt.config.stream_poll_interval)
+                await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
             self.wakeup.clear()
             try:
                 if self.connections:

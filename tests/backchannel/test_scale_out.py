@@ -1,6 +1,5 @@
 """Scaling out on PostgreSQL: processes started together on an empty database all come up, and a web
 process and a worker started from one stored policy apply the same policy, changes included."""
-import concurrent.futures
 import time
 
 
@@ -174,6 +173,7 @@ def test_two_web_processes_and_two_workers_on_postgresql_and_s3_are_one_node(tmp
     import urllib.request
 
     from tests.rig.http import api
+    from tests.rig.people import make_people
     from tests.rig.s3 import create_bucket, s3_server, s3_settings
 
     with s3_server() as endpoint:
@@ -196,10 +196,8 @@ def test_two_web_processes_and_two_workers_on_postgresql_and_s3_are_one_node(tmp
                 web.wait_ready(timeout=90)
             for i, proc in enumerate(procs):
                 wait_for_line(proc, tmp_path / f"worker{i}.log", "worker for", timeout=90)
-            names = ("alice", "bob", "carol")
-            with concurrent.futures.ThreadPoolExecutor(3) as pool:  # three commands at once: quicker
-                list(pool.map(a.create_user, names))
-                alice, bob, carol = pool.map(a.token, names)
+            people = make_people(a, ["alice", "bob", "carol"])
+            alice, bob, carol = people["alice"], people["bob"], people["carol"]
 
             # Then both web processes hold the one VAPID key from the database
             keys = {api(web.base, alice, "GET", "/api/v2/instance")[1]["configuration"]["vapid"]["public_key"]
