@@ -10,8 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+# One byte range, as players ask for video and audio ("bytes=0-", "bytes=100-199", "bytes=-500").
+SINGLE_RANGE = re.compile(r"bytes=(\d+-\d*|-\d+)")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What `read` found: the bytes, and "bytes FIRST-LAST/SIZE" when they are a part of the file."""
+    data: bytes
+    content_range: str | None = None
+
+
+class RangeNotSatisfiable(Exception):
+    """The part asked for starts past the end of the file (416)."""
 
 
 class StorageUnavailable(Exception):
@@ -28,6 +44,9 @@ class MediaStorage(Protocol):
     async def close(self) -> None: ...
     async def put(self, name: str, data: bytes, content_type: str) -> None: ...
     async def get(self, name: str) -> bytes | None: ...
+    async def read(self, name: str, byte_range: str | None = None) -> Piece | None:
+        """The file, or the one part of it `byte_range` (an HTTP Range value) names; a Range the
+        storage does not take is ignored and the whole file read, as HTTP allows."""
     async def delete(self, name: str) -> None: ...
     def local_file(self, name: str) -> Path | None:
         """The file itself when it is on this machine's disk (served straight from there)."""
@@ -58,6 +77,10 @@ class LocalStorage:
     async def get(self, name: str) -> bytes | None:
         path = self.local_file(name)
         return None if path is None else await asyncio.to_thread(path.read_bytes)
+
+    async def read(self, name: str, byte_range: str | None = None) -> Piece | None:
+        data = await self.get(name)  # served with FileResponse, which does ranges itself
+        return None if data is None else Piece(data)
 
     async def delete(self, name: str) -> None:
         (self.directory / name).unlink(missing_ok=True)
@@ -113,13 +136,24 @@ class S3Storage:
                                           ContentType=content_type)
 
     async def get(self, name: str) -> bytes | None:
+        piece = await self.read(name)
+        return None if piece is None else piece.data
+
+    async def read(self, name: str, byte_range: str | None = None) -> Piece | None:
+        from botocore.exceptions import ClientError
+
+        asked = {"Range": byte_range} if byte_range and SINGLE_RANGE.fullmatch(byte_range) else {}
         with self._unavailable():
             try:
-                response = await self._client.get_object(Bucket=self.bucket, Key=self._key(name))
+                response = await self._client.get_object(Bucket=self.bucket, Key=self._key(name), **asked)
             except self._client.exceptions.NoSuchKey:
                 return None
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == "InvalidRange":
+                    raise RangeNotSatisfiable(byte_range) from None
+                raise
             async with response["Body"] as body:
-                return await body.read()
+                return Piece(await body.read(), response.get("ContentRange") if asked else None)
 
     async def delete(self, name: str) -> None:
         with self._unavailable():

@@ -13,7 +13,7 @@ from aiohttp import web
 from backchannel.keys import RUNTIME
 from federation.urls import ROUTES
 from models import accounts, groups, statuses
-from models.media_storage import StorageUnavailable
+from models.media_storage import RangeNotSatisfiable, StorageUnavailable
 from pages.templating import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
@@ -152,11 +152,17 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     path = rt.media.local_file(name)
     if path is not None:
         return web.FileResponse(path, headers=headers)
-    try:
-        data = await rt.media.get(name)
+    try:  # players of video and audio ask for parts of the file
+        piece = await rt.media.read(name, request.headers.get("Range"))
+    except RangeNotSatisfiable:
+        raise web.HTTPRequestRangeNotSatisfiable() from None
     except StorageUnavailable as err:
         log.warning("cannot read media %s: %s", name, err.detail)
         raise web.HTTPServiceUnavailable(headers={"Retry-After": "5"}) from None
-    if data is None:
+    if piece is None:
         raise web.HTTPNotFound()
-    return web.Response(body=data, headers=headers)
+    headers["Accept-Ranges"] = "bytes"
+    if piece.content_range:
+        headers["Content-Range"] = piece.content_range
+        return web.Response(body=piece.data, status=206, headers=headers)
+    return web.Response(body=piece.data, headers=headers)

@@ -212,6 +212,9 @@ def test_two_web_processes_and_two_workers_on_postgresql_and_s3_are_one_node(tmp
                 assert served.status == 200 and served.headers["Content-Type"] == "image/png"
                 assert served.read()[:8] == b"\x89PNG\r\n\x1a\n"
             assert not any((web.data / "media").exists() for web in (a, b))
+            part = urllib.request.Request(b.base + path, headers={"Range": "bytes=0-7"})
+            with urllib.request.urlopen(part, timeout=10) as served:  # as a video player asks
+                assert served.status == 206 and served.read() == b"\x89PNG\r\n\x1a\n"
 
             # When alice streams her notifications from B and bob mentions her through A
             eventually(lambda: listeners(postgres_url) == 2, message="both web processes listening")

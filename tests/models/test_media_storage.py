@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.media_storage import LocalStorage, S3Storage, StorageUnavailable
+from models.media_storage import LocalStorage, RangeNotSatisfiable, S3Storage, StorageUnavailable
 from tests.rig.nodes import free_port
 from tests.rig.s3 import ACCESS_KEY, REGION, SECRET_KEY, create_bucket, s3_server
 
@@ -65,3 +65,19 @@ async def test_storage_that_does_not_answer_is_unavailable_not_a_crash():
             await gone.get("nobodyhomenobody.png")
     finally:
         await gone.close()
+
+
+async def test_a_part_of_a_file_is_read_as_players_ask_for_it(s3_endpoint):
+    store = s3(s3_endpoint)
+    await store.start()
+    try:
+        await store.put("partsofavideofile.mp4", bytes(range(100)), "video/mp4")
+        part = await store.read("partsofavideofile.mp4", "bytes=10-19")
+        assert part.data == bytes(range(10, 20)) and part.content_range == "bytes 10-19/100"
+        assert (await store.read("partsofavideofile.mp4", "bytes=-5")).data == bytes(range(95, 100))
+        whole = await store.read("partsofavideofile.mp4", "bytes=1-2,5-6")  # several parts: the whole file
+        assert whole.data == bytes(range(100)) and whole.content_range is None
+        with pytest.raises(RangeNotSatisfiable):
+            await store.read("partsofavideofile.mp4", "bytes=500-")
+    finally:
+        await store.close()
