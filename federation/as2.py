@@ -132,6 +132,15 @@ def actor_document(account: Account, urls: Urls) -> dict:
     return with_context(doc)
 
 
+def replies_collection(replies_id: str, total: int, first_items: list[str], next_page: str | None) -> dict:
+    """A Note's `replies`: a Collection with its first page embedded (no id of its own, as on
+    Mastodon); `next_page` continues it."""
+    first = {"type": "CollectionPage", "partOf": replies_id, "items": first_items}
+    if next_page:
+        first["next"] = next_page
+    return {"id": replies_id, "type": "Collection", "totalItems": total, "first": first}
+
+
 def note_object(status: Status, author: Account, urls: Urls, *, mentioned: Iterable[Account],
                 tags: Iterable[str], in_reply_to_uri: str | None) -> dict:
     mentioned = list(mentioned)
@@ -155,10 +164,11 @@ def note_object(status: Status, author: Account, urls: Urls, *, mentioned: Itera
         "cc": cc,
         "tag": tag,
         "attachment": [],
-        # `first` lets a server walking the thread page through the replies (outbox/routes.py).
-        "replies": {"id": urls.status_replies(author.username, status.id), "type": "Collection",
-                    "totalItems": status.replies_count,
-                    "first": urls.status_replies_page(author.username, status.id)},
+        # The first page embedded, as Mastodon does: GoToSocial walks a thread only from an embedded
+        # page (and then its `next` links), older Mastodon reads only that page's items.
+        # federation.notes fills in the first replies; outbox/routes.py serves the pages.
+        "replies": replies_collection(urls.status_replies(author.username, status.id), status.replies_count, [],
+                                      urls.status_replies_page(author.username, status.id)),
         **({"contentMap": {status.language: status.content}} if status.language else {}),
     }
 

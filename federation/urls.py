@@ -213,8 +213,12 @@ class Urls:
 
     def status_replies_page(self, username: str, status_id: int, after_id: int | None = None) -> str:
         """A page of a status's replies: those after reply `after_id` (from the first, without it)."""
+        return self.replies_page(self.status_replies(username, status_id), after_id)
+
+    def replies_page(self, replies_id: str, after_id: int | None = None) -> str:
+        """A page of the replies collection `replies_id` (one of status_replies) after reply `after_id`."""
         after = f"&min_id={int(after_id)}" if after_id is not None else ""
-        return f"{self.status_replies(username, status_id)}?page=true{after}"
+        return f"{replies_id}?page=true{after}"
 
     def status_delete(self, username: str, status_id: int) -> str:
         return f"{self.status(username, status_id)}#delete"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 
-from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import stream_events
@@ -401,6 +401,26 @@ async def public_replies(conn: AsyncConnection, status_id: int, *, after_id: int
     if after_id is not None:
         stmt = stmt.where(statuses.c.id > after_id)
     return [(row.id, row.uri) for row in await conn.execute(stmt)]
+
+
+async def first_public_replies(conn: AsyncConnection, status_ids, per_status: int) -> dict[int, list[tuple[int, str]]]:  # noqa: ANN001
+    """(id, uri) of the first `per_status` replies of each status that public_replies lists (public
+    or unlisted, live, by accounts not suspended), oldest first: one statement for any number."""
+    status_ids = list(status_ids)
+    if not status_ids:
+        return {}
+    rank = func.row_number().over(partition_by=statuses.c.in_reply_to_id, order_by=statuses.c.id).label("rank")
+    ranked = (select(statuses.c.in_reply_to_id, statuses.c.id, statuses.c.uri, rank)
+              .join(accounts, accounts.c.id == statuses.c.account_id)
+              .where(statuses.c.in_reply_to_id.in_(status_ids), LIVE,
+                     statuses.c.visibility.in_(PUBLIC_VISIBILITIES), accounts.c.suspended_at.is_(None))
+              .subquery())
+    rows = await conn.execute(select(ranked.c.in_reply_to_id, ranked.c.id, ranked.c.uri)
+                              .where(ranked.c.rank <= per_status).order_by(ranked.c.id))
+    found: dict[int, list[tuple[int, str]]] = {}
+    for row in rows:
+        found.setdefault(row.in_reply_to_id, []).append((row.id, row.uri))
+    return found
 
 
 async def adopt_replies(conn: AsyncConnection, parent: Status) -> int:
