@@ -10,7 +10,8 @@ from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
-from models.schema import accounts, chat_jobs, chat_rsvps, chat_topics, chats, status_tags, statuses, tags
+from models.schema import (accounts, chat_jobs, chat_rsvps, chat_topics, chats, group_posts, status_tags, statuses,
+                           tags)
 from models.statuses import LIVE, Status, visible_to
 
 TRANSCRIPT_LIMIT = 2000  # posts in one transcript; a chat bigger than this is cut at its end
@@ -208,7 +209,7 @@ async def window_posts(conn: AsyncConnection, chat: Chat, viewer_id: int | None,
                        *, until: float | None = None) -> list[Status]:
     """Posts carrying the chat's hashtag written inside its window (or up to `until`), oldest first,
     as the viewer may see them (models.statuses.visible_to), deleted and removed ones left out, and
-    suspended authors' too. One statement."""
+    suspended authors' too, and in a group's chat what a moderator removed. One statement."""
     end = chat.ends_at if until is None else min(chat.ends_at, until)
     shown = visible_to(viewer_id)
     if not viewer_is_local:
@@ -216,13 +217,17 @@ async def window_posts(conn: AsyncConnection, chat: Chat, viewer_id: int | None,
     tagged = (select(status_tags.c.status_id).join(tags, tags.c.id == status_tags.c.tag_id)
               .where(tags.c.name == chat.tag))
     suspended = select(accounts.c.id).where(accounts.c.suspended_at.is_not(None))
+    # In a group's chat, what its moderators removed, and the replies to it (no rows for a person's chat).
+    removed = select(group_posts.c.status_id).where(group_posts.c.group_id == chat.account_id,
+                                                    group_posts.c.state == "removed")
     rows = (await conn.execute(select(statuses).where(
         statuses.c.id.in_(tagged), LIVE, statuses.c.reblog_of_id.is_(None), shown,
         # A remote post's time is its `published`, often to the second: the window's first second counts.
         or_(statuses.c.created_at >= chat.starts_at,
             and_(statuses.c.local.is_(False), statuses.c.created_at >= math.floor(chat.starts_at))),
         statuses.c.created_at <= end,
-        statuses.c.account_id.not_in(suspended))
+        statuses.c.account_id.not_in(suspended), statuses.c.id.not_in(removed),
+        or_(statuses.c.in_reply_to_id.is_(None), statuses.c.in_reply_to_id.not_in(removed)))
         .order_by(statuses.c.created_at, statuses.c.id).limit(TRANSCRIPT_LIMIT))).all()
     return [Status.from_row(r) for r in rows]
 

@@ -39,7 +39,8 @@ class Participant:
 @dataclass
 class Transcript:
     chat: Chat
-    host: Account | None
+    host: Account | None  # a person, or a group
+    poster: Account | None  # who posts the questions: the host, or in a group the moderator who scheduled it
     sections: list[Section]
     participants: list[Participant]
     authors: dict[int, Account]
@@ -47,11 +48,11 @@ class Transcript:
 
 
 async def load(rt: Runtime, chat: Chat, viewer: Account | None, *, until: float | None = None) -> Transcript:
-    """Three statements: the posts, their authors, the host."""
+    """Two statements: the posts, and their authors with the host."""
     async with rt.db.read() as conn:
         posts = await chats.window_posts(conn, chat, viewer.id if viewer else None,
                                          bool(viewer and viewer.local), until=until)
-        authors = await accounts.get_many(conn, {p.account_id for p in posts} | {chat.account_id})
+        authors = await accounts.get_many(conn, {p.account_id for p in posts} | {chat.account_id, chat.created_by_id})
     return assemble(chat, posts, authors)
 
 
@@ -99,4 +100,5 @@ def assemble(chat: Chat, posts: list[Status], authors: dict[int, Account]) -> Tr
     participants = [Participant(authors[a], n) for a, n in counts.items()]
     if not sections[0].entries:
         sections = sections[1:]
-    return Transcript(chat, authors.get(chat.account_id), sections, participants, authors, len(entries))
+    return Transcript(chat, authors.get(chat.account_id), authors.get(chat.created_by_id), sections, participants,
+                      authors, len(entries))

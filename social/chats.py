@@ -13,6 +13,12 @@ notification of the host's reminder post, the type Mastodon uses for "someone yo
 from has posted", which Tusky, Elk and the other Mastodon apps render (they drop types they do not
 know); the notification brings Web Push with it (models.social.notify). Followers of the host see the
 announcement and the reminder in their home timelines, wherever they are.
+
+A chat may belong to a group (FEP-1b12, social.groups): the group is its host, and the moderator who
+scheduled it posts the announcement, the reminder and the questions in the group (addressed to it),
+so the group relays them to every member on every node, and relays the members' answers in those
+threads; the chat's live page and transcript, on the group's node, get everything the group relays.
+A post a group moderator removed is not in the transcript (models.chats.window_posts).
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from dataclasses import dataclass
 
 from federation.content import find_hashtags
 from federation.runtime import Runtime
-from models import accounts, chats
+from models import accounts, chats, groups
 from models import social as social_store
 from models.accounts import Account
 from models.chats import Chat, Job
@@ -42,7 +48,7 @@ WEEK = 7 * 24 * 3600.0
 BATCH = 20
 LOCK_SECONDS = 120.0
 MAX_ATTEMPTS = 8
-GROUPS_MISSING = "groups are not available yet"
+GROUP_MENTION_ROOM = 40  # "\n\n@" and a group's name (at most 30 characters), with room to spare
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ def check(rt: Runtime, req: ChatRequest, now: float) -> tuple[str, list[tuple[st
         raise _fail("Topics can't be empty")
     if len(req.topics) > MAX_TOPICS:
         raise _fail(f"At most {MAX_TOPICS} topics")
-    room = rt.config.max_status_chars - len(hashtag) - 16  # "Q10: …\n\n#tag"
+    room = rt.config.max_status_chars - len(hashtag) - 16 - GROUP_MENTION_ROOM  # "Q10: …\n\n#tag\n\n@group"
     for topic in req.topics:
         if not topic.text.strip():
             raise _fail("Topic text can't be blank")
@@ -121,17 +127,31 @@ async def schedule(rt: Runtime, author: Account, req: ChatRequest) -> Chat:
     """Store the chat and its queue: the announcement now, the reminder before the start, each
     question at its time, and for a weekly chat the next occurrence when this one ends."""
     now = time.time()
-    if req.group:
-        raise Unprocessable(GROUPS_MISSING)
     hashtag, topics = check(rt, req, now)
+    host = await _host(rt, author, req.group) if req.group else author
     async with rt.db.write() as conn:
         chat_id = await chats.insert_chat(
-            conn, account_id=author.id, created_by_id=author.id, hashtag=hashtag, title=req.title.strip(),
+            conn, account_id=host.id, created_by_id=author.id, hashtag=hashtag, title=req.title.strip(),
             starts_at=req.starts_at, ends_at=req.ends_at, recurrence=req.recurrence, topics=topics)
         await chats.add_job(conn, chat_id, "announce", now)
         await _queue_occurrence(rt, conn, chat_id, now)
         chat = await chats.get(conn, chat_id)
     return chat  # type: ignore[return-value]
+
+
+async def _host(rt: Runtime, author: Account, acct: str) -> Account:
+    """The group a chat belongs to: one of this node's groups, which the author moderates."""
+    name, _, domain = acct.lstrip("@").partition("@")
+    if domain and domain.lower() != rt.config.domain.lower():
+        raise _fail("Group must be a group on this node")
+    async with rt.db.read() as conn:
+        account = await accounts.by_acct(conn, name, None)
+        group = await groups.get(conn, account.id) if account is not None else None
+    if group is None or group.account.suspended_at is not None:
+        raise _fail(f"Group {acct} is not a group on this node")
+    if author.id not in group.moderator_ids:
+        raise Forbidden("Only the group's moderators can schedule its chats")
+    return group.account
 
 
 async def _queue_occurrence(rt: Runtime, conn, chat_id: int, now: float) -> None:  # noqa: ANN001
@@ -189,7 +209,7 @@ def announcement_text(rt: Runtime, chat: Chat) -> str:
     links = f"Follow along: {rt.urls.chat(chat.id)}\nCalendar: {calendar}"
     topics = "\n".join(f"{t.position}. {t.text} ({_clock(t.starts_at)})" for t in chat.topics)
     for text in (f"{head}\n\n{topics}\n\n{links}", f"{head}\n\n{links}"):
-        if len(text) <= rt.config.max_status_chars:
+        if len(text) <= rt.config.max_status_chars - GROUP_MENTION_ROOM:
             return text
     return f"#{chat.hashtag} chat, {_day(chat.starts_at)} {_clock(chat.starts_at)} UTC.\n\n{links}"
 
@@ -199,11 +219,17 @@ def reminder_text(rt: Runtime, chat: Chat, now: float) -> str:
     when = f"in {minutes} minutes" if minutes else "now"
     text = (f"Starting {when}: {chat.title} (#{chat.hashtag}), {_clock(chat.starts_at)} to "
             f"{_clock(chat.ends_at)} UTC. Follow along: {rt.urls.chat(chat.id)}")
-    return text if len(text) <= rt.config.max_status_chars else f"Starting {when}: #{chat.hashtag} {rt.urls.chat(chat.id)}"
+    return text if len(text) <= rt.config.max_status_chars - GROUP_MENTION_ROOM else (
+        f"Starting {when}: #{chat.hashtag} {rt.urls.chat(chat.id)}")
 
 
 def question_text(chat: Chat, position: int, text: str) -> str:
     return f"Q{position}: {text}\n\n#{chat.hashtag}"
+
+
+def in_group(text: str, host: Account) -> str:
+    """A group's chat posts in the group: addressed to it, so the group relays it to its members."""
+    return f"{text}\n\n@{host.username}" if host.actor_type == "Group" else text
 
 
 # --- The chat queue --------------------------------------------------------------------------------
@@ -229,8 +255,10 @@ async def run_due(rt: Runtime) -> None:
 async def run_job(rt: Runtime, job: Job) -> None:
     async with rt.db.read() as conn:
         chat = await chats.get(conn, job.chat_id)
-        host = await accounts.get(conn, chat.account_id) if chat else None
-    if chat is None or host is None or host.suspended_at is not None:
+        people = await accounts.get_many(conn, {chat.account_id, chat.created_by_id}) if chat else {}
+    # The host posts; in a group's chat, the moderator who scheduled it posts in the group.
+    host, poster = (people.get(chat.account_id), people.get(chat.created_by_id)) if chat else (None, None)
+    if chat is None or host is None or poster is None or (host.suspended_at or poster.suspended_at) is not None:
         async with rt.db.write() as conn:
             await chats.finish_job(conn, job.id, state="cancelled")
         return
@@ -240,7 +268,7 @@ async def run_job(rt: Runtime, job: Job) -> None:
     async with rt.db.write() as conn:
         status_id = await chats.job_status_id(conn, job.id)
     if job.kind == "announce":
-        await status_uc.post_status(rt, host, text=announcement_text(rt, chat), visibility="public",
+        await status_uc.post_status(rt, poster, text=in_group(announcement_text(rt, chat), host), visibility="public",
                                     status_id=status_id)
         async with rt.db.write() as conn:
             await chats.set_announcement(conn, chat.id, status_id)
@@ -249,18 +277,18 @@ async def run_job(rt: Runtime, job: Job) -> None:
         topic = next((t for t in chat.topics if t.id == job.topic_id), None)
         if topic is None:
             raise NotFound("the topic is gone")
-        await status_uc.post_status(rt, host, text=question_text(chat, topic.position, topic.text),
+        await status_uc.post_status(rt, poster, text=in_group(question_text(chat, topic.position, topic.text), host),
                                     visibility="public", status_id=status_id)
         async with rt.db.write() as conn:
             await chats.set_topic_status(conn, topic.id, status_id)
             await chats.finish_job(conn, job.id)
     elif job.kind == "reminder":
-        await status_uc.post_status(rt, host, text=reminder_text(rt, chat, time.time()), visibility="unlisted",
-                                    status_id=status_id)
+        await status_uc.post_status(rt, poster, text=in_group(reminder_text(rt, chat, time.time()), host),
+                                    visibility="unlisted", status_id=status_id)
         async with rt.db.write() as conn:
             for account_id in await chats.rsvp_ids(conn, chat.id):
                 # Once per person: notify() keeps one (recipient, sender, type, status) notification.
-                await social_store.notify(conn, account_id=account_id, from_account_id=host.id,
+                await social_store.notify(conn, account_id=account_id, from_account_id=poster.id,
                                           type="status", status_id=status_id)
             await chats.finish_job(conn, job.id)
     else:

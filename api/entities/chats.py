@@ -25,7 +25,7 @@ async def chat_entities(conn: AsyncConnection, rt: Runtime, items: list[Chat], v
             "hashtag": chat.hashtag,
             "title": chat.title,
             "host": account_entity(rt, host) if host else None,
-            "group": None,
+            "group": account_entity(rt, host) if host and host.actor_type == "Group" else None,
             "starts_at": iso(chat.starts_at),
             "ends_at": iso(chat.ends_at),
             "state": chat.state(now),

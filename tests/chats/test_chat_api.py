@@ -75,7 +75,6 @@ async def test_bad_chats_are_422_with_the_reason(node):
         "Hashtag must be letters": body(hashtag="no spaces"),
         "Recurrence must be weekly": body(recurrence="daily"),
         "Starts at is invalid": body(starts_at="next tuesday"),
-        "groups are not available yet": body(group="practice@acme.test"),
     }
     for reason, sent in cases.items():
         response = await alice.post("/api/v1/chats", json=sent)
@@ -294,3 +293,46 @@ async def test_a_transcript_costs_the_same_statements_however_long_it_is(node):
         await (alice if i % 2 else carol).post_status(f"more {i} #Scale")
     assert [await cost(p) for p in paths] == few
     assert max(few) <= 6, few  # the chat, its topics, the posts, their authors (and the request's own)
+
+
+async def test_a_groups_chat_is_posted_in_the_group_and_leaves_out_what_its_moderators_removed(node):
+    from social import groups as groups_uc
+
+    alice, carol, mallory = [await node.person(n) for n in ("alice", "carol", "mallory")]
+    group = await groups_uc.create_group(node.rt, None, "practice", title="Practice", moderators=["alice"])
+    for member in (carol, mallory):
+        await groups_uc.join(node.rt, member.account, group.id)
+    # Only the group's moderators schedule its chats, and only for a group on this node
+    assert (await carol.post("/api/v1/chats", json=body(group="practice"))).status == 403
+    for elsewhere in ("nobody", "practice@globex.test", "carol"):
+        refused = await alice.post("/api/v1/chats", json=body(group=elsewhere))
+        assert refused.status == 422 and "group" in (await refused.json())["error"].lower(), elsewhere
+    scheduled = await create(alice, group="@practice@acme.test", hashtag="Practice")
+    assert scheduled["host"]["acct"] == "practice" and scheduled["group"]["acct"] == "practice"
+
+    # Given a group's chat whose window is open now, when its first question is due
+    async with node.rt.db.write() as conn:
+        chat_id = await insert_chat(conn, account_id=group.id, created_by_id=int(alice.id), hashtag="TalkTech",
+                                    title="Practice chat", starts_at=time.time() - 1, ends_at=time.time() + 600,
+                                    recurrence=None, topics=[("One?", time.time() - 1)])
+        await chat_store.add_job(conn, chat_id, "question", time.time() - 1,
+                                 topic_id=(await chat_store.get(conn, chat_id)).topics[0].id)
+    await chats_uc.run_due(node.rt)
+    q1 = (await (await node.client.get(f"/api/v1/chats/{chat_id}")).json())["topics"][0]["status_id"]
+    # Then alice posted it in the group, and the group relayed it to its members
+    question = await (await node.client.get(f"/api/v1/statuses/{q1}")).json()
+    assert question["account"]["acct"] == "alice" and [m["acct"] for m in question["mentions"]] == ["practice"]
+    async with node.rt.db.read() as conn:  # (the workers are off: the boost is there, its fan-out is not run)
+        relayed = (await conn.execute(select(statuses.c.account_id).where(statuses.c.reblog_of_id == int(q1)))).scalars()
+        assert list(relayed) == [group.id]
+    # When members answer, and a moderator removes one answer
+    kept = await carol.post_status("Kept #TalkTech", in_reply_to_id=q1)
+    gone = await mallory.post_status("Spam #TalkTech", in_reply_to_id=q1)
+    under_gone = await carol.post_status("Reply to spam #TalkTech", in_reply_to_id=gone["id"])
+    await groups_uc.remove_post(node.rt, alice.account, group.id, int(gone["id"]))
+    # Then the transcript has the question and the kept answer only
+    transcript = await (await node.client.get(f"/chats/{chat_id}/transcript.json")).json()
+    [topic] = transcript["topics"]
+    assert topic["question"]["id"] == q1
+    assert [p["id"] for p in topic["posts"]] == [kept["id"]]
+    assert gone["id"] not in str(transcript) and under_gone["id"] not in str(transcript)
