@@ -3,6 +3,8 @@
 evil.test serves ancestor chains that loop and that run a thousand posts deep; blocked.test is a
 domain the node has blocked. The node reads its own database to see what it queued and stored.
 """
+import urllib.request
+
 import pytest
 
 from tests.attacks.hostile import query, send, stored
@@ -79,3 +81,28 @@ def test_an_ancestor_on_a_blocked_domain_is_not_fetched(arena):
     assert query(node, "SELECT state FROM thread_fetches WHERE uri = ?", parent["id"]) == [("failed",)]
     assert blocked.fetched == []
     assert not stored(node, parent["id"])
+
+
+def test_a_replies_collection_that_pages_forever_is_read_within_its_bounds(arena):
+    node, evil, _ = arena
+    mallory = evil.add_actor("pager")
+    root = note(mallory, "a post with endless replies", suffix="wide-root",
+                replies={"id": f"{mallory.uri}/statuses/wide-root/replies", "type": "Collection",
+                         "first": f"{evil.base}/pages/0"})
+    evil.serve(root)
+    for page in range(50):
+        items = [f"{mallory.uri}/statuses/wide-{page}-{n}" for n in range(5)]
+        for item in items:
+            evil.serve(note(mallory, "me too", suffix=item.rsplit("/", 1)[1], inReplyTo=root["id"]))
+        evil.serve({"id": f"{evil.base}/pages/{page}", "type": "CollectionPage", "partOf": root["replies"]["id"],
+                    "items": items, "next": f"{evil.base}/pages/{page + 1}"})
+    send(node, mallory, create(mallory, root))
+    [(status_id,)] = query(node, "SELECT id FROM statuses WHERE uri = ?", root["id"])
+    # Someone opens the thread: it answers at once, and the walk runs in the background
+    with urllib.request.urlopen(f"{node.base}/api/v1/statuses/{status_id}/context", timeout=30) as resp:
+        assert resp.status == 200
+    eventually(lambda: query(node, "SELECT state FROM thread_fetches WHERE kind = 'replies' AND uri = ?",
+                             root["id"]) == [("done",)], timeout=60, message="the walk finished")
+    assert _fetches_of(evil, "/pages/") == 4  # social.threads.MAX_PAGES
+    stored_replies = query(node, "SELECT count(*) FROM statuses WHERE in_reply_to_uri = ?", root["id"])[0][0]
+    assert stored_replies == 4 * 5
