@@ -79,6 +79,7 @@ class RateLimits:
 
     def __init__(self, per_ip: int, per_account: int):
         self.counts = Counts()
+        self.pruned = -1  # the window in which this process last deleted old counts
         self.by_ip = SharedWindow(per_ip, self.counts)
         self.by_account = SharedWindow(per_account, self.counts)
 
@@ -92,8 +93,9 @@ class RateLimits:
         try:
             async with db.write() as conn:
                 totals = await rate_limits.add_hits(conn, hits)
-                if int((now - FLUSH_EVERY * 4) // WINDOW) != index:  # a new window began: drop old rows
+                if index != self.pruned:  # a new window began: drop the rows no window counts any more
                     await rate_limits.forget_before(conn, index - 1)
+            self.pruned = index
         except BaseException:
             for key, n in hits.items():  # sent again at the next flush: no hit is lost
                 self.counts.pending[key] = self.counts.pending.get(key, 0) + n
