@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from tests.rig.nodes import Node, free_port
+from tests.rig.people import make_people
 
 TRICKY = 'Ops & <Dev> "quoted" \'single\''
 SECRET = "followers-only-marker"
@@ -16,8 +17,9 @@ SECRET = "followers-only-marker"
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     node = Node(domain="acme.test", port=free_port(), data=tmp_path_factory.mktemp("acme")).start()
-    node.create_user("alice", "--display-name", TRICKY)
-    token = node.token("alice")
+    token = make_people(node, ["alice"])["alice"]
+    requests.patch(f"{node.base}/api/v1/accounts/update_credentials", headers={"Authorization": f"Bearer {token}"},
+                   data={"display_name": TRICKY}, timeout=30).raise_for_status()
 
     def post(text, visibility="public", **extra):
         resp = requests.post(f"{node.base}/api/v1/statuses", headers={"Authorization": f"Bearer {token}"},

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from tests.rig.nodes import eventually, start_cluster
+from tests.rig.people import make_people
 
 DOMAINS = ["acme.test", "globex.test"]
 
@@ -16,10 +17,11 @@ DOMAINS = ["acme.test", "globex.test"]
 def nodes(tmp_path_factory):
     nodes = start_cluster(DOMAINS, tmp_path_factory.mktemp("lists"))
     acme, globex = (nodes[d] for d in DOMAINS)
-    acme.create_user("alice")
-    acme.create_user("bob", "--display-name", "Bob <the> Builder")
-    globex.create_user("carol")
-    globex.create_user("dave")
+    acme.tokens = make_people(acme, ["alice", "bob"])
+    globex.tokens = make_people(globex, ["carol", "dave"])
+    requests.patch(f"{acme.base}/api/v1/accounts/update_credentials", timeout=30,
+                   headers={"Authorization": f"Bearer {acme.tokens['bob']}"},
+                   data={"display_name": "Bob <the> Builder"}).raise_for_status()
     yield nodes
     for node in nodes.values():
         node.stop()
@@ -27,7 +29,7 @@ def nodes(tmp_path_factory):
 
 class Api:
     def __init__(self, node, name):
-        self.base, self.headers = node.base, {"Authorization": f"Bearer {node.token(name)}"}
+        self.base, self.headers = node.base, {"Authorization": f"Bearer {node.tokens[name]}"}
 
     def __call__(self, method, path, expect=200, **kwargs):
         resp = requests.request(method, self.base + path, headers=self.headers, timeout=60, **kwargs)

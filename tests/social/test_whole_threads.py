@@ -8,6 +8,7 @@ initech's `replies` collection of carol's post).
 import pytest
 
 from tests.rig.nodes import eventually, start_cluster
+from tests.rig.people import make_people
 
 DOMAINS = ["acme.test", "globex.test", "initech.test"]
 
@@ -33,12 +34,9 @@ def _local(client, uri):
 
 def test_a_reply_chain_across_three_nodes_is_whole_on_each(nodes):
     acme, globex, initech = (nodes[d] for d in DOMAINS)
-    globex.create_user("bob")
-    initech.create_user("carol")
-    acme.create_user("dave")
-    bob = globex.mastodon(globex.token("bob"))
-    carol = initech.mastodon(initech.token("carol"))
-    dave = acme.mastodon(acme.token("dave"))
+    bob = globex.mastodon(make_people(globex, ["bob"])["bob"])
+    carol = initech.mastodon(make_people(initech, ["carol"])["carol"])
+    dave = acme.mastodon(make_people(acme, ["dave"])["dave"])
 
     carol_at_acme = dave.search("carol@initech.test", resolve=True, result_type="accounts").accounts[0]
     dave.account_follow(carol_at_acme.id)
