@@ -105,7 +105,7 @@ async def update_credentials(request: web.Request) -> web.Response:
     change = profile_uc.ProfileChange(
         display_name=params.str("display_name"), note=params.str("note"),
         locked=_opt_bool(params, "locked"), bot=_opt_bool(params, "bot"),
-        discoverable=_opt_bool(params, "discoverable"), fields=_fields(params, flat),
+        discoverable=_opt_bool(params, "discoverable"), indexable=_opt_bool(params, "indexable"), fields=_fields(params, flat),
         avatar=files.get("avatar"), header=files.get("header"),
         privacy=str(privacy) if privacy is not None else None,
         sensitive=_opt_nested_bool(params, "source", "sensitive"),

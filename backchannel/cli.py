@@ -1,5 +1,5 @@
 """The `backchannel` command: serve, worker, migrate, and the operator's commands (user, token, queue,
-domain, account, report, invite, group).
+domain, account, report, invite, group, search).
 
 A failure an operator can fix (the port is taken, the database cannot be reached or refuses, the
 data folder cannot be written) ends in one line on standard error and exit status 1; a setting
@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Apply pending database migrations, then exit.")
     _common(migrate)
     migrate.set_defaults(handler=cmd_migrate)
+
+    search = commands.add_parser("search", help="the full-text search index").add_subparsers(
+        dest="search_command", metavar="ACTION", required=True)
+    reindex = search.add_parser("reindex", help="rebuild the search index from the posts and profiles",
+                                description="Empty the full-text index and fill it again from every live "
+                                            "post and every account profile, with a progress bar. The node "
+                                            "may keep running; searches miss what is not yet re-indexed.")
+    _common(reindex)
+    reindex.set_defaults(handler=cmd_search_reindex)
 
     user = commands.add_parser("user", help="manage local accounts").add_subparsers(
         dest="user_command", metavar="ACTION", required=True)
@@ -654,6 +663,25 @@ def cmd_migrate(config: Config, _args: argparse.Namespace) -> int:
     print(f"migrating {safe_url(config.database_url)} …", flush=True)
     before, after = asyncio.run(run())
     print("already up to date" if before == after else f"migrated from {before or 'empty'} to {after}")
+    return 0
+
+
+def cmd_search_reindex(config: Config, _args: argparse.Namespace) -> int:
+    from backchannel.progress import Progress
+    from models.db import Database
+    from models.migrate import upgrade
+    from models.search_index import rebuild
+
+    async def run() -> tuple[int, int]:
+        db = Database(config.database_url)
+        try:
+            await upgrade(db)
+            return await rebuild(db, Progress("indexing"))
+        finally:
+            await db.dispose()
+
+    statuses, accounts = asyncio.run(run())
+    print(f"indexed {statuses} posts and {accounts} accounts")
     return 0
 
 

@@ -111,7 +111,7 @@ def actor_document(account: Account, urls: Urls) -> dict:
         "endpoints": {"sharedInbox": account.shared_inbox_url},
         "manuallyApprovesFollowers": account.locked,
         "discoverable": account.discoverable,
-        "indexable": False,
+        "indexable": account.indexable,
         "published": iso(account.created_at),
         "publicKey": {"id": account.public_key_id, "owner": account.uri,
                       "publicKeyPem": account.public_key_pem},
@@ -268,6 +268,7 @@ def actor_values(doc: dict) -> dict:
         "locked": bool(doc.get("manuallyApprovesFollowers", False)),
         "bot": "Service" in types_of(doc) or "Application" in types_of(doc),
         "discoverable": bool(doc.get("discoverable", False)),
+        "indexable": doc.get("indexable") is True,  # Mastodon's opt-in to full-text search
         "also_known_as": json.dumps(_actor_ids(doc.get("alsoKnownAs"))),
         "moved_to_uri": safe_url(object_id(doc.get("movedTo"))),
     }

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import String, case, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models import search_index
 from models.ids import new_id
 from models.records import Record
 from models.schema import accounts, users
@@ -42,6 +43,7 @@ class Account(Record):
     locked: bool = False
     bot: bool = False
     discoverable: bool = True
+    indexable: bool = False
     created_at: float = 0.0
     updated_at: float | None = None
     fetched_at: float | None = None
@@ -170,8 +172,10 @@ async def create_local(conn: AsyncConnection, *, username: str, uris: dict[str, 
     await conn.execute(insert(accounts).values(
         id=account_id, username=username, domain=None, display_name=display_name or "", note=note,
         actor_type=actor_type, avatar_url=avatar_url, fields="[]", public_key_pem=public_key_pem, private_key_pem=private_key_pem, locked=locked,
-        bot=bot, discoverable=True, created_at=time.time(), **uris))
-    return await get(conn, account_id)  # type: ignore[return-value]
+        bot=bot, discoverable=True, indexable=True, created_at=time.time(), **uris))
+    account = await get(conn, account_id)
+    await search_index.index_account(conn, account)
+    return account  # type: ignore[return-value]
 
 
 async def create_instance_actor(conn: AsyncConnection, *, username: str, uri: str, url: str, key_id: str,
@@ -196,7 +200,9 @@ async def upsert_remote(conn: AsyncConnection, values: dict) -> Account:
     if existing:
         await conn.execute(update(accounts).where(accounts.c.id == existing.id)
                            .values(**values, updated_at=now))
-        return await get(conn, existing.id)  # type: ignore[return-value]
+        account = await get(conn, existing.id)
+        await search_index.index_account(conn, account)  # the profile in the search index follows
+        return account  # type: ignore[return-value]
     # Another actor may already hold username@domain (the actor moved ids): keep the newest.
     await conn.execute(update(accounts)
                        .where(accounts.c.username == values["username"],
@@ -205,7 +211,9 @@ async def upsert_remote(conn: AsyncConnection, values: dict) -> Account:
     account_id = new_id()
     # created_at is the actor's `published` when it says (federation.as2.actor_values), else now.
     await conn.execute(insert(accounts).values(id=account_id, **{"created_at": now, **values}))
-    return await get(conn, account_id)  # type: ignore[return-value]
+    account = await get(conn, account_id)
+    await search_index.index_account(conn, account)
+    return account  # type: ignore[return-value]
 
 
 async def set_moved(conn: AsyncConnection, account_id: int, moved_to_uri: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
+from models.search import talking_about
 from models.schema import (account_notes, account_settings, accounts, endorsements, follows,
                            suggestion_dismissals)
 
@@ -138,12 +139,20 @@ async def suggestions(conn: AsyncConnection, me: int, limit: int) -> list[tuple[
     return out[:limit]
 
 
-async def directory(conn: AsyncConnection, *, order: str, local: bool, offset: int, limit: int) -> list[int]:
+async def directory(conn: AsyncConnection, *, order: str, local: bool, offset: int, limit: int,
+                    topic: list[str] = ()) -> list[int]:  # type: ignore[assignment]
+    """The profile directory: discoverable people, most recently active first (`new`: newest
+    accounts; `followers`: most followed); with `topic` (index words), only those whose profile or
+    public posts hold one of them (models.search)."""
     stmt = select(accounts.c.id).where(accounts.c.discoverable.is_(True), accounts.c.suspended_at.is_(None),
                                        accounts.c.actor_type.in_(("Person", "Service", "Group")))
     if local:
         stmt = stmt.where(accounts.c.domain.is_(None))
-    if order == "new":
+    if topic:
+        stmt = stmt.where(accounts.c.id.in_(talking_about(conn.dialect.name, list(topic))))
+    if order == "followers":
+        stmt = stmt.order_by(accounts.c.followers_count.desc(), accounts.c.id.desc())
+    elif order == "new":
         stmt = stmt.order_by(accounts.c.created_at.desc(), accounts.c.id.desc())
     else:
         stmt = stmt.order_by(accounts.c.last_status_at.desc().nulls_last(), accounts.c.id.desc())

@@ -46,6 +46,9 @@ accounts = Table(
     Column("locked", Boolean, nullable=False, default=False),
     Column("bot", Boolean, nullable=False, default=False),
     Column("discoverable", Boolean, nullable=False, default=True),
+    # Its public posts may be found by full-text search (Mastodon's `indexable`); remote actors
+    # say so in their document, and those that say nothing are not.
+    Column("indexable", Boolean, nullable=False, default=False, server_default=sa_false()),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float),
     Column("fetched_at", Float),

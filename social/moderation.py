@@ -14,7 +14,7 @@ from federation.runtime import Runtime
 from federation import as2
 from federation.addressing import PUBLIC
 from federation.policy import DomainError, normalize_domain
-from models import accounts, moderation, social, statuses
+from models import accounts, moderation, search_index, social, statuses
 from models.accounts import Account, User
 from models.ids import new_id
 from models.moderation import CATEGORIES, SEVERITIES, DomainAllow, DomainBlock, Report
@@ -302,6 +302,7 @@ async def delete_account(rt: Runtime, account_id: int,
         posts = await statuses.account_ids(conn, account.id, account.id, True, limit=100_000)
         for done, status_id in enumerate(posts, 1):
             await statuses.mark_deleted(conn, status_id)
+            await search_index.unindex_status(conn, status_id)
             if progress is not None:
                 progress(done, len(posts))
         await moderation.sever_follows(conn, [account.id])

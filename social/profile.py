@@ -14,7 +14,7 @@ from federation.urls import ROUTES
 from federation.sanitize import clean_name
 from models import accounts as accounts_store
 from models import profile as profile_store
-from models import social
+from models import search_index, social
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES
@@ -40,6 +40,7 @@ class ProfileChange:
     locked: bool | None = None
     bot: bool | None = None
     discoverable: bool | None = None
+    indexable: bool | None = None
     fields: list[tuple[str, str]] | None = None
     avatar: bytes | None = None
     header: bytes | None = None
@@ -150,6 +151,8 @@ async def update_profile(rt: Runtime, account: Account, change: ProfileChange) -
         values["bot"] = change.bot
     if change.discoverable is not None:
         values["discoverable"] = change.discoverable
+    if change.indexable is not None:
+        values["indexable"] = change.indexable
     if change.fields is not None:
         values["fields"] = json.dumps([{"name": clean_name(n), "value": _field_value_html(rt, v)}
                                        for n, v in change.fields if clean_name(n) or v.strip()])
@@ -180,6 +183,7 @@ async def _save(rt: Runtime, account: Account, values: dict, change: ProfileChan
                 language=(change.language or None) if change.language is not None else current.language))
         fresh = await accounts_store.get(conn, account.id) or account
         if values:
+            await search_index.index_account(conn, fresh)
             await outgoing.queue(conn, rt, activity=update_activity(rt, fresh), signer=fresh,
                                followers_of=fresh.id)
     for column in ("avatar_url", "header_url"):

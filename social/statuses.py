@@ -19,7 +19,7 @@ from federation.addressing import audience
 from federation.as2 import host_of
 from federation.deref import is_local
 from federation.content import MentionRef, find_mentions, render_plain
-from models import accounts, polls as polls_store, social, statuses, thread_fetches
+from models import accounts, polls as polls_store, search_index, social, statuses, thread_fetches
 from models import media as media_store
 from models import scheduled as scheduled_store
 from models.accounts import Account
@@ -244,6 +244,7 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
     await statuses.set_mentions(conn, status_id, [a.id for a in new.mentioned])
     await statuses.set_tags(conn, status_id, list(new.hashtags))
     await cards.link_first(conn, rt, status, new.content)
+    await search_index.index_status(conn, status)
     await accounts.bump_counter(conn, author.id, "statuses_count", 1)
     await accounts.update_last_status(conn, author.id, status.created_at)
     if author.local:
@@ -416,6 +417,7 @@ async def edit(rt: Runtime, author: Account, status_id: int, change: StatusEdit)
             await social.notify(conn, account_id=booster_id, from_account_id=author.id, type="update",
                                 status_id=status_id, again=True)
         status = await statuses.get(conn, status_id)
+        await search_index.index_status(conn, status)
         everyone = await accounts.get_many(conn, [*old, *(a.id for a in change.mentioned)])
         parent = await statuses.get(conn, before.in_reply_to_id) if before.in_reply_to_id else None
         await _queue_note(conn, rt, "Update", status, author, list(everyone.values()),  # type: ignore[arg-type]
@@ -437,6 +439,7 @@ async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: 
     whoever had it."""
     mentioned_ids = await statuses.mentioned_ids(conn, status.id)
     await statuses.mark_deleted(conn, status.id)
+    await search_index.unindex_status(conn, status.id)
     await accounts.bump_counter(conn, author.id, "statuses_count", -1)
     if status.in_reply_to_id:
         await statuses.bump(conn, status.in_reply_to_id, "replies_count", -1)

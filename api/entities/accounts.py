@@ -25,7 +25,7 @@ def account_entity(rt: Runtime, account: Account) -> dict:
         "locked": bool(account.locked),
         "bot": bool(account.bot) or account.actor_type in BOT_ACTOR_TYPES,
         "discoverable": bool(account.discoverable),
-        "indexable": False,
+        "indexable": bool(account.indexable),
         "group": account.actor_type == "Group",
         "noindex": False,
         "hide_collections": False,

@@ -98,3 +98,22 @@ async def test_single_reads_cost_a_few_statements(scene, path, signed_in):  # no
     assert first <= MOST and again <= MOST, (first, again)
     if "instance" in path:
         assert again == 0, again
+
+
+
+SEARCHES = [("from:alice", (5, 20, 40)), ("after:2000-01-01 -is:reply", (5, 20, 40)), ("round", (5, 10)),
+            ("round yes -plain", (5, 10))]
+
+
+async def test_a_search_page_costs_the_same_statements_whatever_its_length(scene):  # noqa: ANN001
+    # Given the same node (seeded once for every search: seeding is what takes time)
+    client, found = scene
+    await _cost(client, "/api/v2/search?type=statuses&limit=5&q=plain", found.token)  # warm the caches
+    for q, limits in SEARCHES:
+        # When the reader searches posts with pages of different lengths
+        costs = {}
+        for limit in limits:
+            costs[limit], body = await _cost(client, f"/api/v2/search?type=statuses&limit={limit}&q={q}", found.token)
+            assert len(body["statuses"]) == limit, (q, limit, len(body["statuses"]))
+        # Then every page costs the same, small number of statements
+        assert len(set(costs.values())) == 1 and max(costs.values()) <= MOST, (q, costs)
