@@ -75,6 +75,11 @@ class Config:
     # Video and audio uploads (transcoded to MP4/H.264+AAC or MP3): the largest file and the longest.
     max_video_bytes: int = 40 * 1024 * 1024
     max_media_seconds: float = 300.0
+    # Remote media (attachments, avatars, headers): `proxy` serves cached copies from this node, so
+    # readers never contact other servers; `hotlink` gives readers the remote URLs.
+    remote_media: str = "proxy"
+    remote_media_cache_days: float = 14.0
+    remote_media_cache_bytes: int = 5 * 1024 * 1024 * 1024
     log_level: str = "info"
     # Tests and benchmarks only: every response says how many SQL statements it cost
     # (X-Statement-Count). Off, nothing is counted.
@@ -248,6 +253,8 @@ def load_config(options: Mapping[str, Any] | None = None, config_file: str | Non
 def _validate(config: Config) -> None:
     if config.federation_mode and config.federation_mode not in FEDERATION_MODES:
         raise ConfigError(f"federation_mode must be one of {', '.join(FEDERATION_MODES)}")
+    if config.remote_media not in ("proxy", "hotlink"):
+        raise ConfigError("remote_media must be proxy or hotlink")
     if config.registrations not in REGISTRATION_MODES:
         raise ConfigError(f"registrations must be one of {', '.join(REGISTRATION_MODES)}")
     try:

@@ -14,7 +14,7 @@ from inbox import worker as inbox_worker
 from models import queues
 from models.schema import chat_jobs, deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
 from outbox import delivery, fanout, webpush
-from social import cards, chats, polls, scheduled, threads
+from social import cards, chats, media_cache, polls, scheduled, threads
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,11 @@ async def prune_inbox(rt: Runtime) -> None:
         await queues.prune_inbox(conn, time.time() - 14 * 24 * 3600)
 
 
+async def prune_media_cache(rt: Runtime) -> None:
+    """Remote files unused for a while, or beyond the cache's size, are forgotten (social.media_cache)."""
+    await media_cache.prune(rt)
+
+
 async def refresh_peer_software(rt: Runtime) -> None:
     """Peers' software names and versions from their NodeInfo, a few at a time, each at most daily."""
     await rt.peers.refresh_software(rt.http)
@@ -165,4 +170,5 @@ def start(rt: Runtime) -> list[asyncio.Task]:
     tasks.append(asyncio.create_task(every(1, webpush.deliver_due, rt), name="web-push"))
     tasks.append(asyncio.create_task(every(rt.config.chat_poll_seconds, chats.run_due, rt), name="chats"))
     tasks.append(asyncio.create_task(every(60, refresh_peer_software, rt), name="peer-software"))
+    tasks.append(asyncio.create_task(every(600, prune_media_cache, rt), name="media-cache"))
     return tasks

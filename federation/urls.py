@@ -93,6 +93,7 @@ class ROUTES:
     shared_list_feed = Route("/lists/{list_id:\\d+}.{format:(rss|atom)}")
     shared_list_csv = Route("/lists/{list_id:\\d+}.csv")
     # Uploaded media: names social.media made up; the pattern admits nothing else.
+    media_proxy = Route("/media/proxy/{signature:[A-Za-z0-9_-]{24}}/{url:https?:.+}")
     media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp|mp4|mp3)}")
     static = Route("/static/{name:[a-z0-9_-]+\\.(png|css|js)}")
     # Hashtag chats (pages/chats.py): the live page, its calendar, its transcript, a series' feed
@@ -302,6 +303,9 @@ class Urls:
 
     def chat_series_feed(self, chat_id: int) -> str:
         return self._url(ROUTES.chat_series_feed, id=chat_id)
+
+    def media_proxy(self, signature: str, remote_url: str) -> str:
+        return self._url(ROUTES.media_proxy, signature=signature, url=remote_url)
 
     def media(self, name: str) -> str:
         return self._url(ROUTES.media, name=name)

@@ -300,6 +300,18 @@ preview_cards = Table(
 )
 Index("ix_preview_cards_state_next", preview_cards.c.state, preview_cards.c.next_attempt_at)
 
+# Copies of remote files served from this node (social.media_cache), keyed by their remote URL.
+media_cache = Table(
+    "media_cache", metadata, _id(),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", String(80), nullable=False),  # in the media storage
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("cached_at", Float, nullable=False),
+    Column("used_at", Float, nullable=False),
+)
+Index("ix_media_cache_used_at", media_cache.c.used_at)
+
 status_cards = Table(
     "status_cards", metadata,
     Column("status_id", BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),

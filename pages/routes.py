@@ -15,6 +15,8 @@ from federation.urls import ROUTES
 from models import accounts, groups, statuses
 from models.media_storage import RangeNotSatisfiable, StorageUnavailable
 from pages.templating import STATIC_DIR, render
+from social import media_cache
+from social.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +137,29 @@ MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "web
 MEDIA_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
+@routes.get(ROUTES.media_proxy.path)
+async def media_proxy(request: web.Request) -> web.StreamResponse:
+    """A remote file, from this node's cached copy (fetched on first use: social.media_cache)."""
+    rt = request.app[RUNTIME]
+    try:
+        name, content_type = await media_cache.cached(rt, request.match_info["signature"], request.match_info["url"])
+    except ServiceError as err:
+        raise web.HTTPNotFound() if err.status == 404 else web.HTTPBadGateway(text=err.message) from None
+    return await _serve_media(rt, name, content_type)
+
+
 @routes.get(ROUTES.media.path)
 async def media_file(request: web.Request) -> web.StreamResponse:
     """From the data folder, or read from object storage (social.media put it there): every
     process serves every upload, whichever process took it."""
-    rt = request.app[RUNTIME]
     name = request.match_info["name"]
+    return await _serve_media(request.app[RUNTIME], name, MEDIA_TYPES[name.rsplit(".", 1)[1]])
+
+
+async def _serve_media(rt, name: str, content_type: str) -> web.StreamResponse:  # noqa: ANN001
+    """A stored file with the type this node decided, never sniffed, in a sandbox."""
     headers = {
-        "Content-Type": MEDIA_TYPES[name.rsplit(".", 1)[1]],
+        "Content-Type": content_type,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": MEDIA_CSP,
         "Content-Disposition": "inline",

@@ -10,13 +10,17 @@ from models import account_queries
 from models import accounts as accounts_store
 from models import profile as profile_store
 from models.accounts import Account, User
+from social.media_cache import proxy_url
 
 BOT_ACTOR_TYPES = ("Service", "Application")
 
 
 def account_entity(rt: Runtime, account: Account) -> dict:
-    avatar = account.avatar_url or rt.urls.static("avatar.png")
-    header = account.header_url or rt.urls.static("header.png")
+    avatar, header = account.avatar_url, account.header_url
+    if not account.local:  # served from this node's cached copies (social.media_cache)
+        avatar, header = proxy_url(rt, avatar), proxy_url(rt, header)
+    avatar = avatar or rt.urls.static("avatar.png")
+    header = header or rt.urls.static("header.png")
     return {
         "id": str(account.id),
         "username": account.username,

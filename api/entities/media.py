@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from federation.runtime import Runtime
 from models.media import Media
+from social.media_cache import proxy_url
 
 
 def _dims(width: int | None, height: int | None) -> dict:
@@ -22,7 +23,9 @@ def media_entity(rt: Runtime, m: Media) -> dict:
         preview = rt.urls.media(m.thumb_name) if m.thumb_name else (url if m.type == "image" else None)
         remote = None
     else:
-        url = preview = remote = m.remote_url
+        # A remote file is served from this node's cached copy (social.media_cache), unless hot-linked.
+        url = preview = proxy_url(rt, m.remote_url)
+        remote = m.remote_url
     meta: dict = {"focus": {"x": m.focus_x, "y": m.focus_y}}
     if _dims(m.width, m.height):
         meta["original"] = _dims(m.width, m.height)

@@ -1,5 +1,5 @@
 """Uploading images, describing them, attaching them to posts, serving the files, and attachments
-of remote posts (kept as URLs; none at all from a domain whose media are rejected)."""
+of remote posts (served through this node's cache; none at all from a domain whose media are rejected)."""
 from __future__ import annotations
 
 import dataclasses
@@ -206,7 +206,9 @@ async def test_remote_attachments_are_urls_and_rejected_media_are_dropped(node):
     shown = await (await alice.get(f"/api/v1/statuses/{status.id}")).json()
     media = shown["media_attachments"]
     assert [m["type"] for m in media] == ["image", "video"]
-    assert media[0]["remote_url"] == media[0]["url"] == "https://files.remote.example/a.png"
+    # Served from this node's cached copy (social.media_cache), named by the remote URL
+    assert media[0]["remote_url"] == "https://files.remote.example/a.png"
+    assert media[0]["url"].startswith("http://acme.test/media/proxy/")
     assert media[0]["description"] == "A diagram" and media[0]["meta"]["focus"] == {"x": 0.1, "y": 1.0}
     assert media[0]["meta"]["original"]["size"] == "800x600"
     assert media[1]["remote_url"] == "https://files.remote.example/v.mp4"

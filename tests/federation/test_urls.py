@@ -25,7 +25,8 @@ SAMPLES: dict[str, object] = {"username": "alice", "status_id": 110123456789, "b
                               "activity_uri": URLS.activity(ACTOR, 7), "code": "Xy3_invite",
                               "version": "2.1", "name": "rust", "after_id": 110123456791,
                               "format": "rss", "list_id": 110123456792, "chat_id": 110123456793, "ext": ".md",
-                              "replies_id": URLS.status_replies("alice", 110123456789)}
+                              "replies_id": URLS.status_replies("alice", 110123456789),
+                              "signature": "A" * 24, "remote_url": "https://files.example/a b/c.png?x=1&y=2"}
 NAME_BY_BUILDER = {"media": "kQ2v8YyW1mZrT0aB.png", "static": "style.css"}
 NOT_BUILDERS = {"match"}
 

@@ -1,7 +1,8 @@
 """Attachments and polls between two real nodes, driven by Mastodon.py: guru@globex.test posts an
-image and a poll; alice@acme.test sees the image by its remote URL and votes; guru's node counts the
+image and a poll; alice@acme.test sees the image through acme's own copy and votes; guru's node counts the
 vote and alice's copy gets the new counts."""
 import io
+import urllib.request
 
 import pytest
 from PIL import Image
@@ -43,7 +44,11 @@ def test_attachments_and_polls_federate(cluster):
     seen = eventually(lambda: next((s for s in alice.timeline_home() if s.uri == post.uri), None),
                       message="guru's post at acme")
     [attachment] = seen.media_attachments
-    assert attachment.remote_url == media.url and attachment.url == media.url
+    # acme serves globex's image from its own copy: alice's app never contacts globex
+    assert attachment.remote_url == media.url and attachment.url.startswith("http://acme.test/media/proxy/")
+    with urllib.request.urlopen(acme.base + "/" + attachment.url.split("/", 3)[3]) as copy:
+        original = urllib.request.urlopen(globex.base + "/" + media.url.split("/", 3)[3]).read()
+        assert copy.headers["Content-Type"] == "image/jpeg" and copy.read() == original
     assert attachment.description == "A blue chart" and attachment.blurhash == media.blurhash
     assert attachment.meta.focus == {"x": 0.5, "y": 0.5} and attachment.meta.original.width == 300
 

@@ -1,0 +1,125 @@
+"""Remote media are served from this node: a remote post's attachment and a remote account's avatar
+reach readers as this node's URLs, fetched once from the remote server (a real HTTP server on
+loopback that counts requests), kept, pruned, and refused when they are not media or not signed by
+this node."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+
+import pytest
+from aiohttp import web
+from PIL import Image
+
+from backchannel.app import create_app
+from backchannel.keys import RUNTIME
+from federation import as2, deref
+from social import media_cache, remote
+from tests.api.conftest import ApiNode, node_config, settle
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+
+
+@pytest.fixture
+async def files(aiohttp_server):  # noqa: ANN001, ANN201
+    asked: list[str] = []
+
+    async def serve(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        body = SVG if "svg" in request.path else PNG
+        return web.Response(body=body, content_type="image/png")  # the SVG lies about its type
+
+    app = web.Application()
+    app.add_routes([web.get("/{name}", serve)])
+    return await aiohttp_server(app), asked
+
+
+async def _node(aiohttp_client, tmp_path, files, **settings):  # noqa: ANN001, ANN003, ANN202
+    server, _ = files
+    config = dataclasses.replace(node_config(tmp_path), resolve={"files.test": ("127.0.0.1", server.port)}, **settings)
+    app = create_app(config)
+    client = await aiohttp_client(app)
+    return ApiNode(client, app[RUNTIME])
+
+
+async def _remote_post(node: ApiNode, attachment_url: str) -> tuple[int, int]:
+    actor = {"id": "http://remote.test/users/ann", "type": "Person", "preferredUsername": "ann",
+             "inbox": "http://remote.test/users/ann/inbox", "icon": {"type": "Image", "url": "http://files.test/ann.png"}}
+    note = {"id": f"http://remote.test/notes/{time.time_ns()}", "type": "Note", "attributedTo": actor["id"],
+            "content": "<p>look</p>", "to": [as2.AS + "#Public"], "published": as2.iso(time.time()),
+            "attachment": [{"type": "Document", "mediaType": "image/png", "url": attachment_url}]}
+    author = await deref.store_actor(node.rt, as2.actor_values(actor))
+    status = await remote.store_note(node.rt, note, author)
+    return status.id, author.id
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+async def test_remote_media_and_avatars_are_served_from_this_node(aiohttp_client, tmp_path, files):
+    node = await _node(aiohttp_client, tmp_path, files)
+    _, asked = files
+    alice = await node.person("alice")
+    status_id, _ = await _remote_post(node, "http://files.test/diagram.png")
+    shown = await (await alice.get(f"/api/v1/statuses/{status_id}")).json()
+    [media] = shown["media_attachments"]
+    assert media["remote_url"] == "http://files.test/diagram.png"
+    for url in (media["url"], media["preview_url"], shown["account"]["avatar"]):
+        assert url.startswith("http://acme.test/media/proxy/"), url
+    assert asked == []  # nothing is fetched until someone looks
+
+    for _ in range(3):
+        got = await node.client.get(_path(media["url"]))
+        assert (got.status, got.content_type, await got.read()) == (200, "image/png", PNG)
+        assert got.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in got.headers["Content-Security-Policy"]
+    avatar = await node.client.get(_path(shown["account"]["avatar"]))
+    assert avatar.status == 200 and await avatar.read() == PNG
+    assert sorted(asked) == ["/ann.png", "/diagram.png"]  # each fetched once
+
+    # A URL this node did not sign, or a signature moved to another URL, is nobody's proxy
+    signature, quoted = _path(media["url"]).split("/")[3:5]
+    other = media_cache.proxy_url(node.rt, "http://files.test/other.png").split("/")[-1]
+    assert (await node.client.get(f"/media/proxy/{signature}/{other}")).status == 404
+    assert (await node.client.get(f"/media/proxy/{'A' * 24}/{quoted}")).status == 404
+    # What is not an image, video or sound is not kept, whatever its Content-Type said
+    svg = media_cache.proxy_url(node.rt, "http://files.test/evil.svg")
+    assert (await node.client.get(_path(svg))).status == 404
+
+    # Pruned (unused past the cache's age), the copy is fetched again by the next reader
+    node.rt.config = dataclasses.replace(node.rt.config, remote_media_cache_days=0)
+    assert await media_cache.prune(node.rt) == 2
+    assert (await node.client.get(_path(media["url"]))).status == 200
+    assert asked.count("/diagram.png") == 2
+    await settle(node.rt)
+
+
+async def test_hotlinking_when_the_admin_chooses_it(aiohttp_client, tmp_path, files):
+    node = await _node(aiohttp_client, tmp_path, files, remote_media="hotlink")
+    alice = await node.person("alice")
+    status_id, _ = await _remote_post(node, "http://files.test/diagram.png")
+    shown = await (await alice.get(f"/api/v1/statuses/{status_id}")).json()
+    assert shown["media_attachments"][0]["url"] == "http://files.test/diagram.png"
+    assert shown["account"]["avatar"] == "http://files.test/ann.png"
+    await settle(node.rt)
+
+
+async def test_a_blocked_domain_is_never_asked(aiohttp_client, tmp_path, files):
+    node = await _node(aiohttp_client, tmp_path, files)
+    _, asked = files
+    admin = await node.person("root", admin=True, scopes="read write admin:read admin:write")
+    blocked = await admin.post("/api/v1/admin/domain_blocks", json={"domain": "files.test", "severity": "suspend"})
+    assert blocked.status == 200
+    proxied = media_cache.proxy_url(node.rt, "http://files.test/diagram.png")
+    assert (await node.client.get(_path(proxied))).status == 404
+    assert asked == []
+    await settle(node.rt)
