@@ -3,14 +3,14 @@
 Copies of remote files served from this node (social.media_cache).
 
 Revision ID: 0912
-Revises: 0911
+Revises: 0510
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0912'
-down_revision = '0911'
+down_revision = '0510'
 branch_labels = None
 depends_on = None
 
