@@ -3,14 +3,14 @@
 Copies of remote files served from this node (social.media_cache).
 
 Revision ID: 0912
-Revises: 0510
+Revises: 0310
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0912'
-down_revision = '0510'
+down_revision = '0310'
 branch_labels = None
 depends_on = None
 
