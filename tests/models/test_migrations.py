@@ -26,3 +26,20 @@ async def test_migrations_match_the_schema(tmp_path, database_factory):
             assert await conn.run_sync(differences) == []
     finally:
         await db.dispose()
+
+
+def test_the_migrations_form_one_line():
+    # Engineers working side by side each add revisions; two revisions on one parent leave two heads,
+    # and `migrate` would refuse to run. Every revision has one parent and at most one child.
+    from alembic.script import ScriptDirectory
+
+    from models.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1, f"several heads: {script.get_heads()}"
+    children: dict[str, list[str]] = {}
+    for revision in script.walk_revisions():
+        for parent in ([revision.down_revision] if isinstance(revision.down_revision, str)
+                       else revision.down_revision or []):
+            children.setdefault(parent, []).append(revision.revision)
+    assert all(len(c) == 1 for c in children.values()), {p: c for p, c in children.items() if len(c) > 1}
