@@ -165,7 +165,8 @@ class Stream:
 def listeners(url: str) -> int:
     from models.notify import LISTENER_NAME
 
-    return query(url, f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{LISTENER_NAME}'")[0][0]
+    return query(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      f"AND application_name = '{LISTENER_NAME}'")[0][0]
 
 
 def test_two_web_processes_and_two_workers_on_postgresql_and_s3_are_one_node(tmp_path, postgres_url):
@@ -239,7 +240,7 @@ def test_two_web_processes_and_two_workers_on_postgresql_and_s3_are_one_node(tmp
 
             # When B's listening connection is cut, it listens again and events still arrive at once
             query(postgres_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE application_name = 'backchannel-listen'")
+                                "WHERE datname = current_database() AND application_name = 'backchannel-listen'")
             eventually(lambda: listeners(postgres_url) == 2, message="listening again")
             assert mention("after the cut") < 1.0
             stream.close()

@@ -44,7 +44,8 @@ async def test_a_committed_event_wakes_the_listener_and_a_cut_connection_is_reop
             from sqlalchemy import text
 
             await conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE application_name = :name"), {"name": notify.LISTENER_NAME})
+                                    "WHERE datname = current_database() AND application_name = :name"),
+                               {"name": notify.LISTENER_NAME})
         # Then it connects again (and wakes, to catch up), and the next event wakes it at once
         await asyncio.wait_for(woken.wait(), 10)
         woken.clear()
