@@ -12,6 +12,7 @@ from sqlalchemy import Table, update
 from federation.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import queues
+from models import thread_fetches as thread_fetches_store
 from models.schema import chat_jobs, deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
 from outbox import delivery, fanout, webpush
 from social import cards, chats, media_cache, polls, scheduled, threads
@@ -147,6 +148,13 @@ async def prune_media_cache(rt: Runtime) -> None:
     await media_cache.prune(rt)
 
 
+async def prune_thread_fetches(rt: Runtime) -> None:
+    """Forget thread fetches finished a week ago (social.threads); a post given up on may be asked
+    for again after that."""
+    async with rt.db.write() as conn:
+        await thread_fetches_store.prune(conn, time.time() - 7 * 24 * 3600)
+
+
 async def refresh_peer_software(rt: Runtime) -> None:
     """Peers' software names and versions from their NodeInfo, a few at a time, each at most daily."""
     await rt.peers.refresh_software(rt.http)
@@ -165,6 +173,7 @@ async def every(seconds: float, job: Callable[[Runtime], Awaitable[None]], rt: R
 def start(rt: Runtime) -> list[asyncio.Task]:
     tasks = [asyncio.create_task(run_queue(rt, q), name=f"worker-{q.name}") for q in queues_for(rt)]
     tasks.append(asyncio.create_task(every(3600, prune_inbox, rt), name="prune-inbox"))
+    tasks.append(asyncio.create_task(every(3600, prune_thread_fetches, rt), name="prune-thread-fetches"))
     tasks.append(asyncio.create_task(every(30, polls.notify_ended, rt), name="polls-ended"))
     tasks.append(asyncio.create_task(every(15, scheduled.publish_due, rt), name="scheduled-statuses"))
     tasks.append(asyncio.create_task(every(1, webpush.deliver_due, rt), name="web-push"))

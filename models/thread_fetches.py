@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -70,3 +70,12 @@ async def queue_replies(conn: AsyncConnection, uris: list[str], depth: int, fres
 async def done(conn: AsyncConnection, row_id: int) -> None:
     await conn.execute(update(thread_fetches).where(thread_fetches.c.id == row_id).values(
         state="done", locked_until=None, last_error=None, fetched_at=time.time()))
+
+
+async def prune(conn: AsyncConnection, older_than: float) -> int:
+    """Forget finished jobs last touched before `older_than`: a fetched ancestor is a stored post by
+    then, and a walk that old is stale anyway. How many."""
+    result = await conn.execute(delete(thread_fetches).where(
+        thread_fetches.c.state != "pending",
+        func.coalesce(thread_fetches.c.fetched_at, thread_fetches.c.next_attempt_at) < older_than))
+    return result.rowcount or 0

@@ -59,6 +59,18 @@ async def test_a_replies_walk_is_queued_again_only_when_stale(db):
     assert rows[("replies", uris[1])].state == "pending" and rows[("replies", uris[1])].depth == 1
 
 
+async def test_finished_jobs_are_forgotten_after_a_while(db):
+    async with db.write() as conn:
+        await thread_fetches.queue_ancestor(conn, "http://b.test/s/old", 1)
+        await thread_fetches.queue_ancestor(conn, "http://b.test/s/waiting", 1)
+    rows = await _rows(db)
+    async with db.write() as conn:
+        await thread_fetches.done(conn, rows[("ancestor", "http://b.test/s/old")].id)
+        assert await thread_fetches.prune(conn, time.time() - 60) == 0  # just finished: kept
+        assert await thread_fetches.prune(conn, time.time() + 60) == 1  # the pending one stays
+    assert list(await _rows(db)) == [("ancestor", "http://b.test/s/waiting")]
+
+
 async def test_replies_stored_before_their_parent_join_it(db):
     now = time.time()
     common = dict(account_id=1, local=False, content="", spoiler_text="", sensitive=False, visibility="public",
