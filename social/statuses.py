@@ -438,6 +438,12 @@ async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: 
     notification withdrawn, and for a local author the Delete (or Undo of the Announce) sent to
     whoever had it."""
     mentioned_ids = await statuses.mentioned_ids(conn, status.id)
+    if not status.reblog_of_id:
+        # A deleted post leaves the groups here that relayed it: their Announces are undone, so
+        # members on other nodes (who may not follow the author) lose it too.
+        for group in await statuses.group_boosters(conn, status.id):
+            if group.local and (relay := await statuses.find_reblog(conn, group.id, status.id)):
+                await remove_in(conn, rt, relay, group)
     await statuses.mark_deleted(conn, status.id)
     await search_index.unindex_status(conn, status.id)
     await accounts.bump_counter(conn, author.id, "statuses_count", -1)

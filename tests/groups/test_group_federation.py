@@ -252,3 +252,16 @@ def test_people_create_groups_only_where_the_node_allows_it(nodes, people):
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 403
     assert "--join" in hub.cli("group", "create", "--help")
+
+
+def test_a_post_its_author_deletes_leaves_every_members_home(nodes, people, peer):
+    hub = nodes["hub"]
+    alice, bob = people["alice"], people["bob"]
+    post = bob.status_post(f"@practice@{hub.domain} a draft I will take back")
+    eventually(lambda: in_home(alice, post.uri), message="bob's post at alice's")
+    bob.status_delete(post.id)
+    # alice does not follow bob: only the group's Undo of its Announce tells her server.
+    eventually(lambda: not in_home(alice, post.uri), message="bob's post gone from alice's home")
+    eventually(lambda: [a for a in control(peer, "inbox") if a.get("type") == "Undo"
+                        and isinstance(a.get("object"), dict) and a["object"].get("object") == post.uri],
+               message="the Undo of the Announce at the peer")
