@@ -103,21 +103,23 @@ async def seed(db: Database, n: int, rng: random.Random) -> tuple[int, list[str]
     return reader, words, tag_names
 
 
-def queries(words: list[str], tag_names: list[str], rng: random.Random, count: int) -> list[str]:
+def queries(words: list[str], tag_names: list[str], rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """(shape, query) pairs; `common` words are among the 50 most frequent (in most posts)."""
     common, middling, rare = words[:50], words[50:800], words[800:]
-    shapes = [
-        lambda: rng.choice(middling),
-        lambda: rng.choice(rare),
-        lambda: f"{rng.choice(common)}",
-        lambda: f"{rng.choice(middling)} {rng.choice(middling)}",
-        lambda: f'"{rng.choice(common)} {rng.choice(common)}"',
-        lambda: f"#{rng.choice(tag_names)}",
-        lambda: f"{rng.choice(middling)} -{rng.choice(common)}",
-        lambda: f"{rng.choice(middling)} has:link language:en",
-        lambda: f"{rng.choice(common)} from:user{rng.randrange(ACCOUNTS // 2)}",
-        lambda: f"{rng.choice(middling)} after:2025-01-01 is:sensitive",
-    ]
-    return [rng.choice(shapes)() for _ in range(count)]
+    shapes = {
+        "middling word": lambda: rng.choice(middling),
+        "rare word": lambda: rng.choice(rare),
+        "common word": lambda: f"{rng.choice(common)}",
+        "two words": lambda: f"{rng.choice(middling)} {rng.choice(middling)}",
+        "common phrase": lambda: f'"{rng.choice(common)} {rng.choice(common)}"',
+        "tag": lambda: f"#{rng.choice(tag_names)}",
+        "word -common": lambda: f"{rng.choice(middling)} -{rng.choice(common)}",
+        "has:link language:": lambda: f"{rng.choice(middling)} has:link language:en",
+        "common from:": lambda: f"{rng.choice(common)} from:user{rng.randrange(ACCOUNTS // 2)}",
+        "after: is:sensitive": lambda: f"{rng.choice(middling)} after:2025-01-01 is:sensitive",
+    }
+    names = list(shapes)
+    return [(name, shapes[name]()) for name in (rng.choice(names) for _ in range(count))]
 
 
 async def timed(run, items) -> list[float]:  # noqa: ANN001
@@ -168,14 +170,18 @@ async def measure(url: str, n: int, rounds: int, seed_value: int) -> dict:
                 await experts.rank(conn, [topic], reader, limit=10)
 
         asked = queries(words, tag_names, rng, rounds)
-        await timed(find, asked[:20])  # warm the caches
-        status_ms = await timed(find, asked)
+        await timed(find, [q for _, q in asked[:20]])  # warm the caches
+        status_ms = await timed(find, [q for _, q in asked])
+        by_shape: dict[str, list[float]] = {}
+        for (shape, _), ms in zip(asked, status_ms):
+            by_shape.setdefault(shape, []).append(ms)
         topics = [rng.choice(words[50:800]) for _ in range(max(rounds // 4, 20))]
         expert_ms = await timed(rank, topics)
         return {"statuses": n, "index_seconds": index_seconds, "index_bytes": index_bytes, "table_bytes": table_bytes,
                 "search_p50": percentile(status_ms, 50), "search_p99": percentile(status_ms, 99),
                 "search_mean": statistics.mean(status_ms),
-                "experts_p50": percentile(expert_ms, 50), "experts_p99": percentile(expert_ms, 99)}
+                "experts_p50": percentile(expert_ms, 50), "experts_p99": percentile(expert_ms, 99),
+                "shapes": {shape: (percentile(ms, 50), max(ms)) for shape, ms in sorted(by_shape.items())}}
     finally:
         await db.dispose()
 
@@ -211,6 +217,10 @@ def main() -> int:
         print(f"{name:<11}{r['statuses']:>9}{r['search_p50']:>10.1f}ms{r['search_p99']:>7.1f}ms"
               f"{r['experts_p50']:>11.1f}ms{r['experts_p99']:>7.1f}ms{r['index_bytes'] / 1e6:>10.1f}"
               f"{r['table_bytes'] / 1e6:>10.1f}{r['index_bytes'] / max(r['table_bytes'], 1):>7.2f}{r['index_seconds']:>9.1f}")
+    for name, r in results.items():
+        print(f"\n{name}: p50 / max ms by query shape")
+        for shape, (p50, worst) in r["shapes"].items():
+            print(f"  {shape:<22}{p50:>9.1f}{worst:>9.1f}")
     return 0
 
 

@@ -24,7 +24,7 @@ from models.search import PEOPLE, match, matching_profiles
 from models.search_index import STATUS_TABLE
 from models.statuses import LIVE, visible_to
 
-MAX_POSTS = 2000  # matching posts weighed per query
+MAX_POSTS = 500  # the best-ranked matching posts weighed per query (each costs a few index probes)
 POSTS_PER_ACCOUNT = 20  # an account's best posts that count: talking more helps, up to a point
 EVIDENCE = 3  # posts shown for each expert
 HALF_LIFE_DAYS = 180.0
@@ -81,7 +81,7 @@ async def rank(conn: AsyncConnection, topic: list[str], viewer_id: int | None, *
 async def _posts(conn: AsyncConnection, topic: list[str], viewer_id: int | None, local: bool) -> list:
     s = statuses
     others = s.alias("others")
-    hits = match(conn.dialect.name, STATUS_TABLE, [[w] for w in topic], any_of=True, best=2 * MAX_POSTS)
+    hits = match(conn.dialect.name, STATUS_TABLE, [[w] for w in topic], any_of=True, best=2 * MAX_POSTS)  # some are not public
 
     def count_of(*conds):  # noqa: ANN002, ANN202
         return select(func.count()).where(*conds).scalar_subquery()
