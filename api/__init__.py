@@ -8,14 +8,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import (accounts, admin, authorize, bookmarks, chats, conversations, discovery, domain_blocks, filters,
-                 groups, history, instance, instance_extra, languages, lists, markers, media, middleware, mutes, notifications,
+                 groups, history, instance, instance_extra, languages, lists, markers, media, middleware, migration, mutes, notifications,
                  notifications_v2, oauth, placeholders, polls, profile, push, registrations, reports, scheduled,
                  scim, search, statuses, streaming, tags, timelines, trends)
 
 MODULES = (oauth, authorize, instance, instance_extra, languages, accounts, profile, discovery, statuses, history, timelines,
            trends, tags, notifications, notifications_v2, search, domain_blocks, placeholders, admin, reports,
            registrations, media, polls, bookmarks, mutes, lists, conversations, scheduled, markers, filters, push,
-           scim, chats, groups)
+           scim, chats, groups, migration)
 
 
 def setup(app: web.Application) -> None:

@@ -220,6 +220,15 @@ async def set_moved(conn: AsyncConnection, account_id: int, moved_to_uri: str) -
     await conn.execute(update(accounts).where(accounts.c.id == account_id).values(moved_to_uri=moved_to_uri))
 
 
+async def moved_to(conn: AsyncConnection, account_id: int) -> str | None:
+    """Where the account moved (its movedTo), read fresh: a moved local account posts no more."""
+    return (await conn.execute(select(accounts.c.moved_to_uri).where(accounts.c.id == account_id))).scalar()
+
+
+async def set_aliases(conn: AsyncConnection, account_id: int, also_known_as: str) -> None:
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(also_known_as=also_known_as))
+
+
 async def bump_counter(conn: AsyncConnection, account_id: int, column: str, delta: int) -> None:
     col = accounts.c[column]
     await conn.execute(update(accounts).where(accounts.c.id == account_id)
@@ -277,6 +286,10 @@ async def user_by_login(conn: AsyncConnection, login: str) -> tuple[User, str | 
     if not row:
         return None
     return User(row.id, row.account_id, row.email, row.admin, row.disabled, row.moderator), row.password_hash
+
+
+async def password_hash(conn: AsyncConnection, user_id: int) -> str | None:
+    return (await conn.execute(select(users.c.password_hash).where(users.c.id == user_id))).scalar()
 
 
 async def user_by_id(conn: AsyncConnection, user_id: int) -> User | None:

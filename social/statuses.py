@@ -221,6 +221,8 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
     known = await _known(conn, author, new)
     if known is not None:
         return known
+    if author.local and await accounts.moved_to(conn, author.id):
+        raise Unprocessable("This account has moved and can no longer post")
     status_id = new.id or await _free_id(conn, new.created_at)
     if new.idempotency_key is not None:
         # Claimed before anything is written: a concurrent request with the key waits here and fails.

@@ -81,8 +81,9 @@ def role_entity(admin: bool, moderator: bool = False) -> dict:
 
 
 async def credential_account_entity(conn: AsyncConnection, rt: Runtime, account: Account, user: User) -> dict:
-    """The signed-in user's own account, with what only they see (`source`, `role`)."""
-    body = account_entity(rt, account)
+    """The signed-in user's own account, with what only they see (`source`, `role`; the aliases in
+    `source.also_known_as_uris` as GoToSocial shows them)."""
+    body = await profile_account_entity(conn, rt, account)
     prefs = await profile_store.settings(conn, account.id)
     body["source"] = {
         "privacy": prefs.privacy,
@@ -93,6 +94,7 @@ async def credential_account_entity(conn: AsyncConnection, rt: Runtime, account:
                     "verified_at": None}
                    for f in account.field_list() if isinstance(f, dict)],
         "follow_requests_count": await account_queries.follow_requests_count(conn, account.id),
+        "also_known_as_uris": account.aliases(),
     }
     body["role"] = role_entity(user.admin, user.moderator)
     return body

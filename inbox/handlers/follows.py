@@ -1,15 +1,15 @@
 """Follow, Accept/Reject of a Follow, Undo of a Follow, Block, Undo of a Block, Move: each into
-one social.follows fact."""
+one social.follows fact (a Move: social.migration)."""
 from __future__ import annotations
 
 from federation.runtime import Runtime
-from federation import as2, deref
 from federation.as2 import InvalidDocument, object_id
 from inbox.handlers.common import inner, local_account, own_record
 from models import accounts, social
 from models.accounts import Account
 from models.social import Follow
 from social import follows as facts
+from social import migration
 
 
 async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
@@ -68,17 +68,10 @@ async def on_undo_block(rt: Runtime, activity: dict, actor: Account) -> None:
 
 
 async def on_move(rt: Runtime, activity: dict, actor: Account) -> None:
-    """An account moved: only when the new account, fetched from its own origin, names the old one
-    in alsoKnownAs (else anyone could steal followers by announcing a move to an account of their own)."""
+    """An account moved: honoured only when the new account names the old one (social.migration)."""
     if object_id(activity.get("object")) != actor.uri:
         raise InvalidDocument("an actor may only move itself")
     target_uri = object_id(activity.get("target"))
     if not target_uri or target_uri == actor.uri:
         raise InvalidDocument("a Move needs a target")
-    doc = await deref.fetch_document(rt, target_uri)
-    aliases = doc.get("alsoKnownAs")
-    aliases = [aliases] if isinstance(aliases, str) else [a for a in aliases or [] if isinstance(a, str)]
-    if actor.uri not in aliases:
-        raise InvalidDocument("the Move target does not list the origin in alsoKnownAs")
-    target = await deref.store_actor(rt, as2.actor_values(doc))
-    await facts.move(rt, actor, target)
+    await migration.receive_move(rt, actor, target_uri)

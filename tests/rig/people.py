@@ -30,8 +30,9 @@ def _with_database(node: Node, work: Callable[..., Awaitable[T]]) -> T:
 
 
 def make_people(node: Node, names: list[str], *, locked: tuple[str, ...] = (),
-                scopes: str = "read write follow push") -> dict[str, str]:
-    """Local accounts (sharing one key pair) with a bearer token each: name → token."""
+                scopes: str = "read write follow push", password: str | None = None) -> dict[str, str]:
+    """Local accounts (sharing one key pair) with a bearer token each: name → token. `password`, when
+    given, is every one's (scrypt makes that cost ~50 ms a person)."""
     from federation import httpsig
     from federation.urls import Urls
     from models import accounts, oauth
@@ -49,7 +50,7 @@ def make_people(node: Node, names: list[str], *, locked: tuple[str, ...] = (),
                                                       private_key_pem=private_pem, public_key_pem=public_pem,
                                                       locked=name in locked)
                 user = await accounts.create_user(conn, account_id=account.id, email=f"{name}@{node.domain}",
-                                                  password=None)
+                                                  password=password)
                 tokens[name] = await oauth.create_token(conn, user_id=user.id, app_id=None, scopes=scopes)
         return tokens
     return _with_database(node, work)
