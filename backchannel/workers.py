@@ -32,8 +32,8 @@ class Queue:
 
 def queues_for(rt: Runtime) -> list[Queue]:
     return [
-        # Inbound activities run side by side, at most one per origin and in each origin's arrival
-        # order (a Delete never overtakes its Create): one slow origin holds one slot, no more.
+        # Inbound activities run side by side, one per actor and each actor's in arrival order (a
+        # Delete never overtakes its Create): one origin holds at most half the slots.
         Queue("inbox", inbox_items, inbox_worker.process, batch=rt.config.inbox_concurrency,
               concurrent=True, lock_seconds=inbox_worker.lock_seconds(rt)),
         Queue("fanout", fanouts, fanout.process, batch=10, concurrent=False, lock_seconds=120),
@@ -46,6 +46,12 @@ def queues_for(rt: Runtime) -> list[Queue]:
         Queue("cards", preview_cards, cards.process, batch=4, concurrent=True,
               lock_seconds=rt.config.request_timeout * 3 + 30),
     ]
+
+
+def inbox_per_origin(slots: int) -> int:
+    """How many of the inbox worker's slots one origin may hold (its different actors side by side):
+    half, so however many actors a busy or hostile origin has, other origins always find a slot."""
+    return max(1, slots // 2)
 
 
 async def run_queue(rt: Runtime, queue: Queue, *, poll: float = 1.0) -> None:
@@ -102,7 +108,7 @@ async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int]) -> 
     try:
         if queue.table is inbox_items:
             return list(await queues.claim_inbox(rt.db, limit=limit, lock_seconds=queue.lock_seconds,
-                                                 finished=finished))
+                                                 finished=finished, per_origin=inbox_per_origin(queue.batch)))
         return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds))
     except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep the worker alive
         log.exception("%s worker cannot claim work", queue.name)

@@ -235,8 +235,10 @@ async def bump_counter(conn: AsyncConnection, account_id: int, column: str, delt
                        .values({col: case((col + delta < 0, 0), else_=col + delta)}))
 
 
-async def update_last_status(conn: AsyncConnection, account_id: int, at: float) -> None:
-    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(last_status_at=at))
+async def count_new_status(conn: AsyncConnection, account_id: int, at: float) -> None:
+    """One more status, posted at `at`: the counter and the last-posted date in one statement."""
+    await conn.execute(update(accounts).where(accounts.c.id == account_id)
+                       .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=at))
 
 
 # --- Local users --------------------------------------------------------------------------------

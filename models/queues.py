@@ -11,7 +11,7 @@ import time
 
 from typing import Sequence
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,59 +54,102 @@ async def enqueue_deliveries(conn: AsyncConnection, *, inboxes, body: str, signe
     return len(rows)
 
 
-def _claim_inbox_statement(sqlite: bool):  # noqa: ANN202
-    """The fair claim of claim_inbox, built once per dialect with bound parameters: building and
-    cache-keying this statement on every claim cost a third of the node's CPU under inbound load."""
-    t = inbox_items
-    now = bindparam("claim_now")
-
-    def due(items):  # noqa: ANN001, ANN202
-        return and_(items.c.state == "pending", items.c.next_attempt_at <= now,
-                    or_(items.c.locked_until.is_(None), items.c.locked_until < now))
-
-    # The origins with pending items, walked one index probe each (a loose index scan), so a claim
-    # costs a few probes per origin however long any one origin's backlog is.
-    first = select(func.min(t.c.origin).label("origin")).where(t.c.state == "pending")
-    origins = first.cte("pending_origins", recursive=True)
-    later = t.alias("later")
-    origins = origins.union_all(
-        select(select(func.min(later.c.origin)).where(later.c.state == "pending", later.c.origin > origins.c.origin)
-               .scalar_subquery()).where(origins.c.origin.is_not(None)))
-    head, inflight = t.alias("head"), t.alias("inflight")
-    oldest_due = select(func.min(head.c.id)).where(head.c.origin == origins.c.origin, due(head)).scalar_subquery()
-    busy = exists().where(inflight.c.state == "pending", inflight.c.origin == origins.c.origin,
-                          inflight.c.locked_until >= now)
-    heads = select(oldest_due).where(origins.c.origin.is_not(None), ~busy)
-    pick = select(t.c.id).where(t.c.id.in_(heads)).order_by(t.c.next_attempt_at, t.c.id).limit(bindparam("claim_limit"))
-    if not sqlite:
-        # `due` again on the claimed table itself, so PostgreSQL re-checks it on a row another worker
-        # claimed while this statement ran (SKIP LOCKED skips only claims not yet committed). SQLite
-        # runs one writer at a time, and without it looks rows up by id instead of scanning.
-        pick = pick.where(due(t)).with_for_update(skip_locked=True)
-    return (update(t).where(t.c.id.in_(pick.scalar_subquery()))
-            .values(locked_until=bindparam("claim_until"), attempts=t.c.attempts + 1)
-            .returning(*t.c))
+# The inbox claim reads, for every origin with pending items, its first few items that are due or
+# in flight (retries waiting for their time are skipped: they hold nothing back), then picks in
+# Python. Origins are walked one index probe each (a loose index scan) and each origin's items one
+# probe each, so a claim costs a few probes per origin however long any one origin's backlog is.
+_INBOX_WINDOW = text("""
+WITH RECURSIVE origins(origin) AS (
+    SELECT min(origin) FROM inbox_items WHERE state = 'pending'
+    UNION ALL
+    SELECT (SELECT min(later.origin) FROM inbox_items AS later
+            WHERE later.state = 'pending' AND later.origin > origins.origin)
+    FROM origins WHERE origins.origin IS NOT NULL
+), walk(origin, id, depth) AS (
+    SELECT origin, (SELECT min(w.id) FROM inbox_items AS w
+                    WHERE w.state = 'pending' AND w.origin = origins.origin
+                      AND (w.next_attempt_at <= :now OR w.locked_until >= :now)), 1
+    FROM origins WHERE origins.origin IS NOT NULL
+    UNION ALL
+    SELECT walk.origin, (SELECT min(w.id) FROM inbox_items AS w
+                         WHERE w.state = 'pending' AND w.origin = walk.origin AND w.id > walk.id
+                           AND (w.next_attempt_at <= :now OR w.locked_until >= :now)), walk.depth + 1
+    FROM walk WHERE walk.id IS NOT NULL AND walk.depth < :window
+)
+SELECT item.id, item.origin, item.actor_uri, item.next_attempt_at,
+       item.locked_until IS NOT NULL AND item.locked_until >= :now AS in_flight
+FROM walk JOIN inbox_items AS item ON item.id = walk.id
+""")
 
 
-_CLAIM_INBOX = {"sqlite": _claim_inbox_statement(True), "postgresql": _claim_inbox_statement(False)}
+_LOCK_INBOX = update(inbox_items).where(inbox_items.c.id.in_(bindparam("ids", expanding=True))).values(
+    locked_until=bindparam("until"), attempts=inbox_items.c.attempts + 1).returning(*inbox_items.c)
+# PostgreSQL: claims race for real. The picked items are offered in order and the first `limit`
+# that nobody else holds are taken (SKIP LOCKED skips claims not yet committed, and `due` is checked
+# again on each row, so one claimed or finished since the window was read is passed over).
+_LOCK_INBOX_PG = text("""
+UPDATE inbox_items SET locked_until = :until, attempts = inbox_items.attempts + 1
+WHERE inbox_items.id IN (
+    SELECT item.id FROM inbox_items AS item
+    JOIN unnest(CAST(:ids AS BIGINT[])) WITH ORDINALITY AS offered(id, rank) ON offered.id = item.id
+    WHERE item.state = 'pending' AND item.next_attempt_at <= :now
+      AND (item.locked_until IS NULL OR item.locked_until < :now)
+    ORDER BY offered.rank LIMIT :limit
+    FOR UPDATE OF item SKIP LOCKED)
+RETURNING *
+""")
+
+
+def _pick_inbox(window: Sequence, *, per_origin: int) -> list[int]:
+    """Which of the window's items to start: in each origin, the first item of each actor with
+    nothing in flight (an actor's activities run one at a time, in arrival order: a Delete never
+    overtakes its Create, an Undo never overtakes its Like), at most `per_origin` in flight per
+    origin; taken round-robin over origins, oldest first, so one origin never fills every slot."""
+    by_origin: dict[str, list] = {}
+    for row in sorted(window, key=lambda r: r.id):
+        by_origin.setdefault(row.origin, []).append(row)
+    levels: list[list] = []
+    for rows in by_origin.values():
+        room = per_origin - sum(1 for r in rows if r.in_flight)
+        seen: set[str] = set()
+        startable = []
+        for row in rows:
+            if row.actor_uri not in seen and not row.in_flight:
+                startable.append(row)
+            seen.add(row.actor_uri)
+        for level, row in enumerate(startable[:max(room, 0)]):
+            if len(levels) <= level:
+                levels.append([])
+            levels[level].append(row)
+    picked = [row for level in levels for row in sorted(level, key=lambda r: (r.next_attempt_at, r.id))]
+    return [row.id for row in picked]
 
 
 async def claim_inbox(db: Database, *, limit: int, lock_seconds: float, finished: Sequence[int] = (),
-                      now: float | None = None) -> Sequence:
-    """Mark `finished` items done, then take up to `limit` due items, at most one per origin, in one
-    transaction.
+                      per_origin: int = 1, now: float | None = None) -> Sequence:
+    """Mark `finished` items done, then take up to `limit` due items in one transaction.
 
-    Fair share: each claim takes the oldest due item of every origin that has none in flight, oldest
-    heads first, so a backlog from one origin never queues another origin's work behind it. An
-    origin with an item in flight gets nothing more until it finishes: its activities keep their
-    order (a Delete never overtakes its Create). A row due for a retry does not hold its origin back.
+    Fair share: an origin gets at most `per_origin` items in flight, and each claim deals items out
+    one origin at a time (oldest heads first), so a backlog from one origin never queues another
+    origin's work behind it. Within an origin, one actor's activities run one at a time in arrival
+    order (a Delete never overtakes its Create); different actors of one origin run side by side.
+    A row waiting for a retry holds nobody back.
     """
     now = time.time() if now is None else now
-    stmt = _CLAIM_INBOX["sqlite" if db.is_sqlite else "postgresql"]
-    params = {"claim_now": now, "claim_until": now + lock_seconds, "claim_limit": limit}
     async with db.write() as conn:
         await finish_inbox_items(conn, list(finished))
-        rows = (await conn.execute(stmt, params)).all() if limit > 0 else []
+        if limit <= 0:
+            return []
+        window = (await conn.execute(_INBOX_WINDOW, {"now": now, "window": 2 * per_origin + 2})).all()
+        ids = _pick_inbox(window, per_origin=per_origin)
+        if not ids:
+            return []
+        until = now + lock_seconds
+        if db.is_sqlite:  # one writer at a time: what this transaction read still holds
+            rows = (await conn.execute(_LOCK_INBOX, {"ids": ids[:limit], "until": until})).all()
+        else:
+            rows = (await conn.execute(_LOCK_INBOX_PG, {"ids": ids, "until": until, "now": now,
+                                                        "limit": limit})).all()
     return sorted(rows, key=lambda row: row.id)  # RETURNING keeps no order
 
 

@@ -76,6 +76,13 @@ async def by_uri(conn: AsyncConnection, uri: str, *, with_deleted: bool = False)
     return Status.from_row(row) if row else None
 
 
+async def by_uri_or_id(conn: AsyncConnection, uri: str, status_id: int) -> list[Status]:
+    """Statuses (deleted ones too) with this uri or this id: whether a remote post is known here,
+    and whether the id meant for it is free, in one statement."""
+    rows = (await conn.execute(select(statuses).where(or_(statuses.c.uri == uri, statuses.c.id == status_id)))).all()
+    return [Status.from_row(row) for row in rows]
+
+
 async def find_reblog(conn: AsyncConnection, account_id: int, status_id: int) -> Status | None:
     row = (await conn.execute(select(statuses).where(
         statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id, LIVE))).first()
@@ -104,7 +111,7 @@ async def insert_status(conn: AsyncConnection, **values) -> Status:
     for key, default in (("spoiler_text", ""), ("sensitive", False), ("content", ""),
                          ("replies_count", 0), ("reblogs_count", 0), ("favourites_count", 0)):
         values.setdefault(key, default)
-    await conn.execute(insert(statuses).values(**values))
+    row = (await conn.execute(insert(statuses).values(**values).returning(*statuses.c))).one()
     if not values.get("reblog_of_id"):
         # Public and local-only originals go to the public and hashtag streams; direct ones to the
         # direct stream. The streaming side re-checks who may see each one.
@@ -112,7 +119,7 @@ async def insert_status(conn: AsyncConnection, **values) -> Status:
             await stream_events.emit(conn, "public", "update", values["id"])
         elif values.get("visibility") == "direct":
             await stream_events.emit(conn, "direct", "conversation", values["id"])
-    return await get(conn, values["id"])  # type: ignore[return-value]
+    return Status.from_row(row)
 
 
 async def record_edit(conn: AsyncConnection, before: Status) -> None:
@@ -164,8 +171,10 @@ async def bump(conn: AsyncConnection, status_id: int, column: str, delta: int) -
     await conn.execute(update(statuses).where(statuses.c.id == status_id).values({col: col + delta}))
 
 
-async def set_mentions(conn: AsyncConnection, status_id: int, account_ids) -> None:  # noqa: ANN001
-    await conn.execute(delete(mentions).where(mentions.c.status_id == status_id))
+async def set_mentions(conn: AsyncConnection, status_id: int, account_ids, *, new: bool = False) -> None:  # noqa: ANN001
+    """The status's mentions, replacing those it had (`new`: it has none yet, nothing to replace)."""
+    if not new:
+        await conn.execute(delete(mentions).where(mentions.c.status_id == status_id))
     rows = [{"status_id": status_id, "account_id": a} for a in dict.fromkeys(account_ids)]
     if rows:
         await conn.execute(insert(mentions), rows)
@@ -185,8 +194,10 @@ async def mentions_of(conn: AsyncConnection, status_ids) -> dict[int, list[int]]
     return result
 
 
-async def set_tags(conn: AsyncConnection, status_id: int, names) -> None:  # noqa: ANN001
-    await conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
+async def set_tags(conn: AsyncConnection, status_id: int, names, *, new: bool = False) -> None:  # noqa: ANN001
+    """The status's hashtags, replacing those it had (`new`: it has none yet, nothing to replace)."""
+    if not new:
+        await conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
     for name in dict.fromkeys(n.lower() for n in names):
         tag_id = (await conn.execute(select(tags.c.id).where(tags.c.name == name))).scalar()
         if tag_id is None:
@@ -365,16 +376,18 @@ async def account_ids(conn: AsyncConnection, account_id: int, viewer_id: int | N
 
 
 async def add_to_home(conn: AsyncConnection, account_ids, status_id: int, *,  # noqa: ANN001
-                      announce: bool = True) -> None:
+                      announce: bool = True, new: bool = False) -> None:
     """Put a status in home timelines; with `announce`, the streaming API sends it to each owner
-    as an `update` (older posts filled in after a follow are not announced)."""
+    as an `update` (older posts filled in after a follow are not announced). `new`: the status was
+    written in this transaction, so no timeline has it yet."""
     rows = [{"account_id": a, "status_id": status_id} for a in dict.fromkeys(account_ids)]
     if not rows:
         return
-    existing = set((await conn.execute(select(home_feed.c.account_id).where(
-        home_feed.c.status_id == status_id,
-        home_feed.c.account_id.in_([r["account_id"] for r in rows])))).scalars())
-    rows = [r for r in rows if r["account_id"] not in existing]
+    if not new:
+        existing = set((await conn.execute(select(home_feed.c.account_id).where(
+            home_feed.c.status_id == status_id,
+            home_feed.c.account_id.in_([r["account_id"] for r in rows])))).scalars())
+        rows = [r for r in rows if r["account_id"] not in existing]
     if rows:
         await conn.execute(insert(home_feed), rows)
         if announce:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from federation import deref
@@ -38,11 +37,15 @@ def check_note(doc: dict, author: Account) -> dict:
     return values
 
 
-async def _mentioned(conn: AsyncConnection, values: dict) -> tuple[Account, ...]:
+async def _mentioned(rt: Runtime, values: dict, author: Account) -> tuple[Account, ...]:
     """Accounts known here that the Note names: its Mention tags, then (silent mentions) the
     accounts in its to/cc; at most MAX_MENTIONS, whatever the spelling."""
     uris = list(dict.fromkeys(values["mention_uris"] + values["addressee_uris"]))[:MAX_MENTIONS]
-    found = await accounts.by_uris(conn, uris)
+    uris = [uri for uri in uris if uri != author.followers_url]  # addressed to followers: nobody named
+    if not uris:
+        return ()
+    async with rt.db.read() as conn:
+        found = await accounts.by_uris(conn, uris)
     return tuple(found[uri] for uri in uris if uri in found)
 
 
@@ -64,8 +67,7 @@ async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: i
     that many hops above a reply (social.threads), which bounds how far up its own parent is sought."""
     values = check_note(doc, author)
     media = await _media(rt, author, doc)
-    async with rt.db.read() as conn:
-        mentioned = await _mentioned(conn, values)
+    mentioned = await _mentioned(rt, values, author)
     status = await status_facts.create(rt, author, NewStatus(
         uri=values["uri"], url=values["url"], content=values["content"],
         visibility=visibility_of(doc, followers_url=author.followers_url),
@@ -82,7 +84,7 @@ async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
     values = check_note(doc, author)
     async with rt.db.read() as conn:
         existing = await statuses.by_uri(conn, values["uri"])
-        mentioned = await _mentioned(conn, values)
+    mentioned = await _mentioned(rt, values, author)
     if existing is None:
         return await store_note(rt, doc, author)
     if existing.account_id != author.id:

@@ -19,7 +19,7 @@ from federation.addressing import audience
 from federation.as2 import host_of
 from federation.deref import is_local
 from federation.content import MentionRef, find_mentions, render_plain
-from models import accounts, polls as polls_store, search_index, social, statuses, thread_fetches
+from models import accounts, home, polls as polls_store, search_index, social, statuses, thread_fetches
 from models import media as media_store
 from models import scheduled as scheduled_store
 from models.accounts import Account
@@ -218,12 +218,11 @@ async def create(rt: Runtime, author: Account, new: NewStatus) -> Status:
 
 
 async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewStatus) -> Status:
-    known = await _known(conn, author, new)
+    known, status_id = await _known_or_free_id(conn, author, new)
     if known is not None:
         return known
     if author.local and await accounts.moved_to(conn, author.id):
         raise Unprocessable("This account has moved and can no longer post")
-    status_id = new.id or await _free_id(conn, new.created_at)
     if new.idempotency_key is not None:
         # Claimed before anything is written: a concurrent request with the key waits here and fails.
         await scheduled_store.claim_key(conn, author.id, new.idempotency_key, status_id)
@@ -239,20 +238,19 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
         created_at=min(new.created_at or time.time(), time.time()))
     if new.media_ids:
         await _attach_media(conn, author, status_id, list(new.media_ids))
-    await _store_remote_media(conn, status, new.remote_media)
+    await _store_remote_media(conn, status, new.remote_media, new=True)
     if new.poll is not None:
         await create_poll(conn, status, new.poll)
     await _store_remote_poll(conn, status, new.remote_poll)
-    await statuses.set_mentions(conn, status_id, [a.id for a in new.mentioned])
-    await statuses.set_tags(conn, status_id, list(new.hashtags))
+    await statuses.set_mentions(conn, status_id, [a.id for a in new.mentioned], new=True)
+    await statuses.set_tags(conn, status_id, list(new.hashtags), new=True)
     await cards.link_first(conn, rt, status, new.content)
     await search_index.index_status(conn, status)
-    await accounts.bump_counter(conn, author.id, "statuses_count", 1)
-    await accounts.update_last_status(conn, author.id, status.created_at)
+    await accounts.count_new_status(conn, author.id, status.created_at)
     if author.local:
         # The author's own home timeline has the post when the API answers (an app that reloads
         # home right after posting must find it); the fan-out job fills everyone else's.
-        await statuses.add_to_home(conn, [author.id], status_id)
+        await statuses.add_to_home(conn, [author.id], status_id, new=True)
     if parent:
         await statuses.bump(conn, parent.id, "replies_count", 1)
     if not author.local:
@@ -266,17 +264,25 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
     return status
 
 
-async def _known(conn: AsyncConnection, author: Account, new: NewStatus) -> Status | None:
-    """The status this one is already (a repeated delivery, a retried schedule, a reused key)."""
+async def _known_or_free_id(conn: AsyncConnection, author: Account, new: NewStatus) -> tuple[Status | None, int]:
+    """The status this one is already (a repeated delivery, a retried schedule, a reused key), or
+    else the id to give it."""
     if new.idempotency_key is not None:
         earlier = await scheduled_store.idempotent_status_id(conn, author.id, new.idempotency_key)
         if earlier is not None and (status := await statuses.get(conn, earlier, with_deleted=True)):
-            return status
-    if new.id is not None and (status := await statuses.get(conn, new.id, with_deleted=True)):
-        return status
-    if new.uri is not None and (status := await statuses.by_uri(conn, new.uri, with_deleted=True)):
-        return status
-    return None
+            return status, status.id
+    if new.id is not None:  # chosen by the scheduler for a local post: known, or free
+        return await statuses.get(conn, new.id, with_deleted=True), new.id
+    status_id = new_id(at=new.created_at)
+    if new.uri is not None:
+        # A remote post: known by its uri, and is the id free? One statement for both.
+        found = await statuses.by_uri_or_id(conn, new.uri, status_id)
+        if (known := next((s for s in found if s.uri == new.uri), None)) is not None:
+            return known, known.id
+        if not found:
+            return None, status_id
+        status_id += 1
+    return None, await _free_id(conn, status_id)
 
 
 async def _parent(conn: AsyncConnection, author: Account, new: NewStatus) -> tuple[Status | None, str]:
@@ -305,10 +311,10 @@ async def _join_thread(conn: AsyncConnection, rt: Runtime, status: Status, paren
             rt.wake("threads")
 
 
-async def _free_id(conn: AsyncConnection, published: float | None) -> int:
-    """An id that sorts by the post's publication time; other nodes' posts published in the same
-    millisecond (or another process backdating to it) must not collide with it."""
-    status_id = new_id(at=published)
+async def _free_id(conn: AsyncConnection, status_id: int) -> int:
+    """The first free id from `status_id` on (an id that sorts by the post's publication time):
+    other nodes' posts published in the same millisecond (or another process backdating to it)
+    must not collide with it."""
     while await statuses.get(conn, status_id, with_deleted=True):
         status_id += 1
     return status_id
@@ -322,11 +328,13 @@ async def _attach_media(conn: AsyncConnection, author: Account, status_id: int, 
     await media_store.attach(conn, status_id, [m.id for m in found])
 
 
-async def _store_remote_media(conn: AsyncConnection, status: Status, attachments: tuple[dict, ...] | None) -> None:
-    """A remote status's attachments, as URLs (replacing those it had, after an edit)."""
+async def _store_remote_media(conn: AsyncConnection, status: Status, attachments: tuple[dict, ...] | None, *,
+                              new: bool = False) -> None:
+    """A remote status's attachments, as URLs (replacing those it had, after an edit; a `new` one has none)."""
     if attachments is None or status.local:
         return
-    await media_store.remove_remote(conn, status.id)
+    if not new:
+        await media_store.remove_remote(conn, status.id)
     for position, values in enumerate(attachments):
         await media_store.insert_media(conn, account_id=status.account_id, status_id=status.id,
                                        position=position, **values)
@@ -352,7 +360,10 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
     who may see it."""
     if not author.local:
         if kind == "Create":
-            await outgoing.queue(conn, rt, home_status=status.id)
+            # Nothing to send: the home rows are written here, in the transaction that stores the
+            # post, rather than by a fan-out job (three more transactions for each inbound post).
+            await home.fill_home_written(conn, home.Written(status, author.domain, tuple(a.id for a in mentioned),
+                                                            tagged=bool(hashtags)))
         return
     activity = None
     recipients = [a.id for a in mentioned]

@@ -135,3 +135,38 @@ async def test_concurrent_inbox_claims_never_run_two_items_of_one_origin(db):
     rows = [row for batch in batches for row in batch]
     # Then every origin has exactly one item in flight, its oldest
     assert sorted(uris(rows)) == [f"https://o{n}.test/a/0" for n in range(5)]
+
+
+async def enqueue_actors(db, origin, actors, rounds):
+    """`rounds` activities from each of `actors` on `origin`, interleaved in arrival order."""
+    async with db.write() as conn:
+        for r in range(rounds):
+            for actor in actors:
+                await queues.enqueue_inbox(conn, activity_uri=f"https://{origin}/{actor}/{r}",
+                                           actor_uri=f"https://{origin}/{actor}", origin=origin, body="{}",
+                                           recipient_account_id=None)
+
+
+async def test_an_origins_actors_run_side_by_side_each_in_order(db):
+    # Given three actors of one origin, two activities each (a Create, then its Delete, say)
+    await enqueue_actors(db, "many.test", ["a", "b", "c"], 2)
+    # When a worker may run two of that origin's items at once
+    first = await queues.claim_inbox(db, limit=8, lock_seconds=60, per_origin=2)
+    # Then it starts the first activity of two different actors, never an actor's second
+    assert uris(first) == ["https://many.test/a/0", "https://many.test/b/0"]
+    assert await queues.claim_inbox(db, limit=8, lock_seconds=60, per_origin=2) == []
+    # And when one of them is done, the next in arrival order whose actor is free follows
+    second = await queues.claim_inbox(db, limit=8, lock_seconds=60, per_origin=2, finished=[first[0].id])
+    assert uris(second) == ["https://many.test/c/0"]
+    third = await queues.claim_inbox(db, limit=8, lock_seconds=60, per_origin=2, finished=[first[1].id])
+    assert uris(third) == ["https://many.test/a/1"]
+
+
+async def test_an_origin_with_many_actors_leaves_slots_to_the_others(db):
+    # Given a backlog from six actors of one origin, then one item from another origin
+    await enqueue_actors(db, "busy.test", [f"u{n}" for n in range(6)], 3)
+    await enqueue_inbox(db, "quiet.test", 1)
+    # When a worker with four free slots claims, an origin holding at most half of them
+    rows = await queues.claim_inbox(db, limit=4, lock_seconds=60, per_origin=2)
+    # Then the busy origin gets its two, and the quiet one its item
+    assert sorted(uris(rows)) == ["https://busy.test/u0/0", "https://busy.test/u1/0", "https://quiet.test/a/0"]
