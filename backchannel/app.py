@@ -10,7 +10,7 @@ from aiohttp import web
 from backchannel import guards, ops, secrets, workers
 from backchannel.config import Config
 from backchannel.identity import establish
-from backchannel.keys import RUNTIME
+from backchannel.keys import INTAKE, RUNTIME
 from backchannel.routing import forgive_trailing_slashes
 from federation.runtime import Runtime
 from federation import httpsig, webpush
@@ -20,6 +20,7 @@ from federation.metrics import Metrics
 from federation.peers import Peers
 from federation.policy import FederationPolicy
 from federation.urls import Urls
+from inbox.intake import Intake
 from models import accounts
 from models.db import Database
 from models.media_storage import LocalStorage, MediaStorage, S3Storage
@@ -47,7 +48,8 @@ async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
                   unavailable_after=config.domain_unavailable_after)
     http = FederationClient(host_map=config.resolve, insecure_http=config.insecure_http,
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
-                            user_agent=user_agent(config.base_url), policy=policy, peers=peers)
+                            user_agent=user_agent(config.base_url), policy=policy, peers=peers,
+                            signing_processes=config.signing_processes)
     media = media_storage(config)
     await media.start()
     await http.start()
@@ -100,11 +102,12 @@ def create_app(config: Config) -> web.Application:
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         rt = await open_runtime(config)
         app[RUNTIME] = rt
+        app[INTAKE] = Intake(rt.db)
         tasks: list[asyncio.Task] = [asyncio.create_task(limits.run(rt.db))]
         if config.workers:
             if config.is_sqlite:
                 await workers.release_locks(rt)
-            tasks = workers.start(rt)
+            tasks += workers.start(rt)
         yield
         for task in tasks:
             task.cancel()

@@ -54,7 +54,10 @@ class Config:
     # How long a failing delivery is retried before it is dropped.
     delivery_give_up_after: float = 3 * 24 * 3600.0
     delivery_concurrency: int = 16
-    # Inbound activities applied at once (at most one per origin server).
+    # Processes that sign outgoing requests (RSA), beside this one: 0 signs in this process. On a
+    # machine with cores to spare, one or two per `serve`/`worker` process speed up fan-out.
+    signing_processes: int = 0
+    # Inbound activities applied at once (one per actor; one origin server holds at most half).
     inbox_concurrency: int = 8
     # A domain whose deliveries have failed for this long is unavailable: nothing new is queued for
     # it until it sends this node something again.

@@ -68,10 +68,16 @@ async def run_queue(rt: Runtime, queue: Queue, *, poll: float = 1.0) -> None:
             await _wait(wake, set(), poll)
 
 
+# How long a pool waits, once woken while rows are running, so that rows finishing together are
+# marked done (and their slots refilled) by one claim instead of one claim each.
+GATHER_SECONDS = 0.002
+
+
 async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
     """Keep up to `batch` rows in flight; a free slot is refilled at once, so one slow peer holds
     one slot, not the whole batch. Rows whose processor says they are done are marked so by the
-    next claim (the inbox's: see models.queues.claim_inbox)."""
+    next claim, in its transaction (inbox items kept as done, models.queues.claim_inbox; deliveries
+    deleted, Database.claim); other queues' processors record their rows' outcome themselves."""
     wake = rt.wakeups[queue.name]
     running: set[asyncio.Task] = set()
     finished: list[int] = []
@@ -96,8 +102,12 @@ async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
                 task = asyncio.create_task(_one(rt, queue, row))
                 running.add(task)
                 task.add_done_callback(lambda t, row_id=row.id: on_done(t, row_id))
-            if not rows or len(running) >= queue.batch:
+            if len(rows) < free or len(running) >= queue.batch:
+                # Nothing more to take now (or no free slot): wait for a slot or for new work, then
+                # a moment more while rows are running, so one claim marks several of them done.
                 await _wait(wake, running, poll)
+                if running:
+                    await asyncio.sleep(GATHER_SECONDS)
     finally:
         for task in running:
             task.cancel()
@@ -109,7 +119,10 @@ async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int]) -> 
         if queue.table is inbox_items:
             return list(await queues.claim_inbox(rt.db, limit=limit, lock_seconds=queue.lock_seconds,
                                                  finished=finished, per_origin=inbox_per_origin(queue.batch)))
-        return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds))
+        # Delivered rows are deleted by this claim (outbox.delivery); the other queues' processors
+        # record each row's outcome themselves (their rows may be kept: preview cards, thread walks).
+        return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds,
+                                      finished=finished if queue.table is deliveries else ()))
     except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep the worker alive
         log.exception("%s worker cannot claim work", queue.name)
         await asyncio.sleep(5)

@@ -519,6 +519,12 @@ def report(results: dict) -> None:
     print(f"machine: {m['nproc']} cpu, Python {m['python']}, cryptography {m['cryptography']}, "
           f"commit {m['git_commit'][:12]}{' (dirty tree)' if m['git_dirty'] else ''}, "
           f"load average {m['loadavg_at_start'][0]:.2f} at start, {results.get('loadavg_at_end', [0])[0]:.2f} at end")
+    during = results.get("loadavg_during") or {}
+    if during:
+        print(f"load average during the run: mean {during['mean']:.2f}, min {during['min']:.2f}, "
+              f"max {during['max']:.2f} ({during['samples']} samples; {m['nproc']} cores)")
+    if args_env := (results.get("args") or {}).get("node_env"):
+        print(f"node settings: {dict(args_env)}")
     rows = [
         ("ceiling: RSA-2048 verify (1 process)", fmt(c.get("verify_per_s")), "/s"),
         ("ceiling: RSA-2048 sign (1 process)", fmt(c.get("sign_per_s")), "/s"),
@@ -555,10 +561,49 @@ def ratios(results: dict) -> dict:
         "inbound applied / verify ceiling": div(i.get("applied_per_s"), c.get("verify_per_s")),
         "inbound applied / accepted": div(i.get("applied_per_s"), i.get("accepted_per_s")),
         "fan-out deliveries / sign ceiling": div(f.get("deliveries_per_s"), c.get("sign_per_s")),
+        # Issue 15's targets as ratios (≥ 1 meets them): 1,000 Creates applied per second and
+        # 2,000 accepted, and F inboxes reached within 1.5 × (F ÷ the sign ceiling).
+        "inbound applied / 1,000 per s target": div(i.get("applied_per_s"), 1000),
+        "inbound accepted / 2,000 per s target": div(i.get("accepted_per_s"), 2000),
+        "fan-out target (1.5 × F ÷ sign ceiling) / fan-out time": div(
+            1.5 * f["followers"] / c["sign_per_s"] if f.get("followers") and c.get("sign_per_s") else None,
+            f.get("fanout_wall_s")),
     }
 
 
 # --- main ---------------------------------------------------------------------------------------------
+
+def _env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("BACKCHANNEL_"):
+        raise argparse.ArgumentTypeError("expected BACKCHANNEL_NAME=VALUE")
+    return name, value
+
+
+class LoadWatch:
+    """The machine's 1-minute load average, sampled every few seconds while the run goes on: the
+    bench shares the machine, and what else ran shows up in every number."""
+
+    def __init__(self, every: float = 2.0):
+        self.every, self.samples = every, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> "LoadWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+    def summary(self) -> dict:
+        s = self.samples or [os.getloadavg()[0]]
+        return {"mean": sum(s) / len(s), "max": max(s), "min": min(s), "samples": len(s)}
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
@@ -582,6 +627,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="sample the node with py-spy (not a project dependency: pip install py-spy "
                         "anywhere) during each phase and print the project functions it spends CPU in; "
                         "slows the node down a little")
+    p.add_argument("--node-env", metavar="NAME=VALUE", action="append", default=[], type=_env_pair,
+                   help="a setting for the node, e.g. BACKCHANNEL_SIGNING_PROCESSES=1 (repeatable)")
     p.add_argument("--keep", action="store_true", help="keep the node's data folder (it is always kept on failure)")
     reads_bench.add_arguments(p)  # reads: statements and CPU per request (bench/reads.py)
     return p.parse_args(argv)
@@ -661,7 +708,7 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
     data = Path(tempfile.mkdtemp(prefix="backchannel-bench-"))
     results["data_dir"] = str(data)
     node = Node(domain="bench.test", port=free_port(), data=data / "node",
-                resolve={r.domain: r.port for r in remotes})
+                resolve={r.domain: r.port for r in remotes}, extra_env=dict(args.node_env))
     if args.py_spy:
         args.results.mkdir(parents=True, exist_ok=True)
 
@@ -723,6 +770,7 @@ def main(argv=None) -> int:
         results["ceiling"] = bench_ceiling(args.ceiling_seconds)
         c = results["ceiling"]
         say(f"ceiling: verify {c['verify_per_s']:,.0f}/s, sign {c['sign_per_s']:,.0f}/s")
+    load = LoadWatch().__enter__()
     try:
         asyncio.run(run_phases(args, results, deadline))
         if "reads" not in args.skip and deadline.left() > 30:
@@ -731,6 +779,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         say("interrupted")
     finally:
+        load.__exit__()
+        results["loadavg_during"] = load.summary()
         results["ratios"] = ratios(results)
         results["total_wall_s"] = time.perf_counter() - T0
         results["loadavg_at_end"] = os.getloadavg()

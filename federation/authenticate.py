@@ -10,12 +10,13 @@ from models.accounts import Account
 
 
 async def signer_of(rt: Runtime, method: str, path_qs: str, headers: Mapping[str, str],
-                    body: bytes | None) -> Account:
+                    body: bytes | None, *, cached_key: bool = False) -> Account:
     """The remote account whose key signed the request; SignatureError (401) when it does not verify.
+    `cached_key`: a key read a few minutes ago will do (the inbox; see federation.deref.KeyLookup).
 
     The URL checked is the node's public one: behind a TLS proxy the request arrives as plain http.
     """
-    keys = deref.key_lookup(rt)
+    keys = deref.key_lookup(rt, cached=cached_key)
     try:
         verified = await httpsig.verify_request(method, rt.config.base_url + path_qs, headers, body, keys)
         signer = keys.owners.get(verified.key_id)

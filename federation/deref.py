@@ -127,13 +127,17 @@ class KeyLookup:
     It remembers whose key it returned, so the inbox can check the owner without reading it again.
     """
 
-    def __init__(self, rt: Runtime):
+    def __init__(self, rt: Runtime, *, cached: bool = False):
         self.rt = rt
         self.owners: dict[str, Account] = {}
+        # The inbox, which only compares the owner's uri with the activity's actor, may take a key
+        # read a few minutes ago (federation.keycache); a signed fetch, which decides what its
+        # owner may see, reads the account as it is now.
+        self.cache = rt.remote_keys if cached else None
 
     async def __call__(self, key_id: str, refresh: bool) -> str | None:
-        account = None
-        if not refresh:
+        account = self.cache.get(key_id) if self.cache is not None and not refresh else None
+        if account is None and not refresh:
             async with self.rt.db.read() as conn:
                 account = await accounts.by_key_id(conn, key_id)
         if account is None or not account.public_key_pem:
@@ -141,11 +145,13 @@ class KeyLookup:
         if account is None or account.public_key_id != key_id:
             return None
         self.owners[key_id] = account
+        if self.cache is not None and not account.local:
+            self.cache.put(key_id, account)
         return account.public_key_pem
 
 
-def key_lookup(rt: Runtime) -> KeyLookup:
-    return KeyLookup(rt)
+def key_lookup(rt: Runtime, *, cached: bool = False) -> KeyLookup:
+    return KeyLookup(rt, cached=cached)
 
 
 async def fetch_key_owner(rt: Runtime, key_id: str) -> Account | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import logging
 import socket
 from dataclasses import dataclass
@@ -118,8 +120,13 @@ class GuardedResolver(AbstractResolver):
 class FederationClient:
     def __init__(self, *, host_map: Mapping[str, tuple[str, int]], insecure_http: bool,
                  timeout: float, max_body_bytes: int, user_agent: str,
-                 policy: "FederationPolicy | None" = None, peers: "Peers | None" = None):
+                 policy: "FederationPolicy | None" = None, peers: "Peers | None" = None,
+                 signing_processes: int = 0):
         self.insecure_http = insecure_http
+        # RSA signing is most of what a delivery costs this process; with signing processes it is
+        # done in them, on the other cores (started with the client, stopped with it).
+        self.signing_processes = signing_processes
+        self._signing: ProcessPoolExecutor | None = None
         self.host_map = {k.lower(): v for k, v in host_map.items()}
         self.total_seconds = timeout  # one request, all its redirects and its body included
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
@@ -140,10 +147,25 @@ class FederationClient:
         self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
                                               headers={"User-Agent": self.user_agent},
                                               auto_decompress=True)
+        if self.signing_processes > 0:
+            # Spawned, not forked: this process runs threads (the database driver's) by now.
+            self._signing = ProcessPoolExecutor(self.signing_processes, mp_context=multiprocessing.get_context("spawn"))
 
     async def close(self) -> None:
         if self._session:
             await self._session.close()
+        if self._signing is not None:
+            self._signing.shutdown(wait=False, cancel_futures=True)
+            self._signing = None
+
+    async def _signed(self, scheme: str, method: str, url: str, headers: dict, body: bytes | None,
+                      signer: Signer) -> dict:
+        """`headers` with the request's signature, made here or in a signing process."""
+        sign = httpsig.sign_request_rfc9421 if scheme == "rfc9421" else httpsig.sign_request_cavage
+        args = (method, url, headers, body, signer.key_id, signer.private_key_pem)
+        if self._signing is None:
+            return sign(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._signing, sign, *args)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -227,8 +249,7 @@ class FederationClient:
             await self._check_policy(url)
             send = dict(headers or {})
             if signer is not None:
-                sign = httpsig.sign_request_rfc9421 if scheme == "rfc9421" else httpsig.sign_request_cavage
-                send = sign(method, url, send, body, signer.key_id, signer.private_key_pem)
+                send = await self._signed(scheme, method, url, send, body, signer)
             try:
                 async with self.session.request(method, url, data=body, headers=send,
                                                 allow_redirects=False) as resp:

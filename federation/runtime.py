@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from backchannel.config import Config
 from federation.http import FederationClient, Signer
+from federation.keycache import KeyCache
 from federation.metrics import Metrics
 from federation.peers import Peers
 from federation.policy import FederationPolicy
@@ -39,6 +40,8 @@ class Runtime:
     # the key that signs Web Push requests, and the one that signs admin-page sessions.
     vapid: VapidKey | None = None
     session_secret: bytes = b""
+    # Remote keys recently read, so the inbox does not read each again (federation.deref.KeyLookup).
+    remote_keys: KeyCache = field(default_factory=KeyCache)
     # This process's counters (requests, deliveries, inbound activities), exposed at /metrics.
     metrics: Metrics = field(default_factory=Metrics)
 

@@ -7,12 +7,12 @@ import logging
 
 from aiohttp import web
 
-from backchannel.keys import RUNTIME
+from backchannel.keys import INTAKE, RUNTIME
 from federation import deref, httpsig, safejson
 from federation.as2 import host_of, object_id
 from federation.authenticate import signer_of
 from federation.urls import ROUTES
-from models import accounts, queues
+from models import accounts
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -95,7 +95,7 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
         # Its key is gone with it; fetching would only fail. Nothing of it is stored here anyway.
         return web.Response(status=202)
     try:
-        signer = await signer_of(rt, request.method, request.path_qs, request.headers, body)
+        signer = await signer_of(rt, request.method, request.path_qs, request.headers, body, cached_key=True)
     except httpsig.SignatureError as err:
         return _refuse(401, f"signature refused: {err}")
     if signer.uri != actor_uri:
@@ -105,9 +105,9 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
     await rt.peers.record_success(sender_host)
     # The dedup key: an id on the sender's own origin (checked above), or a hash of what it signed.
     activity_uri = activity_uri or "sha256:" + hashlib.sha256(body).hexdigest()
-    async with rt.db.write() as conn:
-        await queues.enqueue_inbox(conn, activity_uri=activity_uri, actor_uri=actor_uri, origin=sender_host,
-                                   body=body.decode("utf-8", "replace"), recipient_account_id=recipient_id)
+    # Stored with whatever else arrived meanwhile; answered once committed (inbox.intake).
+    await request.app[INTAKE].store(activity_uri=activity_uri, actor_uri=actor_uri, origin=sender_host,
+                                    body=body.decode("utf-8", "replace"), recipient_account_id=recipient_id)
     rt.wake("inbox")
     return web.Response(status=202)
 

@@ -6,13 +6,15 @@ half-way; reads use a pool of their own and run beside the writer thanks to WAL.
 """
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import contextvars
 import time
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
-from sqlalchemy import Table, event, select, update
+from sqlalchemy import Table, delete, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -56,6 +58,7 @@ class Database:
                                               pool_pre_ping=True)
             self.reader = self.writer
         self._cache: dict[str, tuple[float, object]] = {}
+        self._turns = WriterTurns(enabled=self.is_sqlite)
         # Off by default, and then no listener exists at all: counting costs nothing in production.
         self.counts_statements = count_statements
         if count_statements:
@@ -73,10 +76,15 @@ class Database:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One short transaction. Never await network I/O inside it."""
-        async with self.writer.begin() as conn:
-            yield conn
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One short transaction. Never await network I/O inside it.
+
+        `urgent`: on SQLite, where one transaction writes at a time, this one goes before every
+        writer still waiting, so it waits for at most the transaction in progress (the inbox stores
+        what it accepts this way: its senders must not queue behind the worker applying)."""
+        async with self._turns.turn(urgent):
+            async with self.writer.begin() as conn:
+                yield conn
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -100,9 +108,10 @@ class Database:
         if self.reader is not self.writer:
             await self.reader.dispose()
 
-    async def claim(self, table: Table, *, limit: int, lock_seconds: float,
+    async def claim(self, table: Table, *, limit: int, lock_seconds: float, finished: Sequence[int] = (),
                     now: float | None = None) -> Sequence:
-        """Take up to `limit` due rows of a queue table, locking them for `lock_seconds`.
+        """Delete the `finished` rows, then take up to `limit` due rows of a queue table, locking
+        them for `lock_seconds`, in one transaction.
 
         A row whose lock has expired (its worker crashed) is due again, so nothing is lost.
         """
@@ -119,7 +128,51 @@ class Database:
                 .values(locked_until=now + lock_seconds, attempts=table.c.attempts + 1)
                 .returning(*table.c))
         async with self.write() as conn:
-            return (await conn.execute(stmt)).all()
+            if finished:
+                await conn.execute(delete(table).where(table.c.id.in_(list(finished))))
+            return (await conn.execute(stmt)).all() if limit > 0 else []
+
+
+class WriterTurns:
+    """Whose turn it is to write, on SQLite (one writer connection): urgent writers first, then the
+    others, each in arrival order. On PostgreSQL writers run side by side and nobody waits here."""
+
+    def __init__(self, *, enabled: bool):
+        self.enabled = enabled
+        self._busy = False
+        self._waiting: tuple[collections.deque, collections.deque] = (collections.deque(), collections.deque())
+
+    @contextlib.asynccontextmanager
+    async def turn(self, urgent: bool) -> AsyncIterator[None]:
+        if not self.enabled:
+            yield
+            return
+        if self._busy or self._waiting[0] or self._waiting[1]:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting[0 if urgent else 1].append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._pass_on()  # it was handed the turn just as it was cancelled
+                elif waiter in self._waiting[0 if urgent else 1]:
+                    self._waiting[0 if urgent else 1].remove(waiter)
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # _busy stays True: the turn goes straight to it
+                    return
+        self._busy = False
 
 
 def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int) -> None:

@@ -28,14 +28,28 @@ def _queued(now: float) -> dict:
 async def enqueue_inbox(conn: AsyncConnection, *, activity_uri: str, actor_uri: str, origin: str, body: str,
                         recipient_account_id: int | None) -> bool:
     """Store a verified activity once; False when this activity id was already received. `origin`
-    is the actor's host: one origin's activities are applied one at a time, in arrival order."""
+    is the actor's host: see claim_inbox for the order activities are applied in."""
+    return (await conn.execute(_insert_inbox(conn), _inbox_row(
+        activity_uri=activity_uri, actor_uri=actor_uri, origin=origin, body=body,
+        recipient_account_id=recipient_account_id, now=time.time()))).rowcount == 1
+
+
+async def enqueue_inbox_many(conn: AsyncConnection, items: list[dict]) -> None:
+    """enqueue_inbox for several activities (the keyword arguments of each), in one statement."""
     now = time.time()
-    values = dict(id=new_id(), activity_uri=activity_uri, actor_uri=actor_uri, origin=origin[:255], body=body,
-                  recipient_account_id=recipient_account_id, **_queued(now))
+    if items:
+        await conn.execute(_insert_inbox(conn), [_inbox_row(**item, now=now) for item in items])
+
+
+def _inbox_row(*, activity_uri: str, actor_uri: str, origin: str, body: str, recipient_account_id: int | None,
+               now: float) -> dict:
+    return dict(id=new_id(), activity_uri=activity_uri, actor_uri=actor_uri, origin=origin[:255], body=body,
+                recipient_account_id=recipient_account_id, **_queued(now))
+
+
+def _insert_inbox(conn: AsyncConnection):  # noqa: ANN202
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(inbox_items).values(**values).on_conflict_do_nothing(
-        index_elements=["activity_uri"])
-    return (await conn.execute(stmt)).rowcount == 1
+    return dialect_insert(inbox_items).on_conflict_do_nothing(index_elements=["activity_uri"])
 
 
 async def enqueue_fanout(conn: AsyncConnection, payload: dict) -> int:

@@ -33,7 +33,10 @@ async def _signer(rt: Runtime, account_id: int) -> Signer | None:
     return signer
 
 
-async def process(rt: Runtime, row) -> None:  # noqa: ANN001
+async def process(rt: Runtime, row) -> bool:  # noqa: ANN001
+    """Deliver one row. True when it was delivered: the worker deletes it with its next claim (one
+    transaction for many deliveries; a crash before that delivers it again, which receivers
+    recognise by the activity's id)."""
     host = host_of(row.inbox_url)  # canonical, as the inbox and peer state record it
     wait = await rt.peers.wait_for(host)
     if wait:
@@ -42,22 +45,21 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
             await queues.retry_later(conn, deliveries, row.id, f"circuit open for {host}", wait,
                                      refund_attempt=True)
         rt.metrics.delivery("deferred", host)
-        return
+        return False
     signer = await _signer(rt, row.signer_account_id)
     if signer is None:
         async with rt.db.write() as conn:
             await queues.give_up(conn, deliveries, row.id, "signer is gone")
         rt.metrics.delivery("dropped", host)
-        return
+        return False
     try:
         await rt.http.post_activity(row.inbox_url, row.body.encode(), signer)
     except FetchError as err:
         await _failed(rt, row, host, err)
-        return
-    async with rt.db.write() as conn:
-        await queues.finish(conn, deliveries, row.id)
+        return False
     rt.metrics.delivery("delivered", host)
     await rt.peers.record_success(host)
+    return True
 
 
 async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa: ANN001
