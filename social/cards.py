@@ -32,12 +32,14 @@ IMAGE_BYTES = 5 * 1024 * 1024
 IMAGE_PIXELS = 4096 * 4096
 
 
-async def link_first(conn: AsyncConnection, rt: Runtime, status: Status, content_html: str) -> None:
+async def link_first(conn: AsyncConnection, rt: Runtime, status: Status, content_html: str, *,
+                     new: bool = False) -> None:
     """In the status's own transaction: show the card of its first link (or none, after an edit
-    that removed it). Nothing is fetched here."""
+    that removed it; a `new` status has none to remove). Nothing is fetched here."""
     url = link_preview.first_link(content_html) if status.reblog_of_id is None else None
     if url is None or is_local(rt, url):
-        await cards.unlink(conn, status.id)
+        if not new:
+            await cards.unlink(conn, status.id)
         return
     if await cards.link(conn, status.id, url):
         rt.wake("cards")

@@ -244,7 +244,7 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
     await _store_remote_poll(conn, status, new.remote_poll)
     await statuses.set_mentions(conn, status_id, [a.id for a in new.mentioned], new=True)
     await statuses.set_tags(conn, status_id, list(new.hashtags), new=True)
-    await cards.link_first(conn, rt, status, new.content)
+    await cards.link_first(conn, rt, status, new.content, new=True)
     await search_index.index_status(conn, status)
     await accounts.count_new_status(conn, author.id, status.created_at)
     if author.local:
