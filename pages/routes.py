@@ -145,7 +145,7 @@ async def media_proxy(request: web.Request) -> web.StreamResponse:
         name, content_type = await media_cache.cached(rt, request.match_info["signature"], request.match_info["url"])
     except ServiceError as err:
         raise web.HTTPNotFound() if err.status == 404 else web.HTTPBadGateway(text=err.message) from None
-    return await _serve_media(rt, name, content_type)
+    return await _serve_media(request, name, content_type)
 
 
 @routes.get(ROUTES.media.path)
@@ -153,11 +153,13 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     """From the data folder, or read from object storage (social.media put it there): every
     process serves every upload, whichever process took it."""
     name = request.match_info["name"]
-    return await _serve_media(request.app[RUNTIME], name, MEDIA_TYPES[name.rsplit(".", 1)[1]])
+    return await _serve_media(request, name, MEDIA_TYPES[name.rsplit(".", 1)[1]])
 
 
-async def _serve_media(rt, name: str, content_type: str) -> web.StreamResponse:  # noqa: ANN001
-    """A stored file with the type this node decided, never sniffed, in a sandbox."""
+async def _serve_media(request: web.Request, name: str, content_type: str) -> web.StreamResponse:
+    """A stored file with the type this node decided, never sniffed, in a sandbox (the request's
+    Range asks for part of it)."""
+    rt = request.app[RUNTIME]
     headers = {
         "Content-Type": content_type,
         "X-Content-Type-Options": "nosniff",
