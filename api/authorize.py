@@ -16,7 +16,7 @@ from api.params import Params
 from backchannel.keys import RUNTIME
 from federation.urls import ROUTES as PATHS
 from models import oauth
-from social import apps, sso
+from social import apps, sign_in, sso
 from social.errors import ServiceError
 
 AUTHORIZE = PATHS.oauth_authorize
@@ -85,11 +85,14 @@ async def authorize_submit(request: web.Request) -> web.Response:
     if request.app[RUNTIME].config.sso_only:
         return oauth_form.consent(request, app_name=req.app.name, website=req.app.website, scopes=req.scopes,
                                   hidden=req.fields, error="Password sign-in is turned off here.", status=403)
-    user_id = await oauth_api.check_login(request, params.str("username") or "", params.str("password") or "")
-    if user_id is None:
+    signed = await sign_in.check(request.app[RUNTIME], params.str("username") or "", params.str("password") or "",
+                                 params.str("otp"))
+    if signed.user is None:
+        # With two-factor sign-in on, the form comes back asking for the code as well.
         return oauth_form.consent(request, app_name=req.app.name, website=req.app.website, scopes=req.scopes,
-                                  hidden=req.fields, error="Wrong e-mail, username or password.", status=401)
-    return await _grant(request, req, user_id)
+                                  hidden=req.fields, error=signed.problem, status=401,
+                                  code_needed=signed.code_needed, username=params.str("username") or "")
+    return await _grant(request, req, signed.user.id)
 
 
 async def _grant(request: web.Request, req: _Request, user_id: int) -> web.Response:

@@ -3,7 +3,6 @@ with optional PKCE), revocation and server metadata (RFC 8414). The sign-in and 
 issues codes is in api.authorize."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -18,8 +17,7 @@ from api.params import Params
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import oauth
-from models import moderation as moderation_store
-from social import apps
+from social import apps, sign_in
 from social.errors import Unprocessable
 
 GRANT_TYPES = ["authorization_code", "password", "client_credentials"]
@@ -171,26 +169,11 @@ async def token(request: web.Request) -> web.Response:
 
 
 async def check_login(request: web.Request, login: str, password: str) -> int | None:
-    """The user id for an e-mail or username and its password; None when they do not match, or
-    when password sign-in is turned off (sso_only)."""
-    rt = request.app[RUNTIME]
-    if not login or not password or rt.config.sso_only:
-        return None
-    async with rt.db.read() as conn:
-        found = await accounts_store.user_by_login(conn, login.strip().lstrip("@"))
-        account = await accounts_store.get(conn, found[0].account_id) if found else None
-    # scrypt is slow on purpose: run it off the event loop (check_password is as slow for an unknown
-    # login as for a known one, so the answer's timing does not tell which e-mails exist).
-    matches = await asyncio.to_thread(accounts_store.check_password, password, found[1] if found else None)
-    if found is None or not matches:
-        return None
-    user = found[0]
-    if user.disabled or account is None or account.suspended_at is not None:
-        return None
-    async with rt.db.read() as conn:  # a sign-up that waits for an admin's approval cannot sign in yet
-        if not await moderation_store.user_approved(conn, user.id):
-            return None
-    return user.id
+    """The user id for an e-mail or username and its password (social.sign_in); None when they do
+    not match, when password sign-in is turned off (sso_only), or when the user has two-factor
+    sign-in on: the password grant has no place for the code (Mastodon refuses it too)."""
+    signed = await sign_in.check(request.app[RUNTIME], login, password)
+    return signed.user.id if signed.user else None
 
 
 # --- /oauth/revoke and metadata -----------------------------------------------------------------

@@ -18,9 +18,13 @@ def _page(request: web.Request, template: str, status: int = 200, **context: obj
 
 
 def consent(request: web.Request, *, app_name: str, website: str | None, scopes: list[str],
-            hidden: dict[str, str], error: str | None = None, status: int = 200) -> web.Response:
+            hidden: dict[str, str], error: str | None = None, status: int = 200, code_needed: bool = False,
+            username: str = "") -> web.Response:
+    """`code_needed`: the password matched a person with two-factor sign-in on; the form asks again,
+    with a field for the code."""
     return _page(request, "oauth/consent.html", status, title="Authorise an application", app_name=app_name,
-                 website=website, scopes=scopes, hidden=hidden, error=error)
+                 website=website, scopes=scopes, hidden=hidden, error=error, code_needed=code_needed,
+                 username=username)
 
 
 def show_code(request: web.Request, code: str) -> web.Response:

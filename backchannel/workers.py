@@ -4,14 +4,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from sqlalchemy import Table, update
 
+from federation.as2 import host_of
 from federation.runtime import Runtime
 from inbox import worker as inbox_worker
-from models import queues
+from models import dashboard, queues
 from models import thread_fetches as thread_fetches_store
 from models.schema import chat_jobs, deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
 from outbox import delivery, fanout, webpush
@@ -121,12 +123,20 @@ async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int]) -> 
                                                  finished=finished, per_origin=inbox_per_origin(queue.batch)))
         # Delivered rows are deleted by this claim (outbox.delivery); the other queues' processors
         # record each row's outcome themselves (their rows may be kept: preview cards, thread walks).
-        return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds,
-                                      finished=finished if queue.table is deliveries else ()))
+        if queue.table is deliveries:
+            return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds,
+                                          finished=finished, before_finish=_count_delivered))
+        return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds))
     except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep the worker alive
         log.exception("%s worker cannot claim work", queue.name)
         await asyncio.sleep(5)
         return None
+
+
+async def _count_delivered(conn, ids: list[int]) -> None:  # noqa: ANN001
+    """The admin dashboard's count of delivered rows, by canonical domain, in the claim's transaction."""
+    for host, times in Counter(host_of(url) for url in await dashboard.inboxes_of(conn, ids)).items():
+        await dashboard.count_delivery(conn, host, "delivered", times=times)
 
 
 async def _wait(wake: asyncio.Event, running: set[asyncio.Task], poll: float) -> None:

@@ -112,7 +112,36 @@ class ROUTES:
     sso_sign_in = Route("/auth/sso")
     sso_callback = Route("/auth/sso/callback")
     oauth_sso_callback = Route("/oauth/authorize/sso")
+    # The signed-in web (pages/web.py, pages/settings.py) and the remote-follow steps
+    web_sign_in = Route("/auth/sign_in", ("GET", "POST"))
+    web_sign_out = Route("/auth/sign_out", ("POST",))
+    web_home = Route("/home")
+    web_local = Route("/local")
+    web_compose = Route("/statuses", ("POST",))
+    web_status = Route("/statuses/{status_id:\\d+}")
+    web_card = Route("/statuses/{status_id:\\d+}/card")
+    web_status_action = Route("/statuses/{status_id:\\d+}/{action:(favourite|unfavourite|reblog|unreblog|bookmark|unbookmark|delete)}",
+                              ("POST",))
+    web_vote = Route("/polls/{poll_id:\\d+}/votes", ("POST",))
+    web_notifications = Route("/notifications")
+    web_search = Route("/search")
+    web_follow = Route("/follow", ("POST",))
+    web_account_action = Route("/accounts/{id:\\d+}/{action:(follow|unfollow|authorize|reject)}", ("POST",))
+    web_follow_requests = Route("/follow_requests")
+    web_lists = Route("/lists", ("GET", "POST"))
+    web_list = Route("/lists/{list_id:\\d+}/timeline", ("GET", "POST"))  # its owner's view; the shared page is shared_list
+    remote_follow = Route("/@{username}/remote_follow", ("GET", "POST"))
+    authorize_interaction = Route("/authorize_interaction")
+    settings_two_factor = Route("/settings/two_factor", ("GET", "POST"))
+    settings_password = Route("/settings/password", ("GET", "POST"))
+    settings_applications = Route("/settings/applications", ("GET", "POST"))
+    settings_export = Route("/settings/export/{kind:(following|blocks|mutes|lists)}.csv")
+    settings_import = Route("/settings/import", ("GET", "POST"))
+    settings_migration = Route("/settings/migration", ("GET", "POST"))
+    admin_dashboard = Route("/admin/dashboard")
     admin_reports = Route("/admin/reports")
+    admin_report = Route("/admin/reports/{id:\\d+}")
+    admin_invites = Route("/admin/invites", ("GET", "POST"))
     admin_report_action = Route("/admin/reports/{id:\\d+}/{action:(resolve|reopen)}", ("POST",))
     admin_domains = Route("/admin/domains")
     admin_domain_action = Route("/admin/domains/{action:(block|unblock|allow|disallow|mode)}", ("POST",))
@@ -263,6 +292,10 @@ class Urls:
 
     def profile_tagged(self, username: str, name: str) -> str:
         return self._url(ROUTES.profile_tagged, username=username, name=name)
+
+    def interaction_template(self) -> str:
+        """The OStatus subscribe template: {uri} is the account or post to interact with."""
+        return self._url(ROUTES.authorize_interaction) + "?uri={uri}"
 
     def status_page(self, username: str, status_id: int) -> str:
         return self._url(ROUTES.status_page, username=username, status_id=status_id)

@@ -109,9 +109,10 @@ class Database:
             await self.reader.dispose()
 
     async def claim(self, table: Table, *, limit: int, lock_seconds: float, finished: Sequence[int] = (),
-                    now: float | None = None) -> Sequence:
+                    now: float | None = None, before_finish=None) -> Sequence:  # noqa: ANN001
         """Delete the `finished` rows, then take up to `limit` due rows of a queue table, locking
-        them for `lock_seconds`, in one transaction.
+        them for `lock_seconds`, in one transaction (`before_finish(conn, ids)` runs in it first:
+        the delivery worker counts what it delivered).
 
         A row whose lock has expired (its worker crashed) is due again, so nothing is lost.
         """
@@ -129,6 +130,8 @@ class Database:
                 .returning(*table.c))
         async with self.write() as conn:
             if finished:
+                if before_finish is not None:
+                    await before_finish(conn, list(finished))
                 await conn.execute(delete(table).where(table.c.id.in_(list(finished))))
             return (await conn.execute(stmt)).all() if limit > 0 else []
 

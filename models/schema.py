@@ -79,6 +79,11 @@ users = Table(
     Column("invite_id", ID),
     Column("reason", Text),
     Column("created_at", Float, nullable=False),
+    # Two-factor sign-in (social.two_factor): the TOTP secret (base32) once confirmed, the digests of
+    # the unused recovery codes (JSON list), and the last time step used, so a code works once.
+    Column("otp_secret", Text),
+    Column("otp_recovery", Text),
+    Column("otp_last_step", BigInteger),
 )
 
 oauth_apps = Table(
@@ -273,6 +278,17 @@ deliveries = Table(
     *_queue_columns(),
 )
 Index("ix_deliveries_state_next", deliveries.c.state, deliveries.c.next_attempt_at)
+
+# Deliveries by day, receiving domain and outcome (delivered, retry, dropped), counted by the delivery
+# worker in the transaction that settles each attempt: the admin dashboard's history, which the queue
+# rows cannot give (a delivered row is deleted). Day = days since 1970-01-01 UTC.
+delivery_days = Table(
+    "delivery_days", metadata,
+    Column("day", Integer, primary_key=True),
+    Column("domain", String(255), primary_key=True),
+    Column("outcome", String(16), primary_key=True),
+    Column("count", Integer, nullable=False, default=0),
+)
 
 # Whole threads (social.threads): a remote post's missing ancestor to fetch, or a remote post whose
 # `replies` collection to walk. One row per (kind, uri): a repeated request is the same job, and a

@@ -7,7 +7,7 @@ import time
 from federation.runtime import Runtime
 from federation.as2 import host_of
 from federation.http import BlockedAddress, BlockedDomain, FetchError, Signer
-from models import accounts, queues
+from models import accounts, dashboard, queues
 from models.schema import deliveries
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ async def process(rt: Runtime, row) -> bool:  # noqa: ANN001
     if signer is None:
         async with rt.db.write() as conn:
             await queues.give_up(conn, deliveries, row.id, "signer is gone")
+            await dashboard.count_delivery(conn, host, "dropped")
         rt.metrics.delivery("dropped", host)
         return False
     try:
@@ -69,6 +70,7 @@ async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa
         log.info("dropping delivery to %s: %s", row.inbox_url, err)
         async with rt.db.write() as conn:
             await queues.give_up(conn, deliveries, row.id, str(err))
+            await dashboard.count_delivery(conn, host, "dropped")
         rt.metrics.delivery("dropped", host)
         return
     peer = await rt.peers.record_failure(host)
@@ -76,6 +78,7 @@ async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa
         if peer.unavailable_since is not None:
             log.warning("%s has failed for %.0f s or more: marked unavailable", host, cfg.domain_unavailable_after)
             await queues.give_up(conn, deliveries, row.id, f"{host} is unavailable: {err}")
+            await dashboard.count_delivery(conn, host, "dropped")
             rt.metrics.delivery("dropped", host)
             return
         delay = queues.backoff(row.attempts, base=cfg.delivery_retry_base, cap=cfg.delivery_retry_cap,
@@ -83,4 +86,5 @@ async def _failed(rt: Runtime, row, host: str, err: FetchError) -> None:  # noqa
         log.info("delivery to %s failed (attempt %d), retrying in %.0fs: %s",
                  row.inbox_url, row.attempts, delay, err)
         await queues.retry_later(conn, deliveries, row.id, str(err), delay)
+        await dashboard.count_delivery(conn, host, "retry")
     rt.metrics.delivery("retry", host)

@@ -1,10 +1,10 @@
-"""HTML pages from Jinja2 templates: public pages, admin, the invite sign-up (and the OAuth form,
+"""HTML pages from Jinja2 templates: public pages, the signed-in web, admin, the invite sign-up (and the OAuth form,
 which api/ renders with the same environment and layout). One CSP for every HTML response."""
 from aiohttp import web
 
 from backchannel.config import Config
 
-from pages import admin, chats, feeds, lists, routes, security, sso, templating
+from pages import admin, chats, feeds, lists, own_lists, people, routes, security, settings, sso, templating, transfer
 
 
 def setup(app: web.Application, config: Config) -> None:
@@ -14,6 +14,10 @@ def setup(app: web.Application, config: Config) -> None:
     app.add_routes(feeds.routes)
     app.add_routes(lists.routes)
     app.add_routes(routes.routes)
+    app.add_routes(people.routes)
+    app.add_routes(settings.routes)
+    app.add_routes(own_lists.routes)
+    app.add_routes(transfer.routes)
     app.add_routes(admin.routes)
     app.add_routes(sso.routes)
     app.add_routes(chats.routes)

@@ -9,7 +9,6 @@ escaped. The actions call the same social.moderation use cases as the CLI and th
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import secrets
@@ -21,11 +20,15 @@ from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from federation.urls import ROUTES
 from models import accounts as accounts_store
+from models import dashboard, queue_stats
 from models import moderation as store
+from models import statuses as statuses_store
 from models.accounts import Account, User
+from pages import cards, charts
 from pages.templating import path, render
-from social import moderation, registrations
-from social.errors import ServiceError
+from social import admin_accounts, moderation, registrations
+from social import sign_in as sign_in_uc
+from social.errors import ServiceError, Unprocessable
 
 routes = web.RouteTableDef()
 COOKIE = "backchannel_admin"
@@ -114,8 +117,8 @@ def _page(request: web.Request, template: str, title: str, status: int = 200, **
 
 # --- Sign in and out ----------------------------------------------------------------------------
 
-def _sign_in_page(request: web.Request, message: str = "", status: int = 200) -> web.Response:
-    return _page(request, "admin/sign_in.html", "Sign in to administration", status, error=message)
+def _sign_in_page(request: web.Request, message: str = "", status: int = 200, **context: object) -> web.Response:
+    return _page(request, "admin/sign_in.html", "Sign in to administration", status, error=message, **context)
 
 
 @routes.get(ROUTES.admin_sign_in.path)
@@ -131,19 +134,15 @@ async def sign_in(request: web.Request) -> web.Response:
     if rt.config.sso_only:
         return _sign_in_page(request, f"Password sign-in is turned off: sign in with {rt.config.oidc_name}.", 403)
     form = await request.post()
-    login, password = str(form.get("login") or "").strip().lstrip("@"), str(form.get("password") or "")
-    async with rt.db.read() as conn:
-        found = await accounts_store.user_by_login(conn, login) if login else None
-        account = await accounts_store.get(conn, found[0].account_id) if found else None
-        approved = await store.user_approved(conn, found[0].id) if found else False
-    stored = found[1] if found else None
-    matches = await asyncio.to_thread(accounts_store.check_password, password, stored)
-    if not (found and matches and account and approved):
-        return _sign_in_page(request, "Wrong username or password.", 401)
-    user = found[0]
+    signed = await sign_in_uc.check(rt, str(form.get("login") or ""), str(form.get("password") or ""),
+                                    str(form.get("otp") or ""))
+    if signed.user is None or signed.account is None:
+        return _sign_in_page(request, signed.problem or sign_in_uc.WRONG, 401, code_needed=signed.code_needed,
+                             login=str(form.get("login") or ""))
+    user, account = signed.user, signed.account
     if not user.staff or user.disabled or account.suspended_at is not None:
         return _sign_in_page(request, "This account may not use the administration pages.", 403)
-    response = web.HTTPSeeOther(path("admin_reports"))
+    response = web.HTTPSeeOther(path("admin_dashboard"))
     start_session(rt, response, user.id)
     raise response
 
@@ -160,7 +159,38 @@ async def sign_out(request: web.Request) -> web.Response:
 @routes.get(ROUTES.admin.path)
 async def index(request: web.Request) -> web.Response:
     await _staff(request)
-    raise web.HTTPSeeOther(path("admin_reports"))
+    raise web.HTTPSeeOther(path("admin_dashboard"))
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+DASHBOARD_DAYS = 14
+OUTCOMES = (("delivered", "delivered"), ("retry", "failed, retrying"), ("dropped", "given up"))
+
+
+@routes.get(ROUTES.admin_dashboard.path)
+async def dashboard_page(request: web.Request) -> web.Response:
+    """The last two weeks as charts drawn here (pages/charts.py), and the queues as they are now."""
+    await _staff(request)
+    rt = request.app[RUNTIME]
+    today = dashboard.day_of(time.time())
+    days = list(range(today - DASHBOARD_DAYS + 1, today + 1))
+    async with rt.db.read() as conn:
+        posts = await dashboard.posts_per_day(conn, days[0])
+        delivered = await dashboard.deliveries_per_day(conn, days[0])
+        failing = await dashboard.failing_domains(conn, days[0])
+        queues = await queue_stats.stats(conn)
+    labels = [time.strftime("%d %b", time.gmtime(day * dashboard.DAY)) for day in days]
+    activity = charts.bars("activity", "New posts and active people per day", labels, [
+        charts.Series("posts", [posts.get(d, (0, 0))[0] for d in days]),
+        charts.Series("people who posted", [posts.get(d, (0, 0))[1] for d in days])])
+    outcomes = charts.bars("deliveries", "Deliveries per day by outcome", labels, [
+        charts.Series(label, [delivered.get(d, {}).get(key, 0) for d in days]) for key, label in OUTCOMES],
+        stacked=True)
+    domains = charts.horizontal("failing", "The ten domains with most failed deliveries (two weeks)", failing)
+    depths = charts.horizontal("queues", "Queue depths now (waiting rows)", [(q.name, q.pending) for q in queues])
+    return _page(request, "admin/dashboard.html", "Dashboard", csrf=_csrf(rt, request),
+                 charts=[activity, outcomes, domains, depths], queues=queues)
 
 
 # --- Reports ------------------------------------------------------------------------------------
@@ -182,6 +212,29 @@ async def reports_page(request: web.Request) -> web.Response:
     rows = [{"report": r, "target": acct(r.target_account_id), "reporter": acct(r.account_id)} for r in found]
     return _page(request, "admin/reports.html", "Resolved reports" if show_resolved else "Reports",
                  csrf=csrf, rows=rows, show_resolved=show_resolved)
+
+
+@routes.get(ROUTES.admin_report.path)
+async def report_page(request: web.Request) -> web.Response:
+    """One report: who, why, the reported posts as they are (whatever their visibility), and the
+    actions on the report and on the reported account."""
+    admin = await _staff(request)
+    rt = request.app[RUNTIME]
+    try:
+        report = await moderation.get_report(rt, int(request.match_info["id"]))
+    except ServiceError:
+        raise web.HTTPNotFound() from None
+    async with rt.db.read() as conn:
+        people = await accounts_store.get_many(conn, [report.account_id, report.target_account_id])
+        found = await statuses_store.get_many(conn, report.status_ids)
+        posts = await cards.cards_of(conn, rt, None, [found[i] for i in report.status_ids if i in found],
+                                     moderator=True)
+        users = await store.users_of(conn, [report.target_account_id])
+    target = people.get(report.target_account_id)
+    row = _account_row(rt, admin, request[STAFF], target, users.get(report.target_account_id)) if target else None
+    return _page(request, "admin/report.html", f"Report #{report.id}", csrf=_csrf(rt, request), report=report,
+                 reporter=people.get(report.account_id), target=target, row=row, posts=posts,
+                 gone=len(report.status_ids) - len(posts))
 
 
 @routes.post(ROUTES.admin_report_action.path)
@@ -286,6 +339,9 @@ def _account_row(rt: Runtime, admin: Account, staff: User, a: Account, user) -> 
             actions.append(("enable", "Enable login") if user.disabled else ("disable", "Disable login"))
             if not user.approved:
                 actions.append(("approve", "Approve"))
+            if staff.admin:
+                actions.append(("reset_password", "Reset password"))
+                actions.append(("make_user", "Make a user") if user.admin else ("make_admin", "Make an admin"))
     return {"account": a, "acct": a.full_acct(rt.config.domain), "email": user.email or "" if user else "",
             "state": ", ".join(state) or "active", "actions": actions}
 
@@ -293,21 +349,82 @@ def _account_row(rt: Runtime, admin: Account, staff: User, a: Account, user) -> 
 @routes.post(ROUTES.admin_account_action.path)
 async def account_action(request: web.Request) -> web.Response:
     admin = await _staff(request)
-    await _form(request, admin)
+    form = await _form(request, admin)
     rt = request.app[RUNTIME]
-    case = ACCOUNT_ACTIONS.get(request.match_info["action"])
+    action = request.match_info["action"]
+    case = ACCOUNT_ACTIONS.get(action)
     account_id = int(request.match_info["id"])
-    if case is None:
+    if case is None and action not in USER_ACTIONS:
         raise web.HTTPNotFound()
     if account_id == admin.id:
         raise web.HTTPForbidden(text="You cannot do that to yourself")
+    if action in USER_ACTIONS and not request[STAFF].admin:
+        raise web.HTTPForbidden(text="Only admins reset passwords and change roles", headers=NO_STORE)
     try:
         await moderation.check_may_moderate(rt, request[STAFF], account_id)
+        if action in USER_ACTIONS:
+            return await _user_action(request, action, account_id)
         await case(rt, account_id)
     except ServiceError as err:
         refused = web.HTTPForbidden if err.status == 403 else web.HTTPUnprocessableEntity
         raise refused(text=err.message) from None
+    raise web.HTTPSeeOther(_back(form, path("admin_accounts")))
+
+
+USER_ACTIONS = ("reset_password", "make_admin", "make_user")
+
+
+async def _user_action(request: web.Request, action: str, account_id: int) -> web.Response:
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        target = await accounts_store.get(conn, account_id)
+    if target is None or target.domain:
+        raise web.HTTPNotFound()
+    if action == "reset_password":
+        # A new random password, shown once to the admin to hand over.
+        password = secrets.token_urlsafe(12)
+        await admin_accounts.reset_password(rt, target.username, password)
+        return _page(request, "page.html", "Password reset",
+                     message=f"The new password of @{target.username} is {password} (shown only now).")
+    await admin_accounts.set_role(rt, target.username, "admin" if action == "make_admin" else "user")
     raise web.HTTPSeeOther(path("admin_accounts"))
+
+
+def _back(form: dict[str, str], default: str) -> str:
+    target = form.get("next", "")
+    return target if target.startswith("/admin/") and "//" not in target else default
+
+
+# --- Invites ------------------------------------------------------------------------------------
+
+@routes.get(ROUTES.admin_invites.path)
+async def invites_page(request: web.Request, message: str = "") -> web.Response:
+    await _admin(request)
+    rt = request.app[RUNTIME]
+    invites = await registrations.list_invites(rt)
+    return _page(request, "admin/invites.html", "Invites", 422 if message else 200, csrf=_csrf(rt, request),
+                 error=message, invites=invites, now=time.time(),
+                 links={i.code: rt.urls.base + path("invite", code=i.code) for i in invites})
+
+
+@routes.post(ROUTES.admin_invites.path)
+async def invite_action(request: web.Request) -> web.Response:
+    """action=create (max_uses, expires_in_hours; empty: unlimited) | revoke (code)."""
+    admin = await _admin(request)
+    form = await _form(request, admin)
+    rt = request.app[RUNTIME]
+    try:
+        if form.get("action") == "revoke":
+            await registrations.revoke_invite(rt, form.get("code", ""))
+        else:
+            uses, hours = form.get("max_uses", "").strip(), form.get("expires_in_hours", "").strip()
+            if (uses and not uses.isdigit()) or (hours and not hours.replace(".", "", 1).isdigit()):
+                raise Unprocessable("Uses and hours are numbers.")
+            await registrations.create_invite(rt, created_by=admin.id, max_uses=int(uses) if uses else None,
+                                              expires_in_hours=float(hours) if hours else None)
+    except ServiceError as err:
+        return await invites_page(request, err.message)
+    raise web.HTTPSeeOther(path("admin_invites"))
 
 
 # --- Sign-up with an invite ---------------------------------------------------------------------

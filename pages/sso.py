@@ -1,13 +1,14 @@
 """Signing in on the web through the organisation's OpenID provider (social.sso does the protocol).
 
-An admin lands on the admin pages, signed in; anyone else learns that their account is ready for
-any Mastodon app (which signs in through the provider on the OAuth form)."""
+An admin lands on the admin dashboard, signed in; anyone else on their home timeline, signed in to
+the web (apps sign in through the provider on the OAuth form)."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from backchannel.keys import RUNTIME
 from federation.urls import ROUTES
+from pages import session
 from pages.admin import start_session
 from pages.templating import path, render
 from social import sso
@@ -43,13 +44,11 @@ async def callback(request: web.Request) -> web.Response:
                                   redirect_uri=rt.urls.sso_callback())
     except ServiceError as err:
         return _page(request, "Cannot sign in", err.status, error=err.message)
-    if signed.user.staff:  # admins and moderators land on the admin pages
-        response = web.HTTPSeeOther(path("admin_reports"), headers=NO_STORE)
+    # Admins and moderators land on the dashboard with an admin session; anyone else on their home.
+    response = web.HTTPSeeOther(path("admin_dashboard" if signed.user.staff else "web_home"), headers=NO_STORE)
+    if signed.user.staff:
         start_session(rt, response, signed.user.id)
-        response.del_cookie(sso.STATE_COOKIE, path="/")
-        raise response
-    response = _page(request, "Signed in", 200,
-                     message=f"You are @{signed.account.username}@{rt.config.domain}. Your account is ready: "
-                             f"use it with any Mastodon app, which signs you in through {rt.config.oidc_name}.")
+    else:
+        await session.start(rt, response, signed.user.id)
     response.del_cookie(sso.STATE_COOKIE, path="/")
-    return response
+    raise response

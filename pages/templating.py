@@ -43,10 +43,33 @@ def iso(ts: float | None) -> str:
     return when.isoformat(timespec="seconds") if when else ""
 
 
+def shown_url(base: str, url: str | None) -> str | None:
+    """A URL a page may load under its CSP: this node's own (made site-relative, so it works
+    whichever host name the browser used) or an https one; anything else is not shown."""
+    if not url:
+        return None
+    if url.startswith(base + "/"):
+        return url[len(base):]
+    return url if url.startswith("https://") else None
+
+
+def link(base: str, url: str | None) -> str:
+    """A link to a page of this node made site-relative; any other http(s) link kept."""
+    if not url:
+        return ""
+    if url.startswith(base + "/"):
+        return url[len(base):]
+    return url if url.startswith(("https://", "http://")) else ""
+
+
 def setup(app: web.Application, config: Config) -> None:
+    base = config.base_url
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, default_helpers=False,
-        filters={"stored_html": stored_html, "date": date, "iso": iso})
+        filters={"stored_html": stored_html, "date": date, "iso": iso,
+                 "avatar": lambda a: shown_url(base, a.avatar_url) or path("static", name="avatar.png"),
+                 "header": lambda a: shown_url(base, a.header_url) or path("static", name="header.png"),
+                 "link": lambda url: link(base, url)})
     env.globals.update(path=path, site=config)
 
 

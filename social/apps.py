@@ -20,7 +20,8 @@ async def issue_token(rt: Runtime, *, user_id: int | None, app_id: int | None, s
         return await oauth.create_token(conn, user_id=user_id, app_id=app_id, scopes=scopes)
 
 
-async def revoke_token(rt: Runtime, token: str, *, app_id: int) -> None:
+async def revoke_token(rt: Runtime, token: str, *, app_id: int | None) -> None:
+    """Revoke a token (only one issued to `app_id`, when given: an app revokes its own)."""
     async with rt.db.write() as conn:
         await oauth.revoke_token(conn, token, app_id=app_id)
 

@@ -53,6 +53,8 @@ async def webfinger(request: web.Request) -> web.Response:
         "links": [
             {"rel": "self", "type": "application/activity+json", "href": account.uri},
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": account.url},
+            # Where a remote-follow button elsewhere sends this person to follow someone (OStatus).
+            {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": rt.urls.interaction_template()},
         ],
     }
     return web.json_response(doc, content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})

@@ -12,20 +12,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.rig.chromium import chromium, require_chromium
+from tests.pages.chromium import browser, skip_reason, watched  # noqa: F401 - fixtures
 from tests.rig.nodes import Node, free_port
 
+if reason := skip_reason():
+    pytest.skip(reason, allow_module_level=True)
 PASSWORD = "correct horse battery"
-
-sync_api = require_chromium()
-
-# Runs in every document before its own scripts; a CSP cannot block it (it comes through the DevTools
-# protocol), so it hears every violation the policy reports, and hands it to the test at once (a
-# navigation would lose anything kept in the page).
-COLLECT_VIOLATIONS = """
-document.addEventListener('securitypolicyviolation',
-    e => window.reportViolation(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' at ' + e.documentURI));
-"""
 
 
 @pytest.fixture(scope="module")
@@ -36,42 +28,6 @@ def node(tmp_path_factory):
     node.create_user("boss", "--admin", password=PASSWORD)
     yield node
     node.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium(sync_api) as browser:
-        yield browser
-
-
-class Watched:
-    """A page whose CSP violations are kept, as the page reports them and as Chromium writes them to
-    the console, to assert there were none."""
-
-    def __init__(self, browser):  # noqa: ANN001
-        self.context = browser.new_context()
-        self.violations: list[str] = []
-        self.context.expose_binding("reportViolation", lambda source, text: self.violations.append(text))
-        self.context.add_init_script(COLLECT_VIOLATIONS)
-        self.page = self.context.new_page()
-        self.page.on("console", self._console)
-
-    def _console(self, message) -> None:  # noqa: ANN001
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            self.violations.append(f"console {message.type}: {message.text}")
-
-    def problems(self) -> list[str]:
-        return list(self.violations)
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def watched(browser):
-    page = Watched(browser)
-    yield page
-    page.close()
 
 
 def test_the_violation_collector_sees_a_violation(node, watched):
@@ -180,8 +136,9 @@ def test_an_admin_signs_in_and_moves_through_the_admin_pages(node, watched):
     page.get_by_label("Username or e-mail").fill("boss")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    # Then she is on the reports page, and can reach domains and accounts through the menu
-    page.wait_for_url(re.compile(r"/admin/reports$"))
+    # Then she is on the dashboard, and can reach reports, domains and accounts through the menu
+    page.wait_for_url(re.compile(r"/admin/dashboard$"))
+    page.get_by_role("link", name="Reports").click()
     assert page.locator("h1").inner_text() == "Reports"
     page.get_by_role("link", name="Accounts").click()
     assert page.locator("h1").inner_text() == "Accounts"

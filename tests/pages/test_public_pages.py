@@ -146,11 +146,18 @@ async def test_a_tag_page_costs_the_same_few_queries_however_long_it_is(node):
     try:
         counts = []
         for tag in ("few", "many"):
-            seen.clear()
-            status, html, _ = await page(node, f"/tags/{tag}")
-            assert status == 200 and html.count('class="status"') == (2 if tag == "few" else 20)
-            counts.append(len(seen))
+            # Each page twice, keeping the smaller count: the node's own pollers (polls ending,
+            # scheduled posts) sometimes read the database while a page is being drawn.
+            tries = []
+            for _ in range(2):
+                seen.clear()
+                status, html, _ = await page(node, f"/tags/{tag}")
+                assert status == 200 and html.count('class="status"') == (2 if tag == "few" else 20)
+                tries.append(len(seen))
+            counts.append(min(tries))
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    # Then both pages cost the same number of statements: ids, statuses, authors
-    assert counts[0] == counts[1] <= 3, counts
+    # Then both pages cost the same number of statements
+    # (ids; the statuses and who may see them; their mentions, tags and the viewer's facts; the
+    # authors; images; polls)
+    assert counts[0] == counts[1] <= 6, (counts, seen)

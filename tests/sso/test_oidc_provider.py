@@ -36,7 +36,7 @@ def test_an_admin_signs_in_on_the_web_and_lands_on_the_admin_pages(provider_and_
     page = browser.get(node.base + "/auth/sso")
     page = sign_in_at_provider(browser, page, "ada")
     # Then she is on the admin pages, signed in
-    assert page.status_code == 200 and page.url.path == "/admin/reports", page.text[:500]
+    assert page.status_code == 200 and page.url.path == "/admin/dashboard", page.text[:500]
     # And her account was made from the provider's claims
     account = lookup(node, "ada").json()
     assert account["username"] == "ada" and account["display_name"] == "Ada Admin"
@@ -46,7 +46,7 @@ def test_a_person_signs_in_on_the_web_and_is_the_same_account_the_next_time(prov
     _, node = provider_and_node
     # Given Jane, whose provider username is jane.doe, signs in for the first time
     page = sign_in_at_provider(browser := Browser(), Browser.get(browser, node.base + "/auth/sso"), "jane")
-    # Then she is told her account is ready (she is no admin: the admin pages stay closed)
+    # Then she is signed in to the web as herself (she is no admin: the admin pages stay closed)
     assert page.status_code == 200 and "@jane_doe@" in page.text, page.text[:500]
     assert browser.get(node.base + "/admin/reports").url.path == "/admin/sign_in"
     assert lookup(node, "jane_doe").json()["display_name"] == "Jane Doe"

@@ -59,7 +59,7 @@ def test_single_sign_on_still_signs_an_admin_in(sso_only_node):
     # When the boss signs in through the provider, whose group claim makes them an admin
     page = Browser().get(node.base + "/auth/sso")
     # Then they are on the admin pages
-    assert page.status_code == 200 and page.url.path == "/admin/reports", page.text[:300]
+    assert page.status_code == 200 and page.url.path == "/admin/dashboard", page.text[:300]
 
 
 def test_a_disabled_login_cannot_come_back_through_the_provider(sso_only_node):
@@ -106,7 +106,7 @@ def test_admin_rights_follow_the_group_claim_at_each_sign_in(sso_only_node):
     # Given Rae, in the admin group at the provider, who signs in and reaches the admin pages
     fake.spoil = lambda c: ({**c, "sub": "rae-subject"}, None)
     fake.claims = {"preferred_username": "rae", "groups": ["staff", ADMINS]}
-    assert Browser().get(node.base + "/auth/sso").url.path == "/admin/reports"
+    assert Browser().get(node.base + "/auth/sso").url.path == "/admin/dashboard"
     # When the provider drops Rae from the admin group and Rae signs in again
     fake.claims = {"preferred_username": "rae", "groups": ["staff"]}
     browser = Browser()

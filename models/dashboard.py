@@ -1,0 +1,71 @@
+"""What the admin dashboard plots, each in one statement over a bounded window of days: local posts
+and the people who posted them per day, deliveries per day by outcome, and the domains with the most
+failed deliveries. Days are whole UTC days since 1970-01-01; a float timestamp becomes one by an
+integer cast and an integer division, the same on SQLite and PostgreSQL (PostgreSQL's cast rounds,
+so a post in the last half second of a day may count for the next: fine for a chart)."""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.schema import deliveries, delivery_days, statuses
+
+DAY = 86400
+FAILED = ("retry", "dropped")
+
+
+def day_of(ts: float) -> int:
+    return int(ts // DAY)
+
+
+async def count_delivery(conn: AsyncConnection, domain: str, outcome: str, at: float | None = None,
+                         times: int = 1) -> None:
+    """`times` more delivery attempts to `domain` that ended in `outcome` today."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(delivery_days).values(day=day_of(time.time() if at is None else at), domain=domain,
+                                                outcome=outcome, count=times)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["day", "domain", "outcome"],
+                                                  set_={"count": delivery_days.c.count + times}))
+
+
+async def inboxes_of(conn: AsyncConnection, delivery_ids: list[int]) -> list[str]:
+    """The inbox URLs of deliveries (one per row), to count the delivered ones by domain."""
+    return list((await conn.execute(select(deliveries.c.inbox_url).where(deliveries.c.id.in_(delivery_ids))))
+                .scalars())
+
+
+async def posts_per_day(conn: AsyncConnection, first_day: int) -> dict[int, tuple[int, int]]:
+    """{day: (local posts, local people who posted)} from `first_day` on (boosts count as posts)."""
+    day = (cast(statuses.c.created_at, BigInteger) // DAY).label("day")
+    rows = (await conn.execute(
+        select(day, func.count(), func.count(statuses.c.account_id.distinct()))
+        .where(statuses.c.local.is_(True), statuses.c.created_at >= first_day * DAY,
+               statuses.c.deleted_at.is_(None))
+        .group_by(day))).all()
+    return {int(r[0]): (r[1], r[2]) for r in rows}
+
+
+async def deliveries_per_day(conn: AsyncConnection, first_day: int) -> dict[int, dict[str, int]]:
+    """{day: {outcome: count}} from `first_day` on."""
+    rows = (await conn.execute(
+        select(delivery_days.c.day, delivery_days.c.outcome, func.sum(delivery_days.c.count))
+        .where(delivery_days.c.day >= first_day)
+        .group_by(delivery_days.c.day, delivery_days.c.outcome))).all()
+    found: dict[int, dict[str, int]] = {}
+    for day, outcome, count in rows:
+        found.setdefault(int(day), {})[outcome] = int(count)
+    return found
+
+
+async def failing_domains(conn: AsyncConnection, first_day: int, limit: int = 10) -> list[tuple[str, int]]:
+    """The domains with the most failed delivery attempts (retried or given up) since `first_day`."""
+    total = func.sum(delivery_days.c.count).label("failures")
+    rows = (await conn.execute(
+        select(delivery_days.c.domain, total)
+        .where(delivery_days.c.day >= first_day, delivery_days.c.outcome.in_(FAILED))
+        .group_by(delivery_days.c.domain).order_by(total.desc(), delivery_days.c.domain).limit(limit))).all()
+    return [(r.domain, int(r.failures)) for r in rows]

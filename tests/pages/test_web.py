@@ -1,0 +1,293 @@
+"""The signed-in web in a real browser (Debian's headless Chromium through Playwright), against two
+real nodes on loopback: a person signs in, posts an image, follows someone on the other node from the
+web and sees their reply arrive live; content warnings stay folded; followers-only posts stay hidden
+from strangers. Every CSP violation is collected; axe-core checks the pages for serious problems;
+screenshots go to tests.pages.chromium.SCREENSHOTS. Skipped, with the reason, without Chromium."""
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from pages.routes import DEFAULT_IMAGE
+from social import sign_in as sign_in_uc
+from social import two_factor
+from tests.pages.chromium import (axe_reason, browser, screenshot, serious_accessibility_problems,  # noqa: F401
+                                  skip_reason, watched)
+from tests.rig.nodes import eventually, start_cluster
+
+if reason := skip_reason():
+    pytest.skip(reason, allow_module_level=True)
+PASSWORD = "correct horse battery"
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    nodes = start_cluster(["acme.test", "globex.test"], tmp_path_factory.mktemp("web"))
+    acme, globex = nodes["acme.test"], nodes["globex.test"]
+    acme.create_user("alice", "--display-name", "Alice Liddell", password=PASSWORD)
+    globex.create_user("bob", "--display-name", "Bob Builder", password=PASSWORD)
+    yield acme, globex
+    for node in nodes.values():
+        node.stop()
+
+
+def sign_in(page, node, login: str = "alice", password: str = PASSWORD) -> None:  # noqa: ANN001
+    page.goto(node.base + "/auth/sign_in")
+    page.get_by_label("Username or e-mail").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_post_an_image_follow_across_nodes_and_see_a_reply_arrive_live(cluster, watched, tmp_path):
+    acme, globex = cluster
+    page = watched.page
+    # Given Alice signed in on the web
+    sign_in(page, acme)
+    page.wait_for_url(re.compile(r"/home$"))
+    assert page.locator("h1").inner_text() == "Home"
+    # When she posts a picture with its description, without leaving the page
+    page.evaluate("window.sameDocument = true")
+    image = tmp_path / "square.png"
+    image.write_bytes(DEFAULT_IMAGE)
+    page.get_by_label("What is on your mind?").fill("Our new #office, in grey")
+    page.locator("details.extras summary").click()
+    page.get_by_label("Image", exact=True).set_input_files(str(image))
+    page.get_by_label("Image description").fill("A grey square where the office will be")
+    page.get_by_role("button", name="Post", exact=True).click()
+    # Then it appears at the top of her home timeline with its description as the image's alt text,
+    # without a reload, and is there when she opens home again
+    posted = page.locator("#timeline article.status").first
+    posted.get_by_text("Our new").wait_for()
+    assert posted.get_by_role("img", name="A grey square where the office will be").is_visible()
+    assert page.evaluate("window.sameDocument") is True
+    post_id = posted.get_attribute("data-id")
+    page.goto(acme.base + "/home")
+    assert page.locator(f"#status-{post_id} img[alt='A grey square where the office will be']").count() == 1
+    # When she follows Bob on globex.test by his address
+    page.get_by_label("Follow someone (name@server)").fill("bob@globex.test")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    assert "@bob@globex.test" in page.locator("main").inner_text()
+    bob = globex.mastodon(globex.token("bob"))
+    alice_api = acme.mastodon(acme.token("alice"))
+    bob_there = alice_api.account_search("bob@globex.test")[0]
+    eventually(lambda: alice_api.account_relationships(bob_there["id"])[0]["following"], message="Bob accepts")
+    # And, on her home page with the stream open, Bob replies to her post
+    page.goto(acme.base + "/home")
+    page.wait_for_function("document.body.dataset.streaming === 'on'")
+    page.evaluate("window.sameDocument = true")
+    page.wait_for_timeout(500)  # the subscription reaches the server
+    original = bob.search_v2(f"http://acme.test/users/alice/statuses/{post_id}", resolve=True)["statuses"][0]
+    bob.status_post("@alice@acme.test Looks roomy!", in_reply_to_id=original["id"])
+    # Then the reply shows up on her page by itself
+    page.locator("#timeline article.status", has_text="Looks roomy!").wait_for(timeout=30000)
+    assert page.evaluate("window.sameDocument") is True
+    screenshot(page, "home")
+    # When she signs out, home sends her to sign in again
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(acme.base + "/")
+    page.goto(acme.base + "/home")
+    page.wait_for_url(re.compile(r"/auth/sign_in\?next="))
+    assert watched.problems() == []
+
+
+def test_a_content_warning_stays_folded_and_followers_only_posts_stay_hidden(cluster, watched):
+    acme, _ = cluster
+    alice = acme.mastodon(acme.token("alice"))
+    folded = alice.status_post("The plot twist is that the butler did it", spoiler_text="Film spoilers")
+    private = alice.status_post("Only my followers may read this", visibility="private")
+    page = watched.page
+    # When a stranger opens Alice's profile
+    page.goto(acme.base + "/@alice")
+    card = page.locator(f"#status-{folded['id']}")
+    # Then the warned post shows its warning, and its text only once opened
+    assert card.locator("summary").inner_text() == "Film spoilers"
+    assert not card.get_by_text("the butler did it").is_visible()
+    card.locator("summary").click()
+    assert card.get_by_text("the butler did it").is_visible()
+    # And the followers-only post is nowhere, not even at its own address
+    assert "Only my followers" not in page.content()
+    assert page.goto(f"{acme.base}/@alice/{private['id']}").status == 404
+    # While Alice herself, signed in, sees it on her profile
+    sign_in(page, acme)
+    page.goto(acme.base + "/@alice")
+    assert page.get_by_text("Only my followers may read this").is_visible()
+    assert watched.problems() == []
+
+
+def _register_app(node) -> dict:  # noqa: ANN001
+    body = urllib.parse.urlencode({"client_name": "Two-factor app", "redirect_uris": OOB, "scopes": "read"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(node.base + "/api/v1/apps", data=body), timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def test_two_factor_sign_in_blocks_a_password_alone_on_the_web_and_the_oauth_form(cluster, watched):
+    acme, _ = cluster
+    acme.create_user("carol", password=PASSWORD)
+    page = watched.page
+    # Given Carol turns on two-factor sign-in from her settings, with a code from her app
+    sign_in(page, acme, "carol")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Set up two-factor sign-in").click()
+    secret = page.locator("#secret").inner_text()
+    page.get_by_label("The code the app shows now").fill(two_factor.code_at(secret, two_factor.now_step()))
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    codes = page.locator(".recovery-codes li").all_inner_texts()
+    assert len(codes) == 10
+    screenshot(page, "settings-recovery-codes")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(acme.base + "/")
+    # When she signs in on the web with her password alone
+    sign_in(page, acme, "carol")
+    # Then she is asked for the code, and is not signed in
+    assert page.get_by_role("alert").inner_text() == sign_in_uc.CODE_NEEDED
+    page.goto(acme.base + "/home")
+    page.wait_for_url(re.compile(r"/auth/sign_in\?next="))
+    # And a wrong code does not let her in either
+    sign_in(page, acme, "carol")
+    page.get_by_label("Password").fill(PASSWORD)
+    wrong = "000000" if two_factor.code_at(secret, two_factor.now_step()) != "000000" else "111111"
+    page.get_by_label("Two-factor code").fill(wrong)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == sign_in_uc.CODE_WRONG
+    # While a recovery code does, once
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Two-factor code").fill(codes[0])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/home$"))
+    # When an app sends her to the OAuth form and she gives only her password
+    app = _register_app(acme)
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": app["client_id"], "redirect_uri": OOB,
+                                    "scope": "read"})
+    page.goto(f"{acme.base}/oauth/authorize?{query}")
+    page.get_by_label("E-mail or username").fill("carol")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Authorise").click()
+    # Then the form asks for the code and gives the app nothing
+    assert page.get_by_role("alert").inner_text() == sign_in_uc.CODE_NEEDED
+    assert page.locator("code").count() == 0
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Two-factor code").fill(codes[0])  # spent already
+    page.get_by_role("button", name="Authorise").click()
+    assert page.get_by_role("alert").inner_text() == sign_in_uc.CODE_WRONG
+    # And with a code, the app gets its authorisation code
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Two-factor code").fill(codes[1])
+    page.get_by_role("button", name="Authorise").click()
+    assert page.locator("h1").inner_text() == "Authorisation code" and page.locator("code").inner_text()
+    # And the password grant, which has no place for a code, is refused
+    grant = urllib.parse.urlencode({"grant_type": "password", "client_id": app["client_id"],
+                                    "client_secret": app["client_secret"], "username": "carol",
+                                    "password": PASSWORD, "scope": "read"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(acme.base + "/oauth/token", data=grant), timeout=30)
+    assert refused.value.code in (400, 401)
+    assert watched.problems() == []
+
+
+def test_the_admin_dashboard_draws_its_charts(cluster, watched):
+    acme, _ = cluster
+    acme.create_user("boss", "--admin", password=PASSWORD)
+    page = watched.page
+    # When an admin signs in
+    page.goto(acme.base + "/admin/sign_in")
+    page.get_by_label("Username or e-mail").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # Then the dashboard shows its four charts, drawn by the server
+    page.wait_for_url(re.compile(r"/admin/dashboard$"))
+    charts = page.locator("figure.chart svg[role=img]")
+    assert charts.count() == 4
+    titles = [charts.nth(i).locator("title").first.text_content() for i in range(4)]
+    assert titles == ["New posts and active people per day", "Deliveries per day by outcome",
+                      "The ten domains with most failed deliveries (two weeks)", "Queue depths now (waiting rows)"]
+    # with today's real figures: Alice's posts, and acme's deliveries to globex
+    today = page.locator("#activity-desc").text_content().split("; ")[-1]
+    assert int(re.search(r"posts (\d+)", today).group(1)) >= 3, today
+    delivered = page.locator("#deliveries-desc").text_content().split("; ")[-1]
+    assert int(re.search(r"delivered (\d+)", delivered).group(1)) >= 1, delivered
+    assert charts.first.bounding_box()["height"] > 100
+    screenshot(page, "admin-dashboard")
+    assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
+    assert watched.problems() == []
+
+
+MAIN_PAGES = ["/home", "/local", "/notifications", "/search?q=bob", "/@alice", "/tags/office",
+              "/settings/two_factor", "/settings/applications", "/follow_requests"]
+
+
+def test_the_main_pages_have_no_serious_accessibility_problems(cluster, watched):
+    if reason := axe_reason():
+        pytest.skip(reason)
+    acme, _ = cluster
+    page = watched.page
+    found = {}
+    # Signed out: the front page, the sign-in form and a profile
+    for path, name in (("/", "front"), ("/auth/sign_in", "sign-in"), ("/@alice", "profile-public")):
+        page.goto(acme.base + path)
+        found[path + " (signed out)"] = serious_accessibility_problems(page)
+        screenshot(page, name)
+    # Signed in: each main page, and a post's thread
+    sign_in(page, acme)
+    page.wait_for_url(re.compile(r"/home$"))
+    post = page.locator("#timeline article.status").first.get_attribute("data-id")
+    for path in MAIN_PAGES + [f"/statuses/{post}"]:
+        page.goto(acme.base + path)
+        found[path] = serious_accessibility_problems(page)
+        screenshot(page, path.strip("/").split("?")[0].replace("/", "-").replace("@", "") or "home")
+    assert {path: problems for path, problems in found.items() if problems} == {}
+    assert watched.problems() == []
+
+
+def _web_session(node, login: str):  # noqa: ANN001, ANN202
+    """A requests session signed in on `node`'s web; its CSRF token."""
+    import requests
+
+    web = requests.Session()
+    home = web.post(node.base + "/auth/sign_in", data={"login": login, "password": PASSWORD}, timeout=30)
+    assert home.url.endswith("/home"), home.text[:300]
+    return web, re.search(r"name=csrf value='([^']+)'", home.text).group(1)
+
+
+def test_moving_an_account_to_another_node_moves_its_followers(cluster):
+    acme, globex = cluster
+    acme.create_user("mover", password=PASSWORD)
+    globex.create_user("arrival", password=PASSWORD)
+    acme.create_user("fan", password=PASSWORD)
+    globex.create_user("faraway", password=PASSWORD)
+    # Given Mover on acme has a follower there and one on globex
+    fan = acme.mastodon(acme.token("fan"))
+    fan.account_follow(fan.account_lookup("mover")["id"])
+    faraway = globex.mastodon(globex.token("faraway"))
+    mover_there = faraway.search_v2("mover@acme.test", resolve=True)["accounts"][0]
+    faraway.account_follow(mover_there["id"])
+    eventually(lambda: faraway.account_relationships(mover_there["id"])[0]["following"], message="acme accepts")
+    # When Mover tries to move to Arrival on globex before Arrival names Mover as an alias
+    web, csrf = _web_session(acme, "mover")
+    early = web.post(acme.base + "/settings/migration", data={"csrf": csrf, "step": "move", "password": PASSWORD,
+                                                             "target": "arrival@globex.test"}, timeout=30)
+    # Then the move is refused
+    assert early.status_code == 422 and "does not list the origin in alsoKnownAs" in early.text
+    # When Arrival names Mover as an alias, and Mover moves (with the password)
+    there, there_csrf = _web_session(globex, "arrival")
+    saved = there.post(globex.base + "/settings/migration", data={"csrf": there_csrf, "step": "aliases",
+                                                                 "aliases": "mover@acme.test"}, timeout=30)
+    assert saved.status_code == 200 and "http://acme.test/users/mover" in saved.text
+    moved = web.post(acme.base + "/settings/migration", data={"csrf": csrf, "step": "move", "password": PASSWORD,
+                                                             "target": "arrival@globex.test"}, timeout=30)
+    assert moved.status_code == 200 and "Your followers are moving" in moved.text
+    # Then both followers follow Arrival now: the one here at once, the one on globex by the Move
+    arrival_here = fan.search_v2("arrival@globex.test", resolve=True)["accounts"][0]
+    eventually(lambda: fan.account_relationships(arrival_here["id"])[0]["following"]
+               or fan.account_relationships(arrival_here["id"])[0]["requested"], message="fan moves")
+    arrival_local = faraway.account_lookup("arrival")
+    eventually(lambda: faraway.account_relationships(arrival_local["id"])[0]["following"], message="faraway moves")
+    # And Mover's actor says where it went
+    actor = urllib.request.Request(acme.base + "/users/mover", headers={"Accept": "application/activity+json"})
+    with urllib.request.urlopen(actor, timeout=30) as resp:
+        assert json.loads(resp.read())["movedTo"] == "http://globex.test/users/arrival"

@@ -1,0 +1,148 @@
+"""The signed-in web's forms over HTTP, in-process, on SQLite and PostgreSQL: a session is a token that
+signing out (or revoking it in settings) ends at once; every form needs the session's CSRF token;
+lists, the password, and the admin's report, account and invite pages do what they say."""
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from social import moderation
+from tests.api.conftest import PASSWORD
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r"name=csrf value='([^']+)'", html).group(1)
+
+
+async def signed_in(node, login: str, password: str = PASSWORD):  # noqa: ANN001, ANN201
+    """A client signed in on the web (the node's test client keeps the cookie); the CSRF token."""
+    response = await node.client.post("/auth/sign_in", data={"login": login, "password": password},
+                                      allow_redirects=False)
+    assert response.status == 303, await response.text()
+    home = await node.client.get("/home")
+    return csrf_of(await home.text())
+
+
+async def test_a_session_needs_its_csrf_token_and_signing_out_ends_it(node):
+    await node.person("alice")
+    # A wrong password signs nobody in
+    wrong = await node.client.post("/auth/sign_in", data={"login": "alice", "password": "nope"})
+    assert wrong.status == 401 and "Wrong e-mail, username or password." in await wrong.text()
+    csrf = await signed_in(node, "alice")
+    cookie = node.client.session.cookie_jar.filter_cookies(node.client.make_url("/"))["backchannel_session"].value
+    # A post without the token is refused; with it, it is made
+    refused = await node.client.post("/statuses", data={"status": "forged"}, allow_redirects=False)
+    assert refused.status == 403
+    made = await node.client.post("/statuses", data={"status": "from the web", "csrf": csrf,
+                                                     "visibility": "local"}, allow_redirects=False)
+    assert made.status == 303
+    assert "from the web" in await (await node.client.get("/local")).text()
+    # When she signs out, the old cookie no longer signs anyone in
+    await node.client.post("/auth/sign_out", data={"csrf": csrf}, allow_redirects=False)
+    node.client.session.cookie_jar.update_cookies({"backchannel_session": cookie})
+    again = await node.client.get("/home", allow_redirects=False)
+    assert again.status == 303 and again.headers["Location"].startswith("/auth/sign_in?next=")
+
+
+async def test_lists_take_only_people_one_follows(node):
+    alice = await node.person("alice")
+    bob = await node.person("bob")
+    await node.person("carol")
+    await alice.post(f"/api/v1/accounts/{bob.id}/follow")
+    csrf = await signed_in(node, "alice")
+    made = await node.client.post("/lists", data={"title": "Colleagues", "csrf": csrf}, allow_redirects=False)
+    list_path = made.headers["Location"]
+    await node.client.post(list_path, data={"action": "add", "acct": "bob", "csrf": csrf})
+    refused = await node.client.post(list_path, data={"action": "add", "acct": "carol", "csrf": csrf})
+    assert refused.status == 422
+    page = await (await node.client.get(list_path)).text()
+    assert "<h1>Colleagues</h1>" in page and "@bob@acme.test" in page and "@carol@" not in page
+
+
+async def test_changing_the_password_and_revoking_a_session(node):
+    await node.person("alice")
+    csrf = await signed_in(node, "alice")
+    wrong = await node.client.post("/settings/password", data={
+        "current_password": "nope", "new_password": "a new long secret", "confirm_password": "a new long secret",
+        "csrf": csrf})
+    assert wrong.status == 422
+    changed = await node.client.post("/settings/password", data={
+        "current_password": PASSWORD, "new_password": "a new long secret", "confirm_password": "a new long secret",
+        "csrf": csrf})
+    assert changed.status == 200 and "Your password is changed." in await changed.text()
+    # The apps page lists this session's tokens; revoking them all signs this browser out
+    page = await (await node.client.get("/settings/applications")).text()
+    token_ids = re.findall(r"name=token_id value='(\d+)'", page)
+    assert len(token_ids) >= 2
+    for token_id in token_ids:
+        await node.client.post("/settings/applications", data={"token_id": token_id, "csrf": csrf},
+                               allow_redirects=False)
+    assert (await node.client.get("/home", allow_redirects=False)).status == 303
+    assert await signed_in(node, "alice", "a new long secret")
+
+
+async def test_an_admin_reviews_a_report_with_its_followers_only_post_and_acts(node):
+    alice = await node.person("alice")
+    troll = await node.person("troll")
+    await node.person("boss", admin=True)
+    await alice.post(f"/api/v1/accounts/{troll.id}/follow")
+    post = await troll.post_status("nasty words for followers", visibility="private")
+    report = await moderation.create_report(node.rt, alice.account, troll.account.id, [int(post["id"])],
+                                            comment="abusive")
+    login = await node.client.post("/admin/sign_in", data={"login": "boss", "password": PASSWORD},
+                                   allow_redirects=False)
+    assert login.headers["Location"] == "/admin/dashboard"
+    page = await (await node.client.get(f"/admin/reports/{report.id}")).text()
+    assert "nasty words for followers" in page and "abusive" in page
+    csrf = csrf_of(page)
+    reset = await node.client.post(f"/admin/accounts/{troll.account.id}/reset_password", data={"csrf": csrf})
+    new_password = re.search(r"is (\S+) \(shown only now\)", await reset.text()).group(1)
+    assert (await node.client.post("/auth/sign_in", data={"login": "troll", "password": new_password},
+                                   allow_redirects=False)).status == 303
+    made = await node.client.post("/admin/invites", data={"action": "create", "max_uses": "2", "csrf": csrf})
+    invites = await made.text()
+    code = re.search(r'href="/invite/([^"]+)"', invites).group(1)
+    assert (await node.client.get(f"/invite/{code}")).status == 200
+    await node.client.post("/admin/invites", data={"action": "revoke", "code": code, "csrf": csrf})
+    assert (await node.client.get(f"/invite/{code}")).status == 404
+
+
+async def test_follows_blocks_mutes_and_lists_go_out_and_come_back_in_mastodons_csv(node):
+    # Given Alice follows Bob (and keeps him in a list), blocks Carol and mutes Dave
+    alice = await node.person("alice")
+    bob, carol, dave = [await node.person(name) for name in ("bob", "carol", "dave")]
+    await alice.post(f"/api/v1/accounts/{bob.id}/follow")
+    await alice.post(f"/api/v1/accounts/{carol.id}/block")
+    await alice.post(f"/api/v1/accounts/{dave.id}/mute")
+    made = await alice.post("/api/v1/lists", json={"title": "Team, core"})
+    await alice.post(f"/api/v1/lists/{(await made.json())['id']}/accounts", json={"account_ids": [bob.id]})
+    await signed_in(node, "alice")
+    # When she exports each
+    files = {}
+    for kind in ("following", "blocks", "mutes", "lists"):
+        response = await node.client.get(f"/settings/export/{kind}.csv")
+        assert response.content_type == "text/csv"
+        files[kind] = await response.text()
+    # Then they are Mastodon's files
+    assert files["following"] == "Account address,Show boosts,Notify on new posts,Languages\nbob@acme.test,true,false,\n"
+    assert files["blocks"] == "carol@acme.test\n"
+    assert files["mutes"] == "Account address,Hide notifications\ndave@acme.test,true\n"
+    assert files["lists"] == '"Team, core",bob@acme.test\n'
+    # When Erin imports them (plus a line nobody answers to)
+    erin = await node.person("erin")
+    node.client.session.cookie_jar.clear()
+    csrf = await signed_in(node, "erin")
+    for kind in ("following", "blocks", "mutes", "lists"):
+        text = files[kind] + ("nobody@acme.test\n" if kind == "blocks" else "")
+        form = aiohttp.FormData({"kind": kind, "csrf": csrf})
+        form.add_field("file", text.encode(), filename=f"{kind}.csv", content_type="text/csv")
+        page = await (await node.client.post("/settings/import", data=form)).text()
+        assert "Imported 1 line." in page, page
+        assert ("nobody@acme.test: not found" in page) == (kind == "blocks")
+    # Then she has what Alice had
+    relations = await (await erin.get(f"/api/v1/accounts/relationships?id[]={bob.id}&id[]={carol.id}&id[]={dave.id}")).json()
+    assert [(r["following"], r["blocking"], r["muting"]) for r in relations] == [
+        (True, False, False), (False, True, False), (False, False, True)]
+    lists = await (await erin.get("/api/v1/lists")).json()
+    assert [lst["title"] for lst in lists] == ["Team, core"]
