@@ -74,6 +74,16 @@ async def add_mute(conn: AsyncConnection, account_id: int, target_id: int, *, no
                                             created_at=time.time()))
 
 
+async def local_mutes_of(conn: AsyncConnection, target_id: int) -> list[tuple[int, bool, float | None]]:
+    """(muter, notifications too, expiry) for this node's accounts that mute `target_id` now."""
+    rows = (await conn.execute(
+        select(mutes.c.account_id, mutes.c.notifications, mutes.c.expires_at)
+        .join(accounts, accounts.c.id == mutes.c.account_id)
+        .where(mutes.c.target_account_id == target_id, accounts.c.domain.is_(None),
+               _active_mute(time.time())))).all()
+    return [(r.account_id, r.notifications, r.expires_at) for r in rows]
+
+
 async def remove_mute(conn: AsyncConnection, account_id: int, target_id: int) -> None:
     await conn.execute(delete(mutes).where(mutes.c.account_id == account_id,
                                            mutes.c.target_account_id == target_id))

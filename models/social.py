@@ -186,6 +186,13 @@ async def blocked_by(conn: AsyncConnection, account_id: int, others) -> set[int]
         blocks.c.target_account_id == account_id, blocks.c.account_id.in_(others)))).scalars())
 
 
+async def local_blockers(conn: AsyncConnection, target_id: int) -> list[Account]:
+    """This node's accounts that block `target_id`."""
+    rows = (await conn.execute(select(accounts).join(blocks, blocks.c.account_id == accounts.c.id)
+                               .where(blocks.c.target_account_id == target_id, accounts.c.domain.is_(None)))).all()
+    return [Account.from_row(r) for r in rows]
+
+
 async def relationship(conn: AsyncConnection, me: int, other: int) -> dict:
     out_follow = await get_follow(conn, me, other)
     in_follow = await get_follow(conn, other, me)

@@ -12,7 +12,7 @@ from models.accounts import Account
 from models.ids import new_id
 from models.social import Follow
 from social import outgoing
-from social.errors import Forbidden, NotFound, Unprocessable
+from social.errors import Forbidden, NotFound, ServiceError, Unprocessable
 
 
 async def _target(conn: AsyncConnection, account: Account, target_id: int) -> Account:
@@ -173,11 +173,32 @@ async def unblock(rt: Runtime, account: Account, target_id: int) -> None:
 
 
 async def move(rt: Runtime, moved: Account, target: Account) -> None:
-    """`moved` now lives at `target`: its local followers follow the new account instead. (The
-    caller has checked that `target` names `moved` among its aliases.)"""
+    """`moved` now lives at `target`, as Mastodon carries a move over: its local followers follow the
+    new account instead (with the same boost and notify choices, in the same lists), and who blocked
+    or muted the old account here blocks or mutes the new one. A follower who cannot follow the new
+    account (a block between them) keeps following the old one. (The caller has checked that
+    `target` names `moved` among its aliases.)"""
     async with rt.db.write() as conn:
         await accounts.set_moved(conn, moved.id, target.uri)  # its profile says where it went
         followers = await social.follower_accounts(conn, moved.id, local=True)
+        old = {f.id: await social.get_follow(conn, f.id, moved.id) for f in followers}
+        blockers = [b for b in await social.local_blockers(conn, moved.id) if b.id != target.id]
+        for muter_id, notifications, expires_at in await collections.local_mutes_of(conn, moved.id):
+            if muter_id != target.id:
+                await collections.add_mute(conn, muter_id, target.id, notifications=notifications,
+                                           expires_at=expires_at)
+    for blocker in blockers:
+        await block(rt, blocker, target.id)
     for follower in followers:
-        await follow(rt, follower, target.id)
+        if follower.id == target.id:
+            continue
+        before = old[follower.id]
+        try:
+            await follow(rt, follower, target.id, reblogs=before.show_reblogs if before else None,
+                         notify=before.notify if before else None)
+        except ServiceError:
+            continue
+        async with rt.db.write() as conn:
+            for owned in await collections.lists_of(conn, follower.id, containing=moved.id):
+                await collections.add_list_accounts(conn, owned.id, [target.id])
         await unfollow(rt, follower, moved.id)

@@ -33,12 +33,18 @@ def people(tmp_path_factory):
     nodes = start_cluster(DOMAINS, tmp_path_factory.mktemp("move"))
     acme, globex, initech = (nodes[d] for d in DOMAINS)
     apis = {"alice": Api(acme, make_people(acme, ["alice"], password=PASSWORD)["alice"])}
-    for node, names in ((acme, ["bob"]), (globex, ["alice2", "carol"]), (initech, ["dave"])):
+    for node, names in ((acme, ["bob", "erin"]), (globex, ["alice2", "carol"]), (initech, ["dave"])):
         apis.update({name: Api(node, token) for name, token in make_people(node, names).items()})
     for follower in ("bob", "carol", "dave"):
         apis[follower]("POST", f"/api/v1/accounts/{apis[follower].account_id('alice@acme.test')}/follow")
     for follower in ("bob", "carol", "dave"):
         eventually(lambda: apis[follower].following("alice@acme.test"), message=f"{follower} follows alice")
+    bob, alice_at_acme = apis["bob"], apis["bob"].account_id("alice@acme.test")
+    bob("POST", f"/api/v1/accounts/{alice_at_acme}/follow", json={"notify": True})
+    experts = bob("POST", "/api/v1/lists", json={"title": "experts"})
+    bob("POST", f"/api/v1/lists/{experts['id']}/accounts", json={"account_ids": [alice_at_acme]})
+    apis["erin"]("POST", f"/api/v1/accounts/{alice_at_acme}/block")
+    apis["dave"]("POST", f"/api/v1/accounts/{apis['dave'].account_id('alice@acme.test')}/mute")
     yield nodes, apis
     for node in nodes.values():
         node.stop()
@@ -62,16 +68,25 @@ def test_alice_moves_to_globex_and_her_followers_follow_her_there(people):
 
     assert alice("POST", "/api/v1/accounts/move", expect=202,
                  json={"password": PASSWORD, "moved_to_uri": "alice2@globex.test"}) == {"message": "accepted"}
+    bob, dave = apis["bob"], apis["dave"]
     for follower in ("bob", "carol", "dave"):
         eventually(lambda: apis[follower].following("alice2@globex.test"), message=f"{follower} follows alice2")
         eventually(lambda: not apis[follower].following("alice@acme.test"), message=f"{follower} left alice")
+    # As Mastodon carries a move over: bob's choices and list, erin's block, dave's mute.
+    alice2_id = bob.account_id("alice2@globex.test")
+    assert bob("GET", "/api/v1/accounts/relationships", params={"id[]": alice2_id})[0]["notifying"]
+    experts = bob("GET", "/api/v1/lists")[0]
+    assert [a["acct"] for a in bob("GET", f"/api/v1/lists/{experts['id']}/accounts")] == ["alice2@globex.test"]
+    assert apis["erin"]("GET", "/api/v1/accounts/relationships",
+                        params={"id[]": apis["erin"].account_id("alice2@globex.test")})[0]["blocking"]
+    assert dave("GET", "/api/v1/accounts/relationships",
+                params={"id[]": dave.account_id("alice2@globex.test")})[0]["muting"]
     me = alice("GET", "/api/v1/accounts/verify_credentials")
     assert me["moved"]["acct"] == "alice2@globex.test"
     actor = requests.get(f"{nodes['acme.test'].base}/users/alice", timeout=30,
                          headers={"Accept": "application/activity+json"}).json()
     assert actor["movedTo"] == "http://globex.test/users/alice2"
     # Seen from initech, the old profile points to the new one.
-    dave = apis["dave"]
     eventually(lambda: dave("GET", f"/api/v1/accounts/{dave.account_id('alice@acme.test')}").get("moved"),
                message="initech knows alice moved")
     # A moved account posts no more.
