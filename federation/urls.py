@@ -8,6 +8,7 @@ documents of their own (keys, activities) are fragments of a document that is se
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -18,6 +19,16 @@ _PARAM = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<regex>(?:[^{}]|\
 _SEGMENT = "[^{}/]+"
 
 
+@functools.lru_cache(maxsize=256)  # the routes are declared once, below: a few dozen paths
+def _params(path: str) -> dict[str, str]:
+    return {m["name"]: m["regex"] or _SEGMENT for m in _PARAM.finditer(path)}
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
 @dataclass(frozen=True)
 class Route:
     """One path template, in aiohttp's syntax, and the methods it answers."""
@@ -25,17 +36,17 @@ class Route:
     methods: tuple[str, ...] = ("GET",)
 
     def params(self) -> dict[str, str]:
-        return {m["name"]: m["regex"] or _SEGMENT for m in _PARAM.finditer(self.path)}
+        return dict(_params(self.path))
 
     def fill(self, **values: object) -> str:
         """The path with each parameter filled in; a value the route would not match is refused."""
-        patterns = self.params()
-        if set(values) != set(patterns):
+        patterns = _params(self.path)
+        if values.keys() != patterns.keys():
             raise TypeError(f"{self.path} takes {sorted(patterns)}, got {sorted(values)}")
 
         def one(match: re.Match) -> str:
             value = str(values[match["name"]])
-            if not re.fullmatch(patterns[match["name"]], value):
+            if not _compiled(patterns[match["name"]]).fullmatch(value):
                 raise ValueError(f"{value!r} does not match {match[0]} in {self.path}")
             return quote(value, safe="@")
         return _PARAM.sub(one, self.path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
@@ -259,12 +259,14 @@ def list_member_ids(list_id: int):  # noqa: ANN201
     return select(list_accounts.c.account_id).where(list_accounts.c.list_id == list_id)
 
 
+# Built once: every page of home asks (see models.statuses.bound_page_ids).
+_EXCLUSIVE_MEMBERS = (select(list_accounts.c.account_id).join(lists, lists.c.id == list_accounts.c.list_id)
+                      .where(lists.c.account_id == bindparam("account"), lists.c.exclusive.is_(True)))
+
+
 async def exclusive_member_ids(conn: AsyncConnection, account_id: int) -> set[int]:
     """Accounts on the viewer's exclusive lists: their posts stay out of the home timeline."""
-    return set((await conn.execute(select(list_accounts.c.account_id)
-                                   .join(lists, lists.c.id == list_accounts.c.list_id)
-                                   .where(lists.c.account_id == account_id, lists.c.exclusive.is_(True))
-                                   )).scalars())
+    return set((await conn.execute(_EXCLUSIVE_MEMBERS, {"account": account_id})).scalars())
 
 
 # --- Direct conversations -----------------------------------------------------------------------

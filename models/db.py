@@ -18,6 +18,8 @@ from sqlalchemy import Table, delete, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from models import sqlite_direct  # noqa: F401 - registers the sqlite+direct driver of the reader
+
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or is locked too long: the request answers 503."""
@@ -50,9 +52,11 @@ class Database:
             self._prepare_sqlite_path(url)
             self.writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0,
                                               pool_timeout=60)
-            self.reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
+            # Reads call sqlite3 on the loop's thread (models.sqlite_direct), read-only.
+            self.reader = create_async_engine(make_url(url).set(drivername="sqlite+direct"), echo=echo,
+                                              pool_size=4, max_overflow=4)
             _sqlite_pragmas(self.writer, immediate=True, busy_ms=sqlite_busy_timeout_ms)
-            _sqlite_pragmas(self.reader, immediate=False, busy_ms=sqlite_busy_timeout_ms)
+            _sqlite_pragmas(self.reader, immediate=False, busy_ms=sqlite_busy_timeout_ms, read_only=True)
         else:
             self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                               pool_pre_ping=True)
@@ -178,7 +182,7 @@ class WriterTurns:
         self._busy = False
 
 
-def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int) -> None:
+def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int, read_only: bool = False) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -190,6 +194,8 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int) -> No
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

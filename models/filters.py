@@ -11,7 +11,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import stream_events
@@ -71,9 +71,12 @@ async def _load(conn: AsyncConnection, rows) -> list[Filter]:  # noqa: ANN001
                    keywords.get(r.id, []), statuses.get(r.id, [])) for r in rows]
 
 
+# Built once: every signed-in page of statuses asks for the reader's filters.
+_OF_ACCOUNT = select(filters).where(filters.c.account_id == bindparam("account")).order_by(filters.c.id)
+
+
 async def of_account(conn: AsyncConnection, account_id: int) -> list[Filter]:
-    rows = (await conn.execute(select(filters).where(filters.c.account_id == account_id)
-                               .order_by(filters.c.id))).all()
+    rows = (await conn.execute(_OF_ACCOUNT, {"account": account_id})).all()
     return await _load(conn, rows)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
@@ -93,13 +93,17 @@ async def attach(conn: AsyncConnection, status_id: int, media_ids: list[int]) ->
                            .values(status_id=status_id, position=position))
 
 
+# Built once (see models.statuses.bound_page_ids): every page of statuses reads its media.
+_OF_STATUSES = (select(media_attachments).where(media_attachments.c.status_id.in_(bindparam("ids", expanding=True)))
+                .order_by(media_attachments.c.position, media_attachments.c.id))
+
+
 async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, list[Media]]:  # noqa: ANN001
     ids = list(status_ids)
     result: dict[int, list[Media]] = {}
     if not ids:
         return result
-    rows = (await conn.execute(select(media_attachments).where(media_attachments.c.status_id.in_(ids))
-                               .order_by(media_attachments.c.position, media_attachments.c.id))).all()
+    rows = (await conn.execute(_OF_STATUSES, {"ids": ids})).all()
     for row in rows:
         result.setdefault(row.status_id, []).append(Media.from_row(row))
     return result

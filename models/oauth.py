@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account, User
@@ -104,24 +104,36 @@ async def create_token(conn: AsyncConnection, *, user_id: int | None, app_id: in
     return token
 
 
+# Who a token speaks for, in one statement built once (the check every API request makes): the
+# token, its user and account, and its app. Columns of the user and the app that the account also
+# has are labelled apart.
+_TOKEN_INFO = (
+    select(oauth_tokens.c.user_id.label("token_user_id"), oauth_tokens.c.app_id.label("token_app_id"),
+           oauth_tokens.c.scopes.label("token_scopes"), users.c.email, users.c.admin, users.c.disabled,
+           users.c.moderator, users.c.account_id.label("user_account_id"), accounts,
+           *(column.label(f"app_{column.name}") for column in oauth_apps.c))
+    .select_from(oauth_tokens.outerjoin(users, users.c.id == oauth_tokens.c.user_id)
+                 .outerjoin(accounts, accounts.c.id == users.c.account_id)
+                 .outerjoin(oauth_apps, oauth_apps.c.id == oauth_tokens.c.app_id))
+    .where(oauth_tokens.c.token_hash == bindparam("token_hash"), oauth_tokens.c.revoked_at.is_(None)))
+
+
 async def token_info(conn: AsyncConnection, token: str) -> TokenInfo | None:
     """The live (not revoked) token's user, account, scopes and app; None when unknown or revoked."""
-    row = (await conn.execute(select(oauth_tokens).where(
-        oauth_tokens.c.token_hash == digest(token), oauth_tokens.c.revoked_at.is_(None)))).first()
+    row = (await conn.execute(_TOKEN_INFO, {"token_hash": digest(token)})).first()
     if row is None:
         return None
     user = account = None
-    if row.user_id is not None:
-        found = (await conn.execute(
-            select(users.c.id.label("user_id"), users.c.email, users.c.admin, users.c.disabled, users.c.moderator, accounts)
-            .join(accounts, accounts.c.id == users.c.account_id)
-            .where(users.c.id == row.user_id))).first()
-        if found is None:
+    if row.token_user_id is not None:
+        if row.user_account_id is None:
             return None
-        user = User(found.user_id, found.id, found.email, found.admin, found.disabled, found.moderator)
-        account = Account.from_row(found)
-    app = await app_by_id(conn, row.app_id) if row.app_id is not None else None
-    return TokenInfo(user, account, split(row.scopes), app)
+        user = User(row.token_user_id, row.user_account_id, row.email, row.admin, row.disabled, row.moderator)
+        account = Account.from_row(row)
+    app = None
+    if row.app_id is not None:
+        app = App(row.app_id, row.app_name, row.app_website, row.app_client_id, row.app_client_secret,
+                  split(row.app_redirect_uris), split(row.app_scopes), row.app_created_at)
+    return TokenInfo(user, account, split(row.token_scopes), app)
 
 
 async def revoke_token(conn: AsyncConnection, token: str, *, app_id: int | None = None) -> bool:

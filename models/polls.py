@@ -5,7 +5,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
@@ -58,11 +58,15 @@ async def of_status(conn: AsyncConnection, status_id: int) -> Poll | None:
     return Poll.from_row(row) if row else None
 
 
+# Built once (see models.statuses.bound_page_ids): every page of statuses reads its polls.
+_OF_STATUSES = select(polls).where(polls.c.status_id.in_(bindparam("ids", expanding=True)))
+
+
 async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, Poll]:  # noqa: ANN001
     ids = list(status_ids)
     if not ids:
         return {}
-    rows = (await conn.execute(select(polls).where(polls.c.status_id.in_(ids)))).all()
+    rows = (await conn.execute(_OF_STATUSES, {"ids": ids})).all()
     return {r.status_id: Poll.from_row(r) for r in rows}
 
 

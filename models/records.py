@@ -12,4 +12,8 @@ class Record:
     def from_row(cls: type[R], row: Any) -> R:
         """Every field from the row's column of the same name (other columns are ignored)."""
         mapping = row._mapping
-        return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+        names = cls.__dict__.get("_record_fields")
+        if names is None:  # once per class: dataclasses.fields() is slow enough to show in a page's profile
+            names = tuple(f.name for f in fields(cls))
+            type.__setattr__(cls, "_record_fields", names)
+        return cls(**{name: mapping[name] for name in names})  # type: ignore[arg-type]
