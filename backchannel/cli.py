@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="secure mode: serve posts and collections only to signed fetches")
     serve.add_argument("--no-workers", dest="workers", action="store_const", const=False, default=None,
                        help="do not run queue workers here (run `backchannel worker` processes instead)")
+    serve.add_argument("--processes", type=int, metavar="N",
+                       help="N processes answer on the same port (SO_REUSEPORT), so reads use N cores; "
+                            "the first also runs the queue workers (default 1)")
+    serve.add_argument("--reuse-port", dest="reuse_port", action="store_const", const=True, default=None,
+                       help="bind with SO_REUSEPORT, so other serve processes may listen on the same port")
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser("worker", help="run only the queue workers (scale-out with PostgreSQL)",
@@ -548,7 +553,7 @@ def cmd_queue(config: Config, args: argparse.Namespace) -> int:
 def config_from(args: argparse.Namespace) -> Config:
     options: dict[str, Any] = {}
     for name in ("data", "database", "domain", "insecure_http", "listen", "resolve", "federation_mode",
-                 "authorized_fetch", "workers", "log_level", "log_format"):
+                 "authorized_fetch", "workers", "processes", "reuse_port", "log_level", "log_format"):
         value = getattr(args, name, None)
         if value is not None:
             options[name] = value
@@ -570,37 +575,44 @@ async def _until_stopped() -> None:
     await stop.wait()
 
 
-async def _listen(runner, host: str, port: int) -> None:  # noqa: ANN001
+async def _listen(runner, host: str, port: int, *, reuse_port: bool = False) -> None:  # noqa: ANN001
     from aiohttp import web
 
     from backchannel.fatal import listen_failure
 
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     except OSError as err:
         raise listen_failure(err, host, port) from None
 
 
-def cmd_serve(config: Config, _args: argparse.Namespace) -> int:
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from backchannel.app import create_app
     from backchannel.fatal import check_data_folder, safe_url
+    from backchannel.processes import Siblings
 
     _logging(config)
     check_data_folder(config.data)
     host, port = config.listen_host_port
+    # The others run this very command line, as single web-only processes sharing the port.
+    siblings = Siblings(config.processes - 1, [*getattr(args, "argv", sys.argv[1:]), "--processes", "1",
+                                               "--reuse-port", "--no-workers"])
 
     async def run() -> None:
         runner = web.AppRunner(create_app(config), access_log=None, handle_signals=False)
-        await runner.setup()  # migrates, checks the node's identity, starts the workers
+        await runner.setup()  # migrates (before any sibling starts), checks the node's identity, starts the workers
         try:
-            await _listen(runner, host, port)
+            await _listen(runner, host, port, reuse_port=config.reuse_port or config.processes > 1)
+            await siblings.start()
             # Only now: a supervisor or test that waits for this line can connect at once.
-            print(f"Backchannel {__version__}: {config.base_url} listening on {host}:{port}, "
-                  f"database {safe_url(config.database_url)}", flush=True)
+            print(f"Backchannel {__version__}: {config.base_url} listening on {host}:{port}"
+                  + (f" ({config.processes} processes)" if config.processes > 1 else "")
+                  + f", database {safe_url(config.database_url)}", flush=True)
             await _until_stopped()
         finally:
+            await siblings.stop()
             await runner.cleanup()
 
     asyncio.run(run())
@@ -746,6 +758,7 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `serve --processes` starts it again
     try:
         config = config_from(args)
     except ConfigError as err:

@@ -48,6 +48,12 @@ class Config:
     authorized_fetch: bool = False
     # Run the queue workers inside `serve` (one-process mode); off when `backchannel worker` runs them.
     workers: bool = True
+    # `serve` processes sharing the listening port (SO_REUSEPORT), so reads use every core: the first
+    # runs the queue workers (when `workers` is on), the others only answer requests.
+    processes: int = 1
+    # Bind the port with SO_REUSEPORT, so other `serve` processes (started by hand or by a service
+    # manager) can listen on it too; the kernel spreads the connections. On with processes > 1.
+    reuse_port: bool = False
     # First retry delay of a failed delivery, doubling up to delivery_retry_cap.
     delivery_retry_base: float = 30.0
     delivery_retry_cap: float = 6 * 3600.0
@@ -258,6 +264,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"federation_mode must be one of {', '.join(FEDERATION_MODES)}")
     if config.remote_media not in ("proxy", "hotlink"):
         raise ConfigError("remote_media must be proxy or hotlink")
+    if not 1 <= config.processes <= 64:
+        raise ConfigError(f"processes must be between 1 and 64, not {config.processes}")
     if config.registrations not in REGISTRATION_MODES:
         raise ConfigError(f"registrations must be one of {', '.join(REGISTRATION_MODES)}")
     try:
