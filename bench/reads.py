@@ -70,13 +70,32 @@ def endpoints(scene) -> list[tuple[str, str, bool]]:  # noqa: ANN001
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU of the process and of its children that are alive (`serve --processes`)."""
+    total = 0
+    for one in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-async def prepare(data: Path, rounds: int):  # noqa: ANN201
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+async def prepare(data: Path, rounds: int, database: str = ""):  # noqa: ANN201
     """Seed the node's database in this process, with the queue workers filling home timelines."""
-    rt = await open_runtime(Config(domain=DOMAIN, data=str(data), insecure_http=True))
+    rt = await open_runtime(Config(domain=DOMAIN, data=str(data), insecure_http=True, database=database))
     tasks = workers.start(rt)
     try:
         scene = await seed(rt, generate_key_pair(), rounds=rounds)
@@ -112,8 +131,38 @@ async def sequential(session: aiohttp.ClientSession, url: str, headers: dict, n:
             "cpu_ms": 1000 * (cpu_seconds(pid) - cpu) / n, "wall_ms": 1000 * wall / n}
 
 
+WRK_LATENCY = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_load(binary: str, url: str, headers: dict, clients: int, seconds: float) -> dict:
+    """Requests per second and p99 latency (ms) from `wrk -t2 -c<clients>` (issue 15's harness)."""
+    args = [binary, "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--latency", "-H", "User-Agent: bench/reads"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run(args + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    result = {"req_per_s": 0.0, "p99_ms": None}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            result["req_per_s"] = float(parts[1])
+        elif parts[:1] == ["99%"]:
+            number = parts[1].rstrip("usm")
+            result["p99_ms"] = float(number) * WRK_LATENCY[parts[1][len(number):]]
+        elif "Non-2xx" in line:
+            result["non_2xx"] = int(parts[-1])
+    return result
+
+
+async def measure(args: argparse.Namespace, url: str, headers: dict) -> dict:
+    """req/s (and p99 with wrk) under `--reads-clients` concurrent clients for `--reads-seconds`."""
+    if args.reads_wrk:
+        return await asyncio.to_thread(wrk_load, args.reads_wrk, url, headers, args.reads_clients,
+                                       args.reads_seconds)
+    return {"req_per_s": await load(url, headers, args.reads_clients, args.reads_seconds), "p99_ms": None}
+
+
 async def load(url: str, headers: dict, clients: int, seconds: float) -> float:
-    """Requests per second from `clients` concurrent keep-alive clients."""
+    """Requests per second from `clients` concurrent keep-alive clients (aiohttp, this process)."""
     done = 0
     end = time.perf_counter() + seconds
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
@@ -128,7 +177,7 @@ async def load(url: str, headers: dict, clients: int, seconds: float) -> float:
         return done / (time.perf_counter() - start)
 
 
-async def hello_ceiling(clients: int, seconds: float) -> float:
+async def hello_ceiling(args: argparse.Namespace) -> dict:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", HELLO, str(port)])
     try:
@@ -140,7 +189,11 @@ async def hello_ceiling(clients: int, seconds: float) -> float:
                 break
             except aiohttp.ClientError:
                 await asyncio.sleep(0.05)
-        return await load(url, {}, clients, seconds)
+        # Its CPU per request too, measured as the node's: on a busy machine req/s say more about
+        # the neighbours than about the code, CPU per request much less.
+        async with aiohttp.ClientSession() as session:
+            cpu = (await sequential(session, url, {}, max(args.reads_requests, 500), proc.pid))["cpu_ms"]
+        return {**await measure(args, url, {}), "cpu_ms": cpu} if args.reads_seconds > 0 else {"cpu_ms": cpu}
     finally:
         proc.terminate()
         proc.wait()
@@ -158,8 +211,15 @@ async def profile(session: aiohttp.ClientSession, url: str, headers: dict, n: in
             await resp.read()
     spy.send_signal(signal.SIGINT)
     spy.wait(30)
+    return summarise(out)
+
+
+def summarise(out: Path) -> dict:
+    """py-spy's raw samples → the packages the CPU ends in, the project's functions on the stack, and
+    SQLAlchemy's and the event loop's share anywhere on the stack."""
     leaves: collections.Counter = collections.Counter()
     own: collections.Counter = collections.Counter()
+    anywhere: collections.Counter = collections.Counter()
     total = 0
     for line in out.read_text().splitlines() if out.exists() else []:
         stack, _, count = line.rpartition(" ")
@@ -168,8 +228,11 @@ async def profile(session: aiohttp.ClientSession, url: str, headers: dict, n: in
         leaves[_package(frames[-1])] += int(count)
         for name in {f.split(" (")[0] + " " + _package(f)[8:] for f in frames if _package(f).startswith("project:")}:
             own[name] += int(count)
+        for name in {_package(f) for f in frames} & {"sqlalchemy", "aiosqlite", "json", "logging", "prometheus_client"}:
+            anywhere[name] += int(count)
     return {"samples": total, "leaf_packages": {k: v / total for k, v in leaves.most_common(12)} if total else {},
-            "project_functions": {k: v / total for k, v in own.most_common(15)} if total else {}}
+            "project_functions": {k: v / total for k, v in own.most_common(15)} if total else {},
+            "inclusive_packages": {k: v / total for k, v in anywhere.most_common()} if total else {}}
 
 
 PROJECT = ("api", "models", "federation", "backchannel", "social", "inbox", "outbox", "pages", "webfinger")
@@ -189,13 +252,20 @@ async def run(args: argparse.Namespace) -> dict:
     args.reads_profile = args.reads_profile or ["home ?limit=20"]
     data = Path(tempfile.mkdtemp(prefix="bench-reads-"))
     node = None
+    loadavg_start = os.getloadavg()
     try:
         print(f"reads: seeding {args.reads_rounds} rounds of data …", flush=True)
-        scene = await prepare(data, args.reads_rounds)
-        node = Node(DOMAIN, free_port(), data, extra_env={"BACKCHANNEL_COUNT_STATEMENTS": "1",
-                                                         "BACKCHANNEL_LOG_LEVEL": "warning"}).start()
+        scene = await prepare(data, args.reads_rounds, args.reads_database)
+        node = Node(DOMAIN, free_port(), data, database=args.reads_database or None,
+                    extra_env={"BACKCHANNEL_COUNT_STATEMENTS": "1", "BACKCHANNEL_LOG_LEVEL": "warning",
+                               "BACKCHANNEL_PROCESSES": str(args.reads_processes)}).start()
         pid = node.proc.pid
-        ceiling = await hello_ceiling(args.reads_clients, args.reads_seconds) if args.reads_seconds > 0 else None
+        for _ in range(600):  # every process listening (each prints its line)
+            if node.log_path.read_text(errors="replace").count("listening on") >= args.reads_processes:
+                break
+            await asyncio.sleep(0.1)
+        hello = await hello_ceiling(args)
+        ceiling = hello.get("req_per_s")
         rows = []
         async with aiohttp.ClientSession() as session:
             for label, path, signed_in in endpoints(scene):
@@ -203,41 +273,62 @@ async def run(args: argparse.Namespace) -> dict:
                 row = {"endpoint": label, "path": path,
                        **await sequential(session, node.base + path, headers, args.reads_requests, pid)}
                 if args.reads_seconds > 0:
-                    row["req_per_s"] = await load(node.base + path, headers, args.reads_clients, args.reads_seconds)
+                    row |= await measure(args, node.base + path, headers)
                     row["ratio"] = row["req_per_s"] / ceiling if ceiling else None
                 if args.reads_py_spy and label in args.reads_profile:
                     out = Path(tempfile.gettempdir()) / f"reads-{label.split()[0]}-{os.getpid()}.pyspy.txt"
                     row["py_spy"] = await profile(session, node.base + path, headers, args.reads_requests, pid,
                                                   args.reads_py_spy, out)
+                row["cpu_ratio"] = hello["cpu_ms"] / row["cpu_ms"] if row["cpu_ms"] else None
                 rows.append(row)
                 print(f"  {label:28} {row['statements']:>4} statements  {row['cpu_ms']:7.2f} ms CPU", flush=True)
-        return {"hello_world_req_per_s": ceiling, "rows": rows, "requests": args.reads_requests,
-                "clients": args.reads_clients, "loadavg": os.getloadavg()}
+        return {"hello_world_req_per_s": ceiling, "hello_world_p99_ms": hello.get("p99_ms"),
+                "hello_world_cpu_ms": hello["cpu_ms"], "rows": rows,
+                "requests": args.reads_requests, "clients": args.reads_clients,
+                "load_generator": "wrk -t2" if args.reads_wrk else "aiohttp (this process)",
+                "processes": args.reads_processes, "database": "postgresql" if args.reads_database else "sqlite",
+                "loadavg_start": loadavg_start, "loadavg": os.getloadavg()}
     finally:
         if node is not None:
             node.stop()
         shutil.rmtree(data, ignore_errors=True)
 
 
+def print_profile(label: str, spy: dict) -> None:
+    print(f"\npy-spy, {label} ({spy['samples']} samples): CPU ends in")
+    for name, share in spy["leaf_packages"].items():
+        print(f"  {share:6.1%}  {name}")
+    print("packages anywhere on the stack: " + ", ".join(
+        f"{name} {share:.1%}" for name, share in spy.get("inclusive_packages", {}).items()))
+    print("project functions on the stack (inclusive):")
+    for name, share in spy["project_functions"].items():
+        print(f"  {share:6.1%}  {name}")
+
+
 def report(result: dict) -> None:
     for row in result["rows"]:
         if row.get("py_spy"):
-            spy = row["py_spy"]
-            print(f"\npy-spy, {row['endpoint']} ({spy['samples']} samples): CPU ends in")
-            for name, share in spy["leaf_packages"].items():
-                print(f"  {share:6.1%}  {name}")
-            print("project functions on the stack (inclusive):")
-            for name, share in spy["project_functions"].items():
-                print(f"  {share:6.1%}  {name}")
+            print_profile(row["endpoint"], row["py_spy"])
     ceiling = result["hello_world_req_per_s"]
-    print(f"\nreads: {result['requests']} sequential requests each; load average {result['loadavg'][0]:.2f}")
+    print(f"\nreads: {result.get('processes', 1)} serve process(es) on {result.get('database', 'sqlite')}; "
+          f"{result['requests']} sequential requests each; load average "
+          f"{result['loadavg_start'][0]:.2f} at the start, {result['loadavg'][0]:.2f} at the end")
     if ceiling:
-        print(f"aiohttp hello world, {result['clients']} clients: {ceiling:,.0f} req/s")
-    print(f"{'endpoint':28} {'stmts/req':>9} {'CPU ms/req':>10} {'req/s':>8} {'× hello':>8}")
+        p99 = result.get("hello_world_p99_ms")
+        print(f"aiohttp hello world, {result['clients']} clients ({result['load_generator']}): {ceiling:,.0f} req/s"
+              + (f", p99 {p99:.1f} ms" if p99 is not None else ""))
+    print(f"aiohttp hello world: {result['hello_world_cpu_ms']:.3f} ms CPU per request (sequential)")
+    print("× hello: req/s over hello world's req/s, both under the same load (a busy machine's neighbours "
+          "weigh on it);\nCPU × hello: hello world's CPU per request over the endpoint's, what × hello "
+          "would be on an idle machine\nfor CPU-bound servers")
+    print(f"{'endpoint':28} {'stmts/req':>9} {'CPU ms/req':>10} {'CPU × hello':>11} {'req/s':>8} {'p99 ms':>7} "
+          f"{'× hello':>8}")
     for row in result["rows"]:
         rps = f"{row['req_per_s']:8,.0f}" if "req_per_s" in row else f"{'—':>8}"
+        p99 = f"{row['p99_ms']:7.1f}" if row.get("p99_ms") is not None else f"{'—':>7}"
         ratio = f"{row['ratio']:8.3f}" if row.get("ratio") else f"{'—':>8}"
-        print(f"{row['endpoint']:28} {row['statements']:>9} {row['cpu_ms']:10.2f} {rps} {ratio}")
+        cpu_ratio = f"{row['cpu_ratio']:11.3f}" if row.get("cpu_ratio") else f"{'—':>11}"
+        print(f"{row['endpoint']:28} {row['statements']:>9} {row['cpu_ms']:10.2f} {cpu_ratio} {rps} {p99} {ratio}")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -249,6 +340,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="concurrent clients for req/s (default 10)")
     p.add_argument("--reads-seconds", dest="reads_seconds", type=float, default=3.0,
                    help="seconds of load per endpoint and for hello world; 0 skips req/s (default 3)")
+    p.add_argument("--reads-wrk", dest="reads_wrk", metavar="BIN", default=shutil.which("wrk"),
+                   help="load generator for req/s: wrk (default when installed: `apt-get install wrk`); "
+                        "'' for the aiohttp one in this process, which saturates near 1,000 req/s")
+    p.add_argument("--reads-processes", dest="reads_processes", type=int, default=1,
+                   help="serve processes sharing the port (serve --processes; default 1)")
+    p.add_argument("--reads-database", dest="reads_database", default="",
+                   help="a postgresql:// URL of an EMPTY database to use instead of SQLite (it is filled)")
     p.add_argument("--reads-py-spy", dest="reads_py_spy", metavar="BIN", nargs="?", default=None,
                    const=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
                    help="also profile the node with py-spy (not a project dependency) during the endpoints "
