@@ -12,10 +12,9 @@ from social.errors import NotFound
 
 
 async def visible_status(conn: AsyncConnection, status_id: int, viewer: Account | None) -> Status:
-    status = await statuses_store.get(conn, status_id)
-    viewer_id = viewer.id if viewer else None
-    if status is None or not await statuses_store.can_see(conn, status, viewer_id,
-                                                          viewer is not None and viewer.local):
+    status = await statuses_store.get_if_visible(conn, status_id, viewer.id if viewer else None,
+                                                 viewer is not None and viewer.local)
+    if status is None:
         raise NotFound("Record not found")
     return status
 

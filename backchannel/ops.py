@@ -66,7 +66,7 @@ def observe(config: Config):  # noqa: ANN201
             rt = request.app.get(RUNTIME)
             if rt is not None:
                 rt.metrics.request(request.method, route, status, seconds)
-            if config.access_log:
+            if config.access_log and access_log.isEnabledFor(logging.INFO):
                 remote = client_address(request, trusted)
                 access_log.info("%s %s %d %.1fms %s", request.method, route, status, seconds * 1000, remote,
                                 extra={"access": {"method": request.method, "route": route, "status": status,

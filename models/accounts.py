@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, case, cast, func, insert, or_, select, update
+from sqlalchemy import String, bindparam, case, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import search_index
@@ -107,8 +107,11 @@ class AccountExists(ValueError):
     status = 422
 
 
+_GET = select(accounts).where(accounts.c.id == bindparam("id"))  # built once (models.statuses.bound_page_ids)
+
+
 async def get(conn: AsyncConnection, account_id: int) -> Account | None:
-    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    row = (await conn.execute(_GET, {"id": account_id})).first()
     return Account.from_row(row) if row else None
 
 

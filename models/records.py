@@ -16,4 +16,4 @@ class Record:
         if names is None:  # once per class: dataclasses.fields() is slow enough to show in a page's profile
             names = tuple(f.name for f in fields(cls))
             type.__setattr__(cls, "_record_fields", names)
-        return cls(**{name: mapping[name] for name in names})  # type: ignore[arg-type]
+        return cls(*map(mapping.__getitem__, names))  # positional, in the fields' order: faster

@@ -52,12 +52,35 @@ class Status:
 LIVE = statuses.c.deleted_at.is_(None)
 
 
+# Built once (see bound_page_ids): reading one status is the most common statement of all.
+_GET = {True: select(statuses).where(statuses.c.id == bindparam("id", type_=BigInteger)),
+        False: select(statuses).where(statuses.c.id == bindparam("id", type_=BigInteger), LIVE)}
+
+
 async def get(conn: AsyncConnection, status_id: int, *, with_deleted: bool = False) -> Status | None:
-    stmt = select(statuses).where(statuses.c.id == status_id)
-    if not with_deleted:
-        stmt = stmt.where(LIVE)
-    row = (await conn.execute(stmt)).first()
+    row = (await conn.execute(_GET[with_deleted], {"id": status_id})).first()
     return Status.from_row(row) if row else None
+
+
+def _get_seen(viewer: bool):  # noqa: ANN202
+    seen = visible_to(bindparam("viewer", type_=BigInteger) if viewer else None).label("seen")
+    return select(statuses, seen).where(statuses.c.id == bindparam("id", type_=BigInteger), LIVE)
+
+
+_GET_SEEN: dict[bool, object] = {}
+
+
+async def get_if_visible(conn: AsyncConnection, status_id: int, viewer_id: int | None,
+                         viewer_is_local: bool) -> Status | None:
+    """The live status if the viewer may see it (can_see), read with its visibility in one statement."""
+    viewer = viewer_id is not None
+    if viewer not in _GET_SEEN:  # built on first use: visible_to is defined further down
+        _GET_SEEN[viewer] = _get_seen(viewer)
+    row = (await conn.execute(_GET_SEEN[viewer], {"id": status_id} | ({"viewer": viewer_id} if viewer else {})
+                              )).first()
+    if row is None or not row.seen or (row.visibility == "local" and not viewer_is_local):
+        return None
+    return Status.from_row(row)
 
 
 async def get_many(conn: AsyncConnection, ids) -> dict[int, Status]:  # noqa: ANN001

@@ -1,11 +1,14 @@
 """Account, CredentialAccount, Relationship and the mention inside a Status."""
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.entities.formats import iso, iso_date
 from federation.content import html_to_text
 from federation.runtime import Runtime
+from federation.urls import Urls
 from models import account_queries
 from models import accounts as accounts_store
 from models import profile as profile_store
@@ -16,11 +19,19 @@ BOT_ACTOR_TYPES = ("Service", "Application")
 
 
 def account_entity(rt: Runtime, account: Account) -> dict:
+    """An Account entity. The same for every reader, so it is built once per version of the
+    account's row (the row itself is part of the key: any change of any column makes a new one) and
+    copied, since callers add to it (moved, source, role)."""
     avatar, header = account.avatar_url, account.header_url
     if not account.local:  # served from this node's cached copies (social.media_cache)
         avatar, header = proxy_url(rt, avatar), proxy_url(rt, header)
-    avatar = avatar or rt.urls.static("avatar.png")
-    header = header or rt.urls.static("header.png")
+    return dict(_account_entity(rt.urls, account, avatar, header))
+
+
+@functools.lru_cache(maxsize=2048)  # a few MB at most; a page's authors are read again and again
+def _account_entity(urls: Urls, account: Account, avatar: str | None, header: str | None) -> dict:
+    avatar = avatar or urls.static("avatar.png")
+    header = header or urls.static("header.png")
     return {
         "id": str(account.id),
         "username": account.username,

@@ -16,7 +16,12 @@ def _iso(ts: float) -> str:
 
 
 def iso_date(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d")
+    return None if ts is None else _iso_date(ts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d")
 
 
 def sid(value: int | None) -> str | None:

@@ -117,3 +117,32 @@ async def test_a_search_page_costs_the_same_statements_whatever_its_length(scene
             assert len(body["statuses"]) == limit, (q, limit, len(body["statuses"]))
         # Then every page costs the same, small number of statements
         assert len(set(costs.values())) == 1 and max(costs.values()) <= MOST, (q, costs)
+
+
+# What each read costs now, at most (SQLite counts BEGIN; PostgreSQL's is not a statement there):
+# the token (1), the page's ids, the statuses with their originals and who may see them, one
+# statement of facts, the people, media, polls, and the reader's filters.
+CEILINGS = [
+    ("/api/v1/timelines/home", True, 11),
+    ("/api/v1/timelines/public", True, 10),
+    ("/api/v1/timelines/public", False, 7),
+    ("/api/v1/accounts/{alice}/statuses", True, 12),
+    ("/api/v1/accounts/{alice}/statuses", False, 8),
+    ("/api/v1/notifications", True, 12),
+    ("/api/v1/statuses/{status}", True, 9),  # the status and whether the reader may see it: one statement
+    ("/api/v1/statuses/{status}", False, 7),
+]
+
+
+async def test_each_read_costs_no_more_statements_than_its_ceiling(scene):  # noqa: ANN001
+    # Given the node, and a client whose token the rate limiter knows already
+    client, found = scene
+    await _cost(client, "/api/v1/timelines/public?limit=1", found.token)
+    costs = {}
+    for path, signed_in, most in CEILINGS:
+        # When it reads each page (or the status)
+        cost, _ = await _cost(client, path.format(alice=found.alice_id, status=found.sample_status_id),
+                              found.token if signed_in else None)
+        costs[(path, signed_in)] = (cost, most)
+    # Then none costs more than it did when this test was written
+    assert all(cost <= most for cost, most in costs.values()), costs
