@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 from federation.addressing import PUBLIC, PUBLIC_ALIASES, as_list, audience
 from federation.content import find_hashtags
 from federation.hosts import origin_of
-from federation.jsonld import AS_CONTEXT
+from federation.context import AS_CONTEXT
 from federation.sanitize import clean_name, sanitize_html, sanitize_text
 from federation.urls import Urls
 from models.accounts import Account

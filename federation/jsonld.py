@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from federation.context import AS_CONTEXT
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdError
@@ -37,30 +38,6 @@ __all__ = [
 
 CONTEXTS_DIR = Path(__file__).with_name("contexts")
 
-AS_CONTEXT: list = [
-    "https://www.w3.org/ns/activitystreams",
-    "https://w3id.org/security/v1",
-    {
-        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-        "sensitive": "as:sensitive",
-        "Hashtag": "as:Hashtag",
-        "toot": "http://joinmastodon.org/ns#",
-        "featured": {"@id": "toot:featured", "@type": "@id"},
-        "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
-        "discoverable": "toot:discoverable",
-        "indexable": "toot:indexable",
-        "memorial": "toot:memorial",
-        "suspended": "toot:suspended",
-        "Emoji": "toot:Emoji",
-        "blurhash": "toot:blurhash",
-        "focalPoint": {"@id": "toot:focalPoint", "@container": "@list"},
-        "votersCount": "toot:votersCount",
-        "schema": "http://schema.org#",
-        "PropertyValue": "schema:PropertyValue",
-        "value": "schema:value",
-    },
-]
-"""The ``@context`` Backchannel puts on the documents it serves."""
 
 
 class ContextNotBundled(JsonLdError, ValueError):

@@ -18,7 +18,7 @@ from backchannel.keys import RUNTIME
 from federation import as2
 from federation.authenticate import is_signed, signer_of
 from federation.httpsig import SignatureError
-from federation.jsonld import AS_CONTEXT
+from federation.context import AS_CONTEXT
 from federation.urls import ROUTES
 from models import accounts, collections, groups, social, statuses
 from models.accounts import Account

@@ -9,7 +9,7 @@ import io
 from aiohttp import web
 
 from backchannel.keys import RUNTIME
-from federation.jsonld import AS_CONTEXT
+from federation.context import AS_CONTEXT
 from federation.urls import ROUTES
 from models import accounts, collections
 from models.accounts import Account

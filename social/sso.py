@@ -20,14 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
-from authlib.common.security import generate_token
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
+from typing import TYPE_CHECKING
 
 from federation import safejson
 from federation.http import FetchError
@@ -38,6 +31,11 @@ from models import sso as store
 from models.accounts import Account, User
 from social import provisioning
 from social.errors import ServiceError
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+# authlib and joserfc are imported where a sign-in needs them: a node without single sign-on does not
+# carry them (a few MB of its idle memory).
 
 STATE_COOKIE = "backchannel_sso"
 PENDING_SECONDS = 600
@@ -100,6 +98,9 @@ async def metadata(rt: Runtime) -> dict:
 
 
 async def _key_set(rt: Runtime, meta: dict, *, fresh: bool) -> KeySet:
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     uri = meta["jwks_uri"]
     if fresh or uri not in _keys:
         _keys[uri] = await _get_json(rt, uri)
@@ -113,6 +114,10 @@ async def _key_set(rt: Runtime, meta: dict, *, fresh: bool) -> KeySet:
 
 async def begin(rt: Runtime, *, purpose: str, redirect_uri: str, resume: dict | None = None) -> tuple[str, str]:
     """The provider's authorisation URL to send the browser to, and the state to set as a cookie."""
+    from authlib.common.security import generate_token
+    from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
     meta = await metadata(rt)
     state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
     async with rt.db.write() as conn:
@@ -178,6 +183,11 @@ def _form_quote(value: str) -> str:
 
 
 async def _verified_claims(rt: Runtime, meta: dict, tokens: dict, nonce: str) -> dict:
+    from authlib.oidc.core import CodeIDToken
+    from joserfc import jwt
+    from joserfc.errors import InvalidKeyIdError, JoseError
+    from joserfc.jws import JWSRegistry
+
     algorithms = meta.get("id_token_signing_alg_values_supported") or ["RS256"]
     algorithms = [a for a in algorithms if a != "none"] or ["RS256"]
     registry = JWSRegistry(algorithms=algorithms)

@@ -1,0 +1,31 @@
+"""The JSON-LD `@context` of the documents this node serves.
+
+Apart from federation.jsonld, which needs pyld (and pyld pulls in `requests`): serving documents
+needs only this list, and a node that never expands a document does not carry pyld's ~10 MB.
+"""
+from __future__ import annotations
+
+AS_CONTEXT: list = [
+    "https://www.w3.org/ns/activitystreams",
+    "https://w3id.org/security/v1",
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "memorial": "toot:memorial",
+        "suspended": "toot:suspended",
+        "Emoji": "toot:Emoji",
+        "blurhash": "toot:blurhash",
+        "focalPoint": {"@id": "toot:focalPoint", "@container": "@list"},
+        "votersCount": "toot:votersCount",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+    },
+]
+"""The ``@context`` Backchannel puts on the documents it serves."""
