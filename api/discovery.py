@@ -30,7 +30,7 @@ async def directory(request: web.Request) -> web.Response:
         raise Unprocessable("Validation failed: order must be active, new or followers")
     rt = request.app[RUNTIME]
     topic = words(params.str("topic") or params.str("q") or "")
-    async with rt.db.read() as conn:
+    async with rt.db.read(slow=bool(topic)) as conn:
         ids = await profile_store.directory(conn, order=order, local=params.bool("local"), topic=topic,
                                             offset=params.int("offset", 0, lo=0),  # type: ignore[arg-type]
                                             limit=params.int("limit", 40, lo=1, hi=80))  # type: ignore[arg-type]
@@ -47,7 +47,7 @@ async def experts(request: web.Request) -> web.Response:
     if not topic:
         raise Unprocessable("Validation failed: q must name a topic")
     rt = request.app[RUNTIME]
-    async with rt.db.read() as conn:
+    async with rt.db.read(slow=True) as conn:
         found = await experts_store.rank(conn, topic[:16], viewer.id if viewer else None,
                                          limit=params.int("limit", 10, lo=1, hi=40),  # type: ignore[arg-type]
                                          offset=params.int("offset", 0, lo=0, hi=1000),  # type: ignore[arg-type]

@@ -68,7 +68,7 @@ async def accounts(rt: Runtime, q: str, *, limit: int, resolve: bool, offset: in
         if exact is None:
             exact = await _quietly(webfinger.resolve_account(rt, f"{username}@{domain}"))
     topic_words = words(q) if topic and not domain else []
-    async with rt.db.read() as conn:
+    async with rt.db.read(slow=bool(topic_words)) as conn:
         matches = await accounts_store.search(conn, q, limit + offset)
         experts = await experts_store.rank(conn, topic_words, viewer.id if viewer else None, limit=limit + offset)
         talkers = await accounts_store.get_many(conn, [e.account_id for e in experts])
@@ -118,7 +118,7 @@ async def _full_text(rt: Runtime, q: str, viewer: Account | None, *, limit: int,
         raise Unprocessable(f"Validation failed: {err}") from None
     query.authors = [_local_or_remote(a, rt) for a in query.authors]
     query.not_authors = [_local_or_remote(a, rt) for a in query.not_authors]
-    async with rt.db.read() as conn:
+    async with rt.db.read(slow=True) as conn:
         ids = await search_store.search_statuses(conn, query, viewer.id, limit=limit, offset=offset, **narrow)
         found = await statuses_store.get_many(conn, ids)
     return [found[i] for i in ids if i in found]

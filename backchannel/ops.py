@@ -177,7 +177,7 @@ class _Snapshot:
         used = GaugeMetricFamily("backchannel_db_pool_connections", "Pool connections by state (this process)",
                                  labels=["pool", "state"])
         engines = {"main": self.rt.db.writer} if self.rt.db.reader is self.rt.db.writer else \
-            {"writer": self.rt.db.writer, "reader": self.rt.db.reader}
+            {"writer": self.rt.db.writer, "reader": self.rt.db.reader, "slow_reader": self.rt.db.slow_reader}
         for name, engine in engines.items():
             pool = engine.pool
             size.add_metric([name], _call(pool, "size"))

@@ -57,16 +57,20 @@ class Database:
                                               pool_size=4, max_overflow=4)
             _sqlite_pragmas(self.writer, immediate=True, busy_ms=sqlite_busy_timeout_ms)
             _sqlite_pragmas(self.reader, immediate=False, busy_ms=sqlite_busy_timeout_ms, read_only=True)
+            # Reads that may take long (full-text search and expert ranking over a big index) run in
+            # aiosqlite's thread instead, so they never stop the event loop for everyone else.
+            self.slow_reader = create_async_engine(url, echo=echo, pool_size=2, max_overflow=2)
+            _sqlite_pragmas(self.slow_reader, immediate=False, busy_ms=sqlite_busy_timeout_ms, read_only=True)
         else:
             self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                               pool_pre_ping=True)
-            self.reader = self.writer
+            self.reader = self.slow_reader = self.writer
         self._cache: dict[str, tuple[float, object]] = {}
         self._turns = WriterTurns(enabled=self.is_sqlite)
         # Off by default, and then no listener exists at all: counting costs nothing in production.
         self.counts_statements = count_statements
         if count_statements:
-            for engine in {self.writer, self.reader}:
+            for engine in {self.writer, self.reader, self.slow_reader}:
                 event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
 
     @property
@@ -91,8 +95,10 @@ class Database:
                 yield conn
 
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.reader.connect() as conn:
+    async def read(self, *, slow: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection for reading. `slow`: for a read that may take long (a search), which on
+        SQLite then runs off the event loop's thread."""
+        async with (self.slow_reader if slow else self.reader).connect() as conn:
             yield conn
 
     async def cached(self, key: str, seconds: float, load):  # noqa: ANN001, ANN201
@@ -108,9 +114,8 @@ class Database:
         return value
 
     async def dispose(self) -> None:
-        await self.writer.dispose()
-        if self.reader is not self.writer:
-            await self.reader.dispose()
+        for engine in {self.writer, self.reader, self.slow_reader}:
+            await engine.dispose()
 
     async def claim(self, table: Table, *, limit: int, lock_seconds: float, finished: Sequence[int] = (),
                     now: float | None = None, before_finish=None) -> Sequence:  # noqa: ANN001
