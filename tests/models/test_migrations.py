@@ -43,3 +43,27 @@ def test_the_migrations_form_one_line():
                        else revision.down_revision or []):
             children.setdefault(parent, []).append(revision.revision)
     assert all(len(c) == 1 for c in children.values()), {p: c for p, c in children.items() if len(c) > 1}
+
+
+async def test_no_migration_rebuilds_a_table_on_sqlite(tmp_path):
+    # Alembic's batch mode rebuilds a SQLite table (copy, DROP, rename) for some changes; with
+    # foreign keys on, dropping the old table deletes every row elsewhere that refers to it (an
+    # account's statuses, follows, blocks…). Adding a column must be a plain ADD COLUMN.
+    from sqlalchemy import event
+
+    from models.db import Database
+    from models.migrate import upgrade
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3")
+    rebuilt: list[str] = []
+
+    @event.listens_for(db.writer.sync_engine, "before_cursor_execute")
+    def watch(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002
+        if "_alembic_tmp_" in statement:
+            rebuilt.append(statement.split("(")[0].strip())
+
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    assert rebuilt == []

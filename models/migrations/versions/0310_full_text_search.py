@@ -19,8 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('indexable', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN: a batch would rebuild the table on SQLite, and dropping the old one
+    # cascades to every row that refers to it.
+    op.add_column('accounts', sa.Column('indexable', sa.Boolean(), server_default=sa.false(), nullable=False))
     # The node's people who let themselves be discovered let their public posts be found too; each
     # can change it (update_credentials `indexable`).
     op.execute("UPDATE accounts SET indexable = discoverable WHERE domain IS NULL AND actor_type = 'Person'")

@@ -33,8 +33,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('thread_fetches', schema=None) as batch_op:
         batch_op.create_index('ix_thread_fetches_state_next', ['state', 'next_attempt_at'], unique=False)
-    with op.batch_alter_table('lists', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('public', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN: a batch would rebuild the table on SQLite, and dropping the old one
+    # cascades to every row that refers to it.
+    op.add_column('lists', sa.Column('public', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:

@@ -34,8 +34,9 @@ FOR EACH STATEMENT EXECUTE FUNCTION backchannel_stream_notify()
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('moderator', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN: a batch would rebuild the table on SQLite, and dropping the old one
+    # cascades to every row that refers to it.
+    op.add_column('users', sa.Column('moderator', sa.Boolean(), nullable=False, server_default=sa.false()))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(NOTIFY_FUNCTION)
         op.execute(NOTIFY_TRIGGER)
