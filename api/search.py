@@ -21,6 +21,8 @@ from api.entities.tags import tag_entity
 from backchannel.keys import RUNTIME
 from federation.runtime import Runtime
 from federation import deref
+from federation.deref import local_origin
+from federation.hosts import HostError, canonical_host
 from models import account_queries, experts as experts_store, search as search_store, status_queries, tag_queries
 from models import accounts as accounts_store
 from models import statuses as statuses_store
@@ -41,9 +43,17 @@ def split_acct(text: str, rt: Runtime) -> tuple[str, str | None]:
     """`alice`, `@alice@acme.test`, `guru@globex.test` → (username, domain or None for this node)."""
     username, _, domain = text.strip().lstrip("@").partition("@")
     domain = domain.strip().lower() or None
-    if domain in (rt.config.domain.lower(), rt.config.host.lower()):
+    # Any spelling of this node (`ACME.test.`, `acme.test:443`) is this node, as federation.hosts says.
+    if domain and (domain == rt.config.host.lower() or _origin(domain, rt.config.scheme) == local_origin(rt)):
         domain = None
     return username.strip(), domain
+
+
+def _origin(domain: str, scheme: str) -> str:
+    try:
+        return str(canonical_host(domain, scheme=scheme))
+    except HostError:
+        return ""
 
 
 def is_url(text: str) -> bool:
@@ -69,7 +79,8 @@ async def accounts(rt: Runtime, q: str, *, limit: int, resolve: bool, offset: in
             exact = await _quietly(webfinger.resolve_account(rt, f"{username}@{domain}"))
     topic_words = words(q) if topic and not domain else []
     async with rt.db.read(slow=bool(topic_words)) as conn:
-        matches = await accounts_store.search(conn, q, limit + offset)
+        # `alice@<this node>` is looked up as `alice`: local accounts have no domain to match.
+        matches = await accounts_store.search(conn, q if domain else username, limit + offset)
         experts = await experts_store.rank(conn, topic_words, viewer.id if viewer else None, limit=limit + offset)
         talkers = await accounts_store.get_many(conn, [e.account_id for e in experts])
     named = [a for a in matches if a.username.lower() == username.lower()]

@@ -183,6 +183,15 @@ def test_directory_filters_by_topic_and_orders_by_followers(world):
     assert counts == sorted(counts, reverse=True)
 
 
+def test_a_person_is_found_by_any_spelling_of_their_own_nodes_address(world):
+    # Apps search `name@this-node` when a person pastes a colleague's full address.
+    for q in ("ann@acme.test", "@ann@ACME.test", "ann@acme.test.", "ann@acme.test:80", "Ann@Acme.Test"):
+        for resolve in ("true", "false"):
+            found = world.call("alice", "GET", "/api/v2/search?" + urlencode({"q": q, "type": "accounts",
+                                                                              "resolve": resolve}))
+            assert [a["acct"] for a in found["accounts"]][:1] == ["ann"], (q, resolve, found["accounts"])
+
+
 # --- Who finds what -------------------------------------------------------------------------------
 
 def test_search_finds_own_followed_interacted_and_public_indexable_posts(world):
