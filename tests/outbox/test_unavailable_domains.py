@@ -41,6 +41,7 @@ def test_breaker_then_unavailable_then_restored(tmp_path):
         # The peer starts failing: after 3 failures in a row the breaker stops the knocking.
         peer.inbox_status = 503
         peer.received.clear()
+        peer.received_at.clear()
         alice.status_post("one")
         eventually(lambda: len(peer.received) >= 3, message="three failed attempts")
         time.sleep(2)
@@ -52,8 +53,8 @@ def test_breaker_then_unavailable_then_restored(tmp_path):
         node.kill()
         node.start()
         time.sleep(1)
-        assert time.time() < closes_at, "the machine is too slow for this test's breaker"
-        assert len(peer.received) == 3
+        # However long the restart took on a loaded machine, nothing knocked before the breaker closed.
+        assert all(at >= closes_at - 0.5 for at in peer.received_at[3:]), (closes_at, peer.received_at)
 
         # Its next try fails after more than domain_unavailable_after: unavailable, nothing new is queued.
         eventually(lambda: unavailable(node, "flaky.test"), timeout=40, message="marked unavailable")
