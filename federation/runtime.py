@@ -44,6 +44,8 @@ class Runtime:
     remote_keys: KeyCache = field(default_factory=KeyCache)
     # This process's counters (requests, deliveries, inbound activities), exposed at /metrics.
     metrics: Metrics = field(default_factory=Metrics)
+    # Remote media being fetched right now, by URL: one fetch per URL in this process (social.media_cache).
+    media_fetches: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def wake(self, queue: str) -> None:
         self.wakeups[queue].set()

@@ -34,7 +34,6 @@ KINDS = (
     (b"\x1a\x45\xdf\xa3", "webm", "video/webm"), (b"OggS", "ogg", "audio/ogg"), (b"ID3", "mp3", "audio/mpeg"),
     (b"fLaC", "flac", "audio/flac"),
 )
-_locks: dict[str, asyncio.Lock] = {}
 
 
 class Unavailable(ServiceError):
@@ -83,12 +82,12 @@ async def cached(rt: Runtime, signature: str, url: str) -> tuple[str, str]:
             async with rt.db.write() as conn:
                 await store.touch(conn, found.id)
         return found.name, found.content_type
-    lock = _locks.setdefault(url, asyncio.Lock())
+    lock = rt.media_fetches.setdefault(url, asyncio.Lock())
     async with lock:  # one fetch per URL in this process, however many readers ask at once
         try:
             return await _fetch(rt, url)
         finally:
-            _locks.pop(url, None)
+            rt.media_fetches.pop(url, None)
 
 
 async def _fetch(rt: Runtime, url: str) -> tuple[str, str]:
