@@ -2,7 +2,10 @@
 
 SQLite allows one writer at a time. Writes go through one connection that starts its transactions
 with BEGIN IMMEDIATE, so two writers (even in two processes) wait for each other instead of failing
-half-way; reads use a pool of their own and run beside the writer thanks to WAL.
+half-way; reads use a pool of their own and run beside the writer thanks to WAL. Both call sqlite3
+on the event loop's thread (models.sqlite_direct): a statement costs microseconds there, and a hop
+to a driver thread and back costs far more. The one wait a write can meet, another process holding
+the write lock, is waited for without stopping the loop (see _begin_immediate).
 """
 from __future__ import annotations
 
@@ -10,13 +13,16 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import sqlite3
 import time
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
 from sqlalchemy import Table, delete, event, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import await_
 
 from models import sqlite_direct  # noqa: F401 - registers the sqlite+direct driver of the reader
 
@@ -50,8 +56,8 @@ class Database:
         self.dialect = make_url(url).get_backend_name()  # "sqlite" or "postgresql"
         if self.is_sqlite:
             self._prepare_sqlite_path(url)
-            self.writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0,
-                                              pool_timeout=60)
+            self.writer = create_async_engine(make_url(url).set(drivername="sqlite+direct"), echo=echo,
+                                              pool_size=1, max_overflow=0, pool_timeout=60)
             # Reads call sqlite3 on the loop's thread (models.sqlite_direct), read-only.
             self.reader = create_async_engine(make_url(url).set(drivername="sqlite+direct"), echo=echo,
                                               pool_size=4, max_overflow=4)
@@ -195,15 +201,39 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int, read_
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         if read_only:
             cursor.execute("PRAGMA query_only=ON")
+        if immediate:
+            # The writer runs on the loop's thread: SQLite must never sleep in it (_begin_immediate).
+            cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def on_begin(conn):  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            _begin_immediate(conn.connection.dbapi_connection, busy_ms)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(dbapi_conn, busy_ms: int) -> None:  # noqa: ANN001
+    """BEGIN IMMEDIATE on the writer (on the event loop's thread). Once it holds the write lock, a
+    WAL transaction never waits for anyone; only taking the lock can, when another process (a
+    `worker`, a CLI command) is writing. Then it retries, sleeping through the event loop (the
+    greenlet bridge's await_), so the loop keeps serving until the lock is free or `busy_ms` is up."""
+    deadline = time.monotonic() + busy_ms / 1000
+    pause = 0.001
+    while True:
+        try:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err) or time.monotonic() > deadline:
+                raise sa_exc.OperationalError("BEGIN IMMEDIATE", None, err) from err
+        await_(asyncio.sleep(pause))
+        pause = min(pause * 2, 0.05)
 

@@ -4,10 +4,12 @@ aiosqlite runs every cursor call in its own thread and hands the result back thr
 loop: two or three hops per statement, which cost far more CPU than the read itself (py-spy put
 40–48% of a timeline page in them). A read of a local SQLite file in WAL mode takes microseconds and
 never waits for the writer, so the reader engine calls `sqlite3` directly on the event loop's thread;
-SQLAlchemy's greenlet bridge then has nothing to await. Writes stay on aiosqlite: BEGIN IMMEDIATE
-may wait for another process's transaction, and that wait must not stop the loop.
+SQLAlchemy's greenlet bridge then has nothing to await. Writes do the same: the one wait a write
+may meet (BEGIN IMMEDIATE while another process writes) is retried through the event loop
+(models.db._begin_immediate), never slept in sqlite3.
 
-Registered as the `sqlite+direct` driver (models.db uses it for its reader engine only).
+Registered as the `sqlite+direct` driver (models.db uses it for its reader and writer engines; the
+slow reader, for searches, stays on aiosqlite's thread).
 """
 from __future__ import annotations
 
