@@ -211,6 +211,13 @@ def announce(boost: Status, booster: Account, original_uri: str | None,
     return doc
 
 
+def group_announce(addressed: dict, announce_id: str, activity: dict) -> dict:
+    """A group's Announce of an activity in it (FEP-1b12): the activity as received, its @context
+    and integrity proof kept so receivers can check who wrote it, addressed like `addressed` (the
+    group's boost of the post)."""
+    return {**addressed, "id": announce_id, "object": activity}
+
+
 def strip_context(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k != "@context"}
 
@@ -326,6 +333,7 @@ def note_values(doc: dict) -> dict:
         "addressee_uris": [uri for uri in dict.fromkeys(_addressees(doc))
                            if uri not in PUBLIC_ALIASES][:MAX_MENTIONS],
         "hashtags": list(dict.fromkeys(hashtags))[:MAX_HASHTAGS],
+        "audience_uris": as_list(doc.get("audience"))[:MAX_MENTIONS],  # a group it is posted in (FEP-1b12)
         "attributed_to": _attributed_to(doc.get("attributedTo")),
     }
 

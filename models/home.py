@@ -30,10 +30,15 @@ async def fill_home(conn: AsyncConnection, status_id: int) -> None:
     shown = status
     if status.reblog_of_id:
         shown = await statuses.get(conn, status.reblog_of_id) or status
-    author = (await conn.execute(select(accounts.c.domain).where(accounts.c.id == status.account_id))).first()
+    author = (await conn.execute(select(accounts.c.domain, accounts.c.actor_type)
+                                 .where(accounts.c.id == status.account_id))).first()
+    mentioned = set(await statuses.mentioned_ids(conn, shown.id))
+    # A group relaying a direct post addressed to it: its members see it (statuses.visible_to).
+    relayed = bool(status.reblog_of_id and author is not None and author.actor_type == "Group"
+                   and status.account_id in mentioned)
     await _fill(conn, status, shown, author_domain=author.domain if author is not None else None,
-                author_known=author is not None, mentioned=set(await statuses.mentioned_ids(conn, shown.id)),
-                tagged=True, new=False)
+                author_known=author is not None, mentioned=mentioned, tagged=True, new=False,
+                to_members=relayed)
 
 
 async def fill_home_written(conn: AsyncConnection, written: Written) -> None:
@@ -43,7 +48,7 @@ async def fill_home_written(conn: AsyncConnection, written: Written) -> None:
 
 
 async def _fill(conn: AsyncConnection, status: Status, shown: Status, *, author_domain: str | None,
-                author_known: bool, mentioned: set[int], tagged: bool, new: bool) -> None:
+                author_known: bool, mentioned: set[int], tagged: bool, new: bool, to_members: bool = False) -> None:
     recipients: set[int] = set()
     if author_known and author_domain is None:
         recipients.add(status.account_id)
@@ -59,7 +64,7 @@ async def _fill(conn: AsyncConnection, status: Status, shown: Status, *, author_
                                         domain_block_rows.c.domain.in_(covering(author_domain))))
     follower_rows = (await conn.execute(who)).all()
     followers = {r.account_id for r in follower_rows if r.show_reblogs or not status.reblog_of_id}
-    if shown.visibility == "direct":
+    if shown.visibility == "direct" and not to_members:
         recipients |= followers & mentioned
     else:
         recipients |= followers

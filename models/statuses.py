@@ -248,7 +248,9 @@ def visible_to(viewer_id: int | None):  # noqa: ANN201
 
     public/unlisted: everyone; local: signed-in accounts of this node; private: the author and
     accepted followers; direct: the author and the mentioned accounts. Followers-only and direct
-    posts also show to the accounts they mention, as on Mastodon.
+    posts also show to the accounts they mention, as on Mastodon. A direct post addressed to a
+    group shows to the group's members once the group relayed it (a live boost by a Group actor
+    the post names): withdrawing the relay (a moderator's removal) hides it again.
     """
     open_to_all = statuses.c.visibility.in_(PUBLIC_VISIBILITIES)
     if viewer_id is None:
@@ -267,8 +269,20 @@ def visible_to(viewer_id: int | None):  # noqa: ANN201
         statuses.c.account_id == viewer_id,
         statuses.c.visibility == "local",  # the caller ensures the viewer is a local account
         and_(statuses.c.visibility == "private", or_(follower, mentioned)),
-        and_(statuses.c.visibility == "direct", mentioned),
+        and_(statuses.c.visibility == "direct", or_(mentioned, _relayed_to_member(viewer_id))),
     ))
+
+
+def _relayed_to_member(viewer_id: int):  # noqa: ANN202
+    """The status was relayed by a group it is addressed to, and the viewer is a member of it."""
+    relay, group, named, member = (statuses.alias("relay"), accounts.alias("relay_group"),
+                                   mentions.alias("relay_named"), follows.alias("relay_member"))
+    return exists().where(
+        relay.c.reblog_of_id == statuses.c.id, relay.c.deleted_at.is_(None),
+        group.c.id == relay.c.account_id, group.c.actor_type == "Group",
+        named.c.status_id == statuses.c.id, named.c.account_id == relay.c.account_id,
+        member.c.account_id == viewer_id, member.c.target_account_id == relay.c.account_id,
+        member.c.state == "accepted")
 
 
 async def can_see(conn: AsyncConnection, status: Status, viewer_id: int | None,

@@ -1,11 +1,17 @@
 """A group relays what its members post in it (FEP-1b12): one fact, `relay_in`, run inside the
-transaction that stores the post, so a post and its relay are stored together or not at all.
+transaction that stores the post, so a post and its relay are stored together or not at all; and
+`relay_change`, which forwards the author's later Update or Delete of a relayed post.
 
-A post is in a group when it mentions (or is addressed to) one of this node's groups, or answers a
-post the group relayed. The group relays it when the author is a member (an accepted follower) or
-one of its moderators, the post is public or unlisted, nobody blocked anybody, and no moderator
-removed it or the post it answers. Relaying is a boost by the group's account: local members get it
-in their home timelines, remote members an `Announce` with `audience` set to the group.
+A post is in a group when it mentions (or is addressed to) one of this node's groups, names it as its
+`audience` (Lemmy's way), or answers a post the group relayed. The group relays it when the author
+is a member (an accepted follower) or one of its moderators, nobody blocked anybody, and no moderator
+removed it or the post it answers. Public and unlisted posts are relayed to everyone the group
+reaches; a direct post addressed to the group (all the Fedify peer can write to one actor) to its
+members only. Relaying is a boost by the group's account: local members get it in their home
+timelines; remote members get the activity itself, unchanged, inside the group's Announce
+(`Announce{Create{Note}}`, FEP-1b12, what Lemmy reads) and, for a public or unlisted post, also
+`Announce{Note id}` (what Mastodon, GoToSocial and Pleroma read as a boost; Lemmy does the same).
+Both carry `audience` set to the group.
 """
 from __future__ import annotations
 
@@ -23,22 +29,30 @@ RELAYED_VISIBILITIES = ("public", "unlisted")
 
 
 async def relay_in(conn: AsyncConnection, rt: Runtime, status: Status, author: Account,
-                   mentioned: list[Account], parent: Status | None) -> None:
-    if status.reblog_of_id or status.visibility not in RELAYED_VISIBILITIES:
+                   mentioned: list[Account], parent: Status | None, *, audience: tuple[Account, ...] = (),
+                   activity: dict | None = None) -> None:
+    """`activity`: the Create that brought the post (as received, or as this node sent it)."""
+    if status.reblog_of_id:
         return
-    candidates = await groups.local_group_ids(conn, [a.id for a in mentioned])
+    if status.visibility == "direct":  # only to a group it is addressed to, never through a thread
+        candidates = await groups.local_group_ids(conn, [a.id for a in mentioned])
+    elif status.visibility in RELAYED_VISIBILITIES:
+        candidates = await groups.local_group_ids(conn, [a.id for a in (*mentioned, *audience)])
+    else:
+        return
     if parent is not None:
         for group_id, state in await groups.thread_groups(conn, parent.id):
             if state == "removed":  # a removed post's replies stay out of its group
                 candidates = [c for c in candidates if c != group_id]
-            elif group_id not in candidates:
+            elif group_id not in candidates and status.visibility in RELAYED_VISIBILITIES:
                 candidates.append(group_id)
     for group_id in dict.fromkeys(candidates):
         if group_id != author.id:
-            await _relay_one(conn, rt, group_id, status, author)
+            await _relay_one(conn, rt, group_id, status, author, activity)
 
 
-async def _relay_one(conn: AsyncConnection, rt: Runtime, group_id: int, status: Status, author: Account) -> None:
+async def _relay_one(conn: AsyncConnection, rt: Runtime, group_id: int, status: Status, author: Account,
+                     activity: dict | None) -> None:
     group = await groups.get(conn, group_id)
     if group is None or group.account.suspended_at is not None:
         return
@@ -48,15 +62,39 @@ async def _relay_one(conn: AsyncConnection, rt: Runtime, group_id: int, status: 
         return  # only members post in a group
     if await social.is_blocked_either_way(conn, group_id, author.id):
         return
+    members_only = status.visibility == "direct"
     boost_id = new_id()
     boost = await statuses.insert_status(
         conn, id=boost_id, uri=rt.urls.status_activity(group.account.username, boost_id),
         url=rt.urls.status_page(group.account.username, boost_id), account_id=group_id, local=True,
-        reblog_of_id=status.id, content="", visibility=status.visibility)
+        reblog_of_id=status.id, content="", visibility="private" if members_only else status.visibility)
     await statuses.bump(conn, status.id, "reblogs_count", 1)
     await accounts.bump_counter(conn, group_id, "statuses_count", 1)
     await groups.record_post(conn, group_id, status.id, state="relayed", boost_id=boost_id)
-    # The post by id, the form Mastodon reads (Lemmy sends it to microblogs too), with `audience`.
-    await outgoing.queue(conn, rt, activity=as2.announce(boost, group.account, status.uri, author.uri),
-                         signer=group.account, followers_of=group_id, to_accounts=[author.id],
-                         home_status=boost_id)
+    by_id = as2.announce(boost, group.account, status.uri, author.uri)
+    if activity is not None:
+        await _forward(conn, rt, group.account, by_id, activity, author)
+    # The post by id, the form Mastodon reads as a boost. Mastodon takes no Announce of a post that
+    # is not public, so a members-only post goes only in the activity's own form.
+    await outgoing.queue(conn, rt, activity=None if members_only else by_id, signer=group.account,
+                         followers_of=group_id, to_accounts=[author.id], home_status=boost_id)
+
+
+async def _forward(conn: AsyncConnection, rt: Runtime, group: Account, addressed: dict, activity: dict,
+                   author: Account) -> None:
+    """Announce `activity` unchanged (its proof, when it has one, still holds) to the group's members,
+    addressed like the group's boost `addressed`."""
+    announce = as2.group_announce(addressed, rt.urls.activity(group.uri, new_id()), activity)
+    await outgoing.queue(conn, rt, activity=announce, signer=group, followers_of=group.id, to_accounts=[author.id])
+
+
+async def relay_change(conn: AsyncConnection, rt: Runtime, status: Status, author: Account,
+                       activity: dict | None) -> None:
+    """The author's Update or Delete of a post this node's groups relayed, announced by each group
+    to its members (as Lemmy forwards them); a Delete also withdraws the group's boost."""
+    if activity is None or status.reblog_of_id:
+        return
+    for group in await statuses.group_boosters(conn, status.id):
+        if not group.local or not (relay := await statuses.find_reblog(conn, group.id, status.id)):
+            continue
+        await _forward(conn, rt, group, as2.announce(relay, group, status.uri, author.uri), activity, author)

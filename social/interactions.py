@@ -78,7 +78,9 @@ async def reblog(rt: Runtime, account: Account, status_id: int, visibility: str 
         if activity_uri and (known := await statuses.by_uri(conn, activity_uri, with_deleted=True)):
             return known
         original = await _visible(conn, account, status_id)
-        if original.visibility not in ("public", "unlisted", "local") or (
+        if await _group_relays_to_members(conn, account, original):
+            visibility = "private"  # a post addressed to a group, relayed to its members only
+        elif original.visibility not in ("public", "unlisted", "local") or (
                 original.visibility == "local" and not account.local):
             raise Unprocessable("This status cannot be boosted")
         existing = await statuses.find_reblog(conn, account.id, original.id)
@@ -105,6 +107,12 @@ async def reblog(rt: Runtime, account: Account, status_id: int, visibility: str 
         await outgoing.queue(conn, rt, activity=activity, signer=account, followers_of=account.id,
                              to_accounts=[original.account_id], home_status=boost.id)
         return boost
+
+
+async def _group_relays_to_members(conn: AsyncConnection, account: Account, original: Status) -> bool:
+    """A remote group relaying a direct post its author addressed to it (FEP-1b12, members only)."""
+    return (not account.local and account.actor_type == "Group" and original.visibility == "direct"
+            and account.id in await statuses.mentioned_ids(conn, original.id))
 
 
 async def unreblog(rt: Runtime, account: Account, status_id: int) -> Status:

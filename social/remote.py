@@ -61,24 +61,29 @@ async def _media(rt: Runtime, author: Account, doc: dict) -> tuple[dict, ...]:
     return tuple(remote_attachments(doc))
 
 
-async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: int = 0) -> Status | None:
+async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: int = 0,
+                     activity: dict | None = None) -> Status | None:
     """Store a remote Note once (social.statuses.create). Returns the stored status, or the one
     stored before; None when it was deleted here. `thread_depth`: the Note is an ancestor fetched
-    that many hops above a reply (social.threads), which bounds how far up its own parent is sought."""
+    that many hops above a reply (social.threads), which bounds how far up its own parent is sought.
+    `activity`: the Create that brought it (a group here relays it unchanged)."""
     values = check_note(doc, author)
     media = await _media(rt, author, doc)
     mentioned = await _mentioned(rt, values, author)
+    async with rt.db.read() as conn:  # the groups it names as its audience (FEP-1b12), known here
+        in_groups = await accounts.by_uris(conn, values["audience_uris"]) if values["audience_uris"] else {}
     status = await status_facts.create(rt, author, NewStatus(
         uri=values["uri"], url=values["url"], content=values["content"],
         visibility=visibility_of(doc, followers_url=author.followers_url),
         spoiler_text=values["spoiler_text"], sensitive=values["sensitive"], language=values["language"],
         in_reply_to_uri=values["in_reply_to_uri"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
         created_at=values["created_at"], conversation_uri=values["conversation_uri"],
-        remote_media=media, remote_poll=_remote_poll(doc), thread_depth=thread_depth))
+        remote_media=media, remote_poll=_remote_poll(doc), thread_depth=thread_depth,
+        audience=tuple(a for a in in_groups.values() if a.actor_type == "Group"), activity=activity))
     return status if status.deleted_at is None else None
 
 
-async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
+async def update_note(rt: Runtime, doc: dict, author: Account, *, activity: dict | None = None) -> Status | None:
     """Apply an edit from the status's own author (social.statuses.edit); an Update for an unknown
     Note stores it."""
     values = check_note(doc, author)
@@ -86,7 +91,7 @@ async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
         existing = await statuses.by_uri(conn, values["uri"])
     mentioned = await _mentioned(rt, values, author)
     if existing is None:
-        return await store_note(rt, doc, author)
+        return await store_note(rt, doc, author, activity=activity)
     if existing.account_id != author.id:
         raise InvalidDocument("only the author may edit a status")
     # An Update that only carries a poll's new counts is not an edit (no revision, no "edited").
@@ -96,7 +101,8 @@ async def update_note(rt: Runtime, doc: dict, author: Account) -> Status | None:
         content=values["content"], spoiler_text=values["spoiler_text"], sensitive=values["sensitive"],
         language=values["language"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
         edited_at=values["edited_at"], remote_media=await _media(rt, author, doc),
-        remote_poll=_remote_poll(doc), poll_counts_only=unchanged and "Question" in types_of(doc)))
+        remote_poll=_remote_poll(doc), poll_counts_only=unchanged and "Question" in types_of(doc),
+        activity=activity))
 
 
 async def fetch_status(rt: Runtime, uri: str) -> Status | None:

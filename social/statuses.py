@@ -27,7 +27,7 @@ from models.ids import new_id
 from models.statuses import VISIBILITIES, Status
 from social import outgoing
 from social import cards
-from social.group_relay import relay_in
+from social.group_relay import relay_change, relay_in
 from social.errors import Forbidden, NotFound, Unprocessable
 from social.polls import PollRequest, check_request as check_poll, create_local as create_poll
 from federation.notes import decorate_note
@@ -75,6 +75,8 @@ class NewStatus:
     remote_poll: RemotePoll | None = None
     idempotency_key: str | None = None  # the client's Idempotency-Key: one status per key
     thread_depth: int = 0  # a fetched ancestor: how many hops above the reply that led to it
+    audience: tuple[Account, ...] = ()  # the groups a remote Note names as its `audience`
+    activity: dict | None = None  # the Create that brought a remote Note (a group relays it unchanged)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class StatusEdit:
     remote_media: tuple[dict, ...] | None = None
     remote_poll: RemotePoll | None = None
     poll_counts_only: bool = False
+    activity: dict | None = None  # the Update that brought a remote edit (a group forwards it)
 
 
 def _narrowest(requested: str, parent: str) -> str:
@@ -259,8 +262,9 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
         if account.local:
             await social.notify(conn, account_id=account.id, from_account_id=author.id,
                                 type="mention", status_id=status_id)
-    await _queue_note(conn, rt, "Create", status, author, list(new.mentioned), list(new.hashtags), parent)
-    await relay_in(conn, rt, status, author, list(new.mentioned), parent)  # a post in a group
+    sent = await _queue_note(conn, rt, "Create", status, author, list(new.mentioned), list(new.hashtags), parent)
+    await relay_in(conn, rt, status, author, list(new.mentioned), parent, audience=new.audience,
+                   activity=new.activity or sent)  # a post in a group
     return status
 
 
@@ -355,16 +359,16 @@ async def _store_remote_poll(conn: AsyncConnection, status: Status, poll: Remote
 
 
 async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Status, author: Account,
-                      mentioned: list[Account], hashtags: list[str], parent: Status | None) -> None:
+                      mentioned: list[Account], hashtags: list[str], parent: Status | None) -> dict | None:
     """Home timelines for a new status; for a local author, the Create/Update for everyone outside
-    who may see it."""
+    who may see it (returned, for the groups that relay it)."""
     if not author.local:
         if kind == "Create":
             # Nothing to send: the home rows are written here, in the transaction that stores the
             # post, rather than by a fan-out job (three more transactions for each inbound post).
             await home.fill_home_written(conn, home.Written(status, author.domain, tuple(a.id for a in mentioned),
                                                             tagged=bool(hashtags)))
-        return
+        return None
     activity = None
     recipients = [a.id for a in mentioned]
     # A post in a group (FEP-1b12): it names the group as its audience, and a reply in a group's
@@ -387,6 +391,7 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
     followers = author.id if status.visibility != "direct" else None
     await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
                          to_accounts=recipients, home_status=status.id if kind == "Create" else None)
+    return activity
 
 
 async def _own_status(conn: AsyncConnection, author: Account, status_id: int) -> Status:
@@ -433,27 +438,32 @@ async def edit(rt: Runtime, author: Account, status_id: int, change: StatusEdit)
         await search_index.index_status(conn, status)
         everyone = await accounts.get_many(conn, [*old, *(a.id for a in change.mentioned)])
         parent = await statuses.get(conn, before.in_reply_to_id) if before.in_reply_to_id else None
-        await _queue_note(conn, rt, "Update", status, author, list(everyone.values()),  # type: ignore[arg-type]
-                          list(change.hashtags), parent)
+        sent = await _queue_note(conn, rt, "Update", status, author, list(everyone.values()),  # type: ignore[arg-type]
+                                 list(change.hashtags), parent)
+        await relay_change(conn, rt, status, author, change.activity or sent)  # type: ignore[arg-type]
     return status  # type: ignore[return-value]
 
 
-async def remove(rt: Runtime, author: Account, status_id: int) -> Status:
-    """Delete the author's status or boost (see `remove_in`)."""
+async def remove(rt: Runtime, author: Account, status_id: int, *, activity: dict | None = None) -> Status:
+    """Delete the author's status or boost (see `remove_in`); `activity`: the Delete that brought a
+    remote author's deletion."""
     async with rt.db.write() as conn:
         status = await _own_status(conn, author, status_id)
-        await remove_in(conn, rt, status, author)
+        await remove_in(conn, rt, status, author, activity=activity)
     return status
 
 
-async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: Account) -> None:
+async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: Account, *,
+                    activity: dict | None = None) -> None:
     """Delete a status or boost inside the caller's transaction: counters back, a boost's
     notification withdrawn, and for a local author the Delete (or Undo of the Announce) sent to
     whoever had it."""
     mentioned_ids = await statuses.mentioned_ids(conn, status.id)
+    delete = _delete_activity(rt, status, author, await accounts.get_many(conn, mentioned_ids))
     if not status.reblog_of_id:
-        # A deleted post leaves the groups here that relayed it: their Announces are undone, so
-        # members on other nodes (who may not follow the author) lose it too.
+        # A deleted post leaves the groups here that relayed it: each forwards the Delete and
+        # undoes its Announce, so members on other nodes (who may not follow the author) lose it too.
+        await relay_change(conn, rt, status, author, activity or delete)
         for group in await statuses.group_boosters(conn, status.id):
             if group.local and (relay := await statuses.find_reblog(conn, group.id, status.id)):
                 await remove_in(conn, rt, relay, group)
@@ -483,11 +493,17 @@ async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: 
             await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=author.id,
                                  to_accounts=[original.account_id])
         return
+    followers = author.id if status.visibility != "direct" else None
+    await outgoing.queue(conn, rt, activity=delete, signer=author, followers_of=followers,
+                         to_accounts=mentioned_ids)
+
+
+def _delete_activity(rt: Runtime, status: Status, author: Account, mentioned: dict) -> dict | None:
+    """The Delete a local author's status goes out as (None for a boost, or a remote author)."""
+    if status.reblog_of_id or not author.local or status.visibility == "local":
+        return None
     tombstone = {"id": status.uri, "type": "Tombstone"}
     to, cc = audience(status.visibility, followers_url=author.followers_url or "",
-                      mentioned=[a.uri for a in (await accounts.get_many(conn, mentioned_ids)).values()])
-    activity = as2.activity("Delete", rt.urls.status_delete(author.username, status.id), author.uri,
-                            tombstone, to=to, cc=cc)
-    followers = author.id if status.visibility != "direct" else None
-    await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
-                         to_accounts=mentioned_ids)
+                      mentioned=[a.uri for a in mentioned.values()])
+    return as2.activity("Delete", rt.urls.status_delete(author.username, status.id), author.uri,
+                        tombstone, to=to, cc=cc)

@@ -35,7 +35,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Like", ANY): reactions.on_like,
     ("Undo", "Like"): reactions.on_undo_like,
     ("Announce", ANY): reactions.on_announce,
-    ("Announce", "Create"): groups.on_announce_create,  # a group relaying a post, Lemmy's way
+    ("Announce", "Create"): groups.on_announce_create,  # a group relaying a post (FEP-1b12, Lemmy)
+    ("Announce", "Update"): groups.on_announce_update,  # … and its author's edit
+    ("Announce", "Delete"): groups.on_announce_delete,  # … and its deletion
     ("Undo", "Announce"): reactions.on_undo_announce,
     ("Flag", ANY): reactions.on_flag,
 }

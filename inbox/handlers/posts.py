@@ -29,13 +29,13 @@ async def on_create(rt: Runtime, activity: dict, actor: Account) -> None:
     obj, author = found
     if is_vote(obj) and await polls.receive_vote(rt, obj, actor):
         return  # an answer to a local poll, not a post
-    await remote.store_note(rt, obj, author)
+    await remote.store_note(rt, obj, author, activity=activity if author.id == actor.id else None)
 
 
 async def on_update_note(rt: Runtime, activity: dict, actor: Account) -> None:
     found = await _note(rt, activity, actor)
     if found is not None:
-        await remote.update_note(rt, *found)
+        await remote.update_note(rt, *found, activity=activity if found[1].id == actor.id else None)
 
 
 async def on_update_actor(rt: Runtime, activity: dict, actor: Account) -> None:
@@ -55,4 +55,4 @@ async def on_delete(rt: Runtime, activity: dict, actor: Account) -> None:
         return
     if status.account_id != actor.id:
         raise InvalidDocument("only the author may delete a status")
-    await status_facts.remove(rt, actor, status.id)
+    await status_facts.remove(rt, actor, status.id, activity=activity)

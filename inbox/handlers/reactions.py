@@ -39,9 +39,14 @@ async def on_announce(rt: Runtime, activity: dict, actor: Account) -> None:
 
 
 async def on_undo_announce(rt: Runtime, activity: dict, actor: Account) -> None:
-    _, ref = inner(activity)
+    announce, ref = inner(activity)
     async with rt.db.read() as conn:
         boost = await statuses.by_uri(conn, ref or "")
+        if boost is None:
+            # A group announces a post in two forms (FEP-1b12's and Mastodon's) and undoes the one
+            # it keeps: this node may have taken the post from the other. The actor's boost of it.
+            original = await statuses.by_uri(conn, object_id(announce.get("object")) or "")
+            boost = await statuses.find_reblog(conn, actor.id, original.id) if original else None
     if boost is not None and boost.account_id == actor.id and boost.reblog_of_id:
         await interactions.unreblog(rt, actor, boost.id)
 

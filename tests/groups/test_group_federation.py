@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.rig.databases import create_database, drop_database, postgres_available
-from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, note, post_signed
+from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, follow, note, post_signed
 from tests.rig.fedify import NOT_INSTALLED, control, installed, running_peer
 from tests.rig.nodes import Node, eventually, free_port
 from tests.rig.people import make_people
@@ -32,7 +32,8 @@ def nodes(tmp_path_factory):
         "acme": Node("acme.test", acme_port, root / "acme", resolve={"globex.test": globex_port,
                                                                       "lemmy.test": lemmy.port}),
         "globex": Node("globex.test", globex_port, root / "globex", resolve={"acme.test": acme_port}),
-        "hub": Node(f"127.0.0.1:{hub_port}", hub_port, root / "hub", database=database, resolve=named),
+        "hub": Node(f"127.0.0.1:{hub_port}", hub_port, root / "hub", database=database,
+                    resolve={**named, "lemmy.test": lemmy.port}),
     }
     try:
         for node in made.values():
@@ -133,9 +134,15 @@ def in_home(client, uri):
     return any(s.uri == uri or (s.reblog and s.reblog.uri == uri) for s in client.timeline_home(limit=40))
 
 
-def announced(port, uri):
-    return [a for a in control(port, "inbox") if a.get("type") == "Announce"
-            and (a.get("object") == uri or (isinstance(a.get("object"), dict) and a["object"].get("id") == uri))]
+def announced(port, uri, kind="Create"):
+    """The group's Announces of the post `uri` at the peer: FEP-1b12's Announce{Create{Note}} (the
+    activity as it was sent) or Announce{Note}; `kind` Update or Delete: its Announce{Update|Delete}."""
+    def names(a):
+        obj = a.get("object")
+        inner = obj.get("object") if isinstance(obj, dict) and obj.get("type") == kind else None
+        return uri in (obj, obj.get("id") if isinstance(obj, dict) and kind == "Create" else None,
+                       inner, inner.get("id") if isinstance(inner, dict) else None)
+    return [a for a in control(port, "inbox") if a.get("type") == "Announce" and names(a)]
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +169,20 @@ def test_what_a_member_posts_in_the_group_reaches_every_other_member(nodes, peop
                 eventually(lambda: in_home(reader, post.uri), message=f"{author}'s post at {other}'s")
         found = eventually(lambda: announced(peer, post.uri), message=f"{author}'s post at the peer")
         assert found[0]["actor"] == group_uri and found[0].get("audience") == group_uri
+        # FEP-1b12: the group announces the author's Create itself (Lemmy reads only that form).
+        eventually(lambda: [a for a in announced(peer, post.uri) if isinstance(a["object"], dict)
+                            and a["object"].get("type") == "Create"
+                            and a["object"].get("actor", "").endswith(f"/users/{author}")],
+                   message=f"the Announce of {author}'s Create at the peer")
+    # The peer can address a note only to one actor: to the group, a members-only post. The group
+    # relays its Create, proof and all, to the members, whose servers check the peer's proof.
+    sent = control(peer, "note", {"content": "<p>from the Fedify peer</p>", "to": group_uri})["sent"]
+    uri = sent.replace("/activities/", "/notes/")
+    for name, reader in members.items():
+        eventually(lambda: in_home(reader, uri), message=f"the peer's post at {name}'s")
+    # Members only: nobody else sees it, even by its address.
+    eve = people["eve"]
+    assert not eve.search(uri, resolve=True, result_type="statuses").statuses
 
 
 def test_a_non_members_post_is_not_relayed(nodes, people, peer):
@@ -242,6 +263,20 @@ def test_a_remote_groups_announce_of_a_create_reaches_its_members_homes(nodes, p
                                     None), message="sally's post in alice's home")
     assert shown.account.acct == "community@lemmy.test" and "Hello forum!" in shown.reblog.content
 
+    # A group cannot forge a post by someone on another server: without a proof by its author, the
+    # post is taken from its origin, which has never heard of it.
+    bob_uri = "http://globex.test/users/bob"
+    forged = note(sally, "Bob says: send me your password", attributedTo=bob_uri)
+    forged["id"] = f"{bob_uri}/statuses/1"
+    forgery = {**announce, "id": f"{community.uri}/announces/2",
+               "object": {**create(sally, forged), "actor": bob_uri, "id": f"{bob_uri}/statuses/1/activity"}}
+    assert post_signed(acme.base, "acme.test", "/inbox", forgery, community)[0] == 202
+    later = lemmy.serve(note(sally, "A later post", type="Page", name="Later", audience=community.uri))
+    assert post_signed(acme.base, "acme.test", "/inbox", {**announce, "id": f"{community.uri}/announces/3",
+                                                          "object": create(sally, later)}, community)[0] == 202
+    eventually(lambda: in_home(alice, later["id"]), message="the community's later post")
+    assert not in_home(alice, forged["id"])
+
 
 def test_people_create_groups_only_where_the_node_allows_it(nodes, people):
     hub = nodes["hub"]
@@ -265,3 +300,42 @@ def test_a_post_its_author_deletes_leaves_every_members_home(nodes, people, peer
     eventually(lambda: [a for a in control(peer, "inbox") if a.get("type") == "Undo"
                         and isinstance(a.get("object"), dict) and a["object"].get("object") == post.uri],
                message="the Undo of the Announce at the peer")
+    eventually(lambda: announced(peer, post.uri, "Delete"), message="the Announce{Delete} at the peer")
+
+
+def test_edits_of_a_relayed_post_reach_every_member(nodes, people, peer):
+    """The group forwards its author's Update (Announce{Update}); alice's server, which does not
+    follow bob, takes the edit from bob's server."""
+    hub, alice, bob = nodes["hub"], people["alice"], people["bob"]
+    post = bob.status_post(f"@practice@{hub.domain} first draft of the runbook")
+    eventually(lambda: in_home(alice, post.uri), message="bob's post at alice's")
+    bob.status_update(post.id, status=f"@practice@{hub.domain} second draft of the runbook")
+    eventually(lambda: announced(peer, post.uri, "Update"), message="the Announce{Update} at the peer")
+
+    def edited():
+        shown = next((s for s in alice.timeline_home(limit=40) if s.reblog and s.reblog.uri == post.uri), None)
+        return shown is not None and "second draft" in shown.reblog.content
+    eventually(edited, message="the edit at alice's")
+
+
+def test_a_post_naming_the_group_as_audience_and_a_reply_in_its_thread_are_relayed(nodes, people):
+    """Lemmy's way of posting in a group (the group only in `audience`), and a Mastodon user's
+    reply in a group thread that neither mentions the group nor names its audience."""
+    hub, lemmy, alice, dana = nodes["hub"], nodes["lemmy"], people["alice"], people["dana"]
+    group_uri = f"{hub.base}/users/practice"
+    sam = lemmy.add_actor("sam")
+    assert post_signed(hub.base, hub.domain, "/inbox", follow(sam, group_uri), sam)[0] == 202
+    eventually(lambda: [r for r in lemmy.posts_to() if r.body.get("type") == "Accept"
+                        and sam.uri in json.dumps(r.body)], message="sam joins")
+    posted = lemmy.serve(note(sam, "Posted in the community", audience=group_uri))
+    assert post_signed(hub.base, hub.domain, "/inbox", create(sam, posted), sam)[0] == 202
+    for name in ("alice", "dana"):
+        eventually(lambda: in_home(people[name], posted["id"]), message=f"sam's post at {name}'s")
+
+    thread = dana.status_post(f"@practice@{hub.domain} how do you page on-call?")
+    eventually(lambda: in_home(alice, thread.uri), message="dana's thread at alice's")
+    reply = lemmy.serve(note(sam, "We page by service owner", inReplyTo=thread.uri,
+                             cc=[sam.uri + "/followers", f"{hub.base}/users/dana"],
+                             tag=[{"type": "Mention", "href": f"{hub.base}/users/dana"}]))
+    assert post_signed(hub.base, hub.domain, "/inbox", create(sam, reply), sam)[0] == 202
+    eventually(lambda: in_home(alice, reply["id"]), message="sam's reply at alice's")
