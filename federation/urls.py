@@ -143,6 +143,9 @@ class ROUTES:
     web_list = Route("/lists/{list_id:\\d+}/timeline", ("GET", "POST"))  # its owner's view; the shared page is shared_list
     remote_follow = Route("/@{username}/remote_follow", ("GET", "POST"))
     authorize_interaction = Route("/authorize_interaction")
+    directory = Route("/directory")
+    experts = Route("/experts")
+    settings_profile = Route("/settings/profile", ("GET", "POST"))
     settings_two_factor = Route("/settings/two_factor", ("GET", "POST"))
     settings_password = Route("/settings/password", ("GET", "POST"))
     settings_applications = Route("/settings/applications", ("GET", "POST"))

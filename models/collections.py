@@ -125,7 +125,8 @@ async def _account_page(conn: AsyncConnection, table, account_id: int, page: dic
 
 async def mute_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, Account, object]]:
     return await _account_page(conn, mutes, account_id, page,
-                               [mutes.c.expires_at.label("mute_expires_at")])
+                               [mutes.c.expires_at.label("mute_expires_at"),
+                                mutes.c.notifications.label("mute_notifications")])
 
 
 async def block_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, Account, object]]:

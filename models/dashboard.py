@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, cast, func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.schema import deliveries, delivery_days, statuses
+from models.schema import accounts, deliveries, delivery_days, favourites, follows, oauth_tokens, statuses, users
 
 DAY = 86400
 FAILED = ("retry", "dropped")
@@ -47,6 +47,29 @@ async def posts_per_day(conn: AsyncConnection, first_day: int) -> dict[int, tupl
                statuses.c.deleted_at.is_(None))
         .group_by(day))).all()
     return {int(r[0]): (r[1], r[2]) for r in rows}
+
+
+async def active_per_day(conn: AsyncConnection, first_day: int) -> dict[int, int]:
+    """{day: local people who used the node} from `first_day` on, as Mastodon's "active users": who
+    signed in (on the web, or an app's authorisation: a token made that day) or acted (posted,
+    boosted, favourited, followed). An app that only reads with an older token is not seen."""
+    since = first_day * DAY
+
+    def of(table, when, who, *where):  # noqa: ANN001, ANN002, ANN202
+        return select((cast(when, BigInteger) // DAY).label("day"), who.label("account_id")).select_from(table).where(
+            when >= since, *where)
+
+    local = accounts.c.domain.is_(None)
+    acts = union_all(
+        of(statuses, statuses.c.created_at, statuses.c.account_id, statuses.c.local.is_(True)),
+        of(favourites.join(accounts, accounts.c.id == favourites.c.account_id), favourites.c.created_at,
+           favourites.c.account_id, local),
+        of(follows.join(accounts, accounts.c.id == follows.c.account_id), follows.c.created_at, follows.c.account_id,
+           local),
+        of(oauth_tokens.join(users, users.c.id == oauth_tokens.c.user_id), oauth_tokens.c.created_at,
+           users.c.account_id)).subquery()
+    rows = (await conn.execute(select(acts.c.day, func.count(acts.c.account_id.distinct())).group_by(acts.c.day))).all()
+    return {int(day): int(count) for day, count in rows}
 
 
 async def deliveries_per_day(conn: AsyncConnection, first_day: int) -> dict[int, dict[str, int]]:

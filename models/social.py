@@ -118,6 +118,15 @@ async def follow_page(conn: AsyncConnection, account_id: int, *, followers: bool
     return [(r.follow_id, Account.from_row(r)) for r in rows]
 
 
+async def follow_choices(conn: AsyncConnection, account_id: int, target_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+    """{target id: (show boosts, notify on new posts)} of `account_id`'s follows of `target_ids`."""
+    if not target_ids:
+        return {}
+    rows = await conn.execute(select(follows.c.target_account_id, follows.c.show_reblogs, follows.c.notify).where(
+        follows.c.account_id == account_id, follows.c.target_account_id.in_(target_ids)))
+    return {r.target_account_id: (bool(r.show_reblogs), bool(r.notify)) for r in rows}
+
+
 async def count_follows(conn: AsyncConnection, account_id: int, *, followers: bool) -> int:
     col = follows.c.target_account_id if followers else follows.c.account_id
     return (await conn.execute(select(func.count()).select_from(follows).where(

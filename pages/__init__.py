@@ -4,7 +4,8 @@ from aiohttp import web
 
 from backchannel.config import Config
 
-from pages import admin, chats, feeds, lists, own_lists, people, routes, security, settings, sso, templating, transfer
+from pages import (admin, chats, discovery, feeds, lists, own_lists, people, profile_edit, routes, security, settings,
+                   sso, templating, transfer)
 
 
 def setup(app: web.Application, config: Config) -> None:
@@ -16,6 +17,8 @@ def setup(app: web.Application, config: Config) -> None:
     app.add_routes(routes.routes)
     app.add_routes(people.routes)
     app.add_routes(settings.routes)
+    app.add_routes(profile_edit.routes)
+    app.add_routes(discovery.routes)
     app.add_routes(own_lists.routes)
     app.add_routes(transfer.routes)
     app.add_routes(admin.routes)

@@ -165,6 +165,8 @@ async def index(request: web.Request) -> web.Response:
 # --- Dashboard ----------------------------------------------------------------------------------
 
 DASHBOARD_DAYS = 14
+ACTIVE_NOTE = ("Active people: people of this node who signed in (on the web or in an app) or posted, boosted, "
+               "favourited or followed that day.")
 OUTCOMES = (("delivered", "delivered"), ("retry", "failed, retrying"), ("dropped", "given up"))
 
 
@@ -177,20 +179,24 @@ async def dashboard_page(request: web.Request) -> web.Response:
     days = list(range(today - DASHBOARD_DAYS + 1, today + 1))
     async with rt.db.read() as conn:
         posts = await dashboard.posts_per_day(conn, days[0])
+        active = await dashboard.active_per_day(conn, days[0])
         delivered = await dashboard.deliveries_per_day(conn, days[0])
         failing = await dashboard.failing_domains(conn, days[0])
         queues = await queue_stats.stats(conn)
     labels = [time.strftime("%d %b", time.gmtime(day * dashboard.DAY)) for day in days]
-    activity = charts.bars("activity", "New posts and active people per day", labels, [
+    titles = ("New posts and active people per day", "Deliveries per day by outcome",
+              "The ten domains with most failed deliveries (two weeks)", "Queue depths now (waiting rows)")
+    activity = charts.bars("activity", titles[0], labels, [
         charts.Series("posts", [posts.get(d, (0, 0))[0] for d in days]),
-        charts.Series("people who posted", [posts.get(d, (0, 0))[1] for d in days])])
-    outcomes = charts.bars("deliveries", "Deliveries per day by outcome", labels, [
+        charts.Series("active people", [active.get(d, 0) for d in days])])
+    outcomes = charts.bars("deliveries", titles[1], labels, [
         charts.Series(label, [delivered.get(d, {}).get(key, 0) for d in days]) for key, label in OUTCOMES],
         stacked=True)
-    domains = charts.horizontal("failing", "The ten domains with most failed deliveries (two weeks)", failing)
-    depths = charts.horizontal("queues", "Queue depths now (waiting rows)", [(q.name, q.pending) for q in queues])
+    domains = charts.horizontal("failing", titles[2], failing)
+    depths = charts.horizontal("queues", titles[3], [(q.name, q.pending) for q in queues])
     return _page(request, "admin/dashboard.html", "Dashboard", csrf=_csrf(rt, request),
-                 charts=[activity, outcomes, domains, depths], queues=queues)
+                 charts=list(zip(titles, [activity, outcomes, domains, depths])), queues=queues,
+                 active_note=ACTIVE_NOTE)
 
 
 # --- Reports ------------------------------------------------------------------------------------

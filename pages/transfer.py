@@ -47,14 +47,22 @@ async def _all_pages(read) -> list:  # noqa: ANN001
         max_id = rows[-1][0]
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
 async def _rows(rt, account: Account, kind: str) -> list[list[str]]:  # noqa: ANN001
     domain = rt.config.domain
     async with rt.db.read() as conn:
         if kind == "following":
             pairs = await _all_pages(lambda m: social.follow_page(conn, account.id, followers=False, max_id=m,
                                                                   limit=PAGE))
+            choices: dict = {}
+            for start in range(0, len(pairs), PAGE):
+                choices |= await social.follow_choices(conn, account.id, [a.id for _, a in pairs[start:start + PAGE]])
+            # Languages: this node keeps no per-follow language filter, so the column is empty (all).
             return [["Account address", "Show boosts", "Notify on new posts", "Languages"]] + [
-                [a.full_acct(domain), "true", "false", ""] for _, a in pairs]
+                [a.full_acct(domain), *(_flag(v) for v in choices.get(a.id, (True, False))), ""] for _, a in pairs]
         if kind == "blocks":
             found = await _all_pages(lambda m: collections.block_page(conn, account.id, max_id=m, since_id=None,
                                                                       min_id=None, limit=PAGE))
@@ -62,7 +70,8 @@ async def _rows(rt, account: Account, kind: str) -> list[list[str]]:  # noqa: AN
         if kind == "mutes":
             found = await _all_pages(lambda m: collections.mute_page(conn, account.id, max_id=m, since_id=None,
                                                                      min_id=None, limit=PAGE))
-            return [["Account address", "Hide notifications"]] + [[a.full_acct(domain), "true"] for _, a, _ in found]
+            return [["Account address", "Hide notifications"]] + [
+                [a.full_acct(domain), _flag(bool(row.mute_notifications))] for _, a, row in found]
         rows = []
         for lst in await collections.lists_of(conn, account.id):
             members = await collections.list_members(conn, lst.id, limit=MAX_ROWS)

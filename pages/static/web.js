@@ -82,5 +82,21 @@ function listen() {
   document.body.dataset.streaming = "on";
 }
 
+// Settings → profile: a picked avatar or header shows in its preview before the form is saved (read
+// as a data: URL, which the CSP's img-src allows; nothing is sent until Save).
+function previewImage(event) {
+  const input = event.target;
+  const preview = input.dataset && input.dataset.preview && document.getElementById(input.dataset.preview);
+  const file = input.files && input.files[0];
+  if (!preview || !file || !file.type.startsWith("image/")) return;
+  const reader = new FileReader();
+  reader.addEventListener("load", () => {
+    preview.src = reader.result;
+    preview.dataset.previewing = "on";
+  });
+  reader.readAsDataURL(file);
+}
+
 document.addEventListener("submit", postWithoutReload);
+document.addEventListener("change", previewImage);
 listen();

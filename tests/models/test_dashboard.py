@@ -1,5 +1,5 @@
 """The admin dashboard's figures on a real database (SQLite, and PostgreSQL when present): posts and
-posters per UTC day, deliveries counted per day and outcome however often they are counted, and the
+posters per UTC day, the people who used the node per day, deliveries counted per day and outcome however often they are counted, and the
 domains that failed most."""
 import time
 
@@ -10,7 +10,7 @@ from backchannel.config import database_url
 from models import dashboard
 from models.db import Database
 from models.migrate import upgrade
-from models.schema import accounts, statuses
+from models.schema import accounts, favourites, follows, oauth_tokens, statuses, users
 
 DAY = dashboard.DAY
 TODAY = dashboard.day_of(time.time())
@@ -61,3 +61,30 @@ async def test_deliveries_are_counted_per_day_outcome_and_domain(db):
     # Then the counts add up, and the failing domains come worst first
     assert per_day == {TODAY: {"delivered": 3, "retry": 3, "dropped": 4}}
     assert failing == [("b.example", 4), ("a.example", 2), ("c.example", 1)]
+
+
+async def test_active_people_are_those_who_signed_in_or_acted_that_day(db):
+    # Given three local people and a remote one over three days: u1 posts two days ago and follows
+    # today, u2 signs in (a token) two days ago and favourites today, u3 only signs in yesterday,
+    # and the remote u4 favourites today
+    start = (TODAY - 2) * DAY
+    async with db.write() as conn:
+        await conn.execute(sa.insert(accounts), [
+            dict(id=i, username=f"u{i}", uri=f"https://acme.example/u/{i}", created_at=start,
+                 domain="globex.example" if i == 4 else None) for i in (1, 2, 3, 4)])
+        await conn.execute(sa.insert(users), [dict(id=10 + i, account_id=i, email=f"u{i}@acme.example", created_at=start)
+                                              for i in (1, 2, 3)])
+        await conn.execute(sa.insert(statuses), [_status(1, 1, start + 10), _status(2, 1, start + 20)])
+        await conn.execute(sa.insert(oauth_tokens), [
+            dict(id=1, token_hash="a" * 64, user_id=12, scopes="read", created_at=start + 30),
+            dict(id=2, token_hash="b" * 64, user_id=13, scopes="read", created_at=start + DAY + 30)])
+        await conn.execute(sa.insert(follows), [dict(id=1, account_id=1, target_account_id=4, state="accepted",
+                                                     created_at=start + 2 * DAY + 5)])
+        await conn.execute(sa.insert(favourites), [
+            dict(id=1, account_id=2, status_id=1, created_at=start + 2 * DAY + 6),
+            dict(id=2, account_id=4, status_id=1, created_at=start + 2 * DAY + 7)])
+    # When the dashboard reads them
+    async with db.read() as conn:
+        found = await dashboard.active_per_day(conn, TODAY - 2)
+    # Then each day counts each local person once, whatever they did, and the remote one never
+    assert found == {TODAY - 2: 2, TODAY - 1: 1, TODAY: 2}

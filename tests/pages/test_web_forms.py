@@ -109,12 +109,13 @@ async def test_an_admin_reviews_a_report_with_its_followers_only_post_and_acts(n
 
 
 async def test_follows_blocks_mutes_and_lists_go_out_and_come_back_in_mastodons_csv(node):
-    # Given Alice follows Bob (and keeps him in a list), blocks Carol and mutes Dave
+    # Given Alice follows Bob without his boosts but with a bell (and keeps him in a list), blocks
+    # Carol and mutes Dave's posts but not his notifications
     alice = await node.person("alice")
     bob, carol, dave = [await node.person(name) for name in ("bob", "carol", "dave")]
-    await alice.post(f"/api/v1/accounts/{bob.id}/follow")
+    await alice.post(f"/api/v1/accounts/{bob.id}/follow", json={"reblogs": False, "notify": True})
     await alice.post(f"/api/v1/accounts/{carol.id}/block")
-    await alice.post(f"/api/v1/accounts/{dave.id}/mute")
+    await alice.post(f"/api/v1/accounts/{dave.id}/mute", json={"notifications": False})
     made = await alice.post("/api/v1/lists", json={"title": "Team, core"})
     await alice.post(f"/api/v1/lists/{(await made.json())['id']}/accounts", json={"account_ids": [bob.id]})
     await signed_in(node, "alice")
@@ -125,9 +126,9 @@ async def test_follows_blocks_mutes_and_lists_go_out_and_come_back_in_mastodons_
         assert response.content_type == "text/csv"
         files[kind] = await response.text()
     # Then they are Mastodon's files
-    assert files["following"] == "Account address,Show boosts,Notify on new posts,Languages\nbob@acme.test,true,false,\n"
+    assert files["following"] == "Account address,Show boosts,Notify on new posts,Languages\nbob@acme.test,false,true,\n"
     assert files["blocks"] == "carol@acme.test\n"
-    assert files["mutes"] == "Account address,Hide notifications\ndave@acme.test,true\n"
+    assert files["mutes"] == "Account address,Hide notifications\ndave@acme.test,false\n"
     assert files["lists"] == '"Team, core",bob@acme.test\n'
     # When Erin imports them (plus a line nobody answers to)
     erin = await node.person("erin")
@@ -144,5 +145,63 @@ async def test_follows_blocks_mutes_and_lists_go_out_and_come_back_in_mastodons_
     relations = await (await erin.get(f"/api/v1/accounts/relationships?id[]={bob.id}&id[]={carol.id}&id[]={dave.id}")).json()
     assert [(r["following"], r["blocking"], r["muting"]) for r in relations] == [
         (True, False, False), (False, True, False), (False, False, True)]
+    assert (relations[0]["showing_reblogs"], relations[0]["notifying"]) == (False, True)
+    assert relations[2]["muting_notifications"] is False
     lists = await (await erin.get("/api/v1/lists")).json()
     assert [lst["title"] for lst in lists] == ["Team, core"]
+
+
+async def test_the_profile_form_changes_the_profile_through_the_apis_write_path(node):
+    # Given Alice on her profile settings (the federated Update: tests/pages/test_web.py)
+    alice = await node.person("alice")
+    csrf = await signed_in(node, "alice")
+    assert 'name="display_name"' in await (await node.client.get("/settings/profile")).text()
+    # When she saves a new name, bio, two fields, an avatar and every flag but bot
+    from pages.routes import DEFAULT_IMAGE
+
+    form = aiohttp.FormData({"csrf": csrf, "display_name": "Alice L.", "note": "Reads #books, writes code",
+                             "field_name_0": "Site", "field_value_0": "https://alice.example",
+                             "field_name_2": "Pronouns", "field_value_2": "she/her",
+                             "locked": "1", "discoverable": "1", "indexable": "1"})
+    form.add_field("avatar", DEFAULT_IMAGE, filename="me.png", content_type="image/png")
+    saved = await node.client.post("/settings/profile", data=form)
+    assert saved.status == 200 and "Your profile is saved." in await saved.text()
+    # Then the client API sees exactly that, as update_credentials would have stored it
+    me = await (await alice.get("/api/v1/accounts/verify_credentials")).json()
+    assert (me["display_name"], me["source"]["note"], me["locked"], me["discoverable"], me["bot"]) == (
+        "Alice L.", "Reads #books, writes code", True, True, False)
+    assert me["indexable"] is True
+    assert [(f["name"], f["value"]) for f in me["source"]["fields"]] == [
+        ("Site", "https://alice.example"), ("Pronouns", "she/her")]
+    assert "/media/" in me["avatar"] and 'href="/tags/books"' in me["note"].replace("http://acme.test", "")
+    # When she removes her avatar and sends a name that is too long
+    removed = await node.client.post("/settings/profile", data={"csrf": csrf, "display_name": "Alice L.",
+                                                                "remove_avatar": "1"})
+    assert removed.status == 200
+    assert "/media/" not in (await (await alice.get("/api/v1/accounts/verify_credentials")).json())["avatar"]
+    refused = await node.client.post("/settings/profile", data={"csrf": csrf, "display_name": "A" * 31,
+                                                                "note": "kept"})
+    # Then nothing changes and the form keeps what she typed
+    assert refused.status == 422 and "Display name is too long" in await refused.text()
+    assert ">kept</textarea>" in await refused.text()
+    assert (await (await alice.get("/api/v1/accounts/verify_credentials")).json())["display_name"] == "Alice L."
+
+
+async def test_the_directory_and_who_talks_about_a_topic_show_only_findable_people(node):
+    # Given Alice (discoverable, indexable) posts about gardening, Carol (hidden) too
+    alice = await node.person("alice")
+    carol = await node.person("carol")
+    from social import profile as profile_uc
+
+    await profile_uc.update_profile(node.rt, alice.account, profile_uc.ProfileChange(discoverable=True, indexable=True))
+    await profile_uc.update_profile(node.rt, carol.account, profile_uc.ProfileChange(discoverable=False,
+                                                                                      indexable=False))
+    await alice.post_status("Compost makes the #gardening easy")
+    await carol.post_status("My secret #gardening notes")
+    # When a stranger opens the directory and asks who talks about gardening
+    directory = await (await node.client.get("/directory?order=new")).text()
+    experts = await (await node.client.get("/experts?q=gardening")).text()
+    # Then Alice is there with the post that earned it and her hashtag, and Carol nowhere
+    assert "@alice@acme.test" in directory and "@carol@" not in directory
+    assert "@alice@acme.test" in experts and "Compost makes" in experts and 'href="/tags/gardening"' in experts
+    assert "@carol@" not in experts and "secret" not in experts
