@@ -1,6 +1,7 @@
 """A person's own lists on the web (a list's shared page is pages/lists.py): make, rename and delete
-them, read one as a timeline, and add or remove the people in it (by address: only people they
-follow, as on the client API)."""
+them, choose which replies they show, keep their people off home (exclusive), share them (public),
+read one as a timeline, and add or remove the people in it (by address: only people they follow, as
+on the client API)."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -15,6 +16,9 @@ from social import lists as lists_uc
 from social.errors import NotFound, ServiceError
 
 routes = web.RouteTableDef()
+# Mastodon's replies policies, as its web interface words them.
+REPLIES_SHOWN = (("list", "Replies to other people in this list"), ("followed", "Replies to anyone you follow"),
+                 ("none", "No replies to others"))
 
 
 @routes.get(ROUTES.web_lists.path)
@@ -52,12 +56,12 @@ async def list_page(request: web.Request) -> web.Response:
         shown = await cards.cards_of_ids(conn, rt, person.account, ids)
         members = await collections.list_members(conn, found.id, limit=200)
     return page(request, "web/list.html", found.title, person=person, list=found, cards=shown, ids=ids,
-                limit=PAGE_SIZE, members=members, next=request.path_qs)
+                limit=PAGE_SIZE, members=members, next=request.path_qs, policies=REPLIES_SHOWN)
 
 
 @routes.post(ROUTES.web_list.path)
 async def change_list(request: web.Request) -> web.Response:
-    """action=add (acct) | remove (account_id) | rename (title) | delete."""
+    """action=add (acct) | remove (account_id) | rename (title, replies policy, exclusive, public) | delete."""
     person = await session.require(request)
     form = await session.form(request, person)
     rt = request.app[RUNTIME]
@@ -74,7 +78,8 @@ async def change_list(request: web.Request) -> web.Response:
             await lists_uc.remove_accounts(rt, person.account, list_id, [int(raw)] if raw.isdigit() else [])
         elif action == "rename":
             await lists_uc.update(rt, person.account, list_id, title=str(form.get("title") or ""),
-                                  replies_policy=None, exclusive=form.get("exclusive") == "1")
+                                  replies_policy=str(form.get("replies_policy") or "list"),
+                                  exclusive=form.get("exclusive") == "1", public=form.get("public") == "1")
         elif action == "delete":
             await lists_uc.delete(rt, person.account, list_id)
             raise web.HTTPSeeOther(path("web_lists"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 import time
 import urllib.error
 import urllib.parse
@@ -20,6 +21,7 @@ from social import two_factor
 from tests.pages.chromium import (axe_reason, browser, screenshot, serious_accessibility_problems,  # noqa: F401
                                   skip_reason, watched)
 from tests.rig.nodes import eventually, start_cluster
+from tests.rig.people import make_people as _make_people
 
 if reason := skip_reason():
     pytest.skip(reason, allow_module_level=True)
@@ -36,6 +38,13 @@ def cluster(tmp_path_factory):
     yield acme, globex
     for node in nodes.values():
         node.stop()
+
+
+def make_people(node, names: list[str]) -> dict[str, str]:  # noqa: ANN001
+    """tests.rig.people.make_people (with the password), from a thread: Playwright's sync API keeps an
+    event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_make_people, node, names, password=PASSWORD).result()
 
 
 def sign_in(page, node, login: str = "alice", password: str = PASSWORD) -> None:  # noqa: ANN001
@@ -135,8 +144,14 @@ def test_two_factor_sign_in_blocks_a_password_alone_on_the_web_and_the_oauth_for
     # Given Carol turns on two-factor sign-in from her settings, with a code from her app
     sign_in(page, acme, "carol")
     page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Two-factor sign-in").click()
     page.get_by_role("button", name="Set up two-factor sign-in").click()
     secret = page.locator("#secret").inner_text()
+    # (the key is also a QR code of its otpauth URI, drawn by the server: no script, no image request)
+    qr = page.get_by_role("img", name="QR code of the key, for your authenticator app")
+    assert qr.bounding_box()["width"] >= 150 and qr.locator("path").count() == 2
+    screenshot(page, "settings-two-factor-setup")
+    assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
     page.get_by_label("The code the app shows now").fill(two_factor.code_at(secret, two_factor.now_step()))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     codes = page.locator(".recovery-codes li").all_inner_texts()
@@ -221,13 +236,17 @@ def test_the_admin_dashboard_draws_its_charts(cluster, watched):
         page.reload()
     assert int(re.search(r"delivered (\d+)", delivered).group(1)) >= 1, delivered
     assert charts.first.bounding_box()["height"] > 100
+    # each under a visible heading, and active people counted from who signed in or acted today
+    assert page.get_by_role("heading", name="Queue depths now (waiting rows)").is_visible()
+    assert int(re.search(r"active people (\d+)", today).group(1)) >= 2, today
     screenshot(page, "admin-dashboard")
     assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
     assert watched.problems() == []
 
 
 MAIN_PAGES = ["/home", "/local", "/notifications", "/search?q=bob", "/@alice", "/tags/office",
-              "/settings/two_factor", "/settings/applications", "/follow_requests"]
+              "/settings/profile", "/settings/two_factor", "/settings/applications", "/follow_requests", "/lists",
+              "/directory", "/experts?q=office"]
 
 
 def test_the_main_pages_have_no_serious_accessibility_problems(cluster, watched):
@@ -300,3 +319,178 @@ def test_moving_an_account_to_another_node_moves_its_followers(cluster):
     actor = urllib.request.Request(acme.base + "/users/mover", headers={"Accept": "application/activity+json"})
     with urllib.request.urlopen(actor, timeout=30) as resp:
         assert json.loads(resp.read())["movedTo"] == "http://globex.test/users/arrival"
+
+
+def test_a_profile_edited_on_the_web_shows_its_new_avatar_at_once_and_reaches_the_followers_server(
+        cluster, watched, tmp_path):
+    acme, globex = cluster
+    make_people(acme, ["dora"])
+    # Given Bob on globex follows Dora on acme
+    bob = globex.mastodon(globex.token("bob"))
+    dora_there = bob.search_v2("dora@acme.test", resolve=True)["accounts"][0]
+    bob.account_follow(dora_there["id"])
+    eventually(lambda: bob.account_relationships(dora_there["id"])[0]["following"], message="acme accepts")
+    page = watched.page
+    # When Dora opens her settings and picks an avatar
+    sign_in(page, acme, "dora")
+    page.get_by_role("link", name="Settings").click()
+    assert page.locator("h1").inner_text() == "Profile"
+    image = tmp_path / "dora.png"
+    image.write_bytes(DEFAULT_IMAGE)
+    page.get_by_label("Avatar (PNG, JPEG, GIF or WebP; cropped to a square)").set_input_files(str(image))
+    # Then the preview shows it before anything is saved
+    page.wait_for_function("document.getElementById('avatar-preview').dataset.previewing === 'on'")
+    assert page.get_by_role("img", name="Your avatar").get_attribute("src").startswith("data:image/png;base64,")
+    # When she fills in her name, bio and a field, lets search find her posts, and saves
+    page.get_by_label("Display name").fill("Dora the Explorer")
+    page.get_by_label("Bio").fill("Maps, #cartography and long walks")
+    page.get_by_label("Label 1").fill("Maps")
+    page.get_by_label("Content 1").fill("https://maps.example")
+    page.get_by_label("Let my public posts be found by search").check()
+    page.get_by_role("button", name="Save profile").click()
+    # Then the page says so and keeps what she saved, her avatar now a file of this node
+    assert page.get_by_role("status").inner_text() == "Your profile is saved."
+    assert page.get_by_label("Display name").input_value() == "Dora the Explorer"
+    assert page.get_by_label("Let my public posts be found by search").is_checked()
+    assert "/media/" in page.get_by_role("img", name="Your avatar").get_attribute("src")
+    screenshot(page, "settings-profile")
+    assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
+    # And her public profile shows it
+    page.goto(acme.base + "/@dora")
+    assert page.locator("h1").inner_text() == "Dora the Explorer"
+    assert page.locator(".profile dl.fields dt").inner_text() == "Maps"
+    page.get_by_role("link", name="#cartography").wait_for()
+    # And Bob's server hears of it through the Update the API's change would send
+    eventually(lambda: bob.account(dora_there["id"])["display_name"] == "Dora the Explorer",
+               message="globex applies the Update")
+    assert "cartography" in bob.account(dora_there["id"])["note"]
+    assert watched.problems() == []
+
+
+def test_a_visitor_finds_people_in_the_directory_and_who_talks_about_a_topic(cluster, watched):
+    acme, _ = cluster
+    tokens = make_people(acme, ["hidden"])
+    # Given Dora (findable, her posts indexable) and Hidden (not discoverable) both post about maps
+    dora = acme.mastodon(acme.token("dora"))
+    dora.status_post("Old #cartography tricks: contour lines by hand")
+    hidden = acme.mastodon(tokens["hidden"])
+    hidden.account_update_credentials(discoverable=False)
+    hidden.status_post("My private #cartography diary")
+    page = watched.page
+    # When a stranger follows the front page's link and asks who talks about cartography
+    page.goto(acme.base + "/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Who talks about…").click()
+    page.get_by_label("A topic (words or a hashtag)").fill("cartography")
+    page.get_by_role("button", name="Find people").click()
+    # Then Dora is there, with the post that earned it and her hashtags; Hidden is not
+    results = page.locator("ol.experts > li")
+    assert results.count() == 1
+    assert "@dora@acme.test" in results.first.inner_text() and "Score" in results.first.inner_text()
+    assert results.first.locator("article.status", has_text="contour lines by hand").is_visible()
+    assert results.first.get_by_role("link", name="#cartography").count() >= 1
+    assert "diary" not in page.content() and "@hidden@" not in page.content()
+    screenshot(page, "experts")
+    # When she opens the directory, newest first
+    page.get_by_role("link", name="Directory").first.click()
+    page.get_by_label("Order").select_option("new")
+    page.get_by_role("button", name="Show").click()
+    # Then she sees people here and Bob from globex, whom this node knows, but not Hidden
+    people = page.locator("article.person")
+    names = people.all_inner_texts()
+    assert any("@dora@acme.test" in n for n in names) and any("@bob@globex.test" in n for n in names)
+    assert not any("@hidden@" in n for n in names)
+    screenshot(page, "directory")
+    assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
+    assert watched.problems() == []
+
+
+def test_a_list_is_made_filled_shared_and_read_in_the_browser(cluster, watched):
+    acme, globex = cluster
+    alice = acme.mastodon(acme.token("alice"))
+    bob_there = alice.search_v2("bob@globex.test", resolve=True)["accounts"][0]
+    alice.account_follow(bob_there["id"])  # (as the first test did from the web)
+    eventually(lambda: alice.account_relationships(bob_there["id"])[0]["following"], message="Bob accepts")
+    page = watched.page
+    # Given Alice, who follows Bob on globex, makes a list
+    sign_in(page, acme)
+    page.get_by_role("link", name="Lists").click()
+    page.get_by_label("New list").fill("Builders")
+    page.get_by_role("button", name="Make the list").click()
+    assert page.locator("h1").inner_text() == "Builders"
+    # When she adds Bob, keeps his posts off home, shows replies to anyone she follows and shares it
+    page.get_by_label("Add someone you follow (name@server)").fill("bob@globex.test")
+    page.get_by_role("button", name="Add", exact=True).click()
+    assert "@bob@globex.test" in page.locator("ul.people").inner_text()
+    page.get_by_label("Name", exact=True).fill("Builders and makers")
+    page.get_by_label("Replies shown").select_option("followed")
+    page.get_by_label("Show its people only here, not on home").check()
+    page.get_by_label("Share it", exact=False).check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    # Then the list keeps each choice, and its shared page lists Bob for anyone
+    assert page.locator("h1").inner_text() == "Builders and makers"
+    assert page.get_by_label("Replies shown").input_value() == "followed"
+    assert page.get_by_label("Show its people only here, not on home").is_checked()
+    list_url = page.url
+    page.get_by_role("link", name="The list's shared page").click()
+    assert "@bob@globex.test" in page.locator("main").inner_text()
+    # When Bob posts, the list's timeline shows it
+    globex.mastodon(globex.token("bob")).status_post("Framing the east wall today")
+
+    def shown() -> bool:
+        page.goto(list_url)
+        return page.locator("#timeline article.status", has_text="Framing the east wall").count() == 1
+    eventually(shown, message="Bob's post in the list")
+    screenshot(page, "list")
+    assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
+    # And removing Bob and deleting the list leave no list behind
+    page.locator("ul.people").get_by_role("button", name="Remove").click()
+    assert "Nobody yet." in page.locator("ul.people").inner_text()
+    page.get_by_role("button", name="Delete this list").click()
+    assert "Builders" not in page.locator("ul.lists").inner_text()
+    assert watched.problems() == []
+
+
+def test_an_admin_acts_on_a_report_and_makes_and_revokes_an_invite_in_the_browser(cluster, watched):
+    acme, _ = cluster
+    tokens = make_people(acme, ["troll"])
+    acme.create_user("chief", "--admin", password=PASSWORD)
+    # Given Alice reports Troll's post
+    post = acme.mastodon(tokens["troll"]).status_post("Everyone here is wrong about #office plans")
+    alice = acme.mastodon(acme.token("alice"))
+    alice.report(post["account"]["id"], status_ids=[post["id"]], comment="rude to everyone")
+    page = watched.page
+    # When the admin opens the report from the reports page
+    page.goto(acme.base + "/admin/sign_in")
+    page.get_by_label("Username or e-mail").fill("chief")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/admin/dashboard$"))
+    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("row", name=re.compile("rude to everyone")).get_by_role("link").first.click()
+    # Then she sees the comment and the reported post itself
+    assert "rude to everyone" in page.locator("dl.fields").inner_text()
+    assert page.locator("article.status", has_text="Everyone here is wrong").is_visible()
+    screenshot(page, "admin-report")
+    assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
+    # When she silences Troll from the report, then resolves it
+    page.get_by_role("button", name="Silence").click()
+    page.wait_for_url(re.compile(r"/admin/reports/\d+$"))
+    assert "The account is silenced." in page.locator("main").inner_text()
+    page.get_by_role("button", name="Resolve").click()
+    # Then it is no longer among the open reports, and is among the resolved ones
+    assert page.get_by_role("row", name=re.compile("rude to everyone")).count() == 0
+    page.get_by_role("link", name="Resolved reports").click()
+    assert page.get_by_role("row", name=re.compile("rude to everyone")).count() == 1
+    # When she makes an invite for two people
+    page.get_by_role("link", name="Invites").click()
+    page.get_by_label("Uses (empty: no limit)").fill("2")
+    page.get_by_role("button", name="Make an invite").click()
+    link = page.locator("table a[href^='/invite/']").first
+    href = link.get_attribute("href")
+    screenshot(page, "admin-invites")
+    assert serious_accessibility_problems(page) == [] if axe_reason() is None else True
+    # Then the link opens the sign-up page; once revoked, it does not
+    assert page.request.get(acme.base + href).status == 200
+    page.get_by_role("row", name=re.compile(re.escape(href.rsplit("/", 1)[1]))).get_by_role("button", name="Revoke").click()
+    assert page.request.get(acme.base + href).status == 404
+    assert watched.problems() == []
