@@ -35,6 +35,7 @@ def cluster(tmp_path_factory):
     acme, globex = nodes["acme.test"], nodes["globex.test"]
     acme.create_user("alice", "--display-name", "Alice Liddell", password=PASSWORD)
     globex.create_user("bob", "--display-name", "Bob Builder", password=PASSWORD)
+    acme.create_user("boss", "--admin", password=PASSWORD)
     yield acme, globex
     for node in nodes.values():
         node.stop()
@@ -209,7 +210,6 @@ def test_two_factor_sign_in_blocks_a_password_alone_on_the_web_and_the_oauth_for
 
 def test_the_admin_dashboard_draws_its_charts(cluster, watched):
     acme, _ = cluster
-    acme.create_user("boss", "--admin", password=PASSWORD)
     page = watched.page
     # When an admin signs in
     page.goto(acme.base + "/admin/sign_in")
@@ -453,7 +453,6 @@ def test_a_list_is_made_filled_shared_and_read_in_the_browser(cluster, watched):
 def test_an_admin_acts_on_a_report_and_makes_and_revokes_an_invite_in_the_browser(cluster, watched):
     acme, _ = cluster
     tokens = make_people(acme, ["troll"])
-    acme.create_user("chief", "--admin", password=PASSWORD)
     # Given Alice reports Troll's post
     post = acme.mastodon(tokens["troll"]).status_post("Everyone here is wrong about #office plans")
     alice = acme.mastodon(acme.token("alice"))
@@ -461,7 +460,7 @@ def test_an_admin_acts_on_a_report_and_makes_and_revokes_an_invite_in_the_browse
     page = watched.page
     # When the admin opens the report from the reports page
     page.goto(acme.base + "/admin/sign_in")
-    page.get_by_label("Username or e-mail").fill("chief")
+    page.get_by_label("Username or e-mail").fill("boss")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/admin/dashboard$"))

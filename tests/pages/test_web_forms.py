@@ -186,22 +186,3 @@ async def test_the_profile_form_changes_the_profile_through_the_apis_write_path(
     assert ">kept</textarea>" in await refused.text()
     assert (await (await alice.get("/api/v1/accounts/verify_credentials")).json())["display_name"] == "Alice L."
 
-
-async def test_the_directory_and_who_talks_about_a_topic_show_only_findable_people(node):
-    # Given Alice (discoverable, indexable) posts about gardening, Carol (hidden) too
-    alice = await node.person("alice")
-    carol = await node.person("carol")
-    from social import profile as profile_uc
-
-    await profile_uc.update_profile(node.rt, alice.account, profile_uc.ProfileChange(discoverable=True, indexable=True))
-    await profile_uc.update_profile(node.rt, carol.account, profile_uc.ProfileChange(discoverable=False,
-                                                                                      indexable=False))
-    await alice.post_status("Compost makes the #gardening easy")
-    await carol.post_status("My secret #gardening notes")
-    # When a stranger opens the directory and asks who talks about gardening
-    directory = await (await node.client.get("/directory?order=new")).text()
-    experts = await (await node.client.get("/experts?q=gardening")).text()
-    # Then Alice is there with the post that earned it and her hashtag, and Carol nowhere
-    assert "@alice@acme.test" in directory and "@carol@" not in directory
-    assert "@alice@acme.test" in experts and "Compost makes" in experts and 'href="/tags/gardening"' in experts
-    assert "@carol@" not in experts and "secret" not in experts
