@@ -1,8 +1,9 @@
 """SCIM 2.0 (RFC 7643, RFC 7644) at /scim/v2: the organisation's directory creates, changes,
 deactivates and deletes users here, with a bearer token made by `backchannel scim token create`.
 
-Users are the local accounts with a login. Groups are the node's roles, read only: the one group,
-`admins`, lists the users with admin rights. Every answer, errors included, is SCIM JSON.
+Users are the local accounts with a login. Groups are the directory's groups of those users, kept
+here; the group named by `scim_admin_group` (or `scim_moderator_group`) gives its members that role
+(social.provisioning). Every answer, errors included, is SCIM JSON.
 """
 from __future__ import annotations
 
@@ -23,14 +24,13 @@ from federation import safejson
 from federation.runtime import Runtime
 from models import scim
 from models.db import DatabaseUnavailable
-from models.scim import ScimUser
+from models.scim import ScimGroup, ScimUser
 from social import provisioning
 from social.errors import ServiceError
 
 log = logging.getLogger(__name__)
 PREFIX = "/scim/v2"
 MEDIA_TYPE = "application/scim+json"
-ADMINS = "admins"
 MAX_OPERATIONS = 100
 DOCS = "https://github.com/backchannel/backchannel#single-sign-on-and-provisioning"
 
@@ -114,11 +114,19 @@ def user_resource(rt: Runtime, user: ScimUser) -> dict:
     return out
 
 
-def _group_resource(rt: Runtime, admins: list[ScimUser]) -> dict:
-    return {"schemas": [GROUP], "id": ADMINS, "displayName": "Administrators",
-            "members": [{"value": str(u.account_id), "$ref": f"{_base(rt)}/Users/{u.account_id}",
-                         "display": u.user_name} for u in admins],
-            "meta": {"resourceType": "Group", "location": f"{_base(rt)}/Groups/{ADMINS}"}}
+def group_resource(rt: Runtime, group: ScimGroup, *, members: bool = True) -> dict:
+    out: dict[str, Any] = {"schemas": [GROUP], "id": str(group.id)}
+    if group.external_id:
+        out["externalId"] = group.external_id
+    out["displayName"] = group.display_name
+    if members and group.members:
+        # No `display`: the user's userName can change without the group's version moving.
+        out["members"] = [{"value": str(m.account_id), "$ref": f"{_base(rt)}/Users/{m.account_id}",
+                           "type": "User"} for m in group.members]
+    out["meta"] = {"resourceType": "Group", "created": _when(group.created_at),
+                   "lastModified": _when(group.updated_at), "location": f"{_base(rt)}/Groups/{group.id}",
+                   "version": f'W/"{int(group.updated_at * 1000)}"'}
+    return out
 
 
 def _shaped(query: Any, resource: dict) -> dict:
@@ -250,39 +258,96 @@ def _state(doc: dict) -> dict:
             "active": _bool(doc["active"]) if doc.get("active") is not None else None}
 
 
+def _where(query: dict, condition: Callable[[tuple], Any]) -> Any:
+    if not query.get("filter"):
+        return None
+    if not isinstance(query["filter"], str):
+        raise ScimError(400, "filter is a string", "invalidFilter")
+    try:
+        return condition(parse(query["filter"]))
+    except (FilterError, KeyError, ValueError) as err:
+        raise ScimError(400, f"Cannot use this filter: {err}", "invalidFilter") from None
+
+
 async def _search_users(request: web.Request, query: dict) -> web.Response:
     """GET /Users and POST /Users/.search (RFC 7644 §3.4.3) take the same parameters."""
     rt = request.app[RUNTIME]
     start, count = _paging(query)
-    where = None
-    if query.get("filter"):
-        if not isinstance(query["filter"], str):
-            raise ScimError(400, "filter is a string", "invalidFilter")
-        try:
-            where = scim.condition(parse(query["filter"]))
-        except (FilterError, KeyError, ValueError) as err:
-            raise ScimError(400, f"Cannot use this filter: {err}", "invalidFilter") from None
+    where = _where(query, scim.condition)
     async with rt.db.read() as conn:
         total, found = await scim.users_page(conn, where, start - 1, count)
     resources = [user_resource(rt, u) for u in found if u.account_id != rt.instance_account_id]
     return _list(query, total, start, resources)
 
 
-@endpoint
-async def list_users(request: web.Request) -> web.Response:
-    return await _search_users(request, dict(request.query))
+async def _search_groups(request: web.Request, query: dict) -> web.Response:
+    rt = request.app[RUNTIME]
+    start, count = _paging(query)
+    where = _where(query, scim.group_condition)
+    members = _wants_members(query)
+    async with rt.db.read() as conn:
+        total, found = await scim.groups_page(conn, where, start - 1, count, with_members=members)
+    return _list(query, total, start, [group_resource(rt, g, members=members) for g in found])
 
 
-@endpoint
-async def search_users(request: web.Request) -> web.Response:
-    doc = await _body(request)
+def _wants_members(query: Any) -> bool:
+    """Directories list groups without their members (excludedAttributes=members) to spare a big read."""
+    keep, drop = _names(query.get("attributes")), _names(query.get("excludedAttributes"))
+    return "members" not in drop and (not keep or "members" in keep)
+
+
+def _search_query(doc: dict) -> dict:
+    """A SearchRequest's body as the query parameters of a GET."""
     query = {k: v for k, v in doc.items() if k in ("filter", "startIndex", "count")}
     for key in ("attributes", "excludedAttributes"):
         if isinstance(doc.get(key), list):
             query[key] = ",".join(str(v) for v in doc[key])
         elif isinstance(doc.get(key), str):
             query[key] = doc[key]
-    return await _search_users(request, query)
+    return query
+
+
+@endpoint
+async def search_all(request: web.Request) -> web.Response:
+    """POST /.search at the root (RFC 7644 §3.4.3): users, then groups, the filter applied to each kind
+    that has its attributes (a filter neither kind can use is a 400)."""
+    rt = request.app[RUNTIME]
+    query = _search_query(await _body(request))
+    start, count = _paging(query)
+    members = _wants_members(query)
+    kinds, refused = [], None
+    for condition, page, build in (
+            (scim.condition, scim.users_page, lambda u: user_resource(rt, u)),
+            (scim.group_condition, functools.partial(scim.groups_page, with_members=members),
+             lambda g: group_resource(rt, g, members=members))):
+        try:
+            kinds.append((_where(query, condition), page, build))
+        except ScimError as err:
+            refused = err
+    if not kinds and refused is not None:
+        raise refused
+    total, resources = 0, []
+    async with rt.db.read() as conn:
+        for where, page, build in kinds:
+            found_total, found = await page(conn, where, max(start - 1 - total, 0), count - len(resources))
+            total += found_total
+            resources += [build(f) for f in found if getattr(f, "account_id", None) != rt.instance_account_id]
+    return _list(query, total, start, resources)
+
+
+def _searches(search: Callable[[web.Request, dict], Awaitable[web.Response]]) -> tuple[Handler, Handler]:
+    """GET /Kind with query parameters, and POST /Kind/.search with them in a SearchRequest."""
+    @endpoint
+    async def listing(request: web.Request) -> web.Response:
+        return await search(request, dict(request.query))
+
+    @endpoint
+    async def searching(request: web.Request) -> web.Response:
+        return await search(request, _search_query(await _body(request)))
+    return listing, searching
+
+
+list_users, search_users = _searches(_search_users)
 
 
 @endpoint
@@ -314,12 +379,7 @@ async def patch_user(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     account_id = _user_id(request)
     current = await provisioning.get_user(rt, account_id)
-    doc = await _body(request)
-    operations = doc.get("Operations") or doc.get("operations")
-    if PATCH not in (doc.get("schemas") or []) or not isinstance(operations, list) or not operations:
-        raise ScimError(400, "A PatchOp with a list of Operations is expected", "invalidSyntax")
-    if len(operations) > MAX_OPERATIONS:
-        raise ScimError(400, f"At most {MAX_OPERATIONS} operations at once", "invalidSyntax")
+    operations = _operations(await _body(request))
     state = {"user_name": current.user_name, "display_name": current.display_name, "emails": list(current.emails),
              "external_id": current.external_id, "active": current.active}
     for operation in operations:
@@ -332,8 +392,18 @@ FIELDS = {"username": "user_name", "displayname": "display_name", "externalid": 
           "active": "active", "emails": "emails"}
 
 
-def _apply(state: dict, operation: Any) -> None:
-    """One PATCH operation (RFC 7644 §3.5.2) on the user's fields."""
+def _operations(doc: dict) -> list[dict]:
+    operations = doc.get("Operations") or doc.get("operations")
+    if PATCH not in (doc.get("schemas") or []) or not isinstance(operations, list) or not operations:
+        raise ScimError(400, "A PatchOp with a list of Operations is expected", "invalidSyntax")
+    if len(operations) > MAX_OPERATIONS:
+        raise ScimError(400, f"At most {MAX_OPERATIONS} operations at once", "invalidSyntax")
+    return operations
+
+
+def _operation(operation: Any) -> tuple[str, str | None, Any]:
+    """One PATCH operation (RFC 7644 §3.5.2) checked: (add|replace|remove, path or None, value);
+    without a path the value is an object of attributes."""
     if not isinstance(operation, dict) or not isinstance(operation.get("op"), str):
         raise ScimError(400, "Every operation needs an op", "invalidSyntax")
     op, path, value = operation["op"].lower(), operation.get("path"), operation.get("value")
@@ -342,11 +412,19 @@ def _apply(state: dict, operation: Any) -> None:
     if not path:
         if op == "remove" or not isinstance(value, dict):
             raise ScimError(400, "Without a path, add and replace take an object of attributes", "noTarget")
+        return op, None, value
+    if not isinstance(path, str):
+        raise ScimError(400, "path must be a string", "invalidPath")
+    return op, path, value
+
+
+def _apply(state: dict, operation: Any) -> None:
+    """One PATCH operation on the user's fields."""
+    op, path, value = _operation(operation)
+    if not path:
         for key, item in value.items():
             _set(state, op, attribute_name(key), item)
         return
-    if not isinstance(path, str):
-        raise ScimError(400, "path must be a string", "invalidPath")
     _set(state, op, attribute_name(path), value)
 
 
@@ -377,7 +455,7 @@ def _set_email(state: dict, op: str, path: str, value: Any) -> None:
     kind = None
     if path.startswith("emails["):
         inner, _, rest = path[len("emails["):].partition("]")
-        tree = _email_filter(inner)
+        tree = _value_filter(inner, "type")
         kind = tree[2]
         sub = rest.lstrip(".")
     else:
@@ -397,13 +475,14 @@ def _set_email(state: dict, op: str, path: str, value: Any) -> None:
     state["emails"] = others + [added]
 
 
-def _email_filter(text: str) -> tuple:
+def _value_filter(text: str, attribute: str) -> tuple:
+    """The filter of a value path (emails[type eq "work"], members[value eq "1"]): one eq on `attribute`."""
     try:
         tree = parse(text)
     except FilterError as err:
         raise ScimError(400, str(err), "invalidPath") from None
-    if tree[0] != "eq" or tree[1] != "type" or not isinstance(tree[2], str):
-        raise ScimError(400, "Only emails[type eq \"…\"] is supported", "invalidPath")
+    if tree[0] != "eq" or tree[1] != attribute or not isinstance(tree[2], str):
+        raise ScimError(400, f'Only [{attribute} eq "…"] is supported in a path', "invalidPath")
     return tree
 
 
@@ -413,53 +492,129 @@ async def delete_user(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-# --- Groups: roles, read only -------------------------------------------------------------------
+# --- Groups -------------------------------------------------------------------------------------
 
-async def _admins_group(rt: Runtime) -> dict:
-    async with rt.db.read() as conn:
-        return _group_resource(rt, await scim.admins(conn))
+def _group_id(request: web.Request) -> int:
+    value = request.match_info["id"]
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise ScimError(404, f"No group {value}")
+    return int(value)
+
+
+def _members(value: Any) -> list[int]:
+    """Members as sent ([{"value": "<user id>"}, …], the id also read from a `$ref`): the user ids."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or len(value) > 10_000:
+        raise ScimError(400, "members must be a list of at most 10000 users", "invalidValue")
+    out = []
+    for entry in value:
+        found = entry.get("value") if isinstance(entry, dict) else None
+        if found is None and isinstance(entry, dict) and isinstance(entry.get("$ref"), str):
+            found = entry["$ref"].rstrip("/").rsplit("/", 1)[-1]
+        if isinstance(found, int) and not isinstance(found, bool):
+            found = str(found)
+        if not isinstance(found, str) or not found.isascii() or not found.isdigit() or len(found) > 18:
+            raise ScimError(400, "every member needs a value that is a user's id", "invalidValue")
+        out.append(int(found))
+    return list(dict.fromkeys(out))
+
+
+def _group_state(doc: dict) -> dict:
+    """A Group document (POST or PUT) as provisioning takes it; keys case-insensitive."""
+    doc = {attribute_name(k): v for k, v in doc.items()}
+    return {"display_name": _string(doc, "displayname", required=True), "external_id": _string(doc, "externalid"),
+            "members": _members(doc.get("members"))}
+
+
+list_groups, search_groups = _searches(_search_groups)
 
 
 @endpoint
-async def list_groups(request: web.Request) -> web.Response:
+async def create_group(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
-    groups = [await _admins_group(rt)]
-    if request.query.get("filter"):
-        try:
-            tree = parse(request.query["filter"])
-        except FilterError as err:
-            raise ScimError(400, str(err), "invalidFilter") from None
-        groups = [g for g in groups if _group_matches(g, tree)]
-    start, count = _paging(request.query)
-    return _list(request.query, len(groups), start, groups[start - 1:start - 1 + count])
-
-
-def _group_matches(group: dict, tree: tuple) -> bool:
-    if tree[0] in ("and", "or"):
-        left, right = _group_matches(group, tree[1]), _group_matches(group, tree[2])
-        return (left and right) if tree[0] == "and" else (left or right)
-    if tree[0] == "not":
-        return not _group_matches(group, tree[1])
-    op, attribute, value = tree
-    if attribute not in ("displayname", "id") or op not in ("eq", "ne", "pr"):
-        raise ScimError(400, "Groups filter on displayName or id with eq, ne or pr", "invalidFilter")
-    actual = group["displayName"] if attribute == "displayname" else group["id"]
-    if op == "pr":
-        return True
-    same = isinstance(value, str) and actual.lower() == value.lower()
-    return same if op == "eq" else not same
+    group = await provisioning.create_group(rt, **_group_state(await _body(request)))
+    resource = group_resource(rt, group)
+    return _json(resource, 201, {"Location": resource["meta"]["location"]})
 
 
 @endpoint
 async def get_group(request: web.Request) -> web.Response:
-    if request.match_info["id"] != ADMINS:
-        raise ScimError(404, f"No group {request.match_info['id']}")
-    return _json(_shaped(request.query, await _admins_group(request.app[RUNTIME])))
+    rt = request.app[RUNTIME]
+    members = _wants_members(request.query)
+    group = await provisioning.get_group(rt, _group_id(request), with_members=members)
+    return _json(_shaped(request.query, group_resource(rt, group, members=members)))
 
 
 @endpoint
-async def groups_read_only(request: web.Request) -> web.Response:
-    raise ScimError(405, "Groups are this node's roles and are read only here", "mutability")
+async def replace_group(request: web.Request) -> web.Response:
+    group_id = _group_id(request)
+    wanted = _group_state(await _body(request))
+    return await _changed_group(request, group_id, lambda state: state.update(wanted))
+
+
+@endpoint
+async def patch_group(request: web.Request) -> web.Response:
+    group_id = _group_id(request)
+    operations = _operations(await _body(request))
+    for operation in operations:  # checked before the transaction; applied to the state read in it
+        _apply_to_group({"display_name": "x", "external_id": None, "members": []}, operation)
+
+    def change(state: dict) -> None:
+        for operation in operations:
+            _apply_to_group(state, operation)
+    return await _changed_group(request, group_id, change)
+
+
+async def _changed_group(request: web.Request, group_id: int, change: Callable[[dict], None]) -> web.Response:
+    rt = request.app[RUNTIME]
+    return _json(group_resource(rt, await provisioning.change_group(rt, group_id, change)))
+
+
+def _apply_to_group(state: dict, operation: dict) -> None:
+    """One PATCH operation (RFC 7644 §3.5.2) on a group: displayName, externalId, and members added,
+    replaced or removed, all of them or those a `members[value eq "…"]` path names."""
+    op, path, value = _operation(operation)
+    if not path:
+        for key, item in value.items():
+            if attribute_name(key) != "id":  # Entra ID sends the id along; it cannot change
+                _set_on_group(state, op, attribute_name(key), item)
+        return
+    _set_on_group(state, op, attribute_name(path), value)
+
+
+def _set_on_group(state: dict, op: str, path: str, value: Any) -> None:
+    if path.startswith("members[") and path.endswith("]"):
+        tree = _value_filter(path[len("members["):-1], "value")
+        if op != "remove":
+            raise ScimError(400, "A members[…] path only removes", "invalidPath")
+        gone = set(_members([{"value": tree[2]}])) if isinstance(tree[2], str) else set()
+        state["members"] = [m for m in state["members"] if m not in gone]
+    elif path in ("members", "members.value"):
+        if path == "members.value":
+            value = [{"value": v} for v in (value if isinstance(value, list) else [value])]
+        if op == "remove":
+            gone = set(_members(value)) if value is not None else None  # Entra ID names whom to remove
+            state["members"] = [] if gone is None else [m for m in state["members"] if m not in gone]
+        else:
+            added = _members(value)
+            state["members"] = list(dict.fromkeys(state["members"] + added)) if op == "add" else added
+    elif path == "displayname":
+        if op == "remove":
+            raise ScimError(400, "displayName is required", "mutability")
+        state["display_name"] = _string({path: value}, path, required=True)
+    elif path == "externalid":
+        state["external_id"] = None if op == "remove" else _string({path: value}, path)
+    else:
+        raise ScimError(400, f"No attribute {path!r} can be changed here", "invalidPath")
+
+
+@endpoint
+async def delete_group(request: web.Request) -> web.Response:
+    await provisioning.delete_group(request.app[RUNTIME], _group_id(request))
+    return web.Response(status=204)
 
 
 @endpoint
@@ -480,11 +635,11 @@ HANDLERS: dict[str, dict[str, Callable]] = {
     "/Schemas/{id}": {"GET": schema},
     "/Users": {"GET": list_users, "POST": create_user},
     "/Users/.search": {"POST": search_users},
-    "/.search": {"POST": search_users},  # only users are searchable: groups are the roles
+    "/.search": {"POST": search_all},
     "/Users/{id}": {"GET": get_user, "PUT": replace_user, "PATCH": patch_user, "DELETE": delete_user},
-    "/Groups": {"GET": list_groups, "POST": groups_read_only},
-    "/Groups/{id}": {"GET": get_group, "PUT": groups_read_only, "PATCH": groups_read_only,
-                     "DELETE": groups_read_only},
+    "/Groups": {"GET": list_groups, "POST": create_group},
+    "/Groups/.search": {"POST": search_groups},
+    "/Groups/{id}": {"GET": get_group, "PUT": replace_group, "PATCH": patch_group, "DELETE": delete_group},
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ROUTES = [web.route(method, PREFIX + path, methods.get(method, method_not_allowed))

@@ -42,14 +42,14 @@ USER_ATTRIBUTES = [
     _attribute("active", "boolean", description="false: the user cannot sign in and every token is revoked."),
 ]
 GROUP_ATTRIBUTES = [
-    _attribute("displayName", required=True, mutability="readOnly", description="The role's name."),
-    _attribute("members", "complex", multi=True, mutability="readOnly",
-               description="The users who hold the role.", sub=[
-                   _attribute("value", mutability="readOnly", description="The user's id."),
-                   _attribute("$ref", "reference", mutability="readOnly", references=["User"],
-                              description="The user's URL."),
-                   _attribute("display", mutability="readOnly", description="The user's userName."),
-               ]),
+    _attribute("displayName", required=True, uniqueness="server",
+               description="The group's name; the one named by scim_admin_group or scim_moderator_group gives "
+                           "its members that role."),
+    _attribute("members", "complex", multi=True, description="The users in the group.", sub=[
+        _attribute("value", mutability="immutable", description="The user's id."),
+        _attribute("$ref", "reference", mutability="immutable", references=["User"], description="The user's URL."),
+        _attribute("type", mutability="readOnly", canonical=["User"], description="User: groups hold users."),
+    ]),
 ]
 
 
@@ -58,7 +58,7 @@ def schemas(base: str) -> list[dict]:
         {"schemas": [SCHEMA], "id": USER, "name": "User", "description": "A person with an account here",
          "attributes": USER_ATTRIBUTES, "meta": {"resourceType": "Schema", "location": f"{base}/Schemas/{USER}"}},
         {"schemas": [SCHEMA], "id": GROUP, "name": "Group",
-         "description": "A role on this node (read only): its members are the users who hold it",
+         "description": "A group of users; some groups give their members a role",
          "attributes": GROUP_ATTRIBUTES, "meta": {"resourceType": "Schema", "location": f"{base}/Schemas/{GROUP}"}},
     ]
 
@@ -69,7 +69,7 @@ def resource_types(base: str) -> list[dict]:
          "description": "People", "schema": USER, "schemaExtensions": [],
          "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/User"}},
         {"schemas": [RESOURCE_TYPE], "id": "Group", "name": "Group", "endpoint": "/Groups",
-         "description": "Roles (read only)", "schema": GROUP, "schemaExtensions": [],
+         "description": "Groups of users", "schema": GROUP, "schemaExtensions": [],
          "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/Group"}},
     ]
 

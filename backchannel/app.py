@@ -53,7 +53,7 @@ async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
     media = media_storage(config)
     await media.start()
     await http.start()
-    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url), policy=policy, peers=peers, media=media,
+    rt = Runtime(config=config, db=db, http=http, urls=Urls(config.base_url, config.media_public_url), policy=policy, peers=peers, media=media,
                  metrics=Metrics(domain_labels=config.metrics_domains),
                  vapid=webpush.vapid_from_pem(shared["vapid"]), session_secret=bytes.fromhex(shared["session"]))
     await ensure_instance_actor(rt)

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     _account_commands(user, token)
     _queue_commands(commands)
     _moderation_commands(commands)
-    _scim_commands(commands)
+    _more_commands(commands)
     _group_commands(commands)
     return parser
 
@@ -158,10 +158,11 @@ def cmd_group(config: Config, args: argparse.Namespace) -> int:
     return run_lines(config, work)
 
 
-def _scim_commands(commands) -> None:  # noqa: ANN001
-    from backchannel import cli_scim
+def _more_commands(commands) -> None:  # noqa: ANN001
+    from backchannel import cli_media, cli_scim
 
     cli_scim.add_commands(commands, _common)
+    cli_media.add_commands(commands, _common)
 
 
 def _action(parent, name: str, handler, action: str, **texts) -> argparse.ArgumentParser:  # noqa: ANN001

@@ -102,6 +102,8 @@ class Config:
     # Whose ID token or userinfo lists this group in its `groups` claim is an admin (and stops being
     # one when it no longer does); empty: the provider has no say in admin rights.
     oidc_admin_group: str = ""
+    # The same for moderators (Mastodon's Moderator role: reports and account actions).
+    oidc_moderator_group: str = ""
     oidc_username_claim: str = "preferred_username"
     # Password sign-in off everywhere (admin pages, the OAuth form, the password grant).
     sso_only: bool = False
@@ -134,6 +136,13 @@ class Config:
     s3_access_key: str = field(default="", repr=False)
     s3_secret_key: str = field(default="", repr=False)
     s3_prefix: str = ""  # put before every object's name, e.g. "media/"
+    # Where readers fetch media from, when not through this node: a CDN or the bucket's public URL
+    # (https://media.acme.example/, the prefix's objects under it). Empty: media URLs point at this node.
+    media_public_url: str = ""
+    # SCIM groups whose members get a role (README: "Single sign-on and provisioning"); compared without
+    # case. Joining the group gives the role, leaving it takes it away; empty: SCIM has no say in it.
+    scim_admin_group: str = "Administrators"
+    scim_moderator_group: str = "Moderators"
 
     @property
     def host(self) -> str:
@@ -286,6 +295,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("media_storage must be local or s3")
     if config.media_storage == "s3" and not config.s3_bucket:
         raise ConfigError("media_storage = s3 needs s3_bucket")
+    if config.media_public_url and (not config.media_public_url.startswith(("https://", "http://"))
+                                    or "?" in config.media_public_url or "#" in config.media_public_url):
+        raise ConfigError(f"media_public_url must be an https URL, not {config.media_public_url!r}")
     if config.stream_poll_interval <= 0:
         raise ConfigError("stream_poll_interval must be above 0")
     if config.log_format not in ("text", "json"):

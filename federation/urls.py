@@ -176,6 +176,9 @@ class ROUTES:
 class Urls:
     """Absolute URLs and ids on this node, each built from one of ROUTES."""
     base: str  # e.g. https://learn.acme.example
+    # Where readers fetch stored media when not from this node (a CDN or the bucket's public URL,
+    # setting media_public_url): the stored names are found right under it.
+    media_base: str = ""
 
     def _url(self, route: Route, **values: object) -> str:
         return self.base + route.fill(**values)
@@ -355,7 +358,28 @@ class Urls:
         return self._url(ROUTES.media_proxy, signature=signature, url=remote_url)
 
     def media(self, name: str) -> str:
-        return self._url(ROUTES.media, name=name)
+        path = ROUTES.media.fill(name=name)  # the name is checked even when it is served elsewhere
+        return self.public_media(name) or self.base + path
+
+    def stored_name(self, url: str | None) -> str | None:
+        """The name of a file this node stored, from its URL here or under media_base; None for any
+        other URL (the route's pattern admits no dots but the extension's, and no slashes)."""
+        if not url:
+            return None
+        base = self.media_base.rstrip("/") + "/"
+        if self.media_base and url.startswith(base):
+            name = unquote(urldefrag(url)[0][len(base):])
+            try:
+                ROUTES.media.fill(name=name)
+            except ValueError:
+                return None
+            return name
+        found = self.match(ROUTES.media, url)
+        return found["name"] if found else None
+
+    def public_media(self, name: str) -> str | None:
+        """A stored file's URL under media_base (a cached remote file's too), or None without one."""
+        return self.media_base.rstrip("/") + "/" + quote(name) if self.media_base else None
 
     def static(self, name: str) -> str:
         return self._url(ROUTES.static, name=name)

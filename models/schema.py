@@ -746,6 +746,23 @@ scim_users = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# The directory's groups (SCIM Groups), with their members: users of this node. A group whose name
+# is one of the role settings (scim_admin_group, scim_moderator_group) gives its members that role.
+scim_groups = Table(
+    "scim_groups", metadata, _id(),
+    Column("display_name", String(255), nullable=False),
+    Column("name_key", String(255), nullable=False, unique=True),  # display_name lower-cased: one of each
+    Column("external_id", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+scim_group_members = Table(
+    "scim_group_members", metadata,
+    Column("group_id", ID, ForeignKey("scim_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_scim_group_members_user_id", scim_group_members.c.user_id)
+
 # --- Hashtag chats (social.chats): a host, a window, questions at set times ---------------------
 
 # One occurrence of a chat. A weekly series is a chain of rows sharing `series_id` (the first

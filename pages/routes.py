@@ -215,6 +215,9 @@ async def media_proxy(request: web.Request) -> web.StreamResponse:
         name, content_type = await media_cache.cached(rt, request.match_info["signature"], request.match_info["url"])
     except ServiceError as err:
         raise web.HTTPNotFound() if err.status == 404 else web.HTTPBadGateway(text=err.message) from None
+    public = rt.urls.public_media(name)
+    if public:  # kept where readers fetch media from (media_public_url): they go there for the bytes
+        raise web.HTTPFound(public, headers={"Cache-Control": "public, max-age=3600"})
     return await _serve_media(request, name, content_type)
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from federation.runtime import Runtime
 from federation import as2
 from federation.content import MentionRef, render_plain
-from federation.urls import ROUTES
 from federation.sanitize import clean_name
 from models import accounts as accounts_store
 from models import profile as profile_store
@@ -204,9 +203,9 @@ async def receive_update(rt: Runtime, actor: Account, values: dict) -> Account:
 
 async def _remove_own_file(rt: Runtime, url: str | None) -> None:
     """Delete a replaced avatar or header, if it is a file this node wrote (never another path)."""
-    found = rt.urls.match(ROUTES.media, url) if url else None
-    if found:  # the route's pattern admits no dots but the extension's, and no slashes
-        await rt.media.delete(found["name"])
+    name = rt.urls.stored_name(url)
+    if name:
+        await rt.media.delete(name)
 
 
 def update_activity(rt: Runtime, account: Account) -> dict:

@@ -9,7 +9,8 @@ requests all go through the node's guarded HTTP client.
 
 A person is found by the provider's `sub`; on first sign-in an account whose e-mail the provider
 has verified is linked, or a new one is made from the claims (username, display name, e-mail, and
-admin rights by group when `oidc_admin_group` is set, granted and withdrawn at each sign-in).
+admin and moderator rights by group when `oidc_admin_group` / `oidc_moderator_group` are set, granted
+and withdrawn at each sign-in: social.provisioning.roles_for_groups, as SCIM groups give them).
 """
 from __future__ import annotations
 
@@ -220,10 +221,9 @@ async def _person(rt: Runtime, claims: dict) -> tuple[User, Account]:
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
     verified = email is not None and claims.get("email_verified") is True
     name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-    admin = None
-    if config.oidc_admin_group:
-        groups = claims.get("groups")
-        admin = isinstance(groups, list) and config.oidc_admin_group in groups
+    groups = claims.get("groups") if isinstance(claims.get("groups"), list) else []
+    roles = provisioning.roles_for_groups(groups, {"admin": config.oidc_admin_group,
+                                                   "moderator": config.oidc_moderator_group})
     async with rt.db.read() as conn:
         user_id = await store.user_id_for(conn, issuer, subject)
         if user_id is None and verified:
@@ -236,7 +236,8 @@ async def _person(rt: Runtime, claims: dict) -> tuple[User, Account]:
             taken = email is not None and await accounts_store.user_by_login(conn, email) is not None
         try:
             account = await provisioning.new_account(rt, str(wanted or email or subject),
-                                                     email=None if taken else email, admin=bool(admin),
+                                                     email=None if taken else email,
+                                                     admin=roles.get("admin", False),
                                                      display_name=name[:100])
         except ServiceError:
             raise SignInFailed("Your account could not be made just now. Try again.") from None
@@ -249,8 +250,9 @@ async def _person(rt: Runtime, claims: dict) -> tuple[User, Account]:
             await store.link(conn, issuer, subject, user_id)
         user = await accounts_store.user_by_id(conn, user_id)
         assert user is not None
-        if admin is not None and user.admin != admin:
-            await moderation_store.set_user(conn, user.account_id, admin=admin)
+        changed = {role: value for role, value in roles.items() if getattr(user, role) != value}
+        if changed:
+            await moderation_store.set_user(conn, user.account_id, **changed)
             user = await accounts_store.user_by_id(conn, user_id)
         account = await accounts_store.get(conn, user.account_id)  # type: ignore[union-attr]
         approved = await moderation_store.user_approved(conn, user_id)

@@ -28,7 +28,7 @@ SAMPLES: dict[str, object] = {"username": "alice", "status_id": 110123456789, "b
                               "replies_id": URLS.status_replies("alice", 110123456789),
                               "signature": "A" * 24, "remote_url": "https://files.example/a b/c.png?x=1&y=2"}
 NAME_BY_BUILDER = {"media": "kQ2v8YyW1mZrT0aB.png", "static": "style.css"}
-NOT_BUILDERS = {"match"}
+NOT_BUILDERS = {"match", "stored_name", "public_media"}  # readers of URLs, and media kept elsewhere
 
 
 def _app() -> web.Application:
@@ -136,3 +136,18 @@ def test_a_remote_hashtag_that_could_not_be_a_tag_here_is_dropped_so_every_store
     # Then only real hashtags remain, and each has a tag page URL on this node
     assert tags == ["rust", "café"]
     assert [URLS.match(ROUTES.tag, URLS.tag(t)) for t in tags] == [{"name": "rust"}, {"name": "café"}]
+
+
+def test_media_under_a_public_url_are_named_there_and_still_recognised_as_this_nodes():
+    # Given a node whose media are fetched from a CDN
+    urls = Urls(BASE, "https://cdn.acme.example/m/")
+    name = "kQ2v8YyW1mZrT0aB.png"
+    # Then a file's URL is under the CDN, and both that and the node's own URL name the stored file
+    assert urls.media(name) == "https://cdn.acme.example/m/" + name
+    assert urls.stored_name(urls.media(name)) == name == urls.stored_name(URLS.media(name))
+    # And nothing else is taken for a stored file, on the CDN or elsewhere
+    for other in ("https://cdn.acme.example/m/../x.png", "https://cdn.acme.example/m/a/b.png",
+                  "https://cdn.acme.example/other/" + name, "https://elsewhere.example/media/" + name, None):
+        assert urls.stored_name(other) is None, other
+    with pytest.raises(ValueError):
+        urls.media("../../etc/passwd")

@@ -123,3 +123,42 @@ async def test_a_blocked_domain_is_never_asked(aiohttp_client, tmp_path, files):
     assert (await node.client.get(_path(proxied))).status == 404
     assert asked == []
     await settle(node.rt)
+
+
+async def test_media_on_s3_with_a_public_url_are_fetched_from_there(aiohttp_client, tmp_path, files):
+    import urllib.request
+
+    from tests.api.test_media import upload
+    from tests.rig.s3 import ACCESS_KEY, REGION, SECRET_KEY, create_bucket, make_public, s3_server
+
+    def fetch(url: str) -> bytes:
+        with urllib.request.urlopen(url, timeout=30) as got:
+            return got.read()
+
+    with s3_server() as endpoint:
+        create_bucket(endpoint, "public")
+        make_public(endpoint, "public")
+        # Given a node keeping media in a bucket that readers fetch from directly (media_public_url)
+        public = f"{endpoint}/public/m/"
+        node = await _node(aiohttp_client, tmp_path, files, media_storage="s3", s3_bucket="public",
+                           s3_endpoint=endpoint, s3_region=REGION, s3_access_key=ACCESS_KEY,
+                           s3_secret_key=SECRET_KEY, s3_prefix="m/", media_public_url=public)
+        alice = await node.person("alice")
+        # When alice uploads an image
+        media = await upload(alice, PNG, name="chart.png", ctype="image/png")
+        # Then its URL and its thumbnail's are under the public URL, and the bucket serves them there
+        assert media["url"].startswith(public) and media["preview_url"].startswith(public), media
+        assert fetch(media["url"])[:8] == b"\x89PNG\r\n\x1a\n" and fetch(media["preview_url"])
+        # And the node still serves the file at its own address (links already given out keep working)
+        name = media["url"].rsplit("/", 1)[1]
+        assert (await node.client.get(f"/media/{name}")).status == 200
+        # When a reader opens a remote post's image (the node's proxy address, as before)
+        status_id, _ = await _remote_post(node, "http://files.test/public-diagram.png")
+        shown = await (await alice.get(f"/api/v1/statuses/{status_id}")).json()
+        proxied = shown["media_attachments"][0]["url"]
+        assert proxied.startswith("http://acme.test/media/proxy/")
+        got = await node.client.get(_path(proxied), allow_redirects=False)
+        # Then the node keeps a copy in the bucket and sends the reader there for the bytes
+        assert got.status == 302 and got.headers["Location"].startswith(public)
+        assert fetch(got.headers["Location"]) == PNG
+        await settle(node.rt)

@@ -81,3 +81,63 @@ async def test_a_part_of_a_file_is_read_as_players_ask_for_it(s3_endpoint):
             await store.read("partsofavideofile.mp4", "bytes=500-")
     finally:
         await store.close()
+
+
+async def test_a_data_folder_is_copied_into_the_bucket_once_and_an_interrupted_copy_resumes(s3_endpoint, tmp_path):
+    from backchannel.cli_media import content_type
+    from models.media_storage import copy_folder
+
+    # Given a node's media folder (a write in progress leaves a hidden temporary file) and a bucket
+    folder = tmp_path / "media"
+    folder.mkdir()
+    files = {"copyfolderupload1.png": b"\x89PNG one", "copyfolderupload2.jpg": b"\xff\xd8\xff two",
+             "cache-0123456789abcdef.webm": b"\x1a\x45\xdf\xa3 three"}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    (folder / ".copyfolderupload3.png.tmp").write_bytes(b"half")
+    store = s3(s3_endpoint, prefix="copy/")
+    await store.start()
+    try:
+        # When the folder is copied (as if interrupted after one file: that one is there already)
+        await store.put("copyfolderupload1.png", files["copyfolderupload1.png"], "image/png")
+        steps: list[tuple[int, int]] = []
+        first = await copy_folder(folder, store, content_type, progress=lambda d, t, _: steps.append((d, t)))
+        # Then the others are copied whole, with their types, and the temporary file is not
+        assert (first.copied, first.skipped) == (2, 1) and steps[-1] == (3, 3)
+        assert await store.sizes() == {name: len(data) for name, data in files.items()}
+        assert await store.get("cache-0123456789abcdef.webm") == files["cache-0123456789abcdef.webm"]
+        # When it runs again after one file changed size (a half-written object) and one was added
+        (folder / "copyfolderupload2.jpg").write_bytes(b"\xff\xd8\xff two, whole")
+        (folder / "copyfolderupload4.gif").write_bytes(b"GIF89a four")
+        second = await copy_folder(folder, store, content_type)
+        # Then only those two are sent
+        assert (second.copied, second.skipped) == (2, 2)
+        assert await store.get("copyfolderupload2.jpg") == b"\xff\xd8\xff two, whole"
+    finally:
+        await store.close()
+
+
+def test_the_copy_command_shows_progress_and_says_what_it_did(s3_endpoint, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.rig.s3 import s3_settings
+
+    # Given a data folder with two files and the S3 settings the node will use (still on local media)
+    (tmp_path / "media").mkdir()
+    for name in ("commandcopyfile1.png", "commandcopyfile2.mp4"):
+        (tmp_path / "media" / name).write_bytes(b"x" * 1000)
+    env = {**os.environ, **s3_settings(s3_endpoint, "media"), "BACKCHANNEL_S3_PREFIX": "cli/",
+           "BACKCHANNEL_MEDIA_STORAGE": "local"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "backchannel", "media", "copy-to-s3", "--data", str(tmp_path),
+                               *args], capture_output=True, text=True, env=env, timeout=120)
+    # When the command runs, and runs again
+    first, second = run(), run()
+    # Then the first copies both with a progress line, the second finds them there
+    assert first.returncode == 0, first.stderr
+    assert "copying media: 2/2" in first.stderr
+    assert first.stdout.strip() == "copied 2 files (0.0 MB) to s3://media/cli/; 0 were there already"
+    assert second.stdout.startswith("copied 0 files") and "2 were there already" in second.stdout

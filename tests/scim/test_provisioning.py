@@ -8,6 +8,7 @@ from tests.rig.fake_remote import follow, post_signed
 from tests.rig.nodes import eventually
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 def _verify(scim_node, token: str) -> int:  # noqa: ANN001
@@ -144,24 +145,67 @@ def test_only_a_valid_scim_token_is_let_in(scim_node):
     assert "HR directory" in listing and scim_node.token not in listing and spare not in listing
 
 
-def test_the_admins_group_lists_the_admins_and_is_read_only(scim_node):
-    # Given an admin and a person
-    scim_node.node.create_user("hana", "--admin")
-    scim_node.node.create_user("ivan")
-    # When the directory reads the groups
-    groups = scim_node.http.get("/Groups").json()
-    # Then the admins group lists the admin only
-    [admins] = groups["Resources"]
-    assert admins["id"] == "admins"
-    assert [m["display"] for m in admins["members"]] == ["hana"]
-    assert scim_node.http.get("/Groups", params={"filter": 'displayName eq "Administrators"'}).json()[
-        "totalResults"] == 1
-    assert scim_node.http.get("/Groups/admins").json()["members"] == admins["members"]
-    # And changing groups is refused with a SCIM error
-    response = scim_node.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                                          "displayName": "x"})
-    assert response.status_code == 405 and response.json()["status"] == "405"
-    assert scim_node.http.get("/Groups/other").status_code == 404
+def _role(scim_node, token: str) -> str:  # noqa: ANN001
+    return httpx2.get(scim_node.node.base + "/api/v1/accounts/verify_credentials", timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}).json()["role"]["name"]
+
+
+def test_groups_the_directory_keeps_give_their_members_the_configured_roles(scim_node):
+    # Given two provisioned people, each with a token, and an admin made with the CLI
+    ann, ben = scim_node.user("role_ann"), scim_node.user("role_ben")
+    ann_token, ben_token = scim_node.node.token("role_ann"), scim_node.node.token("role_ben")
+    scim_node.node.create_user("role_root", "--admin")
+    root_token = scim_node.node.token("role_root")
+    assert _role(scim_node, ann_token) == ""
+    # When the directory creates an ordinary group and the Administrators group (the default of
+    # scim_admin_group), then adds Ben to Administrators with a PATCH, as Entra ID does
+    staff = scim_node.post("/Groups", {"schemas": [GROUP], "displayName": "Staff", "externalId": "g-1",
+                                       "members": [{"value": ann["id"]}, {"value": ben["id"]}]})
+    admins = scim_node.post("/Groups", {"schemas": [GROUP], "displayName": "Administrators",
+                                        "members": [{"value": ann["id"]}]})
+    assert staff.status_code == admins.status_code == 201, admins.text
+    staff, admins = staff.json(), admins.json()
+    added = scim_node.patch(f"/Groups/{admins['id']}", {"op": "add", "path": "members",
+                                                         "value": [{"value": ben["id"]}]})
+    # Then both are admins; the CLI-made admin is untouched; the Staff group gives nothing
+    assert sorted(m["value"] for m in added.json()["members"]) == sorted([ann["id"], ben["id"]])
+    assert added.json()["meta"]["version"] != admins["meta"]["version"]
+    assert [_role(scim_node, t) for t in (ann_token, ben_token, root_token)] == ["Owner"] * 3
+    # And the directory finds groups by name and by member, and lists them without members
+    found = scim_node.http.get("/Groups", params={"filter": 'displayName eq "administrators"'}).json()
+    assert [g["id"] for g in found["Resources"]] == [admins["id"]]
+    of_ann = scim_node.http.get("/Groups", params={"filter": f'members.value eq "{ann["id"]}"'}).json()
+    assert sorted(g["displayName"] for g in of_ann["Resources"]) == ["Administrators", "Staff"]
+    bare = scim_node.http.get("/Groups", params={"excludedAttributes": "members", "count": 1}).json()
+    assert bare["totalResults"] >= 2 and bare["itemsPerPage"] == 1 and "members" not in bare["Resources"][0]
+    # When Ann leaves Administrators (Entra ID's remove with a value) and Ben joins Moderators
+    scim_node.patch(f"/Groups/{admins['id']}", {"op": "remove", "path": "members", "value": [{"value": ann["id"]}]})
+    moderators = scim_node.post("/Groups", {"schemas": [GROUP], "displayName": "Moderators",
+                                            "members": [{"value": ann["id"]}, {"value": ben["id"]}]}).json()
+    # Then Ann is a moderator only, and Ben still an admin
+    assert [_role(scim_node, t) for t in (ann_token, ben_token)] == ["Moderator", "Owner"]
+    # When Administrators is renamed, and then Moderators deleted
+    renamed = scim_node.http.put(f"/Groups/{admins['id']}", json={
+        "schemas": [GROUP], "displayName": "Former admins", "members": [{"value": ben["id"]}]})
+    assert renamed.status_code == 200 and renamed.json()["displayName"] == "Former admins"
+    assert _role(scim_node, ben_token) == "Moderator"
+    assert scim_node.http.delete(f"/Groups/{moderators['id']}").status_code == 204
+    # Then nobody holds a role from the directory any more; the CLI-made admin still does
+    assert [_role(scim_node, t) for t in (ann_token, ben_token, root_token)] == ["", "", "Owner"]
+    assert scim_node.http.get(f"/Groups/{moderators['id']}").status_code == 404
+    # And a second group of a name, an unknown member, a missing name or a bad path are SCIM 4xx
+    again = scim_node.post("/Groups", {"schemas": [GROUP], "displayName": "STAFF"})
+    assert again.status_code == 409 and again.json()["scimType"] == "uniqueness"
+    assert scim_node.post("/Groups", {"schemas": [GROUP], "displayName": "x",
+                                      "members": [{"value": "12345"}]}).status_code == 400
+    assert scim_node.post("/Groups", {"schemas": [GROUP]}).status_code == 400
+    for operation in ({"op": "remove", "path": "displayName"}, {"op": "add", "path": 'members[value eq "1"]'},
+                      {"op": "add", "path": "members", "value": [{"value": "abc"}]}):
+        assert scim_node.patch(f"/Groups/{staff['id']}", operation).status_code == 400, operation
+    assert scim_node.http.get("/Groups/nope").status_code == 404
+    # And a member removed by a value path leaves the group, which a fresh read shows
+    scim_node.patch(f"/Groups/{staff['id']}", {"op": "remove", "path": f'members[value eq "{ben["id"]}"]'})
+    assert [m["value"] for m in scim_node.http.get(f"/Groups/{staff['id']}").json()["members"]] == [ann["id"]]
 
 
 def test_the_same_user_created_many_times_at_once_is_made_once(scim_node):

@@ -12,13 +12,15 @@ from tests.rig.nodes import free_port
 from tests.sso.conftest import ADMINS, CLIENT_ID, node_at_loopback, serving, sso_env
 
 PASSWORD = "correct horse battery"
+MODERATORS = "Backchannel-Moderators"
 
 
 @pytest.fixture(scope="module")
 def sso_only_node(tmp_path_factory):  # noqa: ANN201
     fake = FakeProvider(client_id=CLIENT_ID, claims={"preferred_username": "boss", "name": "The Boss",
                                                             "groups": [ADMINS]}).start()
-    with serving(node_at_loopback(tmp_path_factory.mktemp("sso-only")), fake, BACKCHANNEL_SSO_ONLY="true") as both:
+    with serving(node_at_loopback(tmp_path_factory.mktemp("sso-only")), fake, BACKCHANNEL_SSO_ONLY="true",
+                 BACKCHANNEL_OIDC_MODERATOR_GROUP=MODERATORS) as both:
         both[1].create_user("pat", password=PASSWORD)
         both[1].create_user("root", "--admin", password=PASSWORD)
         yield both
@@ -101,7 +103,7 @@ def test_an_unreachable_provider_is_a_clear_error_page(tmp_path):
         node.stop()
 
 
-def test_admin_rights_follow_the_group_claim_at_each_sign_in(sso_only_node):
+def test_admin_and_moderator_rights_follow_the_group_claim_at_each_sign_in(sso_only_node):
     fake, node = sso_only_node
     # Given Rae, in the admin group at the provider, who signs in and reaches the admin pages
     fake.spoil = lambda c: ({**c, "sub": "rae-subject"}, None)
@@ -114,3 +116,10 @@ def test_admin_rights_follow_the_group_claim_at_each_sign_in(sso_only_node):
     # Then Rae is signed in as a person, and the admin pages are closed to her
     assert page.status_code == 200 and "@rae@" in page.text
     assert browser.get(node.base + "/admin/reports").url.path == "/admin/sign_in"
+    # When the provider puts Rae in the moderators group (its name in another case) and she signs in
+    fake.claims = {"preferred_username": "rae", "groups": ["staff", MODERATORS.lower()]}
+    browser = Browser()
+    # Then she reaches the moderators' admin pages, but not the admins' domain settings
+    assert browser.get(node.base + "/auth/sso").url.path == "/admin/dashboard"
+    assert browser.get(node.base + "/admin/reports").status_code == 200
+    assert browser.get(node.base + "/admin/domains").status_code == 403
