@@ -1,5 +1,5 @@
 """The `backchannel` command: serve, worker, migrate, and the operator's commands (user, token, queue,
-domain, account, report, invite, group, search).
+domain, account, report, invite, group, search, scim, media).
 
 A failure an operator can fix (the port is taken, the database cannot be reached or refuses, the
 data folder cannot be written) ends in one line on standard error and exit status 1; a setting
@@ -12,6 +12,7 @@ import logging
 import secrets
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from backchannel import __version__
@@ -195,6 +196,17 @@ def _account_commands(user, token) -> None:  # noqa: ANN001
                      "follows it or that it follows.")
     delete.add_argument("name", help="the username")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    imported = _action(user, "import", cmd_accounts, "user-import",
+                       help="import a person's follows, blocks, mutes or lists from a Mastodon CSV file",
+                       description="Follow, block, mute or list the accounts a CSV file names for a local "
+                       "account, as the web's Settings → Export and import does: Mastodon's "
+                       "following_accounts.csv, blocked_accounts.csv, muted_accounts.csv or lists.csv (at "
+                       "most 500 lines). Each address is looked up here or through WebFinger; a progress "
+                       "bar shows the lines done, and the lines that could not be done are listed.")
+    imported.add_argument("name", help="the username")
+    imported.add_argument("file", help="the CSV file")
+    imported.add_argument("--kind", choices=["following", "blocks", "mutes", "lists"],
+                          help="what the file holds (default: from its Mastodon name)")
 
     token_list = _action(token, "list", cmd_accounts, "token-list", help="list live tokens",
                          description="List tokens not revoked, newest first: everyone's or one account's.")
@@ -500,6 +512,8 @@ def cmd_accounts(config: Config, args: argparse.Namespace) -> int:
 
             account = await admin_accounts.delete_user(rt, args.name, Progress("deleting posts"))
             return [f"deleted {acct(account.username)}; other servers that knew it are being told"]
+        if action == "user-import":
+            return await _import(rt, args)
         if action == "token-list":
             tokens = await admin_accounts.list_tokens(rt, args.name)
             return [f"#{t.id}  {('@' + t.username) if t.username else '(app)'}  "
@@ -512,6 +526,25 @@ def cmd_accounts(config: Config, args: argparse.Namespace) -> int:
         raise AssertionError(action)
 
     return run_lines(config, work)
+
+
+async def _import(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001
+    from backchannel.progress import Progress
+    from pages import transfer
+    from social import admin_accounts
+    from social.errors import Unprocessable
+
+    kind = args.kind or {name: kind for kind, name in transfer.FILES.items()}.get(Path(args.file).name)
+    if kind is None:
+        raise Unprocessable(f"say what {args.file} holds with --kind following, blocks, mutes or lists")
+    try:
+        text = Path(args.file).read_bytes()[:2 * 1024 * 1024].decode("utf-8-sig", errors="replace")
+    except OSError as err:
+        raise Unprocessable(f"cannot read {args.file}: {err.strerror}") from None
+    rows = transfer.parse(kind, text)
+    account = await admin_accounts.local_account(rt, args.name)
+    done, failed = await transfer.apply(rt, account, kind, rows, Progress(f"importing {kind}"))
+    return [f"@{account.username}: {done} of {len(rows)} lines imported ({kind})"] + [f"  not done: {f}" for f in failed]
 
 
 def cmd_queue(config: Config, args: argparse.Namespace) -> int:

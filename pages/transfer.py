@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Callable
 
 from aiohttp import web
 
@@ -95,7 +96,7 @@ async def import_form(request: web.Request) -> web.Response:
     return settings_page(request, "settings/transfer.html", "Export and import", files=FILES)
 
 
-def _parse(kind: str, text: str) -> list[list[str]]:
+def parse(kind: str, text: str) -> list[list[str]]:
     rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text)) if row and any(row)]
     if rows and rows[0] and rows[0][0].lower() in ("account address", "list name"):
         rows = rows[1:]
@@ -121,23 +122,27 @@ async def import_file(request: web.Request) -> web.Response:
         raw = upload.file.read(2 * 1024 * 1024 + 1)
         if len(raw) > 2 * 1024 * 1024:
             raise Unprocessable("The file is larger than 2 MB.")
-        rows = _parse(kind, raw.decode("utf-8-sig", errors="replace"))
+        rows = parse(kind, raw.decode("utf-8-sig", errors="replace"))
     except ServiceError as err:
         return settings_page(request, "settings/transfer.html", "Export and import", err.status, files=FILES,
                          error=err.message)
-    done, failed = await _apply(rt, person.account, kind, rows)
+    done, failed = await apply(rt, person.account, kind, rows)
     return settings_page(request, "settings/transfer.html", "Export and import", files=FILES, done=done,
                      failed=failed)
 
 
-async def _apply(rt, account: Account, kind: str, rows: list[list[str]]) -> tuple[int, list[str]]:  # noqa: ANN001
-    """Each row through the use case; (how many were done, the addresses that were not, and why)."""
+async def apply(rt, account: Account, kind: str, rows: list[list[str]],  # noqa: ANN001
+                progress: Callable[[int, int], None] | None = None) -> tuple[int, list[str]]:
+    """Each row through the use case; (how many were done, the addresses that were not, and why).
+    `progress(rows seen, rows)` hears of each row (`backchannel user import` draws a bar)."""
     done, failed = 0, []
     lists_by_title = {}
     if kind == "lists":
         async with rt.db.read() as conn:
             lists_by_title = {lst.title: lst for lst in await collections.lists_of(conn, account.id)}
-    for row in rows:
+    for seen, row in enumerate(rows):
+        if progress is not None:
+            progress(seen, len(rows))
         acct = row[1] if kind == "lists" else row[0]
         target = await find_account(rt, acct)
         if target is None or target.id == account.id:
@@ -163,4 +168,6 @@ async def _apply(rt, account: Account, kind: str, rows: list[list[str]]) -> tupl
             failed.append(f"{acct}: {err.message}")
             continue
         done += 1
+    if progress is not None:
+        progress(len(rows), len(rows))
     return done, failed

@@ -14,7 +14,8 @@ from tests.rig.nodes import TEST_ENV, Node, eventually, free_port
 
 
 @pytest.mark.parametrize("words", [["user", "list"], ["user", "password"], ["user", "role"], ["user", "delete"],
-                                   ["token", "list"], ["token", "revoke"], ["queue", "status"], ["queue", "retry"]],
+                                   ["token", "list"], ["token", "revoke"], ["queue", "status"], ["queue", "retry"],
+                                   ["user", "import"], ["media", "copy-to-s3"]],
                          ids=" ".join)
 def test_every_operator_command_has_help(words):
     result = subprocess.run([sys.executable, "-m", "backchannel", *words, "--help"], capture_output=True, text=True,
@@ -51,6 +52,18 @@ def test_a_deleted_user_is_deleted_everywhere_and_a_revoked_token_stops_at_once(
         assert "@bob" not in command(node, "token", "list").stdout
         again = command(node, "token", "revoke", token_id)
         assert again.returncode == 1 and again.stderr.count("\n") == 1
+
+        # When the operator imports bob's follows from Mastodon's CSV file, one address naming nobody
+        following = tmp_path / "following_accounts.csv"
+        following.write_text("Account address,Show boosts,Notify on new posts,Languages\n"
+                             "alice@acme.test,true,false,\nnobody@acme.test,true,false,\n")
+        imported = command(node, "user", "import", "bob", str(following))
+        # Then bob follows alice, the progress went to stderr, and the line not done is named
+        assert imported.returncode == 0, imported.stderr
+        assert "importing following: 2/2" in imported.stderr
+        assert imported.stdout.splitlines() == ["@bob: 1 of 2 lines imported (following)",
+                                                "  not done: nobody@acme.test: not found"]
+        assert api(node.base, alice_token, "GET", "/api/v1/accounts/lookup?acct=bob")[1]["following_count"] == 1
 
         # When the operator deletes alice (without --yes it is refused)
         assert command(node, "user", "delete", "alice").returncode == 1
