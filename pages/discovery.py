@@ -40,7 +40,7 @@ async def directory(request: web.Request) -> web.Response:
         ids = await profile_store.directory(conn, order=order, local=local, offset=offset, limit=DIRECTORY_PAGE)
         found = await accounts_store.get_many(conn, ids)
     return page(request, "directory.html", "Directory", person=person, people=[found[i] for i in ids if i in found],
-                order=order, orders=ORDERS, local=local, offset=offset,
+                order=order, orders=ORDERS, local=local, offset=offset, here=request.path_qs,
                 more=offset + DIRECTORY_PAGE if len(ids) == DIRECTORY_PAGE and offset < MAX_OFFSET else None)
 
 
