@@ -69,6 +69,38 @@ async def create(request: web.Request) -> web.Response:
     return web.json_response(await _one(request, chat.id, viewer.account.id))
 
 
+async def update(request: web.Request) -> web.Response:
+    """PUT: the host gives the occurrence (not yet started) a new title, window and topics, as POST
+    takes them; a weekly chat's later weeks follow."""
+    viewer = await auth.require(request, "write:statuses")
+    params = await Params.read(request)
+    req = ChatRequest(
+        hashtag="", title=params.required_text("title", "Title"),
+        starts_at=parse_time(params.str("starts_at"), "Starts at"),
+        ends_at=parse_time(params.str("ends_at"), "Ends at"), topics=_topics(params))
+    chat = await chats_uc.edit(request.app[RUNTIME], viewer.account, path_id(request), req)
+    return web.json_response(await _one(request, chat.id, viewer.account.id))
+
+
+async def patch(request: web.Request) -> web.Response:
+    """PATCH: new wording for this occurrence's questions not yet asked: `topics` as a list of
+    {position, text}; the weeks after keep the series' questions."""
+    viewer = await auth.require(request, "write:statuses")
+    params = await Params.read(request)
+    raw = params.raw("topics")
+    items: list[Any] = raw if isinstance(raw, list) else params.indexed("topics")
+    texts: dict[int, str] = {}
+    for item in items or []:
+        if not (isinstance(item, dict) and isinstance(item.get("text"), str)
+                and str(item.get("position", "")).isdigit()):
+            raise Unprocessable("Validation failed: Each topic is an object with position and text")
+        texts[int(item["position"])] = item["text"]
+    if not texts:
+        raise Unprocessable("Validation failed: Topics can't be empty")
+    chat = await chats_uc.edit_topics(request.app[RUNTIME], viewer.account, path_id(request), texts)
+    return web.json_response(await _one(request, chat.id, viewer.account.id))
+
+
 async def index(request: web.Request) -> web.Response:
     """Upcoming chats (soonest first) then past ones (latest first); `scope=upcoming|past` for one."""
     account = await auth.optional(request, "read:statuses")
@@ -111,6 +143,8 @@ ROUTES = [
     web.post("/api/v1/chats", create),
     web.get("/api/v1/chats", index),
     web.get(r"/api/v1/chats/{id:\d+}", show),
+    web.put(r"/api/v1/chats/{id:\d+}", update),
+    web.patch(r"/api/v1/chats/{id:\d+}", patch),
     web.delete(r"/api/v1/chats/{id:\d+}", delete),
     web.post(r"/api/v1/chats/{id:\d+}/rsvp", attend),
     web.delete(r"/api/v1/chats/{id:\d+}/rsvp", attend),

@@ -794,6 +794,7 @@ chat_topics = Table(
     Column("text", Text, nullable=False),
     Column("starts_at", Float, nullable=False),
     Column("status_id", ID),
+    Column("series_text", Text),  # edited for this week only: the text the weeks after keep
     UniqueConstraint("chat_id", "position"),
 )
 
@@ -811,9 +812,10 @@ chat_rsvps = Table(
 chat_jobs = Table(
     "chat_jobs", metadata, _id(),
     Column("chat_id", ID, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),  # announce reminder question next
+    Column("kind", String(16), nullable=False),  # announce reminder question next remind
     Column("topic_id", ID),
     Column("status_id", ID),
+    Column("account_id", ID),  # remind: the remote attendee the host's direct message is for
     *_queue_columns(),
 )
 Index("ix_chat_jobs_state_next", chat_jobs.c.state, chat_jobs.c.next_attempt_at)

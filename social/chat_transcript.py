@@ -8,6 +8,7 @@ question". A reply to a post in the transcript is nested under that post.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from federation.runtime import Runtime
@@ -56,6 +57,15 @@ async def load(rt: Runtime, chat: Chat, viewer: Account | None, *, until: float 
     return assemble(chat, posts, authors)
 
 
+async def load_many(rt: Runtime, items: list[Chat]) -> list[Transcript]:
+    """The transcripts of a series' occurrences as anyone may see them, in two statements however many."""
+    async with rt.db.read() as conn:
+        posts = await chats.window_posts_of(conn, items)
+        people = {p.account_id for found in posts.values() for p in found}
+        authors = await accounts.get_many(conn, people | {c.account_id for c in items} | {c.created_by_id for c in items})
+    return [assemble(c, posts[c.id], authors) for c in items]
+
+
 def assemble(chat: Chat, posts: list[Status], authors: dict[int, Account]) -> Transcript:
     questions = chats.questions(chat)
     posts = [p for p in posts if p.account_id in authors]
@@ -76,10 +86,14 @@ def assemble(chat: Chat, posts: list[Status], authors: dict[int, Account]) -> Tr
             post, seen = (parent.status if parent else None), seen + 1
         return None
 
-    def open_at(ts: float) -> Section:
+    def open_at(post: Status) -> Section:
+        """The topic open when the post was written. A remote post's time is often to the second:
+        against a topic opening at a fractional time (chats stored before times were whole seconds,
+        social.chats.whole) its first second counts; on whole seconds floor() changes nothing."""
         current = sections[0]
         for section in sections[1:]:
-            if section.topic.starts_at <= ts:  # type: ignore[union-attr]
+            opens = section.topic.starts_at  # type: ignore[union-attr]
+            if (opens if post.local else math.floor(opens)) <= post.created_at:
                 current = section
         return current
 
@@ -92,7 +106,7 @@ def assemble(chat: Chat, posts: list[Status], authors: dict[int, Account]) -> Tr
             parent.replies.append(entry)
             continue
         topic = answered(post)
-        (by_topic[topic.id] if topic else open_at(post.created_at)).entries.append(entry)
+        (by_topic[topic.id] if topic else open_at(post)).entries.append(entry)
 
     counts: dict[int, int] = {}
     for entry in entries.values():

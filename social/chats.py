@@ -24,16 +24,20 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import time
 from dataclasses import dataclass
 
+from federation import as2
 from federation.content import find_hashtags
 from federation.runtime import Runtime
 from models import accounts, chats, groups
 from models import social as social_store
 from models.accounts import Account
 from models.chats import Chat, Job
+from models.ids import new_id
 from models.schema import chat_jobs
+from social import outgoing
 from social import statuses as status_uc
 from social.errors import Forbidden, NotFound, ServiceError, Unprocessable
 
@@ -68,12 +72,32 @@ class ChatRequest:
     group: str | None = None  # the group's acct, when the chat belongs to one
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A checked request: what is stored."""
+    hashtag: str
+    title: str
+    starts_at: float
+    ends_at: float
+    topics: list[tuple[str, float]]
+
+
 def _fail(message: str) -> Unprocessable:
     return Unprocessable(f"Validation failed: {message}")
 
 
-def check(rt: Runtime, req: ChatRequest, now: float) -> tuple[str, list[tuple[str, float]]]:
-    """The hashtag as it will be posted and each topic's (text, opening time); 422 saying what is wrong."""
+def whole(ts: float) -> float:
+    """A chat's times are whole seconds (rounded up). A remote post's time is its `published`, which
+    Mastodon and most servers give to the second (the fraction dropped): against a whole-second
+    opening time the comparison is exact, since a post written at or after the opening is published at
+    or after it, and one written before is published before it. A fractional opening would put a post
+    written in its first second under the previous topic."""
+    return float(math.ceil(ts))
+
+
+def check(rt: Runtime, req: ChatRequest, now: float) -> Plan:
+    """The hashtag as it will be posted and each topic's (text, opening time), every time a whole
+    second (whole()); 422 saying what is wrong."""
     hashtag = req.hashtag.strip().lstrip("#")
     if not hashtag:
         raise _fail("Hashtag can't be blank")
@@ -88,11 +112,12 @@ def check(rt: Runtime, req: ChatRequest, now: float) -> tuple[str, list[tuple[st
         raise _fail("Recurrence must be weekly or absent")
     if req.starts_at < now:
         raise _fail("Starts at must be in the future")
+    starts_at, ends_at = whole(req.starts_at), whole(req.ends_at)
     if req.starts_at > now + MAX_AHEAD:
         raise _fail("Starts at must be within a year")
-    if req.ends_at <= req.starts_at:
+    if ends_at <= starts_at:
         raise _fail("Ends at must be after starts at")
-    length = req.ends_at - req.starts_at
+    length = ends_at - starts_at
     if length < rt.config.chat_min_window_seconds:
         raise _fail(f"A chat lasts at least {int(rt.config.chat_min_window_seconds)} seconds")
     if length > MAX_WINDOW:
@@ -112,27 +137,27 @@ def check(rt: Runtime, req: ChatRequest, now: float) -> tuple[str, list[tuple[st
         raise _fail("Give every topic a starts_at, or none")
     if not given:
         step = length / len(req.topics)
-        times = [req.starts_at + i * step for i in range(len(req.topics))]
+        times = [whole(starts_at + round(i * step, 6)) for i in range(len(req.topics))]
     else:
-        times = given
+        times = [whole(at) for at in given]
         for at in times:
-            if not req.starts_at <= at < req.ends_at:
+            if not starts_at <= at < ends_at:
                 raise _fail("Each topic's starts_at must be inside the chat's window")
         if any(b <= a for a, b in zip(times, times[1:])):
             raise _fail("Topics must open one after another")
-    return hashtag, [(t.text.strip(), at) for t, at in zip(req.topics, times)]
+    return Plan(hashtag, title, starts_at, ends_at, [(t.text.strip(), at) for t, at in zip(req.topics, times)])
 
 
 async def schedule(rt: Runtime, author: Account, req: ChatRequest) -> Chat:
     """Store the chat and its queue: the announcement now, the reminder before the start, each
     question at its time, and for a weekly chat the next occurrence when this one ends."""
     now = time.time()
-    hashtag, topics = check(rt, req, now)
+    plan = check(rt, req, now)
     host = await _host(rt, author, req.group) if req.group else author
     async with rt.db.write() as conn:
         chat_id = await chats.insert_chat(
-            conn, account_id=host.id, created_by_id=author.id, hashtag=hashtag, title=req.title.strip(),
-            starts_at=req.starts_at, ends_at=req.ends_at, recurrence=req.recurrence, topics=topics)
+            conn, account_id=host.id, created_by_id=author.id, hashtag=plan.hashtag, title=plan.title,
+            starts_at=plan.starts_at, ends_at=plan.ends_at, recurrence=req.recurrence, topics=plan.topics)
         await chats.add_job(conn, chat_id, "announce", now)
         await _queue_occurrence(rt, conn, chat_id, now)
         chat = await chats.get(conn, chat_id)
@@ -154,14 +179,71 @@ async def _host(rt: Runtime, author: Account, acct: str) -> Account:
     return group.account
 
 
-async def _queue_occurrence(rt: Runtime, conn, chat_id: int, now: float) -> None:  # noqa: ANN001
+async def _queue_occurrence(rt: Runtime, conn, chat_id: int, now: float, *, reminder: bool = True) -> None:  # noqa: ANN001
     chat = await chats.get(conn, chat_id)
     assert chat is not None
-    await chats.add_job(conn, chat.id, "reminder", max(now, chat.starts_at - rt.config.chat_reminder_seconds))
+    if reminder:
+        await chats.add_job(conn, chat.id, "reminder", max(now, chat.starts_at - rt.config.chat_reminder_seconds))
     for topic in chat.topics:
         await chats.add_job(conn, chat.id, "question", topic.starts_at, topic_id=topic.id)
     if chat.recurrence == "weekly":
         await chats.add_job(conn, chat.id, "next", chat.ends_at)
+
+
+async def _hosted(conn, actor: Account, chat_id: int) -> Chat:  # noqa: ANN001
+    chat = await chats.get(conn, chat_id)
+    if chat is None:
+        raise NotFound("Record not found")
+    if chat.created_by_id != actor.id:
+        raise Forbidden("Only the chat's host can change it")
+    return chat
+
+
+async def edit(rt: Runtime, actor: Account, chat_id: int, req: ChatRequest) -> Chat:
+    """PUT: a new title, window and topics for an occurrence that has not started, checked as a new
+    chat is; a weekly chat's later weeks are made from it, so they follow. Its queue is made again:
+    the questions at their new times, and the reminder unless it went out already. The hashtag,
+    the host and the recurrence stay."""
+    now = time.time()
+    async with rt.db.read() as conn:
+        chat = await _hosted(conn, actor, chat_id)
+    if chat.state(now) != "scheduled":
+        raise Unprocessable("This chat has started: its questions not yet asked can be changed with PATCH")
+    plan = check(rt, ChatRequest(chat.hashtag, req.title, req.starts_at, req.ends_at, req.topics,
+                                 recurrence=chat.recurrence), now)
+    async with rt.db.write() as conn:
+        chat = await _hosted(conn, actor, chat_id)
+        if chat.state(time.time()) != "scheduled":
+            raise Unprocessable("This chat has started: its questions not yet asked can be changed with PATCH")
+        pending = await chats.replace_plan(conn, chat.id, title=plan.title, starts_at=plan.starts_at,
+                                           ends_at=plan.ends_at, topics=plan.topics)
+        await _queue_occurrence(rt, conn, chat.id, now, reminder="reminder" in pending)
+        chat = await chats.get(conn, chat.id)
+    return chat  # type: ignore[return-value]
+
+
+async def edit_topics(rt: Runtime, actor: Account, chat_id: int, texts: dict[int, str]) -> Chat:
+    """PATCH: new wording for some of one occurrence's questions (by position), only those not yet
+    asked; the weeks after keep asking the series' questions (Topic.series_text)."""
+    room = rt.config.max_status_chars - 16 - GROUP_MENTION_ROOM
+    async with rt.db.write() as conn:
+        chat = await _hosted(conn, actor, chat_id)
+        if chat.state(time.time()) == "ended":
+            raise Unprocessable("This chat has ended")
+        by_position = {t.position: t for t in chat.topics}
+        for position, text in texts.items():
+            topic = by_position.get(position)
+            if topic is None:
+                raise _fail(f"There is no topic {position}")
+            if topic.status_id is not None:
+                raise _fail(f"Topic {position} was asked already")
+            if not text.strip():
+                raise _fail("Topic text can't be blank")
+            if len(text.strip()) > room - len(chat.hashtag):
+                raise _fail(f"Topic text is too long (at most {room - len(chat.hashtag)} characters)")
+            await chats.edit_topic(conn, topic, text.strip())
+        chat = await chats.get(conn, chat.id)
+    return chat  # type: ignore[return-value]
 
 
 async def cancel(rt: Runtime, actor: Account, chat_id: int) -> None:
@@ -175,8 +257,11 @@ async def cancel(rt: Runtime, actor: Account, chat_id: int) -> None:
         await chats.cancel(conn, chat_id)
 
 
-async def attend(rt: Runtime, account: Account, chat_id: int, attending: bool = True) -> Chat:
-    """Say you will (or no longer) attend: who does gets the reminder as a notification."""
+async def attend(rt: Runtime, account: Account, chat_id: int, attending: bool = True, *,
+                 join: dict | None = None) -> Chat:
+    """Say you will (or no longer) attend: who does gets the reminder, as a notification here or, for
+    someone on another server (an RSVP through the inbox, federation.chat_events), as a direct
+    message from the host. A remote `join` (Mobilizon's Join) is answered with the host's Accept."""
     async with rt.db.write() as conn:
         chat = await chats.get(conn, chat_id)
         if chat is None:
@@ -187,6 +272,12 @@ async def attend(rt: Runtime, account: Account, chat_id: int, attending: bool = 
             await chats.add_rsvp(conn, chat_id, account.id)
         else:
             await chats.remove_rsvp(conn, chat_id, account.id)
+        if join is not None and attending and not account.local:
+            host = await accounts.get(conn, chat.account_id)
+            if host is not None:
+                activity = as2.activity("Accept", rt.urls.activity(host.uri, new_id()), host.uri, join,
+                                        to=[account.uri])
+                await outgoing.queue(conn, rt, activity=activity, signer=host, to_accounts=[account.id])
     return chat
 
 
@@ -221,6 +312,13 @@ def reminder_text(rt: Runtime, chat: Chat, now: float) -> str:
             f"{_clock(chat.ends_at)} UTC. Follow along: {rt.urls.chat(chat.id)}")
     return text if len(text) <= rt.config.max_status_chars - GROUP_MENTION_ROOM else (
         f"Starting {when}: #{chat.hashtag} {rt.urls.chat(chat.id)}")
+
+
+def direct_reminder_text(rt: Runtime, chat: Chat, person: Account, now: float) -> str:
+    """The reminder for an attendee on another server: a direct message mentioning them."""
+    text = f"@{person.full_acct(rt.config.domain)} {reminder_text(rt, chat, now)}"
+    return text if len(text) <= rt.config.max_status_chars else (
+        f"@{person.full_acct(rt.config.domain)} #{chat.hashtag} {rt.urls.chat(chat.id)}")
 
 
 def question_text(chat: Chat, position: int, text: str) -> str:
@@ -286,10 +384,25 @@ async def run_job(rt: Runtime, job: Job) -> None:
         await status_uc.post_status(rt, poster, text=in_group(reminder_text(rt, chat, time.time()), host),
                                     visibility="unlisted", status_id=status_id)
         async with rt.db.write() as conn:
-            for account_id in await chats.rsvp_ids(conn, chat.id):
+            here, elsewhere = await chats.rsvps_by_place(conn, chat.id)
+            for account_id in here:
                 # Once per person: notify() keeps one (recipient, sender, type, status) notification.
                 await social_store.notify(conn, account_id=account_id, from_account_id=poster.id,
                                           type="status", status_id=status_id)
+            # Notifications do not cross servers: each remote attendee gets a direct message, one job
+            # each (so each is posted once, whatever crashes), made once with this job's end.
+            if await chats.finish_job(conn, job.id, only_pending=True):
+                await chats.add_jobs(conn, chat.id, "remind", time.time(), elsewhere)
+    elif job.kind == "remind":
+        async with rt.db.read() as conn:
+            person = await accounts.get(conn, job.account_id) if job.account_id else None
+        if person is None or person.local:
+            async with rt.db.write() as conn:
+                await chats.finish_job(conn, job.id, state="cancelled")
+            return
+        await status_uc.post_status(rt, poster, text=direct_reminder_text(rt, chat, person, time.time()),
+                                    visibility="direct", status_id=status_id)
+        async with rt.db.write() as conn:
             await chats.finish_job(conn, job.id)
     else:
         raise Unprocessable(f"unknown chat job {job.kind!r}")
@@ -304,7 +417,7 @@ async def _next_occurrence(rt: Runtime, job: Job, chat: Chat) -> None:
         next_id = await chats.insert_chat(
             conn, account_id=chat.account_id, created_by_id=chat.created_by_id, hashtag=chat.hashtag,
             title=chat.title, starts_at=chat.starts_at + WEEK, ends_at=chat.ends_at + WEEK,
-            recurrence=chat.recurrence, topics=[(t.text, t.starts_at + WEEK) for t in chat.topics],
+            recurrence=chat.recurrence, topics=[(t.next_text, t.starts_at + WEEK) for t in chat.topics],
             series_id=chat.series_id, occurrence=chat.occurrence + 1)
         for account_id in await chats.rsvp_ids(conn, chat.id):
             await chats.add_rsvp(conn, next_id, account_id)

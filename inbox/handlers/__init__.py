@@ -12,7 +12,7 @@ import logging
 from federation.runtime import Runtime
 from federation import as2, deref
 from federation.as2 import InvalidDocument, host_of, object_id, types_of
-from inbox.handlers import follows, groups, posts, reactions
+from inbox.handlers import chats, follows, groups, posts, reactions
 from inbox.handlers.common import ANY, Handler, local_actor_type, undone_type
 from models.accounts import Account
 from social.errors import ServiceError, Unavailable
@@ -40,9 +40,13 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Announce", "Delete"): groups.on_announce_delete,  # … and its deletion
     ("Undo", "Announce"): reactions.on_undo_announce,
     ("Flag", ANY): reactions.on_flag,
+    # RSVPs to a chat's Event (federation.chat_events): Mobilizon's Join/Leave, Friendica's answers
+    **{(kind, "Event"): chats.on_rsvp for kind in ("Join", "Leave", "Accept", "TentativeAccept", "Reject",
+                                                     "TentativeReject")},
 }
 # Accept and Reject answer a Follow even when they name it by id only.
 _BY_ID = {"Accept": "Follow", "Reject": "Follow"}
+_RSVPS = {"Join", "Leave", "Accept", "TentativeAccept", "Reject", "TentativeReject"}
 
 
 async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> None:
@@ -50,6 +54,8 @@ async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> 
     kind = next(iter(types_of(activity)), "")
     obj = activity.get("object")
     obj_type = next(iter(types_of(obj)), "") if isinstance(obj, dict) else ""
+    if kind in _RSVPS and chats.chat_named(rt, activity) is not None:
+        obj_type = "Event"  # by id, embedded, or in the Invite it answers: one of this node's chats
     if not obj_type:
         obj_type = _BY_ID.get(kind) or (await undone_type(rt, object_id(obj)) if kind == "Undo" else "")
     if kind == "Follow":

@@ -13,7 +13,7 @@
   function topicAt(when) {
     let found = null;
     for (const section of topics) {
-      if (opensAt(section) <= when && (section.dataset.position !== "0" || found === null)) found = section;
+      if (Math.floor(opensAt(section) / 1000) * 1000 <= when && (section.dataset.position !== "0" || found === null)) found = section;
     }
     return found;
   }
@@ -71,8 +71,9 @@
 
   function place(status) {
     const when = Date.parse(status.created_at);
-    // A remote post's time is often to the second: the window's first second counts.
-    if (!(when >= Math.floor(starts / 1000) * 1000 && when <= ends) || document.getElementById("post-" + status.id)) return;
+    // The window is [start, end) in whole seconds, so a remote post's time to the second compares exactly
+    // (a chat stored with fractional times: its first second counts, as on the server).
+    if (!(when >= Math.floor(starts / 1000) * 1000 && when < ends) || document.getElementById("post-" + status.id)) return;
     const question = questionOf(status);
     if (question) { question.dataset.question = status.id; return; }
     const parent = status.in_reply_to_id && document.getElementById("post-" + status.in_reply_to_id);

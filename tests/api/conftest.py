@@ -53,6 +53,9 @@ class Person:
     async def put(self, path: str, **kw: Any):  # noqa: ANN201
         return await self.node.client.put(path, headers=self.headers(), **kw)
 
+    async def patch(self, path: str, **kw: Any):  # noqa: ANN201
+        return await self.node.client.patch(path, headers=self.headers(), **kw)
+
     async def delete(self, path: str, **kw: Any):  # noqa: ANN201
         return await self.node.client.delete(path, headers=self.headers(), **kw)
 

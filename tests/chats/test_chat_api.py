@@ -336,3 +336,120 @@ async def test_a_groups_chat_is_posted_in_the_group_and_leaves_out_what_its_mode
     assert topic["question"]["id"] == q1
     assert [p["id"] for p in topic["posts"]] == [kept["id"]]
     assert gone["id"] not in str(transcript) and under_gone["id"] not in str(transcript)
+
+
+async def test_a_signed_in_reader_sees_on_the_page_what_they_may_see_and_the_files_stay_public(node):
+    from tests.pages.test_web_forms import signed_in
+
+    alice, carol, dave = [await node.person(n) for n in ("alice", "carol", "dave")]
+    await dave.post(f"/api/v1/accounts/{carol.id}/follow")  # dave follows carol; alice does not
+    async with node.rt.db.write() as conn:
+        chat_id = await insert_chat(conn, account_id=int(alice.id), created_by_id=int(alice.id), hashtag="TalkTech",
+                                    title="Talk Tech", starts_at=time.time() - 1, ends_at=time.time() + 600,
+                                    recurrence=None, topics=[("One?", time.time() - 1)])
+    await carol.post_status("Public answer #TalkTech")
+    await carol.post_status("Followers only #TalkTech", visibility="private")
+    paths = [f"/chats/{chat_id}", f"/chats/{chat_id}/transcript"]
+    files = [f"/chats/{chat_id}/transcript.json", f"/chats/{chat_id}/transcript.md"]
+
+    async def seen(path: str) -> str:
+        response = await node.client.get(path)
+        assert response.status == 200
+        return await response.text()
+    # Anonymous, and signed in as alice (who does not follow carol): the public post only
+    for who in (None, "alice"):
+        if who:
+            await signed_in(node, who)
+        for path in paths + files:
+            text = await seen(path)
+            assert "Public answer" in text and "Followers only" not in text, (who, path)
+    # Signed in as dave, who follows carol: the page and the HTML transcript show her followers-only
+    # post (visible_to, as everywhere); the files anyone may copy do not
+    node.client.session.cookie_jar.clear()
+    await signed_in(node, "dave")
+    for path in paths:
+        assert "Followers only" in await seen(path), path
+    for path in files:
+        assert "Followers only" not in await seen(path) and "Public answer" in await seen(path), path
+
+
+async def test_the_host_edits_what_is_to_come_and_one_weeks_questions(node):
+    alice, carol = await node.person("alice"), await node.person("carol")
+    chat = await create(alice, recurrence="weekly")
+    path = f"/api/v1/chats/{chat['id']}"
+    start = float(int(time.time()) + 7200)
+    new = {"title": "Talk Tech, again", "starts_at": iso(start + 0.25), "ends_at": iso(start + 3600),
+           "topics": ["Uno?", {"text": "Dos?"}]}
+    # Only the host changes it; a bad change is a 422 as a bad new chat is
+    assert (await carol.put(path, json=new)).status == 403
+    assert (await alice.put(path, json={**new, "ends_at": iso(start - 60)})).status == 422
+    # When alice gives it a new title, window and questions
+    response = await alice.put(path, json=new)
+    assert response.status == 200, await response.text()
+    edited = await response.json()
+    # Then they are what she gave, the times to the whole second, and the queue asks the new questions
+    assert edited["title"] == "Talk Tech, again" and [t["text"] for t in edited["topics"]] == ["Uno?", "Dos?"]
+    opens = [datetime.fromisoformat(t["starts_at"].replace("Z", "+00:00")).timestamp() for t in edited["topics"]]
+    assert opens == [start + 1, start + 1 + 1800]  # 0.25 s past a second: rounded up
+    async with node.rt.db.read() as conn:
+        pending = (await conn.execute(select(chat_jobs.c.kind, chat_jobs.c.next_attempt_at).where(
+            chat_jobs.c.chat_id == int(chat["id"]), chat_jobs.c.state == "pending"))).all()
+    assert sorted(at for kind, at in pending if kind == "question") == opens
+    assert [kind for kind, _ in pending].count("reminder") == 1 and [k for k, _ in pending].count("next") == 1
+    # When question 1 has been asked, and she rewords question 2 for this week only (PATCH)
+    async with node.rt.db.read() as conn:
+        first, second = (await chat_store.get(conn, int(chat["id"]))).topics
+    await run_jobs(node, kind="question", topic_id=first.id)
+    asked = await alice.patch(path, json={"topics": [{"position": 1, "text": "Too late?"}]})
+    assert asked.status == 422 and "asked already" in (await asked.json())["error"]
+    assert (await carol.patch(path, json={"topics": [{"position": 2, "text": "Mine?"}]})).status == 403
+    response = await alice.patch(path, json={"topics": [{"position": 2, "text": "Dos, this week?"}]})
+    assert response.status == 200, await response.text()
+    assert [t["text"] for t in (await response.json())["topics"]] == ["Uno?", "Dos, this week?"]
+    # Then next week asks the series' questions again
+    await run_jobs(node, kind="next")
+    following = [c for c in await (await node.client.get("/api/v1/chats")).json() if c["occurrence"] == 2]
+    assert [t["text"] for t in following[0]["topics"]] == ["Uno?", "Dos?"]
+    # and once a chat has started, PUT is refused (its questions not yet asked are PATCHed)
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(chats).where(chats.c.id == int(chat["id"])).values(starts_at=time.time() - 1))
+    started = await alice.put(path, json=new)
+    assert started.status == 422 and "PATCH" in (await started.json())["error"]
+
+
+@SQLITE_ONLY
+async def test_a_series_feed_costs_the_same_statements_however_many_weeks(node):
+    alice, carol = await node.person("alice"), await node.person("carol")
+    now = time.time()
+    async with node.rt.db.write() as conn:
+        first = await insert_chat(conn, account_id=int(alice.id), created_by_id=int(alice.id), hashtag="Weekly",
+                                  title="Weekly", starts_at=now - 1, ends_at=now + 600, recurrence="weekly",
+                                  topics=[("One?", now - 1)])
+    await carol.post_status("In week 1 #Weekly")
+
+    async def feed() -> tuple[int, list[str]]:
+        response = await node.client.get(f"/chats/{first}/series.rss")
+        assert response.status == 200
+        items = ElementTree.fromstring(await response.read()).findall("./channel/item")
+        return int(response.headers["X-Statement-Count"]), [i.findtext("description") for i in items]
+
+    async def week(n: int) -> None:  # the week before, ended (as the queue's "next" makes them)
+        async with node.rt.db.write() as conn:
+            await conn.execute(update(chats).where(chats.c.series_id == first).values(
+                starts_at=chats.c.starts_at + 7 * 24 * 3600, ends_at=chats.c.ends_at + 7 * 24 * 3600))
+            await insert_chat(conn, account_id=int(alice.id), created_by_id=int(alice.id), hashtag="Weekly",
+                              title="Weekly", starts_at=now - 1, ends_at=now + 600, recurrence="weekly",
+                              topics=[("One?", now - 1)], series_id=first, occurrence=n)
+
+    # Make the first week end; each later week has a post of its own
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(chats).where(chats.c.id == first).values(ends_at=time.time()))
+    one, [described] = await feed()
+    assert described.startswith("<p>1 posts by 1 people.")
+    for n in (2, 3, 4):
+        await week(n)
+    async with node.rt.db.write() as conn:  # weeks 2-4 end now too (windows stay apart: a week each)
+        await conn.execute(update(chats).where(chats.c.series_id == first, chats.c.ends_at > time.time())
+                           .values(ends_at=time.time()))
+    many, described = await feed()
+    assert len(described) == 4 and many == one, (one, many)

@@ -203,13 +203,14 @@ def eventually(check: Callable[[], T], *, timeout: float = 30, interval: float =
 
 
 def start_cluster(domains: list[str], root: Path, databases: dict[str, str] | None = None,
-                  extra_env: dict[str, str] | None = None) -> dict[str, Node]:
+                  extra_env: dict[str, str] | None = None, also_resolve: dict[str, int] | None = None) -> dict[str, Node]:
+    """Nodes that reach each other (and the servers in `also_resolve`, host → port: a FakeRemote)."""
     ports = {d: free_port() for d in domains}
     nodes = {}
     for domain in domains:
         nodes[domain] = Node(domain=domain, port=ports[domain], data=root / domain,
                              database=(databases or {}).get(domain),
-                             resolve={d: p for d, p in ports.items() if d != domain},
+                             resolve={**(also_resolve or {}), **{d: p for d, p in ports.items() if d != domain}},
                              extra_env=dict(extra_env or {}))
     try:
         for node in nodes.values():
