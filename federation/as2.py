@@ -6,6 +6,7 @@ for the models layer. Remote text is sanitised here, on the way in.
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
@@ -141,6 +142,17 @@ def replies_collection(replies_id: str, total: int, first_items: list[str], next
     return {"id": replies_id, "type": "Collection", "totalItems": total, "first": first}
 
 
+OBJECT_LINK_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+def object_links(content: str, urls: Urls) -> list[dict]:
+    """FEP-e232 object links to the ActivityPub objects of this node a post links to: a hashtag
+    chat's page is its Event (federation.chat_events), so a chat's announcement carries its Event.
+    Mastodon ignores tags of this type; software that knows them fetches the Event."""
+    found = re.findall(re.escape(urls.base) + r"/chats/\d{1,19}(?![\w/.])", content)
+    return [{"type": "Link", "mediaType": OBJECT_LINK_TYPE, "href": href} for href in dict.fromkeys(found)]
+
+
 def note_object(status: Status, author: Account, urls: Urls, *, mentioned: Iterable[Account],
                 tags: Iterable[str], in_reply_to_uri: str | None) -> dict:
     mentioned = list(mentioned)
@@ -149,6 +161,7 @@ def note_object(status: Status, author: Account, urls: Urls, *, mentioned: Itera
     tag = [{"type": "Mention", "href": a.uri, "name": "@" + a.full_acct(host_of(urls.base))}
            for a in mentioned]
     tag += [{"type": "Hashtag", "href": urls.tag(name), "name": "#" + name} for name in tags]
+    tag += object_links(status.content, urls)
     return {
         "id": status.uri,
         "type": "Note",

@@ -128,6 +128,9 @@ def test_a_chat_runs_itself_across_two_nodes(nodes, tokens, browser, tmp_path, e
                            message="the announcement")
     announcement = alice.status(announced)
     assert f"/chats/{chat_id}.ics" in announcement.content and "TalkTech" in announcement.content
+    # and, on the wire, it carries the chat's Event as an object link (FEP-e232)
+    note = get_json(announcement.uri.replace("http://acme.test", acme.base), accept="application/activity+json")[1]
+    assert {"type": "Link", "href": chat["url"]}.items() <= next(t for t in note["tag"] if t["type"] == "Link").items()
 
     # When a visitor opens the live page before the start
     context = browser.new_context()
