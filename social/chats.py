@@ -219,7 +219,19 @@ async def edit(rt: Runtime, actor: Account, chat_id: int, req: ChatRequest) -> C
                                            ends_at=plan.ends_at, topics=plan.topics)
         await _queue_occurrence(rt, conn, chat.id, now, reminder="reminder" in pending)
         chat = await chats.get(conn, chat.id)
+    await _reannounce(rt, actor, chat)  # type: ignore[arg-type]
     return chat  # type: ignore[return-value]
+
+
+async def _reannounce(rt: Runtime, poster: Account, chat: Chat) -> None:
+    """An announcement already posted is edited to say what changed (Update{Note} to every server)."""
+    if chat.announcement_status_id is None:
+        return
+    async with rt.db.read() as conn:
+        host = await accounts.get(conn, chat.account_id)
+    if host is not None:
+        await status_uc.edit_status(rt, poster, chat.announcement_status_id,
+                                    text=in_group(announcement_text(rt, chat), host))
 
 
 async def edit_topics(rt: Runtime, actor: Account, chat_id: int, texts: dict[int, str]) -> Chat:
@@ -243,6 +255,7 @@ async def edit_topics(rt: Runtime, actor: Account, chat_id: int, texts: dict[int
                 raise _fail(f"Topic text is too long (at most {room - len(chat.hashtag)} characters)")
             await chats.edit_topic(conn, topic, text.strip())
         chat = await chats.get(conn, chat.id)
+    await _reannounce(rt, actor, chat)  # type: ignore[arg-type]
     return chat  # type: ignore[return-value]
 
 

@@ -380,6 +380,7 @@ async def test_the_host_edits_what_is_to_come_and_one_weeks_questions(node):
     start = float(int(time.time()) + 7200)
     new = {"title": "Talk Tech, again", "starts_at": iso(start + 0.25), "ends_at": iso(start + 3600),
            "topics": ["Uno?", {"text": "Dos?"}]}
+    await chats_uc.run_due(node.rt)  # its announcement is out
     # Only the host changes it; a bad change is a 422 as a bad new chat is
     assert (await carol.put(path, json=new)).status == 403
     assert (await alice.put(path, json={**new, "ends_at": iso(start - 60)})).status == 422
@@ -395,6 +396,9 @@ async def test_the_host_edits_what_is_to_come_and_one_weeks_questions(node):
         pending = (await conn.execute(select(chat_jobs.c.kind, chat_jobs.c.next_attempt_at).where(
             chat_jobs.c.chat_id == int(chat["id"]), chat_jobs.c.state == "pending"))).all()
     assert sorted(at for kind, at in pending if kind == "question") == opens
+    # and the announcement, edited, says so
+    announced = await (await node.client.get(f"/api/v1/statuses/{edited['announcement_status_id']}")).json()
+    assert "Talk Tech, again" in announced["content"] and "Uno?" in announced["content"] and announced["edited_at"]
     assert [kind for kind, _ in pending].count("reminder") == 1 and [k for k, _ in pending].count("next") == 1
     # When question 1 has been asked, and she rewords question 2 for this week only (PATCH)
     async with node.rt.db.read() as conn:
