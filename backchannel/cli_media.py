@@ -64,6 +64,6 @@ def cmd_copy_to_s3(config: Config, args: argparse.Namespace) -> int:
         done = asyncio.run(run())
     except StorageUnavailable as err:
         raise Fatal(f"the bucket cannot be written: {err.detail}") from None
-    print(f"copied {done.copied} files ({done.bytes / 1e6:.1f} MB) to {target.address}; "
-          f"{done.skipped} were there already")
+    print(f"copied {done.copied} file{'' if done.copied == 1 else 's'} ({done.bytes / 1e6:.1f} MB) to "
+          f"{target.address}; {done.skipped} {'was' if done.skipped == 1 else 'were'} there already")
     return 0
