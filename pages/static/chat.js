@@ -85,6 +85,23 @@
     section.querySelector("ol.posts").append(card(status));
   }
 
+  // Signed in (the page carries the session's read-only stream token): the person's home stream also
+  // brings what only they may see, e.g. followers-only posts with the hashtag by people they follow.
+  const token = document.body.dataset.streamToken;
+  if (token && window.WebSocket) {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const home = new WebSocket(scheme + "//" + location.host + "/api/v1/streaming", token);
+    home.addEventListener("open", function () { home.send(JSON.stringify({ type: "subscribe", stream: "user" })); });
+    home.addEventListener("message", function (message) {
+      try {
+        const event = JSON.parse(message.data);
+        if (event.event !== "update") return;
+        const status = JSON.parse(event.payload);
+        if ((status.tags || []).some(function (t) { return t.name.toLowerCase() === chat.dataset.tag; })) place(status);
+      } catch (err) { console.warn("chat: unreadable post", err); }
+    });
+  }
+
   const stream = new EventSource(chat.dataset.stream);
   stream.addEventListener("update", function (event) {
     try { place(JSON.parse(event.data)); } catch (err) { console.warn("chat: unreadable post", err); }

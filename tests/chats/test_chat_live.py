@@ -15,6 +15,7 @@ import pytest
 
 from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, post_signed
 from tests.rig.http import api, get_json
+from tests.api.conftest import PASSWORD
 from tests.rig.chromium import chromium, require_chromium
 from tests.rig.nodes import eventually, start_cluster
 from tests.rig.people import make_people
@@ -57,7 +58,7 @@ def nodes(tmp_path_factory, events):
 @pytest.fixture(scope="module")
 def tokens(nodes):
     """Made before the browser starts: Playwright's loop would stop make_people's asyncio.run."""
-    made = make_people(nodes["acme.test"], ["alice", "carol", "dave"])
+    made = make_people(nodes["acme.test"], ["alice", "carol", "dave"], password=PASSWORD)
     return made | make_people(nodes["globex.test"], ["bob"])
 
 
@@ -140,6 +141,14 @@ def test_a_chat_runs_itself_across_two_nodes(nodes, tokens, browser, tmp_path, e
     page.goto(f"{acme.base}/chats/{chat_id}")
     assert page.locator("h1").inner_text().startswith("Talk Tech")
     page.wait_for_selector("#chat.streaming")
+    # and alice, signed in on the web, opens it too
+    mine = browser.new_context()
+    alices = mine.new_page()
+    alices.goto(f"{acme.base}/auth/sign_in?next=/chats/{chat_id}")
+    alices.get_by_label("Username or e-mail").fill("alice")
+    alices.get_by_label("Password").fill(PASSWORD)
+    alices.get_by_role("button", name="Sign in").click()
+    alices.wait_for_selector("#chat.streaming")
     early = carol.status_post("Warming up for #TalkTech")  # before the window: not in it
 
     # Then the reminder reaches carol before the start, as a notification her app shows
@@ -183,6 +192,7 @@ def test_a_chat_runs_itself_across_two_nodes(nodes, tokens, browser, tmp_path, e
     # bob writes in topic 2's first second or so: his post's `published` is to the second, and the
     # topic opens on a whole second, so it is placed under topic 2 (it once read as topic 1's)
     b2 = bob.status_post("Flaky clocks #TalkTech")
+    b2_private = bob.status_post("Only for my followers #TalkTech", visibility="private")  # alice follows bob
     q3 = question(3)
     c3 = carol.status_post("Fewer sleeps in tests #TalkTech")
 
@@ -195,12 +205,21 @@ def test_a_chat_runs_itself_across_two_nodes(nodes, tokens, browser, tmp_path, e
         page.wait_for_selector(f"#topic-{topic} #post-{post.id}", timeout=30000)
     page.wait_for_selector(f"#topic-1 #post-{a1.id} ol.replies #post-{b1_here.id}", timeout=30000)
     assert page.locator(f"#post-{hidden.id}").count() == 0
+    # and alice's page, read as her, also shows bob's followers-only post as it arrives (her home stream)
+    private_here = eventually(lambda: next((s for s in alice.timeline_home() if s.uri == b2_private.uri), None),
+                              message="bob's followers-only post at acme")
+    alices.wait_for_selector(f"#topic-2 #post-{private_here.id}", timeout=30000)
+    assert page.locator(f"#post-{private_here.id}").count() == 0
     acme.cli("account", "suspend", "dave")
     page.screenshot(path=str(tmp_path / "chat-live.png"), full_page=True)
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
     context.close()
 
     until(ends + 0.5)
+    # alice's transcript page has bob's followers-only post; the files anyone may copy do not (below)
+    alices.goto(f"{acme.base}/chats/{chat_id}/transcript")
+    assert alices.locator(f"#topic-2 #post-{private_here.id}").count() == 1
+    mine.close()
     late = carol.status_post("Missed it, sorry #TalkTech")
 
     # Then the transcript lists exactly the posts inside the window, under the right topics
@@ -216,7 +235,7 @@ def test_a_chat_runs_itself_across_two_nodes(nodes, tokens, browser, tmp_path, e
     assert tree(transcript["topics"][1]["posts"]) == [(str(b2_here.id), [])]
     assert tree(transcript["topics"][2]["posts"]) == [(str(c3.id), [])]
     everything = str(transcript)
-    for left_out in (early, hidden, removed, late):
+    for left_out in (early, hidden, removed, late, private_here):
         assert str(left_out.id) not in everything
     assert {p["account"] for p in transcript["participants"]} == {"@carol@acme.test", "@bob@globex.test"}
     # and the HTML and Markdown transcripts say the same
