@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from federation.addressing import PUBLIC, PUBLIC_ALIASES, as_list, audience
 from federation.content import find_hashtags
 from federation.hosts import origin_of
-from federation.context import AS_CONTEXT
+from federation.context import ACTOR_CONTEXT, AS_CONTEXT
 from federation.sanitize import clean_name, sanitize_html, sanitize_text
 from federation.urls import Urls
 from models.accounts import Account
@@ -96,7 +96,8 @@ def dumps(doc: dict) -> str:
 
 # --- Outgoing -----------------------------------------------------------------------------------
 
-def actor_document(account: Account, urls: Urls) -> dict:
+def actor_document(account: Account, urls: Urls, *, assertion_key: dict | None = None) -> dict:
+    """The actor; `assertion_key`: its object-integrity key (federation.integrity), served on GET."""
     doc = {
         "id": account.uri,
         "type": account.actor_type,
@@ -130,6 +131,8 @@ def actor_document(account: Account, urls: Urls) -> dict:
         doc["icon"] = {"type": "Image", "url": account.avatar_url}
     if account.header_url:
         doc["image"] = {"type": "Image", "url": account.header_url}
+    if assertion_key is not None:
+        return {"@context": ACTOR_CONTEXT, **doc, "assertionMethod": [assertion_key]}
     return with_context(doc)
 
 

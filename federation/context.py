@@ -29,3 +29,8 @@ AS_CONTEXT: list = [
     },
 ]
 """The ``@context`` Backchannel puts on the documents it serves."""
+
+# An actor that lists its object-integrity key (FEP-8b32: a Multikey under `assertionMethod`), as
+# Fedify and Mitra write it.
+ACTOR_CONTEXT: list = [*AS_CONTEXT[:2], "https://w3id.org/security/data-integrity/v1", "https://www.w3.org/ns/did/v1",
+                       "https://w3id.org/security/multikey/v1", AS_CONTEXT[2]]

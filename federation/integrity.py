@@ -10,12 +10,15 @@ proof covers).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
+import time
 from urllib.parse import urldefrag
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from federation import deref
 from federation.as2 import host_of, object_id
@@ -25,6 +28,7 @@ from federation.runtime import Runtime
 log = logging.getLogger(__name__)
 
 CRYPTOSUITE = "eddsa-jcs-2022"
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v1"
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519_MULTICODEC = b"\xed\x01"
 
@@ -45,6 +49,14 @@ def base58btc(text: str) -> bytes:
     return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
+def base58btc_encode(data: bytes) -> str:
+    number, out = int.from_bytes(data, "big"), ""
+    while number:
+        number, digit = divmod(number, 58)
+        out = _ALPHABET[digit] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
 def multibase(value: object) -> bytes | None:
     if not isinstance(value, str) or not value.startswith("z"):
         return None
@@ -60,6 +72,40 @@ def proof_input(doc: dict, proof: dict) -> bytes:
     config["@context"] = doc.get("@context")
     unsigned = {k: v for k, v in doc.items() if k not in ("proof", "signature")}
     return hashlib.sha256(canonical(config)).digest() + hashlib.sha256(canonical(unsigned)).digest()
+
+
+# --- This node's own proofs ------------------------------------------------------------------------
+# Each local actor's Ed25519 key is derived from the node's shared secret and the actor's id, so every
+# process signs with the same key and nothing new is stored; a new secret means new keys, which
+# verifiers read again from the actor document.
+
+def _private_key(secret: bytes, actor_uri: str) -> Ed25519PrivateKey:
+    seed = hmac.new(secret, b"fep-8b32 object integrity " + actor_uri.encode(), hashlib.sha256).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def key_id(actor_uri: str) -> str:
+    return f"{actor_uri}#ed25519-key"
+
+
+def multikey(secret: bytes, actor_uri: str) -> dict:
+    """The actor's key as its document lists it under `assertionMethod`."""
+    public = _private_key(secret, actor_uri).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return {"id": key_id(actor_uri), "type": "Multikey", "controller": actor_uri,
+            "publicKeyMultibase": "z" + base58btc_encode(_ED25519_MULTICODEC + public)}
+
+
+def sign(doc: dict, secret: bytes, actor_uri: str, *, created: float | None = None) -> dict:
+    """`doc` (an activity by `actor_uri`) with its proof; the data-integrity context is added to it."""
+    context = doc.get("@context")
+    context = context if isinstance(context, list) else [context] if context else []
+    if DATA_INTEGRITY_CONTEXT not in context:
+        doc = {**doc, "@context": [*context, DATA_INTEGRITY_CONTEXT]}
+    proof = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE, "verificationMethod": key_id(actor_uri),
+             "proofPurpose": "assertionMethod",
+             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created or time.time()))}
+    signature = _private_key(secret, actor_uri).sign(proof_input(doc, proof))
+    return {**doc, "proof": {**proof, "proofValue": "z" + base58btc_encode(signature)}}
 
 
 def verify_with(doc: dict, proof: dict, public_key: bytes) -> bool:

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from backchannel.keys import RUNTIME
-from federation import as2
+from federation import as2, integrity
 from federation.authenticate import is_signed, signer_of
 from federation.httpsig import SignatureError
 from federation.context import AS_CONTEXT
@@ -80,7 +80,9 @@ async def actor(request: web.Request) -> web.StreamResponse:
         await fetcher(request, required=False)  # refuses blocked servers; keys stay discoverable unsigned
     if not wants_activitypub(request):
         raise web.HTTPFound(account.url or "/")
-    return ap_response(as2.actor_document(account, request.app[RUNTIME].urls))
+    rt = request.app[RUNTIME]
+    return ap_response(as2.actor_document(account, rt.urls,
+                                          assertion_key=integrity.multikey(rt.session_secret, account.uri)))
 
 
 async def _instance_account(request: web.Request) -> Account:

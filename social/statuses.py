@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
-from federation import as2
+from federation import as2, integrity
 from federation.addressing import audience
 from federation.as2 import host_of
 from federation.deref import is_local
@@ -385,7 +385,9 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
         note = await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
         activity_id = (rt.urls.status_activity(author.username, status.id) if kind == "Create"
                        else rt.urls.status_update(author.username, status.id, int(time.time() * 1000)))
-        activity = as2.wrap_note(kind, note, activity_id)
+        # Signed with the author's integrity proof (FEP-8b32), so that a group relaying it can be
+        # believed by servers that cannot fetch the post (a members-only one).
+        activity = integrity.sign(as2.wrap_note(kind, note, activity_id), rt.session_secret, author.uri)
         if parent and status.visibility != "direct":
             recipients.append(parent.account_id)  # the author replied to hears of it, as on Mastodon
     followers = author.id if status.visibility != "direct" else None
@@ -505,5 +507,5 @@ def _delete_activity(rt: Runtime, status: Status, author: Account, mentioned: di
     tombstone = {"id": status.uri, "type": "Tombstone"}
     to, cc = audience(status.visibility, followers_url=author.followers_url or "",
                       mentioned=[a.uri for a in mentioned.values()])
-    return as2.activity("Delete", rt.urls.status_delete(author.username, status.id), author.uri,
-                        tombstone, to=to, cc=cc)
+    return integrity.sign(as2.activity("Delete", rt.urls.status_delete(author.username, status.id), author.uri,
+                                        tombstone, to=to, cc=cc), rt.session_secret, author.uri)

@@ -6,15 +6,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from federation import integrity
 
-ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
 def b58(data: bytes) -> str:
-    number, out = int.from_bytes(data, "big"), ""
-    while number:
-        number, digit = divmod(number, 58)
-        out = ALPHABET[digit] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+    return integrity.base58btc_encode(data)
 
 
 def signed(doc: dict, key: Ed25519PrivateKey) -> dict:
@@ -56,3 +49,17 @@ def test_multikeys_decode_as_fep_8b32_writes_them():
     assert encoded.startswith("z6Mk")  # every Ed25519 Multikey does
     assert integrity.multibase(encoded) == b"\xed\x01" + raw(key)
     assert integrity.multibase("u-not-base58") is None and integrity.multibase("z0OIl") is None
+
+
+def test_this_nodes_proofs_hold_with_the_key_its_actor_document_lists():
+    secret, actor = b"s" * 32, "https://learn.acme.example/users/alice"
+    doc = integrity.sign(CREATE, secret, actor)
+    assert integrity.DATA_INTEGRITY_CONTEXT in doc["@context"] and doc["proof"]["verificationMethod"] == (
+        integrity.key_id(actor))
+    key = integrity.multikey(secret, actor)
+    assert key["controller"] == actor and key["id"] == doc["proof"]["verificationMethod"]
+    public = integrity.multibase(key["publicKeyMultibase"])[2:]
+    assert integrity.verify_with(doc, doc["proof"], public)
+    # Another actor's key (and another node's secret) is another key.
+    assert integrity.multikey(secret, actor + "x")["publicKeyMultibase"] != key["publicKeyMultibase"]
+    assert integrity.multikey(b"t" * 32, actor)["publicKeyMultibase"] != key["publicKeyMultibase"]

@@ -183,6 +183,11 @@ def test_what_a_member_posts_in_the_group_reaches_every_other_member(nodes, peop
     # Members only: nobody else sees it, even by its address.
     eve = people["eve"]
     assert not eve.search(uri, resolve=True, result_type="statuses").statuses
+    # A members-only post from a Backchannel node: the other nodes check alice's proof in the same way.
+    private = people["alice"].status_post(f"{mention} for members only, from alice", visibility="direct")
+    for name in ("bob", "dana"):
+        eventually(lambda: in_home(members[name], private.uri), message=f"alice's members-only post at {name}'s")
+    assert not eve.search(private.uri, resolve=True, result_type="statuses").statuses
 
 
 def test_a_non_members_post_is_not_relayed(nodes, people, peer):
