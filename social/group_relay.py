@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from federation import as2
+from federation import as2, integrity
+from federation.addressing import PUBLIC
 from federation.runtime import Runtime
 from models import accounts, groups, social, statuses
 from models.accounts import Account
@@ -98,3 +99,18 @@ async def relay_change(conn: AsyncConnection, rt: Runtime, status: Status, autho
         if not group.local or not (relay := await statuses.find_reblog(conn, group.id, status.id)):
             continue
         await _forward(conn, rt, group, as2.announce(relay, group, status.uri, author.uri), activity, author)
+
+
+async def relay_removal(conn: AsyncConnection, rt: Runtime, group: Account, moderator: Account, relay: Status,
+                        post: Status, author: Account | None) -> None:
+    """A moderator's removal of a post from the group, as Lemmy federates one: the moderator's
+    `Delete` of the post with the reason in `summary`, announced by the group (FEP-1b12's moderation
+    activities). Servers that relayed it take the post out of the group; the post itself stays its author's."""
+    removal = as2.activity("Delete", rt.urls.activity(moderator.uri, new_id()), moderator.uri, post.uri,
+                           to=[PUBLIC], cc=[group.uri])
+    removal |= {"summary": "Removed from the group by a moderator", "audience": group.uri}
+    removal = integrity.sign(removal, rt.session_secret, moderator.uri)
+    addressed = as2.announce(relay, group, post.uri, author.uri if author else None)
+    announce = as2.group_announce(addressed, rt.urls.activity(group.uri, new_id()), removal)
+    await outgoing.queue(conn, rt, activity=announce, signer=group, followers_of=group.id,
+                         to_accounts=[author.id] if author else [])

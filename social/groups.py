@@ -19,6 +19,7 @@ from models.ids import new_id
 from social import follows, outgoing
 from social.accounts import USERNAME
 from social.errors import Forbidden, NotFound, Unprocessable
+from social.group_relay import relay_removal
 from social.statuses import remove_in
 
 MAX_TITLE, MAX_DESCRIPTION, MAX_RULES, MAX_RULE = 100, 2000, 20, 500
@@ -142,4 +143,6 @@ async def remove_post(rt: Runtime, moderator: Account, group_id: int, status_id:
         row = await groups.post_state(conn, group.id, status.id)
         if row is not None and row.boost_id and (boost := await statuses.get(conn, row.boost_id)):
             await remove_in(conn, rt, boost, group.account)
+            await relay_removal(conn, rt, group.account, moderator, boost, status,
+                                await accounts.get(conn, status.account_id))
         await groups.record_post(conn, group.id, status.id, state="removed", boost_id=None)

@@ -104,9 +104,20 @@ async def on_announce_delete(rt: Runtime, activity: dict, actor: Account) -> Non
         if not await _gone(rt, post_id):
             return
         author = await deref.get_actor(rt, object_id(delete.get("actor")) or "")
+    if author is not None and author.id != known.account_id and host_of(author.uri) == host_of(actor.uri):
+        # A moderator's removal (Lemmy's Delete with a reason, from the group's own server): the post
+        # leaves the group here; it stays its author's.
+        if await _relay_of(rt, actor, known.id):
+            await interactions.unreblog(rt, actor, known.id)
+        return
     if author is None or author.id != known.account_id:
         raise InvalidDocument("only the author may delete a status")
     await status_facts.remove(rt, author, known.id)
+
+
+async def _relay_of(rt: Runtime, group: Account, status_id: int) -> bool:
+    async with rt.db.read() as conn:
+        return await statuses.find_reblog(conn, group.id, status_id) is not None
 
 
 async def _gone(rt: Runtime, uri: str) -> bool:

@@ -139,9 +139,10 @@ def announced(port, uri, kind="Create"):
     activity as it was sent) or Announce{Note}; `kind` Update or Delete: its Announce{Update|Delete}."""
     def names(a):
         obj = a.get("object")
+        if kind == "Create" and uri in (obj, obj.get("id") if isinstance(obj, dict) else None):
+            return True  # Announce{Note}
         inner = obj.get("object") if isinstance(obj, dict) and obj.get("type") == kind else None
-        return uri in (obj, obj.get("id") if isinstance(obj, dict) and kind == "Create" else None,
-                       inner, inner.get("id") if isinstance(inner, dict) else None)
+        return uri in (inner, inner.get("id") if isinstance(inner, dict) else None)
     return [a for a in control(port, "inbox") if a.get("type") == "Announce" and names(a)]
 
 
@@ -227,6 +228,10 @@ def test_a_moderator_removed_post_is_not_relayed(nodes, people, peer):
     at_hub = mod.search(doomed.uri, resolve=True, result_type="statuses").statuses[0]
     api(hub, people["mod_token"], "POST", f"/api/v1/groups/{group.id}/statuses/{at_hub.id}/remove")
     eventually(lambda: not in_home(bob, doomed.uri), message="the relay withdrawn at bob's")
+    # As Lemmy federates a removal: the moderator's Delete, with the reason, announced by the group.
+    removal = eventually(lambda: [a["object"] for a in announced(peer, doomed.uri, "Delete")],
+                         message="the removal at the peer")
+    assert removal[0]["actor"] == f"{hub.base}/users/mod" and removal[0].get("summary")
     # A reply in the removed post's thread is not relayed; one in a kept thread is, without a mention.
     lost = alice.status_post("more about the advert", in_reply_to_id=doomed.id)
     kept = alice.status_post("more on the thread", in_reply_to_id=thread.id)
