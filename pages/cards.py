@@ -18,7 +18,7 @@ from models import polls as polls_store
 from models.accounts import Account
 from models.polls import Poll
 from models.statuses import Status
-from pages.templating import path, shown_url
+from pages.templating import path, shown_media
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,14 @@ class Image:
     description: str
     width: int | None
     height: int | None
+
+
+@dataclass(frozen=True)
+class Player:
+    kind: str  # "video" or "audio"
+    url: str
+    poster: str | None
+    description: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class Card:
     boost: Status | None = None
     booster: Account | None = None
     images: list[Image] = field(default_factory=list)
+    players: list[Player] = field(default_factory=list)  # video and audio
     links: list[str] = field(default_factory=list)  # media this page cannot show inline
     poll: PollView | None = None
     favourited: bool = False
@@ -65,13 +74,16 @@ class Card:
 
 def _media(rt: Runtime, card: Card, items: list) -> None:  # noqa: ANN001
     for m in items:
+        poster = None
         if m.file_name:
             url = path("media", name=m.file_name)
-            preview = path("media", name=m.thumb_name) if m.thumb_name else url
+            poster = path("media", name=m.thumb_name) if m.thumb_name else None
         else:
-            url = preview = shown_url(rt.urls.base, m.remote_url)  # type: ignore[assignment]
+            url = shown_media(rt, m.remote_url, remote=True)  # type: ignore[assignment]
         if url and m.type in ("image", "gifv"):
-            card.images.append(Image(url, preview, m.description or "", m.width, m.height))
+            card.images.append(Image(url, poster or url, m.description or "", m.width, m.height))
+        elif url and m.type in ("video", "audio"):
+            card.players.append(Player(m.type, url, poster, m.description or ""))
         elif m.remote_url:
             card.links.append(m.remote_url)
 

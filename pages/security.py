@@ -2,14 +2,14 @@
 
 Pages run no inline script and no inline style: everything comes from this node's own stylesheet and
 scripts (the chat page's live updates, pages/static/chat.js, which reads this node's streaming API),
-images from this node or over https. The policy has no form-action: Chromium applies it to the redirect
+images, video and audio from this node or over https (a CDN, or hot-linking when the admin chose it). The policy has no form-action: Chromium applies it to the redirect
 after a submitted form, which would stop the OAuth form's redirect to the app's own redirect_uri.
 """
 from __future__ import annotations
 
 from aiohttp import web
 
-CSP = ("default-src 'none'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+CSP = ("default-src 'none'; img-src 'self' https: data:; media-src 'self' https:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 HTML_HEADERS = {
     "Content-Security-Policy": CSP,

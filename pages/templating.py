@@ -13,7 +13,11 @@ from aiohttp import web
 from markupsafe import Markup
 
 from backchannel.config import Config
+from backchannel.keys import RUNTIME
+from federation.runtime import Runtime
 from federation.urls import ROUTES
+from models.accounts import Account
+from social.media_cache import proxy_url
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -53,6 +57,13 @@ def shown_url(base: str, url: str | None) -> str | None:
     return url if url.startswith("https://") else None
 
 
+def shown_media(rt: Runtime, url: str | None, *, remote: bool) -> str | None:
+    """A file a page shows (avatar, header, attachment). Another server's file is given as this
+    node's cached copy (social.media_cache), so a reader's browser never asks another organisation's
+    server and never reveals its address there, as in the API's entities."""
+    return shown_url(rt.urls.base, proxy_url(rt, url) if remote else url)
+
+
 def link(base: str, url: str | None) -> str:
     """A link to a page of this node made site-relative; any other http(s) link kept."""
     if not url:
@@ -64,11 +75,16 @@ def link(base: str, url: str | None) -> str:
 
 def setup(app: web.Application, config: Config) -> None:
     base = config.base_url
+
+    def avatar(a: Account) -> str:  # the runtime is there once the app runs, before any page is drawn
+        return shown_media(app[RUNTIME], a.avatar_url, remote=a.domain is not None) or path("static", name="avatar.png")
+
+    def header(a: Account) -> str:
+        return shown_media(app[RUNTIME], a.header_url, remote=a.domain is not None) or path("static", name="header.png")
+
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, default_helpers=False,
-        filters={"stored_html": stored_html, "date": date, "iso": iso,
-                 "avatar": lambda a: shown_url(base, a.avatar_url) or path("static", name="avatar.png"),
-                 "header": lambda a: shown_url(base, a.header_url) or path("static", name="header.png"),
+        filters={"stored_html": stored_html, "date": date, "iso": iso, "avatar": avatar, "header": header,
                  "link": lambda url: link(base, url)})
     env.globals.update(path=path, site=config)
 

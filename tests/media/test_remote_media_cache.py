@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import time
+from urllib.parse import quote, unquote
 
 import pytest
 from aiohttp import web
@@ -51,11 +53,13 @@ async def _node(aiohttp_client, tmp_path, files, **settings):  # noqa: ANN001, A
     return ApiNode(client, app[RUNTIME])
 
 
-async def _remote_post(node: ApiNode, attachment_url: str) -> tuple[int, int]:
+async def _remote_post(node: ApiNode, attachment_url: str, *, tag: str = "") -> tuple[int, int]:
     actor = {"id": "http://remote.test/users/ann", "type": "Person", "preferredUsername": "ann",
              "inbox": "http://remote.test/users/ann/inbox", "icon": {"type": "Image", "url": "http://files.test/ann.png"}}
     note = {"id": f"http://remote.test/notes/{time.time_ns()}", "type": "Note", "attributedTo": actor["id"],
-            "content": "<p>look</p>", "to": [as2.AS + "#Public"], "published": as2.iso(time.time()),
+            "content": f"<p>look #{tag}</p>" if tag else "<p>look</p>", "to": [as2.AS + "#Public"],
+            "published": as2.iso(time.time()),
+            "tag": [{"type": "Hashtag", "name": f"#{tag}", "href": f"http://remote.test/tags/{tag}"}] if tag else [],
             "attachment": [{"type": "Document", "mediaType": "image/png", "url": attachment_url}]}
     author = await deref.store_actor(node.rt, as2.actor_values(actor))
     status = await remote.store_note(node.rt, note, author)
@@ -64,6 +68,23 @@ async def _remote_post(node: ApiNode, attachment_url: str) -> tuple[int, int]:
 
 def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
+
+
+async def test_pages_show_remote_media_and_avatars_from_this_node(aiohttp_client, tmp_path, files):
+    # A web page is an app too: its <img> must not make a reader's browser ask the remote server.
+    node = await _node(aiohttp_client, tmp_path, files)
+    _, asked = files
+    await _remote_post(node, "http://files.test/chart.png", tag="charts")
+    page = await (await node.client.get("/tags/charts")).text()
+    sources = [unquote(s) for s in re.findall(r'<img [^>]*src="([^"]+)"', page)]
+    assert any(s.startswith("/media/proxy/") and s.endswith("/http://files.test/chart.png") for s in sources), sources
+    assert any(s.startswith("/media/proxy/") and s.endswith("/http://files.test/ann.png") for s in sources), sources
+    assert not [s for s in sources if "files.test" in s and not s.startswith("/media/proxy/")]
+    for source in sources:
+        if source.startswith("/media/proxy/"):
+            shown = await node.client.get(quote(source, safe="/"))
+            assert shown.status == 200 and shown.content_type == "image/png"
+    assert sorted(asked) == ["/ann.png", "/chart.png"]
 
 
 async def test_remote_media_and_avatars_are_served_from_this_node(aiohttp_client, tmp_path, files):

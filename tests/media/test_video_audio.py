@@ -3,6 +3,8 @@ blurhash and the duration, within size and length limits; what FFmpeg would othe
 (playlists naming other files, pages, documents) is refused before it reads anything."""
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import io
 
@@ -51,6 +53,14 @@ async def test_a_webm_video_becomes_an_mp4_with_a_thumbnail(node):
                                         headers={"Accept": "application/activity+json"})).json()
     assert [a["mediaType"] for a in note["attachment"]] == ["video/mp4"]
 
+    # And its page plays it, with the thumbnail as the poster and the description as its name
+    page = await (await node.client.get(f"/@alice/{status['id']}")).text()
+    player = re.search(r"<video controls[^>]*>", page)
+    assert player, page
+    media_path, thumb_path = (_site_path(media[k]) for k in ("url", "preview_url"))
+    assert f'src="{media_path}"' in player[0] and f'poster="{thumb_path}"' in player[0]
+    assert 'aria-label="A colour that changes"' in player[0]
+
 
 async def test_audio_becomes_an_mp3(node):
     alice = await node.person("alice")
@@ -60,6 +70,13 @@ async def test_audio_becomes_an_mp3(node):
     assert media["type"] == "audio" and media["url"].endswith(".mp3") and media["preview_url"] is None
     assert 1.9 <= media["meta"]["original"]["duration"] <= 2.1
     assert await _streams(node, media["url"]) == [("audio", "mp3float")]
+    status = await alice.post_status("Listen", media_ids=[media["id"]])
+    page = await (await node.client.get(f"/@alice/{status['id']}")).text()
+    assert f'<audio controls preload="none" src="{_site_path(media["url"])}" aria-label="Audio">' in page
+
+
+def _site_path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
 
 
 async def test_limits_and_what_is_refused(node):
