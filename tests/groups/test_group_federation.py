@@ -189,12 +189,20 @@ def test_what_a_member_posts_in_the_group_reaches_every_other_member(nodes, peop
     for name in ("bob", "dana"):
         eventually(lambda: in_home(members[name], private.uri), message=f"alice's members-only post at {name}'s")
     assert not eve.search(private.uri, resolve=True, result_type="statuses").statuses
+    # A moderator's removal hides a members-only post from the members again.
+    group_id = people["mod"].account_lookup("practice").id
+    at_hub = people["dana"].search(private.uri, resolve=True, result_type="statuses").statuses[0]
+    api(nodes["hub"], people["mod_token"], "POST", f"/api/v1/groups/{group_id}/statuses/{at_hub.id}/remove")
+    eventually(lambda: not members["bob"].search(private.uri, resolve=True, result_type="statuses").statuses,
+               message="the removed members-only post hidden at bob's")
+    assert not in_home(members["dana"], private.uri)
 
 
 def test_a_non_members_post_is_not_relayed(nodes, people, peer):
     hub = nodes["hub"]
     mention = f"@practice@{hub.domain}"
     stranger = people["eve"].status_post(f"{mention} let me in on this")
+    whisper = people["eve"].status_post(f"{mention} a members-only word from a stranger", visibility="direct")
     # alice's later post, from the same server, is applied after eve's: once it is relayed, eve's was seen.
     later = people["alice"].status_post(f"{mention} a member's post after the stranger's")
     eventually(lambda: in_home(people["bob"], later.uri), message="the member's post relayed")
@@ -202,6 +210,8 @@ def test_a_non_members_post_is_not_relayed(nodes, people, peer):
     assert not in_home(people["bob"], stranger.uri)
     assert not in_home(people["dana"], stranger.uri)
     assert not announced(peer, stranger.uri)
+    assert not people["dana"].search(whisper.uri, resolve=True, result_type="statuses").statuses
+    assert not in_home(people["bob"], whisper.uri) and not announced(peer, whisper.uri)
 
 
 def test_a_local_group_refuses_a_remote_follow(nodes, people):
