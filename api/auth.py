@@ -12,6 +12,7 @@ from aiohttp import web
 
 from backchannel.keys import RUNTIME
 from models import oauth
+from social import apps
 from models.accounts import Account, User
 from social.errors import ServiceError
 
@@ -105,6 +106,7 @@ async def authenticate(request: web.Request) -> Auth | None:
         raise Unauthorized()
     if (info.user and info.user.disabled) or (info.account and info.account.suspended_at is not None):
         raise LoginDisabled()
+    await apps.note_use(rt, info)
     auth = Auth(info.user, info.account, frozenset(info.scopes), info.app)
     request[AUTH] = auth
     return auth

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.schema import accounts, deliveries, delivery_days, favourites, follows, oauth_tokens, statuses, users
+from models.schema import accounts, active_days, deliveries, delivery_days, favourites, follows, oauth_tokens, statuses, users
 
 DAY = 86400
 FAILED = ("retry", "dropped")
@@ -30,6 +30,13 @@ async def count_delivery(conn: AsyncConnection, domain: str, outcome: str, at: f
                                                 outcome=outcome, count=times)
     await conn.execute(stmt.on_conflict_do_update(index_elements=["day", "domain", "outcome"],
                                                   set_={"count": delivery_days.c.count + times}))
+
+
+async def note_active(conn: AsyncConnection, account_id: int, at: float) -> None:
+    """`account_id` used the node on the day of `at` (once a day is enough)."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(dialect_insert(active_days).values(day=day_of(at), account_id=account_id)
+                       .on_conflict_do_nothing(index_elements=["day", "account_id"]))
 
 
 async def inboxes_of(conn: AsyncConnection, delivery_ids: list[int]) -> list[str]:
@@ -50,9 +57,9 @@ async def posts_per_day(conn: AsyncConnection, first_day: int) -> dict[int, tupl
 
 
 async def active_per_day(conn: AsyncConnection, first_day: int) -> dict[int, int]:
-    """{day: local people who used the node} from `first_day` on, as Mastodon's "active users": who
-    signed in (on the web, or an app's authorisation: a token made that day) or acted (posted,
-    boosted, favourited, followed). An app that only reads with an older token is not seen."""
+    """{day: local people who used the node} from `first_day` on, as Mastodon's "active users": whose
+    token an app or a web session used that day (active_days), who signed in (a token made that
+    day), or who acted (posted, boosted, favourited, followed)."""
     since = first_day * DAY
 
     def of(table, when, who, *where):  # noqa: ANN001, ANN002, ANN202
@@ -67,7 +74,8 @@ async def active_per_day(conn: AsyncConnection, first_day: int) -> dict[int, int
         of(follows.join(accounts, accounts.c.id == follows.c.account_id), follows.c.created_at, follows.c.account_id,
            local),
         of(oauth_tokens.join(users, users.c.id == oauth_tokens.c.user_id), oauth_tokens.c.created_at,
-           users.c.account_id)).subquery()
+           users.c.account_id),
+        select(active_days.c.day, active_days.c.account_id).where(active_days.c.day >= first_day)).subquery()
     rows = (await conn.execute(select(acts.c.day, func.count(acts.c.account_id.distinct())).group_by(acts.c.day))).all()
     return {int(day): int(count) for day, count in rows}
 

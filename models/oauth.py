@@ -44,6 +44,8 @@ class TokenInfo(NamedTuple):
     account: Account | None
     scopes: list[str]
     app: App | None
+    token_id: int = 0
+    last_used_at: float | None = None  # written at most once an hour (social.apps.note_use)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ async def create_token(conn: AsyncConnection, *, user_id: int | None, app_id: in
 # token, its user and account, and its app. Columns of the user and the app that the account also
 # has are labelled apart.
 _TOKEN_INFO = (
-    select(oauth_tokens.c.user_id.label("token_user_id"), oauth_tokens.c.app_id.label("token_app_id"),
+    select(oauth_tokens.c.id.label("token_id"), oauth_tokens.c.last_used_at.label("token_last_used_at"),
+           oauth_tokens.c.user_id.label("token_user_id"), oauth_tokens.c.app_id.label("token_app_id"),
            oauth_tokens.c.scopes.label("token_scopes"), users.c.email, users.c.admin, users.c.disabled,
            users.c.moderator, users.c.account_id.label("user_account_id"), accounts,
            *(column.label(f"app_{column.name}") for column in oauth_apps.c))
@@ -133,7 +136,11 @@ async def token_info(conn: AsyncConnection, token: str) -> TokenInfo | None:
     if row.app_id is not None:
         app = App(row.app_id, row.app_name, row.app_website, row.app_client_id, row.app_client_secret,
                   split(row.app_redirect_uris), split(row.app_scopes), row.app_created_at)
-    return TokenInfo(user, account, split(row.token_scopes), app)
+    return TokenInfo(user, account, split(row.token_scopes), app, row.token_id, row.token_last_used_at)
+
+
+async def touch_token(conn: AsyncConnection, token_id: int, now: float) -> None:
+    await conn.execute(update(oauth_tokens).where(oauth_tokens.c.id == token_id).values(last_used_at=now))
 
 
 async def revoke_token(conn: AsyncConnection, token: str, *, app_id: int | None = None) -> bool:

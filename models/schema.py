@@ -290,6 +290,14 @@ delivery_days = Table(
     Column("count", Integer, nullable=False, default=0),
 )
 
+# The local people who used the node each UTC day (signed in, or an app or web session used its token):
+# the dashboard's "active people". A token writes its day at most once an hour (social.apps.note_use).
+active_days = Table(
+    "active_days", metadata,
+    Column("day", Integer, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+
 # Whole threads (social.threads): a remote post's missing ancestor to fetch, or a remote post whose
 # `replies` collection to walk. One row per (kind, uri): a repeated request is the same job, and a
 # finished `replies` row stays as the cache of when that collection was last walked.

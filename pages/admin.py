@@ -165,8 +165,8 @@ async def index(request: web.Request) -> web.Response:
 # --- Dashboard ----------------------------------------------------------------------------------
 
 DASHBOARD_DAYS = 14
-ACTIVE_NOTE = ("Active people: people of this node who signed in (on the web or in an app) or posted, boosted, "
-               "favourited or followed that day.")
+ACTIVE_NOTE = ("Active people: people of this node who used it that day: signed in, used an app or the web, "
+               "or posted, boosted, favourited or followed.")
 OUTCOMES = (("delivered", "delivered"), ("retry", "failed, retrying"), ("dropped", "given up"))
 
 

@@ -73,6 +73,7 @@ async def current(request: web.Request) -> Person | None:
     if (info is None or info.user is None or info.account is None or info.app is not None
             or info.user.disabled or info.account.suspended_at is not None):
         return None
+    await apps.note_use(rt, info)
     person = Person(info.user, info.account, tokens[0], tokens[1], mac(rt, "csrf:" + tokens[0]))
     request[PERSON] = person
     return person

@@ -3,9 +3,13 @@ redeeming single-use authorisation codes. The client API checks the request (cli
 scopes, PKCE) and calls one of these."""
 from __future__ import annotations
 
+import time
+
 from federation.runtime import Runtime
-from models import oauth
-from models.oauth import App, Code
+from models import dashboard, oauth
+from models.oauth import App, Code, TokenInfo
+
+USE_INTERVAL = 3600.0  # a token's last use is written at most this often (and on a new day)
 
 
 async def register_app(rt: Runtime, *, name: str, redirect_uris: list[str], scopes: list[str],
@@ -24,6 +28,20 @@ async def revoke_token(rt: Runtime, token: str, *, app_id: int | None) -> None:
     """Revoke a token (only one issued to `app_id`, when given: an app revokes its own)."""
     async with rt.db.write() as conn:
         await oauth.revoke_token(conn, token, app_id=app_id)
+
+
+async def note_use(rt: Runtime, info: TokenInfo, now: float | None = None) -> None:
+    """A token was used (by an app, or by a web session): its `last_used_at`, and its person among the
+    day's active people (the admin dashboard), written at most once an hour per token, so a read
+    costs nothing more the rest of the time."""
+    now = time.time() if now is None else now
+    last = info.last_used_at
+    if last is not None and now - last < USE_INTERVAL and dashboard.day_of(last) == dashboard.day_of(now):
+        return
+    async with rt.db.write() as conn:
+        await oauth.touch_token(conn, info.token_id, now)
+        if info.account is not None:
+            await dashboard.note_active(conn, info.account.id, now)
 
 
 async def issue_code(rt: Runtime, *, app_id: int, user_id: int, redirect_uri: str, scopes: list[str],

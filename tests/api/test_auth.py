@@ -90,3 +90,33 @@ async def test_app_token_cannot_act_for_a_user(node):
     assert (await node.client.get("/api/v1/timelines/public", headers=headers)).status == 200
     response = await node.client.get("/api/v1/timelines/home", headers=headers)
     assert response.status == 422
+
+
+async def test_a_used_token_marks_its_person_active_today_at_most_once_an_hour(node):
+    from sqlalchemy import select
+
+    from models import dashboard
+    from models.schema import active_days, oauth_tokens
+
+    # Given a token made two days ago that an app has not used since
+    alice = await node.person("alice")
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(oauth_tokens).values(created_at=time.time() - 2 * dashboard.DAY))
+
+    async def state():  # noqa: ANN202
+        async with node.rt.db.read() as conn:
+            used = (await conn.execute(select(oauth_tokens.c.last_used_at))).scalar_one()
+            days = (await conn.execute(select(active_days.c.day, active_days.c.account_id))).all()
+            active = await dashboard.active_per_day(conn, dashboard.day_of(time.time()) - 2)
+        return used, [tuple(d) for d in days], active
+    assert (await state())[0] is None
+    # When the app reads with it, twice
+    assert (await alice.get("/api/v1/timelines/home")).status == 200
+    first = await state()
+    assert (await alice.get("/api/v1/timelines/home")).status == 200
+    # Then the token says when it was used, Alice counts among today's active people, and the second
+    # read wrote nothing
+    today = dashboard.day_of(time.time())
+    assert first[0] is not None and first[1] == [(today, alice.account.id)]
+    assert first[2] == {today - 2: 1, today: 1}
+    assert await state() == first

@@ -65,7 +65,7 @@ async def test_deliveries_are_counted_per_day_outcome_and_domain(db):
 
 async def test_active_people_are_those_who_signed_in_or_acted_that_day(db):
     # Given three local people and a remote one over three days: u1 posts two days ago and follows
-    # today, u2 signs in (a token) two days ago and favourites today, u3 only signs in yesterday,
+    # today, u2 signs in (a token) two days ago and favourites today, u3 signs in yesterday,
     # and the remote u4 favourites today
     start = (TODAY - 2) * DAY
     async with db.write() as conn:
@@ -83,8 +83,11 @@ async def test_active_people_are_those_who_signed_in_or_acted_that_day(db):
         await conn.execute(sa.insert(favourites), [
             dict(id=1, account_id=2, status_id=1, created_at=start + 2 * DAY + 6),
             dict(id=2, account_id=4, status_id=1, created_at=start + 2 * DAY + 7)])
+        # and u3's app reads with its token today (twice: it counts once)
+        for _ in range(2):
+            await dashboard.note_active(conn, 3, start + 2 * DAY + 8)
     # When the dashboard reads them
     async with db.read() as conn:
         found = await dashboard.active_per_day(conn, TODAY - 2)
     # Then each day counts each local person once, whatever they did, and the remote one never
-    assert found == {TODAY - 2: 2, TODAY - 1: 1, TODAY: 2}
+    assert found == {TODAY - 2: 2, TODAY - 1: 1, TODAY: 3}

@@ -371,6 +371,7 @@ def test_a_profile_edited_on_the_web_shows_its_new_avatar_at_once_and_reaches_th
     assert page.locator("h1").inner_text() == "Dora the Explorer"
     assert page.locator(".profile dl.fields dt").inner_text() == "Maps"
     page.get_by_role("link", name="#cartography").wait_for()
+    assert page.get_by_role("link", name="Edit profile").get_attribute("href") == "/settings/profile"
     # And Bob's server hears of it through the Update the API's change would send
     eventually(lambda: bob.account(dora_there["id"])["display_name"] == "Dora the Explorer",
                message="globex applies the Update")
