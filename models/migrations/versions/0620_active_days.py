@@ -4,14 +4,14 @@ The admin dashboard's active people: a day and an account, written when a person
 (at most once an hour per token) or they sign in.
 
 Revision ID: 0620
-Revises: 0720
+Revises: 0520
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0620'
-down_revision = '0720'
+down_revision = '0520'
 branch_labels = None
 depends_on = None
 
