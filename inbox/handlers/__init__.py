@@ -43,6 +43,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     # RSVPs to a chat's Event (federation.chat_events): Mobilizon's Join/Leave, Friendica's answers
     **{(kind, "Event"): chats.on_rsvp for kind in ("Join", "Leave", "Accept", "TentativeAccept", "Reject",
                                                      "TentativeReject")},
+    **{("Undo", kind): chats.on_undo_rsvp for kind in ("Join", "Accept", "TentativeAccept")},
 }
 # Accept and Reject answer a Follow even when they name it by id only.
 _BY_ID = {"Accept": "Follow", "Reject": "Follow"}
