@@ -7,17 +7,19 @@ from api import auth, lookup, pagination, scheduled
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.entities.accounts import account_entities
-from api.entities.statuses import status_entities, status_entity, status_source_entity
+from api.entities.statuses import status_entities, status_entity, status_page, status_source_entity
 from backchannel.keys import RUNTIME
+from models import quotes as quotes_store
 from models import status_queries
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import VISIBILITIES, Status
 from social import interactions, threads
+from social import quotes as quote_uc
 from social import scheduled as scheduled_uc
 from social import profile as profile_uc
 from social import statuses as status_uc
-from social.errors import NotFound, Unprocessable
+from social.errors import Forbidden, NotFound, Unprocessable
 from social.polls import PollRequest
 
 
@@ -102,7 +104,9 @@ async def create(request: web.Request) -> web.Response:
     # (post_status decides inside its transaction, so concurrent requests post once).
     key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
     # post_status answers 404 for a reply to a post the author cannot see.
-    status = await status_uc.post_status(rt, viewer.account, **fields, idempotency_key=key)
+    status = await status_uc.post_status(rt, viewer.account, **fields, idempotency_key=key,
+                                         quoted_status_id=params.id("quoted_status_id") or params.id("quote_id"),
+                                         quote_policy=params.str("quote_approval_policy") or None)
     return await _respond(request, viewer.account, status)
 
 
@@ -171,6 +175,38 @@ async def context(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+async def quotes(request: web.Request) -> web.Response:
+    """GET …/quotes: the accepted quotes of the viewer's own post that the viewer may see."""
+    viewer = await auth.require(request, "read:statuses")
+    params = await Params.read(request)
+    page = pagination.page(params, default=20, maximum=40)
+    rt = request.app[RUNTIME]
+    async with rt.db.read() as conn:
+        status = await lookup.visible_status(conn, path_id(request), viewer.account)
+        if status.account_id != viewer.account.id:
+            raise Forbidden("This action is not allowed")
+        ids = await quotes_store.quote_ids(conn, status.id, **page.kwargs())
+        body = await status_page(conn, rt, viewer.account, ids, context="thread")
+    return pagination.paged_json(request, body, ids)
+
+
+async def revoke_quote(request: web.Request) -> web.Response:
+    """POST …/quotes/:quoting_status_id/revoke: the author of the quoted post withdraws a quote."""
+    viewer = await auth.require(request, "write:statuses")
+    status = await quote_uc.revoke(request.app[RUNTIME], viewer.account, path_id(request),
+                                   parse_id(request.match_info["quoting_id"]))
+    return await _respond(request, viewer.account, status)
+
+
+async def interaction_policy(request: web.Request) -> web.Response:
+    """PUT …/interaction_policy: quote_approval_policy of one's own post."""
+    viewer = await auth.require(request, "write:statuses")
+    params = await Params.read(request)
+    status = await quote_uc.set_policy(request.app[RUNTIME], viewer.account, path_id(request),
+                                       params.str("quote_approval_policy") or "")
+    return await _respond(request, viewer.account, status)
+
+
 def _interaction(scope: str, action):  # noqa: ANN001, ANN202
     """POST …/favourite and friends: one social.interactions use case (which applies the visibility
     rules: 404 for a post the viewer cannot see), answered with the status."""
@@ -223,4 +259,7 @@ ROUTES = [
     web.post(r"/api/v1/statuses/{id:\d+}/unreblog", _interaction("write:statuses", interactions.unreblog)),
     web.get(r"/api/v1/statuses/{id:\d+}/favourited_by", _who(status_queries.favourited_by)),
     web.get(r"/api/v1/statuses/{id:\d+}/reblogged_by", _who(status_queries.reblogged_by)),
+    web.get(r"/api/v1/statuses/{id:\d+}/quotes", quotes),
+    web.post(r"/api/v1/statuses/{id:\d+}/quotes/{quoting_id:\d+}/revoke", revoke_quote),
+    web.put(r"/api/v1/statuses/{id:\d+}/interaction_policy", interaction_policy),
 ]

@@ -18,6 +18,7 @@ from federation.context import ACTOR_CONTEXT, AS_CONTEXT
 from federation.sanitize import clean_name, sanitize_html, sanitize_text
 from federation.urls import Urls
 from models.accounts import Account
+from models.quotes import effective_policy
 from models.statuses import Status
 
 AS = "https://www.w3.org/ns/activitystreams"
@@ -186,7 +187,27 @@ def note_object(status: Status, author: Account, urls: Urls, *, mentioned: Itera
         "replies": replies_collection(urls.status_replies(author.username, status.id), status.replies_count, [],
                                       urls.status_replies_page(author.username, status.id)),
         **({"contentMap": {status.language: status.content}} if status.language else {}),
+        **quote_properties(status, author),
     }
+
+
+def quote_properties(status: Status, author: Account) -> dict:
+    """What a local Note says about quotes (FEP-044f): the post it quotes (also as the properties
+    Fedibird and Misskey read) with the authorization its author gave, and who may quote it."""
+    policy = effective_policy(status)
+    approved = {"public": [PUBLIC], "followers": [author.followers_url or author.uri]}.get(policy or "", [author.uri])
+    doc: dict[str, Any] = {"interactionPolicy": {"canQuote": {"automaticApproval": approved, "manualApproval": []}}}
+    if status.quote_uri:
+        doc |= {"quote": status.quote_uri, "quoteUri": status.quote_uri, "_misskey_quote": status.quote_uri}
+        if status.quote_authorization_uri:
+            doc["quoteAuthorization"] = status.quote_authorization_uri
+    return doc
+
+
+def quote_authorization(authorization_id: str, author_uri: str, quoting_uri: str, quoted_uri: str) -> dict:
+    """A QuoteAuthorization (FEP-044f): it names the quote post and the quoted one, embedding neither."""
+    return with_context({"id": authorization_id, "type": "QuoteAuthorization", "attributedTo": author_uri,
+                         "interactingObject": quoting_uri, "interactionTarget": quoted_uri})
 
 
 def activity(kind: str, activity_id: str, actor: str, obj: Any, *, to: list[str] | None = None,
@@ -351,7 +372,37 @@ def note_values(doc: dict) -> dict:
         "hashtags": list(dict.fromkeys(hashtags))[:MAX_HASHTAGS],
         "audience_uris": as_list(doc.get("audience"))[:MAX_MENTIONS],  # a group it is posted in (FEP-1b12)
         "attributed_to": _attributed_to(doc.get("attributedTo")),
+        "quote_uri": _quoted(doc),
+        "quote_authorization_uri": safe_url(_first_found(as_list(doc.get("quoteAuthorization")), object_id)),
     }
+
+
+QUOTE_PROPERTIES = ("quote", "quoteUrl", "quoteUri", "_misskey_quote")
+
+
+def _quoted(doc: dict) -> str | None:
+    """The post a Note quotes: FEP-044f's `quote`, or what Fedibird, Misskey and older servers call it."""
+    for key in QUOTE_PROPERTIES:
+        value = doc.get(key)
+        found = _first_found(value, object_id) if isinstance(value, list) else object_id(value)
+        if found and safe_url(found):
+            return found
+    return None
+
+
+def quote_policy(doc: dict, followers_url: str | None) -> str | None:
+    """Who the Note's author lets quote it, as far as Mastodon's three policies say it (its
+    interactionPolicy.canQuote): public, followers or nobody; None when it advertises nothing."""
+    policy = doc.get("interactionPolicy")
+    can_quote = policy.get("canQuote") if isinstance(policy, dict) else None
+    if not isinstance(can_quote, dict):
+        return None
+    automatic = set(as_list(can_quote.get("automaticApproval")))
+    if automatic & PUBLIC_ALIASES:
+        return "public"
+    if followers_url and followers_url in automatic:
+        return "followers"
+    return "nobody"
 
 
 def _addressees(doc: dict) -> list[str]:

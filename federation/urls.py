@@ -77,6 +77,7 @@ class ROUTES:
     status = Route("/users/{username}/statuses/{status_id:\\d+}")
     status_activity = Route("/users/{username}/statuses/{status_id:\\d+}/activity")
     status_replies = Route("/users/{username}/statuses/{status_id:\\d+}/replies")
+    quote_authorization = Route("/users/{username}/quote_authorizations/{id:\\d+}")  # FEP-044f
     instance_actor = Route("/actor")
     instance_inbox = Route("/actor/inbox", ("POST",))
     instance_outbox = Route("/actor/outbox")
@@ -274,6 +275,14 @@ class Urls:
         """One id per Update (an edit, new poll counts): `serial` differs each time (a new id, or the
         edit time in ms), so a server that drops repeated ids does not drop the second one."""
         return f"{self.status(username, status_id)}#updates/{serial}"
+
+    def quote_authorization(self, username: str, authorization_id: int) -> str:
+        """A QuoteAuthorization a local author issued (FEP-044f), served as its own document."""
+        return self._url(ROUTES.quote_authorization, username=username, id=authorization_id)
+
+    def quote_request(self, status_uri: str) -> str:
+        """The QuoteRequest a local quote post sends to the quoted author: a fragment of the post."""
+        return f"{status_uri}#quote_request"
 
     def boost_undo(self, username: str, boost_id: int) -> str:
         return self.undo(self.status_activity(username, boost_id))

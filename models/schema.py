@@ -146,8 +146,32 @@ statuses = Table(
     Column("replies_count", Integer, nullable=False, default=0),
     Column("reblogs_count", Integer, nullable=False, default=0),
     Column("favourites_count", Integer, nullable=False, default=0),
+    # Quote posts (FEP-044f, as Mastodon 4.5): the post quoted (its id when known here, its uri
+    # always), the quote's state (pending accepted rejected revoked), the QuoteAuthorization that
+    # proves its author's consent, who may quote this post (public followers nobody; a remote
+    # post's as its interactionPolicy says, None when it says nothing) and its accepted quotes.
+    Column("quote_of_id", ID),
+    Column("quote_uri", Text),
+    Column("quote_state", String(16)),
+    Column("quote_authorization_uri", Text),
+    Column("quote_policy", String(16)),
+    Column("quotes_count", Integer, nullable=False, default=0, server_default="0"),
 )
 Index("ix_statuses_account_id_id", statuses.c.account_id, statuses.c.id)
+Index("ix_statuses_quote_of_id", statuses.c.quote_of_id)
+Index("ix_statuses_quote_authorization_uri", statuses.c.quote_authorization_uri)
+
+# The QuoteAuthorizations local authors issued (FEP-044f): each is served at its own URL as proof
+# that the quoted author accepted `quoting_uri` as a quote of `status_id`; a revoked one is gone.
+quote_authorizations = Table(
+    "quote_authorizations", metadata, _id(),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("quoting_uri", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+Index("ix_quote_authorizations_quoting_uri", quote_authorizations.c.quoting_uri)
 Index("ix_statuses_in_reply_to_id", statuses.c.in_reply_to_id)
 Index("ix_statuses_in_reply_to_uri", statuses.c.in_reply_to_uri)
 Index("ix_statuses_reblog_of_id", statuses.c.reblog_of_id)

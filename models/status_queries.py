@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Float, String, and_, bindparam, cast, literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, home_feed, mentions,
+from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, follows, home_feed, mentions,
                            mutes, pins, poll_votes, polls, preview_cards, status_cards, status_edits, status_tags,
                            statuses, tags)
 from models.statuses import LIVE, Status, paginate, visible_to
@@ -141,6 +141,23 @@ async def with_originals(conn: AsyncConnection, items, viewer: Account | None) -
     return originals, allowed
 
 
+async def quoted(conn: AsyncConnection, ids, viewer: Account | None) -> tuple[dict[int, Status], set[int]]:  # noqa: ANN001
+    """The posts that a page's statuses quote, by id: the live ones the viewer may see now (as
+    seen_by), and the ids of those deleted since. One statement (with_originals')."""
+    ids = list(ids)
+    if not ids:
+        return {}, set()
+    params = {"ids": ids} | ({"viewer": viewer.id} if viewer else {})
+    viewer_local = viewer is not None and viewer.local
+    shown, deleted = {}, set()
+    for row in await conn.execute(_WITH_ORIGINALS[viewer is not None], params):
+        if row.deleted_at is not None:
+            deleted.add(row.id)
+        elif row.seen and (viewer_local or row.visibility != "local"):
+            shown[row.id] = Status.from_row(row)
+    return shown, deleted
+
+
 def _page_with_originals(viewer: bool):  # noqa: ANN202
     seen = visible_to(_VIEWER if viewer else None).label("seen")
     boosted = select(statuses.c.reblog_of_id).where(statuses.c.id.in_(_IDS), statuses.c.reblog_of_id.is_not(None))
@@ -187,6 +204,7 @@ class PageFacts:
     muted_accounts: set[int] = field(default_factory=set)
     muted_threads: bool = False
     cards: dict[int, str] = field(default_factory=dict)  # status id → its preview card, as JSON
+    following: set[int] = field(default_factory=set)  # the page's authors the viewer follows
 
 
 def _fact(kind: str, a, b=None, text=None):  # noqa: ANN001, ANN202
@@ -228,6 +246,9 @@ def _page_facts(viewer: bool):  # noqa: ANN202
                    or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now", type_=Float))),
             select(*_fact("thread", conversation_mutes.c.root_status_id))
             .where(conversation_mutes.c.account_id == _VIEWER),
+            select(*_fact("follows", follows.c.target_account_id))  # who may quote a followers' post
+            .where(follows.c.account_id == _VIEWER, follows.c.target_account_id.in_(authors),
+                   follows.c.state == "accepted"),
         ]
     return union_all(*branches)
 
@@ -257,7 +278,8 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
             facts.cards[a] = text
         else:
             {"pin": facts.pinned, "fav": facts.favourited, "reblog": facts.reblogged,
-             "bookmark": facts.bookmarked, "block": facts.blocked, "mute": facts.muted_accounts}[kind].add(a)
+             "bookmark": facts.bookmarked, "block": facts.blocked, "mute": facts.muted_accounts,
+             "follows": facts.following}[kind].add(a)
     for choices in facts.votes.values():
         choices.sort()
     return facts

@@ -42,6 +42,12 @@ class Status:
     replies_count: int
     reblogs_count: int
     favourites_count: int
+    quote_of_id: int | None = None  # quote posts (models.quotes)
+    quote_uri: str | None = None
+    quote_state: str | None = None
+    quote_authorization_uri: str | None = None
+    quote_policy: str | None = None
+    quotes_count: int = 0
 
     @classmethod
     def from_row(cls, row) -> "Status":  # noqa: ANN001

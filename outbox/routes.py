@@ -20,7 +20,7 @@ from federation.authenticate import is_signed, signer_of
 from federation.httpsig import SignatureError
 from federation.context import AS_CONTEXT
 from federation.urls import ROUTES
-from models import accounts, collections, groups, social, statuses
+from models import accounts, collections, groups, quotes, social, statuses
 from models.accounts import Account
 from models.schema import statuses as statuses_table
 from federation.notes import decorate_notes
@@ -283,6 +283,22 @@ async def status_activity(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         [activity] = await _activities_of(conn, rt, [status], account)
     return ap_response(as2.with_context(activity))
+
+
+@routes.get(ROUTES.quote_authorization.path)
+async def quote_authorization(request: web.Request) -> web.Response:
+    """A QuoteAuthorization the quoted author issued (FEP-044f), served to whoever may see the quoted
+    post (only public and unlisted posts are quoted by others); a revoked one is gone."""
+    rt = request.app[RUNTIME]
+    account = await _local_account(request)
+    async with rt.db.read() as conn:
+        issued = await quotes.authorization(conn, int(request.match_info["id"]))
+        quoted = await statuses.get(conn, issued.status_id) if issued else None
+    if (issued is None or issued.revoked_at is not None or issued.account_id != account.id or quoted is None
+            or quoted.visibility not in statuses.PUBLIC_VISIBILITIES):
+        raise _json_error(web.HTTPNotFound, "Record not found")
+    return ap_response(as2.quote_authorization(rt.urls.quote_authorization(account.username, issued.id),
+                                               account.uri, issued.quoting_uri, quoted.uri))
 
 
 REPLIES_PAGE = 60  # as Mastodon

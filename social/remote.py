@@ -8,13 +8,14 @@ import logging
 from federation.runtime import Runtime
 from federation import deref
 from federation.addressing import visibility_of
-from federation.as2 import MAX_MENTIONS, InvalidDocument, host_of, note_values, types_of
+from federation.as2 import MAX_MENTIONS, InvalidDocument, host_of, note_values, quote_policy, types_of
 from federation.http import FetchError
 from federation.media import remote_attachments
 from federation.polls import question_values
 from models import accounts, statuses
 from models.accounts import Account
 from models.statuses import Status
+from social import quotes as quote_facts
 from social import statuses as status_facts
 from social.errors import ServiceError
 from social.statuses import NewStatus, RemotePoll, StatusEdit
@@ -61,13 +62,30 @@ async def _media(rt: Runtime, author: Account, doc: dict) -> tuple[dict, ...]:
     return tuple(remote_attachments(doc))
 
 
+async def _quoted(rt: Runtime, values: dict, author: Account, *, fetch: bool) -> tuple[Status | None, str, str | None]:
+    """The post a remote Note quotes (fetched when unknown, one level only: a quote of a quote of …
+    is not followed), and the quote's state with its authorization, checked (social.quotes)."""
+    uri = values["quote_uri"]
+    if not uri:
+        return None, "pending", None
+    async with rt.db.read() as conn:
+        quoted = await statuses.by_uri(conn, uri)
+    if quoted is None and fetch:
+        quoted = await fetch_status(rt, uri, fetch_quoted=False)
+    state, authorization = await quote_facts.inbound_state(rt, values["uri"], author, quoted,
+                                                           values["quote_authorization_uri"])
+    return quoted, state, authorization
+
+
 async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: int = 0,
-                     activity: dict | None = None) -> Status | None:
+                     activity: dict | None = None, fetch_quoted: bool = True) -> Status | None:
     """Store a remote Note once (social.statuses.create). Returns the stored status, or the one
     stored before; None when it was deleted here. `thread_depth`: the Note is an ancestor fetched
     that many hops above a reply (social.threads), which bounds how far up its own parent is sought.
-    `activity`: the Create that brought it (a group here relays it unchanged)."""
+    `activity`: the Create that brought it (a group here relays it unchanged). `fetch_quoted`: fetch
+    the post it quotes when unknown here."""
     values = check_note(doc, author)
+    quoted, quote_state, authorization = await _quoted(rt, values, author, fetch=fetch_quoted)
     media = await _media(rt, author, doc)
     mentioned = await _mentioned(rt, values, author)
     async with rt.db.read() as conn:  # the groups it names as its audience (FEP-1b12), known here
@@ -79,7 +97,9 @@ async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: i
         in_reply_to_uri=values["in_reply_to_uri"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
         created_at=values["created_at"], conversation_uri=values["conversation_uri"],
         remote_media=media, remote_poll=_remote_poll(doc), thread_depth=thread_depth,
-        audience=tuple(a for a in in_groups.values() if a.actor_type == "Group"), activity=activity))
+        audience=tuple(a for a in in_groups.values() if a.actor_type == "Group"), activity=activity,
+        quote_of_id=quoted.id if quoted else None, quote_uri=values["quote_uri"], quote_state=quote_state,
+        quote_authorization_uri=authorization, quote_policy=quote_policy(doc, author.followers_url)))
     return status if status.deleted_at is None else None
 
 
@@ -94,18 +114,23 @@ async def update_note(rt: Runtime, doc: dict, author: Account, *, activity: dict
         return await store_note(rt, doc, author, activity=activity)
     if existing.account_id != author.id:
         raise InvalidDocument("only the author may edit a status")
+    _, quote_state, authorization = await _quoted(rt, {**values, "quote_uri": existing.quote_uri}, author, fetch=False)
     # An Update that only carries a poll's new counts is not an edit (no revision, no "edited").
     unchanged = (values["content"], values["spoiler_text"], values["sensitive"]) == (
         existing.content, existing.spoiler_text, existing.sensitive)
-    return await status_facts.edit(rt, author, existing.id, StatusEdit(
+    edited = await status_facts.edit(rt, author, existing.id, StatusEdit(
         content=values["content"], spoiler_text=values["spoiler_text"], sensitive=values["sensitive"],
         language=values["language"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
         edited_at=values["edited_at"], remote_media=await _media(rt, author, doc),
         remote_poll=_remote_poll(doc), poll_counts_only=unchanged and "Question" in types_of(doc),
         activity=activity))
+    # A quote stays the post it quoted (as on Mastodon); its authorization may come or go.
+    await quote_facts.apply_inbound_edit(rt, existing.id, quote_policy(doc, author.followers_url), quote_state,
+                                         authorization)
+    return edited
 
 
-async def fetch_status(rt: Runtime, uri: str) -> Status | None:
+async def fetch_status(rt: Runtime, uri: str, *, fetch_quoted: bool = True) -> Status | None:
     """A post by its id: known already, or fetched from `uri`. Which post it is, the origin says
     (the fetched document's `id`, on the origin that served it); a `url` field is display data,
     never a key, so a forged post whose `url` names a real one never stands in for it."""
@@ -121,7 +146,7 @@ async def fetch_status(rt: Runtime, uri: str) -> Status | None:
         author = await deref.get_actor(rt, author_uri)
         if author is None:
             return None
-        return await store_note(rt, doc, author)
+        return await store_note(rt, doc, author, fetch_quoted=fetch_quoted)
     except (FetchError, InvalidDocument, ServiceError) as err:
         log.info("cannot fetch status %s: %s", uri, err)
         return None

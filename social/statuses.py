@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from html import escape as html_escape
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +27,7 @@ from models.accounts import Account
 from models.ids import new_id
 from models.statuses import VISIBILITIES, Status
 from social import outgoing
+from social import quotes as quote_facts
 from social import cards
 from social.group_relay import relay_change, relay_in
 from social.errors import Forbidden, NotFound, Unprocessable
@@ -77,6 +79,11 @@ class NewStatus:
     thread_depth: int = 0  # a fetched ancestor: how many hops above the reply that led to it
     audience: tuple[Account, ...] = ()  # the groups a remote Note names as its `audience`
     activity: dict | None = None  # the Create that brought a remote Note (a group relays it unchanged)
+    quote_of_id: int | None = None  # the post quoted: a local author's choice (social.quotes checks it) …
+    quote_uri: str | None = None  # … or what a remote Note quotes, with its state as checked before
+    quote_state: str | None = None
+    quote_authorization_uri: str | None = None
+    quote_policy: str | None = None  # who may quote this post (public followers nobody)
 
 
 @dataclass(frozen=True)
@@ -154,25 +161,47 @@ async def post_status(rt: Runtime, author: Account, *, text: str, visibility: st
                       spoiler_text: str = "", sensitive: bool = False,
                       in_reply_to_id: int | None = None, language: str | None = None,
                       media_ids: list[int] | None = None, poll: PollRequest | None = None,
-                      status_id: int | None = None, idempotency_key: str | None = None) -> Status:
+                      status_id: int | None = None, idempotency_key: str | None = None,
+                      quoted_status_id: int | None = None, quote_policy: str | None = None) -> Status:
     """Post a status. A caller that must not post twice passes the `status_id` it chose (the
     scheduler, after a crash) or the client's `idempotency_key`: the status already made that way
-    is returned and nothing else happens."""
+    is returned and nothing else happens. `quoted_status_id`: a quote post (social.quotes), with a
+    link to the quoted post first for servers that show no quotes, as Mastodon writes it."""
     if earlier := await _earlier(rt, author, status_id, idempotency_key):
         return earlier
     if visibility not in VISIBILITIES:
         raise Unprocessable(f"unknown visibility {visibility!r}")
+    if quote_policy is not None and quote_policy not in quote_facts.quotes.POLICIES:
+        raise Unprocessable(f"Validation failed: Quote approval policy {quote_policy!r} is not one of "
+                            f"{', '.join(quote_facts.quotes.POLICIES)}")
     check_media_request(media_ids, poll)
+    if quoted_status_id is not None and (media_ids or poll is not None):
+        raise Unprocessable("Validation failed: A quote post cannot have media or a poll")
     if poll is not None:
         poll = check_poll(poll)
-    check_text(rt, text, spoiler_text, allow_blank=bool(media_ids))
+    check_text(rt, text, spoiler_text, allow_blank=bool(media_ids) or quoted_status_id is not None)
     resolved = await _resolve_mentions(rt, text)
     html, mentioned, hashtags = _render(rt, text, resolved)
+    if quoted_status_id is not None:
+        html = await _quote_fallback(rt, quoted_status_id, text, html)
     return await create(rt, author, NewStatus(
         content=html, source_text=text, visibility=visibility, id=status_id, spoiler_text=spoiler_text,
         sensitive=sensitive or bool(spoiler_text), language=language, in_reply_to_id=in_reply_to_id,
         mentioned=tuple(mentioned), hashtags=tuple(hashtags), media_ids=tuple(media_ids or ()),
-        poll=poll, idempotency_key=idempotency_key))
+        poll=poll, idempotency_key=idempotency_key, quote_of_id=quoted_status_id,
+        quote_policy="nobody" if visibility in ("private", "direct") else quote_policy or "public"))
+
+
+async def _quote_fallback(rt: Runtime, quoted_id: int, text: str, html: str) -> str:
+    """`RE: <link>` before the text (class quote-inline, which apps that show quotes hide), unless
+    the text links the quoted post already."""
+    async with rt.db.read() as conn:
+        quoted = await statuses.get(conn, quoted_id)
+    link = (quoted.url or quoted.uri) if quoted else None
+    if not link or link in text or quoted.uri in text:
+        return html
+    href = html_escape(link, quote=True)
+    return f'<p class="quote-inline">RE: <a href="{href}">{href}</a></p>{html}'
 
 
 async def _earlier(rt: Runtime, author: Account, status_id: int | None, key: str | None) -> Status | None:
@@ -230,6 +259,11 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
         # Claimed before anything is written: a concurrent request with the key waits here and fails.
         await scheduled_store.claim_key(conn, author.id, new.idempotency_key, status_id)
     parent, visibility = await _parent(conn, author, new)
+    quoted = None
+    if author.local and new.quote_of_id is not None:
+        quoted, visibility = await quote_facts.check_local_quote(conn, author, new.quote_of_id, visibility)
+    quote_of_id = quoted.id if quoted else new.quote_of_id
+    quote_uri = quoted.uri if quoted else new.quote_uri
     status = await statuses.insert_status(
         conn, id=status_id, uri=new.uri or rt.urls.status(author.username, status_id),
         url=new.url or (rt.urls.status_page(author.username, status_id) if author.local else new.uri),
@@ -238,7 +272,8 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
         in_reply_to_account_id=parent.account_id if parent else None, content=new.content,
         source_text=new.source_text, spoiler_text=new.spoiler_text, sensitive=new.sensitive,
         visibility=visibility, language=new.language, conversation_uri=new.conversation_uri,
-        created_at=min(new.created_at or time.time(), time.time()))
+        created_at=min(new.created_at or time.time(), time.time()), quote_of_id=quote_of_id, quote_uri=quote_uri,
+        quote_policy="nobody" if author.local and visibility in ("private", "direct") else new.quote_policy)
     if new.media_ids:
         await _attach_media(conn, author, status_id, list(new.media_ids))
     await _store_remote_media(conn, status, new.remote_media, new=True)
@@ -263,6 +298,10 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
             await social.notify(conn, account_id=account.id, from_account_id=author.id,
                                 type="mention", status_id=status_id)
     sent = await _queue_note(conn, rt, "Create", status, author, list(new.mentioned), list(new.hashtags), parent)
+    if quoted is not None:
+        await quote_facts.start_local_quote(conn, rt, status, author, quoted, sent["object"] if sent else None)
+    elif quote_uri is not None:
+        await quote_facts.apply_inbound(conn, status, new.quote_state or "pending", new.quote_authorization_uri)
     await relay_in(conn, rt, status, author, list(new.mentioned), parent, audience=new.audience,
                    activity=new.activity or sent)  # a post in a group
     return status
@@ -391,9 +430,25 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
         if parent and status.visibility != "direct":
             recipients.append(parent.account_id)  # the author replied to hears of it, as on Mastodon
     followers = author.id if status.visibility != "direct" else None
+    if activity is not None and status.quote_of_id is not None and kind == "Update":
+        quoted = await statuses.get(conn, status.quote_of_id, with_deleted=True)
+        if quoted is not None and status.visibility != "direct":
+            recipients.append(quoted.account_id)  # the quoted author hears of the quote's changes
     await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
                          to_accounts=recipients, home_status=status.id if kind == "Create" else None)
     return activity
+
+
+async def send_update(conn: AsyncConnection, rt: Runtime, status_id: int) -> None:
+    """Send a local status's Note again, as an Update (its quote's state or its quote policy changed)."""
+    status = await statuses.get(conn, status_id)
+    author = await accounts.get(conn, status.account_id) if status else None
+    if status is None or author is None or not author.local or status.reblog_of_id:
+        return
+    mentioned = await accounts.get_many(conn, await statuses.mentioned_ids(conn, status.id))
+    hashtags = (await statuses.tags_of(conn, [status.id])).get(status.id, [])
+    parent = await statuses.get(conn, status.in_reply_to_id) if status.in_reply_to_id else None
+    await _queue_note(conn, rt, "Update", status, author, list(mentioned.values()), hashtags, parent)
 
 
 async def _own_status(conn: AsyncConnection, author: Account, status_id: int) -> Status:
@@ -470,6 +525,8 @@ async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: 
             if group.local and (relay := await statuses.find_reblog(conn, group.id, status.id)):
                 await remove_in(conn, rt, relay, group)
     await statuses.mark_deleted(conn, status.id)
+    if status.quote_state == "accepted":
+        await quote_facts.quotes.set_state(conn, status, "revoked")  # it counts as a quote no more
     await search_index.unindex_status(conn, status.id)
     await accounts.bump_counter(conn, author.id, "statuses_count", -1)
     if status.in_reply_to_id:

@@ -25,6 +25,7 @@ from models import account_queries, conversation_mutes, status_queries
 from models import media as media_store
 from models import polls as polls_store
 from models.accounts import Account
+from models.quotes import approval_for, effective_policy
 from models.statuses import Status
 from social.errors import NotFound
 
@@ -45,6 +46,11 @@ class _Related:
     muted: set = field(default_factory=set)
     filtered: dict = field(default_factory=dict)
     cards: dict = field(default_factory=dict)
+    quoted: dict = field(default_factory=dict)  # quoted posts the viewer may see, by id
+    quoted_deleted: set = field(default_factory=set)
+    blocked: set = field(default_factory=set)
+    muted_accounts: set = field(default_factory=set)
+    following: set = field(default_factory=set)
 
 
 async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status], *,
@@ -76,14 +82,21 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
     everything = {s.id: s for s in items} | originals
     if not moderator:
         everything = {i: s for i, s in everything.items() if i in allowed}
-    ids = list(everything)
-    authors = {s.account_id for s in everything.values()}
-    facts = await status_queries.page_facts(conn, ids, [i for i, s in everything.items() if s.local], authors,
+    # Accepted quotes show the post they quote, read with the rest of the page (one statement more,
+    # only for a page that has quotes) under the same visibility rule: never one the viewer may not see.
+    quoting = {s.quote_of_id for s in everything.values() if s.quote_of_id and s.quote_state == "accepted"}
+    shown_quoted, quoted_deleted = await status_queries.quoted(conn, quoting - set(everything), viewer)
+    shown_quoted |= {i: everything[i] for i in quoting if i in everything}
+    with_quoted = everything | shown_quoted
+    ids = list(with_quoted)
+    authors = {s.account_id for s in with_quoted.values()}
+    facts = await status_queries.page_facts(conn, ids, [i for i, s in with_quoted.items() if s.local], authors,
                                             viewer.id if viewer else None)
     related = _Related(
         people=await account_queries.of_page(conn, authors, ids), mentions=facts.mentions, tags=facts.tags,
         media=await media_store.of_statuses(conn, ids), polls=await polls_store.of_statuses(conn, ids),
-        pinned=facts.pinned, cards=facts.cards)
+        pinned=facts.pinned, cards=facts.cards, quoted=shown_quoted, quoted_deleted=quoted_deleted,
+        blocked=facts.blocked, muted_accounts=facts.muted_accounts, following=facts.following)
     hidden: set[int] = set()
     filtered_out: set[int] = set()
     if viewer is not None:
@@ -128,7 +141,39 @@ async def status_entity(conn: AsyncConnection, rt: Runtime, viewer: Account | No
     return body
 
 
-def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, reblog: dict | None) -> dict:
+def _quote(rt: Runtime, viewer: Account | None, s: Status, related: _Related, nested: bool) -> dict | None:
+    """Quote (or, for a quoted post itself, ShallowQuote) as Mastodon 4.5 gives it: the quoted post
+    only when its author accepted the quote and the viewer may see it; otherwise the reason, never
+    its content."""
+    if s.quote_uri is None and s.quote_of_id is None:
+        return None
+    state, shown = s.quote_state or "pending", None
+    if state == "accepted":
+        quoted = related.quoted.get(s.quote_of_id)
+        if s.quote_of_id is None or s.quote_of_id in related.quoted_deleted:
+            state = "deleted"
+        elif quoted is None or quoted.account_id not in related.people:
+            state = "unauthorized"
+        elif quoted.account_id in related.blocked:
+            state = "blocked_account"
+        else:
+            state = "muted_account" if quoted.account_id in related.muted_accounts else state
+            shown = quoted
+    if nested:
+        return {"state": state, "quoted_status_id": str(shown.id) if shown else None}
+    return {"state": state, "quoted_status": _entity(rt, viewer, shown, related, None, nested=True) if shown else None}
+
+
+def _quote_approval(viewer: Account | None, s: Status, related: _Related) -> dict:
+    """QuoteApproval: who the author lets quote the post, and whether the viewer is among them."""
+    policy = effective_policy(s)
+    automatic = {"public": ["public"], "followers": ["followers"], "nobody": []}.get(policy or "", [])
+    return {"automatic": automatic, "manual": [],
+            "current_user": approval_for(s, viewer.id if viewer else None, s.account_id in related.following)}
+
+
+def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, reblog: dict | None, *,
+            nested: bool = False) -> dict:
     signed_in = viewer is not None
     poll = related.polls.get(s.id)
     return {
@@ -165,6 +210,9 @@ def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, r
         "poll": poll_entity(viewer, poll, related.votes.get(poll.id)) if poll else None,
         "application": None,
         "filtered": related.filtered.get(s.id, []),
+        "quote": _quote(rt, viewer, s, related, nested),
+        "quote_approval": _quote_approval(viewer, s, related),
+        "quotes_count": s.quotes_count,
     }
 
 

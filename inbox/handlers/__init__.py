@@ -12,7 +12,7 @@ import logging
 from federation.runtime import Runtime
 from federation import as2, deref
 from federation.as2 import InvalidDocument, host_of, object_id, types_of
-from inbox.handlers import chats, follows, groups, posts, reactions
+from inbox.handlers import chats, follows, groups, posts, quotes, reactions
 from inbox.handlers.common import ANY, Handler, local_actor_type, undone_type
 from models.accounts import Account
 from social.errors import ServiceError, Unavailable
@@ -44,6 +44,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     **{(kind, "Event"): chats.on_rsvp for kind in ("Join", "Leave", "Accept", "TentativeAccept", "Reject",
                                                      "TentativeReject")},
     **{("Undo", kind): chats.on_undo_rsvp for kind in ("Join", "Accept", "TentativeAccept")},
+    ("QuoteRequest", ANY): quotes.on_quote_request,  # FEP-044f: may a remote post quote a local one
+    ("Accept", "QuoteRequest"): quotes.on_accept,
+    ("Reject", "QuoteRequest"): quotes.on_reject,
 }
 # Accept and Reject answer a Follow even when they name it by id only.
 _BY_ID = {"Accept": "Follow", "Reject": "Follow"}
@@ -57,6 +60,8 @@ async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> 
     obj_type = next(iter(types_of(obj)), "") if isinstance(obj, dict) else ""
     if kind in _RSVPS and chats.chat_named(rt, activity) is not None:
         obj_type = "Event"  # by id, embedded, or in the Invite it answers: one of this node's chats
+    if not obj_type and kind in _BY_ID and quotes.answers_quote_request(object_id(obj)):
+        obj_type = "QuoteRequest"  # named by id only: one a local quote post sent
     if not obj_type:
         obj_type = _BY_ID.get(kind) or (await undone_type(rt, object_id(obj)) if kind == "Undo" else "")
     if kind == "Follow":

@@ -9,7 +9,7 @@ from federation.polls import is_vote
 from inbox.handlers.common import author_of, embedded_or_fetched
 from models import statuses
 from models.accounts import Account
-from social import moderation, polls, profile, remote
+from social import moderation, polls, profile, quotes, remote
 from social import statuses as status_facts
 
 
@@ -52,6 +52,7 @@ async def on_delete(rt: Runtime, activity: dict, actor: Account) -> None:
     async with rt.db.read() as conn:
         status = await statuses.by_uri(conn, target_uri)
     if status is None:
+        await quotes.on_authorization_deleted(rt, actor, target_uri)  # a quote's approval withdrawn
         return
     if status.account_id != actor.id:
         raise InvalidDocument("only the author may delete a status")

@@ -26,7 +26,8 @@ SAMPLES: dict[str, object] = {"username": "alice", "status_id": 110123456789, "b
                               "version": "2.1", "name": "rust", "after_id": 110123456791,
                               "format": "rss", "list_id": 110123456792, "chat_id": 110123456793, "ext": ".md",
                               "replies_id": URLS.status_replies("alice", 110123456789),
-                              "signature": "A" * 24, "remote_url": "https://files.example/a b/c.png?x=1&y=2"}
+                              "signature": "A" * 24, "remote_url": "https://files.example/a b/c.png?x=1&y=2",
+                              "authorization_id": 110123456794, "status_uri": URLS.status("alice", 110123456789)}
 NAME_BY_BUILDER = {"media": "kQ2v8YyW1mZrT0aB.png", "static": "style.css"}
 NOT_BUILDERS = {"match", "stored_name", "public_media"}  # readers of URLs, and media kept elsewhere
 
