@@ -102,6 +102,7 @@ async def update_credentials(request: web.Request) -> web.Response:
         flat = dict(params._values)  # noqa: SLF001 - the form's own keys, for fields_attributes[n][…]
     privacy = _nested(params, "source", "privacy")
     language = _nested(params, "source", "language")
+    quote_policy = _nested(params, "source", "quote_policy")
     change = profile_uc.ProfileChange(
         display_name=params.str("display_name"), note=params.str("note"),
         locked=_opt_bool(params, "locked"), bot=_opt_bool(params, "bot"),
@@ -109,7 +110,8 @@ async def update_credentials(request: web.Request) -> web.Response:
         avatar=files.get("avatar"), header=files.get("header"),
         privacy=str(privacy) if privacy is not None else None,
         sensitive=_opt_nested_bool(params, "source", "sensitive"),
-        language=str(language) if language is not None else None)
+        language=str(language) if language is not None else None,
+        quote_policy=str(quote_policy) if quote_policy is not None else None)
     account = await profile_uc.update_profile(rt, viewer.account, change)
     return await _credential_response(request, account, viewer)
 

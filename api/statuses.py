@@ -106,7 +106,7 @@ async def create(request: web.Request) -> web.Response:
     # post_status answers 404 for a reply to a post the author cannot see.
     status = await status_uc.post_status(rt, viewer.account, **fields, idempotency_key=key,
                                          quoted_status_id=params.id("quoted_status_id") or params.id("quote_id"),
-                                         quote_policy=params.str("quote_approval_policy") or None)
+                                         quote_policy=params.str("quote_approval_policy") or prefs.quote_policy)
     return await _respond(request, viewer.account, status)
 
 
@@ -140,6 +140,8 @@ async def edit(request: web.Request) -> web.Response:
         request.app[RUNTIME], viewer.account, path_id(request), text=_text(params),
         spoiler_text=params.str("spoiler_text") or "", sensitive=params.bool("sensitive"),
         language=params.str("language") or None, media_ids=_media_ids(params, edit=True))
+    if policy := params.str("quote_approval_policy"):  # Mastodon 4.5: who may quote it from now on
+        status = await quote_uc.set_policy(request.app[RUNTIME], viewer.account, status.id, policy)
     return await _respond(request, viewer.account, status)
 
 

@@ -220,7 +220,13 @@ async def upsert_remote(conn: AsyncConnection, values: dict) -> Account:
 
 
 async def set_moved(conn: AsyncConnection, account_id: int, moved_to_uri: str) -> None:
-    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(moved_to_uri=moved_to_uri))
+    await conn.execute(update(accounts).where(accounts.c.id == account_id)
+                       .values(moved_to_uri=moved_to_uri, moved_at=time.time()))
+
+
+async def moved_at(conn: AsyncConnection, account_id: int) -> float | None:
+    """When the account last moved (None: never, or before moves were dated)."""
+    return (await conn.execute(select(accounts.c.moved_at).where(accounts.c.id == account_id))).scalar()
 
 
 async def moved_to(conn: AsyncConnection, account_id: int) -> str | None:

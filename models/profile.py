@@ -19,18 +19,20 @@ class Settings:
     privacy: str = "public"
     sensitive: bool = False
     language: str | None = None
+    quote_policy: str = "public"
 
 
 async def settings(conn: AsyncConnection, account_id: int) -> Settings:
     row = (await conn.execute(select(account_settings).where(account_settings.c.account_id == account_id))).first()
     if row is None:
         return Settings()
-    return Settings(row.default_privacy, bool(row.default_sensitive), row.default_language)
+    return Settings(row.default_privacy, bool(row.default_sensitive), row.default_language,
+                    row.default_quote_policy or "public")
 
 
 async def save_settings(conn: AsyncConnection, account_id: int, value: Settings) -> None:
     values = {"default_privacy": value.privacy, "default_sensitive": value.sensitive,
-              "default_language": value.language}
+              "default_language": value.language, "default_quote_policy": value.quote_policy}
     done = await conn.execute(update(account_settings).where(account_settings.c.account_id == account_id)
                               .values(**values))
     if not done.rowcount:

@@ -14,7 +14,7 @@ from models.schema import follows, oauth_tokens, push_deliveries, push_subscript
 
 # Mastodon's alert names; a notification of type T is pushed when alerts[T] is true.
 ALERTS = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
-          "admin.sign_up", "admin.report")
+          "admin.sign_up", "admin.report", "quote", "quoted_update")
 POLICIES = ("all", "followed", "follower", "none")
 
 

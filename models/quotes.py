@@ -125,3 +125,13 @@ async def quote_ids(conn: AsyncConnection, status_id: int, **page) -> list[int]:
     stmt = select(statuses.c.id).where(and_(statuses.c.quote_of_id == status_id,
                                             statuses.c.quote_state == "accepted", LIVE))
     return await page_ids(conn, stmt, statuses.c.id, **page)
+
+
+async def quotes_by_author(conn: AsyncConnection, status_id: int, *, local: bool | None = None) -> list[tuple[int, int]]:
+    """(author id, quote post id) of the accepted, live quotes of a status (by local or remote
+    authors only, when `local` says)."""
+    stmt = select(statuses.c.account_id, statuses.c.id).where(
+        statuses.c.quote_of_id == status_id, statuses.c.quote_state == "accepted", LIVE)
+    if local is not None:
+        stmt = stmt.where(statuses.c.local.is_(local))
+    return [(r.account_id, r.id) for r in await conn.execute(stmt)]

@@ -40,6 +40,7 @@ accounts = Table(
     # and the actor id of the account it moved to.
     Column("also_known_as", Text, nullable=False, default="[]", server_default="[]"),
     Column("moved_to_uri", Text),
+    Column("moved_at", Float),  # when it last moved (a local account may move again 30 days later)
     Column("public_key_id", Text),
     Column("public_key_pem", Text),
     Column("private_key_pem", Text),  # local accounts only
@@ -604,6 +605,7 @@ account_settings = Table(
     Column("default_privacy", String(16), nullable=False, default="public"),
     Column("default_sensitive", Boolean, nullable=False, default=False),
     Column("default_language", String(16)),
+    Column("default_quote_policy", String(16)),  # who may quote new posts (public followers nobody)
 )
 
 account_notes = Table(

@@ -181,6 +181,9 @@ async def move(rt: Runtime, moved: Account, target: Account) -> None:
     async with rt.db.write() as conn:
         await accounts.set_moved(conn, moved.id, target.uri)  # its profile says where it went
         followers = await social.follower_accounts(conn, moved.id, local=True)
+        for follower in followers:  # Mastodon's `move` notification: someone you follow moved
+            if follower.id != target.id:
+                await social.notify(conn, account_id=follower.id, from_account_id=moved.id, type="move")
         old = {f.id: await social.get_follow(conn, f.id, moved.id) for f in followers}
         blockers = [b for b in await social.local_blockers(conn, moved.id) if b.id != target.id]
         for muter_id, notifications, expires_at in await collections.local_mutes_of(conn, moved.id):

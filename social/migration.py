@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from datetime import datetime, timezone
 
 from federation import as2, deref
 from federation.as2 import InvalidDocument, MAX_ALIASES, safe_url
@@ -18,6 +20,8 @@ from social import follows, outgoing
 from social.errors import Forbidden, Unprocessable
 from social.profile import update_activity
 from webfinger.client import resolve_account
+
+MOVE_COOLDOWN = 30 * 24 * 3600.0  # as Mastodon: an account moves at most once in 30 days
 
 
 async def _alias_uri(rt: Runtime, account: Account, given: str) -> str:
@@ -82,6 +86,12 @@ async def move_out(rt: Runtime, account: Account, user_id: int, password: str, t
     matches = await asyncio.to_thread(accounts.check_password, password, stored)
     if not password or not matches:
         raise Forbidden("Invalid password")
+    async with rt.db.read() as conn:
+        last_move = await accounts.moved_at(conn, account.id)
+    if last_move is not None and time.time() - last_move < MOVE_COOLDOWN:
+        again = datetime.fromtimestamp(last_move + MOVE_COOLDOWN, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        raise Unprocessable(f"Validation failed: this account moved less than 30 days ago; it can move again "
+                            f"from {again}")
     target_uri = (target_given or "").strip()
     if not target_uri:
         raise Unprocessable("Validation failed: moved_to_uri can't be blank")

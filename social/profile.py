@@ -11,6 +11,7 @@ from federation.runtime import Runtime
 from federation import as2
 from federation.content import MentionRef, render_plain
 from federation.sanitize import clean_name
+from models.quotes import POLICIES as QUOTE_POLICIES  # source[quote_policy], as Mastodon 4.5
 from models import accounts as accounts_store
 from models import profile as profile_store
 from models import search_index, social
@@ -46,6 +47,7 @@ class ProfileChange:
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None
+    quote_policy: str | None = None
 
 
 def process_profile_image(raw: bytes, size: tuple[int, int], *, max_pixels: int) -> tuple[bytes, str]:
@@ -127,6 +129,9 @@ def _check(change: ProfileChange) -> None:
                 raise Unprocessable("Validation failed: Fields are too long")
     if change.privacy is not None and change.privacy not in PRIVACIES:
         raise Unprocessable(f"Validation failed: Privacy {change.privacy!r} is not one of {', '.join(PRIVACIES)}")
+    if change.quote_policy is not None and change.quote_policy not in QUOTE_POLICIES:
+        raise Unprocessable(f"Validation failed: Quote policy {change.quote_policy!r} is not one of "
+                            f"{', '.join(QUOTE_POLICIES)}")
     if change.language is not None and len(change.language) > 16:
         raise Unprocessable("Validation failed: Language is not valid")
 
@@ -173,13 +178,14 @@ async def _save(rt: Runtime, account: Account, values: dict, change: ProfileChan
         before = await accounts_store.get(conn, account.id) or account
         if values:
             await profile_store.update_account(conn, account.id, **values)
-        if (change.privacy, change.sensitive, change.language) != (None, None, None):
+        if (change.privacy, change.sensitive, change.language, change.quote_policy) != (None, None, None, None):
             current = await profile_store.settings(conn, account.id)
             await profile_store.save_settings(conn, account.id, replace(
                 current,
                 privacy=change.privacy if change.privacy is not None else current.privacy,
                 sensitive=change.sensitive if change.sensitive is not None else current.sensitive,
-                language=(change.language or None) if change.language is not None else current.language))
+                language=(change.language or None) if change.language is not None else current.language,
+                quote_policy=change.quote_policy or current.quote_policy))
         fresh = await accounts_store.get(conn, account.id) or account
         if values:
             await search_index.index_account(conn, fresh)

@@ -118,15 +118,21 @@ async def update_note(rt: Runtime, doc: dict, author: Account, *, activity: dict
     # An Update that only carries a poll's new counts is not an edit (no revision, no "edited").
     unchanged = (values["content"], values["spoiler_text"], values["sensitive"]) == (
         existing.content, existing.spoiler_text, existing.sensitive)
-    edited = await status_facts.edit(rt, author, existing.id, StatusEdit(
-        content=values["content"], spoiler_text=values["spoiler_text"], sensitive=values["sensitive"],
-        language=values["language"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
-        edited_at=values["edited_at"], remote_media=await _media(rt, author, doc),
-        remote_poll=_remote_poll(doc), poll_counts_only=unchanged and "Question" in types_of(doc),
-        activity=activity))
+    policy = quote_policy(doc, author.followers_url)
+    if (unchanged and values["edited_at"] == existing.edited_at and "Question" not in types_of(doc)
+            and (existing.quote_uri or policy != existing.quote_policy)):
+        # Not an edit either: the same revision sent again because its quote was authorized or
+        # revoked, or its quote policy changed (handled below).
+        edited: Status | None = existing
+    else:
+        edited = await status_facts.edit(rt, author, existing.id, StatusEdit(
+            content=values["content"], spoiler_text=values["spoiler_text"], sensitive=values["sensitive"],
+            language=values["language"], mentioned=mentioned, hashtags=tuple(values["hashtags"]),
+            edited_at=values["edited_at"], remote_media=await _media(rt, author, doc),
+            remote_poll=_remote_poll(doc), poll_counts_only=unchanged and "Question" in types_of(doc),
+            activity=activity))
     # A quote stays the post it quoted (as on Mastodon); its authorization may come or go.
-    await quote_facts.apply_inbound_edit(rt, existing.id, quote_policy(doc, author.followers_url), quote_state,
-                                         authorization)
+    await quote_facts.apply_inbound_edit(rt, existing.id, policy, quote_state, authorization)
     return edited
 
 

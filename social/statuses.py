@@ -430,10 +430,13 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
         if parent and status.visibility != "direct":
             recipients.append(parent.account_id)  # the author replied to hears of it, as on Mastodon
     followers = author.id if status.visibility != "direct" else None
-    if activity is not None and status.quote_of_id is not None and kind == "Update":
-        quoted = await statuses.get(conn, status.quote_of_id, with_deleted=True)
-        if quoted is not None and status.visibility != "direct":
-            recipients.append(quoted.account_id)  # the quoted author hears of the quote's changes
+    if activity is not None and kind == "Update" and status.visibility != "direct":
+        if status.quote_of_id is not None:
+            quoted = await statuses.get(conn, status.quote_of_id, with_deleted=True)
+            if quoted is not None:
+                recipients.append(quoted.account_id)  # the quoted author hears of the quote's changes
+        if status.quotes_count:  # and those who quoted it hear of its edits (their quoted_update)
+            recipients += [a for a, _ in await quote_facts.quotes.quotes_by_author(conn, status.id, local=False)]
     await outgoing.queue(conn, rt, activity=activity, signer=author, followers_of=followers,
                          to_accounts=recipients, home_status=status.id if kind == "Create" else None)
     return activity
@@ -491,6 +494,10 @@ async def edit(rt: Runtime, author: Account, status_id: int, change: StatusEdit)
         for booster_id in await statuses.local_booster_ids(conn, status_id):
             await social.notify(conn, account_id=booster_id, from_account_id=author.id, type="update",
                                 status_id=status_id, again=True)
+        for quoter_id, quote_id in await quote_facts.quotes.quotes_by_author(conn, status_id, local=True):
+            # Whoever quoted it here hears of the edit, with their own quote post (Mastodon's quoted_update).
+            await social.notify(conn, account_id=quoter_id, from_account_id=author.id, type="quoted_update",
+                                status_id=quote_id, again=True)
         status = await statuses.get(conn, status_id)
         await search_index.index_status(conn, status)
         everyone = await accounts.get_many(conn, [*old, *(a.id for a in change.mentioned)])

@@ -100,6 +100,7 @@ async def credential_account_entity(conn: AsyncConnection, rt: Runtime, account:
         "privacy": prefs.privacy,
         "sensitive": prefs.sensitive,
         "language": prefs.language or "",
+        "quote_policy": prefs.quote_policy,
         "note": html_to_text(account.note or ""),
         "fields": [{"name": str(f.get("name", "")), "value": html_to_text(str(f.get("value", ""))),
                     "verified_at": None}
@@ -143,6 +144,7 @@ def preferences_entity(prefs) -> dict:  # noqa: ANN001
         "posting:default:visibility": prefs.privacy,
         "posting:default:sensitive": prefs.sensitive,
         "posting:default:language": prefs.language,
+        "posting:default:quote_policy": prefs.quote_policy,
         "reading:expand:media": "default",
         "reading:expand:spoilers": False,
     }

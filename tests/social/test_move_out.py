@@ -97,6 +97,15 @@ def test_alice_moves_to_globex_and_her_followers_follow_her_there(people):
                message="initech knows alice moved")
     # A moved account posts no more.
     alice("POST", "/api/v1/statuses", expect=422, json={"status": "still here?"})
+    # Her followers here and on globex are told (Mastodon's `move` notification; dave muted her)
+    for follower in (bob, apis["carol"]):
+        eventually(lambda: [n for n in follower("GET", "/api/v1/notifications")
+                            if n["type"] == "move" and n["account"]["username"] == "alice"],
+                   message="a move notification")
+    # and she cannot move again within 30 days, as on Mastodon
+    again = alice("POST", "/api/v1/accounts/move", expect=422,
+                  json={"password": PASSWORD, "moved_to_uri": "alice2@globex.test"})
+    assert "30 days" in again["error"]
 
 
 def test_aliases_must_be_accounts(people):

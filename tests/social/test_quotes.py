@@ -97,6 +97,12 @@ def test_a_public_post_quoted_from_another_node_is_accepted_on_both_then_revoked
     assert [s["uri"] for s in call(world, "bob", "GET", f"/api/v1/statuses/{post['id']}/quotes")] == [mine["uri"]]
     assert call(world, "bob", "GET", f"/api/v1/statuses/{post['id']}")["quotes_count"] == 1
     call(world, "carol", "GET", f"/api/v1/statuses/{post['id']}/quotes", expect=403)  # bob's alone
+    # When bob edits his post, alice hears of it, with her quote (Mastodon's quoted_update)
+    call(world, "bob", "PUT", f"/api/v1/statuses/{post['id']}", {"status": "Postmortems must be blameless"})
+    edited = eventually(lambda: [n for n in call(world, "alice", "GET", "/api/v1/notifications")
+                                 if n["type"] == "quoted_update"], message="alice's quoted_update notification")
+    assert edited[0]["status"]["id"] == mine["id"]
+    assert "must be" in edited[0]["status"]["quote"]["quoted_status"]["content"]
 
     # When bob revokes it
     revoked = call(world, "bob", "POST", f"/api/v1/statuses/{post['id']}/quotes/{quote_at_globex['id']}/revoke")
@@ -125,6 +131,13 @@ def test_who_may_quote_is_the_quoted_authors_choice(world):
     # bob may quote himself whatever his policy
     own = call(world, "bob", "POST", "/api/v1/statuses", {"status": "Me again", "quoted_status_id": only_bob["id"]})
     assert own["quote"]["state"] == "accepted"
+
+    # carol's default for new posts (source[quote_policy]), as Mastodon 4.5
+    me = call(world, "carol", "PATCH", "/api/v1/accounts/update_credentials", {"source": {"quote_policy": "followers"}})
+    assert me["source"]["quote_policy"] == "followers"
+    assert call(world, "carol", "GET", "/api/v1/preferences")["posting:default:quote_policy"] == "followers"
+    assert call(world, "carol", "POST", "/api/v1/statuses", {"status": "defaults"})["quote_approval"]["automatic"] == [
+        "followers"]
 
     # A policy changed after alice's node read it: her QuoteRequest is rejected by bob's node
     changing = call(world, "bob", "POST", "/api/v1/statuses", {"status": "Quote me, for now"})

@@ -41,9 +41,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_quote_authorizations')),
     )
     op.create_index('ix_quote_authorizations_quoting_uri', 'quote_authorizations', ['quoting_uri'], unique=False)
+    op.add_column('account_settings', sa.Column('default_quote_policy', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('account_settings', 'default_quote_policy')
     op.drop_index('ix_quote_authorizations_quoting_uri', table_name='quote_authorizations')
     op.drop_table('quote_authorizations')
     op.drop_index('ix_statuses_quote_authorization_uri', table_name='statuses')
