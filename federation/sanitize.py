@@ -26,13 +26,14 @@ ALLOWED_TAGS = frozenset(
 _ATTRIBUTES = {
     "a": {"href", "class"},
     "span": {"class"},
+    "p": {"class"},  # quote-inline: the "RE: link" of a quote post, which apps showing the quote hide
     "ol": {"start", "reversed"},
     "li": {"value"},
 }
 
 _LINK_REL = "nofollow noopener noreferrer"
 
-_CLASS_NAMES = frozenset({"h-card", "u-url", "mention", "hashtag", "invisible", "ellipsis"})
+_CLASS_NAMES = frozenset({"h-card", "u-url", "mention", "hashtag", "invisible", "ellipsis", "quote-inline"})
 _CLASS_PREFIX_RE = re.compile(r"^(?:h|p|u|dt|e)-[a-z0-9]+(?:-[a-z0-9]+)*$")
 _INTEGER_RE = re.compile(r"^-?[0-9]{1,9}$")
 

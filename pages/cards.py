@@ -51,6 +51,15 @@ class PollView:
         return round(100 * votes / total) if total else 0
 
 
+@dataclass(frozen=True)
+class QuoteView:
+    """What a quote post shows of the post it quotes: the post and its author only when its author
+    accepted the quote and the viewer may see it; otherwise just the state (pending, revoked, …)."""
+    state: str
+    status: Status | None = None
+    author: Account | None = None
+
+
 @dataclass
 class Card:
     status: Status  # the original, for a boost
@@ -65,6 +74,7 @@ class Card:
     reblogged: bool = False
     bookmarked: bool = False
     own: bool = False
+    quote: QuoteView | None = None
 
     @property
     def id(self) -> int:
@@ -107,8 +117,11 @@ async def cards_of(conn: AsyncConnection, rt: Runtime, viewer: Account | None, i
 async def _cards(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status],
                  originals: dict[int, Status], allowed: set[int]) -> list[Card]:
     everything = {i: s for i, s in ({s.id: s for s in items} | originals).items() if i in allowed}
-    ids = list(everything)
-    authors = {s.account_id for s in everything.values()}
+    quoting = {s.quote_of_id for s in everything.values() if s.quote_of_id and s.quote_state == "accepted"}
+    quoted, quoted_deleted = await status_queries.quoted(conn, quoting - set(everything), viewer)  # only with quotes
+    quoted |= {i: everything[i] for i in quoting if i in everything}
+    ids = list(everything | quoted)
+    authors = {s.account_id for s in (everything | quoted).values()}
     viewer_id = viewer.id if viewer else None
     facts = await status_queries.page_facts(conn, ids, [i for i, s in everything.items() if s.local], authors,
                                             viewer_id)
@@ -129,6 +142,8 @@ async def _cards(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ite
                     own=viewer_id == original.account_id)
         if item.reblog_of_id:
             card.boost, card.booster = item, people[item.account_id]
+        if original.quote_uri:
+            card.quote = _quote_view(original, quoted, quoted_deleted, people, hidden)
         _media(rt, card, media.get(original.id, []))
         poll = polls.get(original.id)
         if poll is not None:
@@ -138,3 +153,17 @@ async def _cards(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ite
                                  not poll.hide_totals or expired or card.own, own_votes)
         out.append(card)
     return out
+
+
+def _quote_view(status: Status, quoted: dict[int, Status], deleted: set[int], people: dict, hidden: set[int],
+                ) -> QuoteView:
+    """The quote part of a card, by the rule of the client API's Quote (api.entities.statuses)."""
+    state = status.quote_state or "pending"
+    if state != "accepted":
+        return QuoteView(state)
+    shown = quoted.get(status.quote_of_id) if status.quote_of_id else None
+    if status.quote_of_id is None or status.quote_of_id in deleted:
+        return QuoteView("deleted")
+    if shown is None or shown.account_id not in people or shown.account_id in hidden:
+        return QuoteView("unauthorized")
+    return QuoteView(state, shown, people[shown.account_id])

@@ -51,12 +51,12 @@ def resolve(world, who, uri) -> dict:  # noqa: ANN001
     return found["statuses"][0]
 
 
-def ap_get(world, url) -> tuple[int, dict | str]:  # noqa: ANN001
-    """GET an ActivityPub document from the node whose domain its URL names."""
+def ap_get(world, url, accept="application/activity+json") -> tuple[int, dict | str]:  # noqa: ANN001
+    """GET an ActivityPub document (or with `accept`, a page) from the node whose domain its URL names."""
     nodes = {node.domain: node for node, _ in world.values()}
     parts = urlsplit(url)
-    status, text = raw_request(nodes[parts.hostname].base + parts.path, "GET", {"Accept": "application/activity+json"})
-    return status, json.loads(text) if status == 200 else text
+    status, text = raw_request(nodes[parts.hostname].base + parts.path, "GET", {"Accept": accept})
+    return status, json.loads(text) if status == 200 and "json" in accept else text
 
 
 def quote_of(world, who, status_id) -> dict:  # noqa: ANN001
@@ -79,6 +79,8 @@ def test_a_public_post_quoted_from_another_node_is_accepted_on_both_then_revoked
                           message="the quote is accepted on acme")
     assert accepted["quoted_status"]["uri"] == post["uri"]
     assert accepted["quoted_status"]["quote"] is None
+    page = ap_get(world, mine["url"], "text/html")[1]  # the web shows it too, below alice's text
+    assert '<blockquote class="quoted"' in page and "Postmortems should be blameless" in page
     # … her Note names the authorization, which bob's node serves and which names both posts …
     status, note = ap_get(world, mine["uri"])
     assert note["quote"] == note["quoteUri"] == note["_misskey_quote"] == post["uri"]
@@ -111,6 +113,8 @@ def test_a_public_post_quoted_from_another_node_is_accepted_on_both_then_revoked
     eventually(lambda: quote_of(world, "alice", mine["id"]) == {"state": "revoked", "quoted_status": None},
                message="the quote is revoked on acme")
     assert ap_get(world, note["quoteAuthorization"])[0] == 404
+    page = ap_get(world, mine["url"], "text/html")[1]
+    assert "Its author removed this quote." in page and "blameless" not in page
     assert call(world, "bob", "GET", f"/api/v1/statuses/{post['id']}/quotes") == []
     assert call(world, "bob", "GET", f"/api/v1/statuses/{post['id']}")["quotes_count"] == 0
 
