@@ -4,14 +4,14 @@ A status's quoted post, the quote's state and authorization, who may quote it an
 the QuoteAuthorizations local authors issued (FEP-044f).
 
 Revision ID: 0320
-Revises: 0720
+Revises: 0620
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0320'
-down_revision = '0720'
+down_revision = '0620'
 branch_labels = None
 depends_on = None
 
