@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from tests.rig.databases import create_database, drop_database, postgres_available
-from tests.rig.fake_remote import raw_request
+from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, note, post_signed, raw_request
 from tests.rig.http import api
 from tests.rig.nodes import eventually, start_cluster
 from tests.rig.people import make_people
@@ -26,13 +26,16 @@ def world(tmp_path_factory):
     # globex (where the authorizations are issued and the quotes counted) runs on PostgreSQL when one
     # answers, acme on SQLite.
     databases = {} if postgres_available() else {"globex.test": create_database()}
-    nodes = start_cluster(DOMAINS, tmp_path_factory.mktemp("quotes"), databases=databases)
+    remote = FakeRemote("remote.test").start()  # a third party's server, whose quotes acme checks
+    nodes = start_cluster(DOMAINS, tmp_path_factory.mktemp("quotes"), databases=databases,
+                          also_resolve={"remote.test": remote.port})
     acme, globex = (nodes[d] for d in DOMAINS)
     tokens = {**{n: (acme, t) for n, t in make_people(acme, ["alice", "dave"]).items()},
               **{n: (globex, t) for n, t in make_people(globex, ["bob", "carol"]).items()}}
-    yield tokens
+    yield {**tokens, "remote": remote}
     for node in nodes.values():
         node.stop()
+    remote.stop()
     for database in databases.values():
         drop_database(database)
 
@@ -53,7 +56,7 @@ def resolve(world, who, uri) -> dict:  # noqa: ANN001
 
 def ap_get(world, url, accept="application/activity+json") -> tuple[int, dict | str]:  # noqa: ANN001
     """GET an ActivityPub document (or with `accept`, a page) from the node whose domain its URL names."""
-    nodes = {node.domain: node for node, _ in world.values()}
+    nodes = {entry[0].domain: entry[0] for entry in world.values() if isinstance(entry, tuple)}
     parts = urlsplit(url)
     status, text = raw_request(nodes[parts.hostname].base + parts.path, "GET", {"Accept": accept})
     return status, json.loads(text) if status == 200 and "json" in accept else text
@@ -188,3 +191,42 @@ def test_mastodon_py_posts_a_quote(world):
     mine = client.status_post("Indeed", quoted_status_id=at_acme["id"])
     assert mine.quote.state == "pending"
     eventually(lambda: client.status(mine.id).quote.state == "accepted", message="dave's quote is accepted")
+
+
+def test_a_third_partys_quote_counts_only_with_an_authorization_the_quoted_authors_server_serves(world):
+    remote = world["remote"]
+    yves, zoe = remote.add_actor("yves"), remote.add_actor("zoe")
+    quoted = remote.serve({"@context": AS_CONTEXT, **note(yves, "The original", suffix="original")})
+
+    def quote_post(suffix, **extra):  # noqa: ANN001, ANN003, ANN202
+        post = note(zoe, f"Quoting ({suffix})", suffix=suffix, quote=quoted["id"], **extra)
+        status, text = post_signed(world["alice"][0].base, "acme.test", "/inbox", create(zoe, post), zoe)
+        assert status == 202, text
+        return eventually(lambda: resolve(world, "alice", post["id"]), message=f"{suffix} arrives")
+
+    def stamp(suffix, interacting):  # noqa: ANN001, ANN202
+        return remote.serve({"@context": AS_CONTEXT, "id": f"{yves.uri}/stamps/{suffix}", "type": "QuoteAuthorization",
+                             "attributedTo": yves.uri, "interactingObject": interacting,
+                             "interactionTarget": quoted["id"]})["id"]
+
+    # An authorization yves's server serves, naming zoe's post: accepted, and the quoted post fetched
+    good = quote_post("good", quoteAuthorization=stamp("good", f"{zoe.uri}/statuses/good"))
+    assert good["quote"]["state"] == "accepted"
+    assert good["quote"]["quoted_status"]["uri"] == quoted["id"]
+    # One that names another post, one that is not served, none at all: the quote is not shown
+    assert quote_post("other", quoteAuthorization=stamp("other", f"{zoe.uri}/statuses/good"))["quote"] == {
+        "state": "pending", "quoted_status": None}
+    assert quote_post("missing", quoteAuthorization=f"{yves.uri}/stamps/nowhere")["quote"]["state"] == "pending"
+    assert quote_post("bare")["quote"]["state"] == "pending"
+    # Misskey's and Fedibird's spellings name the quoted post too
+    misskey = note(zoe, "Old style", suffix="misskey", _misskey_quote=quoted["id"])
+    post_signed(world["alice"][0].base, "acme.test", "/inbox", create(zoe, misskey), zoe)
+    assert eventually(lambda: resolve(world, "alice", misskey["id"]))["quote"]["state"] == "pending"
+
+    # yves deletes the authorization: the quote is revoked
+    revoke = {"@context": AS_CONTEXT, "id": f"{yves.uri}/stamps/good#delete", "type": "Delete", "actor": yves.uri,
+              "object": {"id": f"{yves.uri}/stamps/good", "type": "QuoteAuthorization"}}
+    status, text = post_signed(world["alice"][0].base, "acme.test", "/inbox", revoke, yves)
+    assert status == 202, text
+    eventually(lambda: quote_of(world, "alice", good["id"]) == {"state": "revoked", "quoted_status": None},
+               message="the quote is revoked")
