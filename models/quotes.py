@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models import stream_events
 from models.ids import new_id
 from models.schema import follows, quote_authorizations, statuses
 from models.statuses import LIVE, Status, page_ids
@@ -98,6 +99,7 @@ async def set_state(conn: AsyncConnection, status: Status, state: str, *,
     elif state != "accepted":
         values["quote_authorization_uri"] = None
     await conn.execute(update(statuses).where(statuses.c.id == status.id).values(**values))
+    await stream_events.emit(conn, "status", "status.update", status.id)  # apps show the quote's new state
     if status.quote_of_id is not None and (status.quote_state == "accepted") != (state == "accepted"):
         delta = 1 if state == "accepted" else -1
         await conn.execute(update(statuses).where(statuses.c.id == status.quote_of_id)
