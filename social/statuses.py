@@ -560,8 +560,11 @@ async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: 
                                  to_accounts=[original.account_id])
         return
     followers = author.id if status.visibility != "direct" else None
+    # Those who quoted it, and the author it quoted, hear of it too (their quotes show it deleted).
+    quoting = [a for a, _ in await quote_facts.quotes.quotes_by_author(conn, status.id, local=False)]
+    quoted = await statuses.get(conn, status.quote_of_id, with_deleted=True) if status.quote_of_id else None
     await outgoing.queue(conn, rt, activity=delete, signer=author, followers_of=followers,
-                         to_accounts=mentioned_ids)
+                         to_accounts=[*mentioned_ids, *quoting, *([quoted.account_id] if quoted else [])])
 
 
 def _delete_activity(rt: Runtime, status: Status, author: Account, mentioned: dict) -> dict | None:

@@ -122,6 +122,17 @@ def test_a_public_post_quoted_from_another_node_is_accepted_on_both_then_revoked
     assert call(world, "bob", "GET", f"/api/v1/statuses/{post['id']}")["quotes_count"] == 0
 
 
+def test_a_quoted_post_deleted_shows_as_deleted_where_it_was_quoted(world):
+    post = call(world, "bob", "POST", "/api/v1/statuses", {"status": "Soon gone"})
+    at_acme = resolve(world, "alice", post["uri"])
+    mine = call(world, "alice", "POST", "/api/v1/statuses", {"status": "Noted", "quoted_status_id": at_acme["id"]})
+    eventually(lambda: quote_of(world, "alice", mine["id"])["state"] == "accepted", message="accepted")
+    call(world, "bob", "DELETE", f"/api/v1/statuses/{post['id']}")
+    # alice does not follow bob: the Delete reaches acme because she quoted it
+    eventually(lambda: quote_of(world, "alice", mine["id"]) == {"state": "deleted", "quoted_status": None},
+               message="the quote shows its post deleted")
+
+
 def test_who_may_quote_is_the_quoted_authors_choice(world):
     # A post only bob may quote: alice's node knows it and refuses at once
     only_bob = call(world, "bob", "POST", "/api/v1/statuses", {"status": "Mine alone",
