@@ -41,7 +41,7 @@ def _axes(top: int) -> str:
     for fraction in (0, 0.5, 1):
         y = bottom_y - fraction * (bottom_y - TOP)
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#1d1d1f">'
-                     f'{round(top * fraction)}</text>')
+                     f'{top * fraction:g}</text>')
     return "".join(parts)
 
 
@@ -67,7 +67,7 @@ def bars(chart_id: str, title: str, labels: list[str], series: list[Series], *, 
                          f'{s.values[i]}</title></rect>')
             if stacked:
                 base += h
-        if count <= 16 or i % 2 == 0:
+        if count <= 8 or (count - 1 - i) % 2 == 0:  # the last day and every other one: no overlap
             parts.append(f'<text x="{LEFT + i * slot + slot / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" '
                          f'text-anchor="middle" font-size="10" fill="#1d1d1f">{escape(label)}</text>')
     for k, s in enumerate(series):
