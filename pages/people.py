@@ -29,6 +29,7 @@ from pages.templating import path, render
 from social import collections as collections_uc
 from social import follows, interactions, polls, remote
 from social import media as media_uc
+from social import profile as profile_uc
 from social import sign_in as sign_in_uc
 from social import statuses as statuses_uc
 from social.errors import NotFound, ServiceError, Unprocessable
@@ -117,8 +118,9 @@ async def _timeline(request: web.Request, person: session.Person, title: str, id
     async with rt.db.read() as conn:
         found = await cards.cards_of_ids(conn, rt, person.account, ids)
     found = [c for c in found if (c.booster or c.author).id not in skip]
+    prefs = await profile_uc.posting_defaults(rt, person.account.id)
     return page(request, "web/timeline.html", title, person=person, cards=found, ids=ids, limit=PAGE_SIZE,
-                stream=stream, compose=True, durations=POLL_DURATIONS)
+                stream=stream, compose=True, durations=POLL_DURATIONS, prefs=prefs)
 
 
 @routes.get(ROUTES.web_home.path)
@@ -176,11 +178,12 @@ async def compose(request: web.Request) -> web.Response:
             raise Unprocessable("Choose who may see the post.")
         poll = _poll(form)
         media_ids = await _upload(rt, person.account, form)
+        prefs = await profile_uc.posting_defaults(rt, person.account.id)  # the language, as the API's
         status = await statuses_uc.post_status(
             rt, person.account, text=str(form.get("status") or ""), visibility=visibility,
             spoiler_text=str(form.get("spoiler_text") or "").strip(), media_ids=media_ids, poll=poll,
             in_reply_to_id=int(reply_to) if reply_to.isdigit() else None,
-            sensitive=form.get("sensitive") == "1")
+            sensitive=form.get("sensitive") == "1", language=prefs.language)
     except ServiceError as err:
         return problem(request, err)
     return await _after(request, person, form, status.id)

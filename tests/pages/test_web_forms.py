@@ -162,7 +162,8 @@ async def test_the_profile_form_changes_the_profile_through_the_apis_write_path(
     form = aiohttp.FormData({"csrf": csrf, "display_name": "Alice L.", "note": "Reads #books, writes code",
                              "field_name_0": "Site", "field_value_0": "https://alice.example",
                              "field_name_2": "Pronouns", "field_value_2": "she/her",
-                             "locked": "1", "discoverable": "1", "indexable": "1"})
+                             "locked": "1", "discoverable": "1", "indexable": "1",
+                             "privacy": "private", "sensitive": "1", "language": "fr"})
     form.add_field("avatar", DEFAULT_IMAGE, filename="me.png", content_type="image/png")
     saved = await node.client.post("/settings/profile", data=form)
     assert saved.status == 200 and "Your profile is saved." in await saved.text()
@@ -171,6 +172,15 @@ async def test_the_profile_form_changes_the_profile_through_the_apis_write_path(
     assert (me["display_name"], me["source"]["note"], me["locked"], me["discoverable"], me["bot"]) == (
         "Alice L.", "Reads #books, writes code", True, True, False)
     assert me["indexable"] is True
+    assert (me["source"]["privacy"], me["source"]["sensitive"], me["source"]["language"]) == ("private", True, "fr")
+    # And her compose form starts from those defaults, and a post from it is in her language
+    home = await (await node.client.get("/home")).text()
+    assert '<option value="private" selected>' in home and 'name="sensitive" value="1" checked' in home
+    made = await node.client.post("/statuses", data={"status": "Bonjour", "visibility": "private", "csrf": csrf},
+                                  allow_redirects=False)
+    assert made.status == 303
+    latest = (await (await alice.get(f"/api/v1/accounts/{alice.id}/statuses")).json())[0]
+    assert (latest["language"], latest["visibility"]) == ("fr", "private")
     assert [(f["name"], f["value"]) for f in me["source"]["fields"]] == [
         ("Site", "https://alice.example"), ("Pronouns", "she/her")]
     assert "/media/" in me["avatar"] and 'href="/tags/books"' in me["note"].replace("http://acme.test", "")
