@@ -89,11 +89,11 @@ async def _forward(conn: AsyncConnection, rt: Runtime, group: Account, addressed
     await outgoing.queue(conn, rt, activity=announce, signer=group, followers_of=group.id, to_accounts=[author.id])
 
 
-async def relay_change(conn: AsyncConnection, rt: Runtime, status: Status, author: Account,
+async def relay_change(conn: AsyncConnection, rt: Runtime, status: Status, author: Account | None,
                        activity: dict | None) -> None:
-    """The author's Update or Delete of a post this node's groups relayed, announced by each group
-    to its members (as Lemmy forwards them); a Delete also withdraws the group's boost."""
-    if activity is None or status.reblog_of_id:
+    """The author's Update or Delete of a post this node's groups relayed, or someone's Like of it,
+    announced by each group to its members (as Lemmy forwards them)."""
+    if activity is None or author is None or status.reblog_of_id:
         return
     for group in await statuses.group_boosters(conn, status.id):
         if not group.local or not (relay := await statuses.find_reblog(conn, group.id, status.id)):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
-from federation import as2
+from federation import as2, integrity
 from models import accounts, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import Status
 from social import outgoing
 from social.errors import Forbidden, NotFound, Unprocessable
+from social.group_relay import relay_change
 from social.statuses import remove_in
 
 BOOST_VISIBILITIES = ("public", "unlisted", "private")
@@ -31,24 +32,38 @@ async def _visible(conn: AsyncConnection, account: Account, status_id: int) -> S
     return status
 
 
-async def favourite(rt: Runtime, account: Account, status_id: int, *, activity_uri: str | None = None) -> Status:
+async def favourite(rt: Runtime, account: Account, status_id: int, *, activity_uri: str | None = None,
+                    activity: dict | None = None) -> Status:
     """Like a status. A remote actor's like counts only on this node's own posts (their author's
-    server keeps the count of the others)."""
+    server keeps the count of the others). A like of a post a group relayed also goes to the group,
+    which announces it to its members (Lemmy counts votes so); `activity`: the Like as received."""
     async with rt.db.write() as conn:
         status = await _visible(conn, account, status_id)
+        in_groups = await statuses.group_boosters(conn, status.id)
         if not account.local and not status.local:
+            await _forward_like(conn, rt, status, activity, in_groups)  # a member's like, sent to a group here
             return status
         like_id = activity_uri or rt.urls.activity(account.uri, new_id())
         if await social.add_favourite(conn, account.id, status.id, like_id):
             await statuses.bump(conn, status.id, "favourites_count", 1)
             author = await accounts.get(conn, status.account_id)
+            if author and account.local and status.visibility != "local":
+                activity = integrity.sign(as2.activity("Like", like_id, account.uri, status.uri, to=[author.uri]),
+                                          rt.session_secret, account.uri)
             if author and author.local:
                 await social.notify(conn, account_id=author.id, from_account_id=account.id,
                                     type="favourite", status_id=status.id)
-            elif author and account.local and status.visibility != "local":
-                like = as2.activity("Like", like_id, account.uri, status.uri, to=[author.uri])
-                await outgoing.queue(conn, rt, activity=like, signer=account, to_accounts=[author.id])
+            elif author and account.local and activity is not None:
+                await outgoing.queue(conn, rt, activity=activity, signer=account,
+                                     to_accounts=[author.id, *(g.id for g in in_groups if not g.local)])
+            await _forward_like(conn, rt, status, activity, in_groups)
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
+
+
+async def _forward_like(conn: AsyncConnection, rt: Runtime, status: Status, like: dict | None,
+                        in_groups: list[Account]) -> None:
+    if like is not None and any(g.local for g in in_groups):
+        await relay_change(conn, rt, status, await accounts.get(conn, status.account_id), like)
 
 
 async def unfavourite(rt: Runtime, account: Account, status_id: int) -> Status:

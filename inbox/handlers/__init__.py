@@ -38,6 +38,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Announce", "Create"): groups.on_announce_create,  # a group relaying a post (FEP-1b12, Lemmy)
     ("Announce", "Update"): groups.on_announce_update,  # … and its author's edit
     ("Announce", "Delete"): groups.on_announce_delete,  # … and its deletion
+    ("Announce", "Like"): groups.on_announce_like,  # … and a like of it: nothing to do here
     ("Undo", "Announce"): reactions.on_undo_announce,
     ("Flag", ANY): reactions.on_flag,
     # RSVPs to a chat's Event (federation.chat_events): Mobilizon's Join/Leave, Friendica's answers

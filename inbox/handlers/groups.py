@@ -128,3 +128,8 @@ async def _gone(rt: Runtime, uri: str) -> bool:
     except InvalidDocument:
         return False
     return "Tombstone" in types_of(doc)
+
+
+async def on_announce_like(rt: Runtime, activity: dict, actor: Account) -> None:
+    """Announce{Like}: a group forwarding a member's like (for Lemmy's vote counts). Likes count here
+    only on this node's own posts, and those reach it from the liker's server; nothing to fetch."""

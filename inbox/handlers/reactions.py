@@ -14,7 +14,7 @@ async def on_like(rt: Runtime, activity: dict, actor: Account) -> None:
     async with rt.db.read() as conn:
         status = await statuses.by_uri(conn, object_id(activity.get("object")) or "")
     if status is not None:
-        await interactions.favourite(rt, actor, status.id, activity_uri=object_id(activity))
+        await interactions.favourite(rt, actor, status.id, activity_uri=object_id(activity), activity=activity)
 
 
 async def on_undo_like(rt: Runtime, activity: dict, actor: Account) -> None:

@@ -336,6 +336,10 @@ def test_edits_of_a_relayed_post_reach_every_member(nodes, people, peer):
         shown = next((s for s in alice.timeline_home(limit=40) if s.reblog and s.reblog.uri == post.uri), None)
         return shown is not None and "second draft" in shown.reblog.content
     eventually(edited, message="the edit at alice's")
+    # A member's like goes to the group too, which announces it (Lemmy counts votes so).
+    at_alice = alice.search(post.uri, resolve=True, result_type="statuses").statuses[0]
+    alice.status_favourite(at_alice.id)
+    eventually(lambda: announced(peer, post.uri, "Like"), message="the Announce{Like} at the peer")
 
 
 def test_a_post_naming_the_group_as_audience_and_a_reply_in_its_thread_are_relayed(nodes, people):
