@@ -29,6 +29,13 @@ def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
+# Every kind of file this node keeps and serves at /media/NAME (uploads, thumbnails, cached remote
+# files), by the extension it gives the name, with the type it is served as (never sniffed).
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
+               "mp4": "video/mp4", "mp3": "audio/mpeg", "webm": "video/webm", "ogg": "audio/ogg",
+               "flac": "audio/flac", "wav": "audio/wav"}
+
+
 @dataclass(frozen=True)
 class Route:
     """One path template, in aiohttp's syntax, and the methods it answers."""
@@ -106,7 +113,7 @@ class ROUTES:
     shared_list_csv = Route("/lists/{list_id:\\d+}.csv")
     # Uploaded media: names social.media made up; the pattern admits nothing else.
     media_proxy = Route("/media/proxy/{signature:[A-Za-z0-9_-]{24}}/{url:https?:.+}")
-    media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(jpg|png|gif|webp|mp4|mp3)}")
+    media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(%s)}" % "|".join(MEDIA_TYPES))
     static = Route("/static/{name:[a-z0-9_-]+\\.(png|css|js)}")
     # Hashtag chats (pages/chats.py): the live page, its calendar, its transcript, a series' feed
     chat = Route("/chats/{id:\\d+}")

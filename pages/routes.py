@@ -14,7 +14,7 @@ from aiohttp import web
 from yarl import URL
 
 from backchannel.keys import RUNTIME
-from federation.urls import ROUTES
+from federation.urls import MEDIA_TYPES, ROUTES
 from models import accounts, collections, groups, statuses
 from models.accounts import Account
 from models.media_storage import RangeNotSatisfiable, StorageUnavailable
@@ -202,8 +202,6 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 
 # Uploaded media. Names are the random ones social.media made up; the pattern admits nothing else
 # (no dots but the extension's, no slashes), and the type comes from the extension this node chose.
-MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
-               "mp4": "video/mp4", "mp3": "audio/mpeg"}
 MEDIA_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 

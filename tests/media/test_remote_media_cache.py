@@ -28,6 +28,7 @@ def _png() -> bytes:
 
 
 PNG = _png()
+WEBM = b"\x1a\x45\xdf\xa3" + bytes(200)  # the first bytes of a Matroska/WebM file
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
 
 
@@ -37,7 +38,7 @@ async def files(aiohttp_server):  # noqa: ANN001, ANN201
 
     async def serve(request: web.Request) -> web.Response:
         asked.append(request.path)
-        body = SVG if "svg" in request.path else PNG
+        body = SVG if "svg" in request.path else WEBM if "webm" in request.path else PNG
         return web.Response(body=body, content_type="image/png")  # the SVG lies about its type
 
     app = web.Application()
@@ -183,3 +184,17 @@ async def test_media_on_s3_with_a_public_url_are_fetched_from_there(aiohttp_clie
         assert got.status == 302 and got.headers["Location"].startswith(public)
         assert fetch(got.headers["Location"]) == PNG
         await settle(node.rt)
+
+
+async def test_a_pull_cdn_in_front_of_the_data_folder_gets_every_kind_of_cached_file(aiohttp_client, tmp_path, files):
+    # media_public_url with the data folder: a CDN that fetches from the node's /media/ on a miss.
+    node = await _node(aiohttp_client, tmp_path, files, media_public_url="https://cdn.acme.test/media/")
+    alice = await node.person("alice")
+    status_id, _ = await _remote_post(node, "http://files.test/talk.webm")
+    shown = await (await alice.get(f"/api/v1/statuses/{status_id}")).json()
+    got = await node.client.get(_path(shown["media_attachments"][0]["url"]), allow_redirects=False)
+    assert got.status == 302 and got.headers["Location"].startswith("https://cdn.acme.test/media/cache-")
+    name = got.headers["Location"].rsplit("/", 1)[1]
+    assert name.endswith(".webm")
+    pulled = await node.client.get(f"/media/{name}")
+    assert pulled.status == 200 and pulled.content_type == "video/webm" and await pulled.read() == WEBM
