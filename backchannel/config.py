@@ -64,7 +64,7 @@ class Config:
     # machine with cores to spare, one or two per `serve`/`worker` process speed up fan-out.
     signing_processes: int = 0
     # Inbound activities applied at once (one per actor; one origin server holds at most half).
-    inbox_concurrency: int = 8
+    inbox_concurrency: int = 32
     # A domain whose deliveries have failed for this long is unavailable: nothing new is queued for
     # it until it sends this node something again.
     domain_unavailable_after: float = 2 * 24 * 3600.0

@@ -30,6 +30,9 @@ class Queue:
     batch: int
     concurrent: bool
     lock_seconds: float
+    # Given the rows just claimed, applies those it can all at once (marking them done itself) and
+    # returns the others, which are processed one by one (the inbox: inbox.worker.apply_together).
+    together: Callable[[Runtime, list], Awaitable[list]] | None = None
 
 
 def queues_for(rt: Runtime) -> list[Queue]:
@@ -37,7 +40,7 @@ def queues_for(rt: Runtime) -> list[Queue]:
         # Inbound activities run side by side, one per actor and each actor's in arrival order (a
         # Delete never overtakes its Create): one origin holds at most half the slots.
         Queue("inbox", inbox_items, inbox_worker.process, batch=rt.config.inbox_concurrency,
-              concurrent=True, lock_seconds=inbox_worker.lock_seconds(rt)),
+              concurrent=True, lock_seconds=inbox_worker.lock_seconds(rt), together=inbox_worker.apply_together),
         Queue("fanout", fanouts, fanout.process, batch=10, concurrent=False, lock_seconds=120),
         Queue("delivery", deliveries, delivery.process, batch=rt.config.delivery_concurrency,
               concurrent=True, lock_seconds=rt.config.request_timeout * 3 + 30),
@@ -100,19 +103,31 @@ async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
                 rows = []  # not claimed, nor marked done: kept for the next claim
             else:
                 del finished[:len(done)]
+            claimed = len(rows)
+            if queue.together is not None and claimed > 1:
+                rows = await _together(rt, queue, rows)
             for row in rows:
                 task = asyncio.create_task(_one(rt, queue, row))
                 running.add(task)
                 task.add_done_callback(lambda t, row_id=row.id: on_done(t, row_id))
-            if len(rows) < free or len(running) >= queue.batch:
+            if len(running) >= queue.batch or (claimed < free and len(rows) == claimed):
                 # Nothing more to take now (or no free slot): wait for a slot or for new work, then
                 # a moment more while rows are running, so one claim marks several of them done.
+                # (Rows applied together free their actors' next rows at once: no wait then.)
                 await _wait(wake, running, poll)
                 if running:
                     await asyncio.sleep(GATHER_SECONDS)
     finally:
         for task in running:
             task.cancel()
+
+
+async def _together(rt: Runtime, queue: Queue, rows: list) -> list:
+    try:
+        return await queue.together(rt, rows)
+    except Exception:  # noqa: BLE001 - then each row is processed alone
+        log.exception("%s worker failed on a batch", queue.name)
+        return rows
 
 
 async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int]) -> list | None:

@@ -42,6 +42,7 @@ try:
 
     from federation import httpsig
     from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, RemoteActor
+    from tests.rig.databases import create_database, drop_database
     from tests.rig.nodes import Node, free_port
 
     import reads as reads_bench  # bench/reads.py, beside this file
@@ -103,6 +104,7 @@ class BenchRemote(FakeRemote):
     create_paths_for: dict = field(default_factory=lambda: collections.defaultdict(set))
     last_at: dict = field(default_factory=dict)   # type -> perf_counter of the latest arrival
     gets: int = 0
+    follows: list = field(default_factory=list)  # the Follows received, to be accepted
     _mutex: threading.Lock = field(default_factory=threading.Lock)
 
     def add_actor(self, username: str, *, shared: bool = True) -> BenchActor:  # type: ignore[override]
@@ -127,6 +129,8 @@ class BenchRemote(FakeRemote):
                 self.by_type[kind] += 1
                 self.paths_by_type[kind].add(path)
                 self.last_at[kind] = now
+                if kind == "Follow":
+                    self.follows.append(doc)
                 if kind == "Create":
                     obj = doc.get("object")
                     obj_id = obj.get("id") if isinstance(obj, dict) else obj
@@ -202,6 +206,8 @@ async def send_all(base: str, path: str, requests: list[tuple[bytes, dict]], con
 class DbProbe:
     """Read-only view of the node's SQLite database."""
 
+    placeholder = "?"
+
     def __init__(self, path: Path):
         self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
                                     check_same_thread=False)
@@ -211,7 +217,7 @@ class DbProbe:
         return self.conn.execute(sql, args).fetchone()[0]
 
     def remote_statuses(self) -> int:
-        return self.scalar("SELECT count(*) FROM statuses WHERE local = 0")
+        return self.scalar("SELECT count(*) FROM statuses WHERE NOT local")
 
     def queue_states(self) -> dict:
         out = {}
@@ -238,6 +244,65 @@ class DbProbe:
 
     def close(self) -> None:
         self.conn.close()
+
+
+class PgProbe(DbProbe):
+    """The same view of a PostgreSQL database (--database): asyncpg on a loop of its own thread."""
+
+    placeholder = "$1"
+
+    def __init__(self, url: str):  # noqa: D107 - no super(): nothing of SQLite's
+        import asyncpg
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.conn = self._run(asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://")))
+
+    def _run(self, coro):  # noqa: ANN001, ANN202
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def scalar(self, sql: str, *args) -> int:
+        return self._run(self.conn.fetchval(sql, *args))
+
+    def queue_states(self) -> dict:
+        return {table: dict(self._run(self.conn.fetch(f"SELECT state, count(*) FROM {table} GROUP BY state")))
+                for table in ("inbox_items", "fanouts", "deliveries")}
+
+    def last_errors(self, limit: int = 5) -> dict:
+        out = {}
+        for table in ("inbox_items", "fanouts", "deliveries"):
+            rows = self._run(self.conn.fetch(
+                f"SELECT last_error, count(*) FROM {table} WHERE last_error IS NOT NULL "
+                f"GROUP BY last_error ORDER BY count(*) DESC LIMIT $1", limit))
+            if rows:
+                out[table] = [{"error": e[:300], "count": c} for e, c in rows]
+        return out
+
+    def close(self) -> None:
+        self._run(self.conn.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def start_workers(node: Node, count: int) -> list[subprocess.Popen]:
+    """`backchannel worker` processes beside the node's `serve` (--workers; serve then runs none)."""
+    procs = []
+    for k in range(count):
+        data = node.data.parent / f"worker{k}"
+        data.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "backchannel", "worker", "--data", str(data), "--domain", node.domain,
+                "--insecure-http", "--database", node.database]
+        for host, port in node.resolve.items():
+            args += ["--resolve", f"{host}=127.0.0.1:{port}"]
+        with open(data / "worker.log", "ab") as log:
+            procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                          env={**os.environ, **node.extra_env}))
+    return procs
+
+
+def node_cpu(node: Node) -> float:
+    """CPU seconds of the node: its serve process and its worker processes (--workers)."""
+    return sum(cpu_seconds(p.pid) for p in [node.proc, *getattr(node, "workers", [])])
 
 
 async def wait_until(check, *, timeout: float, deadline: Deadline, interval: float = 0.05,
@@ -298,6 +363,39 @@ def bench_ceiling(seconds: float) -> dict:
 
 # --- 2. inbound ---------------------------------------------------------------------------------------
 
+def home_rows(db: DbProbe) -> int:
+    return db.scalar("SELECT count(*) FROM home_feed h JOIN accounts a ON a.id = h.account_id "
+                     "WHERE a.username = 'reader' AND a.domain IS NULL")
+
+
+async def follow_senders(node: Node, remote: BenchRemote, actors: list, db: DbProbe, args, deadline: Deadline) -> int:
+    """A local user, 'reader', follows every sender (through the API, each Follow accepted by a signed
+    Accept), so each inbound post makes a home-timeline row as on a real node. Returns her rows so far."""
+    node.create_user("reader")
+    auth = {"Authorization": f"Bearer {node.token('reader')}"}
+    say(f"inbound: 'reader' follows the {len(actors)} senders")
+    async with aiohttp.ClientSession(headers=auth) as http:
+        for actor in actors:
+            async with http.get(f"{node.base}/api/v1/accounts/lookup",
+                                params={"acct": f"{actor.username}@{remote.domain}"}) as r:
+                account_id = (await r.json())["id"]
+            async with http.post(f"{node.base}/api/v1/accounts/{account_id}/follow") as r:
+                r.raise_for_status()
+    await wait_until(lambda: (len(remote.follows) >= len(actors), len(remote.follows)), timeout=60,
+                     deadline=deadline, label="Follows received")
+    by_uri = {a.uri: a for a in actors}
+    accepts = [presign(node, "/users/reader/inbox", by_uri[f["object"]],
+                       {"@context": AS_CONTEXT, "id": f"{f['object']}/accepts/{i}", "type": "Accept",
+                        "actor": f["object"], "object": f})
+               for i, f in enumerate(remote.follows) if f.get("object") in by_uri]
+    await send_all(node.base, "/users/reader/inbox", accepts, args.concurrency, deadline, timeout=60)
+    await wait_until(lambda: ((c := db.scalar(
+        "SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.account_id WHERE a.username = 'reader' "
+        "AND a.domain IS NULL AND f.state = 'accepted'")) >= len(actors), c), timeout=60, deadline=deadline,
+        label="follows accepted")
+    return home_rows(db)
+
+
 async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, deadline: Deadline) -> dict:
     run_id = str(time.time_ns())
     actors = [remote.add_actor(f"sender{i:04d}") for i in range(args.actors)]
@@ -312,6 +410,8 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
                                       timeout=120, deadline=deadline, label="warm-up statuses applied")
     say(f"inbound: warm-up {w['codes']} in {w['wall']:.1f}s ({remote.gets - gets_before} actor fetches); "
         f"applied {count - base_count}/{len(actors)}")
+
+    home_before = await follow_senders(node, remote, actors, db, args, deadline) if args.home else 0
 
     say(f"inbound: pre-signing {args.messages} Create(Note) activities")
     t = time.perf_counter()
@@ -329,7 +429,7 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
                                            label="applied statuses")
         applied_at.update(done=done, count=value - base_count, at=at)
 
-    cpu_before = cpu_seconds(node.proc.pid)
+    cpu_before = node_cpu(node)
     watcher = asyncio.create_task(watch())
     gets_before = remote.gets
     s = await send_all(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
@@ -337,9 +437,9 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
     applied_when_sent = db.remote_statuses() - base_count
     say(f"inbound: sent {s['sent']} in {s['wall']:.2f}s: {s['codes']} errors={s['errors']}; "
         f"{applied_when_sent} applied so far; waiting for the rest")
-    cpu_at_accepted = cpu_seconds(node.proc.pid)
+    cpu_at_accepted = node_cpu(node)
     await watcher
-    cpu_total = cpu_seconds(node.proc.pid) - cpu_before
+    cpu_total = node_cpu(node) - cpu_before
     applied_wall = applied_at["at"] - s["start"]
     result = {
         "actors": len(actors), "messages": args.messages, "concurrency": args.concurrency,
@@ -354,7 +454,10 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         "node_cpu_s": cpu_total, "node_cpu_s_while_sending": cpu_at_accepted - cpu_before,
         "node_cpu_share": cpu_total / applied_wall if applied_wall else None,
         "node_cpu_ms_per_activity": 1000 * cpu_total / max(1, applied_at["count"]),
+        "home_rows_made": (home_rows(db) - home_before) if args.home else None,
     }
+    if args.home:
+        say(f"inbound: {result['home_rows_made']} home-timeline rows made for 'reader' (one per post expected)")
     say(f"inbound: applied {applied_at['count']}/{args.messages} in {applied_wall:.2f}s "
         f"(complete={applied_at['done']}); node CPU {cpu_total:.1f}s = "
         f"{result['node_cpu_ms_per_activity']:.1f} ms per activity, {100 * result['node_cpu_share']:.0f}% of a core")
@@ -387,18 +490,18 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         n = sum(r.distinct_paths("Accept") for r in remotes)
         return n >= len(followers), n
 
-    cpu_before = cpu_seconds(node.proc.pid)
+    cpu_before = node_cpu(node)
     with sampler("follow") as spy_follow:
         s = await send_all(node.base, path, follows, args.concurrency, deadline, timeout=args.phase_timeout)
         say(f"fan-out: Follows answered in {s['wall']:.1f}s: {s['codes']} errors={s['errors']}")
         done, n_accepts, at = await wait_until(accepts, timeout=args.phase_timeout, deadline=deadline,
                                                label="Accepts received")
     follow_wall = at - s["start"]
-    follow_cpu = cpu_seconds(node.proc.pid) - cpu_before
+    follow_cpu = node_cpu(node) - cpu_before
     say(f"fan-out: {n_accepts}/{len(followers)} Accepts received, {follow_wall:.1f}s after the first Follow")
     followers_in_db = db.scalar(
         "SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.target_account_id "
-        "WHERE a.uri = ? AND f.state = 'accepted'", author_uri)
+        f"WHERE a.uri = {db.placeholder} AND f.state = 'accepted'", author_uri)
     result = {
         "followers": len(followers), "remote_hosts": len(remotes), "concurrency": args.concurrency,
         "follow_responses": s["codes"], "follow_error_bodies": s["error_bodies"],
@@ -417,7 +520,7 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         n = sum(r.create_paths(status_uri) for r in remotes)
         return n >= followers_in_db, n
 
-    cpu_before = cpu_seconds(node.proc.pid)
+    cpu_before = node_cpu(node)
     with sampler("post") as spy_post:
         async with aiohttp.ClientSession() as session:
             t_post = time.perf_counter()
@@ -435,7 +538,7 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         done, n_delivered, at = await wait_until(lambda: delivered(status_uri), timeout=args.phase_timeout,
                                                  deadline=deadline, interval=0.02, label="inboxes with the Create")
     # The precise moment of the last arrival, recorded by the fake remotes themselves.
-    fan_cpu = cpu_seconds(node.proc.pid) - cpu_before
+    fan_cpu = node_cpu(node) - cpu_before
     last = max((r.last_at.get("Create", 0) for r in remotes), default=0) or at
     wall = (last if done else at) - t_post
     duplicates = sum(max(0, r.objects_created.get(status_uri, 0) - r.create_paths(status_uri)) for r in remotes)
@@ -629,6 +732,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "slows the node down a little")
     p.add_argument("--node-env", metavar="NAME=VALUE", action="append", default=[], type=_env_pair,
                    help="a setting for the node, e.g. BACKCHANNEL_SIGNING_PROCESSES=1 (repeatable)")
+    p.add_argument("--no-home", dest="home", action="store_false",
+                   help="no local follower of the senders (by default 'reader' follows them all, so each "
+                        "inbound post makes a home-timeline row)")
+    p.add_argument("--database", default="",
+                   help="a postgresql:// URL of an EMPTY database for the node instead of SQLite, or "
+                        "'postgres' for a throw-away one on the test server (BACKCHANNEL_TEST_POSTGRES)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="run the queue workers in N `backchannel worker` processes instead of in serve "
+                        "(PostgreSQL; default 0)")
     p.add_argument("--keep", action="store_true", help="keep the node's data folder (it is always kept on failure)")
     reads_bench.add_arguments(p)  # reads: statements and CPU per request (bench/reads.py)
     return p.parse_args(argv)
@@ -707,8 +819,16 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
     remotes = [inbound_remote, *fan_remotes]
     data = Path(tempfile.mkdtemp(prefix="backchannel-bench-"))
     results["data_dir"] = str(data)
-    node = Node(domain="bench.test", port=free_port(), data=data / "node",
-                resolve={r.domain: r.port for r in remotes}, extra_env=dict(args.node_env))
+    database, made_database = args.database or None, False
+    if database == "postgres":  # a throw-away database on the test server (tests/rig/databases.py)
+        database, made_database = create_database(), True
+    env = dict(args.node_env)
+    if args.workers:
+        env["BACKCHANNEL_WORKERS"] = "false"
+    node = Node(domain="bench.test", port=free_port(), data=data / "node", database=database,
+                resolve={r.domain: r.port for r in remotes}, extra_env=env)
+    results["database"] = "postgresql" if database else "sqlite"
+    results["worker_processes"] = args.workers
     if args.py_spy:
         args.results.mkdir(parents=True, exist_ok=True)
 
@@ -721,8 +841,10 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
         for r in remotes:
             r.start()
         node.start()
-        db = DbProbe(node.data / "backchannel.sqlite3")
-        say(f"node {node.domain} up at {node.base} (pid {node.proc.pid})")
+        node.workers = start_workers(node, args.workers) if args.workers else []
+        db = PgProbe(database) if database else DbProbe(node.data / "backchannel.sqlite3")
+        say(f"node {node.domain} up at {node.base} (pid {node.proc.pid}) on {results['database']}"
+            + (f", {args.workers} worker process(es)" if args.workers else ""))
         if "inbound" not in args.skip and deadline.left() > 10:
             with sampler("inbound") as spy:
                 results["inbound"] = await bench_inbound(node, inbound_remote, db, args, deadline)
@@ -737,6 +859,11 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
         failed = False
     finally:
         node.stop()
+        for proc in getattr(node, "workers", []):
+            proc.terminate()
+            proc.wait(10)
+        if made_database:
+            drop_database(database)
         for r in remotes:
             try:
                 r.stop()

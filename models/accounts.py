@@ -244,10 +244,20 @@ async def bump_counter(conn: AsyncConnection, account_id: int, column: str, delt
                        .values({col: case((col + delta < 0, 0), else_=col + delta)}))
 
 
+_COUNT_NEW_STATUS = update(accounts).where(accounts.c.id == bindparam("account")).values(
+    statuses_count=accounts.c.statuses_count + bindparam("n"), last_status_at=bindparam("at"))
+
+
 async def count_new_status(conn: AsyncConnection, account_id: int, at: float) -> None:
     """One more status, posted at `at`: the counter and the last-posted date in one statement."""
-    await conn.execute(update(accounts).where(accounts.c.id == account_id)
-                       .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=at))
+    await count_new_statuses(conn, {account_id: (1, at)})
+
+
+async def count_new_statuses(conn: AsyncConnection, counts: dict[int, tuple[int, float]]) -> None:
+    """count_new_status for several accounts: {account id: (new statuses, the last one's date)}."""
+    if counts:
+        await conn.execute(_COUNT_NEW_STATUS, [{"account": account_id, "n": n, "at": at}
+                                               for account_id, (n, at) in counts.items()])
 
 
 # --- Local users --------------------------------------------------------------------------------

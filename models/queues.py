@@ -174,11 +174,14 @@ async def finish(conn: AsyncConnection, table: Table, row_id: int) -> None:
         await conn.execute(delete(table).where(table.c.id == row_id))
 
 
+_FINISH_INBOX = update(inbox_items).where(inbox_items.c.id.in_(bindparam("ids", expanding=True))).values(
+    state="done", locked_until=None, body="")
+
+
 async def finish_inbox_items(conn: AsyncConnection, ids: list[int]) -> None:
     """Mark applied inbox items done; their activity ids stay, to recognise a duplicate."""
     if ids:
-        await conn.execute(update(inbox_items).where(inbox_items.c.id.in_(ids))
-                           .values(state="done", locked_until=None, body=""))
+        await conn.execute(_FINISH_INBOX, {"ids": ids})
 
 
 async def give_up(conn: AsyncConnection, table: Table, row_id: int, error: str) -> None:

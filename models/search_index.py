@@ -103,9 +103,15 @@ def account_documents(username: str, display_name: str, note: str, fields_json: 
 async def index_status(conn: AsyncConnection, status) -> None:  # noqa: ANN001 - models.statuses.Status
     """Index (or re-index after an edit) a status; boosts and deleted statuses have no document."""
     await unindex_status(conn, status.id)
-    if not status.reblog_of_id and status.deleted_at is None:
+    await index_new_statuses(conn, [status])
+
+
+async def index_new_statuses(conn: AsyncConnection, written) -> None:  # noqa: ANN001 - Status records
+    """Index statuses written in this transaction (none has a document yet), in one statement."""
+    rows = [s for s in written if not s.reblog_of_id and s.deleted_at is None]
+    if rows:
         await conn.execute(text(insert_statement(conn.dialect.name, STATUS_TABLE)),
-                           status_params([status], conn.dialect.name))
+                           status_params(rows, conn.dialect.name))
 
 
 async def unindex_status(conn: AsyncConnection, status_id: int) -> None:

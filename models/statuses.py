@@ -105,10 +105,13 @@ async def by_uri(conn: AsyncConnection, uri: str, *, with_deleted: bool = False)
     return Status.from_row(row) if row else None
 
 
+_BY_URI_OR_ID = select(statuses).where(or_(statuses.c.uri == bindparam("uri"), statuses.c.id == bindparam("sid")))
+
+
 async def by_uri_or_id(conn: AsyncConnection, uri: str, status_id: int) -> list[Status]:
     """Statuses (deleted ones too) with this uri or this id: whether a remote post is known here,
     and whether the id meant for it is free, in one statement."""
-    rows = (await conn.execute(select(statuses).where(or_(statuses.c.uri == uri, statuses.c.id == status_id)))).all()
+    rows = (await conn.execute(_BY_URI_OR_ID, {"uri": uri, "sid": status_id})).all()
     return [Status.from_row(row) for row in rows]
 
 
@@ -134,21 +137,52 @@ async def group_boosters(conn: AsyncConnection, status_id: int) -> list[Account]
     return [Account.from_row(r) for r in rows]
 
 
+# Built once; compiled once per set of columns given. Rows come back in the order they were given.
+_INSERT_STATUS = insert(statuses).returning(*statuses.c, sort_by_parameter_order=True)
+
+
 async def insert_status(conn: AsyncConnection, **values) -> Status:
-    values.setdefault("id", new_id())
-    values.setdefault("created_at", time.time())
-    for key, default in (("spoiler_text", ""), ("sensitive", False), ("content", ""),
-                         ("replies_count", 0), ("reblogs_count", 0), ("favourites_count", 0)):
-        values.setdefault(key, default)
-    row = (await conn.execute(insert(statuses).values(**values).returning(*statuses.c))).one()
-    if not values.get("reblog_of_id"):
-        # Public and local-only originals go to the public and hashtag streams; direct ones to the
-        # direct stream. The streaming side re-checks who may see each one.
-        if values.get("visibility") in ("public", "local"):
-            await stream_events.emit(conn, "public", "update", values["id"])
-        elif values.get("visibility") == "direct":
-            await stream_events.emit(conn, "direct", "conversation", values["id"])
-    return Status.from_row(row)
+    return (await insert_statuses(conn, [values]))[0]
+
+
+async def insert_statuses(conn: AsyncConnection, rows: list[dict]) -> list[Status]:
+    """Insert statuses (each a dict of column values, all with the same columns), in one statement
+    however many, with their stream events in one more."""
+    for values in rows:
+        values.setdefault("id", new_id())
+        values.setdefault("created_at", time.time())
+        for key, default in (("spoiler_text", ""), ("sensitive", False), ("content", ""),
+                             ("replies_count", 0), ("reblogs_count", 0), ("favourites_count", 0)):
+            values.setdefault(key, default)
+    stored = [Status.from_row(row) for row in (await conn.execute(_INSERT_STATUS, rows)).all()]
+    # Public and local-only originals go to the public and hashtag streams; direct ones to the
+    # direct stream. The streaming side re-checks who may see each one.
+    originals = [s for s in stored if not s.reblog_of_id]
+    await stream_events.emit_each(conn, "public", "update", [s.id for s in originals
+                                                            if s.visibility in ("public", "local")])
+    await stream_events.emit_each(conn, "direct", "conversation", [s.id for s in originals
+                                                                  if s.visibility == "direct"])
+    return stored
+
+
+_BY_URIS_OR_IDS = select(statuses).where(or_(statuses.c.uri.in_(bindparam("uris", expanding=True)),
+                                             statuses.c.id.in_(bindparam("ids", expanding=True))))
+
+
+async def by_uris_or_ids(conn: AsyncConnection, uris: list[str], ids: list[int]) -> list[Status]:
+    """by_uri_or_id for many remote posts at once."""
+    rows = (await conn.execute(_BY_URIS_OR_IDS, {"uris": uris, "ids": ids})).all()
+    return [Status.from_row(row) for row in rows]
+
+
+_AWAITED_PARENTS = select(statuses.c.in_reply_to_uri).where(
+    statuses.c.in_reply_to_uri.in_(bindparam("uris", expanding=True)), statuses.c.in_reply_to_id.is_(None),
+    statuses.c.deleted_at.is_(None)).distinct()
+
+
+async def awaited_parents(conn: AsyncConnection, uris: list[str]) -> set[str]:
+    """Which of `uris` have replies stored before them, waiting to be adopted (adopt_replies)."""
+    return set((await conn.execute(_AWAITED_PARENTS, {"uris": uris})).scalars()) if uris else set()
 
 
 async def record_edit(conn: AsyncConnection, before: Status) -> None:
@@ -468,11 +502,22 @@ async def add_to_home(conn: AsyncConnection, account_ids, status_id: int, *,  # 
             home_feed.c.status_id == status_id,
             home_feed.c.account_id.in_([r["account_id"] for r in rows])))).scalars())
         rows = [r for r in rows if r["account_id"] not in existing]
+    await _insert_home_rows(conn, rows, announce=announce)
+
+
+async def add_new_to_homes(conn: AsyncConnection, pairs: list[tuple[int, int]]) -> None:
+    """add_to_home for statuses written in this transaction, several at once: (account id, status
+    id) pairs, in one statement (and one for their stream events)."""
+    await _insert_home_rows(conn, [{"account_id": a, "status_id": s} for a, s in dict.fromkeys(pairs)],
+                            announce=True)
+
+
+async def _insert_home_rows(conn: AsyncConnection, rows: list[dict], *, announce: bool) -> None:
     if rows:
         await conn.execute(insert(home_feed), rows)
         if announce:
-            await stream_events.emit_many(conn, [stream_events.user_stream(r["account_id"]) for r in rows],
-                                          "update", status_id)
+            await stream_events.emit_rows(conn, [(stream_events.user_stream(r["account_id"]), "update",
+                                                  r["status_id"]) for r in rows])
 
 
 async def remove_author_from_home(conn: AsyncConnection, account_id: int, author_id: int) -> None:
@@ -496,32 +541,44 @@ async def public_replies(conn: AsyncConnection, status_id: int, *, after_id: int
     return [(row.id, row.uri) for row in await conn.execute(stmt)]
 
 
+def _first_public_replies():  # noqa: ANN202 - built once (every local post's Note embeds its first replies)
+    rank = func.row_number().over(partition_by=statuses.c.in_reply_to_id, order_by=statuses.c.id).label("rank")
+    ranked = (select(statuses.c.in_reply_to_id, statuses.c.id, statuses.c.uri, rank)
+              .join(accounts, accounts.c.id == statuses.c.account_id)
+              .where(statuses.c.in_reply_to_id.in_(bindparam("ids", expanding=True)), LIVE,
+                     statuses.c.visibility.in_(PUBLIC_VISIBILITIES), accounts.c.suspended_at.is_(None))
+              .subquery())
+    return (select(ranked.c.in_reply_to_id, ranked.c.id, ranked.c.uri)
+            .where(ranked.c.rank <= bindparam("per_status")).order_by(ranked.c.id))
+
+
+_FIRST_PUBLIC_REPLIES = _first_public_replies()
+
+
 async def first_public_replies(conn: AsyncConnection, status_ids, per_status: int) -> dict[int, list[tuple[int, str]]]:  # noqa: ANN001
     """(id, uri) of the first `per_status` replies of each status that public_replies lists (public
     or unlisted, live, by accounts not suspended), oldest first: one statement for any number."""
     status_ids = list(status_ids)
     if not status_ids:
         return {}
-    rank = func.row_number().over(partition_by=statuses.c.in_reply_to_id, order_by=statuses.c.id).label("rank")
-    ranked = (select(statuses.c.in_reply_to_id, statuses.c.id, statuses.c.uri, rank)
-              .join(accounts, accounts.c.id == statuses.c.account_id)
-              .where(statuses.c.in_reply_to_id.in_(status_ids), LIVE,
-                     statuses.c.visibility.in_(PUBLIC_VISIBILITIES), accounts.c.suspended_at.is_(None))
-              .subquery())
-    rows = await conn.execute(select(ranked.c.in_reply_to_id, ranked.c.id, ranked.c.uri)
-                              .where(ranked.c.rank <= per_status).order_by(ranked.c.id))
+    rows = await conn.execute(_FIRST_PUBLIC_REPLIES, {"ids": status_ids, "per_status": per_status})
     found: dict[int, list[tuple[int, str]]] = {}
     for row in rows:
         found.setdefault(row.in_reply_to_id, []).append((row.id, row.uri))
     return found
 
 
+_ADOPT_REPLIES = update(statuses).where(
+    statuses.c.in_reply_to_uri == bindparam("parent_uri"), statuses.c.in_reply_to_id.is_(None),
+    statuses.c.id != bindparam("parent_id"), LIVE).values(
+    in_reply_to_id=bindparam("parent_id"), in_reply_to_account_id=bindparam("parent_account_id"))
+
+
 async def adopt_replies(conn: AsyncConnection, parent: Status) -> int:
     """Replies stored before their parent (which arrived later, or was fetched) now point at it.
     How many there were."""
-    result = await conn.execute(update(statuses).where(
-        statuses.c.in_reply_to_uri == parent.uri, statuses.c.in_reply_to_id.is_(None),
-        statuses.c.id != parent.id, LIVE).values(in_reply_to_id=parent.id, in_reply_to_account_id=parent.account_id))
+    result = await conn.execute(_ADOPT_REPLIES, {"parent_uri": parent.uri, "parent_id": parent.id,
+                                                 "parent_account_id": parent.account_id})
     return result.rowcount or 0
 
 

@@ -41,17 +41,27 @@ def user_stream(account_id: int) -> str:
 
 
 async def emit(conn: AsyncConnection, stream: str, event: str, ref_id: int | None = None) -> None:
-    await conn.execute(insert(stream_events).values(
-        id=new_id(), stream=stream, event=event, ref_id=ref_id, created_at=time.time()))
+    await conn.execute(insert(stream_events), {"id": new_id(), "stream": stream, "event": event, "ref_id": ref_id,
+                                               "created_at": time.time()})
+
+
+async def emit_each(conn: AsyncConnection, stream: str, event: str, ref_ids: list[int]) -> None:
+    """One event on one stream for each of several statuses, in one statement."""
+    await emit_rows(conn, [(stream, event, ref_id) for ref_id in ref_ids])
 
 
 async def emit_many(conn: AsyncConnection, streams: Iterable[str], event: str, ref_id: int | None) -> None:
     """One event on several streams (a status entering many home timelines), in one statement."""
+    await emit_rows(conn, [(s, event, ref_id) for s in dict.fromkeys(streams)])
+
+
+async def emit_rows(conn: AsyncConnection, events: list[tuple[str, str, int | None]]) -> None:
+    """Events given as (stream, event, ref id), in one statement."""
     now = time.time()
-    rows = [{"id": new_id(), "stream": s, "event": event, "ref_id": ref_id, "created_at": now}
-            for s in dict.fromkeys(streams)]
-    if rows:
-        await conn.execute(insert(stream_events), rows)
+    if events:
+        await conn.execute(insert(stream_events), [
+            {"id": new_id(), "stream": stream, "event": event, "ref_id": ref_id, "created_at": now}
+            for stream, event, ref_id in events])
 
 
 async def since(conn: AsyncConnection, after_id: int, *, limit: int = 1000) -> list[StreamEvent]:

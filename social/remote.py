@@ -84,13 +84,21 @@ async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: i
     that many hops above a reply (social.threads), which bounds how far up its own parent is sought.
     `activity`: the Create that brought it (a group here relays it unchanged). `fetch_quoted`: fetch
     the post it quotes when unknown here."""
+    status = await status_facts.create(rt, author, await new_status(
+        rt, doc, author, thread_depth=thread_depth, activity=activity, fetch_quoted=fetch_quoted))
+    return status if status.deleted_at is None else None
+
+
+async def new_status(rt: Runtime, doc: dict, author: Account, *, thread_depth: int = 0,
+                     activity: dict | None = None, fetch_quoted: bool = True) -> NewStatus:
+    """What social.statuses stores of a Note `author` may have written (InvalidDocument otherwise)."""
     values = check_note(doc, author)
     quoted, quote_state, authorization = await _quoted(rt, values, author, fetch=fetch_quoted)
     media = await _media(rt, author, doc)
     mentioned = await _mentioned(rt, values, author)
     async with rt.db.read() as conn:  # the groups it names as its audience (FEP-1b12), known here
         in_groups = await accounts.by_uris(conn, values["audience_uris"]) if values["audience_uris"] else {}
-    status = await status_facts.create(rt, author, NewStatus(
+    return NewStatus(
         uri=values["uri"], url=values["url"], content=values["content"],
         visibility=visibility_of(doc, followers_url=author.followers_url),
         spoiler_text=values["spoiler_text"], sensitive=values["sensitive"], language=values["language"],
@@ -99,8 +107,7 @@ async def store_note(rt: Runtime, doc: dict, author: Account, *, thread_depth: i
         remote_media=media, remote_poll=_remote_poll(doc), thread_depth=thread_depth,
         audience=tuple(a for a in in_groups.values() if a.actor_type == "Group"), activity=activity,
         quote_of_id=quoted.id if quoted else None, quote_uri=values["quote_uri"], quote_state=quote_state,
-        quote_authorization_uri=authorization, quote_policy=quote_policy(doc, author.followers_url)))
-    return status if status.deleted_at is None else None
+        quote_authorization_uri=authorization, quote_policy=quote_policy(doc, author.followers_url))
 
 
 async def update_note(rt: Runtime, doc: dict, author: Account, *, activity: dict | None = None) -> Status | None:

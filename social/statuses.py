@@ -8,7 +8,7 @@ Counters, notifications, home timelines and the activity sent out come from the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from html import escape as html_escape
 
 from sqlalchemy.exc import IntegrityError
@@ -305,6 +305,76 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
     await relay_in(conn, rt, status, author, list(new.mentioned), parent, audience=new.audience,
                    activity=new.activity or sent)  # a post in a group
     return status
+
+
+# What a remote original may carry and still be stored together with others (create_many): text,
+# hashtags, who may quote it and the like. Anything more (media, a poll, a reply, mentions, a quote,
+# a group's audience, any field added later) takes `create`, one status at a time. (`quote_state`
+# means nothing without a quote; `activity` is only for a group to relay, and it has no group.)
+_BATCHED_FIELDS = {"content", "visibility", "uri", "url", "spoiler_text", "sensitive", "language", "hashtags",
+                   "created_at", "conversation_uri", "quote_policy", "quote_state", "activity"}
+
+
+def batchable(author: Account, new: NewStatus) -> bool:
+    """Whether create_many may store this status with others."""
+    return (not author.local and new.uri is not None and new.visibility != "direct"
+            and all(getattr(new, f.name) == f.default for f in fields(NewStatus) if f.name not in _BATCHED_FIELDS))
+
+
+async def create_many(rt: Runtime, items: list[tuple[Account, NewStatus]], *, also=None) -> list[Status]:  # noqa: ANN001
+    """`create` for many batchable remote statuses (see batchable) in one transaction, with a few
+    statements for all of them rather than a dozen each: the inbox applies a batch of Creates this
+    way. `also(conn)` runs in the same transaction (the inbox marks the activities applied there).
+    Returns each item's status, stored now or before (a deleted one comes back deleted)."""
+    if not all(batchable(author, new) for author, new in items):
+        raise ValueError("create_many stores batchable remote statuses only")
+    async with rt.db.write() as conn:
+        stored = await _create_many(conn, rt, items)
+        if also is not None:
+            await also(conn)
+    return stored
+
+
+async def _create_many(conn: AsyncConnection, rt: Runtime, items: list[tuple[Account, NewStatus]]) -> list[Status]:
+    now = time.time()
+    wanted = [new_id(at=new.created_at) for _, new in items]
+    found = await statuses.by_uris_or_ids(conn, [new.uri for _, new in items], wanted)
+    known: dict[str, Status | int] = {s.uri: s for s in found}  # a uri stored before, or at this index now
+    taken = {s.id for s in found}
+    rows: list[dict] = []
+    for index, ((author, new), status_id) in enumerate(zip(items, wanted)):
+        if new.uri in known:
+            continue
+        if status_id in taken:
+            status_id = await _free_id(conn, status_id + 1)
+        taken.add(status_id)
+        known[new.uri] = index
+        rows.append(dict(
+            id=status_id, uri=new.uri, url=new.url or new.uri, account_id=author.id, local=False,
+            in_reply_to_id=None, in_reply_to_uri=None, in_reply_to_account_id=None, content=new.content,
+            source_text=None, spoiler_text=new.spoiler_text, sensitive=new.sensitive, visibility=new.visibility,
+            language=new.language, conversation_uri=new.conversation_uri, created_at=min(new.created_at or now, now),
+            quote_of_id=None, quote_uri=None, quote_policy=new.quote_policy))
+    written = iter(await statuses.insert_statuses(conn, rows) if rows else [])
+    by_index = {index: next(written) for index in sorted(i for i in known.values() if isinstance(i, int))}
+    fresh = [(items[index][0], items[index][1], status) for index, status in by_index.items()]
+    for author, new, status in fresh:
+        await statuses.set_tags(conn, status.id, list(new.hashtags), new=True)
+        await cards.link_first(conn, rt, status, new.content, new=True)
+    await search_index.index_new_statuses(conn, [status for _, _, status in fresh])
+    counts: dict[int, tuple[int, float]] = {}
+    for author, _, status in fresh:
+        n, at = counts.get(author.id, (0, status.created_at))
+        counts[author.id] = (n + 1, max(at, status.created_at))
+    await accounts.count_new_statuses(conn, counts)
+    awaited = await statuses.awaited_parents(conn, [status.uri for _, _, status in fresh])
+    for _, _, status in fresh:
+        if status.uri in awaited:  # replies that arrived before it (as _join_thread)
+            await statuses.bump(conn, status.id, "replies_count", await statuses.adopt_replies(conn, status))
+    await home.fill_home_written_many(conn, [home.Written(status, author.domain, (), tagged=bool(new.hashtags))
+                                             for author, new, status in fresh])
+    return [known[new.uri] if isinstance(known[new.uri], Status) else by_index[known[new.uri]]
+            for _, new in items]
 
 
 async def _known_or_free_id(conn: AsyncConnection, author: Account, new: NewStatus) -> tuple[Status | None, int]:

@@ -14,7 +14,11 @@ from federation import as2, deref
 from federation.as2 import InvalidDocument, host_of, object_id, types_of
 from inbox.handlers import chats, follows, groups, posts, quotes, reactions
 from inbox.handlers.common import ANY, Handler, local_actor_type, undone_type
+from federation.polls import is_vote
 from models.accounts import Account
+from social import remote
+from social import statuses as status_facts
+from social.statuses import NewStatus
 from social.errors import ServiceError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,25 @@ async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> 
         raise  # tried again later
     except ServiceError as err:  # refused as a local person's request would be: nothing happened
         raise InvalidDocument(f"{kind} refused: {err.message}") from None
+
+
+async def plain_create(rt: Runtime, activity: dict) -> tuple[Account, NewStatus] | None:
+    """The post a Create brings when it can be stored together with others (social.statuses.
+    create_many): an original Note embedded by its own author, with nothing but text and hashtags
+    (no media, poll, reply, mention, vote…). None for anything else, which dispatch applies alone."""
+    obj = activity.get("object")
+    if next(iter(types_of(activity)), "") != "Create" or not isinstance(obj, dict) or is_vote(obj):
+        return None
+    if host_of(object_id(obj)) != host_of(object_id(activity.get("actor"))):
+        return None  # fetched from its origin first: one at a time
+    if any(obj.get(key) for key in as2.QUOTE_PROPERTIES):
+        return None  # a quote: its authorization may have to be fetched
+    actor = await _sender(rt, activity)
+    found = await posts.note_of(rt, activity, actor)
+    if found is None or found[1].id != actor.id:
+        return None
+    new = await remote.new_status(rt, found[0], actor, activity=activity, fetch_quoted=False)
+    return (actor, new) if status_facts.batchable(actor, new) else None
 
 
 async def _sender(rt: Runtime, activity: dict) -> Account:

@@ -13,7 +13,7 @@ from social import moderation, polls, profile, quotes, remote
 from social import statuses as status_facts
 
 
-async def _note(rt: Runtime, activity: dict, actor: Account) -> tuple[dict, Account] | None:
+async def note_of(rt: Runtime, activity: dict, actor: Account) -> tuple[dict, Account] | None:
     """The Note an activity carries (or names) and its author."""
     obj = await embedded_or_fetched(rt, activity, actor)
     if obj is None or not set(types_of(obj)) & remote.NOTE_TYPES:
@@ -23,7 +23,7 @@ async def _note(rt: Runtime, activity: dict, actor: Account) -> tuple[dict, Acco
 
 
 async def on_create(rt: Runtime, activity: dict, actor: Account) -> None:
-    found = await _note(rt, activity, actor)
+    found = await note_of(rt, activity, actor)
     if found is None:
         return
     obj, author = found
@@ -33,7 +33,7 @@ async def on_create(rt: Runtime, activity: dict, actor: Account) -> None:
 
 
 async def on_update_note(rt: Runtime, activity: dict, actor: Account) -> None:
-    found = await _note(rt, activity, actor)
+    found = await note_of(rt, activity, actor)
     if found is not None:
         await remote.update_note(rt, *found, activity=activity if found[1].id == actor.id else None)
 
