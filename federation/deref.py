@@ -98,14 +98,15 @@ async def fetch_document(rt: Runtime, uri: str) -> dict:
     raise OriginMismatch(f"{uri} answered a document with id {doc_id!r}")
 
 
-async def get_actor(rt: Runtime, uri: str, *, refresh: bool = False) -> Account | None:
-    """The account for an actor URI, fetched when unknown or stale. None when it cannot be had."""
+async def get_actor(rt: Runtime, uri: str, *, refresh: bool = False, fetch: bool = True) -> Account | None:
+    """The account for an actor URI, fetched when unknown or stale. None when it cannot be had
+    (without `fetch`: when it would have to be fetched)."""
     uri = urldefrag(uri)[0]
     async with rt.db.read() as conn:
         known = await accounts.by_uri(conn, uri)
     if known and (known.local or (not refresh and time.time() - (known.fetched_at or 0) < ACTOR_TTL)):
         return known
-    if is_local(rt, uri):
+    if is_local(rt, uri) or not fetch:
         return None
     try:
         doc = await fetch_document(rt, uri)

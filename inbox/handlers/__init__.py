@@ -94,7 +94,8 @@ async def plain_create(rt: Runtime, activity: dict) -> tuple[Account, NewStatus]
         return None  # fetched from its origin first: one at a time
     if any(obj.get(key) for key in as2.QUOTE_PROPERTIES):
         return None  # a quote: its authorization may have to be fetched
-    actor = await _sender(rt, activity)
+    # Nothing is fetched here (a batch waits for no origin): an actor unknown or stale goes alone.
+    actor = await _sender(rt, activity, fetch=False)
     found = await posts.note_of(rt, activity, actor)
     if found is None or found[1].id != actor.id:
         return None
@@ -102,11 +103,11 @@ async def plain_create(rt: Runtime, activity: dict) -> tuple[Account, NewStatus]
     return (actor, new) if status_facts.batchable(actor, new) else None
 
 
-async def _sender(rt: Runtime, activity: dict) -> Account:
+async def _sender(rt: Runtime, activity: dict, *, fetch: bool = True) -> Account:
     actor_uri = object_id(activity.get("actor")) or ""
     if not await rt.policy.allows(host_of(actor_uri)):
         raise InvalidDocument(f"{host_of(actor_uri)} was blocked after this activity arrived")
-    actor = await deref.get_actor(rt, actor_uri)
+    actor = await deref.get_actor(rt, actor_uri, fetch=fetch)
     if actor is None:
         raise InvalidDocument("unknown actor")
     if actor.suspended_at is not None:
