@@ -30,13 +30,48 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--insecure-http", action="store_const", const=True, default=None,
                        help="DEVELOPMENT AND TESTS ONLY: federate over plain http and allow "
                             "loopback and private addresses")
-    group.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    group.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                       help="the least important log lines shown (default info)")
     group.add_argument("--log-format", choices=["text", "json"],
                        help="text (default) or json: one JSON object per line, for log collectors")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are told in one line that points at --help, not under the whole usage (which the
+    settings options make ten lines long). Subcommands' parsers are of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Commands)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        # An unknown option is found by the top parser; name the subcommand it was given to
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            prog = getattr(parsed, "command_prog", self.prog)
+            self.exit(2, f"{prog}: unrecognized arguments: {' '.join(extras)} (see `{prog} --help`)\n")
+        return parsed
+
+
+class _Commands(argparse._SubParsersAction):  # noqa: SLF001 - argparse's documented `register` hook
+    """A command that holds others (`user`, `domain`…) gets its one-line help as its --help's description."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        text = kwargs.get("help")
+        if text and "description" not in kwargs:
+            kwargs["description"] = text[0].upper() + text[1:] + "."
+        return super().add_parser(name, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        super().__call__(parser, namespace, values, option_string)
+        namespace.__dict__.setdefault("command_prog", self._name_parser_map[values[0]].prog)  # the innermost
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="backchannel", description="Backchannel: a federated micro-blog server for organisations.")
     parser.add_argument("--version", action="version", version=f"backchannel {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -189,7 +224,7 @@ def _account_commands(user, token) -> None:  # noqa: ANN001
                    "moderator (reports and account actions there, not federation, roles, SCIM tokens or "
                    "settings) or user. It applies to the next request the account makes.")
     role.add_argument("name", help="the username")
-    role.add_argument("role", choices=["admin", "moderator", "user"])
+    role.add_argument("role", choices=["admin", "moderator", "user"], help="the new role (user: none)")
     delete = _action(user, "delete", cmd_accounts, "user-delete", help="delete an account (other servers are told)",
                      description="Delete a local account: its posts, follows and login go, its name "
                      "stays taken, and a Delete of the actor is sent to every server that "
@@ -260,7 +295,8 @@ def _moderation_commands(commands) -> None:  # noqa: ANN001
                                           "are removed.")
     _common(block)
     block.add_argument("target", metavar="DOMAIN", help="a domain name such as spam.example (covers its subdomains)")
-    block.add_argument("--severity", choices=["silence", "suspend"], default="suspend")
+    block.add_argument("--severity", choices=["silence", "suspend"], default="suspend",
+                       help="suspend (default): nothing in or out; silence: kept off public timelines")
     block.add_argument("--reject-media", action="store_true", help="do not keep its media")
     block.add_argument("--public-comment", default="", help="the reason, shown publicly")
     block.add_argument("--private-comment", default="", help="a note for the other admins")

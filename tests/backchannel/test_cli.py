@@ -1,11 +1,11 @@
 """The `backchannel` command as an admin uses it."""
+import argparse
 import subprocess
 import sys
 
 import pytest
 
-COMMANDS = [[], ["serve"], ["worker"], ["migrate"], ["user"], ["user", "create"], ["token"], ["token", "create"],
-            ["domain", "mode"], ["domain", "peers"]]
+from backchannel.cli import build_parser, main
 
 
 def run(*args, stdin=None, cwd=None):
@@ -13,11 +13,40 @@ def run(*args, stdin=None, cwd=None):
                           text=True, timeout=120, cwd=cwd)
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
-def test_every_command_has_help(command):
-    result = run(*command, "--help")
-    assert result.returncode == 0
-    assert "usage: backchannel" in result.stdout
+def _commands(parser: argparse.ArgumentParser, words: list[str]):
+    """Every command and subcommand the parser knows, with its parser, top first."""
+    yield words, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, [*words, name])
+
+
+def test_the_installed_command_answers_help():
+    result = run("--help")
+    assert result.returncode == 0 and "usage: backchannel" in result.stdout and "serve" in result.stdout
+
+
+def test_every_command_and_subcommand_answers_help_and_bad_arguments_in_one_line(capsys):
+    # Walked in-process through the one parser `main` uses, so a command added later is covered too
+    walked = list(_commands(build_parser(), []))
+    assert len(walked) > 50 and ["scim", "token", "revoke"] in [w for w, _ in walked]
+    for words, parser in walked:
+        with pytest.raises(SystemExit) as done:
+            main([*words, "--help"])
+        out = capsys.readouterr().out
+        assert done.value.code == 0 and out.startswith("usage: backchannel " + " ".join(words)), words
+        assert parser.description and len(parser.description) > 10, f"{words}: no description"
+        for action in parser._actions:  # every option, argument and subcommand says what it is
+            helps = [c.help for c in action._choices_actions] if isinstance(action, argparse._SubParsersAction) \
+                else [action.help]
+            assert all(helps), f"{words}: {action.dest} has no help"
+        # A bad argument is one line on stderr that points at --help, exit status 2
+        with pytest.raises(SystemExit) as done:
+            main([*words, "--no-such-option"])
+        err = capsys.readouterr().err
+        prog = " ".join(["backchannel", *words])
+        assert done.value.code == 2 and err.count("\n") == 1 and f"(see `{prog} --help`)" in err, (words, err)
 
 
 def test_user_and_token_creation(tmp_path):

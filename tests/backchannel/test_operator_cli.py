@@ -13,16 +13,6 @@ from tests.rig.http import api
 from tests.rig.nodes import TEST_ENV, Node, eventually, free_port
 
 
-@pytest.mark.parametrize("words", [["user", "list"], ["user", "password"], ["user", "role"], ["user", "delete"],
-                                   ["token", "list"], ["token", "revoke"], ["queue", "status"], ["queue", "retry"],
-                                   ["user", "import"], ["media", "copy-to-s3"]],
-                         ids=" ".join)
-def test_every_operator_command_has_help(words):
-    result = subprocess.run([sys.executable, "-m", "backchannel", *words, "--help"], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0 and "usage: backchannel" in result.stdout
-
-
 def test_a_deleted_user_is_deleted_everywhere_and_a_revoked_token_stops_at_once(tmp_path):
     # Given alice on acme.test with a follower on globex.test, and bob with a token in use
     peer = FakeRemote("globex.test").start()
