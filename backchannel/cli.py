@@ -437,7 +437,10 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
                  "silence": moderation.silence_account, "unsilence": moderation.unsilence_account,
                  "disable": moderation.disable_login, "enable": moderation.enable_login,
                  "delete": moderation.delete_account, "approve": moderation.approve_account}
-        await cases[verb](rt, account.id)
+        if verb == "delete":  # a remote account may have many posts here: a bar, as `user delete` draws
+            await moderation.delete_account(rt, account.id, Progress("deleting posts"))
+        else:
+            await cases[verb](rt, account.id)
         done = {"disable": "disabled", "enable": "enabled", "approve": "approved", "delete": "deleted",
                 "silence": "silenced", "unsilence": "unsilenced"}.get(verb, verb + "ed")
         return [f"{done} {account.full_acct(rt.config.domain)}"]
