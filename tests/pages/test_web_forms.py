@@ -90,6 +90,10 @@ async def test_an_admin_reviews_a_report_with_its_followers_only_post_and_acts(n
     post = await troll.post_status("nasty words for followers", visibility="private")
     report = await moderation.create_report(node.rt, alice.account, troll.account.id, [int(post["id"])],
                                             comment="abusive")
+    # Signed in on the web, an admin's menu leads to the administration, which asks for the password again
+    await signed_in(node, "boss")
+    assert '<a href="/admin">Administration</a>' in await (await node.client.get("/home")).text()
+    assert (await node.client.get("/admin", allow_redirects=False)).headers["Location"] == "/admin/sign_in"
     login = await node.client.post("/admin/sign_in", data={"login": "boss", "password": PASSWORD},
                                    allow_redirects=False)
     assert login.headers["Location"] == "/admin/dashboard"
@@ -100,6 +104,7 @@ async def test_an_admin_reviews_a_report_with_its_followers_only_post_and_acts(n
     new_password = re.search(r"is (\S+) \(shown only now\)", await reset.text()).group(1)
     assert (await node.client.post("/auth/sign_in", data={"login": "troll", "password": new_password},
                                    allow_redirects=False)).status == 303
+    assert "Administration</a>" not in await (await node.client.get("/home")).text()  # not for other people
     made = await node.client.post("/admin/invites", data={"action": "create", "max_uses": "2", "csrf": csrf})
     invites = await made.text()
     code = re.search(r'href="/invite/([^"]+)"', invites).group(1)
