@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from federation.addressing import PUBLIC, PUBLIC_ALIASES, as_list, audience
-from federation.content import find_hashtags
+from federation.content import find_hashtags, is_username
 from federation.hosts import origin_of
 from federation.context import ACTOR_CONTEXT, AS_CONTEXT
 from federation.sanitize import clean_name, sanitize_html, sanitize_text
@@ -276,6 +276,10 @@ def actor_values(doc: dict) -> dict:
     username = doc.get("preferredUsername")
     if not isinstance(username, str) or not username.strip():
         raise InvalidDocument("actor without preferredUsername")
+    if not is_username(username):
+        # "bob," or "ceo@victim.example," would make "@name@host" (a reply, the chat host's direct
+        # reminder) mention someone else
+        raise InvalidDocument(f"preferredUsername {username[:64]!r} is not a username")
     key = doc.get("publicKey")
     if isinstance(key, list):
         key = next((k for k in key if isinstance(k, dict) and k.get("owner") == actor_id), key[0] if key else None)
@@ -292,7 +296,7 @@ def actor_values(doc: dict) -> dict:
     published = post_time(doc.get("published"))
     values = {
         "uri": actor_id,
-        "username": sanitize_text(username, 255).replace(" ", ""),
+        "username": username,
         "domain": host_of(actor_id),
         "url": first_url(doc.get("url")) or safe_url(actor_id),
         "actor_type": next((t for t in types_of(doc) if t in ACTOR_TYPES), "Person"),

@@ -48,6 +48,7 @@ class Rendered:
 # --- tokenising -------------------------------------------------------------
 
 _USERNAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?"
+_USERNAME_RE = re.compile(_USERNAME)
 _LABEL = r"[^\W_](?:[\w\-]*[^\W_])?"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}}(?![0-9]))?"
 
@@ -61,6 +62,14 @@ _TOKEN_RE = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
+
+
+
+def is_username(name: str) -> bool:
+    """Whether `name` is a username a mention reads back whole: "@name@host" names that account and
+    no one else (letters, digits, _, and . or - inside; Mastodon refuses other remote names too)."""
+    return len(name) <= 255 and _USERNAME_RE.fullmatch(name) is not None
+
 
 _URL_TRAILING = ".,;:!?'\"*"
 _ZWNJ = "\u200c"

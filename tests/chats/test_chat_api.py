@@ -457,3 +457,44 @@ async def test_a_series_feed_costs_the_same_statements_however_many_weeks(node):
                            .values(ends_at=time.time()))
     many, described = await feed()
     assert len(described) == 4 and many == one, (one, many)
+
+
+# Names a hostile server gives its actors so that "@name@its.host", as the host's direct reminder
+# writes it, mentions someone else: a local person (bob), another server's (ceo@victim.test).
+HOSTILE_NAMES = ("bob,", "x,@bob,", "bob:", "x)@bob)", "x\u00a0@bob\u00a0", "bob\n", "ceo@victim.test,", "x @bob ",
+                 "bob@acme.test,", "bob\u200b")
+
+
+@SQLITE_ONLY
+async def test_a_remote_attendees_name_never_makes_the_host_message_someone_else(node):
+    from federation import as2, deref
+    from models.schema import mentions
+
+    alice, bob = await node.person("alice"), await node.person("bob")
+    chat = await create(alice, start_in=3600)
+    await chats_uc.run_due(node.rt)  # the announcement
+
+    def actor(n: int, name: str) -> dict:
+        return {"id": f"http://evil.test/users/{n}", "type": "Person", "preferredUsername": name,
+                "inbox": f"http://evil.test/users/{n}/inbox"}
+
+    refused = []
+    for n, name in enumerate(HOSTILE_NAMES):
+        try:  # refused where every remote actor comes in (as Mastodon refuses such usernames)
+            values = as2.actor_values(actor(n, name))
+        except as2.InvalidDocument:
+            refused.append(name)
+            continue
+        # were it kept, this RSVP's reminder would be a direct message to bob (or victim.test's ceo)
+        await chats_uc.attend(node.rt, await deref.store_actor(node.rt, values), int(chat["id"]))
+    ann = await deref.store_actor(node.rt, as2.actor_values(actor(99, "ann.lee-2")))  # dots and dashes are fine
+    await chats_uc.attend(node.rt, ann, int(chat["id"]))
+    await run_jobs(node, kind="reminder")
+    await run_jobs(node, kind="remind")
+    async with node.rt.db.read() as conn:
+        named = set((await conn.execute(select(mentions.c.account_id).join(
+            statuses, statuses.c.id == mentions.c.status_id).where(
+            statuses.c.account_id == int(alice.id), statuses.c.visibility == "direct"))).scalars())
+        told = (await conn.execute(select(func.count()).select_from(notifications).where(
+            notifications.c.account_id == int(bob.id)))).scalar_one()
+    assert (named, told, refused) == ({ann.id}, 0, list(HOSTILE_NAMES))
