@@ -464,8 +464,13 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
                 lines.append(f"    {r.comment}")
         return lines
     if action in ("report-resolve", "report-reopen"):
-        report = await (moderation.resolve_report if action == "report-resolve" else moderation.reopen_report)(
-            rt, args.id)
+        from social.errors import NotFound
+
+        try:
+            report = await (moderation.resolve_report if action == "report-resolve" else moderation.reopen_report)(
+                rt, args.id)
+        except NotFound:
+            raise NotFound(f"no report #{args.id}") from None
         return [f"report #{report.id} {'resolved' if report.resolved else 'open again'}"]
     if action == "invite-create":
         invite = await registrations.create_invite(rt, max_uses=args.max_uses, expires_in_hours=args.expires_in)
@@ -616,9 +621,12 @@ def cmd_queue(config: Config, args: argparse.Namespace) -> int:
                 count = await queue_stats.retry(conn, name, ids=None if args.all_dead else args.id)
                 if count:
                     lines.append(f"{name}: {count} queued again")
-        if not lines:
-            return ["no dead letters " + ("with that id" if args.id else "to retry")]
-        return lines
+        if not lines and args.id:  # a script retrying a dead letter by id learns it was not there
+            from social.errors import NotFound
+
+            raise NotFound(f"no dead letter #{', #'.join(map(str, args.id))}"
+                           + (f" in the {args.queue} queue" if args.queue else ""))
+        return lines or ["no dead letters to retry"]
 
     return run_lines(config, status if args.action == "status" else retry)
 

@@ -155,6 +155,8 @@ def test_queue_status_shows_dead_letters_and_retry_sends_them(tmp_path):
                                and r.body["object"]["content"].find("refused at first") >= 0
                                for r in peer.received[-3:]), message="delivered after retry")
         assert "no dead letters" in command(node, "queue", "retry", "--all-dead").stdout
+        gone = command(node, "queue", "retry", "--id", "987654")  # an id that is not a dead letter: a failure
+        assert gone.returncode == 1 and gone.stderr == "backchannel: no dead letter #987654\n"
     finally:
         node.stop()
         peer.stop()

@@ -45,7 +45,7 @@ def test_accounts_and_invites(tmp_path):
     assert "(no longer valid)" in run("invite", "list", data=tmp_path).stdout
     assert run("report", "list", data=tmp_path).stdout.strip() == "no unresolved reports"
     missing_report = run("report", "resolve", "12345", data=tmp_path)
-    assert missing_report.returncode == 1 and "Record not found" in missing_report.stderr
+    assert missing_report.returncode == 1 and missing_report.stderr == "backchannel: no report #12345\n"
     assert run("account", "delete", "troll", data=tmp_path).stdout.strip() == "deleted troll@acme.test"
     # the name stays taken, the login is gone
     assert run("user", "create", "troll", data=tmp_path).returncode == 1
