@@ -469,4 +469,5 @@ async def invite_sign_up(request: web.Request) -> web.Response:
     except ServiceError as err:
         return _invite_form(request, code, cookie, err.message, form, status=422)
     return _page(request, "page.html", "Welcome", message=f"Your account @{account.username}@{rt.config.domain} "
-                 "is ready. Sign in with any Mastodon app.")
+                 "is ready. Sign in here in your browser, or with any Mastodon app.",
+                 link=(path("web_sign_in"), "Sign in"))

@@ -100,7 +100,12 @@ async def test_invite_sign_up_page(node):
                   "agreement": "1"}
         assert (await client.post(f"/invite/{invite.code}", data={**fields, "csrf": "x"})).status == 403
         done = await client.post(f"/invite/{invite.code}", data={**fields, "csrf": token})
-        assert done.status == 200 and "@newbie@acme.test" in await done.text()
+        welcome = await done.text()
+        assert done.status == 200 and "@newbie@acme.test" in welcome and '<a href="/auth/sign_in">Sign in</a>' in welcome
+        # and the account signs in on the web at once
+        signed = await client.post("/auth/sign_in", data={"login": "newbie", "password": "a long password"},
+                                   allow_redirects=False)
+        assert signed.status == 303 and signed.headers["Location"] == "/home"
         assert (await client.get(f"/invite/{invite.code}")).status == 404  # used up
     finally:
         await client.close()
