@@ -118,7 +118,14 @@ async def get_actor(rt: Runtime, uri: str, *, refresh: bool = False, fetch: bool
 
 
 async def store_actor(rt: Runtime, values: dict) -> Account:
+    """Store or refresh a remote actor. Whether it is a Group is settled when it is first stored: a
+    group's members see the direct posts addressed to it (models.statuses.visible_to), so a person
+    whose server later calls them a Group would open what was said to them alone to their followers."""
     async with rt.db.write() as conn:
+        known = await accounts.by_uri(conn, values["uri"])
+        if known is not None and (known.actor_type == "Group") != (values.get("actor_type") == "Group"):
+            log.info("actor %s stays a %s (it now says %s)", known.uri, known.actor_type, values.get("actor_type"))
+            values = {**values, "actor_type": known.actor_type}
         return await accounts.upsert_remote(conn, values)
 
 

@@ -206,3 +206,30 @@ async def test_bidi_controls_are_stripped_from_local_display_names(node, name):
     assert cleaned.replace(" ", "") in ("Alicemoc.evil", "Alice")
     assert not any(ch in cleaned for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
     assert account["fields"][0]["name"] == cleaned
+
+
+async def test_a_person_who_turns_into_a_group_cannot_relay_what_was_said_to_them(node):
+    # mallory, a person on a hostile server, is sent a direct message; her server then says she is a
+    # Group and announces it, as a group relays what is addressed to it to its members
+    from federation import as2, deref
+    from models import social as social_store
+    from social import interactions
+    from tests.api.conftest import settle
+
+    actor = {"id": "http://evil.test/users/mallory", "type": "Person", "preferredUsername": "mallory",
+             "inbox": "http://evil.test/users/mallory/inbox", "followers": "http://evil.test/users/mallory/followers"}
+    mallory = await deref.store_actor(node.rt, as2.actor_values(actor))
+    alice, bob = await node.person("alice"), await node.person("bob")
+    async with node.rt.db.write() as conn:  # bob follows mallory (her server accepted)
+        await social_store.add_follow(conn, bob.account.id, mallory.id, uri="http://acme.test/follows/1",
+                                      state="accepted")
+    secret = await alice.post_status("@mallory@evil.test the numbers, between us", visibility="direct")
+    for kind in ("Group", "Person"):  # a group now; or a person announcing it anyway
+        mallory = await deref.store_actor(node.rt, as2.actor_values({**actor, "type": kind}))
+        try:
+            await interactions.reblog(node.rt, mallory, int(secret["id"]),
+                                      activity_uri=f"http://evil.test/announces/{kind}")
+        except Exception:  # noqa: BLE001  (refused: what the test wants)
+            pass
+        assert (await bob.get(f"/api/v1/statuses/{secret['id']}")).status == 404, kind
+    await settle(node.rt)
