@@ -13,9 +13,10 @@ from models import statuses as statuses_store
 from models.statuses import Status
 
 
-async def decorate_note(conn: AsyncConnection, rt: Runtime, status: Status, note: dict) -> dict:
-    """Add the attachments of a local status to its Note, and make it a Question if it has a poll."""
-    return (await decorate_notes(conn, rt, {status.id: note}))[status.id]
+async def decorate_note(conn: AsyncConnection, rt: Runtime, status: Status, note: dict, *, new: bool = False) -> dict:
+    """Add the attachments of a local status to its Note, and make it a Question if it has a poll.
+    `new`: the status was written in this transaction, so nobody has replied to it yet."""
+    return (await decorate_notes(conn, rt, {status.id: note}, new=new))[status.id]
 
 
 EMBEDDED_REPLIES = 5  # as Mastodon: the first few reply ids in the Note itself, the rest on the pages
@@ -33,11 +34,12 @@ def _with_first_replies(note: dict, rt: Runtime, found: list[tuple[int, str]]) -
         rt.urls.replies_page(replies["id"], shown[-1][0]) if more else None)}
 
 
-async def decorate_notes(conn: AsyncConnection, rt: Runtime, notes: dict[int, dict]) -> dict[int, dict]:
+async def decorate_notes(conn: AsyncConnection, rt: Runtime, notes: dict[int, dict], *,
+                         new: bool = False) -> dict[int, dict]:
     """decorate_note for the Notes of many statuses (by status id), in three statements whatever their number."""
     attached = await media_store.of_statuses(conn, list(notes))
     polls = await polls_store.of_statuses(conn, list(notes))
-    replies = await statuses_store.first_public_replies(conn, list(notes), EMBEDDED_REPLIES + 1)
+    replies = {} if new else await statuses_store.first_public_replies(conn, list(notes), EMBEDDED_REPLIES + 1)
     out = {}
     for status_id, note in notes.items():
         note = _with_first_replies(note, rt, replies.get(status_id, []))

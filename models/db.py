@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
-from sqlalchemy import Table, delete, event, select, update
+from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -72,6 +72,7 @@ class Database:
                                               pool_pre_ping=True)
             self.reader = self.slow_reader = self.writer
         self._cache: dict[str, tuple[float, object]] = {}
+        self._claims: dict[str, tuple] = {}
         self._turns = WriterTurns(enabled=self.is_sqlite)
         # Off by default, and then no listener exists at all: counting costs nothing in production.
         self.counts_statements = count_statements
@@ -132,23 +133,35 @@ class Database:
         A row whose lock has expired (its worker crashed) is due again, so nothing is lost.
         """
         now = time.time() if now is None else now
-        due = (select(table.c.id)
-               .where(table.c.state == "pending", table.c.next_attempt_at <= now,
-                      (table.c.locked_until.is_(None)) | (table.c.locked_until < now))
-               .order_by(table.c.next_attempt_at, table.c.id)
-               .limit(limit))
-        if not self.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        stmt = (update(table)
-                .where(table.c.id.in_(due.scalar_subquery()))
-                .values(locked_until=now + lock_seconds, attempts=table.c.attempts + 1)
-                .returning(*table.c))
+        take, forget = self._claim_statements(table)
         async with self.write() as conn:
             if finished:
                 if before_finish is not None:
                     await before_finish(conn, list(finished))
-                await conn.execute(delete(table).where(table.c.id.in_(list(finished))))
-            return (await conn.execute(stmt)).all() if limit > 0 else []
+                await conn.execute(forget, {"ids": list(finished)})
+            if limit <= 0:
+                return []
+            return (await conn.execute(take, {"now": now, "limit": limit, "until": now + lock_seconds})).all()
+
+    def _claim_statements(self, table: Table) -> tuple:
+        """The claim's statements for one queue table, built once (a busy worker claims many times a second)."""
+        built = self._claims.get(table.name)
+        if built is None:
+            now = bindparam("now")
+            due = (select(table.c.id)
+                   .where(table.c.state == "pending", table.c.next_attempt_at <= now,
+                          (table.c.locked_until.is_(None)) | (table.c.locked_until < now))
+                   .order_by(table.c.next_attempt_at, table.c.id)
+                   .limit(bindparam("limit")))
+            if not self.is_sqlite:
+                due = due.with_for_update(skip_locked=True)
+            take = (update(table)
+                    .where(table.c.id.in_(due.scalar_subquery()))
+                    .values(locked_until=bindparam("until"), attempts=table.c.attempts + 1)
+                    .returning(*table.c))
+            built = self._claims[table.name] = (take, delete(table).where(
+                table.c.id.in_(bindparam("ids", expanding=True))))
+        return built
 
 
 class WriterTurns:

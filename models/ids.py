@@ -1,6 +1,7 @@
 """Mastodon-style time-sortable 64-bit ids: milliseconds since the epoch in the high bits."""
 import itertools
 import os
+import random
 import threading
 import time
 
@@ -24,7 +25,8 @@ def new_id(at: float | None = None) -> int:
     if at is not None and at < now:
         with _lock:
             return (int(at * 1000) << 16) | (next(_sequence) & 0xFFFF)
-    candidate = (int(now * 1000) << 16) | int.from_bytes(os.urandom(2), "big")
+    # Random low bits, so two processes' ids of one millisecond differ (no system call: many ids a post).
+    candidate = (int(now * 1000) << 16) | random.getrandbits(16)
     with _lock:
         # Strictly increasing within the process, so ids from one burst keep their order.
         if candidate <= _last:

@@ -491,7 +491,8 @@ async def _queue_note(conn: AsyncConnection, rt: Runtime, kind: str, status: Sta
                                in_reply_to_uri=parent.uri if parent else None)
         if in_groups:
             note["audience"] = in_groups[0].uri
-        note = await decorate_note(conn, rt, status, note)  # attachments, and a poll as a Question
+        # Attachments, and a poll as a Question (a status just created has no replies to embed yet).
+        note = await decorate_note(conn, rt, status, note, new=kind == "Create")
         activity_id = (rt.urls.status_activity(author.username, status.id) if kind == "Create"
                        else rt.urls.status_update(author.username, status.id, int(time.time() * 1000)))
         # Signed with the author's integrity proof (FEP-8b32), so that a group relaying it can be
