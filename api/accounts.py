@@ -8,7 +8,7 @@ from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, path_id
 from api.entities.accounts import (account_entities, credential_account_entity,
                                    profile_account_entity, relationship_entity)
-from api.entities.statuses import status_page
+from api.entities.statuses import status_page_json
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import collections, social, status_queries
@@ -112,7 +112,7 @@ async def statuses(request: web.Request) -> web.Response:
                 conn, account.id, viewer.id if viewer else None, viewer is not None and viewer.local,
                 exclude_replies=params.bool("exclude_replies"),
                 exclude_reblogs=params.bool("exclude_reblogs"), **page.kwargs())
-        body = await status_page(conn, rt, viewer, ids, context="account", hide_muted=False)
+        body = await status_page_json(conn, rt, viewer, ids, context="account", hide_muted=False)
     return pagination.paged_json(request, body, ids)
 
 

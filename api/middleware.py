@@ -5,6 +5,7 @@ their own error handling.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
@@ -23,8 +24,13 @@ CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key"
 CORS_EXPOSE = "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id"
 
 
+@functools.lru_cache(maxsize=None)  # two tuples of prefixes
+def _bare(prefixes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(p.rstrip("/") for p in prefixes)
+
+
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:
-    return path.startswith(prefixes) or path.rstrip("/") in {p.rstrip("/") for p in prefixes}
+    return path.startswith(prefixes) or path.rstrip("/") in _bare(prefixes)
 
 
 def error_body(message: str, status: int) -> web.Response:

@@ -53,9 +53,18 @@ def link_header(request: web.Request, cursor_ids: list[int], *, prev: bool = Tru
     return ", ".join(links)
 
 
+def json_bytes(body: bytes) -> web.Response:
+    """A response of JSON already encoded, as web.json_response would send it."""
+    return web.Response(body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+
+
 def paged_json(request: web.Request, body: list, cursor_ids: list[int], *, prev: bool = True,
                ) -> web.Response:
-    response = web.json_response(body)
+    """`body`: entities, or entities already as JSON (api.entities.statuses.status_page_json)."""
+    if body and isinstance(body[0], bytes):
+        response = json_bytes(b"[" + b",".join(body) + b"]")
+    else:
+        response = web.json_response(body)
     link = link_header(request, cursor_ids, prev=prev)
     if link:
         response.headers["Link"] = link

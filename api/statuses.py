@@ -7,7 +7,8 @@ from api import auth, lookup, pagination, scheduled
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.entities.accounts import account_entities
-from api.entities.statuses import status_entities, status_entity, status_page, status_source_entity
+from api.entities.statuses import (status_entities, status_entity, status_entity_json, status_page,
+                                   status_source_entity)
 from backchannel.keys import RUNTIME
 from models import quotes as quotes_store
 from models import status_queries
@@ -115,8 +116,8 @@ async def show(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         status = await lookup.visible_status(conn, path_id(request), viewer)
-        body = await status_entity(conn, rt, viewer, status)
-    return web.json_response(body)
+        body = await status_entity_json(conn, rt, viewer, status, seen=True)
+    return pagination.json_bytes(body)
 
 
 async def show_many(request: web.Request) -> web.Response:

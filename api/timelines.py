@@ -5,16 +5,15 @@ from aiohttp import web
 
 from api import auth, pagination
 from api.params import Params
-from api.entities.statuses import status_page
+from api.entities.statuses import status_page_json
 from backchannel.keys import RUNTIME
-from models import collections
 from models import statuses as statuses_store
 from models.accounts import Account
 
 
 async def _page(request: web.Request, viewer: Account | None, ids: list[int], conn, *,  # noqa: ANN001
                 context: str) -> web.Response:
-    body = await status_page(conn, request.app[RUNTIME], viewer, ids, context=context)
+    body = await status_page_json(conn, request.app[RUNTIME], viewer, ids, context=context)
     return pagination.paged_json(request, body, ids)
 
 
@@ -35,9 +34,8 @@ async def home(request: web.Request) -> web.Response:
         ids = await statuses_store.home_ids(conn, viewer.account.id, **page.kwargs())
         # Members of the viewer's exclusive lists are read in those lists only (the page may come
         # out shorter; its Link cursors still follow the unfiltered ids).
-        exclusive = await collections.exclusive_member_ids(conn, viewer.account.id)
-        body = await status_page(conn, request.app[RUNTIME], viewer.account, ids, context="home",
-                                 skip_authors=exclusive)
+        body = await status_page_json(conn, request.app[RUNTIME], viewer.account, ids, context="home",
+                                      exclusive_lists=True)
         return pagination.paged_json(request, body, ids)
 
 

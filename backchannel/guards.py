@@ -10,6 +10,7 @@ that is not itself a trusted proxy. The access log names the same address.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import json
@@ -119,6 +120,7 @@ class RateLimits:
                 log.warning("rate-limit counts not shared this time: %s", err)
 
 
+@functools.lru_cache(maxsize=1024)  # the same few peers (a proxy, the clients) ask again and again
 def _trusted(address: str, trusted: tuple) -> bool:
     try:
         ip = ipaddress.ip_address(address)

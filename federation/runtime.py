@@ -3,6 +3,7 @@ federation policy and per-peer state (both stored in the database), media storag
 from __future__ import annotations
 
 import asyncio
+import collections
 from dataclasses import dataclass, field
 
 from backchannel.config import Config
@@ -46,6 +47,9 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     # Remote media being fetched right now, by URL: one fetch per URL in this process (social.media_cache).
     media_fetches: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # Entities (accounts, the parts of statuses that are the same for every reader) as JSON, each with
+    # the rows it was built from: reused while those rows are unchanged (api.entities.cache; capped).
+    entity_json: collections.OrderedDict = field(default_factory=collections.OrderedDict)
 
     def wake(self, queue: str) -> None:
         self.wakeups[queue].set()

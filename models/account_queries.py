@@ -6,6 +6,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
+from models.rows import fetch, ids_in
 from models.schema import accounts, follows, list_accounts, lists, mentions
 
 
@@ -30,8 +31,7 @@ async def in_own_list(conn: AsyncConnection, owner_id: int, list_id: int, accoun
 
 
 _PAGE_PEOPLE = select(accounts).where(or_(
-    accounts.c.id.in_(bindparam("authors", expanding=True)),
-    accounts.c.id.in_(select(mentions.c.account_id).where(mentions.c.status_id.in_(bindparam("ids", expanding=True))))))
+    ids_in(accounts.c.id, "authors"), accounts.c.id.in_(select(mentions.c.account_id).where(ids_in(mentions.c.status_id)))))
 
 
 async def of_page(conn: AsyncConnection, author_ids, status_ids) -> dict[int, Account]:  # noqa: ANN001
@@ -40,5 +40,5 @@ async def of_page(conn: AsyncConnection, author_ids, status_ids) -> dict[int, Ac
     authors, ids = list(set(author_ids)), list(status_ids)
     if not authors and not ids:
         return {}
-    rows = (await conn.execute(_PAGE_PEOPLE, {"authors": authors or [0], "ids": ids or [0]})).all()
+    rows = await fetch(conn, _PAGE_PEOPLE, {"authors": authors or [0], "ids": ids or [0]})
     return {row.id: Account.from_row(row) for row in rows}

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from models import search_index
 from models.ids import new_id
 from models.records import Record
+from models.rows import fetch, reusable
 from models.schema import accounts, users
 
 
+@reusable
 @dataclass(frozen=True)
 class Account(Record):
     id: int
@@ -111,8 +113,8 @@ _GET = select(accounts).where(accounts.c.id == bindparam("id"))  # built once (m
 
 
 async def get(conn: AsyncConnection, account_id: int) -> Account | None:
-    row = (await conn.execute(_GET, {"id": account_id})).first()
-    return Account.from_row(row) if row else None
+    rows = await fetch(conn, _GET, {"id": account_id})
+    return Account.from_row(rows[0]) if rows else None
 
 
 async def get_many(conn: AsyncConnection, ids) -> dict[int, Account]:  # noqa: ANN001

@@ -27,6 +27,10 @@ from sqlalchemy.util.concurrency import await_
 from models import sqlite_direct  # noqa: F401 - registers the sqlite+direct driver of the reader
 
 
+IDLE_READERS = 4  # reader connections kept open between reads (Database.read)
+IDLE_SECONDS = 30.0  # and for at most this long
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or is locked too long: the request answers 503."""
     status = 503
@@ -73,6 +77,7 @@ class Database:
             self.reader = self.slow_reader = self.writer
         self._cache: dict[str, tuple[float, object]] = {}
         self._claims: dict[str, tuple] = {}
+        self._idle_readers: list[tuple[AsyncConnection, float]] = []
         self._turns = WriterTurns(enabled=self.is_sqlite)
         # Off by default, and then no listener exists at all: counting costs nothing in production.
         self.counts_statements = count_statements
@@ -105,8 +110,44 @@ class Database:
     async def read(self, *, slow: bool = False) -> AsyncIterator[AsyncConnection]:
         """A connection for reading. `slow`: for a read that may take long (a search), which on
         SQLite then runs off the event loop's thread."""
-        async with (self.slow_reader if slow else self.reader).connect() as conn:
+        if slow and self.is_sqlite:
+            async with self.slow_reader.connect() as conn:
+                yield conn
+            return
+        # Readers stay open between reads (checking one out of SQLAlchemy's pool and back costs more
+        # than most reads, and a PostgreSQL one is pinged first): a read takes an idle one, used
+        # less than IDLE_SECONDS ago, and leaves it idle, rolled back.
+        conn = None
+        now = time.monotonic()
+        while self._idle_readers and conn is None:
+            conn, since = self._idle_readers.pop()
+            if now - since > IDLE_SECONDS:
+                await conn.close()
+                conn = None
+        if conn is None:
+            conn = await self.reader.connect()
+        reusable = False
+        try:
             yield conn
+            reusable = True
+        finally:
+            if reusable and len(self._idle_readers) < IDLE_READERS and await self._end_read(conn):
+                self._idle_readers.append((conn, time.monotonic()))
+            else:
+                await conn.close()
+
+    async def _end_read(self, conn: AsyncConnection) -> bool:
+        """Roll back what a read began, so its connection can serve the next; False when it cannot."""
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+            if self.is_sqlite:
+                raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+                if raw.in_transaction:  # begun on the driver's connection (models.rows.fetch)
+                    raw.rollback()
+            return not conn.closed and not conn.invalidated
+        except Exception:  # noqa: BLE001 - a broken connection is closed instead of kept
+            return False
 
     async def cached(self, key: str, seconds: float, load):  # noqa: ANN001, ANN201
         """What `await load(conn)` returned less than `seconds` ago, for facts that are the same for
@@ -121,6 +162,8 @@ class Database:
         return value
 
     async def dispose(self) -> None:
+        while self._idle_readers:
+            await self._idle_readers.pop()[0].close()
         for engine in {self.writer, self.reader, self.slow_reader}:
             await engine.dispose()
 
@@ -229,7 +272,9 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int, read_
     def on_begin(conn):  # noqa: ANN001
         if immediate:
             _begin_immediate(conn.connection.dbapi_connection, busy_ms)
-        else:
+        elif not conn.connection.driver_connection.in_transaction:
+            # A read may have begun already, on the driver's connection (models.rows.fetch); the
+            # pool's rollback ends it when the connection is given back.
             conn.exec_driver_sql("BEGIN")
 
 

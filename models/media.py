@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
 from models.records import Record
+from models.rows import fetch, ids_in, reusable
 from models.schema import media_attachments
 
 MAX_ATTACHMENTS = 4
 
 
+@reusable
 @dataclass(frozen=True)
 class Media(Record):
     id: int
@@ -94,7 +96,7 @@ async def attach(conn: AsyncConnection, status_id: int, media_ids: list[int]) ->
 
 
 # Built once (see models.statuses.bound_page_ids): every page of statuses reads its media.
-_OF_STATUSES = (select(media_attachments).where(media_attachments.c.status_id.in_(bindparam("ids", expanding=True)))
+_OF_STATUSES = (select(media_attachments).where(ids_in(media_attachments.c.status_id))
                 .order_by(media_attachments.c.position, media_attachments.c.id))
 
 
@@ -103,7 +105,7 @@ async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, list[Media
     result: dict[int, list[Media]] = {}
     if not ids:
         return result
-    rows = (await conn.execute(_OF_STATUSES, {"ids": ids})).all()
+    rows = await fetch(conn, _OF_STATUSES, {"ids": ids})
     for row in rows:
         result.setdefault(row.status_id, []).append(Media.from_row(row))
     return result

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account, User
 from models.ids import new_id
+from models.rows import fetch
 from models.schema import accounts, oauth_apps, oauth_codes, oauth_tokens, users
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -123,9 +124,10 @@ _TOKEN_INFO = (
 
 async def token_info(conn: AsyncConnection, token: str) -> TokenInfo | None:
     """The live (not revoked) token's user, account, scopes and app; None when unknown or revoked."""
-    row = (await conn.execute(_TOKEN_INFO, {"token_hash": digest(token)})).first()
-    if row is None:
+    rows = await fetch(conn, _TOKEN_INFO, {"token_hash": digest(token)}, alone=True)
+    if not rows:
         return None
+    row = rows[0]
     user = account = None
     if row.token_user_id is not None:
         if row.user_account_id is None:

@@ -9,7 +9,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
+from models.rows import fetch, ids_in
 from models.schema import poll_votes, polls
+
+
+# Polls read lately, by id, with the row values they were made from (Poll.from_row; capped).
+_READ: dict[int, tuple[tuple, "Poll"]] = {}
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,16 @@ class Poll:
 
     @classmethod
     def from_row(cls, row) -> "Poll":  # noqa: ANN001
-        return cls(row.id, row.status_id, row.account_id, json.loads(row.options), bool(row.multiple),
-                   bool(row.hide_totals), row.expires_at, row.votes_count, row.voters_count,
-                   bool(row.ended_notified))
+        values = (row.id, row.status_id, row.account_id, row.options, bool(row.multiple), bool(row.hide_totals),
+                  row.expires_at, row.votes_count, row.voters_count, bool(row.ended_notified))
+        hit = _READ.get(row.id)  # a poll read again, unchanged: the same record (options parsed once)
+        if hit is not None and hit[0] == values:
+            return hit[1]
+        poll = cls(*values[:3], json.loads(row.options), *values[4:])
+        _READ[row.id] = (values, poll)
+        if len(_READ) > 2048:
+            del _READ[next(iter(_READ))]
+        return poll
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or time.time())
@@ -59,14 +71,14 @@ async def of_status(conn: AsyncConnection, status_id: int) -> Poll | None:
 
 
 # Built once (see models.statuses.bound_page_ids): every page of statuses reads its polls.
-_OF_STATUSES = select(polls).where(polls.c.status_id.in_(bindparam("ids", expanding=True)))
+_OF_STATUSES = select(polls).where(ids_in(polls.c.status_id))
 
 
 async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, Poll]:  # noqa: ANN001
     ids = list(status_ids)
     if not ids:
         return {}
-    rows = (await conn.execute(_OF_STATUSES, {"ids": ids})).all()
+    rows = await fetch(conn, _OF_STATUSES, {"ids": ids})
     return {r.status_id: Poll.from_row(r) for r in rows}
 
 

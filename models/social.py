@@ -4,11 +4,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import BigInteger, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import account_domain_blocks, conversation_mutes
 from models.accounts import Account, bump_counter
+from models.rows import fetch
 from models import push, stream_events
 from models.ids import new_id
 from models.once import insert_once
@@ -180,10 +181,14 @@ async def block_by_uri(conn: AsyncConnection, uri: str):  # noqa: ANN201
     return (await conn.execute(select(blocks).where(blocks.c.uri == uri))).first()
 
 
+_A, _B = bindparam("a", type_=BigInteger), bindparam("b", type_=BigInteger)
+_BLOCKED_EITHER_WAY = select(blocks.c.id).where(
+    ((blocks.c.account_id == _A) & (blocks.c.target_account_id == _B))
+    | ((blocks.c.account_id == _B) & (blocks.c.target_account_id == _A))).limit(1)
+
+
 async def is_blocked_either_way(conn: AsyncConnection, a: int, b: int) -> bool:
-    cond = ((blocks.c.account_id == a) & (blocks.c.target_account_id == b)) | (
-        (blocks.c.account_id == b) & (blocks.c.target_account_id == a))
-    return (await conn.execute(select(blocks.c.id).where(cond))).first() is not None
+    return bool(await fetch(conn, _BLOCKED_EITHER_WAY, {"a": a, "b": b}))
 
 
 async def blocked_by(conn: AsyncConnection, account_id: int, others) -> set[int]:  # noqa: ANN001

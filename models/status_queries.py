@@ -10,8 +10,10 @@ from sqlalchemy import BigInteger, Float, String, and_, bindparam, cast, literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, follows, home_feed, mentions,
-                           mutes, pins, poll_votes, polls, preview_cards, status_cards, status_edits, status_tags,
+from models.rows import fetch, ids_in
+from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, filters, follows, home_feed,
+                           list_accounts, lists, mentions, mutes, pins, poll_votes, polls, preview_cards, status_cards,
+                           status_edits, status_tags,
                            statuses, tags)
 from models.statuses import LIVE, Status, paginate, visible_to
 
@@ -110,13 +112,12 @@ async def in_home(conn: AsyncConnection, account_id: int, status_id: int) -> boo
 # Built once, with bind parameters: SQLAlchemy then neither rebuilds nor re-keys them per request, and
 # finds their compiled form in its cache.
 
-_IDS = bindparam("ids", expanding=True)
 _VIEWER = bindparam("viewer", type_=BigInteger)
 
 
 def _with_originals(viewer: bool):  # noqa: ANN202
     seen = visible_to(_VIEWER if viewer else None).label("seen")
-    return select(statuses, seen).where(statuses.c.id.in_(_IDS))
+    return select(statuses, seen).where(ids_in(statuses.c.id))
 
 
 _WITH_ORIGINALS = {True: _with_originals(True), False: _with_originals(False)}
@@ -129,7 +130,7 @@ async def with_originals(conn: AsyncConnection, items, viewer: Account | None) -
     if not wanted:
         return {}, set()
     params = {"ids": list(wanted)} | ({"viewer": viewer.id} if viewer else {})
-    rows = (await conn.execute(_WITH_ORIGINALS[viewer is not None], params)).all()
+    rows = await fetch(conn, _WITH_ORIGINALS[viewer is not None], params)
     item_ids = {s.id for s in items}
     viewer_local = viewer is not None and viewer.local
     originals, allowed = {}, set()
@@ -150,7 +151,7 @@ async def quoted(conn: AsyncConnection, ids, viewer: Account | None) -> tuple[di
     params = {"ids": ids} | ({"viewer": viewer.id} if viewer else {})
     viewer_local = viewer is not None and viewer.local
     shown, deleted = {}, set()
-    for row in await conn.execute(_WITH_ORIGINALS[viewer is not None], params):
+    for row in await fetch(conn, _WITH_ORIGINALS[viewer is not None], params):
         if row.deleted_at is not None:
             deleted.add(row.id)
         elif row.seen and (viewer_local or row.visibility != "local"):
@@ -160,8 +161,8 @@ async def quoted(conn: AsyncConnection, ids, viewer: Account | None) -> tuple[di
 
 def _page_with_originals(viewer: bool):  # noqa: ANN202
     seen = visible_to(_VIEWER if viewer else None).label("seen")
-    boosted = select(statuses.c.reblog_of_id).where(statuses.c.id.in_(_IDS), statuses.c.reblog_of_id.is_not(None))
-    return select(statuses, seen).where(or_(statuses.c.id.in_(_IDS), statuses.c.id.in_(boosted)))
+    boosted = select(statuses.c.reblog_of_id).where(ids_in(statuses.c.id), statuses.c.reblog_of_id.is_not(None))
+    return select(statuses, seen).where(or_(ids_in(statuses.c.id), statuses.c.id.in_(boosted)))
 
 
 _PAGE_WITH_ORIGINALS = {True: _page_with_originals(True), False: _page_with_originals(False)}
@@ -175,7 +176,7 @@ async def page_with_originals(conn: AsyncConnection, ids: list[int], viewer: Acc
     if not ids:
         return [], {}, set()
     params = {"ids": list(ids)} | ({"viewer": viewer.id} if viewer else {})
-    rows = (await conn.execute(_PAGE_WITH_ORIGINALS[viewer is not None], params)).all()
+    rows = await fetch(conn, _PAGE_WITH_ORIGINALS[viewer is not None], params)
     viewer_local = viewer is not None and viewer.local
     found: dict[int, Status] = {}
     allowed = set()
@@ -201,6 +202,8 @@ class PageFacts:
     bookmarked: set[int] = field(default_factory=set)
     votes: dict[int, list[int]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    exclusive: set[int] = field(default_factory=set)  # authors on the viewer's exclusive lists
+    has_filters: bool = False
     muted_accounts: set[int] = field(default_factory=set)
     muted_threads: bool = False
     cards: dict[int, str] = field(default_factory=dict)  # status id → its preview card, as JSON
@@ -215,42 +218,48 @@ def _fact(kind: str, a, b=None, text=None):  # noqa: ANN001, ANN202
 
 
 def _page_facts(viewer: bool):  # noqa: ANN202
-    local_ids = bindparam("local_ids", expanding=True)
-    authors = bindparam("authors", expanding=True)
     branches = [
-        select(*_fact("mention", mentions.c.status_id, mentions.c.account_id)).where(mentions.c.status_id.in_(_IDS)),
+        select(*_fact("mention", mentions.c.status_id, mentions.c.account_id)).where(ids_in(mentions.c.status_id)),
         select(*_fact("tag", status_tags.c.status_id, text=tags.c.name))
-        .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(_IDS)),
-        select(*_fact("pin", pins.c.status_id)).where(pins.c.status_id.in_(local_ids)),
+        .join(tags, tags.c.id == status_tags.c.tag_id).where(ids_in(status_tags.c.status_id)),
+        select(*_fact("pin", pins.c.status_id)).where(ids_in(pins.c.status_id, "local_ids")),
         select(*_fact("card", status_cards.c.status_id, text=preview_cards.c.entity))
         .join(preview_cards, preview_cards.c.id == status_cards.c.card_id)
-        .where(status_cards.c.status_id.in_(_IDS), preview_cards.c.entity.is_not(None)),
+        .where(ids_in(status_cards.c.status_id), preview_cards.c.entity.is_not(None)),
     ]
     if viewer:
         branches += [
             select(*_fact("fav", favourites.c.status_id))
-            .where(favourites.c.account_id == _VIEWER, favourites.c.status_id.in_(_IDS)),
+            .where(favourites.c.account_id == _VIEWER, ids_in(favourites.c.status_id)),
             select(*_fact("reblog", statuses.c.reblog_of_id))
-            .where(statuses.c.account_id == _VIEWER, statuses.c.reblog_of_id.in_(_IDS), LIVE),
+            .where(statuses.c.account_id == _VIEWER, ids_in(statuses.c.reblog_of_id), LIVE),
             select(*_fact("bookmark", bookmarks.c.status_id))
-            .where(bookmarks.c.account_id == _VIEWER, bookmarks.c.status_id.in_(_IDS)),
+            .where(bookmarks.c.account_id == _VIEWER, ids_in(bookmarks.c.status_id)),
             select(*_fact("vote", poll_votes.c.poll_id, poll_votes.c.choice))
             .join(polls, polls.c.id == poll_votes.c.poll_id)
-            .where(poll_votes.c.account_id == _VIEWER, polls.c.status_id.in_(_IDS)),
+            .where(poll_votes.c.account_id == _VIEWER, ids_in(polls.c.status_id)),
             select(*_fact("block", blocks.c.target_account_id))
-            .where(blocks.c.account_id == _VIEWER, blocks.c.target_account_id.in_(authors)),
+            .where(blocks.c.account_id == _VIEWER, ids_in(blocks.c.target_account_id, "authors")),
             select(*_fact("block", blocks.c.account_id))
-            .where(blocks.c.target_account_id == _VIEWER, blocks.c.account_id.in_(authors)),
+            .where(blocks.c.target_account_id == _VIEWER, ids_in(blocks.c.account_id, "authors")),
             select(*_fact("mute", mutes.c.target_account_id))
-            .where(mutes.c.account_id == _VIEWER, mutes.c.target_account_id.in_(authors),
+            .where(mutes.c.account_id == _VIEWER, ids_in(mutes.c.target_account_id, "authors"),
                    or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now", type_=Float))),
             select(*_fact("thread", conversation_mutes.c.root_status_id))
-            .where(conversation_mutes.c.account_id == _VIEWER),
+            .where(conversation_mutes.c.account_id == _VIEWER).limit(1),
+            # Whether the viewer has filters at all (most have none: then they are not read) and
+            # which authors are on the viewer's exclusive lists (left out of home).
+            select(*_fact("filters", filters.c.id)).where(filters.c.account_id == _VIEWER).limit(1),
+            select(*_fact("exclusive", list_accounts.c.account_id))
+            .join(lists, lists.c.id == list_accounts.c.list_id)
+            .where(lists.c.account_id == _VIEWER, lists.c.exclusive.is_(True),
+                   ids_in(list_accounts.c.account_id, "authors")),
             select(*_fact("follows", follows.c.target_account_id))  # who may quote a followers' post
-            .where(follows.c.account_id == _VIEWER, follows.c.target_account_id.in_(authors),
+            .where(follows.c.account_id == _VIEWER, ids_in(follows.c.target_account_id, "authors"),
                    follows.c.state == "accepted"),
         ]
-    return union_all(*branches)
+    return union_all(*(branch.subquery().select() if branch._limit_clause is not None else branch
+                       for branch in branches))
 
 
 _PAGE_FACTS = {True: _page_facts(True), False: _page_facts(False)}
@@ -265,7 +274,7 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
     params = {"ids": ids, "local_ids": list(local_ids) or [0]}
     if viewer_id is not None:
         params |= {"viewer": viewer_id, "authors": list(set(author_ids) - {viewer_id}) or [0], "now": time.time()}
-    for kind, a, b, text in await conn.execute(_PAGE_FACTS[viewer_id is not None], params):
+    for kind, a, b, text in await fetch(conn, _PAGE_FACTS[viewer_id is not None], params):
         if kind == "mention":
             facts.mentions.setdefault(a, []).append(b)
         elif kind == "tag":
@@ -274,12 +283,14 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
             facts.votes.setdefault(a, []).append(b)
         elif kind == "thread":
             facts.muted_threads = True
+        elif kind == "filters":
+            facts.has_filters = True
         elif kind == "card":
             facts.cards[a] = text
         else:
             {"pin": facts.pinned, "fav": facts.favourited, "reblog": facts.reblogged,
              "bookmark": facts.bookmarked, "block": facts.blocked, "mute": facts.muted_accounts,
-             "follows": facts.following}[kind].add(a)
+             "follows": facts.following, "exclusive": facts.exclusive}[kind].add(a)
     for choices in facts.votes.values():
         choices.sort()
     return facts

@@ -11,6 +11,7 @@ from models import stream_events
 from models.domains import on_domain
 from models.accounts import Account
 from models.ids import new_id
+from models.rows import fetch, record, reusable
 from models.schema import (accounts, blocks, domain_blocks, follows, home_feed, list_accounts, mentions, status_edits,
                            status_tags, statuses, tags)
 
@@ -18,6 +19,7 @@ PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct", "local")
 
 
+@reusable
 @dataclass(frozen=True)
 class Status:
     id: int
@@ -51,10 +53,10 @@ class Status:
 
     @classmethod
     def from_row(cls, row) -> "Status":  # noqa: ANN001
-        mapping = row._mapping
-        return cls(**{f.name: mapping[f.name] for f in fields(cls)})
+        return record(cls, _STATUS_FIELDS, row)
 
 
+_STATUS_FIELDS = tuple(f.name for f in fields(Status))
 LIVE = statuses.c.deleted_at.is_(None)
 
 
@@ -82,8 +84,8 @@ async def get_if_visible(conn: AsyncConnection, status_id: int, viewer_id: int |
     viewer = viewer_id is not None
     if viewer not in _GET_SEEN:  # built on first use: visible_to is defined further down
         _GET_SEEN[viewer] = _get_seen(viewer)
-    row = (await conn.execute(_GET_SEEN[viewer], {"id": status_id} | ({"viewer": viewer_id} if viewer else {})
-                              )).first()
+    rows = await fetch(conn, _GET_SEEN[viewer], {"id": status_id} | ({"viewer": viewer_id} if viewer else {}))
+    row = rows[0] if rows else None
     if row is None or not row.seen or (row.visibility == "local" and not viewer_is_local):
         return None
     return Status.from_row(row)
@@ -386,7 +388,7 @@ async def bound_page_ids(conn: AsyncConnection, shape: tuple, build, column, par
         stmt, _ = paginate(build(), column, **bounds, limit=bindparam("limit", type_=Integer))
         _BUILT[key] = stmt
     values = {name: value for name, value in zip(_BOUNDS, (max_id, since_id, min_id)) if value is not None}
-    ids = list((await conn.execute(stmt, {**params, **values, "limit": limit})).scalars())
+    ids = [row[0] for row in await fetch(conn, stmt, {**params, **values, "limit": limit})]
     return list(reversed(ids)) if min_id is not None else ids
 
 

@@ -5,6 +5,7 @@ import functools
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.entities.cache import cached_json
 from api.entities.formats import iso, iso_date
 from federation.content import html_to_text
 from federation.runtime import Runtime
@@ -22,10 +23,19 @@ def account_entity(rt: Runtime, account: Account) -> dict:
     """An Account entity. The same for every reader, so it is built once per version of the
     account's row (the row itself is part of the key: any change of any column makes a new one) and
     copied, since callers add to it (moved, source, role)."""
+    return dict(_account_entity_uncopied(rt, account))
+
+
+def account_json(rt: Runtime, account: Account) -> bytes:
+    """account_entity as JSON, kept while the account's row is unchanged (api.entities.cache)."""
+    return cached_json(rt, ("account", account.id), (account,), lambda: _account_entity_uncopied(rt, account))
+
+
+def _account_entity_uncopied(rt: Runtime, account: Account) -> dict:
     avatar, header = account.avatar_url, account.header_url
     if not account.local:  # served from this node's cached copies (social.media_cache)
         avatar, header = proxy_url(rt, avatar), proxy_url(rt, header)
-    return dict(_account_entity(rt.urls, account, avatar, header))
+    return _account_entity(rt.urls, account, avatar, header)
 
 
 @functools.lru_cache(maxsize=2048)  # a few MB at most; a page's authors are read again and again

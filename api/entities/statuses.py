@@ -9,12 +9,15 @@ blocked since) is left out, and so is a boost of one.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field, replace
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.entities.accounts import account_entity, mention_entity
+from api.entities.accounts import account_entity, account_json, mention_entity
+from api.entities.cache import cached_json
 from api.entities.filters import filter_results
 from api.entities.formats import iso, sid
 from api.entities.media import media_entity
@@ -62,23 +65,34 @@ async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | 
     gone, and, unless told otherwise, posts by accounts blocked either way or muted by the viewer.
     `moderator`: an admin reviewing reported posts sees them whatever their visibility."""
     originals, allowed = await status_queries.with_originals(conn, items, viewer)
-    return await _entities(conn, rt, viewer, items, originals, allowed, context=context,
-                           hide_blocked=hide_blocked, hide_muted=hide_muted, moderator=moderator)
+    return _dicts(await _entities(conn, rt, viewer, items, originals, allowed, context=context,
+                                  hide_blocked=hide_blocked, hide_muted=hide_muted, moderator=moderator))
 
 
 async def status_page(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
-                      context: str, hide_muted: bool = True, skip_authors=frozenset()) -> list[dict]:  # noqa: ANN001
+                      context: str, hide_muted: bool = True, exclusive_lists: bool = False) -> list[dict]:
     """As status_entities for a timeline's page of ids (newest first), reading the statuses with the
-    rest; posts by `skip_authors` are left out (members of exclusive lists, on home)."""
+    rest; with `exclusive_lists` (home), posts by members of the viewer's exclusive lists are left out."""
+    return _dicts(await status_page_json(conn, rt, viewer, ids, context=context, hide_muted=hide_muted,
+                                         exclusive_lists=exclusive_lists))
+
+
+async def status_page_json(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
+                           context: str, hide_muted: bool = True, exclusive_lists: bool = False) -> list[bytes]:
+    """status_page's entities, each as JSON (api.pagination.paged_json joins them into an array)."""
     items, originals, allowed = await status_queries.page_with_originals(conn, ids, viewer)
-    items = [s for s in items if s.account_id not in skip_authors]
     return await _entities(conn, rt, viewer, items, originals, allowed, context=context, hide_blocked=True,
-                           hide_muted=hide_muted, moderator=False)
+                           hide_muted=hide_muted, moderator=False, exclusive_lists=exclusive_lists)
+
+
+def _dicts(parts: list[bytes]) -> list[dict]:
+    return orjson.loads(b"[" + b",".join(parts) + b"]")
 
 
 async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status],
                     originals: dict[int, Status], allowed: set[int], *, context: str | None,
-                    hide_blocked: bool, hide_muted: bool, moderator: bool) -> list[dict]:
+                    hide_blocked: bool, hide_muted: bool, moderator: bool,
+                    exclusive_lists: bool = False) -> list[bytes]:
     everything = {s.id: s for s in items} | originals
     if not moderator:
         everything = {i: s for i, s in everything.items() if i in allowed}
@@ -107,11 +121,14 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
         if facts.muted_threads:  # most people mute no thread: then finding roots costs nothing
             related.muted = await conversation_mutes.muted_among(conn, viewer.id, ids)
         related.votes = facts.votes
-        related.filtered, filtered_out = await filter_results(conn, viewer.id, everything, context)
+        if facts.has_filters:  # nor do most people have filters
+            related.filtered, filtered_out = await filter_results(conn, viewer.id, everything, context)
 
+    # Members of the viewer's exclusive lists are read in those lists only (on home).
+    skipped = facts.exclusive if exclusive_lists else set()
     out = []
     for status in items:
-        if (status.id not in everything or status.account_id not in related.people
+        if (status.id not in everything or status.account_id not in related.people or status.account_id in skipped
                 or status.account_id in hidden or status.id in filtered_out):
             continue
         reblog = None
@@ -128,25 +145,45 @@ async def status_entity(conn: AsyncConnection, rt: Runtime, viewer: Account | No
                         with_text: bool = False) -> dict:
     """One status the viewer asked for by id or has just acted on (not filtered, blocks not applied);
     404 when the viewer may not see it."""
-    found = await status_entities(conn, rt, viewer, [status], context=None, hide_blocked=False)
-    if not found and status.reblog_of_id:
-        # A boost of a vanished post: show it unboosted rather than fail.
-        found = await status_entities(conn, rt, viewer, [replace(status, reblog_of_id=None)], context=None,
-                                      hide_blocked=False)
-    if not found:
-        raise NotFound("Record not found")
-    body = found[0]
+    body = orjson.loads(await status_entity_json(conn, rt, viewer, status))
     if with_text:
         body["text"] = status.source_text if status.source_text is not None else html_to_text(status.content)
     return body
 
 
-def _quote(rt: Runtime, viewer: Account | None, s: Status, related: _Related, nested: bool) -> dict | None:
-    """Quote (or, for a quoted post itself, ShallowQuote) as Mastodon 4.5 gives it: the quoted post
-    only when its author accepted the quote and the viewer may see it; otherwise the reason, never
-    its content."""
+async def status_entity_json(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status, *,
+                             seen: bool = False) -> bytes:
+    """status_entity as JSON. `seen`: the status was just read with the visibility rule applied
+    (api.lookup.visible_status), so unless it is a boost nothing needs reading again."""
+    if seen and not status.reblog_of_id:
+        originals, allowed = {}, {status.id}
+    else:
+        originals, allowed = await status_queries.with_originals(conn, [status], viewer)
+    found = await _entities(conn, rt, viewer, [status], originals, allowed, context=None, hide_blocked=False,
+                            hide_muted=True, moderator=False)
+    if not found and status.reblog_of_id:
+        # A boost of a vanished post: show it unboosted rather than fail.
+        unboosted = replace(status, reblog_of_id=None)
+        originals, allowed = await status_queries.with_originals(conn, [unboosted], viewer)
+        found = await _entities(conn, rt, viewer, [unboosted], originals, allowed, context=None,
+                                hide_blocked=False, hide_muted=True, moderator=False)
+    if not found:
+        raise NotFound("Record not found")
+    return found[0]
+
+
+# What the reader did to a status, as the JSON members that say it, for every combination.
+_FLAGS = {bits: b"".join(b',"%s":%s' % (name, b"true" if on else b"false") for name, on in
+                         zip((b"favourited", b"reblogged", b"muted", b"bookmarked", b"pinned"), bits))
+          for bits in itertools.product((False, True), repeat=5)}
+
+
+def _quote(rt: Runtime, viewer: Account | None, s: Status, related: _Related, nested: bool) -> bytes:
+    """Quote (or, for a quoted post itself, ShallowQuote) as Mastodon 4.5 gives it, as JSON: the
+    quoted post only when its author accepted the quote and the viewer may see it; otherwise the
+    reason, never its content."""
     if s.quote_uri is None and s.quote_of_id is None:
-        return None
+        return b"null"
     state, shown = s.quote_state or "pending", None
     if state == "accepted":
         quoted = related.quoted.get(s.quote_of_id)
@@ -159,9 +196,11 @@ def _quote(rt: Runtime, viewer: Account | None, s: Status, related: _Related, ne
         else:
             state = "muted_account" if quoted.account_id in related.muted_accounts else state
             shown = quoted
-    if nested:
-        return {"state": state, "quoted_status_id": str(shown.id) if shown else None}
-    return {"state": state, "quoted_status": _entity(rt, viewer, shown, related, None, nested=True) if shown else None}
+    if nested or shown is None:
+        return orjson.dumps({"state": state, "quoted_status_id": str(shown.id) if shown else None} if nested else
+                            {"state": state, "quoted_status": None})
+    return b"".join((b'{"state":', orjson.dumps(state), b',"quoted_status":',
+                     _entity(rt, viewer, shown, related, None, nested=True), b"}"))
 
 
 def _quote_approval(viewer: Account | None, s: Status, related: _Related) -> dict:
@@ -172,18 +211,39 @@ def _quote_approval(viewer: Account | None, s: Status, related: _Related) -> dic
             "current_user": approval_for(s, viewer.id if viewer else None, s.account_id in related.following)}
 
 
-def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, reblog: dict | None, *,
-            nested: bool = False) -> dict:
+def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, reblog: bytes | None, *,
+            nested: bool = False) -> bytes:
+    """A Status entity as JSON: the part every reader sees alike (cached: _head), the author's
+    account (cached by its row), then what depends on this reader."""
     signed_in = viewer is not None
     poll = related.polls.get(s.id)
-    return {
+    filtered = related.filtered.get(s.id)
+    flags = _FLAGS[(signed_in and s.id in related.favourited, signed_in and s.id in related.reblogged,
+                    signed_in and s.id in related.muted, signed_in and s.id in related.bookmarked,
+                    bool(signed_in and s.account_id == viewer.id and s.id in related.pinned))]
+    return b"".join((
+        _head(rt, s, related)[:-1], b',"account":', account_json(rt, related.people[s.account_id]),
+        b',"reblog":', reblog or b"null", flags,
+        b',"poll":', orjson.dumps(poll_entity(viewer, poll, related.votes.get(poll.id))) if poll else b"null",
+        b',"filtered":', orjson.dumps(filtered) if filtered else b"[]",
+        b',"quote":', _quote(rt, viewer, s, related, nested),
+        b',"quote_approval":', orjson.dumps(_quote_approval(viewer, s, related)), b"}"))
+
+
+def _head(rt: Runtime, s: Status, related: _Related) -> bytes:
+    """The members of a status entity that are the same for every reader, as a JSON object, kept
+    while the status row and what it shows (mentioned accounts, tags, media, card) are unchanged.
+    Anything added here must be in the key too."""
+    mentioned = tuple(related.people[a] for a in related.mentions.get(s.id, ()) if a in related.people)
+    tag_names = tuple(related.tags.get(s.id, ()))
+    media = tuple(related.media.get(s.id, ()))
+    card = related.cards.get(s.id)
+    return cached_json(rt, ("status", s.id), (s, mentioned, tag_names, media, card), lambda: {
         "id": str(s.id),
         "uri": s.uri,
         "url": s.url or (None if s.reblog_of_id else s.uri),
-        "account": account_entity(rt, related.people[s.account_id]),
         "in_reply_to_id": sid(s.in_reply_to_id),
         "in_reply_to_account_id": sid(s.in_reply_to_account_id),
-        "reblog": reblog,
         "content": s.content or "",
         "created_at": iso(s.created_at),
         "edited_at": iso(s.edited_at),
@@ -196,24 +256,14 @@ def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, r
         "replies_count": s.replies_count,
         "reblogs_count": s.reblogs_count,
         "favourites_count": s.favourites_count,
-        "favourited": signed_in and s.id in related.favourited,
-        "reblogged": signed_in and s.id in related.reblogged,
-        "muted": signed_in and s.id in related.muted,
-        "bookmarked": signed_in and s.id in related.bookmarked,
-        "pinned": bool(signed_in and s.account_id == viewer.id and s.id in related.pinned),
-        "mentions": [mention_entity(related.people[a]) for a in related.mentions.get(s.id, [])
-                     if a in related.people],
-        "tags": [{"name": name, "url": rt.urls.tag(name)} for name in related.tags.get(s.id, [])],
+        "mentions": [mention_entity(a) for a in mentioned],
+        "tags": [{"name": name, "url": rt.urls.tag(name)} for name in tag_names],
         "emojis": [],
-        "media_attachments": [media_entity(rt, m) for m in related.media.get(s.id, [])],
-        "card": json.loads(related.cards[s.id]) if s.id in related.cards else None,
-        "poll": poll_entity(viewer, poll, related.votes.get(poll.id)) if poll else None,
+        "media_attachments": [media_entity(rt, m) for m in media],
+        "card": json.loads(card) if card is not None else None,
         "application": None,
-        "filtered": related.filtered.get(s.id, []),
-        "quote": _quote(rt, viewer, s, related, nested),
-        "quote_approval": _quote_approval(viewer, s, related),
         "quotes_count": s.quotes_count,
-    }
+    })
 
 
 async def status_edit_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status,

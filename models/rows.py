@@ -1,0 +1,218 @@
+"""Hot reads without SQLAlchemy's per-statement work.
+
+SQLAlchemy spends far more CPU on a statement than SQLite does answering it: building the
+statement's cache key, the execution context, a Row per row. For the statements every timeline page
+and token check sends, `fetch` compiles the statement once and, on the SQLite reader (models.
+sqlite_direct), hands its SQL straight to `sqlite3` on the loop's thread; on PostgreSQL (or on an
+aiosqlite connection) it executes through SQLAlchemy as usual. Either way the rows answer `row.name`,
+`row[i]` and `row._mapping`, so models' `from_row` work on both.
+
+A list of ids goes in as one parameter (`ids_in(column, "ids")`): on SQLite a JSON array read with
+`json_each`, on PostgreSQL an array (`= ANY(…)`). The SQL text is then the same whatever the list's length.
+"""
+from __future__ import annotations
+
+import collections
+import operator
+from typing import Callable
+
+import orjson
+
+from sqlalchemy import BigInteger, Boolean, String, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.type_api import NULLTYPE
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from models import db as _db
+
+_LISTS = (list, tuple, set, frozenset)
+
+
+class InIds(ColumnElement):
+    """`column IN (the ids given as the parameter `name`)`: see the module's docstring."""
+    inherit_cache = True
+    type = NULLTYPE  # not Boolean: SQLite would get `… IN (…) = 1`, which no index serves
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("name", InternalTraversal.dp_string)]
+
+    def __init__(self, column, name: str):  # noqa: ANN001
+        self.column = column
+        self.name = name
+
+
+def ids_in(column, name: str = "ids") -> InIds:  # noqa: ANN001
+    return InIds(column, name)
+
+
+@compiles(InIds)
+def _in_ids(element: InIds, compiler, **kw) -> str:  # noqa: ANN001
+    return compiler.process(element.column.in_(bindparam(element.name, expanding=True)), **kw)
+
+
+@compiles(InIds, "postgresql")
+def _in_ids_postgresql(element: InIds, compiler, **kw) -> str:  # noqa: ANN001
+    # One array parameter: the same statement, prepared once, whatever the list's length.
+    array = bindparam(element.name, None, type_=ARRAY(BigInteger), required=False)
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(array, **kw)})"
+
+
+@compiles(InIds, "sqlite")
+def _in_ids_sqlite(element: InIds, compiler, **kw) -> str:  # noqa: ANN001
+    return (f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each("
+            f"{compiler.process(bindparam(element.name, None, type_=String, required=False), **kw)}))")
+
+
+_NAMED = SQLiteDialect_pysqlite(paramstyle="named")
+
+
+class _Compiled:
+    """A statement's text for the driver (SQLite: named parameters; asyncpg: $1, $2… in the order of
+    `names`), its literal parameters, and its row type."""
+    __slots__ = ("sql", "names", "defaults", "row", "booleans")
+
+    def __init__(self, stmt, dialect) -> None:  # noqa: ANN001
+        # Values for the statement's own parameters only so that literal lists (IN ('public', …)) are
+        # rendered now; the caller's values replace them at every execution.
+        unset = {b.key: None for b in visitors.iterate(stmt) if isinstance(b, BindParameter) and b.required}
+        compiled = (stmt.params(unset) if unset else stmt).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True})
+        state = compiled._post_compile_expanded_state
+        self.sql = state.statement if state else compiled.string
+        self.names = tuple((state.positiontup if state else compiled.positiontup) or ())
+        self.defaults = {k: v for k, v in (state.parameters if state else compiled.params).items()
+                         if v is not None}
+        columns = list(stmt.selected_columns)
+        names = [c.key for c in columns]
+        self.row = _row_type(tuple(names))
+        # sqlite3 answers 0/1 where SQLAlchemy answers False/True: the columns to convert.
+        self.booleans = tuple(i for i, c in enumerate(columns) if isinstance(c.type, Boolean))
+
+
+def _mapping(self) -> dict:  # noqa: ANN001
+    return dict(zip(self._fields, self))
+
+
+_ROW_TYPES: dict[tuple, type] = {}
+_OURS: set[type] = set()
+
+
+def _row_type(names: tuple) -> type:
+    found = _ROW_TYPES.get(names)
+    if found is None:
+        found = collections.namedtuple("Row", names, rename=True)
+        found._mapping = property(_mapping)  # type: ignore[attr-defined]
+        _ROW_TYPES[names] = found
+        _OURS.add(found)
+    return found
+
+
+_MAKERS: dict[tuple[type, type], Callable] = {}
+REUSED = 8192  # records kept for reuse, per class (REUSABLE)
+REUSABLE: dict[type, collections.OrderedDict] = {}
+
+
+def reusable(cls: type) -> type:
+    """A class decorator for frozen records read again and again (statuses, accounts, media): a row
+    read by `fetch` whose values are all those of a record made earlier gives that same record.
+    Equal records are then the same object, which makes comparing them (api.entities.cache) cheap."""
+    REUSABLE[cls] = collections.OrderedDict()
+    return cls
+
+
+def record(cls: type, names: tuple[str, ...], row):  # noqa: ANN001, ANN201
+    """`cls(*the row's columns called names)`: the fields of a record read from a row; the first
+    field is its id."""
+    kind = type(row)
+    if kind not in _OURS:  # a SQLAlchemy Row
+        return cls(*map(row._mapping.__getitem__, names))
+    make = _MAKERS.get((cls, kind))
+    if make is None:
+        indexes = [row._fields.index(n) for n in names]
+        getter = operator.itemgetter(*indexes) if len(indexes) > 1 else (lambda r, i=indexes[0]: (r[i],))
+        make = _MAKERS[(cls, kind)] = _maker(cls, getter)
+    return make(row)
+
+
+def _maker(cls: type, getter: Callable) -> Callable:
+    made = REUSABLE.get(cls)
+    if made is None:
+        return lambda row: cls(*getter(row))
+
+    def make(row):  # noqa: ANN001, ANN202
+        values = getter(row)
+        hit = made.get(values[0])
+        if hit is not None and hit[0] == values:
+            return hit[1]
+        found = made[values[0]] = (values, cls(*values))
+        if len(made) > REUSED:
+            made.popitem(last=False)
+        return found[1]
+    return make
+
+
+_COMPILED: dict[tuple[int, str], tuple[object, _Compiled]] = {}
+
+
+def _compiled(stmt, dialect=_NAMED) -> _Compiled:  # noqa: ANN001
+    key = (id(stmt), dialect.name)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is stmt:
+        return hit[1]
+    found = _Compiled(stmt, dialect)
+    _COMPILED[key] = (stmt, found)  # the statement is kept alive: its id stays its own
+    return found
+
+
+def is_direct(conn: AsyncConnection) -> bool:
+    return conn.dialect.driver == "direct"
+
+
+async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alone: bool = False) -> list:  # noqa: ANN001
+    """The rows of a statement built once (module level, with bind parameters), as a list.
+    `alone`: the only statement of its read (a token's check), which needs no transaction of its own."""
+    params = params or {}
+    if conn.dialect.driver == "asyncpg":
+        return await _fetch_asyncpg(conn, stmt, params)
+    if conn.dialect.name != "sqlite":
+        return (await conn.execute(stmt, params)).all()
+    for name, value in params.items():
+        if isinstance(value, _LISTS):
+            params = {k: orjson.dumps(list(v)).decode() if isinstance(v, _LISTS) else v for k, v in params.items()}
+            break
+    if conn.dialect.driver != "direct":
+        return (await conn.execute(stmt, params)).all()
+    compiled = _compiled(stmt)
+    raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    if not raw.in_transaction and not alone:  # one snapshot for the request's reads (models.db then skips its BEGIN)
+        _db._count_statement()
+        raw.execute("BEGIN")
+    _db._count_statement()
+    rows = raw.execute(compiled.sql, {**compiled.defaults, **params}).fetchall()
+    make = compiled.row._make
+    if compiled.booleans:
+        flags = compiled.booleans
+        out = []
+        for row in rows:
+            row = list(row)
+            for i in flags:
+                if row[i] is not None:
+                    row[i] = bool(row[i])
+            out.append(make(row))
+        return out
+    return list(map(make, rows))
+
+
+async def _fetch_asyncpg(conn: AsyncConnection, stmt, params: dict) -> list:  # noqa: ANN001
+    """On PostgreSQL: the statement's text straight to asyncpg (which prepares it once per
+    connection), inside the transaction SQLAlchemy began on this connection if it began one, else on
+    its own: under READ COMMITTED every statement reads its own snapshot either way."""
+    compiled = _compiled(stmt, conn.dialect)
+    raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    values = {**compiled.defaults, **params}
+    _db._count_statement()
+    make = compiled.row._make
+    return [make(record) for record in await raw.fetch(compiled.sql, *map(values.get, compiled.names))]
