@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, bindparam, case, cast, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import search_index
@@ -318,3 +318,13 @@ async def password_hash(conn: AsyncConnection, user_id: int) -> str | None:
 async def user_by_id(conn: AsyncConnection, user_id: int) -> User | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
     return User(row.id, row.account_id, row.email, row.admin, row.disabled, row.moderator) if row else None
+
+
+def listed_people():  # noqa: ANN201
+    """A SQL condition: accounts that may be offered to someone looking for people (the directory,
+    "who talks about X", follow suggestions): discoverable, and neither suspended, limited by a
+    moderator, nor moved; for one of this node's, its user approved and not disabled."""
+    return and_(accounts.c.discoverable.is_(True), accounts.c.suspended_at.is_(None),
+                accounts.c.silenced_at.is_(None), accounts.c.moved_to_uri.is_(None),
+                ~exists().where(users.c.account_id == accounts.c.id,
+                                or_(users.c.approved.is_(False), users.c.disabled.is_(True))))

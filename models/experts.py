@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.accounts import listed_people
 from models.schema import accounts, favourites, status_tags, statuses, tags
 from models.search import PEOPLE, match, matching_profiles
 from models.search_index import STATUS_TABLE
@@ -97,9 +98,7 @@ async def _posts(conn: AsyncConnection, topic: list[str], viewer_id: int | None,
                             others.c.deleted_at.is_(None)).label("replies"))
             .select_from(hits.join(s, s.c.id == hits.c.id).join(accounts, accounts.c.id == s.c.account_id))
             .where(LIVE, s.c.visibility == "public", visible_to(viewer_id),  # boosts have no document
-                   accounts.c.discoverable.is_(True), accounts.c.indexable.is_(True),
-                   accounts.c.suspended_at.is_(None), accounts.c.silenced_at.is_(None),
-                   accounts.c.actor_type.in_(PEOPLE))
+                   listed_people(), accounts.c.indexable.is_(True), accounts.c.actor_type.in_(PEOPLE))
             .order_by(hits.c.rank.desc(), s.c.id.desc()).limit(MAX_POSTS))
     if local:
         stmt = stmt.where(accounts.c.domain.is_(None))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.accounts import listed_people
 from models.ids import new_id
 from models.search import talking_about
 from models.schema import (account_notes, account_settings, accounts, endorsements, follows,
@@ -121,7 +122,7 @@ async def suggestions(conn: AsyncConnection, me: int, limit: int) -> list[tuple[
     friends = await conn.execute(
         select(follows.c.target_account_id, count)
         .join(accounts, accounts.c.id == follows.c.target_account_id)
-        .where(follows.c.account_id.in_(mine), follows.c.state == "accepted", accounts.c.suspended_at.is_(None))
+        .where(follows.c.account_id.in_(mine), follows.c.state == "accepted", listed_people())
         .group_by(follows.c.target_account_id).order_by(count.desc()).limit(limit + len(excluded)))
     out: list[tuple[int, str]] = []
     for row in friends:
@@ -130,8 +131,7 @@ async def suggestions(conn: AsyncConnection, me: int, limit: int) -> list[tuple[
             excluded.add(row.target_account_id)
     if len(out) < limit:
         active = await conn.execute(
-            select(accounts.c.id).where(accounts.c.domain.is_(None), accounts.c.suspended_at.is_(None),
-                                        accounts.c.discoverable.is_(True), accounts.c.actor_type == "Person")
+            select(accounts.c.id).where(accounts.c.domain.is_(None), listed_people(), accounts.c.actor_type == "Person")
             .order_by(accounts.c.last_status_at.desc().nulls_last(), accounts.c.id.desc())
             .limit(limit + len(excluded)))
         for row in active:
@@ -146,8 +146,7 @@ async def directory(conn: AsyncConnection, *, order: str, local: bool, offset: i
     """The profile directory: discoverable people, most recently active first (`new`: newest
     accounts; `followers`: most followed); with `topic` (index words), only those whose profile or
     public posts hold one of them (models.search)."""
-    stmt = select(accounts.c.id).where(accounts.c.discoverable.is_(True), accounts.c.suspended_at.is_(None),
-                                       accounts.c.actor_type.in_(("Person", "Service", "Group")))
+    stmt = select(accounts.c.id).where(listed_people(), accounts.c.actor_type.in_(("Person", "Service", "Group")))
     if local:
         stmt = stmt.where(accounts.c.domain.is_(None))
     if topic:

@@ -15,6 +15,7 @@ import itertools
 from sqlalchemy import BigInteger, Boolean, Float, and_, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.accounts import listed_people
 from models.schema import (accounts, blocks, bookmarks, favourites, follows, media_attachments, mentions, polls,
                            status_tags, statuses, tags)
 from models.search_index import ACCOUNT_TABLE, STATUS_TABLE
@@ -221,8 +222,7 @@ async def matching_profiles(conn: AsyncConnection, topic: list[str], *, limit: i
         return []
     hits = match(conn.dialect.name, ACCOUNT_TABLE, [[w] for w in topic], any_of=True)
     stmt = (select(hits.c.id, hits.c.rank).join(accounts, accounts.c.id == hits.c.id)
-            .where(accounts.c.discoverable.is_(True), accounts.c.suspended_at.is_(None),
-                   accounts.c.actor_type.in_(PEOPLE))
+            .where(listed_people(), accounts.c.actor_type.in_(PEOPLE))
             .order_by(hits.c.rank.desc(), hits.c.id.desc()).limit(limit))
     if local:
         stmt = stmt.where(accounts.c.domain.is_(None))

@@ -233,3 +233,35 @@ async def test_a_person_who_turns_into_a_group_cannot_relay_what_was_said_to_the
             pass
         assert (await bob.get(f"/api/v1/statuses/{secret['id']}")).status == 404, kind
     await settle(node.rt)
+
+
+async def test_the_directory_and_experts_list_no_one_moderators_or_admins_hid(node):
+    # Limited (silenced), moved, disabled and not yet approved accounts are in no list of people to
+    # find: not the web directory, not /experts, not /api/v1/directory, not the suggestions
+    from sqlalchemy import update
+
+    from models import accounts as accounts_store
+    from models import search_index
+    from models.schema import accounts, users
+
+    viewer = await node.person("viewer")
+    hidden = {"sam": {"silenced_at": 1.0}, "moe": {"moved_to_uri": "http://elsewhere.test/users/moe"},
+              "dan": {"disabled": True}, "pat": {"approved": False}}
+    for name in ("alice", *hidden):
+        person = await node.person(name)
+        async with node.rt.db.write() as conn:
+            changes = hidden.get(name, {})
+            await conn.execute(update(accounts).where(accounts.c.id == person.account.id).values(
+                note="<p>kubernetes operator</p>", last_status_at=time.time(),
+                **{k: v for k, v in changes.items() if k in accounts.c}))
+            if user_changes := {k: v for k, v in changes.items() if k in users.c}:
+                await conn.execute(update(users).where(users.c.id == person.user.id).values(**user_changes))
+            await search_index.index_account(conn, await accounts_store.get(conn, person.account.id))
+    pages = [await (await node.client.get(path)).text()
+             for path in ("/directory", "/directory?local=1&order=new", "/experts?q=kubernetes")]
+    listed = [a["username"] for a in await (await viewer.get("/api/v1/directory", params={"limit": 80})).json()]
+    suggested = [s["account"]["username"] for s in await (await viewer.get("/api/v2/suggestions")).json()]
+    assert "alice" in listed and all("@alice" in page for page in pages[:2]) and "alice" in pages[2]
+    for name in hidden:
+        assert name not in listed and name not in suggested, name
+        assert not [page for page in pages if f"/@{name}" in page], name
