@@ -667,11 +667,22 @@ async def _listen(runner, host: str, port: int, *, reuse_port: bool = False) -> 
         raise listen_failure(err, host, port) from None
 
 
+async def _first_steps(rt) -> None:  # noqa: ANN001
+    """A node without accounts says how to make the first one (the README's next step)."""
+    from models.instance_stats import first_user_at
+
+    async with rt.db.read() as conn:
+        if await first_user_at(conn) is None:
+            print("No accounts yet: make the first admin with `backchannel user create NAME --admin` "
+                  "(given the same settings as this command)", flush=True)
+
+
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from backchannel.app import create_app
     from backchannel.fatal import check_data_folder, safe_url
+    from backchannel.keys import RUNTIME
     from backchannel.processes import Siblings
 
     _logging(config)
@@ -691,6 +702,8 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
             print(f"Backchannel {__version__}: {config.base_url} listening on {host}:{port}"
                   + (f" ({config.processes} processes)" if config.processes > 1 else "")
                   + f", database {safe_url(config.database_url)}", flush=True)
+            if config.workers:  # once, not by each sibling (they run no workers)
+                await _first_steps(runner.app[RUNTIME])
             await _until_stopped()
         finally:
             await siblings.stop()

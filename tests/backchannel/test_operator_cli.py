@@ -18,6 +18,9 @@ def test_a_deleted_user_is_deleted_everywhere_and_a_revoked_token_stops_at_once(
     peer = FakeRemote("globex.test").start()
     node = Node(domain="acme.test", port=free_port(), data=tmp_path / "acme", resolve={"globex.test": peer.port}).start()
     try:
+        # (a node started without accounts says how to make the first)
+        eventually(lambda: "No accounts yet: make the first admin with `backchannel user create NAME --admin`"
+                   in node.log_path.read_text(), message="the first step")
         node.create_user("alice")
         node.create_user("bob")
         reader = peer.add_actor("reader")
@@ -130,6 +133,9 @@ def test_queue_status_shows_dead_letters_and_retry_sends_them(tmp_path):
     peer = FakeRemote("globex.test").start()
     node = Node(domain="acme.test", port=free_port(), data=tmp_path / "acme", resolve={"globex.test": peer.port}).start()
     try:
+        # (a node started without accounts says how to make the first)
+        eventually(lambda: "No accounts yet: make the first admin with `backchannel user create NAME --admin`"
+                   in node.log_path.read_text(), message="the first step")
         node.create_user("alice")
         token = node.token("alice")
         reader = peer.add_actor("reader")
