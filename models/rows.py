@@ -191,7 +191,7 @@ async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alon
         _db._count_statement()
         raw.execute("BEGIN")
     _db._count_statement()
-    rows = raw.execute(compiled.sql, {**compiled.defaults, **params}).fetchall()
+    rows = raw.execute(compiled.sql, {**compiled.defaults, **params} if compiled.defaults else params).fetchall()
     make = compiled.row._make
     if compiled.booleans:
         flags = compiled.booleans

@@ -9,6 +9,7 @@ blocked since) is left out, and so is a boost of one.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from dataclasses import dataclass, field, replace
@@ -203,12 +204,16 @@ def _quote(rt: Runtime, viewer: Account | None, s: Status, related: _Related, ne
                      _entity(rt, viewer, shown, related, None, nested=True), b"}"))
 
 
-def _quote_approval(viewer: Account | None, s: Status, related: _Related) -> dict:
-    """QuoteApproval: who the author lets quote the post, and whether the viewer is among them."""
-    policy = effective_policy(s)
+def _quote_approval(viewer: Account | None, s: Status, related: _Related) -> bytes:
+    """QuoteApproval as JSON: who the author lets quote the post, and whether the viewer is among them."""
+    return _approval_json(effective_policy(s),
+                          approval_for(s, viewer.id if viewer else None, s.account_id in related.following))
+
+
+@functools.lru_cache(maxsize=64)  # a few policies × three answers
+def _approval_json(policy: str | None, current_user: str) -> bytes:
     automatic = {"public": ["public"], "followers": ["followers"], "nobody": []}.get(policy or "", [])
-    return {"automatic": automatic, "manual": [],
-            "current_user": approval_for(s, viewer.id if viewer else None, s.account_id in related.following)}
+    return orjson.dumps({"automatic": automatic, "manual": [], "current_user": current_user})
 
 
 def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, reblog: bytes | None, *,
@@ -227,7 +232,7 @@ def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, r
         b',"poll":', orjson.dumps(poll_entity(viewer, poll, related.votes.get(poll.id))) if poll else b"null",
         b',"filtered":', orjson.dumps(filtered) if filtered else b"[]",
         b',"quote":', _quote(rt, viewer, s, related, nested),
-        b',"quote_approval":', orjson.dumps(_quote_approval(viewer, s, related)), b"}"))
+        b',"quote_approval":', _quote_approval(viewer, s, related), b"}"))
 
 
 def _head(rt: Runtime, s: Status, related: _Related) -> bytes:
