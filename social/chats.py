@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from federation import as2
 from federation.content import find_hashtags
 from federation.runtime import Runtime
-from models import accounts, chats, groups
+from models import account_domain_blocks, accounts, chats, groups
 from models import social as social_store
 from models.accounts import Account
 from models.chats import Chat, Job
@@ -282,6 +282,8 @@ async def attend(rt: Runtime, account: Account, chat_id: int, attending: bool = 
         if attending:
             if chat.state(time.time()) == "ended":
                 raise Unprocessable("This chat has ended")
+            if await _kept_apart(conn, chat.account_id, account):
+                raise NotFound("Record not found")  # as for no chat: a block hides it
             await chats.add_rsvp(conn, chat_id, account.id)
         else:
             await chats.remove_rsvp(conn, chat_id, account.id)
@@ -292,6 +294,13 @@ async def attend(rt: Runtime, account: Account, chat_id: int, attending: bool = 
                                         to=[account.uri])
                 await outgoing.queue(conn, rt, activity=activity, signer=host, to_accounts=[account.id])
     return chat
+
+
+async def _kept_apart(conn, host_id: int, account: Account) -> bool:  # noqa: ANN001
+    """The host and `account` block each other, or the host blocked its server: no RSVP, so the host
+    sends it no reminder (a blocked person on another server asked for direct messages)."""
+    return (await social_store.is_blocked_either_way(conn, host_id, account.id)
+            or bool(await account_domain_blocks.blocking(conn, [host_id], account.domain)))
 
 
 # --- What the host posts ---------------------------------------------------------------------------
@@ -409,7 +418,8 @@ async def run_job(rt: Runtime, job: Job) -> None:
     elif job.kind == "remind":
         async with rt.db.read() as conn:
             person = await accounts.get(conn, job.account_id) if job.account_id else None
-        if person is None or person.local:
+            apart = person is not None and await _kept_apart(conn, chat.account_id, person)
+        if person is None or person.local or apart:  # blocked since the RSVP: no message either
             async with rt.db.write() as conn:
                 await chats.finish_job(conn, job.id, state="cancelled")
             return

@@ -21,6 +21,8 @@ from models.chats import insert_chat
 from models.schema import chat_jobs, chats, notifications, push_deliveries, statuses
 from social import chats as chats_uc
 from social import statuses as status_uc
+from social.errors import NotFound
+from social.errors import NotFound
 from tests.api.conftest import ApiNode
 from tests.api.test_push import Browser, subscribe_body
 
@@ -498,3 +500,30 @@ async def test_a_remote_attendees_name_never_makes_the_host_message_someone_else
         told = (await conn.execute(select(func.count()).select_from(notifications).where(
             notifications.c.account_id == int(bob.id)))).scalar_one()
     assert (named, told, refused) == ({ann.id}, 0, list(HOSTILE_NAMES))
+
+
+@SQLITE_ONLY
+async def test_someone_the_host_blocked_cannot_rsvp_for_the_reminder(node):
+    from federation import as2, deref
+
+    alice, carol = await node.person("alice"), await node.person("carol")
+    chat = await create(alice)
+    mallory, eve = [await deref.store_actor(node.rt, as2.actor_values(
+        {"id": f"http://{host}/users/{name}", "type": "Person", "preferredUsername": name,
+         "inbox": f"http://{host}/users/{name}/inbox"})) for name, host in (("mallory", "evil.test"), ("eve", "spam.test"))]
+    await chats_uc.attend(node.rt, mallory, int(chat["id"]))  # before alice blocks her
+    assert (await alice.post(f"/api/v1/accounts/{carol.id}/block")).status == 200
+    assert (await alice.post(f"/api/v1/accounts/{mallory.id}/block")).status == 200
+    assert (await alice.post("/api/v1/domain_blocks", data={"domain": "spam.test"})).status == 200
+    assert (await carol.post(f"/api/v1/chats/{chat['id']}/rsvp")).status == 404
+    for remote in (mallory, eve):  # what the inbox's RSVP (Join, Accept…) calls
+        with pytest.raises(NotFound):
+            await chats_uc.attend(node.rt, remote, int(chat["id"]))
+    await chats_uc.run_due(node.rt)  # the announcement
+    await run_jobs(node, kind="reminder")
+    await run_jobs(node, kind="remind")
+    async with node.rt.db.read() as conn:
+        assert await chat_store.rsvp_ids(conn, int(chat["id"])) == [mallory.id]
+        direct = (await conn.execute(select(func.count()).select_from(statuses).where(
+            statuses.c.account_id == int(alice.id), statuses.c.visibility == "direct"))).scalar_one()
+    assert direct == 0  # mallory's RSVP from before the block brings her no message either
