@@ -11,7 +11,7 @@ import time
 
 from typing import Sequence
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -214,7 +214,14 @@ async def pending_count(conn: AsyncConnection, table: Table) -> int:
                                .where(table.c.state == "pending"))).scalar_one()
 
 
-async def prune_inbox(conn: AsyncConnection, older_than: float) -> None:
-    """Forget processed activity ids after a while; a replay that old fails the date check anyway."""
-    await conn.execute(delete(inbox_items).where(inbox_items.c.state != "pending",
-                                                 inbox_items.c.created_at < older_than))
+# Rows a housekeeping delete removes per transaction: on SQLite writes run on the event loop's
+# thread, so one delete of a busy week's rows would stop every request while it ran.
+PRUNE_BATCH = 2000
+
+
+async def prune_inbox(conn: AsyncConnection, older_than: float, limit: int = PRUNE_BATCH) -> int:
+    """Forget up to `limit` processed activity ids older than `older_than` (a replay that old fails
+    the date check anyway); returns how many were forgotten."""
+    oldest = (select(inbox_items.c.id).where(inbox_items.c.state != "pending", inbox_items.c.created_at < older_than)
+              .limit(limit).scalar_subquery())
+    return (await conn.execute(delete(inbox_items).where(inbox_items.c.id.in_(oldest)))).rowcount

@@ -71,5 +71,12 @@ async def since(conn: AsyncConnection, after_id: int, *, limit: int = 1000) -> l
     return [StreamEvent(r.id, r.stream, r.event, r.ref_id, r.created_at) for r in rows]
 
 
-async def prune(conn: AsyncConnection, older_than: float) -> None:
-    await conn.execute(delete(stream_events).where(stream_events.c.created_at < older_than))
+PRUNE_BATCH = 2000
+
+
+async def prune(conn: AsyncConnection, older_than: float, limit: int = PRUNE_BATCH) -> int:
+    """Forget up to `limit` events older than `older_than`; returns how many (callers repeat, each
+    batch in its own short transaction)."""
+    oldest = (select(stream_events.c.id).where(stream_events.c.created_at < older_than)
+              .order_by(stream_events.c.id).limit(limit).scalar_subquery())
+    return (await conn.execute(delete(stream_events).where(stream_events.c.id.in_(oldest)))).rowcount

@@ -170,3 +170,28 @@ async def test_an_origin_with_many_actors_leaves_slots_to_the_others(db):
     rows = await queues.claim_inbox(db, limit=4, lock_seconds=60, per_origin=2)
     # Then the busy origin gets its two, and the quiet one its item
     assert sorted(uris(rows)) == ["https://busy.test/u0/0", "https://busy.test/u1/0", "https://quiet.test/a/0"]
+
+
+async def test_old_inbox_ids_are_forgotten_a_batch_at_a_time(db):
+    # Housekeeping deletes in short transactions: on SQLite each runs on the event loop's thread.
+    from sqlalchemy import func, select, update
+
+    from models.schema import inbox_items
+
+    async with db.write() as conn:
+        await queues.enqueue_inbox_many(conn, [dict(activity_uri=f"https://p.test/a/{i}", actor_uri="https://p.test/u",
+                                                     origin="p.test", body="{}", recipient_account_id=None)
+                                               for i in range(7)])
+        await conn.execute(update(inbox_items).values(state="done", created_at=100.0)
+                           .where(inbox_items.c.activity_uri != "https://p.test/a/0"))
+        await conn.execute(update(inbox_items).values(created_at=100.0)  # old, but never applied: kept
+                           .where(inbox_items.c.activity_uri == "https://p.test/a/0"))
+    forgotten = []
+    while True:
+        async with db.write() as conn:
+            forgotten.append(await queues.prune_inbox(conn, older_than=200.0, limit=4))
+        if forgotten[-1] < 4:
+            break
+    assert forgotten == [4, 2]
+    async with db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(inbox_items))).scalar_one() == 1
