@@ -825,7 +825,15 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
     from models.db import Database
     from models.migrate import upgrade
 
+    from api.auth import KNOWN_SCOPES
+
     scopes = " ".join(args.scopes.split())
+    unknown = [scope for scope in scopes.split() if scope not in KNOWN_SCOPES]
+    if unknown or not scopes:  # a token no request would accept, or one with another meaning than intended
+        print(f"backchannel: {'unknown scope ' + ', '.join(map(repr, unknown)) if unknown else 'no scope given'}"
+              f" (scopes are read, write, follow, push, profile, read:statuses, admin:read… as Mastodon's)",
+              file=sys.stderr)
+        return 1
 
     async def run() -> str | None:
         db = Database(config.database_url)
@@ -843,7 +851,7 @@ def cmd_token_create(config: Config, args: argparse.Namespace) -> int:
 
     token = asyncio.run(run())
     if token is None:
-        print(f"no local account named {args.name!r}", file=sys.stderr)
+        print(f"backchannel: no local account named {args.name!r}", file=sys.stderr)
         return 1
     print(token)
     return 0

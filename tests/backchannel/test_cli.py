@@ -66,7 +66,12 @@ def test_user_and_token_creation(tmp_path):
     assert token.returncode == 0 and len(token.stdout.strip()) >= 32
 
     missing = run("token", "create", "nobody", *data)
-    assert missing.returncode == 1 and "no local account" in missing.stderr
+    assert missing.returncode == 1 and missing.stderr == "backchannel: no local account named 'nobody'\n"
+
+    for scopes, said in (("read wirte", "unknown scope 'wirte'"), ("", "no scope given")):
+        refused = run("token", "create", "alice", "--scopes", scopes, *data)
+        assert refused.returncode == 1 and refused.stderr.startswith(f"backchannel: {said} (scopes are read")
+        assert refused.stderr.count("\n") == 1 and refused.stdout == ""
 
 
 def test_migrate_is_idempotent(tmp_path):
