@@ -184,12 +184,7 @@ async def release_locks(rt: Runtime) -> None:
 async def prune_inbox(rt: Runtime) -> None:
     """Forget activity ids applied two weeks ago; a replay that old fails the date check anyway."""
     older_than = time.time() - 14 * 24 * 3600
-    while True:  # short transactions, the loop free between them
-        async with rt.db.write() as conn:
-            forgotten = await queues.prune_inbox(conn, older_than)
-        if forgotten < queues.PRUNE_BATCH:
-            return
-        await asyncio.sleep(0)
+    await rt.db.prune(lambda conn: queues.prune_inbox(conn, older_than), queues.PRUNE_BATCH)
 
 
 async def prune_media_cache(rt: Runtime) -> None:

@@ -161,6 +161,19 @@ class Database:
         self._cache[key] = (now + seconds, value)
         return value
 
+    async def prune(self, step, batch: int) -> int:  # noqa: ANN001
+        """Housekeeping deletes: `await step(conn)` deletes at most `batch` rows and says how many;
+        it runs in short write transactions, the loop free between them (on SQLite writes run on
+        the loop's thread), until a step deletes fewer. Returns the rows deleted."""
+        total = 0
+        while True:
+            async with self.write() as conn:
+                deleted = await step(conn)
+            total += deleted
+            if deleted < batch:
+                return total
+            await asyncio.sleep(0)
+
     async def dispose(self) -> None:
         while self._idle_readers:
             await self._idle_readers.pop()[0].close()
