@@ -113,6 +113,14 @@ async def test_remote_media_and_avatars_are_served_from_this_node(aiohttp_client
     other = media_cache.proxy_url(node.rt, "http://files.test/other.png").split("/")[-1]
     assert (await node.client.get(f"/media/proxy/{signature}/{other}")).status == 404
     assert (await node.client.get(f"/media/proxy/{'A' * 24}/{quoted}")).status == 404
+    # nor is the same URL spelled otherwise (each spelling might reach another file or host)
+    for spelling in ("HTTP://files.test/diagram.png", "http://FILES.test/diagram.png", "http://files.test./diagram.png",
+                     "http://files.test:80/diagram.png", "http://files.test/diagram.png?x=1",
+                     "http://files.test/diagram.png#x", "http://files.test//diagram.png",
+                     "http://files.test/%64iagram.png", "http://files.test/./diagram.png",
+                     "http://files.test@127.0.0.1/diagram.png", "http://files.test/diagram.png/../other.png"):
+        assert (await node.client.get(f"/media/proxy/{signature}/{quote(spelling, safe='')}")).status == 404, spelling
+    assert (await node.client.get(f"/media/proxy/{signature}/{quoted.replace('%2F', '/')}")).status == 200
     # What is not an image, video or sound is not kept, whatever its Content-Type said
     svg = media_cache.proxy_url(node.rt, "http://files.test/evil.svg")
     assert (await node.client.get(_path(svg))).status == 404
