@@ -121,6 +121,9 @@ class Config:
     chat_reminder_seconds: float = 900.0
     chat_min_window_seconds: float = 600.0
     chat_poll_seconds: float = 5.0
+    # How many people on one other server may RSVP to one chat (each gets a direct reminder from the
+    # host, so one server's made-up actors could otherwise have the host post thousands of them).
+    chat_rsvps_per_server: int = 200
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated), for
     # rate limits and the access log. Default: a proxy on this machine.
     trusted_proxies: str = "127.0.0.0/8,::1"

@@ -183,6 +183,14 @@ async def add_rsvp(conn: AsyncConnection, chat_id: int, account_id: int) -> None
         await conn.execute(insert(chat_rsvps).values(chat_id=chat_id, account_id=account_id, created_at=time.time()))
 
 
+async def rsvps_from(conn: AsyncConnection, chat_id: int, domain: str, *, besides: int) -> int:
+    """How many people on the server `domain` but `besides` said they would attend."""
+    return (await conn.execute(select(func.count()).select_from(chat_rsvps)
+                               .join(accounts, accounts.c.id == chat_rsvps.c.account_id)
+                               .where(chat_rsvps.c.chat_id == chat_id, accounts.c.domain == domain,
+                                      chat_rsvps.c.account_id != besides))).scalar_one()
+
+
 async def remove_rsvp(conn: AsyncConnection, chat_id: int, account_id: int) -> None:
     await conn.execute(delete(chat_rsvps).where(chat_rsvps.c.chat_id == chat_id, chat_rsvps.c.account_id == account_id))
 

@@ -284,6 +284,9 @@ async def attend(rt: Runtime, account: Account, chat_id: int, attending: bool = 
                 raise Unprocessable("This chat has ended")
             if await _kept_apart(conn, chat.account_id, account):
                 raise NotFound("Record not found")  # as for no chat: a block hides it
+            if account.domain and (await chats.rsvps_from(conn, chat_id, account.domain, besides=account.id)
+                                   >= rt.config.chat_rsvps_per_server):
+                raise Unprocessable(f"This chat has all the attendees from {account.domain} it takes")
             await chats.add_rsvp(conn, chat_id, account.id)
         else:
             await chats.remove_rsvp(conn, chat_id, account.id)

@@ -4,6 +4,7 @@ transcript leaves out. Storage-touching tests run on SQLite and on PostgreSQL. T
 by hand (workers off), so nothing here waits for a clock."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime, timezone
 from xml.etree import ElementTree
@@ -21,7 +22,7 @@ from models.chats import insert_chat
 from models.schema import chat_jobs, chats, notifications, push_deliveries, statuses
 from social import chats as chats_uc
 from social import statuses as status_uc
-from social.errors import NotFound
+from social.errors import NotFound, Unprocessable
 from social.errors import NotFound
 from tests.api.conftest import ApiNode
 from tests.api.test_push import Browser, subscribe_body
@@ -527,3 +528,30 @@ async def test_someone_the_host_blocked_cannot_rsvp_for_the_reminder(node):
         direct = (await conn.execute(select(func.count()).select_from(statuses).where(
             statuses.c.account_id == int(alice.id), statuses.c.visibility == "direct"))).scalar_one()
     assert direct == 0  # mallory's RSVP from before the block brings her no message either
+
+
+@SQLITE_ONLY
+async def test_one_server_rsvps_at_most_so_many_people_to_a_chat(node):
+    # Each remote attendee gets a direct reminder from the host: one server's made-up actors would
+    # otherwise have the host post as many as it likes
+    from federation import as2, deref
+
+    node.rt.config = dataclasses.replace(node.rt.config, chat_rsvps_per_server=3)
+    alice = await node.person("alice")
+    chat = await create(alice)
+
+    async def actor(host: str, n: int):  # noqa: ANN202
+        return await deref.store_actor(node.rt, as2.actor_values(
+            {"id": f"http://{host}/users/u{n}", "type": "Person", "preferredUsername": f"u{n}",
+             "inbox": f"http://{host}/users/u{n}/inbox"}))
+
+    fakes = [await actor("evil.test", n) for n in range(5)]
+    for fake in fakes[:3]:
+        await chats_uc.attend(node.rt, fake, int(chat["id"]))
+    for fake in fakes[3:]:
+        with pytest.raises(Unprocessable):
+            await chats_uc.attend(node.rt, fake, int(chat["id"]))
+    await chats_uc.attend(node.rt, fakes[0], int(chat["id"]))  # saying it again is fine
+    await chats_uc.attend(node.rt, await actor("partner.test", 1), int(chat["id"]))  # another server's count
+    async with node.rt.db.read() as conn:
+        assert len(await chat_store.rsvp_ids(conn, int(chat["id"]))) == 4
