@@ -212,6 +212,7 @@ async def test_a_person_who_turns_into_a_group_cannot_relay_what_was_said_to_the
     # mallory, a person on a hostile server, is sent a direct message; her server then says she is a
     # Group and announces it, as a group relays what is addressed to it to its members
     from federation import as2, deref
+    from models import accounts as accounts_store
     from models import social as social_store
     from social import interactions
     from tests.api.conftest import settle
@@ -232,6 +233,23 @@ async def test_a_person_who_turns_into_a_group_cannot_relay_what_was_said_to_the
         except Exception:  # noqa: BLE001  (refused: what the test wants)
             pass
         assert (await bob.get(f"/api/v1/statuses/{secret['id']}")).status == 404, kind
+    # A group the message does not name (bob is a member) cannot relay it either; a group that was
+    # one when it was written to relays it to its members, bob among them
+    for name in ("other", "club"):
+        group = await deref.store_actor(node.rt, as2.actor_values(
+            {**actor, "id": f"http://evil.test/groups/{name}", "type": "Group", "preferredUsername": name}))
+        async with node.rt.db.write() as conn:
+            await social_store.add_follow(conn, bob.account.id, group.id, uri=f"http://acme.test/follows/{name}",
+                                          state="accepted")
+    to_club = await alice.post_status("@club@evil.test for members only", visibility="direct")
+    for name, status, seen in (("other", secret, 404), ("club", to_club, 200)):
+        async with node.rt.db.read() as conn:
+            group = await accounts_store.by_uri(conn, f"http://evil.test/groups/{name}")
+        try:
+            await interactions.reblog(node.rt, group, int(status["id"]), activity_uri=f"http://evil.test/a/{name}")
+        except Exception:  # noqa: BLE001  (refused)
+            pass
+        assert (await bob.get(f"/api/v1/statuses/{status['id']}")).status == seen, name
     await settle(node.rt)
 
 
