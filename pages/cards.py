@@ -118,8 +118,7 @@ async def _cards(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ite
                  originals: dict[int, Status], allowed: set[int]) -> list[Card]:
     everything = {i: s for i, s in ({s.id: s for s in items} | originals).items() if i in allowed}
     quoting = {s.quote_of_id for s in everything.values() if s.quote_of_id and s.quote_state == "accepted"}
-    quoted, quoted_deleted = await status_queries.quoted(conn, quoting - set(everything), viewer)  # only with quotes
-    quoted |= {i: everything[i] for i in quoting if i in everything}
+    quoted, quoted_deleted = await status_queries.quoted(conn, quoting, viewer)  # pages with quotes only
     ids = list(everything | quoted)
     authors = {s.account_id for s in (everything | quoted).values()}
     viewer_id = viewer.id if viewer else None

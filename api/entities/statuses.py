@@ -98,10 +98,10 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
     if not moderator:
         everything = {i: s for i, s in everything.items() if i in allowed}
     # Accepted quotes show the post they quote, read with the rest of the page (one statement more,
-    # only for a page that has quotes) under the same visibility rule: never one the viewer may not see.
+    # for any page with quotes, whatever its length) under the same visibility rule: never one the
+    # viewer may not see.
     quoting = {s.quote_of_id for s in everything.values() if s.quote_of_id and s.quote_state == "accepted"}
-    shown_quoted, quoted_deleted = await status_queries.quoted(conn, quoting - set(everything), viewer)
-    shown_quoted |= {i: everything[i] for i in quoting if i in everything}
+    shown_quoted, quoted_deleted = await status_queries.quoted(conn, quoting, viewer)
     with_quoted = everything | shown_quoted
     ids = list(with_quoted)
     authors = {s.account_id for s in with_quoted.values()}

@@ -79,6 +79,7 @@ async def test_a_page_has_every_kind_of_fact(scene):  # noqa: ANN001
     assert any(s["reblog"] and s["reblog"]["bookmarked"] for s in body)
     assert any(s["favourited"] for s in body)
     assert any(s["visibility"] == "private" for s in body)
+    assert any(s["quote"] and s["quote"]["quoted_status"] for s in body)
 
 
 @pytest.mark.parametrize("path,signed_in", [
@@ -122,14 +123,15 @@ async def test_a_search_page_costs_the_same_statements_whatever_its_length(scene
 # What each read costs now, at most (SQLite counts BEGIN; PostgreSQL's is not a statement there):
 # the token (1, read alone), BEGIN, the page's ids, the statuses with their originals and who may see
 # them, one statement of facts (the reader's exclusive lists and whether they have filters among
-# them), the people, media and polls.
+# them), the people, media and polls; on a page with quote posts (home, public and notifications
+# here), the posts they quote and who may see them.
 CEILINGS = [
-    ("/api/v1/timelines/home", True, 8),
-    ("/api/v1/timelines/public", True, 8),
-    ("/api/v1/timelines/public", False, 7),
+    ("/api/v1/timelines/home", True, 9),
+    ("/api/v1/timelines/public", True, 9),
+    ("/api/v1/timelines/public", False, 8),
     ("/api/v1/accounts/{alice}/statuses", True, 10),
     ("/api/v1/accounts/{alice}/statuses", False, 8),
-    ("/api/v1/notifications", True, 10),
+    ("/api/v1/notifications", True, 11),
     ("/api/v1/statuses/{status}", True, 7),  # the status and whether the reader may see it: one statement
     ("/api/v1/statuses/{status}", False, 6),
 ]

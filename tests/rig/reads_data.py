@@ -51,7 +51,9 @@ async def _remote_actor(rt: Runtime, username: str):  # noqa: ANN202
 
 
 def _remote_note(author, n: int, reader) -> dict:  # noqa: ANN001
-    published = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # To the millisecond: a remote post's id is of its `published` time, and a page of the newest must
+    # hold remote posts however fast the rounds are seeded.
+    published = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     return {"id": f"{author.uri}/statuses/{n}", "type": "Note", "attributedTo": author.uri,
             "content": f"<p>remote {n} #reads @reader</p>", "published": published,
             "to": [PUBLIC], "cc": [author.followers_url, reader.uri],
@@ -77,8 +79,9 @@ async def seed(rt: Runtime, key: tuple[str, str], *, rounds: int = 14) -> Scene:
         asked = await statuses.post_status(rt, alice, text=f"round {n}: yes or no? #reads", poll=poll)
         await statuses.post_status(rt, bob, text=f"@reader @alice a reply {n}", in_reply_to_id=asked.id)
         await statuses.post_status(rt, alice, text=f"followers only {n}", visibility="private")
-        await statuses.post_status(rt, alice, text=f"plain {n}")
-        mine = await statuses.post_status(rt, reader, text=f"my own post {n}")
+        plain = await statuses.post_status(rt, alice, text=f"plain {n}")
+        # Quote posts: a page shows the posts they quote, read with the page (api.entities.statuses)
+        mine = await statuses.post_status(rt, reader, text=f"my own post {n}", quoted_status_id=plain.id)
         followed = await remote.store_note(rt, _remote_note(carol, n, reader), carol)
         await remote.store_note(rt, _remote_note(dave, n, reader), dave)
         await interactions.reblog(rt, alice, followed.id)
