@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Coroutine, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from backchannel import __version__
@@ -178,7 +179,12 @@ class FederationClient:
         allowed_schemes = ("https", "http") if self.insecure_http else ("https",)
         if parts.scheme not in allowed_schemes:
             raise BlockedAddress(f"refusing {parts.scheme or 'relative'} URL {url!r}")
-        host = (parts.hostname or "").lower()
+        # The host as aiohttp will reach it: yarl maps a name through IDNA first, so "①②⑦.0.0.1" or
+        # "１２７.0.0.1" is the literal 127.0.0.1 there, which no resolver is asked about.
+        try:
+            host = (yarl.URL(url).host or "").lower()
+        except ValueError:
+            raise BlockedAddress(f"refusing URL {url!r}") from None
         if not host:
             raise BlockedAddress(f"no host in {url!r}")
         if host in self.host_map or self.insecure_http:
@@ -186,8 +192,12 @@ class FederationClient:
         try:
             ipaddress.ip_address(host)
         except ValueError:
-            if host == "localhost" or host.endswith(".localhost") or "." not in host:
+            name = host.rstrip(".")
+            last = name.rsplit(".", 1)[-1]
+            if name == "localhost" or name.endswith(".localhost") or "." not in name:
                 raise BlockedAddress(f"refusing local host name {host!r}") from None
+            if last.isdigit() or last.startswith("0x"):  # an address in another spelling (127.1, 0x7f.1)
+                raise BlockedAddress(f"refusing numeric host {host!r}") from None
             return  # a name: the resolver checks what it resolves to
         # aiohttp does not ask the resolver about literal addresses, so check them here.
         if not is_public_address(host):

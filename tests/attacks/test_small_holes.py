@@ -2,6 +2,7 @@
 real database) or, where the defence is a pure function, against that function."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -190,6 +191,27 @@ def test_literal_urls_with_embedded_private_addresses_are_refused(url):
     client = FederationClient(host_map={}, insecure_http=False, timeout=5, max_body_bytes=1024, user_agent="t")
     with pytest.raises(BlockedAddress):
         client.check_url(url)
+
+
+# Host names the URL library maps to another host before it connects (IDNA: circled and full-width
+# digits, ideographic full stops, compatibility letters; a trailing dot): judged as what is reached.
+@pytest.mark.parametrize("host", ["\u2460\u2461\u2466.0.0.1", "\uff11\uff12\uff17.0.0.1", "127\u30020\u30020\u30021",
+                                  "\u2460\u2461\u2466.1", "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54",
+                                  "\u217cocalhost", "localhost.", "LOCALHOST.", "a.localhost.",
+                                  "127.1", "0x7f.1", "2130706433", "0177.0.0.1"])
+async def test_host_spellings_that_become_loopback_are_refused_before_connecting(host):
+    connections = []
+    canary = await asyncio.start_server(lambda r, w: (connections.append(1), w.close()), "127.0.0.1", 0)
+    port = canary.sockets[0].getsockname()[1]
+    client = FederationClient(host_map={}, insecure_http=False, timeout=5, max_body_bytes=1024, user_agent="t")
+    await client.start()
+    try:
+        with pytest.raises(BlockedAddress):
+            await client.request("GET", f"https://{host}:{port}/media/secret.png")
+    finally:
+        await client.close()
+        canary.close()
+    assert connections == []
 
 
 # --- Names ------------------------------------------------------------------------------------------
