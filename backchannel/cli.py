@@ -792,11 +792,16 @@ def cmd_search_reindex(config: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_user_create(config: Config, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import IntegrityError
+
     from backchannel.app import close_runtime, open_runtime
     from models.accounts import AccountExists
     from social.accounts import create_account
     from social.errors import ServiceError
 
+    if args.email is not None and ("@" not in args.email or any(c.isspace() for c in args.email)):
+        print(f"backchannel: {args.email!r} is not an e-mail address", file=sys.stderr)
+        return 1
     generated = not args.password_stdin
     password = secrets.token_urlsafe(12) if generated else sys.stdin.readline().rstrip("\n")
 
@@ -812,6 +817,10 @@ def cmd_user_create(config: Config, args: argparse.Namespace) -> int:
         asyncio.run(run())
     except (AccountExists, ServiceError) as err:
         print(f"backchannel: {err}", file=sys.stderr)
+        return 1
+    except IntegrityError:  # USERNAME@HOST, the default address, is someone else's
+        print(f"backchannel: the e-mail address {args.name}@{config.host} belongs to another account; "
+              "give one with --email", file=sys.stderr)
         return 1
     print(f"created @{args.name}@{config.domain}" + (" (admin)" if args.admin else ""))
     if generated:

@@ -28,7 +28,7 @@ from models.accounts import Account, AccountExists
 from models.ids import new_id
 from models.scim import ScimGroup, ScimUser
 from social import moderation
-from social.accounts import create_account
+from social.accounts import EmailTaken, create_account
 from social.errors import NotFound, ServiceError
 
 HANDLE_CHARS = re.compile(r"[^A-Za-z0-9_]+")
@@ -97,6 +97,8 @@ async def new_account(rt: Runtime, wanted: str, *, email: str | None, display_na
                                         admin=admin, display_name=display_name)
         except (AccountExists, IntegrityError):
             continue
+        except EmailTaken as err:  # given at the same moment to another user
+            raise Conflict(str(err)) from None
     raise Conflict(f"no free handle for {wanted!r} right now; try again")
 
 

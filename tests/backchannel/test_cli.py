@@ -59,6 +59,19 @@ def test_user_and_token_creation(tmp_path):
     again = run("user", "create", "alice", *data)
     assert again.returncode == 1 and "taken" in again.stderr
 
+    # One e-mail address is one person's (sign-in finds people by it, without case): each refusal one line
+    for args, said in ((["carol", "--email", "ALICE@acme.test"], "the e-mail address ALICE@acme.test belongs to "
+                                                                 "another account"),
+                       (["carol", "--email", "carol"], "'carol' is not an e-mail address"),
+                       (["dave", "--email", "alice@acme.test"], "belongs to another account")):
+        refused = run("user", "create", *args, *data)
+        assert refused.returncode == 1 and said in refused.stderr and refused.stderr.count("\n") == 1, refused.stderr
+    run("user", "create", "erin", "--email", "dave@acme.test", *data)  # so dave's own address is erin's
+    taken = run("user", "create", "dave", *data)
+    assert taken.returncode == 1 and taken.stderr == ("backchannel: the e-mail address dave@acme.test belongs to "
+                                                      "another account; give one with --email\n")
+    assert "carol" not in run("user", "list", *data).stdout
+
     short = run("user", "create", "bob", "--password-stdin", *data, stdin="short\n")
     assert short.returncode == 1 and "8 characters" in short.stderr
 
