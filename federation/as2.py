@@ -315,7 +315,7 @@ def actor_values(doc: dict) -> dict:
         "public_key_pem": _str(key.get("publicKeyPem")),
         "locked": bool(doc.get("manuallyApprovesFollowers", False)),
         "bot": "Service" in types_of(doc) or "Application" in types_of(doc),
-        "discoverable": bool(doc.get("discoverable", False)),
+        "discoverable": doc.get("discoverable") is True,  # a JSON true; "false" or 1 is no opt-in
         "indexable": doc.get("indexable") is True,  # Mastodon's opt-in to full-text search
         "also_known_as": json.dumps(_actor_ids(doc.get("alsoKnownAs"))),
         "moved_to_uri": safe_url(object_id(doc.get("movedTo"))),

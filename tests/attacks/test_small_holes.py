@@ -305,3 +305,16 @@ async def test_the_directory_and_experts_list_no_one_moderators_or_admins_hid(no
     for name in hidden:
         assert name not in listed and name not in suggested, name
         assert not [page for page in pages if f"/@{name}" in page], name
+
+
+@pytest.mark.parametrize("value", ["false", "true", 1, "yes", None, {}])
+def test_only_a_json_true_lists_a_remote_person_in_the_directory(value):
+    # Being listed and searchable are opt-ins: a string, a number or an object is no opt-in.
+    from federation import as2
+
+    doc = {"id": "https://remote.example/users/ann", "type": "Person", "preferredUsername": "ann",
+           "inbox": "https://remote.example/users/ann/inbox", "discoverable": value, "indexable": value}
+    values = as2.actor_values(doc)
+    assert values["discoverable"] is False and values["indexable"] is False
+    doc.update(discoverable=True, indexable=True)
+    assert as2.actor_values(doc)["discoverable"] is True and as2.actor_values(doc)["indexable"] is True
