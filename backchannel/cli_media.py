@@ -44,6 +44,10 @@ def cmd_copy_to_s3(config: Config, args: argparse.Namespace) -> int:
     from backchannel.progress import Progress
     from models.media_storage import StorageUnavailable, copy_folder
 
+    from backchannel.config import S3_EXTRA, installed
+
+    if not installed("aiobotocore"):
+        raise Fatal(S3_EXTRA)
     if not config.s3_bucket:
         raise Fatal("media copy-to-s3 needs the bucket: set s3_bucket (and s3_endpoint, the keys…) "
                     "as the node will use them")

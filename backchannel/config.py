@@ -6,6 +6,7 @@ given with --config, the defaults below.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -185,6 +186,14 @@ class Config:
         return Path(self.data) / "media"
 
 
+S3_EXTRA = "media on S3 needs the s3 extra: pip install -e '.[s3]'"
+
+
+def installed(module: str) -> bool:
+    """Whether an optional extra's module can be imported (found, not loaded: this is cheap)."""
+    return importlib.util.find_spec(module) is not None
+
+
 def database_url(database: str, data_dir: str) -> str:
     """Accept a SQLite path, a sqlite:// URL or a postgresql:// URL; return an async SQLAlchemy URL."""
     if not database:
@@ -286,7 +295,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"--listen takes HOST:PORT, not {config.listen!r}") from None
     if not config.domain or "/" in config.domain:
         raise ConfigError(f"--domain takes a host name such as learn.acme.example, not {config.domain!r}")
-    database_url(config.database, config.data)
+    if not database_url(config.database, config.data).startswith("sqlite") and not installed("asyncpg"):
+        raise ConfigError("a PostgreSQL database needs the postgres extra: pip install -e '.[postgres]'")
     if config.oidc_issuer:
         if not config.oidc_issuer.startswith(("https://", "http://")) or "?" in config.oidc_issuer:
             raise ConfigError(f"oidc_issuer must be the provider's https URL, not {config.oidc_issuer!r}")
@@ -298,6 +308,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("media_storage must be local or s3")
     if config.media_storage == "s3" and not config.s3_bucket:
         raise ConfigError("media_storage = s3 needs s3_bucket")
+    if config.media_storage == "s3" and not installed("aiobotocore"):
+        raise ConfigError(S3_EXTRA)
     if config.media_public_url and (not config.media_public_url.startswith(("https://", "http://"))
                                     or "?" in config.media_public_url or "#" in config.media_public_url):
         raise ConfigError(f"media_public_url must be an https URL, not {config.media_public_url!r}")

@@ -61,3 +61,13 @@ def test_database_urls():
 def test_config_is_frozen():
     with pytest.raises(AttributeError):
         Config().domain = "x"  # type: ignore[misc]
+
+
+def test_an_extra_that_is_not_installed_is_named_with_its_install_command(monkeypatch):
+    # As on a node installed with the README's `pip install -e .` alone
+    monkeypatch.setattr("backchannel.config.installed", lambda module: False)
+    with pytest.raises(ConfigError, match=r"postgres extra: pip install -e '\.\[postgres\]'"):
+        load_config({"database": "postgresql://u@h/db"}, environ={})
+    with pytest.raises(ConfigError, match=r"s3 extra: pip install -e '\.\[s3\]'"):
+        load_config({}, environ={"BACKCHANNEL_MEDIA_STORAGE": "s3", "BACKCHANNEL_S3_BUCKET": "b"})
+    assert load_config({}, environ={}).is_sqlite  # SQLite and local media need no extra
