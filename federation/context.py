@@ -40,6 +40,9 @@ AS_CONTEXT: list = [
         "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
         "interactingObject": {"@id": "gts:interactingObject", "@type": "@id"},
         "interactionTarget": {"@id": "gts:interactionTarget", "@type": "@id"},
+        # A hashtag chat's Event says anyone may RSVP, as Mobilizon writes it
+        "mz": "https://joinmobilizon.org/ns#",
+        "joinMode": "mz:joinMode",
     },
 ]
 """The ``@context`` Backchannel puts on the documents it serves."""

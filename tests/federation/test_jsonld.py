@@ -163,3 +163,45 @@ def test_index_covers_every_bundled_file():
     index = json.loads((jsonld.CONTEXTS_DIR / "index.json").read_text())
     for filename in set(index.values()):
         assert (jsonld.CONTEXTS_DIR / filename).is_file()
+
+
+def test_the_terms_of_quotes_interaction_policies_proofs_and_events_expand():
+    # A JSON-LD reader (an LD signature check, a forwarded activity) must not drop what we send:
+    # every term we write is in the context we serve with it.
+    from federation.context import ACTOR_CONTEXT
+
+    fep044f, gts = "https://w3id.org/fep/044f#", "https://gotosocial.org/ns#"
+    note = {"@context": AS_CONTEXT, "id": "https://local.test/users/alice/statuses/2", "type": "Note",
+            "quote": "https://remote.test/notes/1", "quoteUri": "https://remote.test/notes/1",
+            "_misskey_quote": "https://remote.test/notes/1",
+            "quoteAuthorization": "https://remote.test/users/bob/quote_authorizations/9",
+            "interactionPolicy": {"canQuote": {"automaticApproval": "https://www.w3.org/ns/activitystreams#Public"}}}
+    [node] = expand(note)
+    assert node[fep044f + "quote"] == [{"@id": "https://remote.test/notes/1"}]
+    assert node["http://fedibird.com/ns#quoteUri"] == [{"@value": "https://remote.test/notes/1"}]
+    assert node["https://misskey-hub.net/ns#_misskey_quote"] == [{"@value": "https://remote.test/notes/1"}]
+    assert node[fep044f + "quoteAuthorization"] == [{"@id": "https://remote.test/users/bob/quote_authorizations/9"}]
+    policy = node[gts + "interactionPolicy"][0][gts + "canQuote"][0]
+    assert policy[gts + "automaticApproval"] == [{"@id": AS + "Public"}]
+
+    authorization = {"@context": AS_CONTEXT, "id": "https://local.test/users/alice/quote_authorizations/9",
+                     "type": "QuoteAuthorization", "attributedTo": "https://local.test/users/alice",
+                     "interactingObject": "https://remote.test/notes/5", "interactionTarget": note["id"]}
+    [node] = expand(authorization)
+    assert node["@type"] == [fep044f + "QuoteAuthorization"]
+    assert node[gts + "interactingObject"] == [{"@id": "https://remote.test/notes/5"}]
+    assert node[gts + "interactionTarget"] == [{"@id": note["id"]}]
+
+    event = {"@context": AS_CONTEXT, "id": "https://local.test/chats/7", "type": "Event", "name": "#TalkTech",
+             "startTime": "2026-12-01T17:00:00Z", "joinMode": "free"}
+    [node] = expand(event)
+    assert node["https://joinmobilizon.org/ns#joinMode"] == [{"@value": "free"}]
+
+    actor = {"@context": ACTOR_CONTEXT, "id": "https://local.test/users/alice", "type": "Person",
+             "assertionMethod": [{"id": "https://local.test/users/alice#ed25519-key", "type": "Multikey",
+                                  "controller": "https://local.test/users/alice",
+                                  "publicKeyMultibase": "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"}]}
+    [node] = expand(actor)
+    [key] = node["https://w3id.org/security#assertionMethod"]
+    assert key["@type"] == ["https://w3id.org/security#Multikey"]
+    assert key["https://w3id.org/security#publicKeyMultibase"][0]["@value"].startswith("z6Mk")
