@@ -117,6 +117,29 @@ async def test_favourite_and_reblog(node):
     assert unliked["favourited"] is False and unliked["favourites_count"] == 0
 
 
+async def test_pages_show_an_edit_a_new_count_and_a_new_name_at_once(node):
+    # Given a post read once through a page and by id (its entity is kept as JSON: api.entities.cache)
+    alice = await node.person("alice")
+    bob = await node.person("bob")
+    posted = await alice.post_status("first words")
+    page = f"/api/v1/accounts/{alice.id}/statuses"
+    assert (await (await bob.get(page)).json())[0]["favourites_count"] == 0
+    assert (await bob.get(f"/api/v1/statuses/{posted['id']}")).status == 200
+    # When it is edited and liked, and its author renames herself
+    assert (await alice.put(f"/api/v1/statuses/{posted['id']}", json={"status": "second words"})).status == 200
+    assert (await bob.post(f"/api/v1/statuses/{posted['id']}/favourite")).status == 200
+    assert (await alice.patch("/api/v1/accounts/update_credentials", data={"display_name": "Al"})).status == 200
+    # Then the next read shows all of it, to every reader, with each reader's own facts
+    for reader in (bob, alice):
+        for shown in ((await (await reader.get(page)).json())[0],
+                      await (await reader.get(f"/api/v1/statuses/{posted['id']}")).json()):
+            assert "second words" in shown["content"] and shown["favourites_count"] == 1, shown
+            assert shown["account"]["display_name"] == "Al" and shown["favourited"] is (reader is bob)
+    # And once deleted it is gone from the page
+    assert (await alice.delete(f"/api/v1/statuses/{posted['id']}")).status == 200
+    assert await (await bob.get(page)).json() == []
+
+
 async def test_context(node):
     alice = await node.person("alice")
     bob = await node.person("bob")
