@@ -111,7 +111,7 @@ def _row_type(names: tuple) -> type:
 
 
 _MAKERS: dict[tuple[type, type], Callable] = {}
-REUSED = 8192  # records kept for reuse, per class (REUSABLE)
+REUSED = 4096  # records kept for reuse, per class (REUSABLE)
 REUSABLE: dict[type, collections.OrderedDict] = {}
 
 
@@ -163,6 +163,8 @@ def _compiled(stmt, dialect=_NAMED) -> _Compiled:  # noqa: ANN001
     if hit is not None and hit[0] is stmt:
         return hit[1]
     found = _Compiled(stmt, dialect)
+    if len(_COMPILED) > 2000:  # statements are meant to be built once; a caller building one per call
+        _COMPILED.clear()      # would otherwise grow this without end
     _COMPILED[key] = (stmt, found)  # the statement is kept alive: its id stays its own
     return found
 
