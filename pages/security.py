@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pages.templating import render
+
 CSP = ("default-src 'none'; img-src 'self' https: data:; media-src 'self' https:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 HTML_HEADERS = {
@@ -23,11 +25,23 @@ HTML_HEADERS = {
 async def html_headers(request: web.Request, handler):  # noqa: ANN001, ANN201
     try:
         response = await handler(request)
+    except web.HTTPNotFound as err:
+        if not _browser(request) or err.text != "404: Not Found":  # an API's, an AP fetch's, or one that says why
+            _apply(err)
+            raise
+        # A browser at an unknown address, profile or post gets a page of the site, not a line of text
+        response = render(request, "page.html", {"title": "Not found", "back": "/", "message":
+                          "There is nothing here: the address is wrong, or what was here is gone or not yours to see."},
+                          status=404)
     except web.HTTPException as err:  # an error page raised as an exception is HTML too, sometimes
         _apply(err)
         raise
     _apply(response)
     return response
+
+
+def _browser(request: web.Request) -> bool:
+    return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("Accept", "")
 
 
 def _apply(response: web.StreamResponse) -> None:

@@ -161,3 +161,19 @@ async def test_a_tag_page_costs_the_same_few_queries_however_long_it_is(node):
     # (ids; the statuses and who may see them; their mentions, tags and the viewer's facts; the
     # authors; images; polls)
     assert counts[0] == counts[1] <= 6, (counts, seen)
+
+
+async def test_a_browser_at_an_address_with_nothing_gets_a_page_and_everyone_else_the_plain_404(node):
+    await node.person("alice")
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    for path in ("/@nobody", "/no/such/page", "/@alice/12345"):
+        response = await node.client.get(path, headers=browser)
+        html = await response.text()
+        assert response.status == 404 and response.content_type == "text/html", path
+        assert "<h1>Not found</h1>" in html and '<a href="/">Back</a>' in html, path
+        assert response.headers["Content-Security-Policy"] == CSP, path
+    # An app, a fetching server or a script still gets the short answer
+    for path, accept in (("/api/v1/statuses/1", "application/json"), ("/users/nobody", "application/activity+json"),
+                         ("/@nobody", "*/*")):
+        response = await node.client.get(path, headers={"Accept": accept})
+        assert response.status == 404 and response.content_type != "text/html", path
