@@ -19,6 +19,10 @@ from backchannel import __version__
 from backchannel.config import Config, ConfigError, load_config
 
 
+# models.queue_stats.QUEUES' names (not imported here: --help stays quick; tests/backchannel/test_cli.py compares)
+QUEUE_NAMES = ["inbox", "fanout", "delivery", "push", "threads", "cards"]
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (each also BACKCHANNEL_<NAME> or a key in --config)")
     group.add_argument("--config", metavar="FILE", help="a TOML file with settings")
@@ -255,14 +259,14 @@ def _queue_commands(commands) -> None:  # noqa: ANN001
     queue = commands.add_parser("queue", help="see and retry the work queues").add_subparsers(
         dest="queue_command", metavar="ACTION", required=True)
     _action(queue, "status", cmd_queue, "status", help="backlog, oldest item, failing domains, dead letters",
-            description="Show each queue (inbox, fanout, delivery, push): rows waiting, "
+            description=f"Show each queue ({', '.join(QUEUE_NAMES)}): rows waiting, "
             "due now, the oldest one's age and dead letters (given up on); then "
             "the other servers that are failing and the newest dead letters.")
     retry = _action(queue, "retry", cmd_queue, "retry", help="put dead letters back in their queue",
                     description="Queue dead letters again, due now with their attempts counted "
                     "from zero: one (--id) or all of them (--all-dead), of one queue "
                     "(--queue) or of every queue.")
-    retry.add_argument("--queue", choices=["inbox", "fanout", "delivery", "push"], help="only this queue")
+    retry.add_argument("--queue", choices=QUEUE_NAMES, help="only this queue")
     which = retry.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", type=int, action="append", metavar="N", help="this dead letter (repeatable)")
     which.add_argument("--all-dead", action="store_true", help="every dead letter")

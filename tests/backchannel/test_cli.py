@@ -22,6 +22,13 @@ def _commands(parser: argparse.ArgumentParser, words: list[str]):
                 yield from _commands(sub, [*words, name])
 
 
+def test_queue_commands_know_every_queue():
+    from backchannel.cli import QUEUE_NAMES
+    from models.queue_stats import QUEUES
+
+    assert QUEUE_NAMES == list(QUEUES)
+
+
 def test_the_installed_command_answers_help():
     result = run("--help")
     assert result.returncode == 0 and "usage: backchannel" in result.stdout and "serve" in result.stdout
