@@ -115,6 +115,7 @@ class ROUTES:
     media_proxy = Route("/media/proxy/{signature:[A-Za-z0-9_-]{24}}/{url:https?:.+}")
     media = Route("/media/{name:[A-Za-z0-9_-]{16,64}\\.(%s)}" % "|".join(MEDIA_TYPES))
     static = Route("/static/{name:[a-z0-9_-]+\\.(png|css|js)}")
+    favicon = Route("/favicon.ico")  # asked by browsers on their own, whatever the page names
     # Hashtag chats (pages/chats.py): the live page, its calendar, its transcript, a series' feed
     chat = Route("/chats/{id:\\d+}")
     chat_calendar = Route("/chats/{id:\\d+}.ics")

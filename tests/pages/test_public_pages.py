@@ -100,6 +100,11 @@ async def test_every_html_response_carries_the_one_csp_and_the_stylesheet_is_ser
     assert css.status == 200 and css.content_type == "text/css"
     assert "details.content-warning" in await css.text()
     assert (await node.client.get("/static/nothing.css")).status == 404
+    # The site's icon, named by every page and at the address browsers ask for on their own
+    assert '<link rel="icon" type="image/png" href="/static/favicon.png">' in html
+    for icon in ("/static/favicon.png", "/favicon.ico"):
+        got = await node.client.get(icon)
+        assert got.status == 200 and got.content_type == "image/png" and (await got.read())[:8] == b"\x89PNG\r\n\x1a\n"
     assert (await node.client.get("/static/..%2fsecurity.py")).status == 404
 
 
