@@ -6,16 +6,16 @@ database file's write lock), so the first migrates and the others find the schem
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from models.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The advisory lock's key on PostgreSQL (any constant; "bcmigr" in ASCII).
@@ -30,6 +30,8 @@ def serialize(sync_conn) -> None:  # noqa: ANN001
 
 
 def alembic_config() -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -38,22 +40,18 @@ def alembic_config() -> AlembicConfig:
 async def upgrade(database: Database, on_step: Callable[[int, int, str], None] | None = None,
                   ) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; returns (revision before, revision after).
-    `on_step(done, total, revision)` is called after each revision is applied (for a progress bar)."""
-    cfg = alembic_config()
-    scripts = ScriptDirectory.from_config(cfg)
-    head = scripts.get_current_head()
+    `on_step(done, total, revision)` is called after each revision is applied (for a progress bar).
+
+    A database already at the newest revision (every start but the first after an upgrade) is
+    recognised without Alembic: importing it, with Mako and Pygments, would cost every process
+    about 12 MB it never gives back."""
+    head = head_revision()
 
     def run(sync_conn) -> str | None:  # noqa: ANN001
         serialize(sync_conn)
-        before = MigrationContext.configure(sync_conn).get_current_revision()
+        before = _current_revision(sync_conn)
         if before != head:
-            cfg.attributes["connection"] = sync_conn
-            if on_step is not None:
-                total = len(list(scripts.iterate_revisions(head, before or "base")))
-                done = iter(range(1, total + 1))
-                cfg.attributes["on_version_apply"] = lambda ctx, step, heads, run_args: on_step(
-                    next(done, total), total, step.up_revision_id or "")
-            command.upgrade(cfg, "head")
+            _alembic_upgrade(sync_conn, before, on_step)
         return before
 
     async with database.write() as conn:
@@ -61,8 +59,52 @@ async def upgrade(database: Database, on_step: Callable[[int, int, str], None] |
     return before, head
 
 
+def head_revision() -> str:
+    """The newest revision, read from the revision files (their `revision` and `down_revision`
+    lines), so a start at the head need not import Alembic; tests check it agrees with Alembic's."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text()
+        found = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", source, re.M)
+        if found:
+            revisions.add(found[1])
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]",
+                                      (re.search(r"^down_revision\s*=\s*(.*)$", source, re.M) or [""])[0]
+                                      .partition("=")[2]))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def _current_revision(sync_conn) -> str | None:  # noqa: ANN001
+    """The revision recorded in the database (Alembic's table), or None for an empty database."""
+    from sqlalchemy import inspect
+
+    if not inspect(sync_conn).has_table("alembic_version"):
+        return None
+    return sync_conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _alembic_upgrade(sync_conn, before: str | None, on_step) -> None:  # noqa: ANN001
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    cfg = alembic_config()
+    scripts = ScriptDirectory.from_config(cfg)
+    cfg.attributes["connection"] = sync_conn
+    if on_step is not None:
+        total = len(list(scripts.iterate_revisions("head", before or "base")))
+        done = iter(range(1, total + 1))
+        cfg.attributes["on_version_apply"] = lambda ctx, step, heads, run_args: on_step(
+            next(done, total), total, step.up_revision_id or "")
+    command.upgrade(cfg, "head")
+
+
 async def autogenerate(database: Database, message: str, rev_id: str | None = None) -> None:
     """Write a new revision from the difference between models.schema and the database (developers)."""
+    from alembic import command
+
     cfg = alembic_config()
 
     def run(sync_conn) -> None:  # noqa: ANN001

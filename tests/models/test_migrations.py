@@ -37,6 +37,9 @@ def test_the_migrations_form_one_line():
 
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1, f"several heads: {script.get_heads()}"
+    from models.migrate import head_revision
+
+    assert head_revision() == script.get_current_head()  # what a start at the head compares with
     children: dict[str, list[str]] = {}
     for revision in script.walk_revisions():
         for parent in ([revision.down_revision] if isinstance(revision.down_revision, str)
@@ -67,3 +70,26 @@ async def test_no_migration_rebuilds_a_table_on_sqlite(tmp_path):
     finally:
         await db.dispose()
     assert rebuilt == []
+
+
+async def test_a_database_at_the_newest_revision_starts_without_importing_alembic(tmp_path):
+    # Alembic with Mako and Pygments is ~12 MB of every process's memory, needed only to migrate.
+    import subprocess
+    import sys
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"
+    db = Database(url)
+    try:
+        before, head = await upgrade(db)
+    finally:
+        await db.dispose()
+    assert before is None
+    script = ("import asyncio, sys\n"
+              "from models.db import Database\nfrom models.migrate import upgrade\n"
+              "async def main():\n"
+              f"    db = Database({url!r})\n"
+              "    try:\n        print(await upgrade(db))\n    finally:\n        await db.dispose()\n"
+              "asyncio.run(main())\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako', 'pygments'}))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split("\n")[:2] == [str((head, head)), "[]"], out.stdout + out.stderr
