@@ -123,12 +123,13 @@ def create_app(config: Config) -> web.Application:
     setup_pages(app, config)
     forgive_trailing_slashes(app)
     # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
-    app.middlewares.append(guards.rate_limits(limits, config.trusted_networks))
+    client_address = guards.client_addresses(config.trusted_networks)
+    app.middlewares.append(guards.rate_limits(limits, client_address))
     app.middlewares.append(guards.database_outage)
     if config.count_statements:
         app.middlewares.insert(0, guards.statement_count)
     # Outermost: every request is counted and logged, those refused by the others too.
-    app.middlewares.insert(0, ops.observe(config))
+    app.middlewares.insert(0, ops.observe(config, client_address))
     return app
 
 

@@ -10,7 +10,6 @@ that is not itself a trusted proxy. The access log names the same address.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import ipaddress
 import json
@@ -18,6 +17,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from aiohttp import web
 from sqlalchemy import exc as sa_exc
@@ -120,8 +120,7 @@ class RateLimits:
                 log.warning("rate-limit counts not shared this time: %s", err)
 
 
-@functools.lru_cache(maxsize=1024)  # the same few peers (a proxy, the clients) ask again and again
-def _trusted(address: str, trusted: tuple) -> bool:
+def _in(address: str, trusted: tuple) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -129,18 +128,44 @@ def _trusted(address: str, trusted: tuple) -> bool:
     return any(ip in network for network in trusted)
 
 
-def client_address(request: web.Request, trusted: tuple) -> str:
+CLIENT_ADDRESS = "backchannel.client_address"  # where a request keeps its client's address once known
+
+
+def client_addresses(trusted: tuple) -> Callable[[web.Request], str]:
+    """client_address for one set of trusted proxies: each peer's verdict is remembered (the same few
+    peers, a proxy and the clients, ask again and again), and each request's address is found once
+    (the rate limit and the access log both ask)."""
+    verdicts: dict[str, bool] = {}
+
+    def is_trusted(address: str) -> bool:
+        verdict = verdicts.get(address)
+        if verdict is None:
+            if len(verdicts) >= 1024:
+                verdicts.clear()
+            verdict = verdicts[address] = _in(address, trusted)
+        return verdict
+
+    def client_address(request: web.Request) -> str:
+        address = request.get(CLIENT_ADDRESS)
+        if address is None:
+            address = request[CLIENT_ADDRESS] = _client_address(request, is_trusted)
+        return address
+
+    return client_address
+
+
+def _client_address(request: web.Request, is_trusted: Callable[[str], bool]) -> str:
     """The client's address: X-Forwarded-For is read only when the peer is a trusted proxy, from the
     right, past every hop that is itself trusted (what a client sends leftmost proves nothing)."""
     address = request.remote or ""
-    if not _trusted(address, trusted):
+    if not is_trusted(address):
         return address
     for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
         hop = hop.strip()
         if not hop:
             continue
         address = hop
-        if not _trusted(hop, trusted):
+        if not is_trusted(hop):
             break
     return address
 
@@ -157,7 +182,7 @@ def _bearer(request: web.Request) -> str | None:
     return request.query.get("access_token")
 
 
-def rate_limits(limits: RateLimits, trusted: tuple):  # noqa: ANN201
+def rate_limits(limits: RateLimits, client_address: Callable[[web.Request], str]):  # noqa: ANN201
     by_ip, by_account = limits.by_ip, limits.by_account
     accounts_by_token: dict[str, tuple[float, str]] = {}
 
@@ -180,7 +205,7 @@ def rate_limits(limits: RateLimits, trusted: tuple):  # noqa: ANN201
     async def middleware(request: web.Request, handler):  # noqa: ANN001, ANN202
         if request.method == "OPTIONS":
             return await handler(request)
-        wait = by_ip.take("ip:" + client_address(request, trusted))
+        wait = by_ip.take("ip:" + client_address(request))
         if wait:
             return _too_many(wait)
         token = _bearer(request) if request.path.startswith("/api/") else None

@@ -26,6 +26,9 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.domain_labels = domain_labels
         self._domains: set[str] = set()
+        # (method, route, status) → the two children: labels() validates and locks on every call,
+        # and the series are bounded (declared routes), so each is looked up once.
+        self._request_children: dict[tuple[str, str, int], tuple] = {}
         r = self.registry
         self.requests = Counter("backchannel_http_requests", "HTTP requests answered, by declared route",
                                 ["method", "route", "status"], registry=r)
@@ -42,9 +45,13 @@ class Metrics:
                                           "(inbox: a POST, fetch: a signed GET)", ["where"], registry=r)
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in METHODS else OTHER
-        self.requests.labels(method, route, str(status)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        method = method if method in METHODS else OTHER  # keyed after this: a made-up method is one more key
+        children = self._request_children.get((method, route, status))
+        if children is None:
+            children = self._request_children[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)), self.request_seconds.labels(method, route))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def delivery(self, outcome: str, domain: str) -> None:
         if domain not in self._domains:
