@@ -65,8 +65,9 @@ async def run_queue(rt: Runtime, queue: Queue, *, poll: float = 1.0) -> None:
         return
     wake = rt.wakeups[queue.name]
     while True:
+        woken = wake.is_set()
         wake.clear()
-        rows = await _claim(rt, queue, queue.batch, []) or []
+        rows = await _claim(rt, queue, queue.batch, [], woken=woken) or []
         for row in rows:
             await _one(rt, queue, row)
         if not rows:
@@ -95,10 +96,11 @@ async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
 
     try:
         while True:
+            woken = wake.is_set()
             wake.clear()
             free = queue.batch - len(running)
             done = list(finished)
-            rows = await _claim(rt, queue, free, done) if free > 0 or done else []
+            rows = await _claim(rt, queue, free, done, woken=woken) if free > 0 or done else []
             if rows is None:
                 rows = []  # not claimed, nor marked done: kept for the next claim
             else:
@@ -130,18 +132,26 @@ async def _together(rt: Runtime, queue: Queue, rows: list) -> list:
         return rows
 
 
-async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int]) -> list | None:
-    """Due rows (marking `finished` ones done in the same transaction); None when the database failed."""
+async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int], *, woken: bool) -> list | None:
+    """Due rows (marking `finished` ones done in the same transaction); None when the database failed.
+
+    Woken (new work announced in this process, or a slot freed), the worker claims at once; polling
+    (the timer ran out), it first reads whether anything is due, so an idle node takes no write
+    lock: rows another process committed are still found by the next poll (Database.due)."""
+    look_first = not woken
     try:
         if queue.table is inbox_items:
             return list(await queues.claim_inbox(rt.db, limit=limit, lock_seconds=queue.lock_seconds,
-                                                 finished=finished, per_origin=inbox_per_origin(queue.batch)))
+                                                 finished=finished, per_origin=inbox_per_origin(queue.batch),
+                                                 look_first=look_first))
         # Delivered rows are deleted by this claim (outbox.delivery); the other queues' processors
         # record each row's outcome themselves (their rows may be kept: preview cards, thread walks).
         if queue.table is deliveries:
             return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds,
-                                          finished=finished, before_finish=_count_delivered))
-        return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds))
+                                          finished=finished, before_finish=_count_delivered,
+                                          look_first=look_first))
+        return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds,
+                                      look_first=look_first))
     except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep the worker alive
         log.exception("%s worker cannot claim work", queue.name)
         await asyncio.sleep(5)

@@ -140,16 +140,19 @@ def _pick_inbox(window: Sequence, *, per_origin: int) -> list[int]:
 
 
 async def claim_inbox(db: Database, *, limit: int, lock_seconds: float, finished: Sequence[int] = (),
-                      per_origin: int = 1, now: float | None = None) -> Sequence:
+                      per_origin: int = 1, now: float | None = None, look_first: bool = True) -> Sequence:
     """Mark `finished` items done, then take up to `limit` due items in one transaction.
 
     Fair share: an origin gets at most `per_origin` items in flight, and each claim deals items out
     one origin at a time (oldest heads first), so a backlog from one origin never queues another
     origin's work behind it. Within an origin, one actor's activities run one at a time in arrival
     order (a Delete never overtakes its Create); different actors of one origin run side by side.
-    A row waiting for a retry holds nobody back.
+    A row waiting for a retry holds nobody back. `look_first`: as for Database.claim (an item the
+    window may pick is one Database.due finds).
     """
     now = time.time() if now is None else now
+    if look_first and not finished and (limit <= 0 or not await db.due(inbox_items, now)):
+        return []
     async with db.write() as conn:
         await finish_inbox_items(conn, list(finished))
         if limit <= 0:

@@ -2,6 +2,7 @@
 after a restart."""
 import sqlite3
 
+from tests.backchannel.processes import spawn, stop, wait_for_line
 from tests.rig.fake_remote import FakeRemote, create, note, post_signed
 from tests.rig.nodes import Node, eventually, free_port
 
@@ -28,5 +29,35 @@ def test_sigkill_right_after_202_loses_nothing(tmp_path):
         eventually(lambda: uris <= {s.uri for s in alice.timeline_public(remote=True, limit=40)},
                    message="all 20 posts applied after the restart")
     finally:
+        node.stop()
+        remote.stop()
+
+
+def test_a_worker_process_applies_what_another_process_accepted_without_being_woken(tmp_path):
+    # Given a web process that only accepts (its workers off) and a `worker` process on the same
+    # SQLite data, already idle: nothing in the worker's process announces the new rows to it
+    remote = FakeRemote("remote.test").start()
+    node = Node(domain="acme.test", port=free_port(), data=tmp_path / "acme", resolve={"remote.test": remote.port},
+                extra_env={"BACKCHANNEL_WORKERS": "false"}).start()
+    worker = None
+    try:
+        node.create_user("alice")
+        alice = node.mastodon(node.token("alice"))
+        worker = spawn(node, "worker", log=tmp_path / "worker.log")
+        wait_for_line(worker, tmp_path / "worker.log", "worker for")
+        # When activities are accepted by the web process
+        actor = remote.add_actor("writer")
+        sent = [note(actor, f"post {i}") for i in range(3)]
+        for obj in sent:
+            assert post_signed(node.base, node.domain, "/inbox", create(actor, obj), actor)[0] == 202
+        # Then the worker's polling finds the rows another process committed, and applies them
+        uris = {obj["id"] for obj in sent}
+        eventually(lambda: uris <= {s.uri for s in alice.timeline_public(remote=True, limit=40)},
+                   message="the worker process applied all 3 posts")
+        with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM inbox_items WHERE state = 'pending'").fetchone()[0] == 0
+    finally:
+        if worker is not None:
+            stop(worker)
         node.stop()
         remote.stop()
