@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import operator
+import sqlite3
 from typing import Callable
 
 import orjson
@@ -189,11 +190,14 @@ async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alon
         return (await conn.execute(stmt, params)).all()
     compiled = _compiled(stmt)
     raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-    if not raw.in_transaction and not alone:  # one snapshot for the request's reads (models.db then skips its BEGIN)
+    try:
+        if not raw.in_transaction and not alone:  # one snapshot for the request's reads (models.db then skips its BEGIN)
+            _db._count_statement()
+            raw.execute("BEGIN")
         _db._count_statement()
-        raw.execute("BEGIN")
-    _db._count_statement()
-    rows = raw.execute(compiled.sql, {**compiled.defaults, **params} if compiled.defaults else params).fetchall()
+        rows = raw.execute(compiled.sql, {**compiled.defaults, **params} if compiled.defaults else params).fetchall()
+    except sqlite3.OperationalError as err:  # locked too long, the file gone or unreadable: not the query's fault
+        raise _db.DatabaseUnavailable(str(err)) from err
     make = compiled.row._make
     if compiled.booleans:
         flags = compiled.booleans
@@ -217,4 +221,28 @@ async def _fetch_asyncpg(conn: AsyncConnection, stmt, params: dict) -> list:  # 
     values = {**compiled.defaults, **params}
     _db._count_statement()
     make = compiled.row._make
-    return [make(record) for record in await raw.fetch(compiled.sql, *map(values.get, compiled.names))]
+    try:
+        records = await raw.fetch(compiled.sql, *map(values.get, compiled.names))
+    except Exception as err:
+        if _unreachable(err):
+            raise _db.DatabaseUnavailable(str(err)) from err
+        raise
+    return [make(record) for record in records]
+
+
+# SQLSTATE classes that say the database cannot serve (not that the statement is wrong): connection
+# exceptions, insufficient resources, operator intervention (shutdown, a dropped database), and an
+# unknown database.
+_OUTAGE_CLASSES = ("08", "53", "57", "3D")
+
+
+def _unreachable(err: Exception) -> bool:
+    """Is this asyncpg error an outage (the request answers 503, as SQLAlchemy's are) rather than a
+    mistake in a query (a 500, logged)?"""
+    import asyncpg
+
+    if isinstance(err, (OSError, TimeoutError)):
+        return True  # the connection broke or was never made
+    if type(err) is asyncpg.exceptions.InterfaceError and "closed" in str(err):
+        return True  # the connection was closed under us (its subclasses are mistakes: a bad argument…)
+    return isinstance(err, asyncpg.PostgresError) and str(getattr(err, "sqlstate", "") or "")[:2] in _OUTAGE_CLASSES
