@@ -216,8 +216,10 @@ class Database:
                 .where(table.c.state == "pending", table.c.next_attempt_at <= bindparam("now"),
                        (table.c.locked_until.is_(None)) | (table.c.locked_until < bindparam("now")))
                 .limit(1))
-        async with self.read() as conn:
-            return (await conn.execute(built, {"now": now})).first() is not None
+        from models import rows  # it imports this module
+
+        async with self.read() as conn:  # one statement, needing no transaction (straight to sqlite3)
+            return bool(await rows.fetch(conn, built, {"now": now}, alone=True))
 
     def _claim_statements(self, table: Table) -> tuple:
         """The claim's statements for one queue table, built once (a busy worker claims many times a second)."""
