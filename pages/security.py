@@ -30,14 +30,26 @@ async def html_headers(request: web.Request, handler):  # noqa: ANN001, ANN201
             _apply(err)
             raise
         # A browser at an unknown address, profile or post gets a page of the site, not a line of text
-        response = render(request, "page.html", {"title": "Not found", "back": "/", "message":
-                          "There is nothing here: the address is wrong, or what was here is gone or not yours to see."},
-                          status=404)
+        person = await _person(request)  # signed in, the page keeps their menu
+        response = render(request, "page.html", {"title": "Not found", "back": "/", "person": person,
+                          "csrf": person.csrf if person else "",
+                          "message": "There is nothing here: the address is wrong, or what was here is gone or "
+                                     "not yours to see."}, status=404)
     except web.HTTPException as err:  # an error page raised as an exception is HTML too, sometimes
         _apply(err)
         raise
     _apply(response)
     return response
+
+
+async def _person(request: web.Request):  # noqa: ANN202
+    """Who is signed in; nobody when that cannot be told right now."""
+    from pages import session  # pages.session draws on this module's neighbours: imported when needed
+
+    try:
+        return await session.current(request)
+    except Exception:  # noqa: BLE001 - a 404 page must not become a 500 or 503 over its menu
+        return None
 
 
 def _browser(request: web.Request) -> bool:

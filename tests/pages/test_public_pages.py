@@ -177,6 +177,12 @@ async def test_a_browser_at_an_address_with_nothing_gets_a_page_and_everyone_els
         assert response.status == 404 and response.content_type == "text/html", path
         assert "<h1>Not found</h1>" in html and '<a href="/">Back</a>' in html, path
         assert response.headers["Content-Security-Policy"] == CSP, path
+    # Signed in on the web, the page keeps the person's menu
+    from tests.pages.test_web_forms import signed_in
+
+    csrf = await signed_in(node, "alice")
+    html = await (await node.client.get("/no/such/page", headers=browser)).text()
+    assert "@alice@acme.test" in html and f"name=csrf value='{csrf}'" in html and ">Sign out</button>" in html
     # An app, a fetching server or a script still gets the short answer
     for path, accept in (("/api/v1/statuses/1", "application/json"), ("/users/nobody", "application/activity+json"),
                          ("/@nobody", "*/*")):
