@@ -128,7 +128,7 @@ def _in(address: str, trusted: tuple) -> bool:
     return any(ip in network for network in trusted)
 
 
-CLIENT_ADDRESS = "backchannel.client_address"  # where a request keeps its client's address once known
+CLIENT_ADDRESS = web.RequestKey("client_address", str)  # where a request keeps its client's address once known
 
 
 def client_addresses(trusted: tuple) -> Callable[[web.Request], str]:
