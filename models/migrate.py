@@ -65,12 +65,11 @@ def head_revision() -> str:
     revisions, parents = set(), set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         source = path.read_text()
-        found = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", source, re.M)
-        if found:
-            revisions.add(found[1])
-            parents.update(re.findall(r"['\"]([^'\"]+)['\"]",
-                                      (re.search(r"^down_revision\s*=\s*(.*)$", source, re.M) or [""])[0]
-                                      .partition("=")[2]))
+        revision = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", source, re.M)
+        down = re.search(r"^down_revision\s*=(.*)$", source, re.M)  # None, 'id' or ('id', 'id')
+        if revision:
+            revisions.add(revision[1])
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down[1] if down else ""))
     heads = revisions - parents
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
