@@ -17,6 +17,7 @@ from models import media as media_store
 from models import polls as polls_store
 from models.accounts import Account
 from models.polls import Poll
+from models.quotes import effective_policy
 from models.statuses import Status
 from pages.templating import path, shown_media
 
@@ -75,6 +76,12 @@ class Card:
     bookmarked: bool = False
     own: bool = False
     quote: QuoteView | None = None
+
+    @property
+    def quotable(self) -> bool:
+        """Whether to offer Quote: the post's policy may let the viewer quote it (the thread page
+        decides exactly, with whether the viewer follows its author: social.quotes.approval)."""
+        return self.status.visibility != "direct" and (self.own or effective_policy(self.status) != "nobody")
 
     @property
     def id(self) -> int:

@@ -30,6 +30,7 @@ from social import collections as collections_uc
 from social import follows, interactions, polls, remote
 from social import media as media_uc
 from social import profile as profile_uc
+from social import quotes as quotes_uc
 from social import sign_in as sign_in_uc
 from social import statuses as statuses_uc
 from social.errors import NotFound, ServiceError, Unprocessable
@@ -173,6 +174,7 @@ async def compose(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     visibility = str(form.get("visibility") or "public")
     reply_to = str(form.get("in_reply_to_id") or "")
+    quoted = str(form.get("quoted_status_id") or "")
     try:
         if visibility not in VISIBILITIES:
             raise Unprocessable("Choose who may see the post.")
@@ -183,9 +185,12 @@ async def compose(request: web.Request) -> web.Response:
             rt, person.account, text=str(form.get("status") or ""), visibility=visibility,
             spoiler_text=str(form.get("spoiler_text") or "").strip(), media_ids=media_ids, poll=poll,
             in_reply_to_id=int(reply_to) if reply_to.isdigit() else None,
+            quoted_status_id=int(quoted) if quoted.isdigit() else None,
             sensitive=form.get("sensitive") == "1", language=prefs.language)
     except ServiceError as err:
         return problem(request, err)
+    if status.quote_of_id is not None and not request.headers.get(FETCH_HEADER):
+        raise web.HTTPSeeOther(path("web_status", status_id=status.id))  # the quote, with what it quotes
     return await _after(request, person, form, status.id)
 
 
@@ -271,8 +276,9 @@ async def status_page(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         before, main, after = await thread(conn, rt, person.account, int(request.match_info["status_id"]))
+        may_quote = main.quotable and await quotes_uc.approval(conn, person.account, main.status) != "denied"
     return page(request, "web/thread.html", "Post", person=person, before=before, main=main, after=after,
-                durations=POLL_DURATIONS)
+                durations=POLL_DURATIONS, may_quote=may_quote)
 
 
 # --- Notifications ------------------------------------------------------------------------------

@@ -43,14 +43,20 @@ async def check_local_quote(conn: AsyncConnection, author: Account, quoted_id: i
         raise NotFound("Record not found")
     if quoted.visibility == "direct":
         raise Unprocessable("Validation failed: Private mentions cannot be quoted")
-    follows = effective_policy(quoted) == "followers" and await quotes.follows_author(conn, author.id, quoted.account_id)
-    if approval_for(quoted, author.id, follows) == "denied":
+    if await approval(conn, author, quoted) == "denied":
         raise Unprocessable("Validation failed: You are not allowed to quote this post")
     if quoted.visibility == "private" and visibility not in ("private", "direct"):
         visibility = "private"
     elif quoted.visibility == "local" and visibility in ("public", "unlisted"):
         visibility = "local"
     return quoted, visibility
+
+
+async def approval(conn: AsyncConnection, quoter: Account, quoted: Status) -> str:
+    """Whether `quoter` may quote `quoted` by its author's policy: automatic, denied, or unknown (a
+    remote post whose server states no policy: the request is sent and its author answers)."""
+    follows = effective_policy(quoted) == "followers" and await quotes.follows_author(conn, quoter.id, quoted.account_id)
+    return approval_for(quoted, quoter.id, follows)
 
 
 async def start_local_quote(conn: AsyncConnection, rt: Runtime, status: Status, author: Account,

@@ -287,10 +287,11 @@ MAIN_PAGES = ["/home", "/local", "/notifications", "/search?q=bob", "/@alice", "
               "/directory", "/experts?q=office"]
 
 
-def test_the_main_pages_have_no_serious_accessibility_problems(cluster, watched):
+def test_the_main_pages_have_no_serious_accessibility_problems(cluster, api, watched):
     if reason := axe_reason():
         pytest.skip(reason)
     acme, _ = cluster
+    post = api(acme, "alice").status_post("A post whose thread page is checked too")["id"]
     page = watched.page
     found = {}
     # Signed out: the front page, the sign-in form and a profile
@@ -301,7 +302,6 @@ def test_the_main_pages_have_no_serious_accessibility_problems(cluster, watched)
     # Signed in: each main page, and a post's thread
     sign_in(page, acme)
     page.wait_for_url(re.compile(r"/home$"))
-    post = page.locator("#timeline article.status").first.get_attribute("data-id")
     for path in MAIN_PAGES + [f"/statuses/{post}"]:
         page.goto(acme.base + path)
         found[path] = serious_accessibility_problems(page)
@@ -536,4 +536,49 @@ def test_an_admin_acts_on_a_report_and_makes_and_revokes_an_invite_in_the_browse
     page.get_by_role("row", name=re.compile(re.escape(href.rsplit("/", 1)[1]))).get_by_role("button", name="Revoke").click()
     page.wait_for_load_state()
     assert _status_of(acme.base + href) == 404
+    assert watched.problems() == []
+
+
+def test_a_post_from_another_node_is_quoted_from_the_web_and_a_followers_only_one_is_not(cluster, api, watched):
+    acme, globex = cluster
+    bob = api(globex, "bob")
+    alice = api(acme, "alice")
+    said = bob.status_post("Write the runbook before the incident, not during it")
+    there = alice.search_v2(said["uri"], resolve=True)["statuses"][0]
+    page = watched.page
+    sign_in(page, acme)
+    page.wait_for_url(re.compile(r"/home$"))
+    # When Alice opens Bob's post on her node and chooses Quote
+    page.goto(f"{acme.base}/statuses/{there['id']}")
+    page.locator(".focus").get_by_role("link", name="Quote").click()
+    form = page.get_by_role("form", name="Quote")
+    # Then the quote form has no image or poll (a quote carries neither)
+    assert form.locator("details.extras").count() == 0
+    form.get_by_label("What you say about it").fill("This, a hundred times")
+    form.get_by_role("button", name="Quote").click()
+    # She lands on her new post, which shows Bob's post inside it once his node accepted the quote
+    page.wait_for_url(re.compile(r"/statuses/\d+$"))
+    quote_id = page.url.rsplit("/", 1)[1]
+    eventually(lambda: (alice.status(quote_id)["quote"] or {}).get("state") == "accepted",
+               message="bob's node accepts the quote")
+    page.reload()
+    focus = page.locator(".focus article.status")
+    assert "This, a hundred times" in focus.inner_text()
+    assert "Write the runbook before the incident" in focus.locator("blockquote.quoted").inner_text()
+    # A followers-only post offers no Quote, and a form made up for it is refused
+    bob_here = alice.search_v2("bob@globex.test", resolve=True)["accounts"][0]
+    alice.account_follow(bob_here["id"])
+    eventually(lambda: alice.account_relationships(bob_here["id"])[0]["following"], message="bob accepts")
+    bob.status_post("Followers only: the runbook draft is in the usual place", visibility="private")
+    hidden = eventually(lambda: next((s for s in alice.account_statuses(bob_here["id"])
+                                      if s["visibility"] == "private"), None), message="the post reaches alice")
+    page.goto(f"{acme.base}/statuses/{hidden['id']}")
+    assert page.locator(".focus").get_by_role("link", name="Quote").count() == 0
+    assert page.get_by_role("form", name="Quote").count() == 0
+    refused = page.evaluate("""async (id) => {
+        const form = new FormData(document.querySelector("form.compose"));
+        form.delete("in_reply_to_id"); form.set("quoted_status_id", id); form.set("status", "made up");
+        const answer = await fetch("/statuses", {method: "POST", body: form, headers: {"X-Backchannel-Fetch": "1"}});
+        return answer.status; }""", str(hidden["id"]))
+    assert refused == 422
     assert watched.problems() == []
