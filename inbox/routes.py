@@ -12,6 +12,7 @@ from federation import deref, httpsig, safejson
 from federation.as2 import host_of, object_id
 from federation.authenticate import signer_of
 from federation.urls import ROUTES
+from inbox.handlers import forwarded
 from models import accounts
 
 log = logging.getLogger(__name__)
@@ -98,15 +99,23 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
         signer = await signer_of(rt, request.method, request.path_qs, request.headers, body, cached_key=True)
     except httpsig.SignatureError as err:
         return _refuse(401, f"signature refused: {err}")
+    # The dedup key: an id on the actor's own origin (checked above), or a hash of what it signed.
+    activity_uri = activity_uri or "sha256:" + hashlib.sha256(body).hexdigest()
     if signer.uri != actor_uri:
-        return _refuse(401, "the key that signed this request does not belong to the activity's actor")
-    sender_host = host_of(actor_uri)
+        # Someone else's activity, forwarded: only a reply to a post on the sender's own host, and
+        # believed only once its author's proof or its origin confirms it (inbox.handlers.forwarded).
+        if not forwarded.may_forward(activity, signer.uri):
+            return _refuse(401, "the key that signed this request does not belong to the activity's actor")
+        if not (await rt.policy.check(host_of(signer.uri))).allowed:
+            return _refuse(403, f"this node does not federate with {host_of(signer.uri)}")
+        # Kept apart from the activity's own id: a forgery must not make the real one a duplicate.
+        activity_uri = f"{activity_uri} forwarded by {signer.uri}"
+    sender_host = host_of(signer.uri)
     # It speaks: if it was failing, deliveries to it resume (and a breaker waiting on it closes).
     await rt.peers.record_success(sender_host)
-    # The dedup key: an id on the sender's own origin (checked above), or a hash of what it signed.
-    activity_uri = activity_uri or "sha256:" + hashlib.sha256(body).hexdigest()
-    # Stored with whatever else arrived meanwhile; answered once committed (inbox.intake).
-    await request.app[INTAKE].store(activity_uri=activity_uri, actor_uri=actor_uri, origin=sender_host,
+    # Stored with whatever else arrived meanwhile; answered once committed (inbox.intake). The
+    # sender is the signer: a forwarded activity is known by its actor differing (inbox.handlers.forwarder).
+    await request.app[INTAKE].store(activity_uri=activity_uri, actor_uri=signer.uri, origin=sender_host,
                                     body=body.decode("utf-8", "replace"), recipient_account_id=recipient_id)
     rt.wake("inbox")
     return web.Response(status=202)

@@ -13,7 +13,7 @@ from federation import deref
 from federation.as2 import InvalidDocument
 from federation.http import BlockedAddress, BlockedDomain, FetchError
 from federation.runtime import Runtime
-from inbox.handlers import dispatch, plain_create
+from inbox.handlers import dispatch, forwarder, plain_create
 from models import queues
 from models.schema import inbox_items
 from social import statuses as status_facts
@@ -46,7 +46,8 @@ async def process(rt: Runtime, row) -> bool:  # noqa: ANN001
     try:
         activity = json.loads(row.body)
         with deref.fetch_budget(fetch_seconds(rt)):
-            await dispatch(rt, activity, recipient_id=row.recipient_account_id)
+            await dispatch(rt, activity, recipient_id=row.recipient_account_id,
+                           forwarded_by=forwarder(activity, row.actor_uri))
     except InvalidDocument as err:
         log.info("dropping %s: %s", row.activity_uri, err)
         await _give_up(rt, row, f"invalid: {err}", activity)
@@ -78,7 +79,8 @@ async def apply_together(rt: Runtime, rows: list) -> list:  # noqa: ANN001 - cla
     for row in rows:
         try:
             activity = json.loads(row.body)
-            post = await plain_create(rt, activity) if isinstance(activity, dict) else None
+            post = (await plain_create(rt, activity) if isinstance(activity, dict)
+                    and not forwarder(activity, row.actor_uri) else None)
         except Exception:  # noqa: BLE001 - anything unusual is `process`'s to apply or record
             post = None
         (together if post is not None else alone).append((row, post))

@@ -275,8 +275,9 @@ inbox_items = Table(
     "inbox_items", metadata, _id(),
     # The activity's id (or a hash of the body when it has none): one row, one effect.
     Column("activity_uri", Text, nullable=False, unique=True),
+    # Who signed it: its actor, or a server that forwarded it (the body's actor is then someone else).
     Column("actor_uri", Text, nullable=False),
-    # The actor's host: the worker runs one activity per origin at a time, in arrival order.
+    # The signer's host: the worker runs one activity per origin at a time, in arrival order.
     Column("origin", String(255), nullable=False, server_default=""),
     Column("body", Text, nullable=False),  # the exact bytes that were verified, as UTF-8
     Column("recipient_account_id", ID),  # the personal inbox it arrived at, if any

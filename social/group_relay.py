@@ -12,13 +12,19 @@ timelines; remote members get the activity itself, unchanged, inside the group's
 (`Announce{Create{Note}}`, FEP-1b12, what Lemmy reads) and, for a public or unlisted post, also
 `Announce{Note id}` (what Mastodon, GoToSocial and Pleroma read as a boost; Lemmy does the same).
 Both carry `audience` set to the group.
+
+A reply to a post of this node's own people in a thread a group elsewhere relayed is forwarded to
+that group (`forward_reply`): Mastodon sends a reply only to the replied-to author's server, so the
+group would never hear of it (ActivityPub's inbox forwarding; the group believes it only on its
+author's proof or from its origin, inbox.handlers.forwarded).
 """
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import as2, integrity
-from federation.addressing import PUBLIC
+from federation.addressing import PUBLIC, as_list
+from federation.as2 import host_of, types_of
 from federation.runtime import Runtime
 from models import accounts, groups, social, statuses
 from models.accounts import Account
@@ -50,6 +56,8 @@ async def relay_in(conn: AsyncConnection, rt: Runtime, status: Status, author: A
     for group_id in dict.fromkeys(candidates):
         if group_id != author.id:
             await _relay_one(conn, rt, group_id, status, author, activity)
+    if parent is not None and parent.local and not author.local:
+        await forward_reply(conn, rt, status, author, parent, activity)
 
 
 async def _relay_one(conn: AsyncConnection, rt: Runtime, group_id: int, status: Status, author: Account,
@@ -87,6 +95,38 @@ async def _forward(conn: AsyncConnection, rt: Runtime, group: Account, addressed
     addressed like the group's boost `addressed`."""
     announce = as2.group_announce(addressed, rt.urls.activity(group.uri, new_id()), activity)
     await outgoing.queue(conn, rt, activity=announce, signer=group, followers_of=group.id, to_accounts=[author.id])
+
+
+async def forward_reply(conn: AsyncConnection, rt: Runtime, status: Status, author: Account, parent: Status,
+                        activity: dict | None) -> None:
+    """A remote reply to a local post in a group's thread, forwarded as it arrived to the groups on
+    other servers that relayed the post or that it names: as Mastodon forwards a reply to a local
+    post, only a public or unlisted one its author sent (a Create, so it can be checked), signed by
+    the replied-to author; never to a group the reply already reaches, nor to the replier's server."""
+    if (activity is None or "Create" not in types_of(activity) or status.visibility not in RELAYED_VISIBILITIES
+            or status.reblog_of_id):
+        return
+    in_thread = [*await statuses.group_boosters(conn, parent.id),
+                 *(a for a in (await accounts.get_many(conn, await statuses.mentioned_ids(conn, parent.id))).values()
+                   if a.actor_type == "Group")]
+    reached = _addressed(activity)
+    targets = [g.id for g in in_thread if not g.local and host_of(g.uri) != host_of(author.uri) and g.uri not in reached]
+    parent_author = await accounts.get(conn, parent.account_id)
+    if targets and parent_author is not None:
+        await outgoing.queue(conn, rt, activity=activity, signer=parent_author, to_accounts=targets)
+
+
+def _addressed(activity: dict) -> set[str]:
+    """Everyone an activity and its object name: to, cc, audience and Mention tags."""
+    out: set[str] = set()
+    for doc in (activity, activity.get("object")):
+        if isinstance(doc, dict):
+            for key in ("to", "cc", "bto", "bcc", "audience"):
+                out.update(as_list(doc.get(key)))
+            tags = doc.get("tag")
+            out.update(t.get("href") for t in (tags if isinstance(tags, list) else [tags])
+                       if isinstance(t, dict) and isinstance(t.get("href"), str))
+    return out
 
 
 async def relay_change(conn: AsyncConnection, rt: Runtime, status: Status, author: Account | None,

@@ -62,26 +62,37 @@ async def favourite(rt: Runtime, account: Account, status_id: int, *, activity_u
 
 async def _forward_like(conn: AsyncConnection, rt: Runtime, status: Status, like: dict | None,
                         in_groups: list[Account]) -> None:
+    """A Like (or its Undo) of a post a group here relayed, announced by the group to its members."""
     if like is not None and any(g.local for g in in_groups):
         await relay_change(conn, rt, status, await accounts.get(conn, status.account_id), like)
 
 
-async def unfavourite(rt: Runtime, account: Account, status_id: int) -> Status:
+async def unfavourite(rt: Runtime, account: Account, status_id: int, *, activity: dict | None = None) -> Status:
+    """Take back a like. Its Undo goes where the Like went: to the author, and to the groups that
+    relayed the post, which announce it to their members; `activity`: the Undo as received."""
     async with rt.db.write() as conn:
         status = await statuses.get(conn, status_id)
         if status is None:
             raise NotFound("Record not found")
+        in_groups = await statuses.group_boosters(conn, status.id)
+        if not account.local and not status.local:
+            await _forward_like(conn, rt, status, activity, in_groups)  # a member's, sent to a group here
+            return status
         removed = await social.remove_favourite(conn, account.id, status.id)
         if removed is not False:
             await statuses.bump(conn, status.id, "favourites_count", -1)
             author = await accounts.get(conn, status.account_id)
+            if author and removed and account.local and status.visibility != "local":
+                like = {"id": removed, "type": "Like", "actor": account.uri, "object": status.uri}
+                activity = integrity.sign(as2.activity("Undo", rt.urls.undo(removed), account.uri, like,
+                                                       to=[author.uri]), rt.session_secret, account.uri)
             if author and author.local:
                 await social.withdraw_notification(conn, account_id=author.id, from_account_id=account.id,
                                                    type="favourite", status_id=status.id)
-            elif author and removed and account.local:
-                like = {"id": removed, "type": "Like", "actor": account.uri, "object": status.uri}
-                undo = as2.activity("Undo", rt.urls.undo(removed), account.uri, like, to=[author.uri])
-                await outgoing.queue(conn, rt, activity=undo, signer=account, to_accounts=[author.id])
+            elif author and account.local and activity is not None:
+                await outgoing.queue(conn, rt, activity=activity, signer=account,
+                                     to_accounts=[author.id, *(g.id for g in in_groups if not g.local)])
+            await _forward_like(conn, rt, status, activity, in_groups)
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
 
 

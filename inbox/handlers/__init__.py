@@ -12,7 +12,7 @@ import logging
 from federation.runtime import Runtime
 from federation import as2, deref
 from federation.as2 import InvalidDocument, host_of, object_id, types_of
-from inbox.handlers import chats, follows, groups, posts, quotes, reactions
+from inbox.handlers import chats, follows, forwarded, groups, posts, quotes, reactions
 from inbox.handlers.common import ANY, Handler, local_actor_type, undone_type
 from federation.polls import is_vote
 from models.accounts import Account
@@ -42,7 +42,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Announce", "Create"): groups.on_announce_create,  # a group relaying a post (FEP-1b12, Lemmy)
     ("Announce", "Update"): groups.on_announce_update,  # … and its author's edit
     ("Announce", "Delete"): groups.on_announce_delete,  # … and its deletion
-    ("Announce", "Like"): groups.on_announce_like,  # … and a like of it: nothing to do here
+    ("Announce", "Like"): groups.on_announce_like,  # … and a like of it (counted on this node's posts)
+    ("Announce", "Undo"): groups.on_announce_undo,  # … and that like taken back
     ("Undo", "Announce"): reactions.on_undo_announce,
     ("Flag", ANY): reactions.on_flag,
     # RSVPs to a chat's Event (federation.chat_events): Mobilizon's Join/Leave, Friendica's answers
@@ -58,8 +59,13 @@ _BY_ID = {"Accept": "Follow", "Reject": "Follow"}
 _RSVPS = {"Join", "Leave", "Accept", "TentativeAccept", "Reject", "TentativeReject"}
 
 
-async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> None:
+async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None,
+                   forwarded_by: str | None = None) -> None:
+    """`forwarded_by`: the server that sent the activity for its actor (inbox.handlers.forwarded)."""
     actor = await _sender(rt, activity)
+    if forwarded_by is not None:
+        await forwarded.on_forwarded(rt, activity, actor)
+        return
     kind = next(iter(types_of(activity)), "")
     obj = activity.get("object")
     obj_type = next(iter(types_of(obj)), "") if isinstance(obj, dict) else ""
@@ -81,6 +87,12 @@ async def dispatch(rt: Runtime, activity: dict, *, recipient_id: int | None) -> 
         raise  # tried again later
     except ServiceError as err:  # refused as a local person's request would be: nothing happened
         raise InvalidDocument(f"{kind} refused: {err.message}") from None
+
+
+def forwarder(activity: object, sender_uri: str) -> str | None:
+    """Who forwarded a stored activity: its sender when that is not its actor (None: the actor sent it)."""
+    actor_uri = object_id(activity.get("actor")) if isinstance(activity, dict) else None
+    return sender_uri if actor_uri and sender_uri != actor_uri else None
 
 
 async def plain_create(rt: Runtime, activity: dict) -> tuple[Account, NewStatus] | None:

@@ -15,7 +15,8 @@ from federation.addressing import visibility_of
 from federation.as2 import InvalidDocument, host_of, object_id, types_of
 from federation.http import FetchError
 from federation.runtime import Runtime
-from inbox.handlers.common import local_account, status_by_uri_or_fetched
+from inbox.handlers import reactions
+from inbox.handlers.common import inner, local_account, status_by_uri_or_fetched
 from models import statuses
 from models.accounts import Account
 from social import groups, interactions, remote
@@ -131,5 +132,24 @@ async def _gone(rt: Runtime, uri: str) -> bool:
 
 
 async def on_announce_like(rt: Runtime, activity: dict, actor: Account) -> None:
-    """Announce{Like}: a group forwarding a member's like (for Lemmy's vote counts). Likes count here
-    only on this node's own posts, and those reach it from the liker's server; nothing to fetch."""
+    """Announce{Like}: a group forwarding a member's like (Lemmy sends a vote only to the community).
+    It counts here on this node's own posts, when the group's server or the liker's proof vouches
+    for it; a like of anyone else's post is their server's to count."""
+    if (carried := await _carried(rt, activity, actor)) and _of_local_post(rt, carried[0]):
+        await reactions.on_like(rt, *carried)
+
+
+async def on_announce_undo(rt: Runtime, activity: dict, actor: Account) -> None:
+    """Announce{Undo{Like}}: a member's like taken back, as the group forwarded the Like."""
+    if not (carried := await _carried(rt, activity, actor)):
+        return
+    undo, liker = carried
+    like, ref = inner(undo)
+    if "Like" in types_of(like) and _of_local_post(rt, like):
+        await reactions.on_undo_like(rt, undo, liker)
+    elif ref and not like.get("object"):  # the like named by id only: known here if it is on a post here
+        await reactions.on_undo_like(rt, undo, liker)
+
+
+def _of_local_post(rt: Runtime, like: dict) -> bool:
+    return deref.is_local(rt, object_id(like.get("object")) or "")

@@ -24,7 +24,7 @@ async def on_undo_like(rt: Runtime, activity: dict, actor: Account) -> None:
         status = (await statuses.get(conn, like.status_id) if like
                   else await statuses.by_uri(conn, object_id(like_doc.get("object")) or ""))
     if status is not None:
-        await interactions.unfavourite(rt, actor, status.id)
+        await interactions.unfavourite(rt, actor, status.id, activity=activity)
 
 
 async def on_announce(rt: Runtime, activity: dict, actor: Account) -> None:

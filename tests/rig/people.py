@@ -19,7 +19,8 @@ def _database(node: Node):  # noqa: ANN202
     return Database(database_url(node.database or "", str(node.data)))
 
 
-def _with_database(node: Node, work: Callable[..., Awaitable[T]]) -> T:
+def with_database(node: Node, work: Callable[..., Awaitable[T]]) -> T:
+    """`work(db)` run against the node's database, from a test's (synchronous) code."""
     async def run() -> T:
         db = _database(node)
         try:
@@ -53,7 +54,7 @@ def make_people(node: Node, names: list[str], *, locked: tuple[str, ...] = (),
                                                   password=password)
                 tokens[name] = await oauth.create_token(conn, user_id=user.id, app_id=None, scopes=scopes)
         return tokens
-    return _with_database(node, work)
+    return with_database(node, work)
 
 
 def wait_idle(node: Node, timeout: float = 30) -> None:
@@ -70,7 +71,7 @@ def wait_idle(node: Node, timeout: float = 30) -> None:
                         for table in (inbox_items, fanouts)])
 
     deadline = time.time() + timeout
-    while _with_database(node, pending):
+    while with_database(node, pending):
         if time.time() > deadline:
             raise AssertionError(f"{node.domain} still has queued work after {timeout}s")
         time.sleep(0.1)
