@@ -101,7 +101,7 @@ async def show_account(request: web.Request) -> web.Response:
 
 
 ACTIONS = {"disable": moderation.disable_login, "silence": moderation.silence_account,
-           "suspend": moderation.suspend_account}
+           "suspend": moderation.suspend_account, "sensitive": moderation.sensitize_account}
 
 
 async def account_action(request: web.Request) -> web.Response:
@@ -266,6 +266,18 @@ async def resolve_report(request: web.Request) -> web.Response:
     return await _report_response(rt, await moderation.resolve_report(rt, path_id(request), viewer.account))
 
 
+async def assign_report_to_self(request: web.Request) -> web.Response:
+    viewer = await require_admin(request, "admin:write:reports")
+    return await _report_response(request.app[RUNTIME], await moderation.assign_report(
+        request.app[RUNTIME], path_id(request), viewer.account))
+
+
+async def unassign_report(request: web.Request) -> web.Response:
+    await require_admin(request, "admin:write:reports")
+    return await _report_response(request.app[RUNTIME], await moderation.assign_report(
+        request.app[RUNTIME], path_id(request), None))
+
+
 async def reopen_report(request: web.Request) -> web.Response:
     viewer = await require_admin(request, "admin:write:reports")
     rt = request.app[RUNTIME]
@@ -284,6 +296,7 @@ ROUTES = [
     web.post(rf"{A}/accounts/{{id:\d+}}/enable", _simple_action(W, moderation.enable_login)),
     web.post(rf"{A}/accounts/{{id:\d+}}/unsilence", _simple_action(W, moderation.unsilence_account)),
     web.post(rf"{A}/accounts/{{id:\d+}}/unsuspend", _simple_action(W, moderation.unsuspend_account)),
+    web.post(rf"{A}/accounts/{{id:\d+}}/unsensitive", _simple_action(W, moderation.unsensitize_account)),
     web.delete(rf"{A}/accounts/{{id:\d+}}", _simple_action(W, moderation.delete_account)),
     web.get(f"{A}/domain_blocks", list_domain_blocks),
     web.post(f"{A}/domain_blocks", create_domain_block),
@@ -300,4 +313,6 @@ ROUTES = [
     web.get(rf"{A}/reports/{{id:\d+}}", show_report),
     web.post(rf"{A}/reports/{{id:\d+}}/resolve", resolve_report),
     web.post(rf"{A}/reports/{{id:\d+}}/reopen", reopen_report),
+    web.post(rf"{A}/reports/{{id:\d+}}/assign_to_self", assign_report_to_self),
+    web.post(rf"{A}/reports/{{id:\d+}}/unassign", unassign_report),
 ]

@@ -51,6 +51,7 @@ class Account(Record):
     fetched_at: float | None = None
     suspended_at: float | None = None
     silenced_at: float | None = None
+    sensitized_at: float | None = None  # a moderator's "force sensitive": its new posts are sensitive
     followers_count: int = 0
     following_count: int = 0
     statuses_count: int = 0

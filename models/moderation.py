@@ -277,6 +277,7 @@ class Report:
     created_at: float
     action_taken_at: float | None
     action_taken_by_account_id: int | None
+    assigned_account_id: int | None = None
 
     @property
     def resolved(self) -> bool:
@@ -290,7 +291,7 @@ def _report(row) -> Report:  # noqa: ANN001
         ids = []
     return Report(row.id, row.account_id, row.target_account_id, ids, row.comment or "", row.category,
                   bool(row.forwarded), row.uri, row.created_at, row.action_taken_at,
-                  row.action_taken_by_account_id)
+                  row.action_taken_by_account_id, row.assigned_account_id)
 
 
 async def insert_report(conn: AsyncConnection, *, account_id: int, target_account_id: int,
@@ -338,6 +339,10 @@ async def set_report_resolved(conn: AsyncConnection, report_id: int, by_account_
     await conn.execute(update(reports).where(reports.c.id == report_id).values(
         action_taken_at=time.time() if resolved else None,
         action_taken_by_account_id=by_account_id if resolved else None))
+
+
+async def set_report_assignee(conn: AsyncConnection, report_id: int, account_id: int | None) -> None:
+    await conn.execute(update(reports).where(reports.c.id == report_id).values(assigned_account_id=account_id))
 
 
 # --- Invites ------------------------------------------------------------------------------------

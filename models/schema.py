@@ -55,6 +55,7 @@ accounts = Table(
     Column("fetched_at", Float),
     Column("suspended_at", Float),
     Column("silenced_at", Float),
+    Column("sensitized_at", Float),  # a moderator marked its posts sensitive
     Column("followers_count", Integer, nullable=False, default=0),
     Column("following_count", Integer, nullable=False, default=0),
     Column("statuses_count", Integer, nullable=False, default=0),
@@ -402,6 +403,7 @@ reports = Table(
     Column("created_at", Float, nullable=False),
     Column("action_taken_at", Float),
     Column("action_taken_by_account_id", ID),
+    Column("assigned_account_id", ID),  # the moderator handling it
 )
 
 invites = Table(

@@ -248,6 +248,19 @@ async def unsilence_account(rt: Runtime, account_id: int) -> Account:
     return await silence_account(rt, account_id, False)
 
 
+async def sensitize_account(rt: Runtime, account_id: int, sensitized: bool = True) -> Account:
+    """A sensitized account's new posts and edits are stored sensitive (their media behind a
+    warning), here and, for a local account, as they are sent; earlier posts keep their flag."""
+    async with rt.db.write() as conn:
+        account = await _account(conn, rt, account_id)
+        await moderation.set_account(conn, account.id, sensitized_at=time.time() if sensitized else None)
+        return await accounts.get(conn, account.id)  # type: ignore[return-value]
+
+
+async def unsensitize_account(rt: Runtime, account_id: int) -> Account:
+    return await sensitize_account(rt, account_id, False)
+
+
 async def _local_user(conn, rt: Runtime, account_id: int):  # noqa: ANN001, ANN202
     account = await _account(conn, rt, account_id)
     user = await moderation.user_of(conn, account.id)
@@ -412,6 +425,16 @@ async def resolve_report(rt: Runtime, report_id: int, by: Account | None = None,
 
 async def reopen_report(rt: Runtime, report_id: int, by: Account | None = None) -> Report:
     return await resolve_report(rt, report_id, by, resolved=False)
+
+
+async def assign_report(rt: Runtime, report_id: int, to: Account | None) -> Report:
+    """The moderator who handles the report (None: nobody), so two do not work on the same one."""
+    async with rt.db.write() as conn:
+        report = await moderation.get_report(conn, report_id)
+        if report is None:
+            raise NotFound("Record not found")
+        await moderation.set_report_assignee(conn, report.id, to.id if to else None)
+        return await moderation.get_report(conn, report.id)  # type: ignore[return-value]
 
 
 async def list_reports(rt: Runtime, *, resolved: bool | None = False, **filters) -> list[Report]:

@@ -270,7 +270,7 @@ async def _create(conn: AsyncConnection, rt: Runtime, author: Account, new: NewS
         account_id=author.id, local=author.local, in_reply_to_id=parent.id if parent else None,
         in_reply_to_uri=parent.uri if parent else new.in_reply_to_uri,
         in_reply_to_account_id=parent.account_id if parent else None, content=new.content,
-        source_text=new.source_text, spoiler_text=new.spoiler_text, sensitive=new.sensitive,
+        source_text=new.source_text, spoiler_text=new.spoiler_text, sensitive=_sensitive(author, new.sensitive),
         visibility=visibility, language=new.language, conversation_uri=new.conversation_uri,
         created_at=min(new.created_at or time.time(), time.time()), quote_of_id=quote_of_id, quote_uri=quote_uri,
         quote_policy="nobody" if author.local and visibility in ("private", "direct") else new.quote_policy)
@@ -352,7 +352,8 @@ async def _create_many(conn: AsyncConnection, rt: Runtime, items: list[tuple[Acc
         rows.append(dict(
             id=status_id, uri=new.uri, url=new.url or new.uri, account_id=author.id, local=False,
             in_reply_to_id=None, in_reply_to_uri=None, in_reply_to_account_id=None, content=new.content,
-            source_text=None, spoiler_text=new.spoiler_text, sensitive=new.sensitive, visibility=new.visibility,
+            source_text=None, spoiler_text=new.spoiler_text, sensitive=_sensitive(author, new.sensitive),
+            visibility=new.visibility,
             language=new.language, conversation_uri=new.conversation_uri, created_at=min(new.created_at or now, now),
             quote_of_id=None, quote_uri=None, quote_policy=new.quote_policy))
     written = iter(await statuses.insert_statuses(conn, rows) if rows else [])
@@ -535,6 +536,12 @@ async def _own_status(conn: AsyncConnection, author: Account, status_id: int) ->
     return status
 
 
+def _sensitive(author: Account, asked: bool) -> bool:
+    """A post is sensitive when its author says so, or a moderator marked the author sensitive
+    (social.moderation.sensitize_account), whoever the author is and whatever they say."""
+    return asked or author.sensitized_at is not None
+
+
 async def edit(rt: Runtime, author: Account, status_id: int, change: StatusEdit) -> Status:
     """Apply the author's edit: a revision kept, mentions that only grow (nobody who has the post
     loses track of it), `mention` notifications for the newly named, `update` notifications for
@@ -552,7 +559,8 @@ async def edit(rt: Runtime, author: Account, status_id: int, change: StatusEdit)
             return await statuses.get(conn, status_id)  # type: ignore[return-value]
         await statuses.record_edit(conn, before)
         await statuses.update_status(conn, status_id, content=change.content, source_text=change.source_text,
-                                     spoiler_text=change.spoiler_text, sensitive=change.sensitive,
+                                     spoiler_text=change.spoiler_text,
+                                     sensitive=_sensitive(author, change.sensitive),
                                      language=change.language or before.language,
                                      edited_at=change.edited_at or time.time())
         await cards.link_first(conn, rt, before, change.content)

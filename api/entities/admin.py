@@ -35,7 +35,7 @@ def admin_account_entity(rt: Runtime, account: Account, user: store.UserState | 
         "disabled": user.disabled if user else False,
         "silenced": account.silenced_at is not None,
         "suspended": account.suspended_at is not None,
-        "sensitized": False,
+        "sensitized": account.sensitized_at is not None,
         "account": account_entity(rt, account),
         "created_by_application_id": None,
         "invited_by_account_id": None,
@@ -59,6 +59,7 @@ async def admin_report_entities(conn: AsyncConnection, rt: Runtime, found: list[
     """Admin::Report, in one batch."""
     ids = {r.account_id for r in found} | {r.target_account_id for r in found}
     ids |= {r.action_taken_by_account_id for r in found if r.action_taken_by_account_id}
+    ids |= {r.assigned_account_id for r in found if r.assigned_account_id}
     people = await accounts_store.get_many(conn, ids)
     users = await store.users_of(conn, ids)
     posts = await statuses_store.get_many(conn, [i for r in found for i in r.status_ids])
@@ -81,7 +82,7 @@ async def admin_report_entities(conn: AsyncConnection, rt: Runtime, found: list[
         "updated_at": iso(r.action_taken_at or r.created_at),
         "account": person(r.account_id),
         "target_account": person(r.target_account_id),
-        "assigned_account": None,
+        "assigned_account": person(r.assigned_account_id),
         "action_taken_by_account": person(r.action_taken_by_account_id),
         "statuses": [shown[str(i)] for i in r.status_ids if str(i) in shown],
         "rules": [],
