@@ -304,6 +304,7 @@ ACCOUNT_ACTIONS = {
     "suspend": moderation.suspend_account, "unsuspend": moderation.unsuspend_account,
     "silence": moderation.silence_account, "unsilence": moderation.unsilence_account,
     "disable": moderation.disable_login, "enable": moderation.enable_login,
+    "sensitive": moderation.sensitize_account, "unsensitive": moderation.unsensitize_account,
     "approve": moderation.approve_account,
 }
 ACCOUNT_STATES = ("active", "pending", "disabled", "silenced", "suspended")
@@ -337,10 +338,13 @@ def _account_row(rt: Runtime, admin: Account, staff: User, a: Account, user) -> 
         state.append("silenced")
     if a.suspended_at:
         state.append("suspended")
+    if a.sensitized_at:
+        state.append("sensitive")
     actions = []
     if a.id != admin.id and moderation.may_moderate(staff, user):
         actions.append(("unsuspend", "Unsuspend") if a.suspended_at else ("suspend", "Suspend"))
         actions.append(("unsilence", "Unsilence") if a.silenced_at else ("silence", "Silence"))
+        actions.append(("unsensitive", "Unmark sensitive") if a.sensitized_at else ("sensitive", "Mark sensitive"))
         if user:
             actions.append(("enable", "Enable login") if user.disabled else ("disable", "Disable login"))
             if not user.approved:

@@ -69,7 +69,10 @@ async def test_domains_form_needs_csrf_and_escapes(node):
         await client.post(f"/admin/reports/{report.id}/resolve", data={"csrf": token})
         assert (await moderation.get_report(node.rt, report.id)).resolved
 
-        # accounts: suspend, then the troll's token is dead
+        # accounts: mark sensitive (its new posts are), then suspend: the troll's token is dead
+        await client.post(f"/admin/accounts/{troll.account.id}/sensitive", data={"csrf": token})
+        assert (await troll.post_status("shouting"))["sensitive"] is True
+        assert "sensitive" in await (await client.get("/admin/accounts", params={"username": "troll"})).text()
         page = await (await client.get("/admin/accounts")).text()
         assert f"/admin/accounts/{troll.account.id}/suspend" in page
         assert f"/admin/accounts/{boss.account.id}/suspend" not in page
