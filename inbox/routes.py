@@ -104,7 +104,7 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
     if signer.uri != actor_uri:
         # Someone else's activity, forwarded: only a reply to a post on the sender's own host, and
         # believed only once its author's proof or its origin confirms it (inbox.handlers.forwarded).
-        if not forwarded.may_forward(activity, signer.uri):
+        if not await forwarded.may_forward(rt, activity, signer.uri):
             return _refuse(401, "the key that signed this request does not belong to the activity's actor")
         if not (await rt.policy.check(host_of(signer.uri))).allowed:
             return _refuse(403, f"this node does not federate with {host_of(signer.uri)}")

@@ -101,10 +101,10 @@ async def forward_reply(conn: AsyncConnection, rt: Runtime, status: Status, auth
                         activity: dict | None) -> None:
     """A remote reply to a local post in a group's thread, forwarded as it arrived to the groups on
     other servers that relayed the post or that it names: as Mastodon forwards a reply to a local
-    post, only a public or unlisted one its author sent (a Create, so it can be checked), signed by
+    post (and its deletion), only a public or unlisted one, its author's Create or Delete, signed by
     the replied-to author; never to a group the reply already reaches, nor to the replier's server."""
-    if (activity is None or "Create" not in types_of(activity) or status.visibility not in RELAYED_VISIBILITIES
-            or status.reblog_of_id):
+    if (activity is None or not {"Create", "Delete"} & set(types_of(activity))
+            or status.visibility not in RELAYED_VISIBILITIES or status.reblog_of_id):
         return
     in_thread = [*await statuses.group_boosters(conn, parent.id),
                  *(a for a in (await accounts.get_many(conn, await statuses.mentioned_ids(conn, parent.id))).values()

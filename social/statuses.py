@@ -29,7 +29,7 @@ from models.statuses import VISIBILITIES, Status
 from social import outgoing
 from social import quotes as quote_facts
 from social import cards
-from social.group_relay import relay_change, relay_in
+from social.group_relay import forward_reply, relay_change, relay_in
 from social.errors import Forbidden, NotFound, Unprocessable
 from social.polls import PollRequest, check_request as check_poll, create_local as create_poll
 from federation.notes import decorate_note
@@ -607,6 +607,9 @@ async def remove_in(conn: AsyncConnection, rt: Runtime, status: Status, author: 
         # A deleted post leaves the groups here that relayed it: each forwards the Delete and
         # undoes its Announce, so members on other nodes (who may not follow the author) lose it too.
         await relay_change(conn, rt, status, author, activity or delete)
+        parent = await statuses.get(conn, status.in_reply_to_id) if status.in_reply_to_id and activity else None
+        if parent is not None and parent.local and not author.local:
+            await forward_reply(conn, rt, status, author, parent, activity)  # to a group elsewhere
         for group in await statuses.group_boosters(conn, status.id):
             if group.local and (relay := await statuses.find_reblog(conn, group.id, status.id)):
                 await remove_in(conn, rt, relay, group)

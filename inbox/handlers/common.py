@@ -7,7 +7,8 @@ from typing import Awaitable, Callable
 
 from federation.runtime import Runtime
 from federation import deref
-from federation.as2 import host_of, note_values, object_id
+from federation.as2 import InvalidDocument, host_of, note_values, object_id, types_of
+from federation.http import FetchError
 from models import accounts, social, statuses
 from models.accounts import Account
 
@@ -64,6 +65,18 @@ async def status_by_uri_or_fetched(rt: Runtime, uri: str):  # noqa: ANN201
     if known is None and not deref.is_local(rt, uri):
         known = await remote.fetch_status(rt, uri)
     return known
+
+
+async def gone(rt: Runtime, uri: str) -> bool:
+    """Whether the origin of `uri` says it no longer has it (404, 410 or a Tombstone): a Delete that
+    reached us through someone else is believed so."""
+    try:
+        doc = await deref.fetch_document(rt, uri)
+    except FetchError as err:
+        return err.status in (404, 410)
+    except InvalidDocument:
+        return False
+    return "Tombstone" in types_of(doc)
 
 
 async def local_actor_type(rt: Runtime, uri: str | None) -> str:

@@ -16,7 +16,7 @@ from federation.as2 import InvalidDocument, host_of, object_id, types_of
 from federation.http import FetchError
 from federation.runtime import Runtime
 from inbox.handlers import reactions
-from inbox.handlers.common import inner, local_account, status_by_uri_or_fetched
+from inbox.handlers.common import gone, inner, local_account, status_by_uri_or_fetched
 from models import statuses
 from models.accounts import Account
 from social import groups, interactions, remote
@@ -102,7 +102,7 @@ async def on_announce_delete(rt: Runtime, activity: dict, actor: Account) -> Non
     carried = await _carried(rt, activity, actor)
     author = carried[1] if carried else None
     if author is None:
-        if not await _gone(rt, post_id):
+        if not await gone(rt, post_id):
             return
         author = await deref.get_actor(rt, object_id(delete.get("actor")) or "")
     if author is not None and author.id != known.account_id and host_of(author.uri) == host_of(actor.uri):
@@ -119,16 +119,6 @@ async def on_announce_delete(rt: Runtime, activity: dict, actor: Account) -> Non
 async def _relay_of(rt: Runtime, group: Account, status_id: int) -> bool:
     async with rt.db.read() as conn:
         return await statuses.find_reblog(conn, group.id, status_id) is not None
-
-
-async def _gone(rt: Runtime, uri: str) -> bool:
-    try:
-        doc = await deref.fetch_document(rt, uri)
-    except FetchError as err:
-        return err.status in (404, 410)
-    except InvalidDocument:
-        return False
-    return "Tombstone" in types_of(doc)
 
 
 async def on_announce_like(rt: Runtime, activity: dict, actor: Account) -> None:

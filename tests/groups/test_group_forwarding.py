@@ -4,13 +4,15 @@ sara on sun.test (who starts threads), tom on tee.test, gail on the hub, and two
 the rig: masto.test, whose mia replies as Mastodon does (to the replied-to author's server only, no
 group named), and evil.test, a member's server that forwards what it likes.
 """
+from urllib.parse import urlsplit
+
 import pytest
 
 from federation import integrity
 from models import statuses
 from models.schema import inbox_items
 from tests.rig.databases import create_database, drop_database, postgres_available
-from tests.rig.fake_remote import FakeRemote, create, follow, note, post_signed
+from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, follow, note, post_signed
 from tests.rig.nodes import eventually, start_cluster
 from tests.rig.people import make_people, wait_idle, with_database
 
@@ -120,14 +122,20 @@ def test_a_mastodon_reply_sent_only_to_the_starters_server_reaches_every_member(
     assert not with_database(sun, forwarded_rows)
 
 
-def test_a_forged_forward_is_refused_and_not_stored(world, people, thread):
-    hub, sun, masto, evil = world["hub"], world["sun"], world["masto"], world["evil"]
-    mia, eli = people["mia"], people["eli"]
-    # eli's server has a thread of its own in the group, so it may forward replies to it.
-    started = evil.serve(note(eli, "@practice what is your on-call rota?", cc=[GROUP],
-                              tag=[{"type": "Mention", "href": GROUP}]))
-    assert post_signed(hub.base, "hub.test", "/inbox", create(eli, started), eli)[0] == 202
+@pytest.fixture(scope="module")
+def eli_thread(world, people):
+    """eli's thread in the group: evil.test may forward replies to it."""
+    eli = people["eli"]
+    started = world["evil"].serve(note(eli, "@practice what is your on-call rota?", cc=[GROUP],
+                                       tag=[{"type": "Mention", "href": GROUP}]))
+    assert post_signed(world["hub"].base, "hub.test", "/inbox", create(eli, started), eli)[0] == 202
     eventually(lambda: in_home(people["tom"], started["id"]), message="eli's thread at tom's")
+    return started
+
+
+def test_a_forged_forward_is_refused_and_not_stored(world, people, thread, eli_thread):
+    hub, sun, masto = world["hub"], world["sun"], world["masto"]
+    mia, eli, started = people["mia"], people["eli"], eli_thread
 
     def reply(text, **extra):
         return note(mia, text, inReplyTo=started["id"], **extra)
@@ -182,3 +190,29 @@ def test_a_like_taken_back_leaves_every_members_server(world, people, thread):
     found = eventually(announced_undo, message="the group's Announce{Undo{Like}} at masto.test")
     assert found[0]["actor"] == GROUP and found[0]["object"]["object"]["object"] == thread.uri
     eventually(lambda: sara.status(thread.id).favourites_count == 0, message="tom's like taken back at sara's")
+
+
+def test_a_reply_its_author_deletes_leaves_the_group_and_a_forged_delete_does_nothing(world, people, thread,
+                                                                                       eli_thread):
+    hub, sun, masto, mia, eli = world["hub"], world["sun"], world["masto"], people["mia"], people["eli"]
+    reply = masto.serve(mastodon_reply(mia, thread, "Retros: I take that back"))
+    assert post_signed(sun.base, "sun.test", "/inbox", create(mia, reply), mia)[0] == 202
+    kept = masto.serve(note(mia, "Our rota is weekly", inReplyTo=eli_thread["id"], cc=[GROUP]))
+    assert post_signed(hub.base, "hub.test", "/inbox", create(mia, kept), mia)[0] == 202
+    for uri in (reply["id"], kept["id"]):
+        eventually(lambda: in_home(people["gail"], uri), message=f"{uri} at gail's")
+
+    def delete(post, suffix):
+        return {"@context": AS_CONTEXT, "id": f"{post['id']}#delete-{suffix}", "type": "Delete", "actor": mia.uri,
+                "object": {"id": post["id"], "type": "Tombstone"}, "to": [PUBLIC]}
+    # evil.test may forward about its own thread, but its server cannot take mia's post away while
+    # her server still has it; about sara's thread it may not forward at all.
+    assert post_signed(hub.base, "hub.test", "/inbox", delete(kept, "forged"), eli)[0] == 202
+    assert post_signed(hub.base, "hub.test", "/inbox", delete(reply, "forged"), eli)[0] == 401
+    # mia deletes her reply; Mastodon tells sara's server only, which forwards the Delete.
+    del masto.objects[urlsplit(reply["id"]).path]
+    assert post_signed(sun.base, "sun.test", "/inbox", delete(reply, "real"), mia)[0] == 202
+    for name in ("tom", "gail"):
+        eventually(lambda: not in_home(people[name], reply["id"]), message=f"the deleted reply gone at {name}'s")
+    wait_idle(hub)
+    assert in_home(people["gail"], kept["id"])
