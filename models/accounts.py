@@ -7,10 +7,10 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, bindparam, case, cast, exists, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models import search_index
+from models import counters, search_index
 from models.ids import new_id
 from models.records import Record
 from models.rows import fetch, reusable
@@ -242,9 +242,8 @@ async def set_aliases(conn: AsyncConnection, account_id: int, also_known_as: str
 
 
 async def bump_counter(conn: AsyncConnection, account_id: int, column: str, delta: int) -> None:
-    col = accounts.c[column]
-    await conn.execute(update(accounts).where(accounts.c.id == account_id)
-                       .values({col: case((col + delta < 0, 0), else_=col + delta)}))
+    """Move one of the account's counters when the transaction commits (models.counters)."""
+    counters.bump(conn, accounts, account_id, column, delta)
 
 
 _COUNT_NEW_STATUS = update(accounts).where(accounts.c.id == bindparam("account")).values(

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
+from models import counters
 from models import sqlite_direct  # noqa: F401 - registers the sqlite+direct driver of the reader
 
 
@@ -105,7 +106,11 @@ class Database:
         what it accepts this way: its senders must not queue behind the worker applying)."""
         async with self._turns.turn(urgent):
             async with self.writer.begin() as conn:
-                yield conn
+                try:
+                    yield conn
+                    await counters.flush(conn)  # last: a counter's row is locked until COMMIT
+                finally:
+                    counters.forget(conn)
 
     @contextlib.asynccontextmanager
     async def read(self, *, slow: bool = False) -> AsyncIterator[AsyncConnection]:

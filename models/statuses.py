@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models import stream_events
+from models import counters, stream_events
 from models.domains import on_domain
 from models.accounts import Account
 from models.ids import new_id
@@ -232,8 +232,8 @@ async def _announce_deletion(conn: AsyncConnection, status_id: int) -> None:
 
 
 async def bump(conn: AsyncConnection, status_id: int, column: str, delta: int) -> None:
-    col = statuses.c[column]
-    await conn.execute(update(statuses).where(statuses.c.id == status_id).values({col: col + delta}))
+    """Move one of the status's counters when the transaction commits (models.counters)."""
+    counters.bump(conn, statuses, status_id, column, delta)
 
 
 async def set_mentions(conn: AsyncConnection, status_id: int, account_ids, *, new: bool = False) -> None:  # noqa: ANN001

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from federation import as2, integrity
-from models import accounts, social, statuses
+from models import accounts, counters, social, statuses
 from models.accounts import Account
 from models.ids import new_id
 from models.statuses import Status
@@ -57,6 +57,7 @@ async def favourite(rt: Runtime, account: Account, status_id: int, *, activity_u
                 await outgoing.queue(conn, rt, activity=activity, signer=account,
                                      to_accounts=[author.id, *(g.id for g in in_groups if not g.local)])
             await _forward_like(conn, rt, status, activity, in_groups)
+        await counters.flush(conn)  # the answer shows the new count
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
 
 
@@ -93,6 +94,7 @@ async def unfavourite(rt: Runtime, account: Account, status_id: int, *, activity
                 await outgoing.queue(conn, rt, activity=activity, signer=account,
                                      to_accounts=[author.id, *(g.id for g in in_groups if not g.local)])
             await _forward_like(conn, rt, status, activity, in_groups)
+        await counters.flush(conn)  # the answer shows the new count
         return await statuses.get(conn, status.id)  # type: ignore[return-value]
 
 
