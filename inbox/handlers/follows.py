@@ -15,6 +15,8 @@ from social import migration
 async def on_follow(rt: Runtime, activity: dict, actor: Account) -> None:
     target = await local_account(rt, object_id(activity.get("object")))
     if target is not None:
+        if not object_id(activity):
+            raise InvalidDocument("a Follow needs an id: the Accept or Reject names it")
         await facts.follow(rt, actor, target.id, uri=object_id(activity))
 
 

@@ -26,6 +26,8 @@ from social import statuses as status_facts
 async def on_join(rt: Runtime, activity: dict, actor: Account) -> None:
     group = await local_account(rt, object_id(activity.get("object")))
     if group is not None:
+        if not object_id(activity):
+            raise InvalidDocument("a Follow needs an id: the Accept or Reject names it")
         await groups.join(rt, actor, group.id, uri=object_id(activity))
 
 
