@@ -86,12 +86,12 @@ async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
     deleted, Database.claim); other queues' processors record their rows' outcome themselves."""
     wake = rt.wakeups[queue.name]
     running: set[asyncio.Task] = set()
-    finished: list[int] = []
+    finished: list = []  # rows
 
-    def on_done(task: asyncio.Task, row_id: int) -> None:
+    def on_done(task: asyncio.Task, row) -> None:  # noqa: ANN001
         running.discard(task)
         if not task.cancelled() and task.result():
-            finished.append(row_id)
+            finished.append(row)
         wake.set()  # a slot is free (and an origin may have its next row): claim now
 
     try:
@@ -111,7 +111,7 @@ async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
             for row in rows:
                 task = asyncio.create_task(_one(rt, queue, row))
                 running.add(task)
-                task.add_done_callback(lambda t, row_id=row.id: on_done(t, row_id))
+                task.add_done_callback(lambda t, row=row: on_done(t, row))
             if len(running) >= queue.batch or (claimed < free and len(rows) == claimed):
                 # Nothing more to take now (or no free slot): wait for a slot or for new work, then
                 # a moment more while rows are running, so one claim marks several of them done.
@@ -132,23 +132,29 @@ async def _together(rt: Runtime, queue: Queue, rows: list) -> list:
         return rows
 
 
-async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int], *, woken: bool) -> list | None:
-    """Due rows (marking `finished` ones done in the same transaction); None when the database failed.
+async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list, *, woken: bool) -> list | None:
+    """Due rows (marking the `finished` rows done in the same transaction); None when the database failed.
 
     Woken (new work announced in this process, or a slot freed), the worker claims at once; polling
     (the timer ran out), it first reads whether anything is due, so an idle node takes no write
     lock: rows another process committed are still found by the next poll (Database.due)."""
     look_first = not woken
+    ids = [row.id for row in finished]
     try:
         if queue.table is inbox_items:
             return list(await queues.claim_inbox(rt.db, limit=limit, lock_seconds=queue.lock_seconds,
-                                                 finished=finished, per_origin=inbox_per_origin(queue.batch),
+                                                 finished=ids, per_origin=inbox_per_origin(queue.batch),
                                                  look_first=look_first))
         # Delivered rows are deleted by this claim (outbox.delivery); the other queues' processors
         # record each row's outcome themselves (their rows may be kept: preview cards, thread walks).
         if queue.table is deliveries:
+            delivered = Counter(host_of(row.inbox_url) for row in finished)
+
+            async def count_delivered(conn, _ids: list[int]) -> None:  # noqa: ANN001
+                # The admin dashboard's count of delivered rows by canonical domain, in the claim's transaction.
+                await dashboard.count_deliveries(conn, delivered, "delivered")
             return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds,
-                                          finished=finished, before_finish=_count_delivered,
+                                          finished=ids, before_finish=count_delivered,
                                           look_first=look_first))
         return list(await rt.db.claim(queue.table, limit=limit, lock_seconds=queue.lock_seconds,
                                       look_first=look_first))
@@ -156,12 +162,6 @@ async def _claim(rt: Runtime, queue: Queue, limit: int, finished: list[int], *, 
         log.exception("%s worker cannot claim work", queue.name)
         await asyncio.sleep(5)
         return None
-
-
-async def _count_delivered(conn, ids: list[int]) -> None:  # noqa: ANN001
-    """The admin dashboard's count of delivered rows, by canonical domain, in the claim's transaction."""
-    for host, times in Counter(host_of(url) for url in await dashboard.inboxes_of(conn, ids)).items():
-        await dashboard.count_delivery(conn, host, "delivered", times=times)
 
 
 async def _wait(wake: asyncio.Event, running: set[asyncio.Task], poll: float) -> None:

@@ -6,13 +6,14 @@ so a post in the last half second of a day may count for the next: fine for a ch
 from __future__ import annotations
 
 import time
+from typing import Mapping
 
-from sqlalchemy import BigInteger, cast, func, select, union_all
+from sqlalchemy import BigInteger, bindparam, cast, func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.schema import accounts, active_days, deliveries, delivery_days, favourites, follows, oauth_tokens, statuses, users
+from models.schema import accounts, active_days, delivery_days, favourites, follows, oauth_tokens, statuses, users
 
 DAY = 86400
 FAILED = ("retry", "dropped")
@@ -22,14 +23,35 @@ def day_of(ts: float) -> int:
     return int(ts // DAY)
 
 
+_COUNT_DELIVERIES: dict[str, object] = {}
+
+
+def _count_deliveries_statement(dialect: str):  # noqa: ANN202
+    """The upsert adding to a day's count, built once per dialect (the delivery worker runs it with
+    every claim that marks deliveries done)."""
+    built = _COUNT_DELIVERIES.get(dialect)
+    if built is None:
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(delivery_days).values(
+            day=bindparam("day"), domain=bindparam("domain"), outcome=bindparam("outcome"), count=bindparam("times"))
+        built = _COUNT_DELIVERIES[dialect] = stmt.on_conflict_do_update(
+            index_elements=["day", "domain", "outcome"], set_={"count": delivery_days.c.count + stmt.excluded.count})
+    return built
+
+
 async def count_delivery(conn: AsyncConnection, domain: str, outcome: str, at: float | None = None,
                          times: int = 1) -> None:
     """`times` more delivery attempts to `domain` that ended in `outcome` today."""
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(delivery_days).values(day=day_of(time.time() if at is None else at), domain=domain,
-                                                outcome=outcome, count=times)
-    await conn.execute(stmt.on_conflict_do_update(index_elements=["day", "domain", "outcome"],
-                                                  set_={"count": delivery_days.c.count + times}))
+    await count_deliveries(conn, {domain: times}, outcome, at)
+
+
+async def count_deliveries(conn: AsyncConnection, times: Mapping[str, int], outcome: str,
+                           at: float | None = None) -> None:
+    """More delivery attempts that ended in `outcome` today: `times[domain]` for each domain."""
+    if not times:
+        return
+    day = day_of(time.time() if at is None else at)
+    await conn.execute(_count_deliveries_statement(conn.dialect.name),
+                       [{"day": day, "domain": domain, "outcome": outcome, "times": n} for domain, n in times.items()])
 
 
 async def note_active(conn: AsyncConnection, account_id: int, at: float) -> None:
@@ -37,12 +59,6 @@ async def note_active(conn: AsyncConnection, account_id: int, at: float) -> None
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     await conn.execute(dialect_insert(active_days).values(day=day_of(at), account_id=account_id)
                        .on_conflict_do_nothing(index_elements=["day", "account_id"]))
-
-
-async def inboxes_of(conn: AsyncConnection, delivery_ids: list[int]) -> list[str]:
-    """The inbox URLs of deliveries (one per row), to count the delivered ones by domain."""
-    return list((await conn.execute(select(deliveries.c.inbox_url).where(deliveries.c.id.in_(delivery_ids))))
-                .scalars())
 
 
 async def posts_per_day(conn: AsyncConnection, first_day: int) -> dict[int, tuple[int, int]]:

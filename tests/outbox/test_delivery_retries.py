@@ -32,6 +32,12 @@ def delivery_rows(node):
         return db.execute("SELECT state, attempts, last_error FROM deliveries").fetchall()
 
 
+def delivery_counts(node):
+    """The admin dashboard's counts: {(domain, outcome): attempts}."""
+    with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
+        return {(d, o): n for d, o, n in db.execute("SELECT domain, outcome, count FROM delivery_days")}
+
+
 def test_a_peer_that_fails_then_recovers_gets_the_delivery(setup):
     node, remote, alice = setup
     remote.inbox_status = 503
@@ -42,6 +48,9 @@ def test_a_peer_that_fails_then_recovers_gets_the_delivery(setup):
     remote.inbox_status = 202
     eventually(lambda: delivery_rows(node) == [], message="the delivery completes and leaves the queue")
     assert len(creates(remote)) == 1
+    # And the dashboard counts the failed attempts and the delivery (the Accept and the Create) by domain
+    counts = delivery_counts(node)
+    assert counts[("peer.test", "retry")] >= 3 and counts[("peer.test", "delivered")] == 2
 
 
 def test_gone_ends_retries(setup):
