@@ -301,8 +301,23 @@ def start_workers(node: Node, count: int) -> list[subprocess.Popen]:
 
 
 def node_cpu(node: Node) -> float:
-    """CPU seconds of the node: its serve process and its worker processes (--workers)."""
-    return sum(cpu_seconds(p.pid) for p in [node.proc, *getattr(node, "workers", [])])
+    """CPU seconds of the node: its serve process, its worker processes (--workers) and the processes
+    they started (signing processes, `signing_processes`)."""
+    return sum(cpu_seconds(pid) for p in [node.proc, *getattr(node, "workers", [])] for pid in with_children(p.pid))
+
+
+def with_children(pid: int) -> list[int]:
+    """A process and all its descendants now living, from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in task.read_text().split()]
+            except (OSError, ValueError):
+                continue
+    return found
 
 
 async def wait_until(check, *, timeout: float, deadline: Deadline, interval: float = 0.05,
