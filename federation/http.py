@@ -4,6 +4,8 @@ Every request to another server goes through FederationClient. Host names are re
 GuardedResolver, which refuses loopback, private, link-local and other non-global addresses (unless
 the node runs with --insecure-http) and maps test hosts given with --resolve; aiohttp connects to
 exactly the address the resolver returned, so the check and the connection share one resolution.
+Deliveries (signed POSTs to inboxes) pass the same checks and the same resolver, then go out on a
+lean HTTP/1.1 client of their own with connections kept alive per host (federation.poster).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from backchannel import __version__
 from federation import httpsig, safejson
+from federation.poster import Answer, Poster
 
 if TYPE_CHECKING:
     from federation.peers import Peers
@@ -128,6 +131,7 @@ class FederationClient:
         # done in them, on the other cores (started with the client, stopped with it).
         self.signing_processes = signing_processes
         self._signing: ProcessPoolExecutor | None = None
+        self._to_sign: list[tuple[Any, tuple, asyncio.Future]] = []
         self.host_map = {k.lower(): v for k, v in host_map.items()}
         self.total_seconds = timeout  # one request, all its redirects and its body included
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
@@ -137,14 +141,19 @@ class FederationClient:
         # is never contacted, whichever code path (delivery, fetch, WebFinger, media) asks.
         self.policy = policy
         self._session: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
+        # Deliveries (POSTs to inboxes) go through a lean client of their own (federation.poster).
+        self._poster: Poster | None = None
         # Per-peer state: fetch outcomes are reported there, and the signature scheme each peer's
         # inbox accepted last is kept there (Fedify's "double knock", remembered by every process).
         self.peers = peers
 
     async def start(self) -> None:
-        resolver = GuardedResolver(self.host_map, allow_private=self.insecure_http)
+        resolver = self._resolver = GuardedResolver(self.host_map, allow_private=self.insecure_http)
         connector = aiohttp.TCPConnector(resolver=resolver, limit=100, limit_per_host=8,
                                          ttl_dns_cache=None, use_dns_cache=False)
+        self._poster = Poster(self._addresses, max_body_bytes=self.max_body_bytes, user_agent=self.user_agent,
+                              connect_timeout=min(self.total_seconds, 10))
         self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
                                               headers={"User-Agent": self.user_agent},
                                               auto_decompress=True)
@@ -153,6 +162,8 @@ class FederationClient:
             self._signing = ProcessPoolExecutor(self.signing_processes, mp_context=multiprocessing.get_context("spawn"))
 
     async def close(self) -> None:
+        if self._poster:
+            await self._poster.close()
         if self._session:
             await self._session.close()
         if self._signing is not None:
@@ -166,7 +177,27 @@ class FederationClient:
         args = (method, url, headers, body, signer.key_id, signer.private_key_pem)
         if self._signing is None:
             return sign(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._signing, sign, *args)
+        # Requests to sign that come in the same turn of the loop (the deliveries of one claim) go to
+        # the signing processes together: one trip each, not one per request.
+        loop = asyncio.get_running_loop()
+        signed = loop.create_future()
+        self._to_sign.append((sign, args, signed))
+        if len(self._to_sign) == 1:
+            loop.call_soon(self._send_to_signers)
+        return await signed
+
+    def _send_to_signers(self) -> None:
+        batch, self._to_sign = self._to_sign, []
+        if self._signing is None:  # closed meanwhile
+            for _sign, _args, signed in batch:
+                if not signed.done():
+                    signed.set_exception(FetchError("the client is closed"))
+            return
+        loop = asyncio.get_running_loop()
+        for k in range(min(self.signing_processes, len(batch))):
+            share = batch[k::self.signing_processes]
+            trip = loop.run_in_executor(self._signing, httpsig.sign_each, [(sign, args) for sign, args, _ in share])
+            trip.add_done_callback(lambda trip, share=share: _settle(trip, share))
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -202,6 +233,19 @@ class FederationClient:
         # aiohttp does not ask the resolver about literal addresses, so check them here.
         if not is_public_address(host):
             raise BlockedAddress(f"refusing non-public address {host}")
+
+    async def _addresses(self, host: str, port: int) -> list[tuple[str, int]]:
+        """Where a delivery may connect to reach `host`: a literal address as it is (check_url has
+        judged it; aiohttp does not ask its resolver about one either), a name as the guarded resolver
+        resolves it (public addresses only, or the test host map)."""
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            assert self._resolver is not None, "FederationClient.start() was not awaited"
+            return [(r["host"], r["port"]) for r in await self._resolver.resolve(host, port, socket.AF_UNSPEC)]
+        if not (self.insecure_http or host.lower() in self.host_map or is_public_address(host)):
+            raise BlockedAddress(f"refusing non-public address {host}")
+        return [(host, port)]
 
     async def _check_policy(self, url: str) -> None:
         if self.policy is None:
@@ -310,18 +354,34 @@ class FederationClient:
         headers = {"Content-Type": "application/activity+json", "Accept": AP_ACCEPT}
         status = 0
         for scheme in (first, "rfc9421" if first == "cavage" else "cavage"):
-            resp, data, _url = await self.request("POST", inbox, body=body, headers=headers,
-                                                  signer=signer, scheme=scheme, follow_redirects=False)
-            status = resp.status
+            answer = await self._post(inbox, body, headers, signer, scheme)
+            status = answer.status
             if status in SIGNATURE_REFUSED:
                 continue
             if status < 300 and self.peers:
                 await self.peers.remember_scheme(inbox, scheme)
-            retry_after = _retry_after(resp.headers.get("Retry-After"))
-            if status >= 300:
-                raise FetchError(f"POST {inbox} answered {status}{_reason(data)}", status, retry_after)
+            retry_after = _retry_after(answer.headers.get("retry-after"))
+            if status >= 300:  # a redirect too: a delivery is never sent on to another address
+                raise FetchError(f"POST {inbox} answered {status}{_reason(answer.body)}", status, retry_after)
             return status
         raise FetchError(f"POST {inbox} refused both signature schemes ({status})", status)
+
+    async def _post(self, url: str, body: bytes, headers: Mapping[str, str], signer: Signer, scheme: str) -> Answer:
+        """One signed POST, checked as every request is (check_url, the policy), on the lean client,
+        within the client's timeout."""
+        assert self._poster is not None, "FederationClient.start() was not awaited"
+        try:
+            async with asyncio.timeout(self.total_seconds):
+                self.check_url(url)
+                await self._check_policy(url)
+                send = await self._signed(scheme, "POST", url, dict(headers), body, signer)
+                return await self._poster.post(url, send, body)
+        except TimeoutError:
+            raise FetchError(f"POST {url} timed out") from None
+        except FetchError:
+            raise
+        except (OSError, ValueError, EOFError, asyncio.LimitOverrunError) as err:  # EOFError: IncompleteReadError
+            raise FetchError(f"POST {url} failed: {err}") from None
 
     async def _noted(self, url: str, pending: Coroutine[Any, Any, tuple[aiohttp.ClientResponse, bytes, str]]
                      ) -> tuple[aiohttp.ClientResponse, bytes, str]:
@@ -347,6 +407,19 @@ class FederationClient:
 
 
 SIGNATURE_REFUSED = (401, 403)
+
+
+def _settle(trip: asyncio.Future, share: list[tuple[Any, tuple, asyncio.Future]]) -> None:
+    """Hand each request of a trip to the signing processes its headers (or its error)."""
+    failure = FetchError("signing was cancelled") if trip.cancelled() else trip.exception()
+    outcomes = trip.result() if failure is None else [failure] * len(share)
+    for outcome, (_sign, _args, signed) in zip(outcomes, share):
+        if signed.done():
+            continue  # its delivery was cancelled
+        if isinstance(outcome, BaseException):
+            signed.set_exception(outcome)
+        else:
+            signed.set_result(outcome)
 
 
 def _reason(data: bytes) -> str:

@@ -469,6 +469,18 @@ def sign_request_cavage(
     return _merge_headers(headers, added)
 
 
+def sign_each(requests: list[tuple[Callable[..., dict[str, str]], tuple]]) -> list[dict[str, str] | Exception]:
+    """`sign(*args)` for each (sign, args): many requests signed in one trip to a signing process;
+    a request that cannot be signed gets its error, the others their headers."""
+    signed: list[dict[str, str] | Exception] = []
+    for sign, args in requests:
+        try:
+            signed.append(sign(*args))
+        except Exception as err:  # noqa: BLE001 - returned to its own request
+            signed.append(err)
+    return signed
+
+
 # --- RFC 9421 ---------------------------------------------------------------
 
 

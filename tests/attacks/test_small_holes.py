@@ -12,6 +12,7 @@ from federation.http import FederationClient, BlockedAddress, is_public_address
 from federation.polls import MAX_VOTES, question_values
 from models.ids import new_id
 from tests.api.conftest import PASSWORD, node  # noqa: F401  (the in-process node fixture)
+from tests.rig.signing import client_signer
 
 AS_JSON = {"Accept": "application/activity+json"}
 
@@ -199,7 +200,8 @@ def test_literal_urls_with_embedded_private_addresses_are_refused(url):
                                   "\u2460\u2461\u2466.1", "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54",
                                   "\u217cocalhost", "localhost.", "LOCALHOST.", "a.localhost.",
                                   "127.1", "0x7f.1", "2130706433", "0177.0.0.1"])
-async def test_host_spellings_that_become_loopback_are_refused_before_connecting(host):
+@pytest.mark.parametrize("method", ["GET", "POST"])  # a fetch, and a delivery (its own client, federation.poster)
+async def test_host_spellings_that_become_loopback_are_refused_before_connecting(host, method):
     connections = []
     canary = await asyncio.start_server(lambda r, w: (connections.append(1), w.close()), "127.0.0.1", 0)
     port = canary.sockets[0].getsockname()[1]
@@ -207,7 +209,10 @@ async def test_host_spellings_that_become_loopback_are_refused_before_connecting
     await client.start()
     try:
         with pytest.raises(BlockedAddress):
-            await client.request("GET", f"https://{host}:{port}/media/secret.png")
+            if method == "GET":
+                await client.request("GET", f"https://{host}:{port}/media/secret.png")
+            else:
+                await client.post_activity(f"https://{host}:{port}/inbox", b"{}", client_signer()[0])
     finally:
         await client.close()
         canary.close()

@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from email.utils import formatdate
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+
+
+@functools.cache
+def client_signer():  # noqa: ANN201
+    """A federation.http.Signer with a key made once per test run, for requests made by the client itself."""
+    from federation import httpsig
+    from federation.http import Signer
+
+    private_pem, public_pem = httpsig.generate_key_pair()
+    return Signer("http://sender.test/users/sender#main-key", private_pem), public_pem
 
 
 def digest(body: bytes) -> str:

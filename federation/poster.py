@@ -1,0 +1,293 @@
+"""HTTP/1.1 POSTs over connections kept alive per host: the transport of deliveries.
+
+A delivery is one POST with a small answer and no redirect to follow; aiohttp's client spends about
+three times the CPU of this on each (most of what a delivery costs after its signature, see
+bench/run.py), so deliveries take this path and everything else stays on aiohttp.
+
+This module only moves bytes. FederationClient checks each URL before it gets here (check_url, the
+federation policy) and passes `addresses`, which says where a host may be reached (its guarded
+resolver): the connection is made to exactly an address it returned, and https is verified
+against the host name. Answers are capped (head and body); the caller bounds the time.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Mapping
+
+import yarl
+
+MAX_HEAD = 64 * 1024  # an answer's status line and headers
+MAX_TRAILER_LINES = 64
+PER_HOST = 8  # connections to one host at a time, as the aiohttp connector allows
+MAX_IDLE = 100  # kept-alive connections over all hosts
+IDLE_SECONDS = 15.0  # a kept-alive connection unused this long is closed, not reused
+
+Addresses = Callable[[str, int], Awaitable[list[tuple[str, int]]]]
+
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNSAFE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_UNSAFE_TARGET = re.compile(r"[\x00-\x20\x7f]")
+
+
+class TooLarge(ValueError):
+    """The answer is larger than the cap."""
+
+
+class _Closed(ConnectionError):
+    """The peer closed the connection before the first byte of an answer (a kept-alive one it had
+    dropped, typically: the request is sent again on a new connection)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]  # lower-case names; a repeated field joined with ", "
+    body: bytes
+
+
+@dataclass
+class _Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    idle_since: float = 0.0
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class _Host:
+    slots: asyncio.Semaphore
+    idle: list[_Connection] = field(default_factory=list)
+    users: int = 0
+
+
+class Poster:
+    def __init__(self, addresses: Addresses, *, max_body_bytes: int, user_agent: str, connect_timeout: float,
+                 ssl_context: ssl.SSLContext | None = None, per_host: int = PER_HOST):
+        self._addresses = addresses
+        self.max_body_bytes = max_body_bytes
+        self.user_agent = user_agent
+        self.connect_timeout = connect_timeout
+        self.per_host = per_host
+        self._ssl = ssl_context
+        self._hosts: dict[tuple[str, str, int], _Host] = {}
+        self._idle_count = 0
+        self._swept = time.monotonic()
+
+    async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """POST `body` to `url` with `headers` (a Host among them, as the signature covers it)."""
+        parsed = yarl.URL(url)
+        host, port, scheme = parsed.raw_host, parsed.port, parsed.scheme
+        if scheme not in ("http", "https") or not host or port is None:
+            raise ValueError(f"cannot POST to {url!r}")
+        target = parsed.raw_path_qs or "/"
+        if _UNSAFE_TARGET.search(target):
+            raise ValueError(f"unsafe request target in {url!r}")
+        head = self._head(target, host, parsed.explicit_port, headers, len(body))
+        key = (scheme, host, port)
+        pool = self._hosts.get(key)
+        if pool is None:
+            pool = self._hosts[key] = _Host(asyncio.Semaphore(self.per_host))
+        pool.users += 1
+        try:
+            async with pool.slots:
+                return await self._exchange(key, pool, head + body)
+        finally:
+            pool.users -= 1
+            if not pool.users and not pool.idle:
+                self._hosts.pop(key, None)
+            self._sweep()
+
+    def _head(self, target: str, host: str, explicit_port: int | None, headers: Mapping[str, str],
+              length: int) -> bytes:
+        fields = {name.lower(): (name, value) for name, value in headers.items()}
+        lines = [f"POST {target} HTTP/1.1"]
+        if "host" not in fields:
+            shown = f"[{host}]" if ":" in host else host
+            lines.append(f"Host: {shown}:{explicit_port}" if explicit_port else f"Host: {shown}")
+        if "user-agent" not in fields:
+            lines.append(f"User-Agent: {self.user_agent}")
+        for lower, (name, value) in fields.items():
+            if lower in ("content-length", "transfer-encoding", "connection"):
+                continue
+            value = str(value)
+            if not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
+                raise ValueError(f"unsafe header {name!r}")
+            lines.append(f"{name}: {value}")
+        lines.append(f"Content-Length: {length}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+    async def _exchange(self, key: tuple[str, str, int], pool: _Host, request: bytes) -> Answer:
+        conn = self._take_idle(pool)
+        if conn is not None:
+            try:
+                return await self._send(conn, pool, request)
+            except _Closed:
+                pass  # it was dropped while idle: once more, on a new connection
+        conn = await self._connect(key)
+        try:
+            return await self._send(conn, pool, request)
+        except _Closed:
+            raise ConnectionError("the server closed the connection without answering") from None
+
+    async def _send(self, conn: _Connection, pool: _Host, request: bytes) -> Answer:
+        try:
+            conn.writer.write(request)
+            await conn.writer.drain()
+            answer, reusable = await _read_answer(conn.reader, self.max_body_bytes)
+        except (ConnectionResetError, BrokenPipeError) as err:
+            conn.close()
+            raise _Closed(str(err)) from None
+        except BaseException:
+            conn.close()  # its state is unknown (cancelled, timed out, a malformed answer)
+            raise
+        if reusable and self._idle_count < MAX_IDLE:
+            conn.idle_since = time.monotonic()
+            pool.idle.append(conn)
+            self._idle_count += 1
+        else:
+            conn.close()
+        return answer
+
+    def _take_idle(self, pool: _Host) -> _Connection | None:
+        now = time.monotonic()
+        while pool.idle:
+            conn = pool.idle.pop()
+            self._idle_count -= 1
+            if now - conn.idle_since < IDLE_SECONDS and not conn.writer.is_closing() and not conn.reader.at_eof():
+                return conn
+            conn.close()
+        return None
+
+    async def _connect(self, key: tuple[str, str, int]) -> _Connection:
+        scheme, host, port = key
+        tls = None
+        if scheme == "https":
+            if self._ssl is None:
+                self._ssl = ssl.create_default_context()
+            tls = self._ssl
+        error: Exception | None = None
+        for address, address_port in await self._addresses(host, port):
+            try:
+                async with asyncio.timeout(self.connect_timeout):
+                    reader, writer = await asyncio.open_connection(
+                        address, address_port, ssl=tls, server_hostname=host.rstrip(".") if tls else None,
+                        limit=MAX_HEAD)
+            except (OSError, TimeoutError) as err:
+                error = err if not isinstance(err, TimeoutError) else TimeoutError(f"connecting to {host} timed out")
+                continue
+            return _Connection(reader, writer)
+        raise error or OSError(f"no address for {host}")
+
+    def _sweep(self) -> None:
+        """Close kept-alive connections idle too long (at most once a second, over all hosts)."""
+        now = time.monotonic()
+        if now - self._swept < 1.0:
+            return
+        self._swept = now
+        for key, pool in list(self._hosts.items()):
+            fresh = [c for c in pool.idle if now - c.idle_since < IDLE_SECONDS and not c.writer.is_closing()]
+            for conn in pool.idle:
+                if conn not in fresh:
+                    conn.close()
+            self._idle_count -= len(pool.idle) - len(fresh)
+            pool.idle[:] = fresh
+            if not pool.users and not pool.idle:
+                del self._hosts[key]
+
+    async def close(self) -> None:
+        for pool in self._hosts.values():
+            for conn in pool.idle:
+                conn.close()
+            pool.idle.clear()
+        self._hosts.clear()
+        self._idle_count = 0
+
+
+async def _read_answer(reader: asyncio.StreamReader, cap: int) -> tuple[Answer, bool]:
+    """The answer to one request, and whether its connection can carry the next."""
+    while True:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as err:
+            if not err.partial:
+                raise _Closed("closed before answering") from None
+            raise ConnectionError("the connection closed in the middle of the answer's head") from None
+        except asyncio.LimitOverrunError:
+            raise TooLarge("the answer's head is too large") from None
+        status_line, *lines = head[:-4].split(b"\r\n")
+        version, _, rest = status_line.partition(b" ")
+        code = rest[:3]
+        if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit() or rest[3:4] not in (b"", b" "):
+            raise ValueError(f"malformed status line {status_line[:80]!r}")
+        status = int(code)
+        if 100 <= status < 200 and status != 101:
+            continue  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        break
+    if status == 101:
+        raise ValueError("the server switched protocols")
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(b":")
+        if not sep or not _TOKEN.fullmatch(name.decode("latin-1")):
+            raise ValueError(f"malformed header line {line[:80]!r}")
+        lower, text = name.decode("latin-1").lower(), value.strip().decode("latin-1")
+        headers[lower] = f"{headers[lower]}, {text}" if lower in headers else text
+    reusable = version == b"HTTP/1.1" and "close" not in headers.get("connection", "").lower()
+    if status in (204, 304):
+        body = b""
+    elif "transfer-encoding" in headers:
+        if headers["transfer-encoding"].lower().rsplit(",", 1)[-1].strip() != "chunked":
+            raise ValueError(f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
+        body = await _read_chunked(reader, cap)
+        reusable = reusable and "content-length" not in headers
+    elif "content-length" in headers:
+        lengths = {v.strip() for v in headers["content-length"].split(",")}
+        if len(lengths) != 1 or not next(iter(lengths)).isdigit():
+            raise ValueError(f"malformed Content-Length {headers['content-length']!r}")
+        length = int(lengths.pop())
+        if length > cap:
+            raise TooLarge(f"the answer is too large ({length} bytes)")
+        body = await reader.readexactly(length)
+    else:
+        body = await _read_to_end(reader, cap)
+        reusable = False
+    return Answer(status, headers, body), reusable
+
+
+async def _read_chunked(reader: asyncio.StreamReader, cap: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        digits = line[:-2].split(b";", 1)[0].strip()
+        if not _CHUNK_SIZE.fullmatch(digits):
+            raise ValueError(f"malformed chunk size {line[:40]!r}")
+        length = int(digits, 16)
+        if length == 0:
+            break
+        size += length
+        if size > cap:
+            raise TooLarge(f"the answer is larger than {cap} bytes")
+        chunks.append(await reader.readexactly(length))
+        if await reader.readexactly(2) != b"\r\n":
+            raise ValueError("malformed chunk")
+    for _ in range(MAX_TRAILER_LINES):
+        if await reader.readuntil(b"\r\n") == b"\r\n":
+            return b"".join(chunks)
+    raise TooLarge("too many trailer fields")
+
+
+async def _read_to_end(reader: asyncio.StreamReader, cap: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await reader.read(65536):
+        size += len(chunk)
+        if size > cap:
+            raise TooLarge(f"the answer is larger than {cap} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
