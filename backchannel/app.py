@@ -49,7 +49,7 @@ async def open_runtime(config: Config, *, check_mode: bool = True) -> Runtime:
     http = FederationClient(host_map=config.resolve, insecure_http=config.insecure_http,
                             timeout=config.request_timeout, max_body_bytes=config.max_body_bytes,
                             user_agent=user_agent(config.base_url), policy=policy, peers=peers,
-                            signing_processes=config.signing_processes)
+                            signing_processes=config.signing_processes, signing_threads=config.signing_threads)
     media = media_storage(config)
     await media.start()
     await http.start()

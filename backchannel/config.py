@@ -64,6 +64,9 @@ class Config:
     # Processes that sign outgoing requests (RSA), beside this one: 0 signs in this process. On a
     # machine with cores to spare, one or two per `serve`/`worker` process speed up fan-out.
     signing_processes: int = 0
+    # Threads that sign outgoing requests beside this process's event loop: RSA signing releases
+    # Python's lock, so they use other cores at the cost of a thread hop, with no process to start.
+    signing_threads: int = 0
     # Inbound activities applied at once (one per actor; one origin server holds at most half).
     inbox_concurrency: int = 32
     # A domain whose deliveries have failed for this long is unavailable: nothing new is queued for

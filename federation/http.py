@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 import logging
 import socket
 from dataclasses import dataclass
@@ -125,12 +125,14 @@ class FederationClient:
     def __init__(self, *, host_map: Mapping[str, tuple[str, int]], insecure_http: bool,
                  timeout: float, max_body_bytes: int, user_agent: str,
                  policy: "FederationPolicy | None" = None, peers: "Peers | None" = None,
-                 signing_processes: int = 0):
+                 signing_processes: int = 0, signing_threads: int = 0):
         self.insecure_http = insecure_http
         # RSA signing is most of what a delivery costs this process; with signing processes it is
         # done in them, on the other cores (started with the client, stopped with it).
         self.signing_processes = signing_processes
-        self._signing: ProcessPoolExecutor | None = None
+        # Or threads: signing releases the interpreter's lock, so they use other cores too.
+        self.signing_threads = 0 if signing_processes > 0 else signing_threads
+        self._signing: Executor | None = None
         self._to_sign: list[tuple[Any, tuple, asyncio.Future]] = []
         self.host_map = {k.lower(): v for k, v in host_map.items()}
         self.total_seconds = timeout  # one request, all its redirects and its body included
@@ -160,6 +162,8 @@ class FederationClient:
         if self.signing_processes > 0:
             # Spawned, not forked: this process runs threads (the database driver's) by now.
             self._signing = ProcessPoolExecutor(self.signing_processes, mp_context=multiprocessing.get_context("spawn"))
+        elif self.signing_threads > 0:
+            self._signing = ThreadPoolExecutor(self.signing_threads, thread_name_prefix="signing")
 
     async def close(self) -> None:
         if self._poster:
@@ -194,8 +198,9 @@ class FederationClient:
                     signed.set_exception(FetchError("the client is closed"))
             return
         loop = asyncio.get_running_loop()
-        for k in range(min(self.signing_processes, len(batch))):
-            share = batch[k::self.signing_processes]
+        workers = self.signing_processes or self.signing_threads
+        for k in range(min(workers, len(batch))):
+            share = batch[k::workers]
             trip = loop.run_in_executor(self._signing, httpsig.sign_each, [(sign, args) for sign, args, _ in share])
             trip.add_done_callback(lambda trip, share=share: _settle(trip, share))
 

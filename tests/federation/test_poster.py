@@ -56,10 +56,9 @@ class Server:
             writer.close()
 
 
-def client(port: int, *, insecure: bool = True, timeout: float = 5, cap: int = 1024,
-           signing_processes: int = 0) -> FederationClient:
+def client(port: int, *, insecure: bool = True, timeout: float = 5, cap: int = 1024, **signers) -> FederationClient:
     return FederationClient(host_map={"peer.test": ("127.0.0.1", port)}, insecure_http=insecure, timeout=timeout,
-                            max_body_bytes=cap, user_agent="Backchannel/test", signing_processes=signing_processes)
+                            max_body_bytes=cap, user_agent="Backchannel/test", **signers)
 
 
 async def deliver(port: int, count: int = 1, **settings) -> list:
@@ -198,8 +197,9 @@ async def test_https_is_verified(tmp_path, monkeypatch):
                 await c.close()
 
 
-async def test_deliveries_signed_together_in_a_signing_process_each_carry_their_own_signature():
+@pytest.mark.parametrize("signers", [{"signing_processes": 1}, {"signing_threads": 2}])
+async def test_deliveries_signed_together_beside_the_loop_each_carry_their_own_signature(signers):
     async with Server() as server:
-        assert await deliver_together(server.port, 12, timeout=30, signing_processes=1) == [202] * 12
+        assert await deliver_together(server.port, 12, timeout=30, **signers) == [202] * 12
     for _, head, body in server.requests:
         await verified(head, body)
