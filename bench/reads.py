@@ -40,6 +40,7 @@ from backchannel.app import close_runtime, open_runtime  # noqa: E402
 from backchannel.config import Config  # noqa: E402
 from federation.httpsig import generate_key_pair  # noqa: E402
 from models.schema import fanouts  # noqa: E402
+from pages.session import COOKIE  # noqa: E402
 from tests.rig.nodes import Node, free_port  # noqa: E402
 from tests.rig.reads_data import seed  # noqa: E402
 
@@ -55,8 +56,9 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log
 """
 
 
-def endpoints(scene) -> list[tuple[str, str, bool]]:  # noqa: ANN001
-    """(label, path, signed in)."""
+def endpoints(scene) -> list[tuple[str, str, bool | str]]:  # noqa: ANN001
+    """(label, path, who asks: True the reader's bearer token, "web" her session cookie, False nobody)."""
+    people = "&".join(f"id[]={i}" for i in scene.people_ids)
     return [
         ("home ?limit=20", "/api/v1/timelines/home?limit=20", True),
         ("home ?limit=40", "/api/v1/timelines/home?limit=40", True),
@@ -64,8 +66,21 @@ def endpoints(scene) -> list[tuple[str, str, bool]]:  # noqa: ANN001
         ("account statuses ?limit=20", f"/api/v1/accounts/{scene.alice_id}/statuses?limit=20", True),
         ("public (anonymous)", "/api/v1/timelines/public", False),
         ("notifications", "/api/v1/notifications", True),
+        ("notifications v2", "/api/v2/notifications", True),
+        ("public ?local=true", "/api/v1/timelines/public?local=true", True),
+        ("tag :tag", "/api/v1/timelines/tag/reads", True),
+        ("list :id", f"/api/v1/timelines/list/{scene.list_id}", True),
+        ("favourites", "/api/v1/favourites", True),
+        ("bookmarks", "/api/v1/bookmarks", True),
+        ("conversations", "/api/v1/conversations", True),
+        ("status context", f"/api/v1/statuses/{scene.thread_id}/context", True),
+        ("account :id", f"/api/v1/accounts/{scene.alice_id}", True),
+        ("relationships", f"/api/v1/accounts/relationships?{people}", True),
         ("instance v2", "/api/v2/instance", False),
         ("instance v1", "/api/v1/instance", False),
+        ("web /home", "/home", "web"),
+        ("web /@alice (anonymous)", "/@alice", False),
+        ("web /tags/reads (anonymous)", "/tags/reads", False),
     ]
 
 
@@ -268,8 +283,9 @@ async def run(args: argparse.Namespace) -> dict:
         ceiling = hello.get("req_per_s")
         rows = []
         async with aiohttp.ClientSession() as session:
-            for label, path, signed_in in endpoints(scene):
-                headers = {"Authorization": f"Bearer {scene.token}"} if signed_in else {}
+            for label, path, who in endpoints(scene):
+                headers = ({"Cookie": f"{COOKIE}={scene.token}.{scene.stream_token}"} if who == "web" else
+                           {"Authorization": f"Bearer {scene.token}"} if who else {})
                 row = {"endpoint": label, "path": path,
                        **await sequential(session, node.base + path, headers, args.reads_requests, pid)}
                 if args.reads_seconds > 0:

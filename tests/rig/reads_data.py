@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from federation import as2, deref
 from federation.runtime import Runtime
 from models import accounts, oauth, social as social_store
-from social import collections, interactions, remote, statuses
+from social import collections, interactions, lists, remote, statuses
 from social.polls import PollRequest
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -27,6 +27,10 @@ class Scene:
     token: str
     alice_id: int  # a local author the reader follows (posts, polls, boosts)
     sample_status_id: int  # a remote post with an image, a tag, a mention, boosted and replied to
+    thread_id: int = 0  # a post with a reply per round, each answering the one before
+    list_id: int = 0  # the reader's list of alice and carol
+    people_ids: tuple[int, ...] = ()  # alice, bob, carol and dave
+    stream_token: str = ""  # the reader's second token: with `token`, her session on the web (pages.session)
 
 
 async def _local(rt: Runtime, username: str, key: tuple[str, str], *, with_token: bool = False):  # noqa: ANN202
@@ -37,9 +41,10 @@ async def _local(rt: Runtime, username: str, key: tuple[str, str], *, with_token
             public_key_pem=public_pem, display_name=username.title())
         user = await accounts.create_user(conn, account_id=account.id, email=f"{username}@example.com",
                                           password="correct horse battery staple")
-        token = await oauth.create_token(conn, user_id=user.id, app_id=None, scopes="read write follow") \
-            if with_token else ""
-    return account, token
+        tokens = (await oauth.create_token(conn, user_id=user.id, app_id=None, scopes="read write follow"),
+                  await oauth.create_token(conn, user_id=user.id, app_id=None, scopes="read:statuses read:notifications")
+                  ) if with_token else ("", "")
+    return account, tokens
 
 
 async def _remote_actor(rt: Runtime, username: str):  # noqa: ANN202
@@ -64,7 +69,7 @@ def _remote_note(author, n: int, reader) -> dict:  # noqa: ANN001
 
 async def seed(rt: Runtime, key: tuple[str, str], *, rounds: int = 14) -> Scene:
     """About 8 statuses and 4 notifications per round; 14 rounds fill pages of 40 everywhere."""
-    reader, token = await _local(rt, "reader", key, with_token=True)
+    reader, (token, stream_token) = await _local(rt, "reader", key, with_token=True)
     alice, _ = await _local(rt, "alice", key)
     bob, _ = await _local(rt, "bob", key)
     carol = await _remote_actor(rt, "carol")  # followed
@@ -73,7 +78,9 @@ async def seed(rt: Runtime, key: tuple[str, str], *, rounds: int = 14) -> Scene:
         for target in (alice, bob, carol):
             await social_store.add_follow(conn, reader.id, target.id, uri=None, state="accepted")
         await social_store.add_follow(conn, alice.id, reader.id, uri=None, state="accepted")
-    sample = None
+    members = await lists.create(rt, reader, title="people", replies_policy="list", exclusive=False)
+    await lists.add_accounts(rt, reader, members.id, [alice.id, carol.id])
+    sample = thread = last = None
     for n in range(rounds):
         poll = PollRequest(options=["yes", "no"], expires_in=86400)
         asked = await statuses.post_status(rt, alice, text=f"round {n}: yes or no? #reads", poll=poll)
@@ -88,5 +95,11 @@ async def seed(rt: Runtime, key: tuple[str, str], *, rounds: int = 14) -> Scene:
         await interactions.favourite(rt, alice, mine.id)
         await interactions.favourite(rt, reader, asked.id)
         await collections.bookmark(rt, reader, followed.id)
+        note = await statuses.post_status(rt, bob, text=f"@reader just us {n}", visibility="direct")
+        await statuses.post_status(rt, reader, text=f"@bob yes {n}", visibility="direct", in_reply_to_id=note.id)
+        thread = thread or asked
+        last = await statuses.post_status(rt, reader, text=f"and then {n}", in_reply_to_id=(last or thread).id)
         sample = sample or followed
-    return Scene(reader_id=reader.id, token=token, alice_id=alice.id, sample_status_id=sample.id)
+    return Scene(reader_id=reader.id, token=token, alice_id=alice.id, sample_status_id=sample.id,
+                 thread_id=thread.id, list_id=members.id, stream_token=stream_token,
+                 people_ids=(alice.id, bob.id, carol.id, dave.id))
