@@ -13,7 +13,6 @@ from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import collections, social, status_queries
 from models import media as media_store
-from models import profile as profile_store
 from models import statuses as statuses_store
 from social import follows as follow_uc
 from social.errors import NotFound
@@ -82,9 +81,8 @@ async def relationships(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         known = await accounts_store.get_many(conn, ids)
-        body = [relationship_entity(i, await social.relationship(conn, viewer.account.id, i)
-                                       | await profile_store.relationship_extras(conn, viewer.account.id, i))
-                for i in dict.fromkeys(ids) if i in known]
+        rels = await social.relationships(conn, viewer.account.id, [i for i in ids if i in known])
+        body = [relationship_entity(i, rel) for i, rel in rels.items()]
     return web.json_response(body)
 
 
@@ -162,7 +160,7 @@ async def follow(request: web.Request) -> web.Response:
 
 async def _relationship_response(request: web.Request, me: int, other: int) -> web.Response:
     async with request.app[RUNTIME].db.read() as conn:
-        rel = await social.relationship(conn, me, other) | await profile_store.relationship_extras(conn, me, other)
+        rel = await social.relationship(conn, me, other)
     return web.json_response(relationship_entity(other, rel))
 
 

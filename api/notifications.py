@@ -5,7 +5,7 @@ from aiohttp import web
 
 from api import auth, pagination
 from api.params import Params, path_id
-from api.entities.notifications import notification_entities
+from api.entities.notifications import notification_entities, notification_entities_json
 from backchannel.keys import RUNTIME
 from models import social
 from social import notifications as notifications_uc
@@ -20,7 +20,7 @@ async def index(request: web.Request) -> web.Response:
     async with rt.db.read() as conn:
         rows = await social.notification_page(conn, viewer.account.id, types=params.list("types"),
                                               exclude_types=params.list("exclude_types"), **page.kwargs())
-        body = await notification_entities(conn, rt, viewer.account, rows)
+        body = await notification_entities_json(conn, rt, viewer.account, rows)
     # The cursors are the rows', so a page thinned out by vanished posts still links onwards.
     return pagination.paged_json(request, body, [r.id for r in rows])
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import auth, pagination
 from api.params import Params
 from api.entities.accounts import account_entities
-from api.entities.notifications import NotificationGroup, grouped_notifications_entity
+from api.entities.notifications import NotificationGroup, grouped_notifications_json
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import notification_groups, social
@@ -54,9 +54,9 @@ async def index(request: web.Request) -> web.Response:
         chosen = list(groups.values())
         # min_id pages forwards: keep the groups just after the cursor, the oldest of the batch.
         chosen = chosen[-page.limit:] if page.min_id is not None else chosen[:page.limit]
-        body = await grouped_notifications_entity(conn, rt, viewer.account, chosen)
+        body = await grouped_notifications_json(conn, rt, viewer.account, chosen)
     cursors = [r.id for g in chosen for r in g.rows]
-    response = web.json_response(body)
+    response = pagination.json_bytes(body)
     link = pagination.link_header(request, [max(cursors), min(cursors)] if cursors else [])
     if link:
         response.headers["Link"] = link
@@ -74,10 +74,11 @@ async def show(request: web.Request) -> web.Response:
     viewer = await auth.require(request, "read:notifications")
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        body = await grouped_notifications_entity(conn, rt, viewer.account, [await _group(conn, viewer, request.match_info["group_key"])])
-    if not body["notification_groups"]:
+        body = await grouped_notifications_json(conn, rt, viewer.account,
+                                                [await _group(conn, viewer, request.match_info["group_key"])])
+    if body.endswith(b'"notification_groups":[]}'):
         raise NotFound("Record not found")
-    return web.json_response(body)
+    return pagination.json_bytes(body)
 
 
 async def group_accounts(request: web.Request) -> web.Response:

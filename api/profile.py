@@ -138,7 +138,7 @@ async def _relationship(request: web.Request, me: int, other: int) -> web.Respon
     from models import social
 
     async with request.app[RUNTIME].db.read() as conn:
-        rel = await social.relationship(conn, me, other) | await profile_store.relationship_extras(conn, me, other)
+        rel = await social.relationship(conn, me, other)
     return web.json_response(relationship_entity(other, rel))
 
 

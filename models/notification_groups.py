@@ -6,10 +6,12 @@ every other notification is a group of its own. Keys: `favourite-<status id>-<da
 sliding window; a calendar day is simpler and the keys stay stable). Also the unread count."""
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import BigInteger, Float, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import markers
+from models.ids import id_floor
+from models.rows import fetch, ids_in
 from models.schema import notifications
 
 GROUPABLE = ("favourite", "reblog", "follow")
@@ -56,19 +58,59 @@ async def rows_of(conn: AsyncConnection, account_id: int, key: str) -> list:
                                     .order_by(notifications.c.id.desc()))).all())
 
 
-async def senders_of(conn: AsyncConnection, account_id: int, keys: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """(notification id, sender id) of each whole group, newest first, in one query for all `keys`."""
-    conds = [c for c in (_group_filter(account_id, k) for k in keys) if c is not None]
+def _whole_groups(follows: bool, favourites: bool):  # noqa: ANN202
+    """The notifications of the grouped kinds between two times: follows, and favourites and boosts
+    of some statuses. Notification ids are of their time (models.ids), so the account's index
+    serves the id range that holds those times; created_at then decides."""
+    kinds = []
+    if follows:
+        kinds.append(notifications.c.type == "follow")
+    if favourites:
+        kinds.append(and_(notifications.c.type.in_(("favourite", "reblog")),
+                          ids_in(notifications.c.status_id, "statuses")))
+    return (select(notifications.c.id, notifications.c.from_account_id, notifications.c.type,
+                   notifications.c.status_id, notifications.c.created_at)
+            .where(notifications.c.account_id == bindparam("account", type_=BigInteger),
+                   notifications.c.id >= bindparam("first", type_=BigInteger),
+                   notifications.c.id < bindparam("last", type_=BigInteger),
+                   notifications.c.created_at >= bindparam("since", type_=Float),
+                   notifications.c.created_at < bindparam("until", type_=Float), or_(*kinds))
+            .order_by(notifications.c.id.desc()))
+
+
+_WHOLE_GROUPS = {(f, s): _whole_groups(f, s) for f in (True, False) for s in (True, False) if f or s}
+SLACK = 3600  # seconds between an id's time and created_at that are allowed for (a clock set back)
+
+
+async def senders_of(conn: AsyncConnection, account_id: int, keys: list[str], rows) -> dict[str, list[tuple[int, int]]]:  # noqa: ANN001
+    """(notification id, sender id) of each whole group, newest first: an ungrouped one's from its
+    row among `rows`, the others in one statement for all `keys` (none when no key is grouped)."""
     out: dict[str, list[tuple[int, int]]] = {k: [] for k in keys}
-    if not conds:
+    days, statuses = [], set()
+    follows = False
+    for key in keys:
+        parts = key.split("-")
+        if parts[0] == "follow" and len(parts) == 2 and parts[1].isdigit():
+            follows = True
+            days.append(int(parts[1]))
+        elif parts[0] in ("favourite", "reblog") and len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            statuses.add(int(parts[1]))
+            days.append(int(parts[2]))
+    for row in rows:
+        key = f"ungrouped-{row.id}"
+        if key in out:
+            out[key].append((row.id, row.from_account_id))
+    if not days:
         return out
-    rows = await conn.execute(select(notifications.c.id, notifications.c.from_account_id, notifications.c.type,
-                                     notifications.c.status_id, notifications.c.created_at)
-                              .where(or_(*conds)).order_by(notifications.c.id.desc()))
-    for r in rows:
-        for key in {f"ungrouped-{r.id}", group_key(r)}:
-            if key in out:
-                out[key].append((r.id, r.from_account_id))
+    since, until = min(days) * DAY, (max(days) + 1) * DAY
+    params = {"account": account_id, "since": float(since), "until": float(until),
+              "first": max(0, id_floor(since - SLACK)), "last": id_floor(until + SLACK)}
+    found = await fetch(conn, _WHOLE_GROUPS[(follows, bool(statuses))],
+                        params | ({"statuses": list(statuses)} if statuses else {}))
+    for r in found:
+        key = group_key(r)
+        if key in out:
+            out[key].append((r.id, r.from_account_id))
     return out
 
 

@@ -159,8 +159,3 @@ async def directory(conn: AsyncConnection, *, order: str, local: bool, offset: i
         stmt = stmt.order_by(accounts.c.last_status_at.desc().nulls_last(), accounts.c.id.desc())
     rows = await conn.execute(stmt.offset(offset).limit(limit))
     return [r.id for r in rows]
-
-
-async def relationship_extras(conn: AsyncConnection, me: int, other: int) -> dict:
-    """What a Relationship adds from this module: `endorsed` and the private `note`."""
-    return {"endorsed": await is_endorsed(conn, me, other), "note": await note(conn, me, other)}

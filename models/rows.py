@@ -19,7 +19,7 @@ from typing import Callable
 
 import orjson
 
-from sqlalchemy import BigInteger, Boolean, String, bindparam
+from sqlalchemy import BigInteger, Boolean, String, bindparam, cast, literal, null
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,15 +38,18 @@ class InIds(ColumnElement):
     """`column IN (the ids given as the parameter `name`)`: see the module's docstring."""
     inherit_cache = True
     type = NULLTYPE  # not Boolean: SQLite would get `… IN (…) = 1`, which no index serves
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("name", InternalTraversal.dp_string)]
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("name", InternalTraversal.dp_string),
+                           ("strings", InternalTraversal.dp_boolean)]
 
-    def __init__(self, column, name: str):  # noqa: ANN001
+    def __init__(self, column, name: str, strings: bool = False):  # noqa: ANN001
         self.column = column
         self.name = name
+        self.strings = strings
 
 
-def ids_in(column, name: str = "ids") -> InIds:  # noqa: ANN001
-    return InIds(column, name)
+def ids_in(column, name: str = "ids", *, strings: bool = False) -> InIds:  # noqa: ANN001
+    """`strings`: the list holds text (notification types…), not ids."""
+    return InIds(column, name, strings)
 
 
 @compiles(InIds)
@@ -57,7 +60,7 @@ def _in_ids(element: InIds, compiler, **kw) -> str:  # noqa: ANN001
 @compiles(InIds, "postgresql")
 def _in_ids_postgresql(element: InIds, compiler, **kw) -> str:  # noqa: ANN001
     # One array parameter: the same statement, prepared once, whatever the list's length.
-    array = bindparam(element.name, None, type_=ARRAY(BigInteger), required=False)
+    array = bindparam(element.name, None, type_=ARRAY(String if element.strings else BigInteger), required=False)
     return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(array, **kw)})"
 
 
@@ -65,6 +68,14 @@ def _in_ids_postgresql(element: InIds, compiler, **kw) -> str:  # noqa: ANN001
 def _in_ids_sqlite(element: InIds, compiler, **kw) -> str:  # noqa: ANN001
     return (f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each("
             f"{compiler.process(bindparam(element.name, None, type_=String, required=False), **kw)}))")
+
+
+def fact(kind: str, a, b=None, text=None) -> tuple:  # noqa: ANN001
+    """The columns of one branch of a UNION ALL of facts of several kinds (a page's, a set of
+    relationships'): (kind, a, b, text), typed alike on every database."""
+    return (literal(kind, String).label("kind"), cast(a, BigInteger).label("a"),
+            cast(b if b is not None else null(), BigInteger).label("b"),
+            cast(text if text is not None else null(), String).label("text"))
 
 
 _NAMED = SQLiteDialect_pysqlite(paramstyle="named")

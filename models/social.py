@@ -4,16 +4,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import BigInteger, Float, and_, bindparam, case, delete, func, insert, not_, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import account_domain_blocks, conversation_mutes
 from models.accounts import Account, bump_counter
-from models.rows import fetch
+from models.rows import fact, fetch, ids_in
 from models import push, stream_events
 from models.ids import new_id
 from models.once import insert_once
-from models.schema import accounts, blocks, favourites, follows, notifications
+from models.schema import account_notes, accounts, blocks, endorsements, favourites, follows, mutes, notifications
 
 
 @dataclass(frozen=True)
@@ -207,30 +207,59 @@ async def local_blockers(conn: AsyncConnection, target_id: int) -> list[Account]
     return [Account.from_row(r) for r in rows]
 
 
+def _relationship_facts():  # noqa: ANN202
+    me, others = bindparam("me", type_=BigInteger), "others"
+    return union_all(
+        select(*fact("out", follows.c.target_account_id, case((follows.c.show_reblogs, 1), else_=0)
+                     + case((follows.c.notify, 2), else_=0), follows.c.state))
+        .where(follows.c.account_id == me, ids_in(follows.c.target_account_id, others)),
+        select(*fact("in", follows.c.account_id, text=follows.c.state))
+        .where(follows.c.target_account_id == me, ids_in(follows.c.account_id, others)),
+        select(*fact("blocking", blocks.c.target_account_id))
+        .where(blocks.c.account_id == me, ids_in(blocks.c.target_account_id, others)),
+        select(*fact("blocked_by", blocks.c.account_id))
+        .where(blocks.c.target_account_id == me, ids_in(blocks.c.account_id, others)),
+        select(*fact("mute", mutes.c.target_account_id, case((mutes.c.notifications, 1), else_=0)))
+        .where(mutes.c.account_id == me, ids_in(mutes.c.target_account_id, others),
+               or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now", type_=Float))),
+        select(*fact("endorsed", endorsements.c.target_account_id))
+        .where(endorsements.c.account_id == me, ids_in(endorsements.c.target_account_id, others)),
+        select(*fact("note", account_notes.c.target_account_id, text=account_notes.c.comment))
+        .where(account_notes.c.account_id == me, ids_in(account_notes.c.target_account_id, others)))
+
+
+_RELATIONSHIP_FACTS = _relationship_facts()
+
+
+async def relationships(conn: AsyncConnection, me: int, others) -> dict[int, dict]:  # noqa: ANN001
+    """The relationship of `me` to each of `others` (api.entities.accounts.relationship_entity's
+    `rel`, with `endorsed` and `note`), in one statement however many they are."""
+    others = list(dict.fromkeys(others))
+    out = {other: {"following": False, "requested": False, "followed_by": False, "requested_by": False,
+                   "showing_reblogs": False, "notifying": False, "blocking": False, "blocked_by": False,
+                   "muting": False, "muting_notifications": False, "endorsed": False, "note": ""}
+           for other in others}
+    if not others:
+        return out
+    for kind, other, flags, text in await fetch(conn, _RELATIONSHIP_FACTS, {"me": me, "others": others,
+                                                                            "now": time.time()}):
+        rel = out[other]
+        if kind == "out":
+            rel["following"], rel["requested"] = text == "accepted", text == "pending"
+            rel["showing_reblogs"], rel["notifying"] = bool(flags & 1), bool(flags & 2)
+        elif kind == "in":
+            rel["followed_by"], rel["requested_by"] = text == "accepted", text == "pending"
+        elif kind == "mute":
+            rel["muting"], rel["muting_notifications"] = True, bool(flags)
+        elif kind == "note":
+            rel["note"] = text
+        else:
+            rel[kind] = True
+    return out
+
+
 async def relationship(conn: AsyncConnection, me: int, other: int) -> dict:
-    out_follow = await get_follow(conn, me, other)
-    in_follow = await get_follow(conn, other, me)
-    blocking = (await conn.execute(select(blocks.c.id).where(
-        blocks.c.account_id == me, blocks.c.target_account_id == other))).first() is not None
-    blocked_by_ = (await conn.execute(select(blocks.c.id).where(
-        blocks.c.account_id == other, blocks.c.target_account_id == me))).first() is not None
-    return {
-        "following": bool(out_follow and out_follow.state == "accepted"),
-        "requested": bool(out_follow and out_follow.state == "pending"),
-        "followed_by": bool(in_follow and in_follow.state == "accepted"),
-        "requested_by": bool(in_follow and in_follow.state == "pending"),
-        "showing_reblogs": bool(out_follow.show_reblogs) if out_follow else False,
-        "notifying": bool(out_follow.notify) if out_follow else False,
-        "blocking": blocking,
-        "blocked_by": blocked_by_,
-        **dict(zip(("muting", "muting_notifications"), await _mute_state(conn, me, other))),
-    }
-
-
-async def _mute_state(conn: AsyncConnection, me: int, other: int) -> tuple[bool, bool]:
-    from models.collections import mute_state
-
-    return await mute_state(conn, me, other)
+    return (await relationships(conn, me, [other]))[other]
 
 
 # --- Notifications ------------------------------------------------------------------------------
@@ -278,17 +307,22 @@ async def withdraw_notification(conn: AsyncConnection, *, account_id: int, from_
 
 async def notification_page(conn: AsyncConnection, account_id: int, *, types=None, exclude_types=None,  # noqa: ANN001
                             max_id=None, since_id=None, min_id=None, limit: int = 40):  # noqa: ANN001, ANN201
-    from models.statuses import paginate
+    """A page of the account's notifications, newest first (statements built once per shape, as
+    the timelines': models.statuses.bound_page_rows)."""
+    from models.statuses import bound_page_rows
 
-    stmt = select(notifications).where(notifications.c.account_id == account_id)
-    if types:
-        stmt = stmt.where(notifications.c.type.in_(list(types)))
-    if exclude_types:
-        stmt = stmt.where(notifications.c.type.not_in(list(exclude_types)))
-    stmt, ascending = paginate(stmt, notifications.c.id, max_id=max_id, since_id=since_id,
-                               min_id=min_id, limit=limit)
-    rows = (await conn.execute(stmt)).all()
-    return list(reversed(rows)) if ascending else rows
+    def build():  # noqa: ANN202
+        stmt = select(notifications).where(notifications.c.account_id == bindparam("account", type_=BigInteger))
+        if types:
+            stmt = stmt.where(ids_in(notifications.c.type, "types", strings=True))
+        if exclude_types:
+            stmt = stmt.where(not_(ids_in(notifications.c.type, "exclude_types", strings=True)))
+        return stmt
+    params = {"account": account_id} | ({"types": list(types)} if types else {}) \
+        | ({"exclude_types": list(exclude_types)} if exclude_types else {})
+    return await bound_page_rows(conn, ("notifications", bool(types), bool(exclude_types)), build,
+                                 notifications.c.id, params, max_id=max_id, since_id=since_id, min_id=min_id,
+                                 limit=limit)
 
 
 async def get_notification(conn: AsyncConnection, account_id: int, notification_id: int):  # noqa: ANN201

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Float, String, and_, bindparam, cast, literal, null, or_, select, union_all
+from sqlalchemy import BigInteger, Float, and_, bindparam, case, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.rows import fetch, ids_in
+from models.rows import fact, fetch, ids_in
 from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, filters, follows, home_feed,
                            list_accounts, lists, mentions, mutes, pins, poll_votes, polls, preview_cards, status_cards,
                            status_edits, status_tags,
@@ -205,56 +205,50 @@ class PageFacts:
     exclusive: set[int] = field(default_factory=set)  # authors on the viewer's exclusive lists
     has_filters: bool = False
     muted_accounts: set[int] = field(default_factory=set)
+    muted_notifications: set[int] = field(default_factory=set)  # of those, whose notifications are muted too
     muted_threads: bool = False
     cards: dict[int, str] = field(default_factory=dict)  # status id → its preview card, as JSON
     following: set[int] = field(default_factory=set)  # the page's authors the viewer follows
 
 
-def _fact(kind: str, a, b=None, text=None):  # noqa: ANN001, ANN202
-    """One branch of the facts UNION: (kind, a, b, text), typed alike on every database."""
-    return (literal(kind, String).label("kind"), cast(a, BigInteger).label("a"),
-            cast(b if b is not None else null(), BigInteger).label("b"),
-            cast(text if text is not None else null(), String).label("text"))
-
-
 def _page_facts(viewer: bool):  # noqa: ANN202
     branches = [
-        select(*_fact("mention", mentions.c.status_id, mentions.c.account_id)).where(ids_in(mentions.c.status_id)),
-        select(*_fact("tag", status_tags.c.status_id, text=tags.c.name))
+        select(*fact("mention", mentions.c.status_id, mentions.c.account_id)).where(ids_in(mentions.c.status_id)),
+        select(*fact("tag", status_tags.c.status_id, text=tags.c.name))
         .join(tags, tags.c.id == status_tags.c.tag_id).where(ids_in(status_tags.c.status_id)),
-        select(*_fact("pin", pins.c.status_id)).where(ids_in(pins.c.status_id, "local_ids")),
-        select(*_fact("card", status_cards.c.status_id, text=preview_cards.c.entity))
+        select(*fact("pin", pins.c.status_id)).where(ids_in(pins.c.status_id, "local_ids")),
+        select(*fact("card", status_cards.c.status_id, text=preview_cards.c.entity))
         .join(preview_cards, preview_cards.c.id == status_cards.c.card_id)
         .where(ids_in(status_cards.c.status_id), preview_cards.c.entity.is_not(None)),
     ]
     if viewer:
         branches += [
-            select(*_fact("fav", favourites.c.status_id))
+            select(*fact("fav", favourites.c.status_id))
             .where(favourites.c.account_id == _VIEWER, ids_in(favourites.c.status_id)),
-            select(*_fact("reblog", statuses.c.reblog_of_id))
+            select(*fact("reblog", statuses.c.reblog_of_id))
             .where(statuses.c.account_id == _VIEWER, ids_in(statuses.c.reblog_of_id), LIVE),
-            select(*_fact("bookmark", bookmarks.c.status_id))
+            select(*fact("bookmark", bookmarks.c.status_id))
             .where(bookmarks.c.account_id == _VIEWER, ids_in(bookmarks.c.status_id)),
-            select(*_fact("vote", poll_votes.c.poll_id, poll_votes.c.choice))
+            select(*fact("vote", poll_votes.c.poll_id, poll_votes.c.choice))
             .join(polls, polls.c.id == poll_votes.c.poll_id)
             .where(poll_votes.c.account_id == _VIEWER, ids_in(polls.c.status_id)),
-            select(*_fact("block", blocks.c.target_account_id))
+            select(*fact("block", blocks.c.target_account_id))
             .where(blocks.c.account_id == _VIEWER, ids_in(blocks.c.target_account_id, "authors")),
-            select(*_fact("block", blocks.c.account_id))
+            select(*fact("block", blocks.c.account_id))
             .where(blocks.c.target_account_id == _VIEWER, ids_in(blocks.c.account_id, "authors")),
-            select(*_fact("mute", mutes.c.target_account_id))
+            select(*fact("mute", mutes.c.target_account_id, case((mutes.c.notifications, 1), else_=0)))
             .where(mutes.c.account_id == _VIEWER, ids_in(mutes.c.target_account_id, "authors"),
                    or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now", type_=Float))),
-            select(*_fact("thread", conversation_mutes.c.root_status_id))
+            select(*fact("thread", conversation_mutes.c.root_status_id))
             .where(conversation_mutes.c.account_id == _VIEWER).limit(1),
             # Whether the viewer has filters at all (most have none: then they are not read) and
             # which authors are on the viewer's exclusive lists (left out of home).
-            select(*_fact("filters", filters.c.id)).where(filters.c.account_id == _VIEWER).limit(1),
-            select(*_fact("exclusive", list_accounts.c.account_id))
+            select(*fact("filters", filters.c.id)).where(filters.c.account_id == _VIEWER).limit(1),
+            select(*fact("exclusive", list_accounts.c.account_id))
             .join(lists, lists.c.id == list_accounts.c.list_id)
             .where(lists.c.account_id == _VIEWER, lists.c.exclusive.is_(True),
                    ids_in(list_accounts.c.account_id, "authors")),
-            select(*_fact("follows", follows.c.target_account_id))  # who may quote a followers' post
+            select(*fact("follows", follows.c.target_account_id))  # who may quote a followers' post
             .where(follows.c.account_id == _VIEWER, ids_in(follows.c.target_account_id, "authors"),
                    follows.c.state == "accepted"),
         ]
@@ -269,7 +263,7 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
     """Every fact of the page above in one statement, a UNION ALL with one branch per kind."""
     facts = PageFacts()
     ids = list(ids)
-    if not ids:
+    if not ids and (viewer_id is None or not author_ids):  # a page of notifications may hold only people
         return facts
     params = {"ids": ids, "local_ids": list(local_ids) or [0]}
     if viewer_id is not None:
@@ -287,9 +281,13 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
             facts.has_filters = True
         elif kind == "card":
             facts.cards[a] = text
+        elif kind == "mute":
+            facts.muted_accounts.add(a)
+            if b:
+                facts.muted_notifications.add(a)
         else:
             {"pin": facts.pinned, "fav": facts.favourited, "reblog": facts.reblogged,
-             "bookmark": facts.bookmarked, "block": facts.blocked, "mute": facts.muted_accounts,
+             "bookmark": facts.bookmarked, "block": facts.blocked,
              "follows": facts.following, "exclusive": facts.exclusive}[kind].add(a)
     for choices in facts.votes.values():
         choices.sort()

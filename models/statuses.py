@@ -380,6 +380,13 @@ async def bound_page_ids(conn: AsyncConnection, shape: tuple, build, column, par
                          max_id=None, since_id=None, min_id=None, limit: int = 20) -> list[int]:  # noqa: ANN001
     """As page_ids, for the statement `build()` makes with bind parameters `params`; `shape` names
     everything build() depends on besides them."""
+    return [row[0] for row in await bound_page_rows(conn, shape, build, column, params, max_id=max_id,
+                                                    since_id=since_id, min_id=min_id, limit=limit)]
+
+
+async def bound_page_rows(conn: AsyncConnection, shape: tuple, build, column, params: dict, *,  # noqa: ANN001
+                          max_id=None, since_id=None, min_id=None, limit: int = 20) -> list:  # noqa: ANN001
+    """As bound_page_ids, the whole rows (models.rows.fetch's), newest first."""
     given = (max_id is not None, since_id is not None, min_id is not None)
     key = (*shape, *given)
     stmt = _BUILT.get(key)
@@ -388,8 +395,8 @@ async def bound_page_ids(conn: AsyncConnection, shape: tuple, build, column, par
         stmt, _ = paginate(build(), column, **bounds, limit=bindparam("limit", type_=Integer))
         _BUILT[key] = stmt
     values = {name: value for name, value in zip(_BOUNDS, (max_id, since_id, min_id)) if value is not None}
-    ids = [row[0] for row in await fetch(conn, stmt, {**params, **values, "limit": limit})]
-    return list(reversed(ids)) if min_id is not None else ids
+    rows = await fetch(conn, stmt, {**params, **values, "limit": limit})
+    return rows[::-1] if min_id is not None else rows
 
 
 async def home_ids(conn: AsyncConnection, account_id: int, **page) -> list[int]:

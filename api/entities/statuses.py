@@ -66,34 +66,53 @@ async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | 
     gone, and, unless told otherwise, posts by accounts blocked either way or muted by the viewer.
     `moderator`: an admin reviewing reported posts sees them whatever their visibility."""
     originals, allowed = await status_queries.with_originals(conn, items, viewer)
-    return _dicts(await _entities(conn, rt, viewer, items, originals, allowed, context=context,
-                                  hide_blocked=hide_blocked, hide_muted=hide_muted, moderator=moderator))
+    return _dicts((await _entities(conn, rt, viewer, items, originals, allowed, context=context,
+                                   hide_blocked=hide_blocked, hide_muted=hide_muted, moderator=moderator)).statuses)
 
 
 async def status_page(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
                       context: str, hide_muted: bool = True, exclusive_lists: bool = False) -> list[dict]:
     """As status_entities for a timeline's page of ids (newest first), reading the statuses with the
     rest; with `exclusive_lists` (home), posts by members of the viewer's exclusive lists are left out."""
-    return _dicts(await status_page_json(conn, rt, viewer, ids, context=context, hide_muted=hide_muted,
-                                         exclusive_lists=exclusive_lists))
+    return _dicts((await status_page_parts(conn, rt, viewer, ids, context=context, hide_muted=hide_muted,
+                                           exclusive_lists=exclusive_lists)).statuses)
 
 
 async def status_page_json(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
                            context: str, hide_muted: bool = True, exclusive_lists: bool = False) -> list[bytes]:
     """status_page's entities, each as JSON (api.pagination.paged_json joins them into an array)."""
+    return [body for _, body in (await status_page_parts(conn, rt, viewer, ids, context=context, hide_muted=hide_muted,
+                                                         exclusive_lists=exclusive_lists)).statuses]
+
+
+@dataclass
+class PageParts:
+    """A page of statuses as JSON, (status id, entity) in order, and the accounts read with them:
+    their authors, the people they mention and the `people` asked for (who sent notifications,
+    whose notifications the viewer has muted)."""
+    statuses: list[tuple[int, bytes]]
+    people: dict[int, Account]
+    muted_notifications: set[int]
+
+
+async def status_page_parts(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
+                            context: str, hide_muted: bool = True, exclusive_lists: bool = False,
+                            people=()) -> PageParts:  # noqa: ANN001
+    """As status_page_json, reading the accounts `people` with the page's authors (no statement
+    more): a notification's sender costs nothing beside its status."""
     items, originals, allowed = await status_queries.page_with_originals(conn, ids, viewer)
     return await _entities(conn, rt, viewer, items, originals, allowed, context=context, hide_blocked=True,
-                           hide_muted=hide_muted, moderator=False, exclusive_lists=exclusive_lists)
+                           hide_muted=hide_muted, moderator=False, exclusive_lists=exclusive_lists, people=people)
 
 
-def _dicts(parts: list[bytes]) -> list[dict]:
-    return orjson.loads(b"[" + b",".join(parts) + b"]")
+def _dicts(parts: list[tuple[int, bytes]]) -> list[dict]:
+    return orjson.loads(b"[" + b",".join(body for _, body in parts) + b"]")
 
 
 async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status],
                     originals: dict[int, Status], allowed: set[int], *, context: str | None,
                     hide_blocked: bool, hide_muted: bool, moderator: bool,
-                    exclusive_lists: bool = False) -> list[bytes]:
+                    exclusive_lists: bool = False, people=()) -> PageParts:  # noqa: ANN001
     everything = {s.id: s for s in items} | originals
     if not moderator:
         everything = {i: s for i, s in everything.items() if i in allowed}
@@ -104,7 +123,7 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
     shown_quoted, quoted_deleted = await status_queries.quoted(conn, quoting, viewer)
     with_quoted = everything | shown_quoted
     ids = list(with_quoted)
-    authors = {s.account_id for s in with_quoted.values()}
+    authors = {s.account_id for s in with_quoted.values()} | set(people)
     facts = await status_queries.page_facts(conn, ids, [i for i, s in with_quoted.items() if s.local], authors,
                                             viewer.id if viewer else None)
     related = _Related(
@@ -138,8 +157,8 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
             if original is None or original.account_id not in related.people or original.account_id in hidden:
                 continue
             reblog = _entity(rt, viewer, original, related, None)
-        out.append(_entity(rt, viewer, status, related, reblog))
-    return out
+        out.append((status.id, _entity(rt, viewer, status, related, reblog)))
+    return PageParts(out, related.people, facts.muted_notifications)
 
 
 async def status_entity(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status, *,
@@ -160,17 +179,17 @@ async def status_entity_json(conn: AsyncConnection, rt: Runtime, viewer: Account
         originals, allowed = {}, {status.id}
     else:
         originals, allowed = await status_queries.with_originals(conn, [status], viewer)
-    found = await _entities(conn, rt, viewer, [status], originals, allowed, context=None, hide_blocked=False,
-                            hide_muted=True, moderator=False)
+    found = (await _entities(conn, rt, viewer, [status], originals, allowed, context=None, hide_blocked=False,
+                             hide_muted=True, moderator=False)).statuses
     if not found and status.reblog_of_id:
         # A boost of a vanished post: show it unboosted rather than fail.
         unboosted = replace(status, reblog_of_id=None)
         originals, allowed = await status_queries.with_originals(conn, [unboosted], viewer)
-        found = await _entities(conn, rt, viewer, [unboosted], originals, allowed, context=None,
-                                hide_blocked=False, hide_muted=True, moderator=False)
+        found = (await _entities(conn, rt, viewer, [unboosted], originals, allowed, context=None,
+                                 hide_blocked=False, hide_muted=True, moderator=False)).statuses
     if not found:
         raise NotFound("Record not found")
-    return found[0]
+    return found[0][1]
 
 
 # What the reader did to a status, as the JSON members that say it, for every combination.

@@ -82,6 +82,11 @@ async def seed(rt: Runtime, key: tuple[str, str], *, rounds: int = 14) -> Scene:
     await lists.add_accounts(rt, reader, members.id, [alice.id, carol.id])
     sample = thread = last = None
     for n in range(rounds):
+        # First, so that the newest posts of every timeline stay those below (quotes, boosts…)
+        note = await statuses.post_status(rt, bob, text=f"@reader just us {n}", visibility="direct")
+        await statuses.post_status(rt, reader, text=f"@bob yes {n}", visibility="direct", in_reply_to_id=note.id)
+        if thread is not None:
+            last = await statuses.post_status(rt, reader, text=f"and then {n}", in_reply_to_id=(last or thread).id)
         poll = PollRequest(options=["yes", "no"], expires_in=86400)
         asked = await statuses.post_status(rt, alice, text=f"round {n}: yes or no? #reads", poll=poll)
         await statuses.post_status(rt, bob, text=f"@reader @alice a reply {n}", in_reply_to_id=asked.id)
@@ -95,11 +100,7 @@ async def seed(rt: Runtime, key: tuple[str, str], *, rounds: int = 14) -> Scene:
         await interactions.favourite(rt, alice, mine.id)
         await interactions.favourite(rt, reader, asked.id)
         await collections.bookmark(rt, reader, followed.id)
-        note = await statuses.post_status(rt, bob, text=f"@reader just us {n}", visibility="direct")
-        await statuses.post_status(rt, reader, text=f"@bob yes {n}", visibility="direct", in_reply_to_id=note.id)
-        thread = thread or asked
-        last = await statuses.post_status(rt, reader, text=f"and then {n}", in_reply_to_id=(last or thread).id)
-        sample = sample or followed
+        sample, thread = sample or followed, thread or asked
     return Scene(reader_id=reader.id, token=token, alice_id=alice.id, sample_status_id=sample.id,
                  thread_id=thread.id, list_id=members.id, stream_token=stream_token,
                  people_ids=(alice.id, bob.id, carol.id, dave.id))
