@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import auth, lookup, pagination
+from api import auth, pagination
 from api.params import Params, path_id
-from api.entities.statuses import status_entities, status_entity
+from api.entities.statuses import status_entity, status_page_json
 from backchannel.keys import RUNTIME
 from models import collections
 from models import statuses as statuses_store
@@ -34,8 +34,8 @@ def _status_list(scope: str, query):  # noqa: ANN001, ANN202
         rt = request.app[RUNTIME]
         async with rt.db.read() as conn:
             pairs = await query(conn, viewer.account.id, **page.kwargs())
-            found = await lookup.statuses_in_order(conn, [status_id for _, status_id in pairs])
-            body = await status_entities(conn, rt, viewer.account, found, context=None, hide_muted=False)
+            body = await status_page_json(conn, rt, viewer.account, [status_id for _, status_id in pairs],
+                                          context=None, hide_muted=False)
         return pagination.paged_json(request, body, [cursor for cursor, _ in pairs])
     handler.__name__ = query.__name__
     return handler

@@ -8,7 +8,7 @@ from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.entities.accounts import account_entities
 from api.entities.lists import list_entity
-from api.entities.statuses import status_page
+from api.entities.statuses import status_page_json
 from backchannel.keys import RUNTIME
 from models import collections
 from api.media import read_upload
@@ -99,10 +99,12 @@ async def timeline(request: web.Request) -> web.Response:
     params = await Params.read(request)
     page = pagination.page(params)
     rt = request.app[RUNTIME]
-    found = await lists_uc.own_list(rt, viewer.account, path_id(request, "list_id"))
-    async with rt.db.read() as conn:
+    async with rt.db.read() as conn:  # the list and its page in one read
+        found = await collections.get_list(conn, viewer.account.id, path_id(request, "list_id"))
+        if found is None:
+            raise NotFound("Record not found")
         ids = await collections.list_timeline_ids(conn, found, viewer.account.id, **page.kwargs())
-        body = await status_page(conn, rt, viewer.account, ids, context="home")
+        body = await status_page_json(conn, rt, viewer.account, ids, context="home")
     return pagination.paged_json(request, body, ids)
 
 

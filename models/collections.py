@@ -5,24 +5,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
 from models.ids import new_id
 from models.once import insert_once
+from models.rows import fetch
 from models.schema import (accounts, blocks, bookmarks, conversation_marks, favourites, list_accounts, lists,
                            mentions, mutes, pins, statuses)
 from models.statuses import LIVE, paginate
 
 MAX_PINS = 5
-
-
-async def _page_pairs(conn: AsyncConnection, stmt, column, page: dict) -> list[tuple[int, int]]:  # noqa: ANN001
-    """(cursor, value) pairs, newest first, for a paginated select of (cursor, value)."""
-    stmt, ascending = paginate(stmt, column, **page)
-    rows = [(r[0], r[1]) for r in (await conn.execute(stmt)).all()]
-    return list(reversed(rows)) if ascending else rows
 
 
 # --- Bookmarks ----------------------------------------------------------------------------------
@@ -46,17 +40,23 @@ async def bookmarked_ids(conn: AsyncConnection, account_id: int, status_ids) -> 
 
 async def bookmark_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, int]]:
     """(bookmark id, status id) pairs, newest bookmark first."""
-    stmt = (select(bookmarks.c.id, bookmarks.c.status_id).join(statuses, statuses.c.id == bookmarks.c.status_id)
-            .where(bookmarks.c.account_id == account_id, LIVE))
-    return await _page_pairs(conn, stmt, bookmarks.c.id, page)
+    return await _kept_page(conn, bookmarks, account_id, page)
 
 
 async def favourite_page(conn: AsyncConnection, account_id: int, **page) -> list[tuple[int, int]]:
     """(favourite id, status id) pairs, newest like first."""
-    stmt = (select(favourites.c.id, favourites.c.status_id)
-            .join(statuses, statuses.c.id == favourites.c.status_id)
-            .where(favourites.c.account_id == account_id, LIVE))
-    return await _page_pairs(conn, stmt, favourites.c.id, page)
+    return await _kept_page(conn, favourites, account_id, page)
+
+
+async def _kept_page(conn: AsyncConnection, table, account_id: int, page: dict) -> list[tuple[int, int]]:  # noqa: ANN001
+    """A page of the live statuses someone kept in `table` (statements built once: models.statuses.bound_page_rows)."""
+    from models.statuses import bound_page_rows
+
+    def build():  # noqa: ANN202
+        return (select(table.c.id, table.c.status_id).join(statuses, statuses.c.id == table.c.status_id)
+                .where(table.c.account_id == bindparam("account", type_=BigInteger), LIVE))
+    rows = await bound_page_rows(conn, ("kept", table.name), build, table.c.id, {"account": account_id}, **page)
+    return [(r[0], r[1]) for r in rows]
 
 
 # --- Mutes --------------------------------------------------------------------------------------
@@ -194,10 +194,13 @@ async def create_list(conn: AsyncConnection, account_id: int, *, title: str, rep
     return await get_list(conn, account_id, list_id)  # type: ignore[return-value]
 
 
+_OWN_LIST = select(lists).where(lists.c.id == bindparam("list", type_=BigInteger),
+                                lists.c.account_id == bindparam("account", type_=BigInteger))
+
+
 async def get_list(conn: AsyncConnection, account_id: int, list_id: int) -> List | None:
-    row = (await conn.execute(select(lists).where(lists.c.id == list_id,
-                                                  lists.c.account_id == account_id))).first()
-    return _list(row) if row else None
+    rows = await fetch(conn, _OWN_LIST, {"list": list_id, "account": account_id})
+    return _list(rows[0]) if rows else None
 
 
 async def public_list(conn: AsyncConnection, list_id: int) -> List | None:
@@ -304,24 +307,27 @@ async def set_conversation_mark(conn: AsyncConnection, account_id: int, conversa
 
 
 async def list_timeline_ids(conn: AsyncConnection, lst: List, viewer_id: int, **page) -> list[int]:
-    """Posts and boosts by the list's members that the owner may see, filtered by its replies policy."""
+    """Posts and boosts by the list's members that the owner may see, filtered by its replies policy
+    (a statement built once per policy: models.statuses.bound_page_ids)."""
     from models.schema import follows
-    from models.statuses import page_ids, visible_to
+    from models.statuses import bound_page_ids, visible_to
 
-    members = list_member_ids(lst.id)
-    stmt = select(statuses.c.id).where(statuses.c.account_id.in_(members), LIVE, visible_to(viewer_id))
-    not_reply = or_(statuses.c.in_reply_to_id.is_(None), statuses.c.in_reply_to_account_id == statuses.c.account_id)
-    if lst.replies_policy == "none":
-        stmt = stmt.where(not_reply)
-    elif lst.replies_policy == "list":
-        stmt = stmt.where(or_(not_reply, statuses.c.in_reply_to_account_id == viewer_id,
-                              statuses.c.in_reply_to_account_id.in_(list_member_ids(lst.id))))
-    else:  # followed
-        followed = select(follows.c.target_account_id).where(follows.c.account_id == viewer_id,
+    def build():  # noqa: ANN202
+        viewer = bindparam("viewer", type_=BigInteger)
+        members = select(list_accounts.c.account_id).where(list_accounts.c.list_id == bindparam("list", type_=BigInteger))
+        stmt = select(statuses.c.id).where(statuses.c.account_id.in_(members), LIVE, visible_to(viewer))
+        not_reply = or_(statuses.c.in_reply_to_id.is_(None), statuses.c.in_reply_to_account_id == statuses.c.account_id)
+        if lst.replies_policy == "none":
+            return stmt.where(not_reply)
+        if lst.replies_policy == "list":
+            return stmt.where(or_(not_reply, statuses.c.in_reply_to_account_id == viewer,
+                                  statuses.c.in_reply_to_account_id.in_(members)))
+        followed = select(follows.c.target_account_id).where(follows.c.account_id == viewer,
                                                              follows.c.state == "accepted")
-        stmt = stmt.where(or_(not_reply, statuses.c.in_reply_to_account_id == viewer_id,
+        return stmt.where(or_(not_reply, statuses.c.in_reply_to_account_id == viewer,
                               statuses.c.in_reply_to_account_id.in_(followed)))
-    return await page_ids(conn, stmt, statuses.c.id, **page)
+    return await bound_page_ids(conn, ("list", lst.replies_policy), build, statuses.c.id,
+                                {"list": lst.id, "viewer": viewer_id}, **page)
 
 
 async def direct_status_ids(conn: AsyncConnection, viewer_id: int, limit: int = 400) -> list[int]:

@@ -11,7 +11,7 @@ from models import counters, stream_events
 from models.domains import on_domain
 from models.accounts import Account
 from models.ids import new_id
-from models.rows import fetch, record, reusable
+from models.rows import fetch, ids_in, record, reusable
 from models.schema import (accounts, blocks, domain_blocks, follows, home_feed, list_accounts, mentions, status_edits,
                            status_tags, statuses, tags)
 
@@ -434,32 +434,40 @@ def _publicly_listed_author():  # noqa: ANN202
             on_silenced_domain)))
 
 
-def _tagged(names):  # noqa: ANN001, ANN202
-    """Statuses carrying at least one of `names`."""
+def _tagged(name: str):  # noqa: ANN202
+    """Statuses carrying at least one of the tags of the list parameter `name`."""
     return (select(status_tags.c.status_id).join(tags, tags.c.id == status_tags.c.tag_id)
-            .where(tags.c.name.in_([n.lower().lstrip("#") for n in names])))
+            .where(ids_in(tags.c.name, name, strings=True)))
 
 
 async def tag_ids(conn: AsyncConnection, name: str, *, viewer_is_local: bool, local: bool | None,
                   any_of=(), all_of=(), none_of=(), only_media: bool = False, **page) -> list[int]:  # noqa: ANN001
     """The hashtag timeline: public posts (and local-only ones for local viewers) with the tag, or
     any of `any_of`; also carrying every tag of `all_of` and none of `none_of` (Mastodon's any, all,
-    none)."""
+    none). One statement built per shape (models.statuses.bound_page_ids), the tags its parameters."""
     from models.media import with_media  # media imports this module
 
-    shown = ("public", "local") if viewer_is_local else ("public",)
-    stmt = select(statuses.c.id).where(statuses.c.id.in_(_tagged([name, *any_of])),
-                                       statuses.c.visibility.in_(shown), LIVE,
-                                       statuses.c.reblog_of_id.is_(None), _publicly_listed_author())
-    for required in all_of:
-        stmt = stmt.where(statuses.c.id.in_(_tagged([required])))
-    if none_of:
-        stmt = stmt.where(statuses.c.id.not_in(_tagged(list(none_of))))
-    if only_media:
-        stmt = stmt.where(with_media())
-    if local is not None:
-        stmt = stmt.where(statuses.c.local.is_(local))
-    return await page_ids(conn, stmt, statuses.c.id, **page)
+    def clean(names) -> list[str]:  # noqa: ANN001
+        return list(dict.fromkeys(n.lower().lstrip("#") for n in names))
+
+    def build():  # noqa: ANN202
+        shown = ("public", "local") if viewer_is_local else ("public",)
+        stmt = select(statuses.c.id).where(statuses.c.id.in_(_tagged("tags")),
+                                           statuses.c.visibility.in_(shown), LIVE,
+                                           statuses.c.reblog_of_id.is_(None), _publicly_listed_author())
+        for n in range(len(all_of)):
+            stmt = stmt.where(statuses.c.id.in_(_tagged(f"all_{n}")))
+        if none_of:
+            stmt = stmt.where(statuses.c.id.not_in(_tagged("none")))
+        if only_media:
+            stmt = stmt.where(with_media())
+        if local is not None:
+            stmt = stmt.where(statuses.c.local.is_(local))
+        return stmt
+    params = {"tags": clean([name, *any_of])} | {f"all_{n}": clean([t]) for n, t in enumerate(all_of)} \
+        | ({"none": clean(none_of)} if none_of else {})
+    return await bound_page_ids(conn, ("tag", viewer_is_local, local, len(all_of), bool(none_of), only_media),
+                                build, statuses.c.id, params, **page)
 
 
 async def shared_list_ids(conn: AsyncConnection, list_id: int, **page) -> list[int]:

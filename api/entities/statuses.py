@@ -79,7 +79,7 @@ async def status_page(conn: AsyncConnection, rt: Runtime, viewer: Account | None
 
 
 async def status_page_json(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
-                           context: str, hide_muted: bool = True, exclusive_lists: bool = False) -> list[bytes]:
+                           context: str | None, hide_muted: bool = True, exclusive_lists: bool = False) -> list[bytes]:
     """status_page's entities, each as JSON (api.pagination.paged_json joins them into an array)."""
     return [body for _, body in (await status_page_parts(conn, rt, viewer, ids, context=context, hide_muted=hide_muted,
                                                          exclusive_lists=exclusive_lists)).statuses]
@@ -96,7 +96,7 @@ class PageParts:
 
 
 async def status_page_parts(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
-                            context: str, hide_muted: bool = True, exclusive_lists: bool = False,
+                            context: str | None, hide_muted: bool = True, exclusive_lists: bool = False,
                             people=()) -> PageParts:  # noqa: ANN001
     """As status_page_json, reading the accounts `people` with the page's authors (no statement
     more): a notification's sender costs nothing beside its status."""
