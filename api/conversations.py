@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import auth, pagination
 from api.params import Params, path_id
-from api.entities.conversations import conversation_entities
+from api.entities.conversations import conversation_entities, conversation_entities_json
 from backchannel.keys import RUNTIME
 from models import collections
 from models import statuses as statuses_store
@@ -16,18 +16,17 @@ from social.errors import NotFound
 
 
 async def _conversations(conn: AsyncConnection, viewer: Account) -> list[dict]:
-    """[{id, last (Status), participants (ids), unread}], newest activity first, hidden ones left out."""
-    ids = await collections.direct_status_ids(conn, viewer.id)
-    found = await statuses_store.get_many(conn, ids)
+    """[{id, last (its id and author), participants (ids), unread}], newest activity first, hidden ones
+    left out. A fixed number of statements, however many direct statuses and threads there are."""
+    found = await collections.direct_statuses(conn, viewer.id)
+    ids = [s.id for s in found]
     mentions = await statuses_store.mentions_of(conn, ids)
+    roots = await statuses_store.thread_roots(conn, ids)
     groups: dict[int, dict] = {}
-    for status_id in ids:  # newest first: the first status seen in a group is its last one
-        status = found.get(status_id)
-        if status is None:
-            continue
-        root = await collection_uc.thread_root(conn, status)
+    for status in found:  # newest first: the first status seen in a group is its last one
+        root = roots.get(status.id, status.id)
         group = groups.setdefault(root, {"id": root, "last": status, "participants": []})
-        for person in [status.account_id, *mentions.get(status_id, [])]:
+        for person in [status.account_id, *mentions.get(status.id, [])]:
             if person != viewer.id and person not in group["participants"]:
                 group["participants"].append(person)
     marks = await collections.conversation_marks_of(conn, viewer.id, groups)
@@ -57,7 +56,7 @@ async def index(request: web.Request) -> web.Response:
             if page.min_id is not None:
                 groups = groups[-page.limit:]
         groups = groups[:page.limit]
-        body = await conversation_entities(conn, rt, viewer.account, groups)
+        body = await conversation_entities_json(conn, rt, viewer.account, groups)
     return pagination.paged_json(request, body, [g["last"].id for g in groups])
 
 

@@ -7,7 +7,7 @@ from api import auth, lookup, pagination, scheduled
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.entities.accounts import account_entities
-from api.entities.statuses import (status_entities, status_entity, status_entity_json, status_page,
+from api.entities.statuses import (status_entities, status_entity, status_entity_json, status_list_parts, status_page,
                                    status_source_entity)
 from backchannel.keys import RUNTIME
 from models import quotes as quotes_store
@@ -167,15 +167,17 @@ async def context(request: web.Request) -> web.Response:
         status = await lookup.visible_status(conn, path_id(request), viewer)
         above = await statuses_store.ancestors(conn, status)
         below = await statuses_store.descendants(conn, status)
-        allowed = await status_queries.visible_ids(conn, [s.id for s in above + below], viewer)
-        above = [s for s in above if s.id in allowed]
-        below = [s for s in below if s.id in allowed]
-        body = {"ancestors": await status_entities(conn, rt, viewer, above, context="thread"),
-                "descendants": await status_entities(conn, rt, viewer, below, context="thread")}
+        # Both lists in one page's statements, the visibility rule applied to each post.
+        shown = (await status_list_parts(conn, rt, viewer, above + below, context="thread")).statuses
+    up = {s.id for s in above}
+    body = b"".join((b'{"ancestors":[', b",".join(j for i, j in shown if i in up), b'],"descendants":[',
+                     b",".join(j for i, j in shown if i not in up), b"]}"))
     # Replies the origins know and this node does not: fetched in the background, as on Mastodon,
     # so this answer is immediate and a reload a moment later shows them.
-    await threads.request_replies(rt, [*above, status, *below])
-    return web.json_response(body)
+    seen = {i for i, _ in shown}
+    await threads.request_replies(rt, [*(s for s in above if s.id in seen), status,
+                                       *(s for s in below if s.id in seen)])
+    return pagination.json_bytes(body)
 
 
 async def quotes(request: web.Request) -> web.Response:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
 from models.ids import new_id
 from models.once import insert_once
-from models.rows import fetch
+from models.rows import fetch, ids_in
 from models.schema import (accounts, blocks, bookmarks, conversation_marks, favourites, list_accounts, lists,
                            mentions, mutes, pins, statuses)
 from models.statuses import LIVE, paginate
@@ -275,21 +275,22 @@ async def exclusive_member_ids(conn: AsyncConnection, account_id: int) -> set[in
 
 # --- Direct conversations -----------------------------------------------------------------------
 
-def direct_condition(viewer_id: int):  # noqa: ANN201
+def direct_condition(viewer_id):  # noqa: ANN001, ANN201
     """Direct statuses the viewer wrote or is mentioned in."""
     mentioned = select(mentions.c.status_id).where(mentions.c.account_id == viewer_id)
     return and_(statuses.c.visibility == "direct", LIVE, statuses.c.reblog_of_id.is_(None),
                 or_(statuses.c.account_id == viewer_id, statuses.c.id.in_(mentioned)))
 
 
+_MARKS_OF = select(conversation_marks).where(conversation_marks.c.account_id == bindparam("account", type_=BigInteger),
+                                             ids_in(conversation_marks.c.conversation_id))
+
+
 async def conversation_marks_of(conn: AsyncConnection, account_id: int, conversation_ids) -> dict[int, object]:  # noqa: ANN001
     ids = list(conversation_ids)
     if not ids:
         return {}
-    rows = (await conn.execute(select(conversation_marks).where(
-        conversation_marks.c.account_id == account_id,
-        conversation_marks.c.conversation_id.in_(ids)))).all()
-    return {r.conversation_id: r for r in rows}
+    return {r.conversation_id: r for r in await fetch(conn, _MARKS_OF, {"account": account_id, "ids": ids})}
 
 
 async def set_conversation_mark(conn: AsyncConnection, account_id: int, conversation_id: int, **values) -> None:
@@ -330,8 +331,13 @@ async def list_timeline_ids(conn: AsyncConnection, lst: List, viewer_id: int, **
                                 {"list": lst.id, "viewer": viewer_id}, **page)
 
 
-async def direct_status_ids(conn: AsyncConnection, viewer_id: int, limit: int = 400) -> list[int]:
-    """The newest direct statuses the viewer is part of, newest first (conversations are built from
-    these)."""
-    return list((await conn.execute(select(statuses.c.id).where(direct_condition(viewer_id))
-                                    .order_by(statuses.c.id.desc()).limit(limit))).scalars())
+_DIRECT = (select(statuses.c.id, statuses.c.account_id).where(direct_condition(bindparam("viewer", type_=BigInteger)))
+           .order_by(statuses.c.id.desc()).limit(bindparam("limit", type_=Integer)))
+
+
+async def direct_statuses(conn: AsyncConnection, viewer_id: int, limit: int = 400) -> list:
+    """(id, account_id) of the newest direct statuses the viewer is part of, newest first
+    (conversations are built from these)."""
+    return await fetch(conn, _DIRECT, {"viewer": viewer_id, "limit": limit})
+
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 
-from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import counters, stream_events
@@ -250,13 +250,42 @@ async def mentioned_ids(conn: AsyncConnection, status_id: int) -> list[int]:
         select(mentions.c.account_id).where(mentions.c.status_id == status_id))).scalars())
 
 
+_MENTIONS_OF = select(mentions.c.status_id, mentions.c.account_id).where(ids_in(mentions.c.status_id))
+
+
 async def mentions_of(conn: AsyncConnection, status_ids) -> dict[int, list[int]]:  # noqa: ANN001
     result: dict[int, list[int]] = {}
     ids = list(status_ids)
     if ids:
-        for row in await conn.execute(select(mentions).where(mentions.c.status_id.in_(ids))):
+        for row in await fetch(conn, _MENTIONS_OF, {"ids": ids}):
             result.setdefault(row.status_id, []).append(row.account_id)
     return result
+
+
+THREAD_DEPTH = 40  # replies walked up to find a thread's first post
+
+
+def _thread_roots():  # noqa: ANN202
+    up = select(statuses.c.id.label("start"), statuses.c.id.label("id"), statuses.c.in_reply_to_id.label("parent"),
+                literal(0, Integer).label("depth")).where(ids_in(statuses.c.id)).cte("up", recursive=True)
+    parent, known = statuses.alias("parent"), statuses.alias("known")
+    up = up.union_all(select(up.c.start, parent.c.id, parent.c.in_reply_to_id, up.c.depth + 1)
+                      .where(parent.c.id == up.c.parent, parent.c.deleted_at.is_(None), up.c.depth < THREAD_DEPTH))
+    return select(up.c.start, up.c.id).where(or_(
+        up.c.parent.is_(None), up.c.depth >= THREAD_DEPTH,
+        ~exists().where(known.c.id == up.c.parent, known.c.deleted_at.is_(None))))
+
+
+_THREAD_ROOTS = _thread_roots()
+
+
+async def thread_roots(conn: AsyncConnection, status_ids) -> dict[int, int]:  # noqa: ANN001
+    """The first post still known here (THREAD_DEPTH replies up at most) of each status's thread,
+    by status id: a conversation's key. One statement for any number of statuses."""
+    ids = list(status_ids)
+    if not ids:
+        return {}
+    return {start: root for start, root in await fetch(conn, _THREAD_ROOTS, {"ids": ids})}
 
 
 async def set_tags(conn: AsyncConnection, status_id: int, names, *, new: bool = False) -> None:  # noqa: ANN001
@@ -599,26 +628,41 @@ async def adopt_replies(conn: AsyncConnection, parent: Status) -> int:
     return result.rowcount or 0
 
 
+def _ancestors():  # noqa: ANN202
+    parent = statuses.alias("parent")
+    up = (select(statuses.c.id, statuses.c.in_reply_to_id.label("parent"), literal(1, Integer).label("depth"))
+          .where(statuses.c.id == bindparam("start", type_=BigInteger), LIVE).cte("up", recursive=True))
+    up = up.union_all(select(parent.c.id, parent.c.in_reply_to_id, up.c.depth + 1).where(
+        parent.c.id == up.c.parent, parent.c.deleted_at.is_(None), up.c.depth < bindparam("limit", type_=Integer)))
+    return select(statuses).join(up, up.c.id == statuses.c.id).order_by(up.c.depth.desc())
+
+
+def _descendants():  # noqa: ANN202
+    child = statuses.alias("child")
+    limit = bindparam("limit", type_=Integer)
+    down = (select(statuses.c.id, literal(1, Integer).label("depth"))
+            .where(statuses.c.in_reply_to_id == bindparam("start", type_=BigInteger), LIVE)
+            .cte("down", recursive=True))
+    down = down.union_all(select(child.c.id, down.c.depth + 1).where(
+        child.c.in_reply_to_id == down.c.id, child.c.deleted_at.is_(None), down.c.depth < limit))
+    return (select(statuses).join(down, down.c.id == statuses.c.id)
+            .order_by(down.c.depth, statuses.c.id).limit(limit))
+
+
+_ANCESTORS, _DESCENDANTS = _ancestors(), _descendants()
+
+
 async def ancestors(conn: AsyncConnection, status: Status, limit: int = 40) -> list[Status]:
-    chain: list[Status] = []
-    current = status
-    while current.in_reply_to_id and len(chain) < limit:
-        parent = await get(conn, current.in_reply_to_id)
-        if parent is None:
-            break
-        chain.append(parent)
-        current = parent
-    return list(reversed(chain))
+    """The live posts `status` answers, up to the first one missing here, thread's first post first:
+    one statement, however long the thread."""
+    if not status.in_reply_to_id:
+        return []
+    rows = await fetch(conn, _ANCESTORS, {"start": status.in_reply_to_id, "limit": limit})
+    return [Status.from_row(r) for r in rows]
 
 
 async def descendants(conn: AsyncConnection, status: Status, limit: int = 200) -> list[Status]:
-    """Replies, breadth first in creation order, capped so a huge thread cannot exhaust the server."""
-    result: list[Status] = []
-    frontier = [status.id]
-    while frontier and len(result) < limit:
-        rows = (await conn.execute(select(statuses).where(
-            statuses.c.in_reply_to_id.in_(frontier), LIVE).order_by(statuses.c.id))).all()
-        found = [Status.from_row(r) for r in rows]
-        result.extend(found)
-        frontier = [s.id for s in found]
-    return result[:limit]
+    """Replies, breadth first in creation order, capped so a huge thread cannot exhaust the server:
+    one statement, however many levels."""
+    rows = await fetch(conn, _DESCENDANTS, {"start": status.id, "limit": limit})
+    return [Status.from_row(r) for r in rows]

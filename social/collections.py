@@ -91,14 +91,7 @@ async def unmute(rt: Runtime, viewer: Account, target_id: int) -> None:
 
 async def thread_root(conn, status: Status) -> int:  # noqa: ANN001
     """A conversation is keyed by the id of its thread's first post still known here."""
-    root = status
-    seen = 0
-    while root.in_reply_to_id and seen < 40:
-        parent = await statuses.get(conn, root.in_reply_to_id)
-        if parent is None:
-            break
-        root, seen = parent, seen + 1
-    return root.id
+    return (await statuses.thread_roots(conn, [status.id])).get(status.id, status.id)
 
 
 async def mark_conversation_read(rt: Runtime, viewer: Account, conversation_id: int, last_status_id: int) -> None:

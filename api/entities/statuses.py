@@ -65,9 +65,17 @@ async def status_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | 
     Left out: statuses (and boosts of statuses) the viewer may not see now, boosts whose original is
     gone, and, unless told otherwise, posts by accounts blocked either way or muted by the viewer.
     `moderator`: an admin reviewing reported posts sees them whatever their visibility."""
+    return _dicts((await status_list_parts(conn, rt, viewer, items, context=context, hide_blocked=hide_blocked,
+                                           hide_muted=hide_muted, moderator=moderator)).statuses)
+
+
+async def status_list_parts(conn: AsyncConnection, rt: Runtime, viewer: Account | None, items: list[Status], *,
+                            context: str | None, hide_blocked: bool = True, hide_muted: bool = True,
+                            moderator: bool = False) -> PageParts:
+    """As status_entities, as JSON (PageParts)."""
     originals, allowed = await status_queries.with_originals(conn, items, viewer)
-    return _dicts((await _entities(conn, rt, viewer, items, originals, allowed, context=context,
-                                   hide_blocked=hide_blocked, hide_muted=hide_muted, moderator=moderator)).statuses)
+    return await _entities(conn, rt, viewer, items, originals, allowed, context=context, hide_blocked=hide_blocked,
+                           hide_muted=hide_muted, moderator=moderator)
 
 
 async def status_page(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ids: list[int], *,
