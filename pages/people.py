@@ -21,6 +21,7 @@ from federation.runtime import Runtime
 from federation.urls import ROUTES
 from models import collections, social, status_queries, tag_queries
 from models import accounts as accounts_store
+from models import profile as profile_store
 from models import statuses as statuses_store
 from models.accounts import Account
 from models.statuses import VISIBILITIES
@@ -113,13 +114,16 @@ async def sign_out(request: web.Request) -> web.Response:
 
 # --- Timelines ----------------------------------------------------------------------------------
 
-async def _timeline(request: web.Request, person: session.Person, title: str, ids: list[int], *,
-                    stream: str, skip=frozenset()) -> web.Response:  # noqa: ANN001
+async def _timeline(request: web.Request, person: session.Person, title: str, read_ids, *,  # noqa: ANN001
+                    stream: str) -> web.Response:
+    """A timeline's page: `read_ids(conn)` gives its ids and the accounts whose posts are left out,
+    read with the cards and the posting defaults in one transaction."""
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
+        ids, skip = await read_ids(conn)
         found = await cards.cards_of_ids(conn, rt, person.account, ids)
+        prefs = profile_uc.settled_defaults(await profile_store.settings(conn, person.account.id))
     found = [c for c in found if (c.booster or c.author).id not in skip]
-    prefs = await profile_uc.posting_defaults(rt, person.account.id)
     return page(request, "web/timeline.html", title, person=person, cards=found, ids=ids, limit=PAGE_SIZE,
                 stream=stream, compose=True, durations=POLL_DURATIONS, prefs=prefs)
 
@@ -127,20 +131,22 @@ async def _timeline(request: web.Request, person: session.Person, title: str, id
 @routes.get(ROUTES.web_home.path)
 async def home(request: web.Request) -> web.Response:
     person = await session.require(request)
-    async with request.app[RUNTIME].db.read() as conn:
+
+    async def read_ids(conn):  # noqa: ANN001, ANN202
         ids = await statuses_store.home_ids(conn, person.account.id, max_id=max_id(request), limit=PAGE_SIZE)
         # Members of exclusive lists are read in those lists only, as on the API's home timeline.
-        exclusive = await collections.exclusive_member_ids(conn, person.account.id)
-    return await _timeline(request, person, "Home", ids, stream="user", skip=exclusive)
+        return ids, await collections.exclusive_member_ids(conn, person.account.id)
+    return await _timeline(request, person, "Home", read_ids, stream="user")
 
 
 @routes.get(ROUTES.web_local.path)
 async def local(request: web.Request) -> web.Response:
     person = await session.require(request)
-    async with request.app[RUNTIME].db.read() as conn:
-        ids = await statuses_store.public_ids(conn, local=True, viewer_is_local=True, max_id=max_id(request),
-                                              limit=PAGE_SIZE)
-    return await _timeline(request, person, "This node", ids, stream="public:local")
+
+    async def read_ids(conn):  # noqa: ANN001, ANN202
+        return await statuses_store.public_ids(conn, local=True, viewer_is_local=True, max_id=max_id(request),
+                                               limit=PAGE_SIZE), frozenset()
+    return await _timeline(request, person, "This node", read_ids, stream="public:local")
 
 
 # --- Composing and acting on posts --------------------------------------------------------------

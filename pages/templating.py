@@ -4,6 +4,7 @@ so a template cannot link to a path nobody serves."""
 from __future__ import annotations
 
 import datetime
+import functools
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -25,7 +26,15 @@ STATIC_DIR = HERE / "static"
 
 def path(route: str, **params: Any) -> str:
     """The site-relative path of one of ROUTES, so pages work under whatever host serves them."""
-    return getattr(ROUTES, route).fill(**params)
+    try:
+        return _path(route, tuple(params.items()))
+    except TypeError:  # a value that cannot be a key (never one of ours): filled each time
+        return getattr(ROUTES, route).fill(**params)
+
+
+@functools.lru_cache(maxsize=8192)  # a page links to the same people, posts and tags again and again
+def _path(route: str, params: tuple) -> str:
+    return getattr(ROUTES, route).fill(**dict(params))
 
 
 def stored_html(value: str | None) -> Markup:
@@ -37,11 +46,13 @@ def _when(ts: float | None) -> datetime.datetime | None:
     return None if ts is None else datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
 
 
+@functools.lru_cache(maxsize=4096)  # the times of the posts a page shows, shown again on the next
 def date(ts: float | None) -> str:
     when = _when(ts)
     return when.strftime("%Y-%m-%d %H:%M UTC") if when else ""
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(ts: float | None) -> str:
     when = _when(ts)
     return when.isoformat(timespec="seconds") if when else ""

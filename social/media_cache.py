@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -22,6 +23,7 @@ import time
 
 from federation.http import BlockedAddress, BlockedDomain, FetchError
 from federation.runtime import Runtime
+from federation.urls import Urls
 from models import media_cache as store
 from social.errors import NotFound, ServiceError
 
@@ -40,12 +42,13 @@ class Unavailable(ServiceError):
     status = 502
 
 
-def _key(rt: Runtime) -> bytes:
-    return hmac.new(rt.session_secret, b"remote media proxy", hashlib.sha256).digest()
+@functools.lru_cache(maxsize=8)
+def _key(secret: bytes) -> bytes:
+    return hmac.new(secret, b"remote media proxy", hashlib.sha256).digest()
 
 
-def _signature(rt: Runtime, url: str) -> str:
-    digest = hmac.new(_key(rt), url.encode(), hashlib.sha256).digest()[:18]
+def _signature(secret: bytes, url: str) -> str:
+    digest = hmac.new(_key(secret), url.encode(), hashlib.sha256).digest()[:18]
     return base64.urlsafe_b64encode(digest).decode()
 
 
@@ -54,7 +57,12 @@ def proxy_url(rt: Runtime, url: str | None) -> str | None:
     when the admin chose hot-linking."""
     if not url or rt.config.remote_media == "hotlink":
         return url
-    return rt.urls.media_proxy(_signature(rt, url), url)
+    return _proxied(rt.urls, rt.session_secret, url)
+
+
+@functools.lru_cache(maxsize=4096)  # pages and entities show the same avatars and images again and again
+def _proxied(urls: Urls, secret: bytes, url: str) -> str:
+    return urls.media_proxy(_signature(secret, url), url)
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
@@ -73,7 +81,7 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 async def cached(rt: Runtime, signature: str, url: str) -> tuple[str, str]:
     """(storage name, Content-Type) of the cached copy of a signed remote URL, fetched now when it
     is not kept yet. 404 for a signature this node did not make."""
-    if not hmac.compare_digest(signature, _signature(rt, url)):
+    if not hmac.compare_digest(signature, _signature(rt.session_secret, url)):
         raise NotFound("Record not found")
     async with rt.db.read() as conn:
         found = await store.get(conn, url)

@@ -273,5 +273,9 @@ async def dismiss_suggestion(rt: Runtime, account: Account, target_id: int) -> N
 async def posting_defaults(rt: Runtime, account_id: int) -> profile_store.Settings:
     """source[privacy|sensitive|language]: what a new status gets when the client sends none."""
     async with rt.db.read() as conn:
-        prefs = await profile_store.settings(conn, account_id)
+        return settled_defaults(await profile_store.settings(conn, account_id))
+
+
+def settled_defaults(prefs: profile_store.Settings) -> profile_store.Settings:
+    """Settings as posting defaults: a visibility this node no longer has is public."""
     return prefs if prefs.privacy in VISIBILITIES else replace(prefs, privacy="public")
