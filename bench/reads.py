@@ -292,7 +292,8 @@ async def run(args: argparse.Namespace) -> dict:
                     row |= await measure(args, node.base + path, headers)
                     row["ratio"] = row["req_per_s"] / ceiling if ceiling else None
                 if args.reads_py_spy and label in args.reads_profile:
-                    out = Path(tempfile.gettempdir()) / f"reads-{label.split()[0]}-{os.getpid()}.pyspy.txt"
+                    slug = "".join(c if c.isalnum() else "-" for c in label).strip("-")  # "web /home" and "web /@alice" apart
+                    out = Path(tempfile.gettempdir()) / f"reads-{slug}-{os.getpid()}.pyspy.txt"
                     row["py_spy"] = await profile(session, node.base + path, headers, args.reads_requests, pid,
                                                   args.reads_py_spy, out)
                 row["cpu_ratio"] = hello["cpu_ms"] / row["cpu_ms"] if row["cpu_ms"] else None
