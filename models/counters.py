@@ -33,7 +33,8 @@ def bump(conn: AsyncConnection, table: Table, row_id: int, column: str, delta: i
 
 
 def forget(conn: AsyncConnection) -> None:
-    """Drop what was noted (the transaction rolled back)."""
+    """Drop what was noted on this connection (by a transaction that failed: the noted changes
+    stay with the pooled connection until its next transaction begins with this)."""
     conn.info.pop(_PENDING, None)
 
 

@@ -106,11 +106,11 @@ class Database:
         what it accepts this way: its senders must not queue behind the worker applying)."""
         async with self._turns.turn(urgent):
             async with self.writer.begin() as conn:
-                try:
-                    yield conn
-                    await counters.flush(conn)  # last: a counter's row is locked until COMMIT
-                finally:
-                    counters.forget(conn)
+                # Not after a failure, when the connection may be gone (its error must surface):
+                # here, what a failed transaction on this pooled connection noted is dropped.
+                counters.forget(conn)
+                yield conn
+                await counters.flush(conn)  # last: a counter's row is locked until COMMIT
 
     @contextlib.asynccontextmanager
     async def read(self, *, slow: bool = False) -> AsyncIterator[AsyncConnection]:

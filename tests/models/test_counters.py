@@ -125,3 +125,16 @@ async def test_two_follows_each_way_at_once_do_not_deadlock(pg):
     # Then both counted (PostgreSQL found no deadlock to break by failing one of them)
     assert await counts(pg, 1) == (1, 1)
     assert await counts(pg, 2) == (1, 1)
+
+
+async def test_a_connection_lost_in_a_write_raises_its_own_error(pg):
+    """The outage middleware answers 503 for a vanished database by the driver's error: nothing done
+    at the end of a failed write may replace it with SQLAlchemy's PendingRollbackError."""
+    from sqlalchemy.exc import DBAPIError, PendingRollbackError
+
+    with pytest.raises(DBAPIError) as raised:
+        async with pg.write() as conn:
+            await accounts_store.bump_counter(conn, 1, "followers_count", 1)
+            await conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+    assert not isinstance(raised.value, PendingRollbackError)
+    assert await counts(pg, 1) == (0, 0)
