@@ -2,12 +2,12 @@
 of pending follow requests, list membership."""
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.rows import fetch, ids_in
-from models.schema import accounts, follows, list_accounts, lists, mentions
+from models.rows import fetch, page_join
+from models.schema import accounts, follows, list_accounts, lists
 
 
 async def account_by_url(conn: AsyncConnection, url: str) -> Account | None:
@@ -30,15 +30,13 @@ async def in_own_list(conn: AsyncConnection, owner_id: int, list_id: int, accoun
                                       list_accounts.c.account_id == account_id))).first() is not None
 
 
-_PAGE_PEOPLE = select(accounts).where(or_(
-    ids_in(accounts.c.id, "authors"), accounts.c.id.in_(select(mentions.c.account_id).where(ids_in(mentions.c.status_id)))))
+_PAGE_PEOPLE = select(accounts).select_from(page_join(accounts.c.id))
 
 
-async def of_page(conn: AsyncConnection, author_ids, status_ids) -> dict[int, Account]:  # noqa: ANN001
-    """The authors of a page of statuses and everyone those statuses mention, in one statement
-    (built once: see models.status_queries)."""
-    authors, ids = list(set(author_ids)), list(status_ids)
-    if not authors and not ids:
+async def of_page(conn: AsyncConnection, account_ids) -> dict[int, Account]:  # noqa: ANN001
+    """The people a page of statuses shows (its authors, and everyone its statuses mention:
+    models.status_queries.PageFacts.people), in one statement built once."""
+    ids = set(account_ids)
+    if not ids:
         return {}
-    rows = await fetch(conn, _PAGE_PEOPLE, {"authors": authors or [0], "ids": ids or [0]})
-    return {row.id: Account.from_row(row) for row in rows}
+    return {row.id: Account.from_row(row) for row in await fetch(conn, _PAGE_PEOPLE, {"ids": ids})}

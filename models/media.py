@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
 from models.records import Record
-from models.rows import fetch, ids_in, reusable
+from models.rows import fetch, page_join, reusable
 from models.schema import media_attachments
 
 MAX_ATTACHMENTS = 4
@@ -96,8 +96,13 @@ async def attach(conn: AsyncConnection, status_id: int, media_ids: list[int]) ->
 
 
 # Built once (see models.statuses.bound_page_ids): every page of statuses reads its media.
-_OF_STATUSES = (select(media_attachments).where(ids_in(media_attachments.c.status_id))
-                .order_by(media_attachments.c.position, media_attachments.c.id))
+# In their order by (position, id), sorted here: a page has few, and SQLite would sort them in a
+# temporary b-tree of its own.
+_OF_STATUSES = select(media_attachments).select_from(page_join(media_attachments.c.status_id))
+
+
+def _ORDER(row) -> tuple:  # noqa: ANN001, N802
+    return row.position, row.id
 
 
 async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, list[Media]]:  # noqa: ANN001
@@ -106,7 +111,7 @@ async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, list[Media
     if not ids:
         return result
     rows = await fetch(conn, _OF_STATUSES, {"ids": ids})
-    for row in rows:
+    for row in sorted(rows, key=_ORDER) if len(rows) > 1 else rows:
         result.setdefault(row.status_id, []).append(Media.from_row(row))
     return result
 

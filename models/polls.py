@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
-from models.rows import fetch, ids_in
+from models.rows import fetch, page_join
 from models.schema import poll_votes, polls
 
 
@@ -71,7 +71,7 @@ async def of_status(conn: AsyncConnection, status_id: int) -> Poll | None:
 
 
 # Built once (see models.statuses.bound_page_ids): every page of statuses reads its polls.
-_OF_STATUSES = select(polls).where(ids_in(polls.c.status_id))
+_OF_STATUSES = select(polls).select_from(page_join(polls.c.status_id))
 
 
 async def of_statuses(conn: AsyncConnection, status_ids) -> dict[int, Poll]:  # noqa: ANN001

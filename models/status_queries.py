@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Float, and_, bindparam, case, or_, select, union_all
+from sqlalchemy import BigInteger, Float, and_, bindparam, case, exists, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.rows import fact, fetch, ids_in
+from models.rows import IdTable, fact, fetch, page_join
 from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, filters, follows, home_feed,
                            list_accounts, lists, mentions, mutes, pins, poll_votes, polls, preview_cards, status_cards,
                            status_edits, status_tags,
@@ -117,7 +117,7 @@ _VIEWER = bindparam("viewer", type_=BigInteger)
 
 def _with_originals(viewer: bool):  # noqa: ANN202
     seen = visible_to(_VIEWER if viewer else None).label("seen")
-    return select(statuses, seen).where(ids_in(statuses.c.id))
+    return select(statuses, seen).select_from(page_join(statuses.c.id))
 
 
 _WITH_ORIGINALS = {True: _with_originals(True), False: _with_originals(False)}
@@ -160,9 +160,13 @@ async def quoted(conn: AsyncConnection, ids, viewer: Account | None) -> tuple[di
 
 
 def _page_with_originals(viewer: bool):  # noqa: ANN202
+    # The page's statuses, then the originals its boosts boost that are not on the page themselves.
     seen = visible_to(_VIEWER if viewer else None).label("seen")
-    boosted = select(statuses.c.reblog_of_id).where(ids_in(statuses.c.id), statuses.c.reblog_of_id.is_not(None))
-    return select(statuses, seen).where(or_(ids_in(statuses.c.id), statuses.c.id.in_(boosted)))
+    boost, again = statuses.alias("boost"), IdTable("ids", "again")
+    return union_all(
+        select(statuses, seen).select_from(page_join(statuses.c.id)),
+        select(statuses, seen).select_from(page_join(boost.c.id).join(statuses, statuses.c.id == boost.c.reblog_of_id))
+        .where(~exists().where(again.c.value == statuses.c.id)))
 
 
 _PAGE_WITH_ORIGINALS = {True: _page_with_originals(True), False: _page_with_originals(False)}
@@ -210,34 +214,42 @@ class PageFacts:
     cards: dict[int, str] = field(default_factory=dict)  # status id → its preview card, as JSON
     following: set[int] = field(default_factory=set)  # the page's authors the viewer follows
 
+    def people(self, author_ids) -> set[int]:  # noqa: ANN001
+        """The accounts the page shows: its authors and everyone its statuses mention."""
+        return set(author_ids).union(*self.mentions.values())
+
 
 def _page_facts(viewer: bool):  # noqa: ANN202
+    # Each branch starts from the page's ids (or its authors') and searches one index per id
+    # (models.rows.page_join): the page's few ids decide how much is read, whatever the tables' size.
+    of_page = page_join
     branches = [
-        select(*fact("mention", mentions.c.status_id, mentions.c.account_id)).where(ids_in(mentions.c.status_id)),
+        select(*fact("mention", mentions.c.status_id, mentions.c.account_id)).select_from(of_page(mentions.c.status_id)),
         select(*fact("tag", status_tags.c.status_id, text=tags.c.name))
-        .join(tags, tags.c.id == status_tags.c.tag_id).where(ids_in(status_tags.c.status_id)),
-        select(*fact("pin", pins.c.status_id)).where(ids_in(pins.c.status_id, "local_ids")),
+        .select_from(of_page(status_tags.c.status_id).join(tags, tags.c.id == status_tags.c.tag_id)),
+        select(*fact("pin", pins.c.status_id)).select_from(of_page(pins.c.status_id, "local_ids")),
         select(*fact("card", status_cards.c.status_id, text=preview_cards.c.entity))
-        .join(preview_cards, preview_cards.c.id == status_cards.c.card_id)
-        .where(ids_in(status_cards.c.status_id), preview_cards.c.entity.is_not(None)),
+        .select_from(of_page(status_cards.c.status_id).join(preview_cards, preview_cards.c.id == status_cards.c.card_id))
+        .where(preview_cards.c.entity.is_not(None)),
     ]
     if viewer:
         branches += [
-            select(*fact("fav", favourites.c.status_id))
-            .where(favourites.c.account_id == _VIEWER, ids_in(favourites.c.status_id)),
-            select(*fact("reblog", statuses.c.reblog_of_id))
-            .where(statuses.c.account_id == _VIEWER, ids_in(statuses.c.reblog_of_id), LIVE),
-            select(*fact("bookmark", bookmarks.c.status_id))
-            .where(bookmarks.c.account_id == _VIEWER, ids_in(bookmarks.c.status_id)),
+            select(*fact("fav", favourites.c.status_id)).select_from(of_page(favourites.c.status_id))
+            .where(favourites.c.account_id == _VIEWER),
+            select(*fact("reblog", statuses.c.reblog_of_id)).select_from(of_page(statuses.c.reblog_of_id))
+            .where(statuses.c.account_id == _VIEWER, LIVE),
+            select(*fact("bookmark", bookmarks.c.status_id)).select_from(of_page(bookmarks.c.status_id))
+            .where(bookmarks.c.account_id == _VIEWER),
             select(*fact("vote", poll_votes.c.poll_id, poll_votes.c.choice))
-            .join(polls, polls.c.id == poll_votes.c.poll_id)
-            .where(poll_votes.c.account_id == _VIEWER, ids_in(polls.c.status_id)),
-            select(*fact("block", blocks.c.target_account_id))
-            .where(blocks.c.account_id == _VIEWER, ids_in(blocks.c.target_account_id, "authors")),
-            select(*fact("block", blocks.c.account_id))
-            .where(blocks.c.target_account_id == _VIEWER, ids_in(blocks.c.account_id, "authors")),
+            .select_from(of_page(polls.c.status_id).join(poll_votes, poll_votes.c.poll_id == polls.c.id))
+            .where(poll_votes.c.account_id == _VIEWER),
+            select(*fact("block", blocks.c.target_account_id)).select_from(of_page(blocks.c.target_account_id, "authors"))
+            .where(blocks.c.account_id == _VIEWER),
+            select(*fact("block", blocks.c.account_id)).select_from(of_page(blocks.c.account_id, "authors"))
+            .where(blocks.c.target_account_id == _VIEWER),
             select(*fact("mute", mutes.c.target_account_id, case((mutes.c.notifications, 1), else_=0)))
-            .where(mutes.c.account_id == _VIEWER, ids_in(mutes.c.target_account_id, "authors"),
+            .select_from(of_page(mutes.c.target_account_id, "authors"))
+            .where(mutes.c.account_id == _VIEWER,
                    or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now", type_=Float))),
             select(*fact("thread", conversation_mutes.c.root_status_id))
             .where(conversation_mutes.c.account_id == _VIEWER).limit(1),
@@ -245,12 +257,12 @@ def _page_facts(viewer: bool):  # noqa: ANN202
             # which authors are on the viewer's exclusive lists (left out of home).
             select(*fact("filters", filters.c.id)).where(filters.c.account_id == _VIEWER).limit(1),
             select(*fact("exclusive", list_accounts.c.account_id))
-            .join(lists, lists.c.id == list_accounts.c.list_id)
-            .where(lists.c.account_id == _VIEWER, lists.c.exclusive.is_(True),
-                   ids_in(list_accounts.c.account_id, "authors")),
+            .select_from(of_page(list_accounts.c.account_id, "authors")
+                         .join(lists, lists.c.id == list_accounts.c.list_id))
+            .where(lists.c.account_id == _VIEWER, lists.c.exclusive.is_(True)),
             select(*fact("follows", follows.c.target_account_id))  # who may quote a followers' post
-            .where(follows.c.account_id == _VIEWER, ids_in(follows.c.target_account_id, "authors"),
-                   follows.c.state == "accepted"),
+            .select_from(of_page(follows.c.target_account_id, "authors"))
+            .where(follows.c.account_id == _VIEWER, follows.c.state == "accepted"),
         ]
     return union_all(*(branch.subquery().select() if branch._limit_clause is not None else branch
                        for branch in branches))

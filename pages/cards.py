@@ -131,7 +131,7 @@ async def _cards(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ite
     viewer_id = viewer.id if viewer else None
     facts = await status_queries.page_facts(conn, ids, [i for i, s in everything.items() if s.local], authors,
                                             viewer_id)
-    people = await account_queries.of_page(conn, authors, ids)
+    people = await account_queries.of_page(conn, facts.people(authors))
     media = await media_store.of_statuses(conn, ids)
     polls = await polls_store.of_statuses(conn, ids)
     hidden = facts.blocked | facts.muted_accounts

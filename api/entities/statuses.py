@@ -135,7 +135,7 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
     facts = await status_queries.page_facts(conn, ids, [i for i, s in with_quoted.items() if s.local], authors,
                                             viewer.id if viewer else None)
     related = _Related(
-        people=await account_queries.of_page(conn, authors, ids), mentions=facts.mentions, tags=facts.tags,
+        people=await account_queries.of_page(conn, facts.people(authors)), mentions=facts.mentions, tags=facts.tags,
         media=await media_store.of_statuses(conn, ids), polls=await polls_store.of_statuses(conn, ids),
         pinned=facts.pinned, cards=facts.cards, quoted=shown_quoted, quoted_deleted=quoted_deleted,
         blocked=facts.blocked, muted_accounts=facts.muted_accounts, following=facts.following)

@@ -3,25 +3,13 @@ posters per UTC day, the people who used the node per day, deliveries counted pe
 domains that failed most."""
 import time
 
-import pytest
 import sqlalchemy as sa
 
-from backchannel.config import database_url
 from models import dashboard
-from models.db import Database
-from models.migrate import upgrade
 from models.schema import accounts, favourites, follows, oauth_tokens, statuses, users
 
 DAY = dashboard.DAY
 TODAY = dashboard.day_of(time.time())
-
-
-@pytest.fixture
-async def db(tmp_path, database_factory):
-    database = Database(database_url(database_factory() or "", str(tmp_path)))
-    await upgrade(database)
-    yield database
-    await database.dispose()
 
 
 def _status(n: int, account_id: int, at: float, **values) -> dict:
