@@ -229,6 +229,9 @@ class TextFormatter(logging.Formatter):
 
 
 def setup_logging(config: Config) -> None:
+    # No line shows a record's thread or process: not looked up for every record (the access log's
+    # one a request cost 7 µs more with them).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if config.log_format == "json" else
                          TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

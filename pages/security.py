@@ -57,6 +57,15 @@ def _browser(request: web.Request) -> bool:
 
 
 def _apply(response: web.StreamResponse) -> None:
-    if response.content_type == "text/html" and not response.prepared:
+    if not response.prepared and _is_html(response.headers.get("Content-Type")):
         for name, value in HTML_HEADERS.items():
             response.headers[name] = value
+
+
+def _is_html(content_type: str | None) -> bool:
+    """Whether a Content-Type header names text/html, without parsing it (response.content_type
+    parses every JSON answer's header anew)."""
+    if not content_type:
+        return False
+    media_type = content_type.partition(";")[0].strip()
+    return len(media_type) == 9 and media_type.lower() == "text/html"
