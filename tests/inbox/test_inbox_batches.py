@@ -2,8 +2,12 @@
 for the lot): each lands once, in its followers' home timelines, with its hashtag and its author's
 count; what cannot be batched (a mention, a forged post) is applied alone, an actor's Delete never
 overtakes its Create, and nothing accepted is lost."""
-import sqlite3
+import asyncio
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from backchannel.config import database_url
 from tests.rig.fake_remote import AS_CONTEXT, FakeRemote, create, note, post_signed
 from tests.rig.nodes import Node, eventually, free_port
 
@@ -15,15 +19,28 @@ def send(node, actor, activity, path="/inbox"):
     assert status == 202, text
 
 
+def query(node, sql, **params):
+    """Rows of one statement on the node's database, SQLite or PostgreSQL."""
+    async def run():
+        engine = create_async_engine(database_url(node.database or "", str(node.data)))
+        try:
+            async with engine.connect() as conn:
+                return (await conn.execute(text(sql), params)).all()
+        finally:
+            await engine.dispose()
+    return asyncio.run(run())
+
+
 def restart(node, *, workers):
     node.stop()
     node.extra_env["BACKCHANNEL_WORKERS"] = "true" if workers else "false"
     node.start()
 
 
-def test_posts_applied_together_each_have_their_effects(tmp_path):
+def test_posts_applied_together_each_have_their_effects(tmp_path, database_factory):
     remote = FakeRemote("remote.test").start()
-    node = Node(domain=NODE, port=free_port(), data=tmp_path / "acme", resolve={"remote.test": remote.port}).start()
+    node = Node(domain=NODE, port=free_port(), data=tmp_path / "acme", resolve={"remote.test": remote.port},
+                database=database_factory()).start()
     try:
         node.create_user("alice")
         alice = node.mastodon(node.token("alice"))
@@ -70,13 +87,12 @@ def test_posts_applied_together_each_have_their_effects(tmp_path):
         assert {s.uri for s in alice.timeline_hashtag("batched", limit=40)} == expected - {mention["id"]}
         assert [n.status.uri for n in alice.notifications(types=["mention"])] == [mention["id"]]
         assert alice.account(ids["w0"]).statuses_count == 1
-        with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
-            states = dict(db.execute("SELECT state, count(*) FROM inbox_items GROUP BY state").fetchall())
-            forged_state = db.execute("SELECT state FROM inbox_items WHERE activity_uri = ?",
-                                      (forged["id"] + "/activity",)).fetchone()
-            assert db.execute("SELECT count(*) FROM statuses WHERE uri = ?", (forged["id"],)).fetchone()[0] == 0
+        states = dict(query(node, "SELECT state, count(*) FROM inbox_items GROUP BY state"))
+        forged_state = query(node, "SELECT state FROM inbox_items WHERE activity_uri = :uri",
+                             uri=forged["id"] + "/activity")
+        assert query(node, "SELECT count(*) FROM statuses WHERE uri = :uri", uri=forged["id"]) == [(0,)]
         assert "pending" not in states
-        assert forged_state == ("failed",)
+        assert [tuple(row) for row in forged_state] == [("failed",)]
     finally:
         node.stop()
         remote.stop()
