@@ -12,7 +12,11 @@ with BACKCHANNEL_COUNT_STATEMENTS=1) answers. For each endpoint:
 - CPU ms/request: the node's user+system CPU (/proc/PID/stat) over N sequential requests from one
   client, divided by N. Much less sensitive to other load on the machine than wall time;
 - req/s: C concurrent clients for S seconds (an aiohttp load generator in this process), printed as a
-  ratio to an aiohttp hello-world server (its own process) measured the same way in the same run.
+  ratio to an aiohttp hello-world server (its own process) measured the same way in the same run;
+- under that load, where each request's CPU went: the node (all its processes), PostgreSQL's
+  backends serving the node's database (from pg_stat_activity and /proc), and the load generator
+  (wrk); their sum against the machine's cores is the most any number of node processes could
+  answer here (the `machine ceiling`).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import argparse
 import asyncio
 import collections
 import os
+import resource
 import signal
 import shutil
 import subprocess
@@ -96,6 +101,52 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class DatabaseCpu:
+    """CPU of the PostgreSQL backends serving one database (found in pg_stat_activity; this machine's
+    server, read from /proc): what the node's queries cost the database server."""
+
+    def __init__(self, url: str):
+        self.url = url.replace("+asyncpg", "")
+        self._conn = None
+
+    async def backends(self) -> dict[int, float] | None:
+        """CPU seconds so far of each backend; None when the server cannot be asked (no connection
+        slot left, say): the figure is then left out, not the run."""
+        if not self.url:
+            return None
+        import asyncpg
+
+        try:
+            if self._conn is None:  # one connection for the whole run: it takes a slot of the server's
+                self._conn = await asyncpg.connect(self.url)
+            pids = [r["pid"] for r in await self._conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+        except (OSError, asyncpg.PostgresError) as err:
+            print(f"  (no database CPU figure: {err})", flush=True)
+            return None
+        return {pid: process_cpu(pid) for pid in pids}
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+
+    @staticmethod
+    def spent(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+        """Seconds between two snapshots (a backend started in between counts from zero)."""
+        if before is None or after is None:
+            return None
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -129,21 +180,26 @@ async def prepare(data: Path, rounds: int, database: str = ""):  # noqa: ANN201
     return scene
 
 
-async def sequential(session: aiohttp.ClientSession, url: str, headers: dict, n: int, pid: int) -> dict:
+async def sequential(session: aiohttp.ClientSession, url: str, headers: dict, n: int, pid: int,
+                     db: DatabaseCpu | None = None) -> dict:
     statements = None
     for _ in range(3):  # warm caches and connections
         async with session.get(url, headers=headers) as resp:
             await resp.read()
             assert resp.status == 200, (url, resp.status)
             statements = resp.headers.get("X-Statement-Count")
+    backends = await db.backends() if db else None
     cpu = cpu_seconds(pid)
     start = time.perf_counter()
     for _ in range(n):
         async with session.get(url, headers=headers) as resp:
             await resp.read()
     wall = time.perf_counter() - start
-    return {"statements": int(statements) if statements else None,
-            "cpu_ms": 1000 * (cpu_seconds(pid) - cpu) / n, "wall_ms": 1000 * wall / n}
+    result = {"statements": int(statements) if statements else None,
+              "cpu_ms": 1000 * (cpu_seconds(pid) - cpu) / n, "wall_ms": 1000 * wall / n}
+    if db and (spent := db.spent(backends, await db.backends())) is not None:
+        result["db_cpu_ms"] = 1000 * spent / n
+    return result
 
 
 WRK_LATENCY = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -154,11 +210,16 @@ def wrk_load(binary: str, url: str, headers: dict, clients: int, seconds: float)
     args = [binary, "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--latency", "-H", "User-Agent: bench/reads"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
-    result = {"req_per_s": 0.0, "p99_ms": None}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = {"req_per_s": 0.0, "p99_ms": None,
+              "loadgen_cpu_s": after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime}
     for line in out.splitlines():
         parts = line.split()
-        if line.startswith("Requests/sec:"):
+        if " requests in " in line:
+            result["requests"] = int(parts[0])
+        elif line.startswith("Requests/sec:"):
             result["req_per_s"] = float(parts[1])
         elif parts[:1] == ["99%"]:
             number = parts[1].rstrip("usm")
@@ -168,12 +229,26 @@ def wrk_load(binary: str, url: str, headers: dict, clients: int, seconds: float)
     return result
 
 
-async def measure(args: argparse.Namespace, url: str, headers: dict) -> dict:
-    """req/s (and p99 with wrk) under `--reads-clients` concurrent clients for `--reads-seconds`."""
-    if args.reads_wrk:
-        return await asyncio.to_thread(wrk_load, args.reads_wrk, url, headers, args.reads_clients,
-                                       args.reads_seconds)
-    return {"req_per_s": await load(url, headers, args.reads_clients, args.reads_seconds), "p99_ms": None}
+async def measure(args: argparse.Namespace, url: str, headers: dict, pid: int | None = None,
+                  db: DatabaseCpu | None = None) -> dict:
+    """req/s (and p99 with wrk) under `--reads-clients` concurrent clients for `--reads-seconds`;
+    with wrk, also each request's CPU under that load: the node's (`pid` and its children), the
+    database server's and wrk's own."""
+    if not args.reads_wrk:
+        return {"req_per_s": await load(url, headers, args.reads_clients, args.reads_seconds), "p99_ms": None}
+    backends = await db.backends() if db else None
+    node = cpu_seconds(pid) if pid else 0.0
+    result = await asyncio.to_thread(wrk_load, args.reads_wrk, url, headers, args.reads_clients,
+                                     args.reads_seconds)
+    n = result.get("requests")
+    if n and pid:
+        result["load_cpu_ms"] = 1000 * (cpu_seconds(pid) - node) / n
+        result["loadgen_cpu_ms"] = 1000 * result["loadgen_cpu_s"] / n
+        if db and (spent := db.spent(backends, await db.backends())) is not None:
+            result["load_db_cpu_ms"] = 1000 * spent / n
+        spent = result["load_cpu_ms"] + result.get("load_db_cpu_ms", 0.0) + result["loadgen_cpu_ms"]
+        result["machine_ceiling"] = 1000 * (os.cpu_count() or 1) / spent
+    return result
 
 
 async def load(url: str, headers: dict, clients: int, seconds: float) -> float:
@@ -267,6 +342,7 @@ async def run(args: argparse.Namespace) -> dict:
     args.reads_profile = args.reads_profile or ["home ?limit=20"]
     data = Path(tempfile.mkdtemp(prefix="bench-reads-"))
     node = None
+    db = DatabaseCpu(args.reads_database)
     loadavg_start = os.getloadavg()
     try:
         print(f"reads: seeding {args.reads_rounds} rounds of data …", flush=True)
@@ -287,9 +363,9 @@ async def run(args: argparse.Namespace) -> dict:
                 headers = ({"Cookie": f"{COOKIE}={scene.token}.{scene.stream_token}"} if who == "web" else
                            {"Authorization": f"Bearer {scene.token}"} if who else {})
                 row = {"endpoint": label, "path": path,
-                       **await sequential(session, node.base + path, headers, args.reads_requests, pid)}
+                       **await sequential(session, node.base + path, headers, args.reads_requests, pid, db)}
                 if args.reads_seconds > 0:
-                    row |= await measure(args, node.base + path, headers)
+                    row |= await measure(args, node.base + path, headers, pid, db)
                     row["ratio"] = row["req_per_s"] / ceiling if ceiling else None
                 if args.reads_py_spy and label in args.reads_profile:
                     slug = "".join(c if c.isalnum() else "-" for c in label).strip("-")  # "web /home" and "web /@alice" apart
@@ -306,6 +382,7 @@ async def run(args: argparse.Namespace) -> dict:
                 "processes": args.reads_processes, "database": "postgresql" if args.reads_database else "sqlite",
                 "loadavg_start": loadavg_start, "loadavg": os.getloadavg()}
     finally:
+        await db.close()
         if node is not None:
             node.stop()
         shutil.rmtree(data, ignore_errors=True)
@@ -346,6 +423,20 @@ def report(result: dict) -> None:
         ratio = f"{row['ratio']:8.3f}" if row.get("ratio") else f"{'—':>8}"
         cpu_ratio = f"{row['cpu_ratio']:11.3f}" if row.get("cpu_ratio") else f"{'—':>11}"
         print(f"{row['endpoint']:28} {row['statements']:>9} {row['cpu_ms']:10.2f} {cpu_ratio} {rps} {p99} {ratio}")
+    loaded = [row for row in result["rows"] if row.get("load_cpu_ms") is not None]
+    if loaded:
+        print(f"\nunder that load, CPU ms per request: the node ({result.get('processes', 1)} process(es)), the "
+              f"database server's backends, wrk; their sum against {os.cpu_count()} cores is the machine ceiling")
+        print(f"{'endpoint':28} {'node':>7} {'db seq':>7} {'db load':>7} {'wrk':>6} {'sum':>6} {'ceiling/s':>9} "
+              f"{'req/s':>8} {'node %':>7}")
+        for row in loaded:
+            db_seq, db_load = row.get("db_cpu_ms"), row.get("load_db_cpu_ms")
+            spent = row["load_cpu_ms"] + (db_load or 0.0) + row["loadgen_cpu_ms"]
+            print(f"{row['endpoint']:28} {row['load_cpu_ms']:7.2f} "
+                  f"{db_seq if db_seq is not None else float('nan'):7.2f} "
+                  f"{db_load if db_load is not None else float('nan'):7.2f} {row['loadgen_cpu_ms']:6.2f} "
+                  f"{spent:6.2f} {row['machine_ceiling']:9,.0f} {row['req_per_s']:8,.0f} "
+                  f"{row['req_per_s'] * row['load_cpu_ms'] / 10:6.0f}%")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
