@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import listed_people
 from models.ids import new_id
+from models.rows import fetch
 from models.search import talking_about
 from models.schema import (account_notes, account_settings, accounts, endorsements, follows,
                            suggestion_dismissals)
@@ -23,10 +24,14 @@ class Settings:
     quote_policy: str = "public"
 
 
+_SETTINGS = select(account_settings).where(account_settings.c.account_id == bindparam("account", type_=BigInteger))
+
+
 async def settings(conn: AsyncConnection, account_id: int) -> Settings:
-    row = (await conn.execute(select(account_settings).where(account_settings.c.account_id == account_id))).first()
-    if row is None:
+    rows = await fetch(conn, _SETTINGS, {"account": account_id})  # every signed-in page with a form asks
+    if not rows:
         return Settings()
+    row = rows[0]
     return Settings(row.default_privacy, bool(row.default_sensitive), row.default_language,
                     row.default_quote_policy or "public")
 
