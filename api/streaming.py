@@ -208,7 +208,6 @@ class Hub:
                  if c.viewer is not None and c.viewer.id == connection.viewer.id) >= MAX_CONNECTIONS_PER_ACCOUNT:
             return False
         self.connections.add(connection)
-        self.wakeup.set()  # an idle hub sleeps until its first connection (see _loop)
         return True
 
     def discard(self, connection: Connection) -> None:
@@ -230,17 +229,13 @@ class Hub:
         last_prune = 0.0
         last_check = time.time()
         while True:
-            # With no connection there is nothing to poll for: sleep until the next prune, or until
-            # a connection is admitted (it sets wakeup), instead of waking every poll interval.
-            timeout = self.poll_interval if self.connections else max(
-                self.poll_interval, PRUNE_EVERY - (time.time() - last_prune))
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout)
+                await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
             self.wakeup.clear()
             try:
                 if self.connections:
                     await self.poll()
-                if self.connections and time.time() - last_check > RECHECK_EVERY:
+                if time.time() - last_check > RECHECK_EVERY:
                     last_check = time.time()
                     await self.recheck()
                 if time.time() - last_prune > PRUNE_EVERY:
