@@ -411,7 +411,8 @@ async def follow_senders(node: Node, remote: BenchRemote, actors: list, db: DbPr
     return home_rows(db)
 
 
-async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, deadline: Deadline) -> dict:
+async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, deadline: Deadline,
+                        sampler) -> dict:  # noqa: ANN001
     run_id = str(time.time_ns())
     actors = [remote.add_actor(f"sender{i:04d}") for i in range(args.actors)]
     path = "/inbox"
@@ -444,17 +445,18 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
                                            label="applied statuses")
         applied_at.update(done=done, count=value - base_count, at=at)
 
-    cpu_before = node_cpu(node)
-    watcher = asyncio.create_task(watch())
-    gets_before = remote.gets
-    s = await send_all(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
-    accepted = s["codes"].get(202, 0)
-    applied_when_sent = db.remote_statuses() - base_count
-    say(f"inbound: sent {s['sent']} in {s['wall']:.2f}s: {s['codes']} errors={s['errors']}; "
-        f"{applied_when_sent} applied so far; waiting for the rest")
-    cpu_at_accepted = node_cpu(node)
-    await watcher
-    cpu_total = node_cpu(node) - cpu_before
+    with sampler("inbound") as spy:  # the timed part only: not the warm-up's fetches nor the follows
+        cpu_before = node_cpu(node)
+        watcher = asyncio.create_task(watch())
+        gets_before = remote.gets
+        s = await send_all(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
+        accepted = s["codes"].get(202, 0)
+        applied_when_sent = db.remote_statuses() - base_count
+        say(f"inbound: sent {s['sent']} in {s['wall']:.2f}s: {s['codes']} errors={s['errors']}; "
+            f"{applied_when_sent} applied so far; waiting for the rest")
+        cpu_at_accepted = node_cpu(node)
+        await watcher
+        cpu_total = node_cpu(node) - cpu_before
     applied_wall = applied_at["at"] - s["start"]
     result = {
         "actors": len(actors), "messages": args.messages, "concurrency": args.concurrency,
@@ -470,6 +472,7 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         "node_cpu_share": cpu_total / applied_wall if applied_wall else None,
         "node_cpu_ms_per_activity": 1000 * cpu_total / max(1, applied_at["count"]),
         "home_rows_made": (home_rows(db) - home_before) if args.home else None,
+        "py_spy": spy.summary(),
     }
     if args.home:
         say(f"inbound: {result['home_rows_made']} home-timeline rows made for 'reader' (one per post expected)")
@@ -861,9 +864,7 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
         say(f"node {node.domain} up at {node.base} (pid {node.proc.pid}) on {results['database']}"
             + (f", {args.workers} worker process(es)" if args.workers else ""))
         if "inbound" not in args.skip and deadline.left() > 10:
-            with sampler("inbound") as spy:
-                results["inbound"] = await bench_inbound(node, inbound_remote, db, args, deadline)
-            results["inbound"]["py_spy"] = spy.summary()
+            results["inbound"] = await bench_inbound(node, inbound_remote, db, args, deadline, sampler)
         if "fanout" not in args.skip and deadline.left() > 10:
             results["fanout"] = await bench_fanout(node, fan_remotes, db, args, deadline, sampler)
         await drain(db, deadline)
