@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from models import counters, search_index
 from models.ids import new_id
 from models.records import Record
-from models.rows import fetch, reusable
+from models.rows import execute, fetch, reusable
 from models.schema import accounts, users
 
 
@@ -126,9 +126,12 @@ async def get_many(conn: AsyncConnection, ids) -> dict[int, Account]:  # noqa: A
     return {row.id: Account.from_row(row) for row in rows}
 
 
+_BY_URI = select(accounts).where(accounts.c.uri == bindparam("uri"))  # built once: every inbound activity asks
+
+
 async def by_uri(conn: AsyncConnection, uri: str) -> Account | None:
-    row = (await conn.execute(select(accounts).where(accounts.c.uri == uri))).first()
-    return Account.from_row(row) if row else None
+    rows = await fetch(conn, _BY_URI, {"uri": uri})
+    return Account.from_row(rows[0]) if rows else None
 
 
 async def by_uris(conn: AsyncConnection, uris) -> dict[str, Account]:  # noqa: ANN001
@@ -258,8 +261,8 @@ async def count_new_status(conn: AsyncConnection, account_id: int, at: float) ->
 async def count_new_statuses(conn: AsyncConnection, counts: dict[int, tuple[int, float]]) -> None:
     """count_new_status for several accounts: {account id: (new statuses, the last one's date)}."""
     if counts:
-        await conn.execute(_COUNT_NEW_STATUS, [{"account": account_id, "n": n, "at": at}
-                                               for account_id, (n, at) in counts.items()])
+        await execute(conn, _COUNT_NEW_STATUS, [{"account": account_id, "n": n, "at": at}
+                                                for account_id, (n, at) in counts.items()])
 
 
 # --- Local users --------------------------------------------------------------------------------

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import account_domain_blocks, social, statuses, tags_follow
 from models.domains import covering
+from models.rows import fetch, ids_in
 from models.schema import account_domain_blocks as domain_block_rows, accounts, blocks, follows
 from models.statuses import Status
 
@@ -26,13 +27,13 @@ class Written:
 # built once, sent for every status (or batch of statuses) that enters home timelines.
 _FOLLOWERS = (select(follows.c.target_account_id, follows.c.account_id, follows.c.show_reblogs, follows.c.notify)
               .join(accounts, accounts.c.id == follows.c.account_id)
-              .where(follows.c.target_account_id.in_(bindparam("authors", expanding=True)),
+              .where(ids_in(follows.c.target_account_id, "authors"),
                      follows.c.state == "accepted", accounts.c.domain.is_(None),
                      ~exists().where(blocks.c.account_id == follows.c.account_id,
                                      blocks.c.target_account_id == follows.c.target_account_id)))
 _FOLLOWERS_NOT_BLOCKING_DOMAIN = _FOLLOWERS.where(~exists().where(
     domain_block_rows.c.account_id == follows.c.account_id,
-    domain_block_rows.c.domain.in_(bindparam("domains", expanding=True))))
+    ids_in(domain_block_rows.c.domain, "domains", strings=True)))
 
 
 async def fill_home(conn: AsyncConnection, status_id: int) -> None:
@@ -88,10 +89,10 @@ async def fill_home_written_many(conn: AsyncConnection, written: list[Written]) 
 async def _followers(conn: AsyncConnection, author_ids: list[int], author_domain: str | None) -> dict[int, list]:
     """Each author's local followers who block neither the author nor its domain: one statement."""
     if author_domain:
-        rows = (await conn.execute(_FOLLOWERS_NOT_BLOCKING_DOMAIN, {
-            "authors": author_ids, "domains": list(covering(author_domain))})).all()
+        rows = await fetch(conn, _FOLLOWERS_NOT_BLOCKING_DOMAIN, {
+            "authors": author_ids, "domains": list(covering(author_domain))})
     else:
-        rows = (await conn.execute(_FOLLOWERS, {"authors": author_ids})).all()
+        rows = await fetch(conn, _FOLLOWERS, {"authors": author_ids})
     found: dict[int, list] = {}
     for row in rows:
         found.setdefault(row.target_account_id, []).append(row)

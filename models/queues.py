@@ -11,11 +11,12 @@ import time
 
 from typing import Sequence
 
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import BigInteger, Boolean, Float, String, Table, bindparam, column, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.rows import execute, fetch, ids_in
 from models.db import Database
 from models.ids import new_id
 from models.schema import deliveries, fanouts, inbox_items
@@ -38,18 +39,22 @@ async def enqueue_inbox_many(conn: AsyncConnection, items: list[dict]) -> None:
     """enqueue_inbox for several activities (the keyword arguments of each), in one statement."""
     now = time.time()
     if items:
-        await conn.execute(_insert_inbox(conn), [_inbox_row(**item, now=now) for item in items])
+        await execute(conn, _insert_inbox(conn), [_inbox_row(**item, now=now) for item in items])
 
 
 def _inbox_row(*, activity_uri: str, actor_uri: str, origin: str, body: str, recipient_account_id: int | None,
                now: float) -> dict:
     return dict(id=new_id(), activity_uri=activity_uri, actor_uri=actor_uri, origin=origin[:255], body=body,
-                recipient_account_id=recipient_account_id, **_queued(now))
+                recipient_account_id=recipient_account_id, locked_until=None, last_error=None, **_queued(now))
+
+
+# Built once (every accepted activity is stored with one), for each dialect.
+_INSERT_INBOX = {name: dialect_insert(inbox_items).on_conflict_do_nothing(index_elements=["activity_uri"])
+                 for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 
 
 def _insert_inbox(conn: AsyncConnection):  # noqa: ANN202
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return dialect_insert(inbox_items).on_conflict_do_nothing(index_elements=["activity_uri"])
+    return _INSERT_INBOX[conn.dialect.name]
 
 
 async def enqueue_fanout(conn: AsyncConnection, payload: dict) -> int:
@@ -93,10 +98,11 @@ WITH RECURSIVE origins(origin) AS (
 SELECT item.id, item.origin, item.actor_uri, item.next_attempt_at,
        item.locked_until IS NOT NULL AND item.locked_until >= :now AS in_flight
 FROM walk JOIN inbox_items AS item ON item.id = walk.id
-""")
+""").columns(column("id", BigInteger), column("origin", String), column("actor_uri", String),
+             column("next_attempt_at", Float), column("in_flight", Boolean))
 
 
-_LOCK_INBOX = update(inbox_items).where(inbox_items.c.id.in_(bindparam("ids", expanding=True))).values(
+_LOCK_INBOX = update(inbox_items).where(ids_in(inbox_items.c.id)).values(
     locked_until=bindparam("until"), attempts=inbox_items.c.attempts + 1).returning(*inbox_items.c)
 # PostgreSQL: claims race for real. The picked items are offered in order and the first `limit`
 # that nobody else holds are taken (SKIP LOCKED skips claims not yet committed, and `due` is checked
@@ -157,13 +163,13 @@ async def claim_inbox(db: Database, *, limit: int, lock_seconds: float, finished
         await finish_inbox_items(conn, list(finished))
         if limit <= 0:
             return []
-        window = (await conn.execute(_INBOX_WINDOW, {"now": now, "window": 2 * per_origin + 2})).all()
+        window = await fetch(conn, _INBOX_WINDOW, {"now": now, "window": 2 * per_origin + 2})
         ids = _pick_inbox(window, per_origin=per_origin)
         if not ids:
             return []
         until = now + lock_seconds
         if db.is_sqlite:  # one writer at a time: what this transaction read still holds
-            rows = (await conn.execute(_LOCK_INBOX, {"ids": ids[:limit], "until": until})).all()
+            rows = await fetch(conn, _LOCK_INBOX, {"ids": ids[:limit], "until": until})
         else:
             rows = (await conn.execute(_LOCK_INBOX_PG, {"ids": ids, "until": until, "now": now,
                                                         "limit": limit})).all()
@@ -177,14 +183,13 @@ async def finish(conn: AsyncConnection, table: Table, row_id: int) -> None:
         await conn.execute(delete(table).where(table.c.id == row_id))
 
 
-_FINISH_INBOX = update(inbox_items).where(inbox_items.c.id.in_(bindparam("ids", expanding=True))).values(
-    state="done", locked_until=None, body="")
+_FINISH_INBOX = update(inbox_items).where(ids_in(inbox_items.c.id)).values(state="done", locked_until=None, body="")
 
 
 async def finish_inbox_items(conn: AsyncConnection, ids: list[int]) -> None:
     """Mark applied inbox items done; their activity ids stay, to recognise a duplicate."""
     if ids:
-        await conn.execute(_FINISH_INBOX, {"ids": ids})
+        await execute(conn, _FINISH_INBOX, {"ids": ids})
 
 
 async def give_up(conn: AsyncConnection, table: Table, row_id: int, error: str) -> None:

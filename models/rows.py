@@ -1,4 +1,4 @@
-"""Hot reads without SQLAlchemy's per-statement work.
+"""Hot reads and writes without SQLAlchemy's per-statement work.
 
 SQLAlchemy spends far more CPU on a statement than SQLite does answering it: building the
 statement's cache key, the execution context, a Row per row. For the statements every timeline page
@@ -6,6 +6,11 @@ and token check sends, `fetch` compiles the statement once and, on the SQLite re
 sqlite_direct), hands its SQL straight to `sqlite3` on the loop's thread; on PostgreSQL (or on an
 aiosqlite connection) it executes through SQLAlchemy as usual. Either way the rows answer `row.name`,
 `row[i]` and `row._mapping`, so models' `from_row` work on both.
+
+`execute` does the same for the hot writes (the inbox's store, claim and batch apply) on the SQLite
+writer, which also runs on the loop's thread; a list of parameter sets runs the statement once for
+each (sqlite3's executemany). Elsewhere (PostgreSQL, where a straight write could escape the
+transaction SQLAlchemy began lazily) it executes through SQLAlchemy.
 
 A list of ids goes in as one parameter (`ids_in(column, "ids")`): on SQLite a JSON array read with
 `json_each`, on PostgreSQL an array (`= ANY(…)`). The SQL text is then the same whatever the list's length.
@@ -20,7 +25,8 @@ from typing import Callable
 
 import orjson
 
-from sqlalchemy import BigInteger, Boolean, String, bindparam, cast, column, literal, null
+from sqlalchemy import BigInteger, Boolean, String, Table, bindparam, cast, column, insert, literal, null
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -159,14 +165,22 @@ class _Compiled:
         # Values for the statement's own parameters only so that literal lists (IN ('public', …)) are
         # rendered now; the caller's values replace them at every execution.
         unset = {b.key: None for b in visitors.iterate(stmt) if isinstance(b, BindParameter) and b.required}
-        compiled = (stmt.params(unset) if unset else stmt).compile(
-            dialect=dialect, compile_kwargs={"render_postcompile": True})
-        state = compiled._post_compile_expanded_state
-        self.sql = state.statement if state else compiled.string
-        self.names = tuple((state.positiontup if state else compiled.positiontup) or ())
-        self.defaults = {k: v for k, v in (state.parameters if state else compiled.params).items()
-                         if v is not None}
-        columns = list(stmt.selected_columns)
+        if stmt.is_dml:  # a write (models take no literal lists there): its parameters as they are
+            compiled = stmt.compile(dialect=dialect)
+            self.sql, self.names = compiled.string, tuple(compiled.positiontup or ())
+            values = compiled.construct_params(_check=False)
+        else:
+            compiled = (stmt.params(unset) if unset else stmt).compile(
+                dialect=dialect, compile_kwargs={"render_postcompile": True})
+            state = compiled._post_compile_expanded_state
+            self.sql = state.statement if state else compiled.string
+            self.names = tuple((state.positiontup if state else compiled.positiontup) or ())
+            values = state.parameters if state else compiled.params
+        # (A literal None, `values(locked_until=None)`, is a value too; the caller's own are not.)
+        self.defaults = {k: v for k, v in values.items() if v is not None or k not in unset}
+        # A SELECT's columns, or what an INSERT/UPDATE … RETURNING returns (none for a plain write).
+        columns = list(stmt.selected_columns if hasattr(stmt, "selected_columns")
+                       else getattr(stmt, "exported_columns", ()))
         names = [c.key for c in columns]
         self.row = _row_type(tuple(names))
         # sqlite3 answers 0/1 where SQLAlchemy answers False/True: the columns to convert.
@@ -254,18 +268,24 @@ def is_direct(conn: AsyncConnection) -> bool:
     return conn.dialect.driver == "direct"
 
 
+def _sqlite_lists(params: dict) -> dict:
+    """Lists (for `ids_in`) as the JSON arrays SQLite reads with json_each."""
+    for value in params.values():
+        if isinstance(value, _LISTS):
+            return {k: orjson.dumps(_distinct(v)).decode() if isinstance(v, _LISTS) else v for k, v in params.items()}
+    return params
+
+
 async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alone: bool = False) -> list:  # noqa: ANN001
-    """The rows of a statement built once (module level, with bind parameters), as a list.
-    `alone`: the only statement of its read (a token's check), which needs no transaction of its own."""
+    """The rows of a statement built once (module level, with bind parameters), as a list; an
+    INSERT/UPDATE … RETURNING too (inside the write's transaction). `alone`: the only statement of
+    its read (a token's check), which needs no transaction of its own."""
     params = params or {}
-    if conn.dialect.driver == "asyncpg":
+    if conn.dialect.driver == "asyncpg" and not stmt.is_dml:
         return await _fetch_asyncpg(conn, stmt, params)
     if conn.dialect.name != "sqlite":
         return (await conn.execute(stmt, params)).all()
-    for name, value in params.items():
-        if isinstance(value, _LISTS):
-            params = {k: orjson.dumps(_distinct(v)).decode() if isinstance(v, _LISTS) else v for k, v in params.items()}
-            break
+    params = _sqlite_lists(params)
     if conn.dialect.driver != "direct":
         return (await conn.execute(stmt, params)).all()
     compiled = _compiled(stmt)
@@ -278,6 +298,11 @@ async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alon
         rows = raw.execute(compiled.sql, {**compiled.defaults, **params} if compiled.defaults else params).fetchall()
     except sqlite3.OperationalError as err:  # locked too long, the file gone or unreadable: not the query's fault
         raise _db.DatabaseUnavailable(str(err)) from err
+    return _made(compiled, rows)
+
+
+def _made(compiled: _Compiled, rows: list) -> list:
+    """sqlite3's tuples as the statement's rows (booleans as bool)."""
     make = compiled.row._make
     if compiled.booleans:
         flags = compiled.booleans
@@ -290,6 +315,80 @@ async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alon
             out.append(make(row))
         return out
     return list(map(make, rows))
+
+
+async def execute(conn: AsyncConnection, stmt, params: dict | list[dict] | None = None) -> int:  # noqa: ANN001
+    """Run a write built once (module level, with bind parameters) in the connection's transaction;
+    a list of parameter sets runs it once for each. Returns the rows it changed (-1 when the
+    driver cannot say). No Python-side column defaults are applied: give every column its value."""
+    many = isinstance(params, list)
+    if not many:
+        params = params or {}
+    if conn.dialect.name != "sqlite":
+        if many and not params:
+            return 0
+        return (await conn.execute(stmt, params)).rowcount
+    params = [_sqlite_lists(p) for p in params] if many else _sqlite_lists(params)
+    if conn.dialect.driver != "direct":
+        if many and not params:
+            return 0
+        return (await conn.execute(stmt, params)).rowcount
+    compiled = _compiled(stmt)
+    raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    defaults = compiled.defaults
+    try:
+        _db._count_statement()
+        if many:
+            cursor = raw.executemany(compiled.sql, [{**defaults, **p} for p in params] if defaults else params)
+        else:
+            cursor = raw.execute(compiled.sql, {**defaults, **params} if defaults else params)
+    except sqlite3.OperationalError as err:  # locked too long, the file gone or unreadable: not the query's fault
+        raise _db.DatabaseUnavailable(str(err)) from err
+    except sqlite3.IntegrityError as err:  # as SQLAlchemy raises it, so callers catching that still do
+        raise sa_exc.IntegrityError(compiled.sql, params, err) from err
+    return cursor.rowcount
+
+
+_INSERTS: dict[tuple, object] = {}
+
+
+async def insert_many(conn: AsyncConnection, table: Table, values: list[dict], *, returning: bool = False) -> list:
+    """INSERT rows given as dicts (all with the same keys), the columns they leave out taking their
+    scalar defaults. On the SQLite writer straight to sqlite3, one statement compiled once per set
+    of keys; elsewhere through SQLAlchemy. `returning`: the rows as stored, in the order given."""
+    if not values:
+        return []
+    if conn.dialect.driver != "direct":
+        key = (table.name, returning)
+        stmt = _INSERTS.get(key)
+        if stmt is None:
+            stmt = _INSERTS[key] = insert(table).returning(*table.c, sort_by_parameter_order=True) \
+                if returning else insert(table)
+        result = await conn.execute(stmt, values)
+        return result.all() if returning else []
+    keys = tuple(values[0])
+    key = (table.name, keys, returning)
+    built = _INSERTS.get(key)
+    if built is None:
+        defaults = {c.key: c.default.arg for c in table.c
+                    if c.key not in keys and c.default is not None and c.default.is_scalar}
+        stmt = insert(table).values({k: bindparam(k) for k in keys}).values(defaults)
+        built = _INSERTS[key] = (stmt.returning(*table.c) if returning else stmt)
+    compiled = _compiled(built)
+    raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    defaults = compiled.defaults
+    try:
+        _db._count_statement()
+        if not returning:
+            raw.executemany(compiled.sql, [{**defaults, **v} for v in values] if defaults else values)
+            return []
+        # sqlite3 gives no rows back from executemany: one execution each, the statement prepared once.
+        stored = [raw.execute(compiled.sql, {**defaults, **v} if defaults else v).fetchone() for v in values]
+    except sqlite3.OperationalError as err:
+        raise _db.DatabaseUnavailable(str(err)) from err
+    except sqlite3.IntegrityError as err:
+        raise sa_exc.IntegrityError(compiled.sql, values, err) from err
+    return _made(compiled, stored)
 
 
 async def _fetch_asyncpg(conn: AsyncConnection, stmt, params: dict) -> list:  # noqa: ANN001

@@ -16,6 +16,8 @@ import unicodedata
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.rows import execute
+
 STATUS_TABLE = "search_statuses"
 ACCOUNT_TABLE = "search_accounts"
 WORD = re.compile(r"[^\W_]+")
@@ -110,8 +112,14 @@ async def index_new_statuses(conn: AsyncConnection, written) -> None:  # noqa: A
     """Index statuses written in this transaction (none has a document yet), in one statement."""
     rows = [s for s in written if not s.reblog_of_id and s.deleted_at is None]
     if rows:
-        await conn.execute(text(insert_statement(conn.dialect.name, STATUS_TABLE)),
-                           status_params(rows, conn.dialect.name))
+        dialect = conn.dialect.name
+        stmt = _INSERT_STATUS.get(dialect)
+        if stmt is None:  # built once per dialect: the inbox sends it with every batch it applies
+            stmt = _INSERT_STATUS[dialect] = text(insert_statement(dialect, STATUS_TABLE))
+        await execute(conn, stmt, status_params(rows, dialect))
+
+
+_INSERT_STATUS: dict[str, object] = {}
 
 
 async def unindex_status(conn: AsyncConnection, status_id: int) -> None:

@@ -11,7 +11,7 @@ from models import counters, stream_events
 from models.domains import on_domain
 from models.accounts import Account
 from models.ids import new_id
-from models.rows import fetch, ids_in, record, reusable
+from models.rows import fetch, ids_in, insert_many, record, reusable
 from models.schema import (accounts, blocks, domain_blocks, follows, home_feed, list_accounts, mentions, status_edits,
                            status_tags, statuses, tags)
 
@@ -140,9 +140,6 @@ async def group_boosters(conn: AsyncConnection, status_id: int) -> list[Account]
 
 
 # Built once; compiled once per set of columns given. Rows come back in the order they were given.
-_INSERT_STATUS = insert(statuses).returning(*statuses.c, sort_by_parameter_order=True)
-
-
 async def insert_status(conn: AsyncConnection, **values) -> Status:
     return (await insert_statuses(conn, [values]))[0]
 
@@ -156,7 +153,7 @@ async def insert_statuses(conn: AsyncConnection, rows: list[dict]) -> list[Statu
         for key, default in (("spoiler_text", ""), ("sensitive", False), ("content", ""),
                              ("replies_count", 0), ("reblogs_count", 0), ("favourites_count", 0)):
             values.setdefault(key, default)
-    stored = [Status.from_row(row) for row in (await conn.execute(_INSERT_STATUS, rows)).all()]
+    stored = [Status.from_row(row) for row in await insert_many(conn, statuses, rows, returning=True)]
     # Public and local-only originals go to the public and hashtag streams; direct ones to the
     # direct stream. The streaming side re-checks who may see each one.
     originals = [s for s in stored if not s.reblog_of_id]
@@ -167,24 +164,22 @@ async def insert_statuses(conn: AsyncConnection, rows: list[dict]) -> list[Statu
     return stored
 
 
-_BY_URIS_OR_IDS = select(statuses).where(or_(statuses.c.uri.in_(bindparam("uris", expanding=True)),
-                                             statuses.c.id.in_(bindparam("ids", expanding=True))))
+_BY_URIS_OR_IDS = select(statuses).where(or_(ids_in(statuses.c.uri, "uris", strings=True), ids_in(statuses.c.id, "ids")))
 
 
 async def by_uris_or_ids(conn: AsyncConnection, uris: list[str], ids: list[int]) -> list[Status]:
     """by_uri_or_id for many remote posts at once."""
-    rows = (await conn.execute(_BY_URIS_OR_IDS, {"uris": uris, "ids": ids})).all()
-    return [Status.from_row(row) for row in rows]
+    return [Status.from_row(row) for row in await fetch(conn, _BY_URIS_OR_IDS, {"uris": uris, "ids": ids})]
 
 
 _AWAITED_PARENTS = select(statuses.c.in_reply_to_uri).where(
-    statuses.c.in_reply_to_uri.in_(bindparam("uris", expanding=True)), statuses.c.in_reply_to_id.is_(None),
+    ids_in(statuses.c.in_reply_to_uri, "uris", strings=True), statuses.c.in_reply_to_id.is_(None),
     statuses.c.deleted_at.is_(None)).distinct()
 
 
 async def awaited_parents(conn: AsyncConnection, uris: list[str]) -> set[str]:
     """Which of `uris` have replies stored before them, waiting to be adopted (adopt_replies)."""
-    return set((await conn.execute(_AWAITED_PARENTS, {"uris": uris})).scalars()) if uris else set()
+    return {row[0] for row in await fetch(conn, _AWAITED_PARENTS, {"uris": uris})} if uris else set()
 
 
 async def record_edit(conn: AsyncConnection, before: Status) -> None:
@@ -560,7 +555,7 @@ async def add_new_to_homes(conn: AsyncConnection, pairs: list[tuple[int, int]]) 
 
 async def _insert_home_rows(conn: AsyncConnection, rows: list[dict], *, announce: bool) -> None:
     if rows:
-        await conn.execute(insert(home_feed), rows)
+        await insert_many(conn, home_feed, rows)
         if announce:
             await stream_events.emit_rows(conn, [(stream_events.user_stream(r["account_id"]), "update",
                                                   r["status_id"]) for r in rows])

@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.ids import new_id
+from models.rows import insert_many
 from models.schema import stream_events
 
 # How long rows stay: longer than any reader's look-back window, short enough to keep the table tiny.
@@ -59,7 +60,7 @@ async def emit_rows(conn: AsyncConnection, events: list[tuple[str, str, int | No
     """Events given as (stream, event, ref id), in one statement."""
     now = time.time()
     if events:
-        await conn.execute(insert(stream_events), [
+        await insert_many(conn, stream_events, [
             {"id": new_id(), "stream": stream, "event": event, "ref_id": ref_id, "created_at": now}
             for stream, event, ref_id in events])
 
