@@ -59,6 +59,20 @@ def canonical_host(value: str, *, scheme: str = "https") -> Host:
     http(s) has no host here, so `javascript://evil.example/` is never on evil.example."""
     if not isinstance(value, str):
         raise HostError(f"{value!r} is not a host")
+    if value.startswith(("https://", "http://")) and not _UNSAFE.search(value):
+        # The common case, every id of every activity: the cache is asked with the URL's scheme and
+        # authority only (what urlsplit would find: up to the first / ? or #), so ids that differ
+        # only in their paths share one answer.
+        head, _, rest = value.partition("://")
+        end = len(rest)
+        for mark in "/?#":
+            at = rest.find(mark, 0, end)
+            if at >= 0:
+                end = at
+        try:
+            return _canonical(f"{head}://{rest[:end]}", scheme.lower())
+        except HostError:
+            pass  # refused below, with the whole value in the reason
     return _canonical(value, scheme.lower())
 
 

@@ -383,16 +383,21 @@ def _cavage_signing_string(
 
 def _check_cavage_time(covered, h: dict[str, str], params: dict, now: float, max_skew: float):
     if "date" in covered:
-        date = email.utils.parsedate_to_datetime(_require(h, "date"))
-        if date.tzinfo is None:
-            date = date.replace(tzinfo=timezone.utc)
-        _check_time("Date header", date.timestamp(), now, max_skew)
+        _check_time("Date header", _http_date(_require(h, "date")), now, max_skew)
     if "(created)" in covered:
         if "created" not in params:
             raise SignatureError("(created) is signed but the created parameter is missing")
         _check_time("signature creation time", float(params["created"]), now, max_skew)
     if "expires" in params:
         _check_expires(float(params["expires"]), now)
+
+
+@functools.lru_cache(maxsize=256)  # the senders of one second all send the same Date
+def _http_date(value: str) -> float:
+    date = email.utils.parsedate_to_datetime(value)
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=timezone.utc)
+    return date.timestamp()
 
 
 @dataclass(frozen=True)

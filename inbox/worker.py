@@ -6,10 +6,9 @@ failure is retried a few times, then the activity is given up with its reason re
 """
 from __future__ import annotations
 
-import json
 import logging
 
-from federation import deref
+from federation import deref, safejson
 from federation.as2 import InvalidDocument
 from federation.http import BlockedAddress, BlockedDomain, FetchError
 from federation.runtime import Runtime
@@ -44,7 +43,7 @@ async def process(rt: Runtime, row) -> bool:  # noqa: ANN001
     claim (handlers are idempotent, so a crash before that only applies them again)."""
     activity: object = None
     try:
-        activity = json.loads(row.body)
+        activity = safejson.parse(row.body)
         with deref.fetch_budget(fetch_seconds(rt)):
             await dispatch(rt, activity, recipient_id=row.recipient_account_id,
                            forwarded_by=forwarder(activity, row.actor_uri))
@@ -78,7 +77,7 @@ async def apply_together(rt: Runtime, rows: list) -> list:  # noqa: ANN001 - cla
     together, alone = [], []
     for row in rows:
         try:
-            activity = json.loads(row.body)
+            activity = safejson.parse(row.body)
             post = (await plain_create(rt, activity) if isinstance(activity, dict)
                     and not forwarder(activity, row.actor_uri) else None)
         except Exception:  # noqa: BLE001 - anything unusual is `process`'s to apply or record
