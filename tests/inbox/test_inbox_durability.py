@@ -1,6 +1,7 @@
 """An activity answered with 202 is never lost: killed right after accepting, the node applies it
 after a restart."""
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.backchannel.processes import spawn, stop, wait_for_line
 from tests.rig.fake_remote import FakeRemote, create, note, post_signed
@@ -28,6 +29,46 @@ def test_sigkill_right_after_202_loses_nothing(tmp_path):
         uris = {obj["id"] for obj in sent}
         eventually(lambda: uris <= {s.uri for s in alice.timeline_public(remote=True, limit=40)},
                    message="all 20 posts applied after the restart")
+    finally:
+        node.stop()
+        remote.stop()
+
+
+def test_concurrent_senders_are_each_answered_after_their_activity_is_stored(tmp_path):
+    # Given a node that only accepts (workers off), and 8 remote actors posting 48 activities from
+    # 16 connections at once: what arrives together is stored together, in one transaction
+    remote = FakeRemote("remote.test").start()
+    node = Node(domain="acme.test", port=free_port(), data=tmp_path / "acme", resolve={"remote.test": remote.port},
+                extra_env={"BACKCHANNEL_WORKERS": "false"}).start()
+    try:
+        node.create_user("alice")
+        actors = [remote.add_actor(f"writer{n}") for n in range(8)]
+        sent = [(actor, note(actor, f"post {i} of {actor.username}", suffix=f"{actor.username}-{i}"))
+                for i in range(6) for actor in actors]
+
+        def send(item: tuple) -> int:
+            actor, obj = item
+            return post_signed(node.base, node.domain, "/inbox", create(actor, obj), actor)[0]
+
+        # When they all send at once, and the node is killed as soon as the last 202 is in
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(send, sent))
+        node.kill()
+        # Then every sender was answered 202, and every answered activity is stored
+        assert codes == [202] * len(sent)
+        with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
+            stored = {row[0] for row in db.execute("SELECT activity_uri FROM inbox_items WHERE state = 'pending'")}
+        assert stored == {obj["id"] + "/activity" for _, obj in sent}
+
+        # And after a restart with workers, each of them is applied
+        node.extra_env["BACKCHANNEL_WORKERS"] = "true"
+        node.start()
+        uris = {obj["id"] for _, obj in sent}
+
+        def applied() -> set[str]:
+            with sqlite3.connect(node.data / "backchannel.sqlite3") as db:
+                return {row[0] for row in db.execute("SELECT uri FROM statuses WHERE local = 0")}
+        eventually(lambda: uris <= applied(), message="all 48 posts applied after the restart")
     finally:
         node.stop()
         remote.stop()
