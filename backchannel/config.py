@@ -66,7 +66,8 @@ class Config:
     signing_processes: int = 0
     # Threads that sign outgoing requests beside this process's event loop: RSA signing releases
     # Python's lock, so they use other cores at the cost of a thread hop, with no process to start.
-    signing_threads: int = 0
+    # One by default (fan-out is bound by signing); 0 signs on the event loop's own thread.
+    signing_threads: int = 1
     # Inbound activities applied at once (one per actor; one origin server holds at most half).
     inbox_concurrency: int = 32
     # A domain whose deliveries have failed for this long is unavailable: nothing new is queued for
