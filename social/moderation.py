@@ -238,10 +238,7 @@ async def unsuspend_account(rt: Runtime, account_id: int) -> Account:
 
 async def silence_account(rt: Runtime, account_id: int, silenced: bool = True) -> Account:
     """A silenced account is left out of public timelines and its follows need approval."""
-    async with rt.db.write() as conn:
-        account = await _account(conn, rt, account_id)
-        await moderation.set_account(conn, account.id, silenced_at=time.time() if silenced else None)
-        return await accounts.get(conn, account.id)  # type: ignore[return-value]
+    return await _mark(rt, account_id, "silenced_at", silenced)
 
 
 async def unsilence_account(rt: Runtime, account_id: int) -> Account:
@@ -251,14 +248,19 @@ async def unsilence_account(rt: Runtime, account_id: int) -> Account:
 async def sensitize_account(rt: Runtime, account_id: int, sensitized: bool = True) -> Account:
     """A sensitized account's new posts and edits are stored sensitive (their media behind a
     warning), here and, for a local account, as they are sent; earlier posts keep their flag."""
-    async with rt.db.write() as conn:
-        account = await _account(conn, rt, account_id)
-        await moderation.set_account(conn, account.id, sensitized_at=time.time() if sensitized else None)
-        return await accounts.get(conn, account.id)  # type: ignore[return-value]
+    return await _mark(rt, account_id, "sensitized_at", sensitized)
 
 
 async def unsensitize_account(rt: Runtime, account_id: int) -> Account:
     return await sensitize_account(rt, account_id, False)
+
+
+async def _mark(rt: Runtime, account_id: int, column: str, on: bool) -> Account:
+    """Set a moderator's mark on an account (dated now) or lift it; the account as it is then."""
+    async with rt.db.write() as conn:
+        account = await _account(conn, rt, account_id)
+        await moderation.set_account(conn, account.id, **{column: time.time() if on else None})
+        return await accounts.get(conn, account.id)  # type: ignore[return-value]
 
 
 async def _local_user(conn, rt: Runtime, account_id: int):  # noqa: ANN001, ANN202
