@@ -323,6 +323,8 @@ def _moderation_commands(commands) -> None:  # noqa: ANN001
                        ("unsuspend", "lift a suspension"),
                        ("silence", "keep the account's posts out of public timelines"),
                        ("unsilence", "lift a silence"),
+                       ("sensitive", "mark the account's new posts sensitive, whatever its owner says"),
+                       ("unsensitive", "lift a sensitive mark"),
                        ("disable", "stop a local user from signing in (the account stays visible)"),
                        ("enable", "let a disabled local user sign in again"),
                        ("delete", "delete a local account's posts and login (its name stays taken)"),
@@ -439,6 +441,7 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
         account = await moderation.find_account(rt, args.account)
         cases = {"suspend": moderation.suspend_account, "unsuspend": moderation.unsuspend_account,
                  "silence": moderation.silence_account, "unsilence": moderation.unsilence_account,
+                 "sensitive": moderation.sensitize_account, "unsensitive": moderation.unsensitize_account,
                  "disable": moderation.disable_login, "enable": moderation.enable_login,
                  "delete": moderation.delete_account, "approve": moderation.approve_account}
         if verb == "delete":  # a remote account may have many posts here: a bar, as `user delete` draws
@@ -446,7 +449,8 @@ async def _moderate(rt, args: argparse.Namespace) -> list[str]:  # noqa: ANN001,
         else:
             await cases[verb](rt, account.id)
         done = {"disable": "disabled", "enable": "enabled", "approve": "approved", "delete": "deleted",
-                "silence": "silenced", "unsilence": "unsilenced"}.get(verb, verb + "ed")
+                "silence": "silenced", "unsilence": "unsilenced", "sensitive": "marked sensitive",
+                "unsensitive": "unmarked sensitive"}.get(verb, verb + "ed")
         return [f"{done} {account.full_acct(rt.config.domain)}"]
     if action == "report-list":
         reports = await moderation.list_reports(rt, resolved=None if args.all else False)

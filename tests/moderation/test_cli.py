@@ -31,7 +31,8 @@ def test_domain_block_list_unblock(tmp_path):
 
 def test_accounts_and_invites(tmp_path):
     assert run("user", "create", "troll", data=tmp_path).returncode == 0
-    for verb, said in (("silence", "silenced"), ("unsilence", "unsilenced"), ("disable", "disabled"),
+    for verb, said in (("silence", "silenced"), ("unsilence", "unsilenced"), ("sensitive", "marked sensitive"),
+                       ("unsensitive", "unmarked sensitive"), ("disable", "disabled"),
                        ("enable", "enabled"), ("suspend", "suspended"), ("unsuspend", "unsuspended")):
         out = run("account", verb, "@troll", data=tmp_path)
         assert out.stdout.strip() == f"{said} troll@acme.test", out.stderr
