@@ -101,6 +101,21 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def memory_mib(pid: int) -> dict:
+    """Resident memory of the node (all its processes), MiB: now (VmRSS) and the most it ever held
+    (VmHWM, the kernel's high-water mark): caches must stay capped under load."""
+    now = peak = 0
+    for one in [pid, *children(pid)]:
+        try:
+            status = Path(f"/proc/{one}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        now += int(fields.get("VmRSS", "0 kB").split()[0])
+        peak += int(fields.get("VmHWM", "0 kB").split()[0])
+    return {"rss_mib": now / 1024, "peak_mib": peak / 1024}
+
+
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds of one process (0 when it is gone)."""
     try:
@@ -355,6 +370,7 @@ async def run(args: argparse.Namespace) -> dict:
             if node.log_path.read_text(errors="replace").count("listening on") >= args.reads_processes:
                 break
             await asyncio.sleep(0.1)
+        memory_start = memory_mib(pid)
         hello = await hello_ceiling(args)
         ceiling = hello.get("req_per_s")
         rows = []
@@ -373,10 +389,12 @@ async def run(args: argparse.Namespace) -> dict:
                     row["py_spy"] = await profile(session, node.base + path, headers, args.reads_requests, pid,
                                                   args.reads_py_spy, out)
                 row["cpu_ratio"] = hello["cpu_ms"] / row["cpu_ms"] if row["cpu_ms"] else None
+                row["memory"] = memory_mib(pid)
                 rows.append(row)
                 print(f"  {label:28} {row['statements']:>4} statements  {row['cpu_ms']:7.2f} ms CPU", flush=True)
         return {"hello_world_req_per_s": ceiling, "hello_world_p99_ms": hello.get("p99_ms"),
                 "hello_world_cpu_ms": hello["cpu_ms"], "rows": rows,
+                "memory_start": memory_start, "memory_end": memory_mib(pid),
                 "requests": args.reads_requests, "clients": args.reads_clients,
                 "load_generator": "wrk -t2" if args.reads_wrk else "aiohttp (this process)",
                 "processes": args.reads_processes, "database": "postgresql" if args.reads_database else "sqlite",
@@ -423,6 +441,7 @@ def report(result: dict) -> None:
         ratio = f"{row['ratio']:8.3f}" if row.get("ratio") else f"{'—':>8}"
         cpu_ratio = f"{row['cpu_ratio']:11.3f}" if row.get("cpu_ratio") else f"{'—':>11}"
         print(f"{row['endpoint']:28} {row['statements']:>9} {row['cpu_ms']:10.2f} {cpu_ratio} {rps} {p99} {ratio}")
+    report_memory(result)
     loaded = [row for row in result["rows"] if row.get("load_cpu_ms") is not None]
     if loaded:
         print(f"\nunder that load, CPU ms per request: the node ({result.get('processes', 1)} process(es)), the "
@@ -437,6 +456,19 @@ def report(result: dict) -> None:
                   f"{db_load if db_load is not None else float('nan'):7.2f} {row['loadgen_cpu_ms']:6.2f} "
                   f"{spent:6.2f} {row['machine_ceiling']:9,.0f} {row['req_per_s']:8,.0f} "
                   f"{row['req_per_s'] * row['load_cpu_ms'] / 10:6.0f}%")
+
+
+def report_memory(result: dict) -> None:
+    """The node's resident memory before the load and after each endpoint's: bounded caches show as
+    a plateau, a leak as a climb that goes on to the last endpoint."""
+    start, end = result.get("memory_start"), result.get("memory_end")
+    if not start or not end:
+        return
+    after = [row["memory"]["rss_mib"] for row in result["rows"] if row.get("memory")]
+    half = after[len(after) // 2] if after else end["rss_mib"]
+    print(f"\nnode memory: {start['rss_mib']:.1f} MiB RSS after start, {half:.1f} MiB halfway through the "
+          f"endpoints, {end['rss_mib']:.1f} MiB at the end; peak {end['peak_mib']:.1f} MiB "
+          f"({len(after)} endpoints, {sum(r.get('requests', 0) for r in result['rows']):,} load requests)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -19,6 +19,7 @@ from models.db import Database
 from models.schema import domain_allows, domain_blocks
 
 CACHE_SECONDS = 1.0
+CACHE_MAX = 10_000  # verdicts kept: a second each, so clearing them all costs a read per host
 
 
 class DomainError(HostError):
@@ -88,6 +89,8 @@ class FederationPolicy:
             return cached[1]
         started = time.monotonic()
         verdict = await self._decide(host)
+        if len(self._cache) >= CACHE_MAX:  # hosts an attacker makes up by the thousand must not pile up
+            self._cache.clear()
         self._cache[host] = (started, verdict)
         return verdict
 

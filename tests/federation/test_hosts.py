@@ -148,3 +148,32 @@ async def test_the_policy_judges_every_spelling_of_a_host_alike(tmp_path, databa
             assert await policy.allows(where) is (mode == "blocklist"), where
     finally:
         await db.dispose()
+
+
+async def test_made_up_hosts_by_the_thousand_do_not_pile_up_in_the_policy(tmp_path, database_factory, monkeypatch):
+    """Every inbound request names a host: an attacker with a wildcard DNS record can name millions.
+    The policy keeps at most CACHE_MAX verdicts, and a blocked host stays blocked after a clear."""
+    import sqlalchemy as sa
+
+    from backchannel.config import database_url
+    from federation import policy as policy_module
+    from models.db import Database
+    from models import node
+    from models.migrate import upgrade
+    from models.schema import domain_blocks
+
+    monkeypatch.setattr(policy_module, "CACHE_MAX", 50)  # the limit's size, not its working, is set here
+    db = Database(database_url(database_factory() or "", str(tmp_path)))
+    try:
+        await upgrade(db)
+        async with db.write() as conn:
+            await node.create(conn, domain="acme.example", federation_mode="blocklist")
+            await conn.execute(sa.insert(domain_blocks).values(id=1, domain=normalize_domain("evil.example"),
+                                                               severity="suspend", created_at=0.0))
+        policy = policy_module.FederationPolicy(db, local_domain="acme.example")
+        for n in range(240):
+            assert await policy.allows(f"https://h{n}.attacker.example/x")
+            assert not await policy.allows(f"https://h{n}.evil.example/x")
+            assert len(policy._cache) <= 50
+    finally:
+        await db.dispose()
