@@ -741,7 +741,7 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
                 runner = web.AppRunner(create_ops_app(rt), access_log=None, handle_signals=False)
                 await runner.setup()
                 await _listen(runner, host, port)
-            tasks = workers.start(rt)
+            tasks = workers.start(rt, inbox_fed_elsewhere=True)  # `serve` accepts the activities
             print(f"Backchannel worker for {config.base_url} started"
                   + (f", metrics and health on {config.listen}" if args.listen else ""), flush=True)
             await _until_stopped()

@@ -224,8 +224,20 @@ async def every(seconds: float, job: Callable[[Runtime], Awaitable[None]], rt: R
             log.exception("periodic job %s failed", job.__name__)
 
 
-def start(rt: Runtime) -> list[asyncio.Task]:
-    tasks = [asyncio.create_task(run_queue(rt, q), name=f"worker-{q.name}") for q in queues_for(rt)]
+# How often the inbox worker looks for new activities when other processes accept them (a `worker`
+# process, or the first of `serve --processes N`): their wake-ups (Runtime.wake) do not reach it, and
+# a second's poll would leave a burst of activities unapplied that long. One indexed read each (Database.due).
+INBOX_POLL_FED_ELSEWHERE = 0.05
+
+
+def start(rt: Runtime, *, inbox_fed_elsewhere: bool | None = None) -> list[asyncio.Task]:
+    """The queue workers and periodic jobs. `inbox_fed_elsewhere`: other processes store what the
+    inbox worker applies (by default: when `serve` runs several processes)."""
+    if inbox_fed_elsewhere is None:
+        inbox_fed_elsewhere = rt.config.processes > 1
+    tasks = [asyncio.create_task(run_queue(rt, q, poll=INBOX_POLL_FED_ELSEWHERE if q.name == "inbox"
+                                           and inbox_fed_elsewhere else 1.0), name=f"worker-{q.name}")
+             for q in queues_for(rt)]
     tasks.append(asyncio.create_task(every(3600, prune_inbox, rt), name="prune-inbox"))
     tasks.append(asyncio.create_task(every(3600, prune_thread_fetches, rt), name="prune-thread-fetches"))
     tasks.append(asyncio.create_task(every(30, polls.notify_ended, rt), name="polls-ended"))

@@ -288,13 +288,15 @@ def start_workers(node: Node, count: int) -> list[subprocess.Popen]:
     """`backchannel worker` processes beside the node's `serve` (--workers; serve then runs none)."""
     procs = []
     for k in range(count):
-        data = node.data.parent / f"worker{k}"
+        # On SQLite a worker shares the node's data folder (its database file); on PostgreSQL each
+        # has a folder of its own, as on another machine.
+        data = node.data.parent / f"worker{k}" if node.database else node.data
         data.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "backchannel", "worker", "--data", str(data), "--domain", node.domain,
-                "--insecure-http", "--database", node.database]
+                "--insecure-http", *(["--database", node.database] if node.database else [])]
         for host, port in node.resolve.items():
             args += ["--resolve", f"{host}=127.0.0.1:{port}"]
-        with open(data / "worker.log", "ab") as log:
+        with open(data / f"worker{k}.log", "ab") as log:
             procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                           env={**os.environ, **node.extra_env}))
     return procs
@@ -303,7 +305,15 @@ def start_workers(node: Node, count: int) -> list[subprocess.Popen]:
 def node_cpu(node: Node) -> float:
     """CPU seconds of the node: its serve process, its worker processes (--workers) and the processes
     they started (signing processes, `signing_processes`)."""
-    return sum(cpu_seconds(pid) for p in [node.proc, *getattr(node, "workers", [])] for pid in with_children(p.pid))
+    return serve_cpu(node) + workers_cpu(node)
+
+
+def serve_cpu(node: Node) -> float:
+    return sum(cpu_seconds(pid) for pid in with_children(node.proc.pid))
+
+
+def workers_cpu(node: Node) -> float:
+    return sum(cpu_seconds(pid) for p in getattr(node, "workers", []) for pid in with_children(p.pid))
 
 
 def with_children(pid: int) -> list[int]:
@@ -446,7 +456,7 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         applied_at.update(done=done, count=value - base_count, at=at)
 
     with sampler("inbound") as spy:  # the timed part only: not the warm-up's fetches nor the follows
-        cpu_before = node_cpu(node)
+        cpu_before, serve_before = node_cpu(node), serve_cpu(node)
         watcher = asyncio.create_task(watch())
         gets_before = remote.gets
         s = await send_all(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
@@ -457,6 +467,7 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         cpu_at_accepted = node_cpu(node)
         await watcher
         cpu_total = node_cpu(node) - cpu_before
+        cpu_serve = serve_cpu(node) - serve_before
     applied_wall = applied_at["at"] - s["start"]
     result = {
         "actors": len(actors), "messages": args.messages, "concurrency": args.concurrency,
@@ -471,6 +482,9 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         "node_cpu_s": cpu_total, "node_cpu_s_while_sending": cpu_at_accepted - cpu_before,
         "node_cpu_share": cpu_total / applied_wall if applied_wall else None,
         "node_cpu_ms_per_activity": 1000 * cpu_total / max(1, applied_at["count"]),
+        # With --workers, serve only accepts and the workers apply: the two costs apart.
+        "serve_cpu_ms_per_activity": 1000 * cpu_serve / max(1, applied_at["count"]),
+        "workers_cpu_ms_per_activity": 1000 * (cpu_total - cpu_serve) / max(1, applied_at["count"]),
         "home_rows_made": (home_rows(db) - home_before) if args.home else None,
         "py_spy": spy.summary(),
     }
@@ -478,7 +492,8 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         say(f"inbound: {result['home_rows_made']} home-timeline rows made for 'reader' (one per post expected)")
     say(f"inbound: applied {applied_at['count']}/{args.messages} in {applied_wall:.2f}s "
         f"(complete={applied_at['done']}); node CPU {cpu_total:.1f}s = "
-        f"{result['node_cpu_ms_per_activity']:.1f} ms per activity, {100 * result['node_cpu_share']:.0f}% of a core")
+        f"{result['node_cpu_ms_per_activity']:.2f} ms per activity (serve {result['serve_cpu_ms_per_activity']:.2f}), "
+        f"{100 * result['node_cpu_share']:.0f}% of a core")
     return result
 
 
@@ -654,7 +669,9 @@ def report(results: dict) -> None:
          fmt(i.get("accepted_per_s"), ",.1f"), "/s"),
         ("inbound applied (statuses visible / wall)", fmt(i.get("applied_per_s"), ",.1f"), "/s"),
         ("inbound apply lag after last 202", fmt(i.get("apply_lag_after_last_accept_s"), ".2f"), "s"),
-        ("inbound node CPU per activity (accept+apply)", fmt(i.get("node_cpu_ms_per_activity"), ".1f"), "ms"),
+        ("inbound node CPU per activity (accept+apply)", fmt(i.get("node_cpu_ms_per_activity"), ".2f"), "ms"),
+        ("  of which serve / worker processes", f"{fmt(i.get('serve_cpu_ms_per_activity'), '.2f')} / "
+                                                f"{fmt(i.get('workers_cpu_ms_per_activity'), '.2f')}", "ms"),
         (f"follow setup ({f.get('followers')} Follows → Accepts received)", fmt(f.get("follow_setup_wall_s"), ".2f"), "s"),
         (f"fan-out: POST → Create in all {f.get('followers')} inboxes", fmt(f.get("fanout_wall_s"), ".2f"), "s"),
         ("fan-out deliveries", fmt(f.get("deliveries_per_s"), ",.1f"), "/s"),
@@ -758,7 +775,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "'postgres' for a throw-away one on the test server (BACKCHANNEL_TEST_POSTGRES)")
     p.add_argument("--workers", type=int, default=0,
                    help="run the queue workers in N `backchannel worker` processes instead of in serve "
-                        "(PostgreSQL; default 0)")
+                        "(on SQLite they share the node's data folder; default 0)")
     p.add_argument("--keep", action="store_true", help="keep the node's data folder (it is always kept on failure)")
     reads_bench.add_arguments(p)  # reads: statements and CPU per request (bench/reads.py)
     return p.parse_args(argv)
@@ -766,37 +783,47 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 class Sampler:
     """py-spy (an optional tool, not a project dependency) sampling the node during one phase, with
-    --gil so that only on-CPU Python time is counted; summarised per project function."""
+    --gil so that only on-CPU Python time is counted; summarised per project function. Each process
+    (serve, then the --workers) has a file of its own: `out`, then `out` with .workerN before .txt."""
 
     PROJECT = ("backchannel/", "inbox/", "outbox/", "models/", "federation/", "api/", "webfinger/", "pages/")
 
-    def __init__(self, binary: str | None, pid: int, out: Path):
-        self.binary, self.pid, self.out, self.proc = binary, pid, out, None
+    def __init__(self, binary: str | None, pids: list[int], out: Path):
+        self.binary, self.pids, self.procs = binary, pids, []
+        self.outs = [out] + [out.with_suffix(f".worker{k}.txt") for k in range(len(pids) - 1)]
+
+    @property
+    def out(self) -> Path:
+        return self.outs[0]
 
     def __enter__(self) -> "Sampler":
         if self.binary:
-            self.proc = subprocess.Popen([self.binary, "record", "-p", str(self.pid), "--gil", "-r", "100",
-                                          "-f", "raw", "-o", str(self.out)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.procs = [subprocess.Popen([self.binary, "record", "-p", str(pid), "--gil", "-r", "250",
+                                            "-f", "raw", "-o", str(out)],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          for pid, out in zip(self.pids, self.outs)]
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
             try:
-                self.proc.wait(30)
+                proc.wait(30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                proc.kill()
+                proc.wait()
 
     def summary(self, top: int = 25) -> dict | None:
-        if not self.binary or not self.out.exists():
+        outs = [out for out in self.outs if out.exists()]
+        if not self.binary or not outs:
             return None
         inclusive: collections.Counter = collections.Counter()
         package: collections.Counter = collections.Counter()
         total = 0
         where = re.compile(r"\(([^:()]*):\d+\)")
-        for line in self.out.read_text(errors="replace").splitlines():
+        for line in (line for out in outs for line in out.read_text(errors="replace").splitlines()):
             stack, _, count = line.rpartition(" ")
             if not stack or not count.isdigit():
                 continue
@@ -816,7 +843,7 @@ class Sampler:
         if not total:
             return None
         pct = lambda c: round(100 * c / total, 1)  # noqa: E731
-        return {"samples": total, "raw": str(self.out),
+        return {"samples": total, "raw": [str(out) for out in outs],
                 "leaf_package_pct": {k: pct(v) for k, v in package.most_common(10)},
                 "project_function_inclusive_pct": {k: pct(v) for k, v in inclusive.most_common(top)
                                                    if not k.startswith(("<module>", "main ", "cmd_serve"))}}
@@ -851,13 +878,15 @@ async def run_phases(args, results: dict, deadline: Deadline) -> None:
         args.results.mkdir(parents=True, exist_ok=True)
 
     def sampler(phase: str) -> Sampler:
-        return Sampler(args.py_spy, node.proc.pid, args.results / f"{results['timestamp']}.{phase}.pyspy.txt")
+        return Sampler(args.py_spy, [node.proc.pid, *(p.pid for p in node.workers)],
+                       args.results / f"{results['timestamp']}.{phase}.pyspy.txt")
     failed = True
     try:
         say(f"starting {len(remotes)} fake remotes and a node in {node.data}")
         key_pool(4)
         for r in remotes:
             r.start()
+        node.workers = []
         node.start()
         node.workers = start_workers(node, args.workers) if args.workers else []
         db = PgProbe(database) if database else DbProbe(node.data / "backchannel.sqlite3")
