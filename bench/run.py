@@ -355,6 +355,63 @@ def cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+class PgCpu:
+    """CPU of the PostgreSQL backends serving the node's database during a phase (--database): their
+    pids from pg_stat_activity and their CPU from /proc, sampled every quarter second so that a
+    backend which ends within the phase (a connection closed) still counts up to its last sample.
+    Without PostgreSQL, or when the server cannot be asked, `spent` is None."""
+
+    def __init__(self, url: str | None):
+        self.db = reads_bench.DatabaseCpu(url) if url else None
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._task: asyncio.Task | None = None
+        self.ok = self.db is not None
+
+    async def _sample(self, initial: bool = False) -> None:
+        found = await self.db.backends()
+        if found is None:
+            self.ok = False
+            return
+        for pid, cpu in found.items():
+            self.first.setdefault(pid, cpu if initial else 0.0)  # a backend started since counts from zero
+            self.last[pid] = cpu
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            await self._sample()
+
+    async def start(self) -> None:
+        if self.db is not None:
+            await self._sample(initial=True)
+            self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            await self._sample()
+            await self.db.close()
+
+    @property
+    def spent(self) -> float | None:
+        if not self.ok:
+            return None
+        return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
+
+    def per(self, count: int) -> float | None:
+        """Milliseconds of PostgreSQL CPU per one of `count` things done."""
+        return None if self.spent is None else 1000 * self.spent / max(1, count)
+
+    @property
+    def backends(self) -> int:
+        return len(self.last)
+
+
 def rate(count: float, seconds: float | None) -> float | None:
     return count / seconds if seconds and seconds > 0 else None
 
@@ -455,7 +512,9 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
                                            label="applied statuses")
         applied_at.update(done=done, count=value - base_count, at=at)
 
+    pg = PgCpu(node.database)
     with sampler("inbound") as spy:  # the timed part only: not the warm-up's fetches nor the follows
+        await pg.start()
         cpu_before, serve_before = node_cpu(node), serve_cpu(node)
         watcher = asyncio.create_task(watch())
         gets_before = remote.gets
@@ -468,6 +527,7 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         await watcher
         cpu_total = node_cpu(node) - cpu_before
         cpu_serve = serve_cpu(node) - serve_before
+        await pg.stop()
     applied_wall = applied_at["at"] - s["start"]
     result = {
         "actors": len(actors), "messages": args.messages, "concurrency": args.concurrency,
@@ -485,6 +545,7 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         # With --workers, serve only accepts and the workers apply: the two costs apart.
         "serve_cpu_ms_per_activity": 1000 * cpu_serve / max(1, applied_at["count"]),
         "workers_cpu_ms_per_activity": 1000 * (cpu_total - cpu_serve) / max(1, applied_at["count"]),
+        "pg_cpu_ms_per_activity": pg.per(applied_at["count"]), "pg_backends": pg.backends,
         "home_rows_made": (home_rows(db) - home_before) if args.home else None,
         "py_spy": spy.summary(),
     }
@@ -493,7 +554,9 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
     say(f"inbound: applied {applied_at['count']}/{args.messages} in {applied_wall:.2f}s "
         f"(complete={applied_at['done']}); node CPU {cpu_total:.1f}s = "
         f"{result['node_cpu_ms_per_activity']:.2f} ms per activity (serve {result['serve_cpu_ms_per_activity']:.2f}), "
-        f"{100 * result['node_cpu_share']:.0f}% of a core")
+        f"{100 * result['node_cpu_share']:.0f}% of a core"
+        + (f"; PostgreSQL CPU {pg.spent:.1f}s = {result['pg_cpu_ms_per_activity']:.2f} ms per activity "
+           f"({pg.backends} backends)" if pg.spent is not None else ""))
     return result
 
 
@@ -523,6 +586,8 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         n = sum(r.distinct_paths("Accept") for r in remotes)
         return n >= len(followers), n
 
+    pg = PgCpu(node.database)
+    await pg.start()
     cpu_before = node_cpu(node)
     with sampler("follow") as spy_follow:
         s = await send_all(node.base, path, follows, args.concurrency, deadline, timeout=args.phase_timeout)
@@ -531,7 +596,10 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
                                                label="Accepts received")
     follow_wall = at - s["start"]
     follow_cpu = node_cpu(node) - cpu_before
-    say(f"fan-out: {n_accepts}/{len(followers)} Accepts received, {follow_wall:.1f}s after the first Follow")
+    await pg.stop()
+    say(f"fan-out: {n_accepts}/{len(followers)} Accepts received, {follow_wall:.1f}s after the first Follow; "
+        f"node CPU {1000 * follow_cpu / max(1, n_accepts):.1f} ms per Follow"
+        + (f", PostgreSQL {pg.per(n_accepts):.1f} ms" if pg.spent is not None else ""))
     followers_in_db = db.scalar(
         "SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.target_account_id "
         f"WHERE a.uri = {db.placeholder} AND f.state = 'accepted'", author_uri)
@@ -542,6 +610,7 @@ async def bench_fanout(node: Node, remotes: list[BenchRemote], db: DbProbe, args
         "accepts_received": n_accepts, "follow_setup_wall_s": follow_wall,
         "accepted_followers_in_db": followers_in_db,
         "follow_node_cpu_s": follow_cpu, "follow_node_cpu_ms_per_follow": 1000 * follow_cpu / max(1, n_accepts),
+        "follow_pg_cpu_ms_per_follow": pg.per(n_accepts),
         "py_spy_follow": spy_follow.summary(),
     }
     if followers_in_db == 0 or deadline.left() < 5:
@@ -672,7 +741,10 @@ def report(results: dict) -> None:
         ("inbound node CPU per activity (accept+apply)", fmt(i.get("node_cpu_ms_per_activity"), ".2f"), "ms"),
         ("  of which serve / worker processes", f"{fmt(i.get('serve_cpu_ms_per_activity'), '.2f')} / "
                                                 f"{fmt(i.get('workers_cpu_ms_per_activity'), '.2f')}", "ms"),
+        ("inbound PostgreSQL CPU per activity (--database)", fmt(i.get("pg_cpu_ms_per_activity"), ".2f"), "ms"),
         (f"follow setup ({f.get('followers')} Follows → Accepts received)", fmt(f.get("follow_setup_wall_s"), ".2f"), "s"),
+        ("follow node / PostgreSQL CPU per Follow", f"{fmt(f.get('follow_node_cpu_ms_per_follow'), '.1f')} / "
+         f"{fmt(f.get('follow_pg_cpu_ms_per_follow'), '.1f')}", "ms"),
         (f"fan-out: POST → Create in all {f.get('followers')} inboxes", fmt(f.get("fanout_wall_s"), ".2f"), "s"),
         ("fan-out deliveries", fmt(f.get("deliveries_per_s"), ",.1f"), "/s"),
         ("fan-out node CPU per delivery", fmt(f.get("fanout_node_cpu_ms_per_delivery"), ".2f"), "ms"),
