@@ -28,6 +28,8 @@ from models import counters
 from models import sqlite_direct  # noqa: F401 - registers the sqlite+direct driver of the reader
 
 
+PG_POOL = 20  # PostgreSQL connections a process keeps at most (opened as needed)
+PG_PING_AFTER = 30.0  # seconds idle after which a PostgreSQL connection is pinged before use
 IDLE_READERS = 4  # reader connections kept open between reads (Database.read)
 IDLE_SECONDS = 30.0  # and for at most this long
 
@@ -73,8 +75,13 @@ class Database:
             self.slow_reader = create_async_engine(url, echo=echo, pool_size=2, max_overflow=2)
             _sqlite_pragmas(self.slow_reader, immediate=False, busy_ms=sqlite_busy_timeout_ms, read_only=True)
         else:
-            self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10,
-                                              pool_pre_ping=True)
+            # Connections are kept, not closed after a burst (an overflow connection's successor
+            # costs a new backend, its catalog caches, an asyncpg type query per array type and a
+            # PARSE per statement again), and are not pinged at every checkout (a ping is three
+            # round trips: BEGIN, `;`, ROLLBACK): see _pg_checkout for what is checked instead.
+            self.writer = create_async_engine(url, echo=echo, pool_size=PG_POOL, max_overflow=0,
+                                              pool_use_lifo=True)
+            _pg_checkout(self.writer)
             self.reader = self.slow_reader = self.writer
         self._cache: dict[str, tuple[float, object]] = {}
         self._claims: dict[str, tuple] = {}
@@ -287,6 +294,31 @@ class WriterTurns:
                     waiter.set_result(None)  # _busy stays True: the turn goes straight to it
                     return
         self._busy = False
+
+
+def _pg_checkout(engine: AsyncEngine) -> None:
+    """A pooled PostgreSQL connection is checked before use without a round trip: one the server
+    closed (a restart, pg_terminate_backend) is known closed to asyncpg, which read the server's
+    goodbye or the socket's end while the connection sat idle; only one idle for PG_PING_AFTER is
+    pinged. A dead one is replaced (the pool retries with a new connection), and when a statement
+    meets a dead connection anyway SQLAlchemy invalidates the whole pool, so one request answers 503
+    and the next ones get new connections."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkout")
+    def on_checkout(dbapi_conn, record, _proxy):  # noqa: ANN001
+        idle_since = record.info.pop("idle_since", None)
+        if record.driver_connection.is_closed():
+            raise sa_exc.DisconnectionError("the server closed this connection")
+        if idle_since is not None and time.monotonic() - idle_since > PG_PING_AFTER:
+            try:
+                dbapi_conn.ping()
+            except Exception as err:
+                raise sa_exc.DisconnectionError(str(err)) from err
+
+    @event.listens_for(sync_engine, "checkin")
+    def on_checkin(_dbapi_conn, record):  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
 
 
 def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int, read_only: bool = False) -> None:
