@@ -19,6 +19,7 @@ A page's hot statements join their ids first instead (`page_join(column, "ids")`
 from __future__ import annotations
 
 import collections
+import functools
 import operator
 import sqlite3
 from typing import Callable
@@ -159,7 +160,7 @@ _NAMED = SQLiteDialect_pysqlite(paramstyle="named")
 class _Compiled:
     """A statement's text for the driver (SQLite: named parameters; asyncpg: $1, $2… in the order of
     `names`), its literal parameters, and its row type."""
-    __slots__ = ("sql", "names", "defaults", "row", "booleans")
+    __slots__ = ("sql", "names", "defaults", "row")
 
     def __init__(self, stmt, dialect) -> None:  # noqa: ANN001
         # Values for the statement's own parameters only so that literal lists (IN ('public', …)) are
@@ -182,25 +183,39 @@ class _Compiled:
         columns = list(stmt.selected_columns if hasattr(stmt, "selected_columns")
                        else getattr(stmt, "exported_columns", ()))
         names = [c.key for c in columns]
-        self.row = _row_type(tuple(names))
-        # sqlite3 answers 0/1 where SQLAlchemy answers False/True: the columns to convert.
-        self.booleans = tuple(i for i, c in enumerate(columns) if isinstance(c.type, Boolean))
+        # sqlite3 answers 0/1 where SQLAlchemy answers False/True: the row type converts them.
+        self.row = _row_type(tuple(names), tuple(i for i, c in enumerate(columns) if isinstance(c.type, Boolean)))
+
+
+def _flag(i: int, row) -> bool | None:  # noqa: ANN001
+    value = row[i]
+    return None if value is None else bool(value)
 
 
 def _mapping(self) -> dict:  # noqa: ANN001
-    return dict(zip(self._fields, self))
+    found = dict(zip(self._fields, self))
+    for i in self._booleans:
+        found[self._fields[i]] = _flag(i, self)
+    return found
 
 
 _ROW_TYPES: dict[tuple, type] = {}
 _OURS: set[type] = set()
 
 
-def _row_type(names: tuple) -> type:
-    found = _ROW_TYPES.get(names)
+def _row_type(names: tuple, booleans: tuple = ()) -> type:
+    """A statement's row: a named tuple of the values as the driver gave them. sqlite3 gives Boolean
+    columns as 0/1: by name (`row.local`) and in `_mapping` they read as bool (SQLAlchemy's answer),
+    converted when read rather than for every row fetched; by position they stay as given."""
+    found = _ROW_TYPES.get((names, booleans))
     if found is None:
         found = collections.namedtuple("Row", names, rename=True)
         found._mapping = property(_mapping)  # type: ignore[attr-defined]
-        _ROW_TYPES[names] = found
+        found._booleans = booleans  # type: ignore[attr-defined]
+        for i in booleans:
+            setattr(found, found._fields[i], property(functools.partial(_flag, i)))
+        found._new = functools.partial(tuple.__new__, found)  # type: ignore[attr-defined]
+        _ROW_TYPES[(names, booleans)] = found
         _OURS.add(found)
     return found
 
@@ -220,29 +235,43 @@ def reusable(cls: type) -> type:
 
 def record(cls: type, names: tuple[str, ...], row):  # noqa: ANN001, ANN201
     """`cls(*the row's columns called names)`: the fields of a record read from a row; the first
-    field is its id."""
-    kind = type(row)
-    if kind not in _OURS:  # a SQLAlchemy Row
-        return cls(*map(row._mapping.__getitem__, names))
-    make = _MAKERS.get((cls, kind))
+    field is its id. A class always passes the same `names`."""
+    make = _MAKERS.get((cls, type(row)))
     if make is None:
-        indexes = [row._fields.index(n) for n in names]
-        getter = operator.itemgetter(*indexes) if len(indexes) > 1 else (lambda r, i=indexes[0]: (r[i],))
-        make = _MAKERS[(cls, kind)] = _maker(cls, getter)
+        make = _MAKERS[(cls, type(row))] = _maker(cls, names, type(row))
     return make(row)
 
 
-def _maker(cls: type, getter: Callable) -> Callable:
+def _maker(cls: type, names: tuple[str, ...], kind: type) -> Callable:
+    """The function making `cls` records from rows of type `kind`: one Python call per row, and for
+    a record made before (REUSABLE), no more than a dict lookup and a comparison of the values."""
+    if kind not in _OURS:  # a SQLAlchemy Row
+        return lambda row: cls(*map(row._mapping.__getitem__, names))
+    indexes = [kind._fields.index(n) for n in names]
+    flags = [n for n, i in enumerate(indexes) if i in kind._booleans]
+    if indexes == list(range(len(indexes))):  # the record's fields lead the row (select(table, …))
+        getter = operator.itemgetter(slice(0, len(indexes)))
+    else:
+        getter = operator.itemgetter(*indexes) if len(indexes) > 1 else (lambda r, i=indexes[0]: (r[i],))
+
+    def build(values: tuple):  # noqa: ANN202 - sqlite3's 0/1 as bool, as SQLAlchemy gives them
+        if flags:
+            values = list(values)
+            for n in flags:
+                if values[n] is not None:
+                    values[n] = bool(values[n])
+        return cls(*values)
+
     made = REUSABLE.get(cls)
     if made is None:
-        return lambda row: cls(*getter(row))
+        return lambda row: build(getter(row))
 
     def make(row):  # noqa: ANN001, ANN202
         values = getter(row)
         hit = made.get(values[0])
-        if hit is not None and hit[0] == values:
+        if hit is not None and hit[0] == values:  # 0/1 equal False/True: a record made from either matches
             return hit[1]
-        found = made[values[0]] = (values, cls(*values))
+        found = made[values[0]] = (values, build(values))
         if len(made) > REUSED:
             made.popitem(last=False)
         return found[1]
@@ -268,53 +297,53 @@ def is_direct(conn: AsyncConnection) -> bool:
     return conn.dialect.driver == "direct"
 
 
+def _json_list(ids) -> str:  # noqa: ANN001
+    return orjson.dumps(_distinct(ids)).decode()
+
+
 def _sqlite_lists(params: dict) -> dict:
     """Lists (for `ids_in`) as the JSON arrays SQLite reads with json_each."""
     for value in params.values():
         if isinstance(value, _LISTS):
-            return {k: orjson.dumps(_distinct(v)).decode() if isinstance(v, _LISTS) else v for k, v in params.items()}
+            return {k: _json_list(v) if isinstance(v, _LISTS) else v for k, v in params.items()}
     return params
+
+
+def _sqlite_values(defaults: dict, params: dict | None) -> dict:
+    """A statement's literal values and the caller's, lists as _sqlite_lists gives them, in one dict."""
+    values = dict(defaults)
+    if params:
+        for key, value in params.items():
+            values[key] = _json_list(value) if isinstance(value, _LISTS) else value
+    return values
 
 
 async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alone: bool = False) -> list:  # noqa: ANN001
     """The rows of a statement built once (module level, with bind parameters), as a list; an
     INSERT/UPDATE … RETURNING too (inside the write's transaction). `alone`: the only statement of
     its read (a token's check), which needs no transaction of its own."""
-    params = params or {}
-    if conn.dialect.driver == "asyncpg" and not stmt.is_dml:
-        return await _fetch_asyncpg(conn, stmt, params)
-    if conn.dialect.name != "sqlite":
-        return (await conn.execute(stmt, params)).all()
-    params = _sqlite_lists(params)
-    if conn.dialect.driver != "direct":
-        return (await conn.execute(stmt, params)).all()
+    dialect = conn.dialect
+    if dialect.driver != "direct":
+        params = params or {}
+        if dialect.driver == "asyncpg" and not stmt.is_dml:
+            return await _fetch_asyncpg(conn, stmt, params)
+        return (await conn.execute(stmt, _sqlite_lists(params) if dialect.name == "sqlite" else params)).all()
     compiled = _compiled(stmt)
     raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
     try:
-        if not raw.in_transaction and not alone:  # one snapshot for the request's reads (models.db then skips its BEGIN)
+        if not alone and not raw.in_transaction:  # one snapshot for the request's reads (models.db then skips its BEGIN)
             _db._count_statement()
             raw.execute("BEGIN")
         _db._count_statement()
-        rows = raw.execute(compiled.sql, {**compiled.defaults, **params} if compiled.defaults else params).fetchall()
+        rows = raw.execute(compiled.sql, _sqlite_values(compiled.defaults, params)).fetchall()
     except sqlite3.OperationalError as err:  # locked too long, the file gone or unreadable: not the query's fault
         raise _db.DatabaseUnavailable(str(err)) from err
-    return _made(compiled, rows)
+    return list(map(compiled.row._new, rows))
 
 
 def _made(compiled: _Compiled, rows: list) -> list:
-    """sqlite3's tuples as the statement's rows (booleans as bool)."""
-    make = compiled.row._make
-    if compiled.booleans:
-        flags = compiled.booleans
-        out = []
-        for row in rows:
-            row = list(row)
-            for i in flags:
-                if row[i] is not None:
-                    row[i] = bool(row[i])
-            out.append(make(row))
-        return out
-    return list(map(make, rows))
+    """sqlite3's tuples as the statement's rows."""
+    return list(map(compiled.row._new, rows))
 
 
 async def execute(conn: AsyncConnection, stmt, params: dict | list[dict] | None = None) -> int:  # noqa: ANN001
