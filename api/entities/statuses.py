@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.entities.accounts import account_entity, account_json, mention_entity
-from api.entities.cache import cached_json
+from api.entities.cache import cached
 from api.entities.filters import filter_results
 from api.entities.formats import iso, sid
 from api.entities.media import media_entity
@@ -204,6 +204,7 @@ async def status_entity_json(conn: AsyncConnection, rt: Runtime, viewer: Account
 _FLAGS = {bits: b"".join(b',"%s":%s' % (name, b"true" if on else b"false") for name, on in
                          zip((b"favourited", b"reblogged", b"muted", b"bookmarked", b"pinned"), bits))
           for bits in itertools.product((False, True), repeat=5)}
+_SIGNED_OUT = _FLAGS[(False,) * 5]
 
 
 def _quote(rt: Runtime, viewer: Account | None, s: Status, related: _Related, nested: bool) -> bytes:
@@ -231,12 +232,6 @@ def _quote(rt: Runtime, viewer: Account | None, s: Status, related: _Related, ne
                      _entity(rt, viewer, shown, related, None, nested=True), b"}"))
 
 
-def _quote_approval(viewer: Account | None, s: Status, related: _Related) -> bytes:
-    """QuoteApproval as JSON: who the author lets quote the post, and whether the viewer is among them."""
-    return _approval_json(effective_policy(s),
-                          approval_for(s, viewer.id if viewer else None, s.account_id in related.following))
-
-
 @functools.lru_cache(maxsize=64)  # a few policies × three answers
 def _approval_json(policy: str | None, current_user: str) -> bytes:
     automatic = {"public": ["public"], "followers": ["followers"], "nobody": []}.get(policy or "", [])
@@ -245,32 +240,43 @@ def _approval_json(policy: str | None, current_user: str) -> bytes:
 
 def _entity(rt: Runtime, viewer: Account | None, s: Status, related: _Related, reblog: bytes | None, *,
             nested: bool = False) -> bytes:
-    """A Status entity as JSON: the part every reader sees alike (cached: _head), the author's
-    account (cached by its row), then what depends on this reader."""
-    signed_in = viewer is not None
-    poll = related.polls.get(s.id)
-    filtered = related.filtered.get(s.id)
-    flags = _FLAGS[(signed_in and s.id in related.favourited, signed_in and s.id in related.reblogged,
-                    signed_in and s.id in related.muted, signed_in and s.id in related.bookmarked,
-                    bool(signed_in and s.account_id == viewer.id and s.id in related.pinned))]
+    """A Status entity as JSON: the part every reader sees alike with the author's account (cached:
+    _head), then what depends on this reader."""
+    status_id = s.id
+    head, policy = _head(rt, s, related)
+    poll = related.polls.get(status_id)
+    if viewer is None:
+        flags, current_user = _SIGNED_OUT, "unknown"
+    else:
+        flags = _FLAGS[(status_id in related.favourited, status_id in related.reblogged, status_id in related.muted,
+                        status_id in related.bookmarked, s.account_id == viewer.id and status_id in related.pinned)]
+        # QuoteApproval: whether the viewer may quote the post (its author's policy is in the head).
+        current_user = approval_for(s, viewer.id, s.account_id in related.following)
+    filtered = related.filtered.get(status_id) if related.filtered else None
     return b"".join((
-        _head(rt, s, related)[:-1], b',"account":', account_json(rt, related.people[s.account_id]),
-        b',"reblog":', reblog or b"null", flags,
+        head, b',"reblog":', reblog or b"null", flags,
         b',"poll":', orjson.dumps(poll_entity(viewer, poll, related.votes.get(poll.id))) if poll else b"null",
         b',"filtered":', orjson.dumps(filtered) if filtered else b"[]",
         b',"quote":', _quote(rt, viewer, s, related, nested),
-        b',"quote_approval":', _quote_approval(viewer, s, related), b"}"))
+        b',"quote_approval":', _approval_json(policy, current_user), b"}"))
 
 
-def _head(rt: Runtime, s: Status, related: _Related) -> bytes:
-    """The members of a status entity that are the same for every reader, as a JSON object, kept
-    while the status row and what it shows (mentioned accounts, tags, media, card) are unchanged.
-    Anything added here must be in the key too."""
-    mentioned = tuple(related.people[a] for a in related.mentions.get(s.id, ()) if a in related.people)
-    tag_names = tuple(related.tags.get(s.id, ()))
-    media = tuple(related.media.get(s.id, ()))
-    card = related.cards.get(s.id)
-    return cached_json(rt, ("status", s.id), (s, mentioned, tag_names, media, card), lambda: {
+def _head(rt: Runtime, s: Status, related: _Related) -> tuple[bytes, str | None]:
+    """The members of a status entity that are the same for every reader, with its author's account,
+    as a JSON object left open, and who may quote it; kept while the status row, its author's and
+    what it shows (mentioned accounts, tags, media, card) are unchanged. Anything added here must
+    be in the key too."""
+    status_id = s.id
+    people = related.people
+    mentions = related.mentions.get(status_id)
+    mentioned = tuple(people[a] for a in mentions if a in people) if mentions else ()
+    key = (s, people[s.account_id], mentioned, related.tags.get(status_id), related.media.get(status_id), related.cards.get(status_id))
+    return cached(rt, ("status", status_id), key, lambda: _head_json(rt, *key))
+
+
+def _head_json(rt: Runtime, s: Status, author: Account, mentioned: tuple, tag_names: list | None,
+               media: list | None, card: str | None) -> tuple[bytes, str | None]:
+    body = orjson.dumps({
         "id": str(s.id),
         "uri": s.uri,
         "url": s.url or (None if s.reblog_of_id else s.uri),
@@ -289,13 +295,14 @@ def _head(rt: Runtime, s: Status, related: _Related) -> bytes:
         "reblogs_count": s.reblogs_count,
         "favourites_count": s.favourites_count,
         "mentions": [mention_entity(a) for a in mentioned],
-        "tags": [{"name": name, "url": rt.urls.tag(name)} for name in tag_names],
+        "tags": [{"name": name, "url": rt.urls.tag(name)} for name in tag_names or ()],
         "emojis": [],
-        "media_attachments": [media_entity(rt, m) for m in media],
+        "media_attachments": [media_entity(rt, m) for m in media or ()],
         "card": json.loads(card) if card is not None else None,
         "application": None,
         "quotes_count": s.quotes_count,
     })
+    return body[:-1] + b',"account":' + account_json(rt, author), effective_policy(s)
 
 
 async def status_edit_entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status,
