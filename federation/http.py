@@ -14,6 +14,7 @@ import ipaddress
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 import logging
+import re
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Coroutine, Mapping
@@ -25,6 +26,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from backchannel import __version__
 from federation import httpsig, safejson
+from federation.hosts import Host, HostError, canonical_host
 from federation.poster import Answer, Poster
 
 if TYPE_CHECKING:
@@ -135,6 +137,7 @@ class FederationClient:
         self._signing: Executor | None = None
         self._to_sign: list[tuple[Any, tuple, asyncio.Future]] = []
         self.host_map = {k.lower(): v for k, v in host_map.items()}
+        self._allowed_origins: set[str] = set()  # "scheme://authority" that check_url let through
         self.total_seconds = timeout  # one request, all its redirects and its body included
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
         self.max_body_bytes = max_body_bytes
@@ -211,6 +214,16 @@ class FederationClient:
 
     def check_url(self, url: str) -> None:
         """Refuse URLs that must never be requested, before any connection is made."""
+        origin = _origin_part(url)
+        if origin is not None and origin in self._allowed_origins:
+            return  # the verdict depends on the scheme and authority alone: this one passed before
+        self._check_url(url)
+        if origin is not None:
+            if len(self._allowed_origins) >= ALLOWED_ORIGINS_MAX:
+                self._allowed_origins.clear()
+            self._allowed_origins.add(origin)
+
+    def _check_url(self, url: str) -> None:
         parts = urlsplit(url)
         allowed_schemes = ("https", "http") if self.insecure_http else ("https",)
         if parts.scheme not in allowed_schemes:
@@ -252,7 +265,7 @@ class FederationClient:
             raise BlockedAddress(f"refusing non-public address {host}")
         return [(host, port)]
 
-    async def _check_policy(self, url: str) -> None:
+    async def _check_policy(self, url: "str | Host") -> None:
         if self.policy is None:
             return
         verdict = await self.policy.check(url)
@@ -355,30 +368,36 @@ class FederationClient:
         """Deliver one activity. Only a refusal of the signature (401, 403) is knocked again, with
         the other scheme; any other refusal (a 400 for the activity itself) is the peer's verdict on
         what we sent, and its reason goes into the error."""
-        first = await self.peers.scheme(inbox) if self.peers else "cavage"
+        try:
+            peer: Host | None = canonical_host(inbox)  # read once for the policy and the peer's state
+        except HostError:
+            peer = None  # check_url refuses it
+        where = str(peer) if peer is not None else inbox
+        first = await self.peers.scheme(where) if self.peers else "cavage"
         headers = {"Content-Type": "application/activity+json", "Accept": AP_ACCEPT}
         status = 0
         for scheme in (first, "rfc9421" if first == "cavage" else "cavage"):
-            answer = await self._post(inbox, body, headers, signer, scheme)
+            answer = await self._post(inbox, body, headers, signer, scheme, peer)
             status = answer.status
             if status in SIGNATURE_REFUSED:
                 continue
             if status < 300 and self.peers:
-                await self.peers.remember_scheme(inbox, scheme)
-            retry_after = _retry_after(answer.headers.get("retry-after"))
+                await self.peers.remember_scheme(where, scheme)
             if status >= 300:  # a redirect too: a delivery is never sent on to another address
+                retry_after = _retry_after(answer.headers.get("retry-after"))
                 raise FetchError(f"POST {inbox} answered {status}{_reason(answer.body)}", status, retry_after)
             return status
         raise FetchError(f"POST {inbox} refused both signature schemes ({status})", status)
 
-    async def _post(self, url: str, body: bytes, headers: Mapping[str, str], signer: Signer, scheme: str) -> Answer:
-        """One signed POST, checked as every request is (check_url, the policy), on the lean client,
-        within the client's timeout."""
+    async def _post(self, url: str, body: bytes, headers: Mapping[str, str], signer: Signer, scheme: str,
+                    peer: Host | None = None) -> Answer:
+        """One signed POST, checked as every request is (check_url, the policy: on `peer`, the URL's
+        canonical host, when the caller has it), on the lean client, within the client's timeout."""
         assert self._poster is not None, "FederationClient.start() was not awaited"
         try:
             async with asyncio.timeout(self.total_seconds):
                 self.check_url(url)
-                await self._check_policy(url)
+                await self._check_policy(peer if peer is not None else url)
                 send = await self._signed(scheme, "POST", url, dict(headers), body, signer)
                 return await self._poster.post(url, send, body)
         except TimeoutError:
@@ -412,6 +431,23 @@ class FederationClient:
 
 
 SIGNATURE_REFUSED = (401, 403)
+ALLOWED_ORIGINS_MAX = 4096
+_UNUSUAL = re.compile(r"[\x00-\x20\x7f\\%]")
+
+
+def _origin_part(url: str) -> str | None:
+    """`scheme://authority` of an http(s) URL, cut where urlsplit and yarl both end the authority
+    (the first / ? or #); None for anything unusual (whitespace, control characters, backslashes,
+    percent-escapes), which is always checked in full."""
+    if not url.startswith(("https://", "http://")) or _UNUSUAL.search(url):
+        return None
+    start = url.index("://") + 3
+    end = len(url)
+    for mark in "/?#":
+        at = url.find(mark, start, end)
+        if at >= 0:
+            end = at
+    return url[:end]
 
 
 def _settle(trip: asyncio.Future, share: list[tuple[Any, tuple, asyncio.Future]]) -> None:

@@ -107,8 +107,30 @@ def _default_algorithm(key) -> str:
 # --- digests ----------------------------------------------------------------
 
 
+_last_digest: tuple[bytes, str] = (b"", "")
+
+
 def body_digest_header(body: bytes) -> str:
-    return "SHA-256=" + _b64(hashlib.sha256(body).digest())
+    global _last_digest
+    last = _last_digest  # one fan-out signs the same body for every inbox: hashed once
+    if last[0] == body and body:
+        return last[1]
+    value = "SHA-256=" + _b64(hashlib.sha256(body).digest())
+    _last_digest = (body, value)
+    return value
+
+
+_last_date: tuple[int, str] = (-1, "")
+
+
+def _http_date_of(now: float) -> str:
+    """The Date header for `now` (whole seconds: formatted once a second, not once a request)."""
+    global _last_date
+    second = int(now)
+    last = _last_date
+    if last[0] != second:
+        last = _last_date = (second, email.utils.formatdate(second, usegmt=True))
+    return last[1]
 
 
 def content_digest_header(body: bytes) -> str:
@@ -456,7 +478,7 @@ def sign_request_cavage(
     """Headers to send: the given ones plus Host, Date, Digest (for a body) and Signature."""
     now = time.time() if now is None else now
     parts = urlsplit(url)
-    added = {"Host": _authority(parts), "Date": email.utils.formatdate(now, usegmt=True)}
+    added = {"Host": _authority(parts), "Date": _http_date_of(now)}
     covered: tuple[str, ...] = ("(request-target)", "host", "date")
     if body is not None:
         added["Digest"] = body_digest_header(body)

@@ -29,6 +29,7 @@ class Metrics:
         # (method, route, status) → the two children: labels() validates and locks on every call,
         # and the series are bounded (declared routes), so each is looked up once.
         self._request_children: dict[tuple[str, str, int], tuple] = {}
+        self._delivery_children: dict[tuple[str, str], object] = {}  # bounded by domain_labels
         r = self.registry
         self.requests = Counter("backchannel_http_requests", "HTTP requests answered, by declared route",
                                 ["method", "route", "status"], registry=r)
@@ -59,7 +60,10 @@ class Metrics:
                 domain = OTHER
             else:
                 self._domains.add(domain)
-        self.deliveries.labels(outcome, domain).inc()
+        child = self._delivery_children.get((outcome, domain))
+        if child is None:  # every delivery counts itself: each series is looked up once
+            child = self._delivery_children[(outcome, domain)] = self.deliveries.labels(outcome, domain)
+        child.inc()
 
     def inbox_activity(self, activity_type: object, outcome: str) -> None:
         kind = activity_type if isinstance(activity_type, str) and activity_type in ACTIVITY_TYPES else OTHER

@@ -48,6 +48,8 @@ class Peers:
         self.breaker = breaker
         self.unavailable_after = unavailable_after
         self._cache: dict[str, tuple[float, Instance]] = {}
+        # Host or URL as asked -> its domain: a delivery asks about its peer four times.
+        self._domains: dict[str, str] = {}
 
     def _remember(self, state: Instance) -> Instance:
         if len(self._cache) >= CACHE_MAX:
@@ -57,7 +59,11 @@ class Peers:
 
     async def state(self, host: str) -> Instance:
         """What is known of a peer, at most a second old."""
-        domain = peer_domain(host)
+        domain = self._domains.get(host)
+        if domain is None:
+            if len(self._domains) >= CACHE_MAX:
+                self._domains.clear()
+            domain = self._domains[host] = peer_domain(host)
         cached = self._cache.get(domain)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
