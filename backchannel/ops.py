@@ -179,8 +179,11 @@ class _Snapshot:
                                  labels=["pool"])
         used = GaugeMetricFamily("backchannel_db_pool_connections", "Pool connections by state (this process)",
                                  labels=["pool", "state"])
-        engines = {"main": self.rt.db.writer} if self.rt.db.reader is self.rt.db.writer else \
-            {"writer": self.rt.db.writer, "reader": self.rt.db.reader, "slow_reader": self.rt.db.slow_reader}
+        engines: dict = {}  # each pool once (on PostgreSQL slow reads share the writer's)
+        for name in ("writer", "reader", "slow_reader"):
+            engine = getattr(self.rt.db, name)
+            if all(engine is not seen for seen in engines.values()):
+                engines[name] = engine
         for name, engine in engines.items():
             pool = engine.pool
             size.add_metric([name], _call(pool, "size"))
