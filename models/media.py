@@ -95,7 +95,8 @@ async def attach(conn: AsyncConnection, status_id: int, media_ids: list[int]) ->
                            .values(status_id=status_id, position=position))
 
 
-# Built once (see models.statuses.bound_page_ids): every page of statuses reads its media.
+# Built once (see models.statuses.bound_page_ids): the notes federation serves read their media
+# (a page of the client API reads them with its other facts: models.status_queries.page_facts).
 # In their order by (position, id), sorted here: a page has few, and SQLite would sort them in a
 # temporary b-tree of its own.
 _OF_STATUSES = select(media_attachments).select_from(page_join(media_attachments.c.status_id))

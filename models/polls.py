@@ -70,7 +70,7 @@ async def of_status(conn: AsyncConnection, status_id: int) -> Poll | None:
     return Poll.from_row(row) if row else None
 
 
-# Built once (see models.statuses.bound_page_ids): every page of statuses reads its polls.
+# Built once (see models.statuses.bound_page_ids): the notes federation serves read their polls.
 _OF_STATUSES = select(polls).select_from(page_join(polls.c.status_id))
 
 

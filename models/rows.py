@@ -26,7 +26,7 @@ from typing import Callable
 
 import orjson
 
-from sqlalchemy import BigInteger, Boolean, String, Table, bindparam, cast, column, insert, literal, null
+from sqlalchemy import BigInteger, Boolean, Float, String, Table, bindparam, cast, column, insert, literal, null
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -152,6 +152,53 @@ def fact(kind: str, a, b=None, text=None) -> tuple:  # noqa: ANN001
     return (literal(kind, String).label("kind"), cast(a, BigInteger).label("a"),
             cast(b if b is not None else null(), BigInteger).label("b"),
             cast(text if text is not None else null(), String).label("text"))
+
+
+class JsonRow(ColumnElement):
+    """A row of a table as one JSON array of its columns' values, in the table's order: a branch of
+    a UNION ALL of facts (models.status_queries.page_facts) carries a whole row in its `text`
+    column, one statement instead of one per table. Read back with `JsonRow.reader`. SQLite's JSON
+    keeps 15 digits of a float: there floats go as text with all 17."""
+    inherit_cache = True
+    type = String()
+    _traverse_internals = [("clauses", InternalTraversal.dp_clauseelement_tuple)]
+
+    def __init__(self, table: Table):
+        self.clauses = tuple(table.c)
+
+    @property
+    def _from_objects(self) -> list:
+        return self.clauses[0]._from_objects
+
+    def reader(self) -> Callable[[str], tuple]:
+        """text → a row of the table, as `fetch` gives it (its columns by name; booleans as bool)."""
+        names = tuple(c.key for c in self.clauses)
+        new = _row_type(names, tuple(i for i, c in enumerate(self.clauses) if isinstance(c.type, Boolean)))._new
+        floats = [i for i, c in enumerate(self.clauses) if isinstance(c.type, Float)]
+        loads = orjson.loads
+
+        def read(text: str) -> tuple:
+            values = loads(text)
+            for i in floats:
+                if values[i] is not None:
+                    values[i] = float(values[i])
+            return new(values)
+        return read
+
+
+@compiles(JsonRow)
+def _json_row(element: JsonRow, compiler, **kw) -> str:  # noqa: ANN001
+    return f"CAST(json_build_array({', '.join(compiler.process(c, **kw) for c in element.clauses)}) AS TEXT)"
+
+
+@compiles(JsonRow, "sqlite")
+def _json_row_sqlite(element: JsonRow, compiler, **kw) -> str:  # noqa: ANN001
+    values = []
+    for c in element.clauses:
+        name = compiler.process(c, **kw)
+        values.append(f"CASE WHEN {name} IS NULL THEN NULL ELSE printf('%!.17g', {name}) END"
+                      if isinstance(c.type, Float) else name)
+    return f"json_array({', '.join(values)})"
 
 
 _NAMED = SQLiteDialect_pysqlite(paramstyle="named")

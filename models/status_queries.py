@@ -10,11 +10,12 @@ from sqlalchemy import BigInteger, Float, and_, bindparam, case, exists, or_, se
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.accounts import Account
-from models.rows import IdTable, fact, fetch, page_join
+from models.media import Media
+from models.polls import Poll
+from models.rows import IdTable, JsonRow, fact, fetch, page_join
 from models.schema import (accounts, blocks, bookmarks, conversation_mutes, favourites, filters, follows, home_feed,
-                           list_accounts, lists, mentions, mutes, pins, poll_votes, polls, preview_cards, status_cards,
-                           status_edits, status_tags,
-                           statuses, tags)
+                           list_accounts, lists, media_attachments, mentions, mutes, pins, poll_votes, polls,
+                           preview_cards, status_cards, status_edits, status_tags, statuses, tags)
 from models.statuses import LIVE, Status, paginate, visible_to
 
 
@@ -196,10 +197,13 @@ async def page_with_originals(conn: AsyncConnection, ids: list[int], viewer: Acc
 
 @dataclass
 class PageFacts:
-    """What the rows of a page share with nobody else, by kind: mentions and tags of each status,
-    pins, and what the viewer did or decided (favourites, boosts, bookmarks, votes, blocks, mutes)."""
+    """What the rows of a page share with nobody else, by kind: mentions, tags, attachments and poll
+    of each status, pins, and what the viewer did or decided (favourites, boosts, bookmarks, votes,
+    blocks, mutes)."""
     mentions: dict[int, list[int]] = field(default_factory=dict)
     tags: dict[int, list[str]] = field(default_factory=dict)
+    media: dict[int, list[Media]] = field(default_factory=dict)  # in their order (position, id)
+    polls: dict[int, Poll] = field(default_factory=dict)
     pinned: set[int] = field(default_factory=set)
     favourited: set[int] = field(default_factory=set)
     reblogged: set[int] = field(default_factory=set)
@@ -219,6 +223,10 @@ class PageFacts:
         return set(author_ids).union(*self.mentions.values())
 
 
+_MEDIA_ROW, _POLL_ROW = JsonRow(media_attachments), JsonRow(polls)
+_MEDIA_FROM, _POLL_FROM = _MEDIA_ROW.reader(), _POLL_ROW.reader()
+
+
 def _page_facts(viewer: bool):  # noqa: ANN202
     # Each branch starts from the page's ids (or its authors') and searches one index per id
     # (models.rows.page_join): the page's few ids decide how much is read, whatever the tables' size.
@@ -231,6 +239,10 @@ def _page_facts(viewer: bool):  # noqa: ANN202
         select(*fact("card", status_cards.c.status_id, text=preview_cards.c.entity))
         .select_from(of_page(status_cards.c.status_id).join(preview_cards, preview_cards.c.id == status_cards.c.card_id))
         .where(preview_cards.c.entity.is_not(None)),
+        # Attachments and polls, each row whole as JSON in `text` (JsonRow): two statements fewer.
+        select(*fact("media", media_attachments.c.status_id, text=_MEDIA_ROW))
+        .select_from(of_page(media_attachments.c.status_id)),
+        select(*fact("poll", polls.c.status_id, text=_POLL_ROW)).select_from(of_page(polls.c.status_id)),
     ]
     if viewer:
         branches += [
@@ -293,6 +305,10 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
             facts.has_filters = True
         elif kind == "card":
             facts.cards[a] = text
+        elif kind == "media":
+            facts.media.setdefault(a, []).append(Media.from_row(_MEDIA_FROM(text)))
+        elif kind == "poll":
+            facts.polls[a] = Poll.from_row(_POLL_FROM(text))
         elif kind == "mute":
             facts.muted_accounts.add(a)
             if b:
@@ -303,4 +319,11 @@ async def page_facts(conn: AsyncConnection, ids, local_ids, author_ids, viewer_i
              "follows": facts.following, "exclusive": facts.exclusive}[kind].add(a)
     for choices in facts.votes.values():
         choices.sort()
+    for attached in facts.media.values():
+        if len(attached) > 1:  # sorted here: a page has few, and SQLite would sort in a b-tree of its own
+            attached.sort(key=_in_order)
     return facts
+
+
+def _in_order(media: Media) -> tuple:
+    return media.position, media.id

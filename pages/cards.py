@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.runtime import Runtime
 from models import account_queries, status_queries
-from models import media as media_store
-from models import polls as polls_store
 from models.accounts import Account
 from models.polls import Poll
 from models.quotes import effective_policy
@@ -132,8 +130,7 @@ async def _cards(conn: AsyncConnection, rt: Runtime, viewer: Account | None, ite
     facts = await status_queries.page_facts(conn, ids, [i for i, s in everything.items() if s.local], authors,
                                             viewer_id)
     people = await account_queries.of_page(conn, facts.people(authors))
-    media = await media_store.of_statuses(conn, ids)
-    polls = await polls_store.of_statuses(conn, ids)
+    media, polls = facts.media, facts.polls
     hidden = facts.blocked | facts.muted_accounts
     out = []
     for item in items:

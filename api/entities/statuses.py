@@ -1,6 +1,7 @@
-"""Status, in batches: a page of statuses costs one query per kind of related data (boosted
-originals, who may see them, accounts, mentions, tags, media, polls, the viewer's favourites, boosts,
-bookmarks, mutes, blocks and filters), never one per status.
+"""Status, in batches: a page of statuses costs a few statements whatever its length (the statuses
+with their boosted originals and who may see them; one of every fact of the page: mentions, tags,
+attachments, polls, the viewer's favourites, boosts, bookmarks, mutes, blocks…; the people), never
+one per status.
 
 Every endpoint that shows statuses comes through `status_entities`, so the visibility rule is applied
 here at read time, whatever list the ids came from (bookmarks, favourites, lists, notifications,
@@ -26,8 +27,6 @@ from api.entities.polls import poll_entity
 from federation.content import html_to_text
 from federation.runtime import Runtime
 from models import account_queries, conversation_mutes, status_queries
-from models import media as media_store
-from models import polls as polls_store
 from models.accounts import Account
 from models.quotes import approval_for, effective_policy
 from models.statuses import Status
@@ -136,7 +135,7 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
                                             viewer.id if viewer else None)
     related = _Related(
         people=await account_queries.of_page(conn, facts.people(authors)), mentions=facts.mentions, tags=facts.tags,
-        media=await media_store.of_statuses(conn, ids), polls=await polls_store.of_statuses(conn, ids),
+        media=facts.media, polls=facts.polls,
         pinned=facts.pinned, cards=facts.cards, quoted=shown_quoted, quoted_deleted=quoted_deleted,
         blocked=facts.blocked, muted_accounts=facts.muted_accounts, following=facts.following)
     hidden: set[int] = set()

@@ -132,36 +132,36 @@ async def test_a_search_page_costs_the_same_statements_whatever_its_length(scene
 
 # What each read costs now, at most (SQLite counts BEGIN; PostgreSQL's is not a statement there):
 # the token (1, read alone), BEGIN, the page's ids, the statuses with their originals and who may see
-# them, one statement of facts (the reader's exclusive lists and whether they have filters among
-# them), the people, media and polls; on a page with quote posts (home, public and notifications
+# them, one statement of facts (attachments and polls, the reader's exclusive lists and whether they
+# have filters among them), the people; on a page with quote posts (home, public and notifications
 # here), the posts they quote and who may see them.
 CEILINGS = [
-    ("/api/v1/timelines/home", True, 9),
-    ("/api/v1/timelines/public", True, 9),
-    ("/api/v1/timelines/public", False, 8),
-    ("/api/v1/accounts/{alice}/statuses", True, 10),
-    ("/api/v1/accounts/{alice}/statuses", False, 8),
+    ("/api/v1/timelines/home", True, 7),
+    ("/api/v1/timelines/public", True, 7),
+    ("/api/v1/timelines/public", False, 6),
+    ("/api/v1/accounts/{alice}/statuses", True, 8),
+    ("/api/v1/accounts/{alice}/statuses", False, 6),
     # Notifications: the senders are read with the statuses' authors, and whose notifications the
     # reader muted with the page's other facts.
-    ("/api/v1/notifications", True, 9),
-    ("/api/v1/notifications?exclude_types[]=follow&exclude_types[]=poll", True, 9),
-    ("/api/v1/notifications?types[]=mention&types[]=favourite", True, 9),
-    ("/api/v2/notifications", True, 10),  # and the senders of each whole group
+    ("/api/v1/notifications", True, 7),
+    ("/api/v1/notifications?exclude_types[]=follow&exclude_types[]=poll", True, 7),
+    ("/api/v1/notifications?types[]=mention&types[]=favourite", True, 7),
+    ("/api/v2/notifications", True, 8),  # and the senders of each whole group
     ("/api/v1/accounts/relationships?{people}", True, 4),  # the accounts, then every fact of each at once
-    ("/api/v1/timelines/public?local=true", True, 9),
-    ("/api/v1/timelines/tag/reads", True, 8),
-    ("/api/v1/timelines/tag/reads?any[]=other&all[]=reads&none[]=nothing", True, 8),
-    ("/api/v1/timelines/list/{list}", True, 9),  # the list, in the same transaction
-    ("/api/v1/favourites", True, 8),
-    ("/api/v1/bookmarks", True, 8),
+    ("/api/v1/timelines/public?local=true", True, 7),
+    ("/api/v1/timelines/tag/reads", True, 6),
+    ("/api/v1/timelines/tag/reads?any[]=other&all[]=reads&none[]=nothing", True, 6),
+    ("/api/v1/timelines/list/{list}", True, 7),  # the list, in the same transaction
+    ("/api/v1/favourites", True, 6),
+    ("/api/v1/bookmarks", True, 6),
     # The direct statuses, their mentions, their threads' first posts (one recursive statement), the
     # reader's marks, then the last statuses with the participants.
-    ("/api/v1/conversations", True, 11),
+    ("/api/v1/conversations", True, 9),
     # The status, its ancestors and its replies (one recursive statement each), then one page.
-    ("/api/v1/statuses/{thread}/context", True, 9),
-    ("/api/v1/statuses/{status}/context", False, 9),
-    ("/api/v1/statuses/{status}", True, 7),  # the status and whether the reader may see it: one statement
-    ("/api/v1/statuses/{status}", False, 6),
+    ("/api/v1/statuses/{thread}/context", True, 7),
+    ("/api/v1/statuses/{status}/context", False, 6),
+    ("/api/v1/statuses/{status}", True, 5),  # the status and whether the reader may see it: one statement
+    ("/api/v1/statuses/{status}", False, 4),
 ]
 
 
