@@ -8,7 +8,7 @@ from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, path_id
 from api.entities.accounts import (account_entities, credential_account_entity,
                                    profile_account_entity, relationship_entity)
-from api.entities.statuses import status_page_json
+from api.entities.statuses import status_page_parts
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
 from models import collections, social, status_queries
@@ -91,27 +91,31 @@ async def statuses(request: web.Request) -> web.Response:
     params = await Params.read(request)
     page = pagination.page(params)
     rt = request.app[RUNTIME]
+    account_id = path_id(request)
     async with rt.db.read() as conn:
-        account = await lookup.existing_account(conn, path_id(request))
         viewer_id, viewer_is_local = (viewer.id if viewer else None), viewer is not None and viewer.local
-        if viewer and await social.is_blocked_either_way(conn, viewer.id, account.id):
-            ids = []
-        elif params.bool("pinned"):
+        # Every list below applies the visibility rule, which leaves out the posts of an account
+        # blocked either way: a block needs no statement of its own.
+        if params.bool("pinned"):
             # Pinned posts are one short list, newest pin first; there is no further page.
             pinned = [] if page.max_id or page.min_id or page.since_id else \
-                await collections.pinned_of(conn, account.id)
+                await collections.pinned_of(conn, account_id)
             allowed = await status_queries.visible_ids(conn, pinned, viewer)
             ids = [i for i in pinned if i in allowed]
         elif params.bool("only_media"):
-            ids = await media_store.account_media_ids(conn, account.id, viewer_id, viewer_is_local,
-                                                      **page.kwargs())
+            ids = await media_store.account_media_ids(conn, account_id, viewer_id, viewer_is_local, **page.kwargs())
         else:
             ids = await statuses_store.account_ids(
-                conn, account.id, viewer.id if viewer else None, viewer is not None and viewer.local,
-                exclude_replies=params.bool("exclude_replies"),
+                conn, account_id, viewer_id, viewer_is_local, exclude_replies=params.bool("exclude_replies"),
                 exclude_reblogs=params.bool("exclude_reblogs"), **page.kwargs())
-        body = await status_page_json(conn, rt, viewer, ids, context="account", hide_muted=False)
-    return pagination.paged_json(request, body, ids)
+        # The account itself is read with the page's authors (no statement of its own): one that
+        # does not exist or is suspended answers 404, whatever was found.
+        parts = await status_page_parts(conn, rt, viewer, ids, context="account", hide_muted=False,
+                                        people=(account_id,))
+    account = parts.people.get(account_id)
+    if account is None or account.suspended_at is not None:
+        raise NotFound("Record not found")
+    return pagination.paged_json(request, [body for _, body in parts.statuses], ids)
 
 
 async def _follow_list(request: web.Request, *, followers: bool) -> web.Response:

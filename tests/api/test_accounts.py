@@ -1,7 +1,14 @@
 """Accounts, relationships, follows and follow requests between local accounts."""
 from __future__ import annotations
 
+import time
+
+from sqlalchemy import update
+
+from models.schema import accounts
 from tests.api.conftest import settle
+from tests.api.test_media import png, upload
+
 
 async def test_relationship_after_a_local_follow(node):
     alice = await node.person("alice")
@@ -99,6 +106,33 @@ async def test_account_statuses_filters(node):
                                                             "exclude_reblogs": "1"})).json()
     assert [s["id"] for s in no_replies] == [plain["id"]]
     assert await (await node.client.get(path, params={"pinned": "true"})).json() == []
+
+
+async def test_account_statuses_of_an_unknown_or_suspended_account_are_404_and_a_block_hides_them_all(node):
+    alice, bob, carol = await node.person("alice"), await node.person("bob"), await node.person("carol")
+    pinned = await alice.post_status("pinned, with nothing attached")
+    await alice.post(f"/api/v1/statuses/{pinned['id']}/pin")
+    media = await upload(alice, png(), name="dot.png", ctype="image/png", description="a dot")
+    with_media = await alice.post_status("a picture", media_ids=[media["id"]])
+    path = f"/api/v1/accounts/{alice.id}/statuses"
+    lists = ("", "?pinned=true", "?only_media=true")
+    # Bob sees each list; then alice blocks bob, and carol blocks alice
+    for query, shown in zip(lists, ([with_media["id"], pinned["id"]], [pinned["id"]], [with_media["id"]])):
+        assert [s["id"] for s in await (await bob.get(path + query)).json()] == shown, query
+    assert (await alice.post(f"/api/v1/accounts/{bob.id}/block")).status == 200
+    assert (await carol.post(f"/api/v1/accounts/{alice.id}/block")).status == 200
+    for query in lists:
+        for reader in (bob, carol):  # blocked by alice; blocking alice
+            answer = await reader.get(path + query)
+            assert answer.status == 200 and await answer.json() == [], (reader.account.username, query)
+    # An account that does not exist, or is suspended, has no statuses to show: 404, for anyone
+    for query in lists:
+        assert (await bob.get(f"/api/v1/accounts/{int(alice.id) + 12345}/statuses{query}")).status == 404
+    async with node.rt.db.write() as conn:
+        await conn.execute(update(accounts).where(accounts.c.id == alice.account.id).values(suspended_at=time.time()))
+    for query in lists:
+        assert (await node.client.get(path + query)).status == 404, query  # anonymous
+        assert (await bob.get(path + query)).status == 404, query
 
 
 async def test_follow_options_reblogs_and_notify(node):
