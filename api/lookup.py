@@ -25,8 +25,3 @@ async def existing_account(conn: AsyncConnection, account_id: int) -> Account:
         raise NotFound("Record not found")
     return account
 
-
-async def statuses_in_order(conn: AsyncConnection, ids: list[int]) -> list[Status]:
-    """The live statuses with these ids, in the order given (timelines hand ids newest first)."""
-    found = await statuses_store.get_many(conn, ids)
-    return [found[i] for i in ids if i in found]

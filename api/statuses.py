@@ -7,7 +7,7 @@ from api import auth, lookup, pagination, scheduled
 from api.pagination import MAX_ACCOUNTS_LIMIT
 from api.params import Params, parse_id, path_id
 from api.entities.accounts import account_entities
-from api.entities.statuses import (status_entities, status_entity, status_entity_json, status_list_parts, status_page,
+from api.entities.statuses import (status_entity, status_entity_json, status_list_parts, status_page, status_page_json,
                                    status_source_entity)
 from backchannel.keys import RUNTIME
 from models import quotes as quotes_store
@@ -127,10 +127,9 @@ async def show_many(request: web.Request) -> web.Response:
     ids = params.ids("id", MAX_ACCOUNTS_LIMIT)
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
-        allowed = await status_queries.visible_ids(conn, ids, viewer)
-        found = await lookup.statuses_in_order(conn, [i for i in dict.fromkeys(ids) if i in allowed])
-        body = await status_entities(conn, rt, viewer, found, context=None)
-    return web.json_response(body)
+        # Read as a timeline's page is: the statuses, their originals and who may see them at once.
+        body = await status_page_json(conn, rt, viewer, list(dict.fromkeys(ids)), context=None)
+    return pagination.json_bytes(b"[" + b",".join(body) + b"]")
 
 
 async def edit(request: web.Request) -> web.Response:

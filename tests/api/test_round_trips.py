@@ -163,6 +163,9 @@ CEILINGS = [
     ("/api/v1/statuses/{status}/context", False, 6),
     ("/api/v1/statuses/{status}", True, 5),  # the status and whether the reader may see it: one statement
     ("/api/v1/statuses/{status}", False, 4),
+    # Several by id: read as a page is (the visibility rule applied once, with the statuses).
+    ("/api/v1/statuses?{statuses}", True, 5),
+    ("/api/v1/statuses?{statuses}", False, 4),
 ]
 
 
@@ -175,7 +178,8 @@ async def test_each_read_costs_no_more_statements_than_its_ceiling(scene):  # no
         # When it reads each page (or the status)
         people = "&".join(f"id[]={i}" for i in found.people_ids)
         cost, _ = await _cost(client, path.format(alice=found.alice_id, status=found.sample_status_id, people=people,
-                                                  list=found.list_id, thread=found.thread_id),
+                                                  list=found.list_id, thread=found.thread_id,
+                                                  statuses=f"id[]={found.sample_status_id}&id[]={found.thread_id}"),
                               found.token if signed_in else None)
         costs[(path, signed_in)] = (cost, most)
     # Then none costs more than it did when this test was written

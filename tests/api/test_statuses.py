@@ -63,6 +63,25 @@ async def test_private_status_is_404_to_a_non_follower(node):
     assert carol_sees == []
 
 
+async def test_several_statuses_by_id_come_in_the_order_asked_once_each_and_only_those_the_reader_may_see(node):
+    alice, bob, carol = await node.person("alice"), await node.person("bob"), await node.person("carol")
+    await bob.post(f"/api/v1/accounts/{alice.id}/follow")
+    public = await alice.post_status("for everyone")
+    secret = await alice.post_status("followers only", visibility="private")
+    gone = await alice.post_status("deleted soon")
+    assert (await alice.delete(f"/api/v1/statuses/{gone['id']}")).status == 200
+    boost = await (await bob.post(f"/api/v1/statuses/{public['id']}/reblog")).json()
+    asked = [secret["id"], "123", public["id"], gone["id"], boost["id"], secret["id"], public["id"]]
+    query = "&".join(f"id[]={i}" for i in asked)
+    # The follower sees the private post; carol and anyone signed out do not; the deleted and the
+    # unknown post are left out for everyone, and an id asked twice comes once
+    for reader, shown in ((bob.get, [secret["id"], public["id"], boost["id"]]),
+                          (carol.get, [public["id"], boost["id"]]), (node.client.get, [public["id"], boost["id"]])):
+        found = await (await reader(f"/api/v1/statuses?{query}")).json()
+        assert [s["id"] for s in found] == shown
+        assert found[-1]["reblog"]["id"] == public["id"]
+
+
 async def test_local_only_posts(node):
     alice = await node.person("alice")
     bob = await node.person("bob")
