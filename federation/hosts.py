@@ -102,8 +102,25 @@ def _canonical(value: str, scheme: str) -> Host:
 
 def origin_of(value: str | None) -> str:
     """The canonical origin (`str(Host)`) of a URL, or "" when it has none we accept."""
+    if isinstance(value, str) and not _UNSAFE.search(value):
+        # The common case (an inbound activity asks a dozen times): one match finds the scheme and
+        # authority, and their origin is cached as the string itself.
+        head = _HEAD.match(value)
+        if head is not None:
+            return _origin(head.group())
     try:
         return str(canonical_host(value or ""))
+    except HostError:
+        return ""
+
+
+_HEAD = re.compile(r"https?://[^/?#]*")  # what urlsplit reads as scheme and authority
+
+
+@lru_cache(maxsize=8192)
+def _origin(head: str) -> str:
+    try:
+        return str(_canonical(head, "https"))
     except HostError:
         return ""
 
