@@ -148,7 +148,9 @@ def _check_digest_header(value: str, body: bytes) -> None:
         if digest is None:
             continue
         known += 1
-        if _b64decode(encoded) != digest(body).digest():
+        expected = digest(body).digest()
+        # The usual spelling is compared as it is; any other is decoded first (padding, say).
+        if encoded != _b64(expected) and _b64decode(encoded) != expected:
             raise SignatureError("Digest header does not match the body")
     if not known:
         raise SignatureError("Digest header uses no supported algorithm (SHA-256, SHA-512)")
@@ -218,6 +220,11 @@ def _authority(parts: SplitResult) -> str:
     if port is None or _DEFAULT_PORTS.get(parts.scheme.lower()) == port:
         return host
     return f"{host}:{port}"
+
+
+@functools.lru_cache(maxsize=256)  # every request to this node names the same few hosts
+def _authority_of(scheme: str, netloc: str) -> str:
+    return _authority(urlsplit(f"{scheme}://{netloc}"))
 
 
 def _merge_headers(headers: Mapping[str, str] | None, added: dict[str, str]) -> dict[str, str]:
@@ -368,13 +375,13 @@ _CAVAGE_PARAM_RE = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^",\s]*))\s*
 def _parse_cavage_params(value: str) -> dict[str, str]:
     if value[:10].lower() == "signature ":
         value = value[10:]
-    params, pos = {}, 0
-    while pos < len(value):
-        m = _CAVAGE_PARAM_RE.match(value, pos)
+    params, pos, end, match = {}, 0, len(value), _CAVAGE_PARAM_RE.match
+    while pos < end:
+        m = match(value, pos)
         if not m or m.end() == pos:
             raise SignatureError("malformed Signature header")
-        quoted, bare = m.group(2), m.group(3)
-        params[m.group(1).lower()] = quoted if quoted is not None else bare
+        name, quoted, bare = m.group(1, 2, 3)
+        params[name.lower()] = quoted if quoted is not None else bare
         pos = m.end()
     return params
 
@@ -449,8 +456,8 @@ def _parse_cavage(method, url, h, body, now, max_skew) -> _Pending:
         raise SignatureError("neither Date nor (created) is signed")
 
     parts = urlsplit(url)
-    host = _authority(urlsplit(f"{parts.scheme}://{_require(h, 'host')}"))
-    if parts.netloc and host != _authority(parts):
+    host = _authority_of(parts.scheme, _require(h, "host"))
+    if parts.netloc and host != _authority_of(parts.scheme, parts.netloc):
         raise SignatureError("Host header does not match the request URL")
     _check_cavage_time(covered, h, params, now, max_skew)
     _check_body_digest(h, covered, method, body)
