@@ -104,7 +104,7 @@ async def get_actor(rt: Runtime, uri: str, *, refresh: bool = False, fetch: bool
     uri = urldefrag(uri)[0]
     async with rt.db.read() as conn:
         known = await accounts.by_uri(conn, uri)
-    if known and (known.local or (not refresh and time.time() - (known.fetched_at or 0) < ACTOR_TTL)):
+    if known and (known.local or (not refresh and fresh(known))):
         return known
     if is_local(rt, uri) or not fetch:
         return None
@@ -115,6 +115,11 @@ async def get_actor(rt: Runtime, uri: str, *, refresh: bool = False, fetch: bool
         log.info("cannot fetch actor %s: %s", uri, err)
         return known
     return await store_actor(rt, values)
+
+
+def fresh(account: Account) -> bool:
+    """Is a stored actor recent enough to use without fetching it again?"""
+    return account.local or time.time() - (account.fetched_at or 0) < ACTOR_TTL
 
 
 async def store_actor(rt: Runtime, values: dict) -> Account:

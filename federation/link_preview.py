@@ -38,8 +38,11 @@ class _LinkFinder(HTMLParser):
 
 
 def first_link(content_html: str) -> str | None:
+    content_html = content_html or ""
+    if "<a" not in content_html and "<A" not in content_html:
+        return None  # no anchor at all (most posts): nothing to parse
     finder = _LinkFinder()
-    finder.feed(content_html or "")
+    finder.feed(content_html)
     return finder.found
 
 

@@ -12,7 +12,7 @@ from federation import deref, safejson
 from federation.as2 import InvalidDocument
 from federation.http import BlockedAddress, BlockedDomain, FetchError
 from federation.runtime import Runtime
-from inbox.handlers import dispatch, forwarder, plain_create
+from inbox.handlers import actors_of, dispatch, forwarder, plain_create
 from models import queues
 from models.schema import inbox_items
 from social import statuses as status_facts
@@ -75,10 +75,16 @@ async def apply_together(rt: Runtime, rows: list) -> list:  # noqa: ANN001 - cla
     the lot instead of a transaction of a dozen statements each. Returns the rows left for
     `process`, one by one: every other activity, and all of them if the batch fails."""
     together, alone = [], []
+    activities = []
     for row in rows:
         try:
-            activity = safejson.parse(row.body)
-            post = (await plain_create(rt, activity) if isinstance(activity, dict)
+            activities.append(safejson.parse(row.body))
+        except Exception:  # noqa: BLE001 - anything unusual is `process`'s to apply or record
+            activities.append(None)
+    actors = await actors_of(rt, activities)
+    for row, activity in zip(rows, activities):
+        try:
+            post = (await plain_create(rt, activity, actors) if isinstance(activity, dict)
                     and not forwarder(activity, row.actor_uri) else None)
         except Exception:  # noqa: BLE001 - anything unusual is `process`'s to apply or record
             post = None

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from models import counters, search_index
 from models.ids import new_id
 from models.records import Record
-from models.rows import execute, fetch, reusable
+from models.rows import execute, fetch, ids_in, reusable
 from models.schema import accounts, users
 
 
@@ -134,11 +134,14 @@ async def by_uri(conn: AsyncConnection, uri: str) -> Account | None:
     return Account.from_row(rows[0]) if rows else None
 
 
+_BY_URIS = select(accounts).where(ids_in(accounts.c.uri, "uris", strings=True))  # the inbox asks once a batch
+
+
 async def by_uris(conn: AsyncConnection, uris) -> dict[str, Account]:  # noqa: ANN001
     uris = list(dict.fromkeys(uris))
     if not uris:
         return {}
-    rows = (await conn.execute(select(accounts).where(accounts.c.uri.in_(uris)))).all()
+    rows = await fetch(conn, _BY_URIS, {"uris": uris})
     return {row.uri: Account.from_row(row) for row in rows}
 
 

@@ -96,8 +96,10 @@ async def new_status(rt: Runtime, doc: dict, author: Account, *, thread_depth: i
     quoted, quote_state, authorization = await _quoted(rt, values, author, fetch=fetch_quoted)
     media = await _media(rt, author, doc)
     mentioned = await _mentioned(rt, values, author)
-    async with rt.db.read() as conn:  # the groups it names as its audience (FEP-1b12), known here
-        in_groups = await accounts.by_uris(conn, values["audience_uris"]) if values["audience_uris"] else {}
+    in_groups = {}
+    if values["audience_uris"]:
+        async with rt.db.read() as conn:  # the groups it names as its audience (FEP-1b12), known here
+            in_groups = await accounts.by_uris(conn, values["audience_uris"])
     return NewStatus(
         uri=values["uri"], url=values["url"], content=values["content"],
         visibility=visibility_of(doc, followers_url=author.followers_url),
