@@ -71,10 +71,37 @@ class _Text(html.parser.HTMLParser):
 
 def html_text(value: str) -> tuple[str, bool]:
     """(plain text, has a link) of stored HTML."""
+    plain = _plain_text(value or "")
+    if plain is not None:
+        return plain, False
     parser = _Text()
     parser.feed(value or "")
     parser.close()
     return "".join(parser.parts), parser.has_link
+
+
+_BARE_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")  # <p>, </p>, <br />: no attributes
+_NOT_BARE = frozenset({"a", "script", "style"})  # a link, or text the parser does not read as text
+
+
+def _plain_text(value: str) -> str | None:
+    """html_text's text without its parser, for the HTML of most posts (`<p>words<br>more</p>`): no
+    character reference, no attribute, no link, no stray bracket. None for anything else."""
+    if "&" in value:
+        return None
+    parts, pos = [], 0
+    for tag in _BARE_TAG.finditer(value):
+        parts.append(value[pos:tag.start()])
+        closing, name, self_closing = tag.group(1, 2, 3)
+        name = name.lower()
+        if name in _NOT_BARE or (closing and self_closing):
+            return None
+        if name in _Text.BREAKS:
+            parts.append("  " if self_closing else " ")  # <br/>: a start and an end, as the parser sees it
+        pos = tag.end()
+    parts.append(value[pos:])
+    text = "".join(parts)
+    return None if "<" in text or ">" in text else text
 
 
 def document(*parts: str) -> str:
