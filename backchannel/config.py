@@ -60,7 +60,10 @@ class Config:
     delivery_retry_cap: float = 6 * 3600.0
     # How long a failing delivery is retried before it is dropped.
     delivery_give_up_after: float = 3 * 24 * 3600.0
-    delivery_concurrency: int = 16
+    # Deliveries in flight at once per worker (each host gets at most 8 connections; a delivery
+    # waiting for one of them is deferred, not failed). One claim takes and finishes many at a time,
+    # so a larger pool costs the event loop less per delivery (64 against 16: ~0.25 against ~0.35 ms).
+    delivery_concurrency: int = 64
     # Processes that sign outgoing requests (RSA), beside this one: 0 signs in this process. On a
     # machine with cores to spare, one or two per `serve`/`worker` process speed up fan-out.
     signing_processes: int = 0

@@ -27,7 +27,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from backchannel import __version__
 from federation import httpsig, safejson
 from federation.hosts import Host, HostError, canonical_host
-from federation.poster import Answer, Poster
+from federation.poster import Answer, Busy, Poster
 
 if TYPE_CHECKING:
     from federation.peers import Peers
@@ -52,6 +52,11 @@ class FetchError(Exception):
 
 class BlockedAddress(FetchError):
     """The destination is not a public internet address."""
+
+
+class PeerBusy(FetchError):
+    """Not sent: this node's connections to the peer were all in use for too long (its own queue,
+    not the peer's failure)."""
 
 
 class BlockedDomain(FetchError):
@@ -395,11 +400,15 @@ class FederationClient:
         canonical host, when the caller has it), on the lean client, within the client's timeout."""
         assert self._poster is not None, "FederationClient.start() was not awaited"
         try:
-            async with asyncio.timeout(self.total_seconds):
+            async with asyncio.timeout(self.total_seconds) as budget:
                 self.check_url(url)
                 await self._check_policy(peer if peer is not None else url)
                 send = await self._signed(scheme, "POST", url, dict(headers), body, signer)
-                return await self._poster.post(url, send, body)
+                # Waiting for a connection to the peer (its per-host limit) does not spend the budget,
+                # but is bounded on its own, so a claimed delivery ends well within its lock.
+                return await self._poster.post(url, send, body, slot_wait=self.total_seconds / 2, budget=budget)
+        except Busy as err:
+            raise PeerBusy(f"POST {url} not sent: {err}") from None
         except TimeoutError:
             raise FetchError(f"POST {url} timed out") from None
         except FetchError:

@@ -41,6 +41,11 @@ class TooLarge(ValueError):
     """The answer is larger than the cap."""
 
 
+class Busy(Exception):
+    """Every connection this client allows to the host stayed in use while the request waited: the
+    request was not sent (the host is not to blame; try again later)."""
+
+
 class _Closed(ConnectionError):
     """The peer closed the connection before the first byte of an answer (a kept-alive one it had
     dropped, typically: the request is sent again on a new connection)."""
@@ -83,8 +88,13 @@ class Poster:
         self._idle_count = 0
         self._swept = time.monotonic()
 
-    async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        """POST `body` to `url` with `headers` (a Host among them, as the signature covers it)."""
+    async def post(self, url: str, headers: Mapping[str, str], body: bytes, *, slot_wait: float | None = None,
+                   budget: asyncio.Timeout | None = None) -> Answer:
+        """POST `body` to `url` with `headers` (a Host among them, as the signature covers it).
+
+        `slot_wait`: the longest wait for one of the host's connections (Busy after it). `budget`: the
+        caller's deadline, which stands still during that wait: time spent queueing behind this
+        node's own requests to the host is not the host's slowness."""
         parsed = yarl.URL(url)
         host, port, scheme = parsed.raw_host, parsed.port, parsed.scheme
         if scheme not in ("http", "https") or not host or port is None:
@@ -99,13 +109,34 @@ class Poster:
             pool = self._hosts[key] = _Host(asyncio.Semaphore(self.per_host))
         pool.users += 1
         try:
-            async with pool.slots:
+            await self._take_slot(pool, host, slot_wait, budget)
+            try:
                 return await self._exchange(key, pool, head + body)
+            finally:
+                pool.slots.release()
         finally:
             pool.users -= 1
             if not pool.users and not pool.idle:
                 self._hosts.pop(key, None)
             self._sweep()
+
+    async def _take_slot(self, pool: _Host, host: str, wait: float | None, budget: asyncio.Timeout | None) -> None:
+        if not pool.slots.locked():
+            await pool.slots.acquire()  # free: no wait, no timer
+            return
+        loop = asyncio.get_running_loop()
+        ends = budget.when() if budget is not None else None
+        if ends is not None:
+            budget.reschedule(None)  # type: ignore[union-attr]
+        started = loop.time()
+        try:
+            async with asyncio.timeout(wait):
+                await pool.slots.acquire()
+        except TimeoutError:
+            raise Busy(f"all {self.per_host} connections to {host} stayed busy for {wait:.0f} s") from None
+        finally:
+            if ends is not None:
+                budget.reschedule(ends + (loop.time() - started))  # type: ignore[union-attr]
 
     def _head(self, target: str, host: str, explicit_port: int | None, headers: Mapping[str, str],
               length: int) -> bytes:

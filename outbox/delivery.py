@@ -6,7 +6,7 @@ import time
 
 from federation.runtime import Runtime
 from federation.as2 import host_of
-from federation.http import BlockedAddress, BlockedDomain, FetchError, Signer
+from federation.http import BlockedAddress, BlockedDomain, FetchError, PeerBusy, Signer
 from models import accounts, dashboard, queues
 from models.schema import deliveries
 
@@ -55,6 +55,13 @@ async def process(rt: Runtime, row) -> bool:  # noqa: ANN001
         return False
     try:
         await rt.http.post_activity(row.inbox_url, row.body.encode(), signer)
+    except PeerBusy as err:
+        # Queued behind this node's own requests to the host: later, no attempt spent, the host not blamed.
+        async with rt.db.write() as conn:
+            await queues.retry_later(conn, deliveries, row.id, str(err), rt.config.delivery_retry_base,
+                                     refund_attempt=True)
+        rt.metrics.delivery("deferred", host)
+        return False
     except FetchError as err:
         await _failed(rt, row, host, err)
         return False

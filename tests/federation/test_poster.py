@@ -9,7 +9,7 @@ import json
 import pytest
 
 from federation import httpsig
-from federation.http import FederationClient, FetchError
+from federation.http import FederationClient, FetchError, PeerBusy
 from tests.rig.signing import client_signer
 from tests.rig.tls import make_ca_and_cert
 
@@ -22,8 +22,8 @@ class Server:
     with `answer(n)` (the n-th request, from 0); it closes the connection after an answer when
     `close_after` says so."""
 
-    def __init__(self, answer=lambda n: OK, close_after=lambda n: False, ssl=None):  # noqa: ANN001
-        self.answer, self.close_after, self.ssl = answer, close_after, ssl
+    def __init__(self, answer=lambda n: OK, close_after=lambda n: False, ssl=None, delay=lambda n: 0.0):  # noqa: ANN001
+        self.answer, self.close_after, self.ssl, self.delay = answer, close_after, ssl, delay
         self.requests: list[tuple[int, bytes, bytes]] = []  # (connection number, head, body)
         self.connections = 0
 
@@ -46,6 +46,8 @@ class Server:
                 body = await reader.readexactly(length)
                 n = len(self.requests)
                 self.requests.append((number, head, body))
+                if self.delay(n):
+                    await asyncio.sleep(self.delay(n))
                 writer.write(self.answer(n))
                 await writer.drain()
                 if self.close_after(n):
@@ -77,13 +79,13 @@ async def deliver(port: int, count: int = 1, **settings) -> list:
     return outcomes
 
 
-async def deliver_together(port: int, count: int, **settings) -> list[int]:
-    """POST `count` deliveries at once; their statuses."""
+async def deliver_together(port: int, count: int, errors: bool = False, **settings) -> list:
+    """POST `count` deliveries at once; their statuses (with `errors`, a FetchError for a failed one)."""
     c = client(port, **settings)
     await c.start()
     try:
         return await asyncio.gather(*(c.post_activity(f"http://peer.test/users/u{i}/inbox", BODY, client_signer()[0])
-                                      for i in range(count)))
+                                      for i in range(count)), return_exceptions=errors)
     finally:
         await c.close()
 
@@ -114,6 +116,22 @@ async def test_at_most_eight_connections_to_one_host_at_a_time():
     async with Server() as server:
         assert await deliver_together(server.port, 40) == [202] * 40
     assert server.connections <= 8
+
+
+async def test_waiting_for_one_of_the_eight_connections_does_not_spend_a_deliverys_time():
+    # Timeout 2 s: the first eight take 0.9 s, the next eight wait for them and then take 1.5 s
+    # themselves (2.4 s after they began, of which 1.5 s is the peer's).
+    async with Server(delay=lambda n: 0.9 if n < 8 else 1.5) as server:
+        assert await deliver_together(server.port, 16, timeout=2) == [202] * 16
+
+
+async def test_a_delivery_that_waits_too_long_for_a_connection_is_not_sent_and_not_the_peers_failure():
+    # Timeout 2 s: a delivery waits at most 1 s for one of the host's eight connections.
+    async with Server(delay=lambda n: 1.5) as server:
+        outcomes = await deliver_together(server.port, 9, errors=True, timeout=2)
+    assert outcomes.count(202) == 8 and len(server.requests) == 8
+    [busy] = [o for o in outcomes if o != 202]
+    assert isinstance(busy, PeerBusy) and "busy" in str(busy)
 
 
 async def test_a_connection_the_server_dropped_while_idle_is_replaced():
