@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ from federation.as2 import host_of
 from federation.runtime import Runtime
 from inbox import worker as inbox_worker
 from models import dashboard, queues
+from models.db import redoable
 from models import thread_fetches as thread_fetches_store
 from models.schema import chat_jobs, deliveries, fanouts, inbox_items, preview_cards, push_deliveries, thread_fetches
 from outbox import delivery, fanout, webpush
@@ -124,9 +126,15 @@ async def _run_pool(rt: Runtime, queue: Queue, poll: float) -> None:
             task.cancel()
 
 
+def _redoable(queue: Queue):  # noqa: ANN202
+    """Applying an inbox item is done again from its stored row if a crash loses it (models.db.redoable)."""
+    return redoable() if queue.table is inbox_items else contextlib.nullcontext()
+
+
 async def _together(rt: Runtime, queue: Queue, rows: list) -> list:
     try:
-        return await queue.together(rt, rows)
+        with _redoable(queue):
+            return await queue.together(rt, rows)
     except Exception:  # noqa: BLE001 - then each row is processed alone
         log.exception("%s worker failed on a batch", queue.name)
         return rows
@@ -175,7 +183,8 @@ async def _wait(wake: asyncio.Event, running: set[asyncio.Task], poll: float) ->
 
 async def _one(rt: Runtime, queue: Queue, row) -> bool:  # noqa: ANN001
     try:
-        return bool(await queue.process(rt, row))
+        with _redoable(queue):
+            return bool(await queue.process(rt, row))
     except asyncio.CancelledError:
         raise
     except Exception:  # noqa: BLE001 - the row stays locked and is retried when its lock expires

@@ -16,7 +16,7 @@ import contextvars
 import sqlite3
 import time
 from pathlib import Path
-from typing import AsyncIterator, Sequence
+from typing import AsyncIterator, Iterator, Sequence
 
 from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy import exc as sa_exc
@@ -42,6 +42,28 @@ class DatabaseUnavailable(Exception):
 
 # Statements sent by the current task (a request), when the node counts them (tests and bench only).
 _statements: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("statements", default=None)
+
+
+# This PostgreSQL transaction's COMMIT does not wait for the WAL flush (see `redoable`).
+_NO_FLUSH = "SET LOCAL synchronous_commit TO off"
+# Set while the writes made are redone from a durable queue row if they are lost (models.db.redoable).
+_redoable: contextvars.ContextVar[bool] = contextvars.ContextVar("redoable", default=False)
+
+
+@contextlib.contextmanager
+def redoable() -> Iterator[None]:
+    """Within: writes that a crash may lose, because what they do is done again from a row stored
+    durably before (an inbox item applied, a queue row claimed or marked done: a lost transaction
+    leaves the row pending, or locked until its lock expires, and every handler is idempotent). On
+    PostgreSQL they commit without waiting for the WAL to reach the disk (synchronous_commit off for
+    the transaction): the commit stays atomic and in order, a later durable commit makes it durable
+    too, and a counter's row lock (models.counters) is no longer held through an fsync. What the
+    inbox accepts (`urgent` writes) always waits for the disk."""
+    token = _redoable.set(True)
+    try:
+        yield
+    finally:
+        _redoable.reset(token)
 
 
 def start_counting() -> list[int]:
@@ -126,6 +148,8 @@ class Database:
                 # Not after a failure, when the connection may be gone (its error must surface):
                 # here, what a failed transaction on this pooled connection noted is dropped.
                 counters.forget(conn)
+                if not urgent and not self.is_sqlite and _redoable.get():
+                    await conn.exec_driver_sql(_NO_FLUSH)
                 yield conn
                 await counters.flush(conn)  # last: a counter's row is locked until COMMIT
 
@@ -217,14 +241,15 @@ class Database:
         if look_first and not finished and (limit <= 0 or not await self.due(table, now)):
             return []
         take, forget = self._claim_statements(table)
-        async with self.write() as conn:
-            if finished:
-                if before_finish is not None:
-                    await before_finish(conn, list(finished))
-                await conn.execute(forget, {"ids": list(finished)})
-            if limit <= 0:
-                return []
-            return (await conn.execute(take, {"now": now, "limit": limit, "until": now + lock_seconds})).all()
+        with redoable():  # bookkeeping: a lost claim or mark is made again
+            async with self.write() as conn:
+                if finished:
+                    if before_finish is not None:
+                        await before_finish(conn, list(finished))
+                    await conn.execute(forget, {"ids": list(finished)})
+                if limit <= 0:
+                    return []
+                return (await conn.execute(take, {"now": now, "limit": limit, "until": now + lock_seconds})).all()
 
     async def due(self, table: Table, now: float) -> bool:
         """Whether a queue table has a row a claim could take at `now` (pending, its time come, not

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.rows import execute, fetch, ids_in
-from models.db import Database
+from models.db import Database, redoable
 from models.ids import new_id
 from models.schema import deliveries, fanouts, inbox_items
 
@@ -159,20 +159,21 @@ async def claim_inbox(db: Database, *, limit: int, lock_seconds: float, finished
     now = time.time() if now is None else now
     if look_first and not finished and (limit <= 0 or not await db.due(inbox_items, now)):
         return []
-    async with db.write() as conn:
-        await finish_inbox_items(conn, list(finished))
-        if limit <= 0:
-            return []
-        window = await fetch(conn, _INBOX_WINDOW, {"now": now, "window": 2 * per_origin + 2})
-        ids = _pick_inbox(window, per_origin=per_origin)
-        if not ids:
-            return []
-        until = now + lock_seconds
-        if db.is_sqlite:  # one writer at a time: what this transaction read still holds
-            rows = await fetch(conn, _LOCK_INBOX, {"ids": ids[:limit], "until": until})
-        else:
-            rows = (await conn.execute(_LOCK_INBOX_PG, {"ids": ids, "until": until, "now": now,
-                                                        "limit": limit})).all()
+    with redoable():  # bookkeeping: a lost claim or mark is made again (models.db.redoable)
+        async with db.write() as conn:
+            await finish_inbox_items(conn, list(finished))
+            if limit <= 0:
+                return []
+            window = await fetch(conn, _INBOX_WINDOW, {"now": now, "window": 2 * per_origin + 2})
+            ids = _pick_inbox(window, per_origin=per_origin)
+            if not ids:
+                return []
+            until = now + lock_seconds
+            if db.is_sqlite:  # one writer at a time: what this transaction read still holds
+                rows = await fetch(conn, _LOCK_INBOX, {"ids": ids[:limit], "until": until})
+            else:
+                rows = (await conn.execute(_LOCK_INBOX_PG, {"ids": ids, "until": until, "now": now,
+                                                            "limit": limit})).all()
     return sorted(rows, key=lambda row: row.id)  # RETURNING keeps no order
 
 
