@@ -8,7 +8,6 @@ from api.params import Params, path_id
 from api.entities.statuses import status_entity, status_page_json
 from backchannel.keys import RUNTIME
 from models import collections
-from models import statuses as statuses_store
 from social import collections as collection_uc
 
 
@@ -18,8 +17,7 @@ def _status_action(scope: str, action):  # noqa: ANN001, ANN202
         rt = request.app[RUNTIME]
         status = await action(rt, viewer.account, path_id(request))
         async with rt.db.read() as conn:
-            status = await statuses_store.get(conn, status.id) or status
-            body = await status_entity(conn, rt, viewer.account, status)
+            body = await status_entity(conn, rt, viewer.account, status, fresh=True)
         return web.json_response(body)
     handler.__name__ = action.__name__
     return handler

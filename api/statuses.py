@@ -82,8 +82,7 @@ async def _respond(request: web.Request, viewer: Account | None, status: Status,
     rt = request.app[RUNTIME]
     async with rt.db.read() as conn:
         # Re-read so counters written by the use case show; a deleted status is answered as it was.
-        status = await statuses_store.get(conn, status.id) or status
-        body = await status_entity(conn, rt, viewer, status, with_text=with_text)
+        body = await status_entity(conn, rt, viewer, status, with_text=with_text, fresh=True)
     return web.json_response(body)
 
 

@@ -169,22 +169,28 @@ async def _entities(conn: AsyncConnection, rt: Runtime, viewer: Account | None, 
 
 
 async def status_entity(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status, *,
-                        with_text: bool = False) -> dict:
+                        with_text: bool = False, fresh: bool = False) -> dict:
     """One status the viewer asked for by id or has just acted on (not filtered, blocks not applied);
-    404 when the viewer may not see it."""
-    body = orjson.loads(await status_entity_json(conn, rt, viewer, status))
+    404 when the viewer may not see it. `fresh`: read the status again (see status_entity_json)."""
+    body = orjson.loads(await status_entity_json(conn, rt, viewer, status, fresh=fresh))
     if with_text:
         body["text"] = status.source_text if status.source_text is not None else html_to_text(status.content)
     return body
 
 
 async def status_entity_json(conn: AsyncConnection, rt: Runtime, viewer: Account | None, status: Status, *,
-                             seen: bool = False) -> bytes:
+                             seen: bool = False, fresh: bool = False) -> bytes:
     """status_entity as JSON. `seen`: the status was just read with the visibility rule applied
-    (api.lookup.visible_status), so unless it is a boost nothing needs reading again."""
+    (api.lookup.visible_status), so unless it is a boost nothing needs reading again. `fresh`: the
+    status was just written (a use case's answer), so it is read again with the rest, so that
+    counters written since show (one statement); a deleted one is answered as it was."""
+    items = []
+    if fresh:
+        items, originals, allowed = await status_queries.page_with_originals(conn, [status.id], viewer)
+        status = items[0] if items else status
     if seen and not status.reblog_of_id:
         originals, allowed = {}, {status.id}
-    else:
+    elif not items:
         originals, allowed = await status_queries.with_originals(conn, [status], viewer)
     found = (await _entities(conn, rt, viewer, [status], originals, allowed, context=None, hide_blocked=False,
                              hide_muted=True, moderator=False)).statuses
