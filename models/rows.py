@@ -26,7 +26,7 @@ from typing import Callable
 
 import orjson
 
-from sqlalchemy import BigInteger, Boolean, Float, String, Table, bindparam, cast, column, insert, literal, null
+from sqlalchemy import BigInteger, Boolean, Float, Integer, String, Table, Text, bindparam, cast, column, insert, literal, null
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -434,6 +434,14 @@ async def insert_many(conn: AsyncConnection, table: Table, values: list[dict], *
     of keys; elsewhere through SQLAlchemy. `returning`: the rows as stored, in the order given."""
     if not values:
         return []
+    if conn.dialect.driver == "asyncpg" and not returning and len(values) > 1:
+        raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        built = _unnest_insert(table, tuple(values[0]))
+        # Only inside the transaction SQLAlchemy began (it begins one lazily, at a first statement
+        # of its own): a statement sent before would commit on its own.
+        if built is not None and raw.is_in_transaction():
+            await _insert_unnest(raw, built, values)
+            return []
     if conn.dialect.driver != "direct":
         key = (table.name, returning)
         stmt = _INSERTS.get(key)
@@ -465,6 +473,54 @@ async def insert_many(conn: AsyncConnection, table: Table, values: list[dict], *
     except sqlite3.IntegrityError as err:
         raise sa_exc.IntegrityError(compiled.sql, values, err) from err
     return _made(compiled, stored)
+
+
+# Column types an array parameter carries as they are (no conversion by SQLAlchemy on the way).
+_PLAIN_TYPES = {BigInteger, Integer, Float, Boolean, String, Text}
+_UNNEST: dict[tuple, tuple | None] = {}
+
+
+def _unnest_insert(table: Table, keys: tuple) -> tuple | None:
+    """On PostgreSQL, `INSERT INTO table (keys…, defaults…) SELECT * FROM unnest($1::type[], …)`:
+    any number of rows in one execution of one prepared statement (asyncpg's executemany, which
+    SQLAlchemy uses, runs the statement once per row on the server). With the omitted columns'
+    scalar defaults as the last parameters. None for a table this cannot serve as SQLAlchemy would:
+    a column of another type (JSON, an enum: converted by SQLAlchemy), a default computed in Python."""
+    key = (table.name, keys)
+    if key in _UNNEST:
+        return _UNNEST[key]
+    built = None
+    columns = [table.c[k] for k in keys]
+    omitted = [c for c in table.c if c.key not in keys and c.default is not None]
+    if all(type(c.type) in _PLAIN_TYPES for c in columns) and all(c.default.is_scalar for c in omitted):
+        from sqlalchemy.dialects import postgresql
+
+        types = postgresql.dialect().type_compiler_instance
+        # Text without a length: the column's own length check applies, as in an INSERT of values
+        # (a cast to VARCHAR(64) would cut a longer text instead).
+        arrays = ", ".join(f"${n}::{'TEXT' if isinstance(c.type, String) else types.process(c.type)}[]"
+                           for n, c in enumerate(columns, 1))
+        extra = "".join(f", ${n}" for n in range(len(columns) + 1, len(columns) + len(omitted) + 1))
+        names = ", ".join(f'"{c.name}"' for c in [*columns, *omitted])
+        sql = f'INSERT INTO "{table.name}" ({names}) SELECT *{extra} FROM unnest({arrays})'
+        built = (sql, keys, tuple(c.default.arg for c in omitted))
+    _UNNEST[key] = built
+    return built
+
+
+async def _insert_unnest(raw, built: tuple, values: list[dict]) -> None:  # noqa: ANN001
+    import asyncpg
+
+    sql, keys, defaults = built
+    _db._count_statement()
+    try:
+        await raw.execute(sql, *([row[k] for row in values] for k in keys), *defaults)
+    except asyncpg.IntegrityConstraintViolationError as err:  # as SQLAlchemy raises it, so callers catching that still do
+        raise sa_exc.IntegrityError(sql, values, err) from err
+    except Exception as err:
+        if _unreachable(err):
+            raise _db.DatabaseUnavailable(str(err)) from err
+        raise
 
 
 async def _fetch_asyncpg(conn: AsyncConnection, stmt, params: dict) -> list:  # noqa: ANN001
