@@ -5,8 +5,10 @@ request arrived with behind a proxy, and keep the request's other parameters (ty
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import orjson
 from aiohttp import web
 from yarl import URL
 
@@ -45,12 +47,18 @@ def link_header(request: web.Request, cursor_ids: list[int], *, prev: bool = Tru
     """
     if not cursor_ids:
         return None
-    base = URL(request.app[RUNTIME].urls.base).with_path(request.path)
-    kept = [(k, v) for k, v in request.query.items() if k not in CURSORS and k != "access_token"]
-    links = [f'<{base.with_query(kept + [("max_id", str(cursor_ids[-1]))])}>; rel="next"']
+    kept = tuple((k, v) for k, v in request.query.items() if k not in CURSORS and k != "access_token")
+    after, before = _cursor_links(request.app[RUNTIME].urls.base, request.path, kept)
     if prev:
-        links.append(f'<{base.with_query(kept + [("min_id", str(cursor_ids[0]))])}>; rel="prev"')
-    return ", ".join(links)
+        return f'<{after}{cursor_ids[-1]}>; rel="next", <{before}{cursor_ids[0]}>; rel="prev"'
+    return f'<{after}{cursor_ids[-1]}>; rel="next"'
+
+
+@functools.lru_cache(maxsize=256)  # a client pages the same lists with the same parameters again and again
+def _cursor_links(base: str, path: str, kept: tuple) -> tuple[str, str]:
+    """The links to a list's next and previous pages, up to the cursor's digits (which need no escaping)."""
+    url = URL(base).with_path(path)
+    return (str(url.with_query([*kept, ("max_id", "")])), str(url.with_query([*kept, ("min_id", "")])))
 
 
 def json_bytes(body: bytes) -> web.Response:
@@ -61,10 +69,13 @@ def json_bytes(body: bytes) -> web.Response:
 def paged_json(request: web.Request, body: list, cursor_ids: list[int], *, prev: bool = True,
                ) -> web.Response:
     """`body`: entities, or entities already as JSON (api.entities.statuses.status_page_json)."""
-    if body and isinstance(body[0], bytes):
-        response = json_bytes(b"[" + b",".join(body) + b"]")
+    if not body:
+        response = json_bytes(b"[]")
+    elif isinstance(body[0], bytes):  # the brackets joined with the first and last entities: one copy of the page
+        response = json_bytes(b",".join([b"[" + body[0], *body[1:-1], body[-1] + b"]"]) if len(body) > 1 else
+                              b"[" + body[0] + b"]")
     else:
-        response = web.json_response(body)
+        response = json_bytes(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS))
     link = link_header(request, cursor_ids, prev=prev)
     if link:
         response.headers["Link"] = link
