@@ -328,6 +328,9 @@ def _maker(cls: type, names: tuple[str, ...], kind: type) -> Callable:
 _COMPILED: dict[tuple[int, str], tuple[object, _Compiled]] = {}
 
 
+_SQLITE: dict[object, _Compiled] = {}  # the same for SQLite, by statement (they hash by identity)
+
+
 def _compiled(stmt, dialect=_NAMED) -> _Compiled:  # noqa: ANN001
     key = (id(stmt), dialect.name)
     hit = _COMPILED.get(key)
@@ -336,7 +339,10 @@ def _compiled(stmt, dialect=_NAMED) -> _Compiled:  # noqa: ANN001
     found = _Compiled(stmt, dialect)
     if len(_COMPILED) > 2000:  # statements are meant to be built once; a caller building one per call
         _COMPILED.clear()      # would otherwise grow this without end
+        _SQLITE.clear()
     _COMPILED[key] = (stmt, found)  # the statement is kept alive: its id stays its own
+    if dialect is _NAMED:
+        _SQLITE[stmt] = found
     return found
 
 
@@ -357,11 +363,17 @@ def _sqlite_lists(params: dict) -> dict:
 
 
 def _sqlite_values(defaults: dict, params: dict | None) -> dict:
-    """A statement's literal values and the caller's, lists as _sqlite_lists gives them, in one dict."""
+    """A statement's literal values and the caller's, lists as _sqlite_lists gives them, in one dict
+    (the common kinds of list tested first: this runs for every statement of every page)."""
     values = dict(defaults)
     if params:
         for key, value in params.items():
-            values[key] = _json_list(value) if isinstance(value, _LISTS) else value
+            kind = type(value)
+            if kind is list or kind is tuple:
+                value = orjson.dumps(list(dict.fromkeys(value)) if len(value) > 1 else value).decode()
+            elif kind is set or isinstance(value, _LISTS):
+                value = _json_list(value)
+            values[key] = value
     return values
 
 
@@ -369,14 +381,14 @@ async def fetch(conn: AsyncConnection, stmt, params: dict | None = None, *, alon
     """The rows of a statement built once (module level, with bind parameters), as a list; an
     INSERT/UPDATE … RETURNING too (inside the write's transaction). `alone`: the only statement of
     its read (a token's check), which needs no transaction of its own."""
-    dialect = conn.dialect
+    dialect = conn.sync_engine.dialect  # conn.dialect, without its two properties
     if dialect.driver != "direct":
         params = params or {}
         if dialect.driver == "asyncpg" and not stmt.is_dml:
             return await _fetch_asyncpg(conn, stmt, params)
         return (await conn.execute(stmt, _sqlite_lists(params) if dialect.name == "sqlite" else params)).all()
-    compiled = _compiled(stmt)
-    raw = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    compiled = _SQLITE.get(stmt) or _compiled(stmt)
+    raw = conn.sync_connection.connection.dbapi_connection  # sqlite3's own (driver_connection, without its properties)
     try:
         if not alone and not raw.in_transaction:  # one snapshot for the request's reads (models.db then skips its BEGIN)
             _db._count_statement()
