@@ -11,7 +11,7 @@ from api.entities.accounts import (account_entities, credential_account_entity,
 from api.entities.statuses import status_page_parts
 from backchannel.keys import RUNTIME
 from models import accounts as accounts_store
-from models import collections, social, status_queries
+from models import social, status_queries
 from models import media as media_store
 from models import statuses as statuses_store
 from social import follows as follow_uc
@@ -98,10 +98,8 @@ async def statuses(request: web.Request) -> web.Response:
         # blocked either way: a block needs no statement of its own.
         if params.bool("pinned"):
             # Pinned posts are one short list, newest pin first; there is no further page.
-            pinned = [] if page.max_id or page.min_id or page.since_id else \
-                await collections.pinned_of(conn, account_id)
-            allowed = await status_queries.visible_ids(conn, pinned, viewer)
-            ids = [i for i in pinned if i in allowed]
+            ids = [] if page.max_id or page.min_id or page.since_id else \
+                await status_queries.pinned_ids(conn, account_id, viewer)
         elif params.bool("only_media"):
             ids = await media_store.account_media_ids(conn, account_id, viewer_id, viewer_is_local, **page.kwargs())
         else:

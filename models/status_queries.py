@@ -116,6 +116,24 @@ async def in_home(conn: AsyncConnection, account_id: int, status_id: int) -> boo
 _VIEWER = bindparam("viewer", type_=BigInteger)
 
 
+def _pinned(viewer: bool, viewer_is_local: bool):  # noqa: ANN202
+    stmt = (select(pins.c.status_id).join(statuses, statuses.c.id == pins.c.status_id)
+            .where(pins.c.account_id == bindparam("account", type_=BigInteger), LIVE,
+                   visible_to(_VIEWER if viewer else None)).order_by(pins.c.id.desc()))
+    return stmt if viewer_is_local else stmt.where(statuses.c.visibility != "local")
+
+
+_PINNED = {(viewer, local): _pinned(viewer, local) for viewer in (True, False) for local in (True, False)}
+
+
+async def pinned_ids(conn: AsyncConnection, account_id: int, viewer: Account | None) -> list[int]:
+    """An account's pinned live statuses that the viewer may see (as visible_ids), most recently
+    pinned first, in one statement built once."""
+    viewer_local = viewer is not None and viewer.local
+    params = {"account": account_id} | ({"viewer": viewer.id} if viewer else {})
+    return [row.status_id for row in await fetch(conn, _PINNED[(viewer is not None, viewer_local)], params)]
+
+
 def _with_originals(viewer: bool):  # noqa: ANN202
     seen = visible_to(_VIEWER if viewer else None).label("seen")
     return select(statuses, seen).select_from(page_join(statuses.c.id))

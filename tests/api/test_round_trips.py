@@ -142,6 +142,7 @@ CEILINGS = [
     # The account is read with the page's authors; a block hides its posts by the visibility rule.
     ("/api/v1/accounts/{alice}/statuses", True, 6),
     ("/api/v1/accounts/{alice}/statuses", False, 5),
+    ("/api/v1/accounts/{alice}/statuses?pinned=true", True, 5),  # the pins the reader may see: one statement
     # Notifications: the senders are read with the statuses' authors, and whose notifications the
     # reader muted with the page's other facts.
     ("/api/v1/notifications", True, 7),
