@@ -73,6 +73,9 @@ class Viewer:
 
 
 AUTH = web.RequestKey("auth", Auth)
+# The request's token and what it speaks for (None: nothing), looked up once: the rate limit asks
+# before the handler does.
+LOOKED_UP = web.RequestKey("token_looked_up", tuple)
 
 
 def covers(granted: frozenset[str] | set[str], scope: str) -> bool:
@@ -92,6 +95,17 @@ def bearer_token(request: web.Request) -> str | None:
     return request.query.get("access_token") or None
 
 
+async def token_info(request: web.Request, token: str) -> oauth.TokenInfo | None:
+    """Who `token` speaks for (None: nobody, or it was revoked), asked of the database once per request."""
+    found = request.get(LOOKED_UP)
+    if found is not None and found[0] == token:
+        return found[1]
+    async with request.app[RUNTIME].db.read() as conn:
+        info = await oauth.token_info(conn, token)
+    request[LOOKED_UP] = (token, info)
+    return info
+
+
 async def authenticate(request: web.Request) -> Auth | None:
     """The caller's token, looked up once per request; None without one; 401 for a bad one."""
     if AUTH in request:
@@ -100,16 +114,22 @@ async def authenticate(request: web.Request) -> Auth | None:
     if token is None:
         return None
     rt = request.app[RUNTIME]
-    async with rt.db.read() as conn:
-        info = await oauth.token_info(conn, token)
+    info = await token_info(request, token)
     if info is None:
         raise Unauthorized()
     if (info.user and info.user.disabled) or (info.account and info.account.suspended_at is not None):
         raise LoginDisabled()
     await apps.note_use(rt, info)
-    auth = Auth(info.user, info.account, frozenset(info.scopes), info.app)
-    request[AUTH] = auth
-    return auth
+    made = _AUTHS.get(id(info))  # the same TokenInfo (models.oauth reuses one while its row is unchanged)
+    if made is None or made[0] is not info:
+        if len(_AUTHS) >= 4096:
+            _AUTHS.clear()
+        made = _AUTHS[id(info)] = (info, Auth(info.user, info.account, frozenset(info.scopes), info.app))
+    request[AUTH] = made[1]
+    return made[1]
+
+
+_AUTHS: dict[int, tuple[oauth.TokenInfo, Auth]] = {}
 
 
 def _check_scope(auth: Auth, scopes: tuple[str, ...]) -> None:

@@ -1,7 +1,8 @@
 """Errors as Mastodon's `{"error": …}` JSON, and CORS for browser clients (Elk, Phanpy, …).
 
 Both only touch the paths the client API owns, so the HTML pages and the federation routes keep
-their own error handling.
+their own error handling. The node's one middleware (backchannel.pipeline) calls these around its
+handler: CORS outermost, so error answers carry its headers too.
 """
 from __future__ import annotations
 
@@ -33,52 +34,45 @@ def _under(path: str, prefixes: tuple[str, ...]) -> bool:
     return path.startswith(prefixes) or path.rstrip("/") in _bare(prefixes)
 
 
+def is_api(path: str) -> bool:
+    """A path the client API answers, whose errors are JSON."""
+    return _under(path, API_PREFIXES)
+
+
+def is_cors(path: str) -> bool:
+    """A path browser clients may read from other origins."""
+    return _under(path, CORS_PREFIXES)
+
+
 def error_body(message: str, status: int) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-@web.middleware
-async def errors(request: web.Request, handler) -> web.StreamResponse:  # noqa: ANN001
-    if not _under(request.path, API_PREFIXES):
-        return await handler(request)
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
+def api_error(request: web.Request, err: Exception) -> web.Response:
+    """What the client API answers for an exception its handler raised (not an HTTPException other
+    than HTTPNotFound, which answer as they are)."""
+    if isinstance(err, web.HTTPNotFound):
         # No route: an unknown path, or an id that is not one ({id:\d+} did not match).
         return error_body("Record not found", 404)
-    except web.HTTPException:
-        raise
-    except (ServiceError, DatabaseUnavailable, StorageUnavailable) as err:
+    if isinstance(err, (ServiceError, DatabaseUnavailable, StorageUnavailable)):
         return error_body(getattr(err, "message", None) or str(err), err.status)
-    except json.JSONDecodeError as err:
+    if isinstance(err, json.JSONDecodeError):
         return error_body(f"Invalid JSON: {err}", 400)
-    except Exception:  # noqa: BLE001 - the last line of defence: log it, answer 500
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_body("internal error", 500)
+    # The last line of defence: log it, answer 500
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=err)
+    return error_body("internal error", 500)
 
 
-@web.middleware
-async def cors(request: web.Request, handler) -> web.StreamResponse:  # noqa: ANN001
-    if not _under(request.path, CORS_PREFIXES):
-        return await handler(request)
-    if request.method == "OPTIONS":
-        response: web.StreamResponse = web.Response(status=204)
-        response.headers.update({
-            "Access-Control-Allow-Methods": CORS_METHODS,
-            "Access-Control-Allow-Headers": CORS_HEADERS,
-            "Access-Control-Max-Age": "86400",
-        })
-    else:
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            _allow(exc.headers)
-            raise
-    if not response.prepared:  # a WebSocket or stream has sent its headers already
-        _allow(response.headers)
-    return response
+PREFLIGHT_HEADERS = {"Access-Control-Allow-Methods": CORS_METHODS, "Access-Control-Allow-Headers": CORS_HEADERS,
+                     "Access-Control-Max-Age": "86400"}
+ALLOW_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": CORS_EXPOSE}
 
 
-def _allow(headers) -> None:  # noqa: ANN001
-    headers["Access-Control-Allow-Origin"] = "*"
-    headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
+def preflight() -> web.Response:
+    """The answer to a browser's OPTIONS before a cross-origin request."""
+    return web.Response(status=204, headers={**PREFLIGHT_HEADERS, **ALLOW_HEADERS})
+
+
+def allow(headers) -> None:  # noqa: ANN001
+    """Let other origins read the answer (its headers: the answer's not yet sent)."""
+    headers.update(ALLOW_HEADERS)

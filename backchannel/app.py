@@ -11,6 +11,7 @@ from backchannel import guards, ops, secrets, workers
 from backchannel.config import Config
 from backchannel.identity import establish
 from backchannel.keys import INTAKE, RUNTIME
+from backchannel.pipeline import pipeline
 from backchannel.routing import forgive_trailing_slashes
 from federation.runtime import Runtime
 from federation import httpsig, webpush
@@ -122,14 +123,8 @@ def create_app(config: Config) -> web.Application:
     setup_api(app)
     setup_pages(app, config)
     forgive_trailing_slashes(app)
-    # After CORS, so a 429 still carries its headers; the database guard innermost, for every route.
-    client_address = guards.client_addresses(config.trusted_networks)
-    app.middlewares.append(guards.rate_limits(limits, client_address))
-    app.middlewares.append(guards.database_outage)
-    if config.count_statements:
-        app.middlewares.insert(0, guards.statement_count)
-    # Outermost: every request is counted and logged, those refused by the others too.
-    app.middlewares.insert(0, ops.observe(config, client_address))
+    # One middleware takes every step around the handlers (its docstring lists them in order).
+    app.middlewares.append(pipeline(config, limits, guards.client_addresses(config.trusted_networks)))
     return app
 
 

@@ -1,4 +1,5 @@
-"""Middlewares that protect the node as a whole: rate limits, and a database outage answered 503.
+"""What protects the node as a whole: rate limits, and a database outage answered 503 (the steps
+the node's one middleware, backchannel.pipeline, takes around every handler).
 
 Rate limits count requests over a sliding five-minute window, together for every process of the node
 (the counts meet in the database): per client address for everything, and per account for the client
@@ -22,12 +23,12 @@ from typing import Callable
 from aiohttp import web
 from sqlalchemy import exc as sa_exc
 
-from backchannel.keys import RUNTIME
-from models.db import DatabaseUnavailable, start_counting
+from models.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 WINDOW = 300.0  # seconds over which a limit is counted, as Mastodon's (N requests per 5 minutes)
 FLUSH_EVERY = 0.5  # seconds between sharing this process's counts through the database
+KEY_SECONDS = 60.0  # how long a token's rate-limit key is remembered (AccountKeys)
 
 
 @dataclass
@@ -170,78 +171,44 @@ def _client_address(request: web.Request, is_trusted: Callable[[str], bool]) -> 
     return address
 
 
-def _too_many(wait: float) -> web.Response:
+def too_many(wait: float) -> web.Response:
     return web.json_response({"error": "Too many requests"}, status=429,
                              headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
 
-def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return request.query.get("access_token")
+class AccountKeys:
+    """The rate-limit key of a bearer token: its account's (`account:<id>`, so an account's tokens
+    share one limit), or the token's own when it speaks for no account. Remembered for KEY_SECONDS,
+    so the limit needs no statement of its own; when it is not known yet, the token is looked up the
+    way api.auth looks it up, once for the request, and the handler's check reuses that answer."""
 
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[float, str]] = {}
 
-def rate_limits(limits: RateLimits, client_address: Callable[[web.Request], str]):  # noqa: ANN201
-    by_ip, by_account = limits.by_ip, limits.by_account
-    accounts_by_token: dict[str, tuple[float, str]] = {}
-
-    async def account_key(request: web.Request, token: str) -> str:
-        from models import oauth
-
+    def get(self, token: str) -> tuple[str, str | None]:
+        """(the token's digest, its key or None when not known now)."""
         digest = hashlib.sha256(token.encode()).hexdigest()
-        cached = accounts_by_token.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        async with request.app[RUNTIME].db.read() as conn:
-            info = await oauth.token_info(conn, token)
-        key = f"account:{info.account.id}" if info and info.account else f"token:{digest[:16]}"
-        if len(accounts_by_token) > 50_000:
-            accounts_by_token.clear()
-        accounts_by_token[digest] = (time.monotonic() + 60, key)
+        known = self._keys.get(digest)
+        return digest, known[1] if known is not None and known[0] > time.monotonic() else None
+
+    def learn(self, digest: str, account_id: int | None) -> str:
+        key = f"account:{account_id}" if account_id is not None else f"token:{digest[:16]}"
+        if len(self._keys) > 50_000:
+            self._keys.clear()
+        self._keys[digest] = (time.monotonic() + KEY_SECONDS, key)
         return key
-
-    @web.middleware
-    async def middleware(request: web.Request, handler):  # noqa: ANN001, ANN202
-        if request.method == "OPTIONS":
-            return await handler(request)
-        wait = by_ip.take("ip:" + client_address(request))
-        if wait:
-            return _too_many(wait)
-        token = _bearer(request) if request.path.startswith("/api/") else None
-        if token:
-            wait = by_account.take(await account_key(request, token))
-            if wait:
-                return _too_many(wait)
-        return await handler(request)
-
-    return middleware
 
 
 # Errors the database raises about the statement itself rather than about being reachable.
 MISTAKES = (sa_exc.IntegrityError, sa_exc.ProgrammingError, sa_exc.DataError, sa_exc.NotSupportedError)
+# What a database that is locked, gone or out of connections raises (MISTAKES aside).
+OUTAGES = (sa_exc.DBAPIError, sa_exc.TimeoutError, DatabaseUnavailable)
 
 
-@web.middleware
-async def database_outage(request: web.Request, handler):  # noqa: ANN001, ANN201
-    """A database that is locked, gone or out of connections is a 503, never a 500; the transaction
-    that failed was rolled back, so nothing half-written stays behind."""
-    try:
-        return await handler(request)
-    except (sa_exc.DBAPIError, sa_exc.TimeoutError, DatabaseUnavailable) as err:
-        if isinstance(err, MISTAKES):
-            raise  # a bug in a query, not an outage: it stays a 500 and is logged as one
-        log.warning("database unavailable during %s %s: %s", request.method, request.path, err)
-        raise web.HTTPServiceUnavailable(
-            text=json.dumps({"error": "The database is unavailable; try again shortly"}),
-            content_type="application/json", headers={"Retry-After": "5"}) from None
-
-
-@web.middleware
-async def statement_count(request: web.Request, handler):  # noqa: ANN001, ANN201
-    """Tests and benchmarks (`count_statements`): the SQL statements a request cost, in a header."""
-    counter = start_counting()
-    response = await handler(request)
-    if not response.prepared:
-        response.headers["X-Statement-Count"] = str(counter[0])
-    return response
+def unavailable(request: web.Request, err: Exception) -> web.HTTPServiceUnavailable:
+    """A database outage (one of OUTAGES, not a MISTAKE) as a 503, never a 500; the transaction that
+    failed was rolled back, so nothing half-written stays behind."""
+    log.warning("database unavailable during %s %s: %s", request.method, request.path, err)
+    return web.HTTPServiceUnavailable(
+        text=json.dumps({"error": "The database is unavailable; try again shortly"}),
+        content_type="application/json", headers={"Retry-After": "5"})

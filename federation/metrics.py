@@ -11,7 +11,13 @@ most `domain_labels` domains (the first ones this process delivers to; the rest 
 """
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import bisect
+import time
+from typing import Iterator
+
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.samples import Sample
 
 OTHER = "other"
 # The activity types a Fediverse server commonly sends; anything else is counted as "other".
@@ -19,24 +25,17 @@ ACTIVITY_TYPES = frozenset({
     "Accept", "Add", "Announce", "Block", "Create", "Delete", "EmojiReact", "Flag", "Follow", "Like",
     "Move", "Question", "Reject", "Remove", "Undo", "Update"})
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
 class Metrics:
     def __init__(self, *, domain_labels: int = 50):
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = r = CollectorRegistry(auto_describe=True)
         self.domain_labels = domain_labels
         self._domains: set[str] = set()
-        # (method, route, status) → the two children: labels() validates and locks on every call,
-        # and the series are bounded (declared routes), so each is looked up once.
-        self._request_children: dict[tuple[str, str, int], tuple] = {}
         self._delivery_children: dict[tuple[str, str], object] = {}  # bounded by domain_labels
-        r = self.registry
-        self.requests = Counter("backchannel_http_requests", "HTTP requests answered, by declared route",
-                                ["method", "route", "status"], registry=r)
-        self.request_seconds = Histogram(
-            "backchannel_http_request_duration_seconds", "Time to answer an HTTP request, by declared route",
-            ["method", "route"], registry=r,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self._answered = _Requests()
+        r.register(self._answered)
         self.deliveries = Counter("backchannel_deliveries", "Outgoing activity deliveries, by outcome and domain "
                                   "(delivered, retry, dropped, deferred: breaker open)",
                                   ["outcome", "domain"], registry=r)
@@ -46,13 +45,7 @@ class Metrics:
                                           "(inbox: a POST, fetch: a signed GET)", ["where"], registry=r)
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in METHODS else OTHER  # keyed after this: a made-up method is one more key
-        children = self._request_children.get((method, route, status))
-        if children is None:
-            children = self._request_children[(method, route, status)] = (
-                self.requests.labels(method, route, str(status)), self.request_seconds.labels(method, route))
-        children[0].inc()
-        children[1].observe(seconds)
+        self._answered.add(method, route, status, seconds)
 
     def delivery(self, outcome: str, domain: str) -> None:
         if domain not in self._domains:
@@ -71,3 +64,55 @@ class Metrics:
 
     def signature_failure(self, method: str) -> None:
         self.signature_failures.labels("inbox" if method == "POST" else "fetch").inc()
+
+
+class _Requests:
+    """backchannel_http_requests_total and backchannel_http_request_duration_seconds, counted in plain
+    numbers and exposed as prometheus_client's Counter and Histogram would be: every request adds to
+    them, and the library's labels() lookup, locks and bucket loop cost more than the rest of a
+    request's bookkeeping (one process's event loop is the only one counting here)."""
+
+    def __init__(self) -> None:
+        # (method, route, status) → [requests, created, its (method, route)'s timing]; the series are
+        # bounded (declared routes, known methods), so each key is added once.
+        self._counts: dict[tuple[str, str, int], list] = {}
+        # (method, route) → [requests per bucket (the last: above every bound), sum of seconds, created]
+        self._timings: dict[tuple[str, str], list] = {}
+
+    def add(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in METHODS:
+            method = OTHER  # a made-up method is not a series of its own
+        entry = self._counts.get((method, route, status))
+        if entry is None:
+            timing = self._timings.get((method, route))
+            if timing is None:
+                timing = self._timings[(method, route)] = [[0] * (len(REQUEST_BUCKETS) + 1), 0.0, time.time()]
+            entry = self._counts[(method, route, status)] = [0, time.time(), timing]
+        entry[0] += 1
+        timing = entry[2]
+        timing[0][bisect.bisect_left(REQUEST_BUCKETS, seconds)] += 1
+        timing[1] += seconds
+
+    def collect(self) -> Iterator:
+        requests = CounterMetricFamily("backchannel_http_requests", "HTTP requests answered, by declared route",
+                                       labels=["method", "route", "status"])
+        for (method, route, status), (n, created, _timing) in list(self._counts.items()):
+            requests.add_metric([method, route, str(status)], n, created=created)
+        yield requests
+        durations = HistogramMetricFamily("backchannel_http_request_duration_seconds",
+                                          "Time to answer an HTTP request, by declared route",
+                                          labels=["method", "route"])
+        for (method, route), (counts, total, created) in list(self._timings.items()):
+            cumulative, buckets = 0, []
+            for bound, n in zip((*REQUEST_BUCKETS, float("inf")), counts):
+                cumulative += n
+                buckets.append((_bound(bound), cumulative))
+            durations.add_metric([method, route], buckets, total)
+            durations.samples.append(Sample("backchannel_http_request_duration_seconds_created",
+                                            {"method": method, "route": route}, created))
+        yield durations
+
+
+def _bound(bound: float) -> str:
+    """A bucket's `le` label as prometheus_client writes it ("0.005", "1.0", "+Inf")."""
+    return "+Inf" if bound == float("inf") else repr(float(bound))

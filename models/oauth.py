@@ -5,6 +5,7 @@ anyone sign in. The plain value is returned once, when it is created.
 """
 from __future__ import annotations
 
+import collections
 import hashlib
 import secrets
 import time
@@ -122,12 +123,31 @@ _TOKEN_INFO = (
     .where(oauth_tokens.c.token_hash == bindparam("token_hash"), oauth_tokens.c.revoked_at.is_(None)))
 
 
+# What the last rows read for recent tokens made (digest → (row, TokenInfo)): a row read again with
+# every value the same gives the same TokenInfo without building it anew (it is checked every time;
+# only the building is saved).
+_MADE: collections.OrderedDict[str, tuple] = collections.OrderedDict()
+MADE_KEPT = 4096
+
+
 async def token_info(conn: AsyncConnection, token: str) -> TokenInfo | None:
     """The live (not revoked) token's user, account, scopes and app; None when unknown or revoked."""
-    rows = await fetch(conn, _TOKEN_INFO, {"token_hash": digest(token)}, alone=True)
+    token_hash = digest(token)
+    rows = await fetch(conn, _TOKEN_INFO, {"token_hash": token_hash}, alone=True)
     if not rows:
         return None
     row = rows[0]
+    made = _MADE.get(token_hash)
+    if made is not None and made[0] == row:
+        return made[1]
+    info = _token_info(row)
+    _MADE[token_hash] = (row, info)
+    if len(_MADE) > MADE_KEPT:
+        _MADE.popitem(last=False)
+    return info
+
+
+def _token_info(row) -> TokenInfo | None:  # noqa: ANN001
     user = account = None
     if row.token_user_id is not None:
         if row.user_account_id is None:

@@ -1,16 +1,16 @@
 """HTML pages from Jinja2 templates: public pages, the signed-in web, admin, the invite sign-up (and the OAuth form,
-which api/ renders with the same environment and layout). One CSP for every HTML response."""
+which api/ renders with the same environment and layout). One CSP for every HTML response
+(pages.security, applied by the node's one middleware, backchannel.pipeline)."""
 from aiohttp import web
 
 from backchannel.config import Config
 
-from pages import (admin, chats, discovery, feeds, lists, own_lists, people, profile_edit, routes, security, settings,
+from pages import (admin, chats, discovery, feeds, lists, own_lists, people, profile_edit, routes, settings,
                    sso, templating, transfer)
 
 
 def setup(app: web.Application, config: Config) -> None:
     templating.setup(app, config)
-    app.middlewares.append(security.html_headers)
     # Feeds and shared lists first: /@alice.rss and /tags/x.rss would match the pages' own patterns.
     app.add_routes(feeds.routes)
     app.add_routes(lists.routes)

@@ -1,4 +1,5 @@
-"""The one Content-Security-Policy, and the headers that go with it, on every HTML response.
+"""The one Content-Security-Policy, and the headers that go with it, on every HTML response (the
+node's one middleware, backchannel.pipeline, calls `add_html_headers` on every answer).
 
 Pages run no inline script and no inline style: everything comes from this node's own stylesheet and
 scripts (the chat page's live updates, pages/static/chat.js, which reads this node's streaming API),
@@ -21,25 +22,16 @@ HTML_HEADERS = {
 }
 
 
-@web.middleware
-async def html_headers(request: web.Request, handler):  # noqa: ANN001, ANN201
-    try:
-        response = await handler(request)
-    except web.HTTPNotFound as err:
-        if not _browser(request) or err.text != "404: Not Found":  # an API's, an AP fetch's, or one that says why
-            _apply(err)
-            raise
-        # A browser at an unknown address, profile or post gets a page of the site, not a line of text
-        person = await _person(request)  # signed in, the page keeps their menu
-        response = render(request, "page.html", {"title": "Not found", "back": "/", "person": person,
-                          "csrf": person.csrf if person else "",
-                          "message": "There is nothing here: the address is wrong, or what was here is gone or "
-                                     "not yours to see."}, status=404)
-    except web.HTTPException as err:  # an error page raised as an exception is HTML too, sometimes
-        _apply(err)
-        raise
-    _apply(response)
-    return response
+async def not_found_page(request: web.Request, err: web.HTTPNotFound) -> web.Response | None:
+    """A browser at an unknown address, profile or post gets a page of the site, not a line of text;
+    None for anyone else (an API client, an AP fetch) or a 404 that says why."""
+    if not _browser(request) or err.text != "404: Not Found":
+        return None
+    person = await _person(request)  # signed in, the page keeps their menu
+    return render(request, "page.html", {"title": "Not found", "back": "/", "person": person,
+                  "csrf": person.csrf if person else "",
+                  "message": "There is nothing here: the address is wrong, or what was here is gone or "
+                             "not yours to see."}, status=404)
 
 
 async def _person(request: web.Request):  # noqa: ANN202
@@ -56,10 +48,10 @@ def _browser(request: web.Request) -> bool:
     return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("Accept", "")
 
 
-def _apply(response: web.StreamResponse) -> None:
+def add_html_headers(response: web.StreamResponse) -> None:
+    """The HTML headers, when the answer (or an HTTPException) is HTML and its headers are not sent yet."""
     if not response.prepared and _is_html(response.headers.get("Content-Type")):
-        for name, value in HTML_HEADERS.items():
-            response.headers[name] = value
+        response.headers.update(HTML_HEADERS)
 
 
 def _is_html(content_type: str | None) -> bool:
