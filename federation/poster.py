@@ -12,6 +12,7 @@ against the host name. Answers are capped (head and body); the caller bounds the
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import ssl
 import time
@@ -95,14 +96,12 @@ class Poster:
         `slot_wait`: the longest wait for one of the host's connections (Busy after it). `budget`: the
         caller's deadline, which stands still during that wait: time spent queueing behind this
         node's own requests to the host is not the host's slowness."""
-        parsed = yarl.URL(url)
-        host, port, scheme = parsed.raw_host, parsed.port, parsed.scheme
+        scheme, host, port, explicit_port, target = _parts(url)
         if scheme not in ("http", "https") or not host or port is None:
             raise ValueError(f"cannot POST to {url!r}")
-        target = parsed.raw_path_qs or "/"
         if _UNSAFE_TARGET.search(target):
             raise ValueError(f"unsafe request target in {url!r}")
-        head = self._head(target, host, parsed.explicit_port, headers, len(body))
+        head = self._head(target, host, explicit_port, headers, len(body))
         key = (scheme, host, port)
         pool = self._hosts.get(key)
         if pool is None:
@@ -252,6 +251,26 @@ class Poster:
             pool.idle.clear()
         self._hosts.clear()
         self._idle_count = 0
+
+
+# An inbox URL as most are (`http(s)://authority/plain/path`): its path is its request target as it is.
+_PLAIN_URL = re.compile(r"(https?://[^/?#@\\%\s]+)(/[A-Za-z0-9\-_~/.]*)?")
+
+
+def _parts(url: str) -> tuple[str, str | None, int | None, int | None, str]:
+    """(scheme, host, port, explicit port, request target) as yarl reads them; the authority of a plain
+    URL is parsed once per origin, and its path taken as it is (nothing in it that yarl would change)."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None and "/." not in (plain[2] or ""):
+        return (*_origin(plain[1]), plain[2] or "/")
+    parsed = yarl.URL(url)
+    return parsed.scheme, parsed.raw_host, parsed.port, parsed.explicit_port, parsed.raw_path_qs or "/"
+
+
+@functools.lru_cache(maxsize=1024)
+def _origin(origin: str) -> tuple[str, str | None, int | None, int | None]:
+    parsed = yarl.URL(origin)
+    return parsed.scheme, parsed.raw_host, parsed.port, parsed.explicit_port
 
 
 async def _read_answer(reader: asyncio.StreamReader, cap: int) -> tuple[Answer, bool]:

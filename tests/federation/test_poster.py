@@ -7,6 +7,7 @@ import asyncio
 import json
 
 import pytest
+import yarl
 
 from federation import httpsig
 from federation.http import FederationClient, FetchError, PeerBusy
@@ -221,3 +222,18 @@ async def test_deliveries_signed_together_beside_the_loop_each_carry_their_own_s
         assert await deliver_together(server.port, 12, timeout=30, **signers) == [202] * 12
     for _, head, body in server.requests:
         await verified(head, body)
+
+
+@pytest.mark.parametrize("url", [
+    "http://peer.test/users/x/inbox", "https://Peer.Test:443/inbox", "http://peer.test:8080/u/inbox", "http://peer.test",
+    "http://peer.test/a/../b", "http://peer.test/./x", "http://peer.test/x/.", "http://peer.test/x?y=1",
+    "http://peer.test/x#f", "http://u@peer.test/x", "http://[::1]:80/x", "http://peer.test/%41", "http://peer.test/ü",
+    "http://①②⑦.0.0.1/x", "http://peer.test/users/x.y/inbox", "HTTP://PEER.TEST/X", "http://peer.test//x",
+    "http://peer.test:/x"])
+def test_a_delivery_url_is_read_as_yarl_reads_it(url):
+    # The poster reads a plain inbox URL without yarl (federation.poster._parts): the same host, port
+    # and request target.
+    from federation.poster import _parts
+
+    parsed = yarl.URL(url)
+    assert _parts(url) == (parsed.scheme, parsed.raw_host, parsed.port, parsed.explicit_port, parsed.raw_path_qs or "/")
