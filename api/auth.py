@@ -88,11 +88,15 @@ def covers(granted: frozenset[str] | set[str], scope: str) -> bool:
 
 
 def bearer_token(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.query.get("access_token") or None
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    query = request.query_string
+    if "access_token" in query or "%" in query:  # parsed only when it may be there (every request asks)
+        return request.query.get("access_token") or None
+    return None
 
 
 async def token_info(request: web.Request, token: str) -> oauth.TokenInfo | None:

@@ -129,13 +129,10 @@ def _in(address: str, trusted: tuple) -> bool:
     return any(ip in network for network in trusted)
 
 
-CLIENT_ADDRESS = web.RequestKey("client_address", str)  # where a request keeps its client's address once known
-
-
 def client_addresses(trusted: tuple) -> Callable[[web.Request], str]:
     """client_address for one set of trusted proxies: each peer's verdict is remembered (the same few
-    peers, a proxy and the clients, ask again and again), and each request's address is found once
-    (the rate limit and the access log both ask)."""
+    peers, a proxy and the clients, ask again and again). The node's middleware asks once per request
+    and gives the answer to the rate limit and the access log."""
     verdicts: dict[str, bool] = {}
 
     def is_trusted(address: str) -> bool:
@@ -147,10 +144,7 @@ def client_addresses(trusted: tuple) -> Callable[[web.Request], str]:
         return verdict
 
     def client_address(request: web.Request) -> str:
-        address = request.get(CLIENT_ADDRESS)
-        if address is None:
-            address = request[CLIENT_ADDRESS] = _client_address(request, is_trusted)
-        return address
+        return _client_address(request, is_trusted)
 
     return client_address
 

@@ -46,13 +46,14 @@ def route_of(request: web.Request) -> str:
 
 
 def observer(config: Config, client_address: Callable[[web.Request], str] | None = None):  # noqa: ANN201
-    """`done(request, status, seconds)`: a request is counted in /metrics and logged, once."""
+    """`done(request, status, seconds, remote)`: a request is counted in /metrics and logged, once
+    (`remote`: its client's address, when the caller knows it already)."""
     client_address = client_address or client_addresses(config.trusted_networks)
     line = AccessLine()
     log_access = config.access_log
     metrics = None
 
-    def done(request: web.Request, status: int, seconds: float) -> None:
+    def done(request: web.Request, status: int, seconds: float, remote: str | None = None) -> None:
         nonlocal metrics
         route = route_of(request)
         if metrics is None:  # the runtime is opened after the app is built
@@ -61,7 +62,7 @@ def observer(config: Config, client_address: Callable[[web.Request], str] | None
         if metrics is not None:
             metrics.request(request.method, route, status, seconds)
         if log_access:
-            line.write(request.method, route, status, seconds, client_address(request))
+            line.write(request.method, route, status, seconds, remote or client_address(request))
 
     return done
 

@@ -42,6 +42,7 @@ def pipeline(config: Config, limits: guards.RateLimits, client_address: Callable
         counter = start_counting() if counting else None  # 2
         path = request.path
         cors = is_cors(path)
+        remote = client_address(request)
         try:
             if cors and request.method == "OPTIONS":  # 3
                 response = preflight()
@@ -52,7 +53,7 @@ def pipeline(config: Config, limits: guards.RateLimits, client_address: Callable
                             if request.method == "OPTIONS":  # 6: no limit for a preflight
                                 response = await handler(request)
                             else:
-                                wait = by_ip.take("ip:" + client_address(request))
+                                wait = by_ip.take("ip:" + remote)
                                 if not wait and path.startswith("/api/") and (token := auth.bearer_token(request)):
                                     digest, key = keys.get(token)
                                     if key is None:  # asked as the handler asks: it reuses the answer
@@ -95,6 +96,6 @@ def pipeline(config: Config, limits: guards.RateLimits, client_address: Callable
             status = err.status
             raise
         finally:
-            done(request, status, time.perf_counter() - started)
+            done(request, status, time.perf_counter() - started, remote)
 
     return middleware
