@@ -19,6 +19,7 @@ A page's hot statements join their ids first instead (`page_join(column, "ids")`
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import operator
 import sqlite3
@@ -267,62 +268,76 @@ def _row_type(names: tuple, booleans: tuple = ()) -> type:
     return found
 
 
-_MAKERS: dict[tuple[type, type], Callable] = {}
+_MAKERS: dict[type, Callable] = {}
 REUSED = 4096  # records kept for reuse, per class (REUSABLE)
 REUSABLE: dict[type, collections.OrderedDict] = {}
 
 
 def reusable(cls: type) -> type:
-    """A class decorator for frozen records read again and again (statuses, accounts, media): a row
-    read by `fetch` whose values are all those of a record made earlier gives that same record.
-    Equal records are then the same object, which makes comparing them (api.entities.cache) cheap."""
+    """A class decorator for frozen records read again and again (statuses, accounts, media), put
+    above @dataclass: a row read by `fetch` whose values are all those of a record made earlier gives
+    that same record. Equal records are then the same object, which makes comparing them
+    (api.entities.cache) cheap. The class's `from_row` becomes record_maker's (its columns named
+    as its fields)."""
     REUSABLE[cls] = collections.OrderedDict()
+    cls.from_row = staticmethod(record_maker(cls, tuple(f.name for f in dataclasses.fields(cls))))
     return cls
 
 
 def record(cls: type, names: tuple[str, ...], row):  # noqa: ANN001, ANN201
     """`cls(*the row's columns called names)`: the fields of a record read from a row; the first
     field is its id. A class always passes the same `names`."""
-    make = _MAKERS.get((cls, type(row)))
+    make = _MAKERS.get(cls)
     if make is None:
-        make = _MAKERS[(cls, type(row))] = _maker(cls, names, type(row))
+        make = _MAKERS[cls] = record_maker(cls, names)
     return make(row)
 
 
-def _maker(cls: type, names: tuple[str, ...], kind: type) -> Callable:
-    """The function making `cls` records from rows of type `kind`: one Python call per row, and for
-    a record made before (REUSABLE), no more than a dict lookup and a comparison of the values."""
-    if kind not in _OURS:  # a SQLAlchemy Row
-        return lambda row: cls(*map(row._mapping.__getitem__, names))
-    indexes = [kind._fields.index(n) for n in names]
-    flags = [n for n, i in enumerate(indexes) if i in kind._booleans]
-    if indexes == list(range(len(indexes))):  # the record's fields lead the row (select(table, …))
-        getter = operator.itemgetter(slice(0, len(indexes)))
-    else:
-        getter = operator.itemgetter(*indexes) if len(indexes) > 1 else (lambda r, i=indexes[0]: (r[i],))
+def record_maker(cls: type, names: tuple[str, ...]) -> Callable:
+    """record(cls, names, row) as a function of the row: one Python call per row, and for a record
+    made before (REUSABLE), no more than a dict lookup and a comparison of the values."""
+    getters: dict[type, tuple] = {}
+    made = REUSABLE.get(cls)
 
-    def build(values: tuple):  # noqa: ANN202 - sqlite3's 0/1 as bool, as SQLAlchemy gives them
-        if flags:
+    def from_row(row):  # noqa: ANN001, ANN202
+        found = getters.get(type(row))
+        if found is None:
+            found = getters[type(row)] = _getter(names, type(row))
+        getter, flags = found
+        values = getter(row)
+        if flags is None:  # SQLAlchemy's row
+            return cls(*values)
+        if made is not None:
+            hit = made.get(values[0])
+            if hit is not None and hit[0] == values:  # 0/1 equal False/True: a record made from either matches
+                return hit[1]
+        given = values
+        if flags:  # sqlite3's 0/1 as bool, as SQLAlchemy gives them
             values = list(values)
             for n in flags:
                 if values[n] is not None:
                     values[n] = bool(values[n])
-        return cls(*values)
+        new = cls(*values)
+        if made is not None:
+            made[given[0]] = (given, new)
+            if len(made) > REUSED:
+                made.popitem(last=False)
+        return new
+    return from_row
 
-    made = REUSABLE.get(cls)
-    if made is None:
-        return lambda row: build(getter(row))
 
-    def make(row):  # noqa: ANN001, ANN202
-        values = getter(row)
-        hit = made.get(values[0])
-        if hit is not None and hit[0] == values:  # 0/1 equal False/True: a record made from either matches
-            return hit[1]
-        found = made[values[0]] = (values, build(values))
-        if len(made) > REUSED:
-            made.popitem(last=False)
-        return found[1]
-    return make
+def _getter(names: tuple[str, ...], kind: type) -> tuple[Callable, tuple | None]:
+    """How to take the values called `names` from a row of type `kind`, and which of them to make
+    bool (None for a SQLAlchemy Row, whose values are already as they should be)."""
+    if kind not in _OURS:
+        return (lambda row: tuple(map(row._mapping.__getitem__, names))), None
+    indexes = [kind._fields.index(n) for n in names]
+    flags = tuple(n for n, i in enumerate(indexes) if i in kind._booleans)
+    if indexes == list(range(len(indexes))):  # the record's fields lead the row (select(table, …))
+        return operator.itemgetter(slice(0, len(indexes))), flags
+    if len(indexes) > 1:
+        return operator.itemgetter(*indexes), flags
+    return (lambda r, i=indexes[0]: (r[i],)), flags
 
 
 _COMPILED: dict[tuple[int, str], tuple[object, _Compiled]] = {}

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
 
 from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,7 +12,7 @@ from models import counters, stream_events
 from models.domains import on_domain
 from models.accounts import Account
 from models.ids import new_id
-from models.rows import fetch, ids_in, insert_many, record, reusable
+from models.rows import fetch, ids_in, insert_many, reusable
 from models.schema import (accounts, blocks, domain_blocks, follows, home_feed, list_accounts, mentions, status_edits,
                            status_tags, statuses, tags)
 
@@ -50,13 +51,9 @@ class Status:
     quote_authorization_uri: str | None = None
     quote_policy: str | None = None
     quotes_count: int = 0
-
-    @classmethod
-    def from_row(cls, row) -> "Status":  # noqa: ANN001
-        return record(cls, _STATUS_FIELDS, row)
+    from_row: ClassVar[Callable[[Any], Status]]  # made by @reusable (models.rows.record_maker)
 
 
-_STATUS_FIELDS = tuple(f.name for f in fields(Status))
 LIVE = statuses.c.deleted_at.is_(None)
 
 
