@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.rows import execute
 from models.schema import accounts, active_days, delivery_days, favourites, follows, oauth_tokens, statuses, users
 
 DAY = 86400
@@ -50,8 +51,8 @@ async def count_deliveries(conn: AsyncConnection, times: Mapping[str, int], outc
     if not times:
         return
     day = day_of(time.time() if at is None else at)
-    await conn.execute(_count_deliveries_statement(conn.dialect.name),
-                       [{"day": day, "domain": domain, "outcome": outcome, "times": n} for domain, n in times.items()])
+    await execute(conn, _count_deliveries_statement(conn.dialect.name),
+                  [{"day": day, "domain": domain, "outcome": outcome, "times": n} for domain, n in times.items()])
 
 
 async def note_active(conn: AsyncConnection, account_id: int, at: float) -> None:
