@@ -196,14 +196,74 @@ async def send_all(base: str, path: str, requests: list[tuple[bytes, dict]], con
                 except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
                     errors[type(err).__name__] += 1
 
-        start, cpu_start = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(sender() for _ in range(concurrency)))
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    # The bench's own CPU while sending (its client, the fake remote, the watcher): on a 2-core
-    # machine it shares the cores with the node, so it bounds what the node can be shown to accept.
+        return await _timed_senders(sender, concurrency, codes, errors, bodies)
+
+
+async def _timed_senders(sender, concurrency: int, codes: collections.Counter, errors: collections.Counter,  # noqa: ANN001
+                         bodies: dict) -> dict:
+    """Run `concurrency` senders to the end; their counts, wall time and the bench's own CPU (its
+    client, the fake remote, the watcher: on 2 cores it shares them with the node)."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {"codes": dict(codes), "errors": dict(errors), "error_bodies": bodies, "wall": wall,
             "start": start, "end": start + wall, "sent": sum(codes.values()) + sum(errors.values()),
             "client_cpu_s": cpu}
+
+
+async def send_raw(base: str, path: str, requests: list[tuple[bytes, dict]], concurrency: int,
+                   deadline: Deadline, timeout: float) -> dict:
+    """send_all's requests and result, over `concurrency` keep-alive HTTP/1.1 connections written and
+    read by hand: the same bytes a client sends (the signed headers as they are, Content-Length),
+    at a small part of aiohttp's client CPU, which on 2 cores is taken from the node (as wrk is for
+    the reads). Any answer it cannot read is an error and closes that connection."""
+    codes: collections.Counter = collections.Counter()
+    errors: collections.Counter = collections.Counter()
+    bodies: dict[int, str] = {}
+    it = iter(requests)
+    end = time.perf_counter() + deadline.cap(timeout)
+    host, port = base.split("://", 1)[1].rsplit(":", 1)
+
+    def request_bytes(body: bytes, headers: dict) -> bytes:
+        lines = [f"POST {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items()),
+                 f"Content-Length: {len(body)}", "", ""]
+        return "\r\n".join(lines).encode("latin-1") + body
+
+    async def sender() -> None:
+        reader = writer = None
+        try:
+            for body, headers in it:
+                if time.perf_counter() > end:
+                    return
+                try:
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection(host, int(port))
+                    writer.write(request_bytes(body, headers))
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
+                    status_line, *fields = head.decode("latin-1").split("\r\n")
+                    status = int(status_line.split(" ", 2)[1])
+                    if any(f.lower().startswith("transfer-encoding:") for f in fields):
+                        raise ValueError("a chunked answer")  # the inbox answers with a Content-Length
+                    length = next((int(f.split(":", 1)[1]) for f in fields
+                                   if f.lower().startswith("content-length:")), 0)
+                    text = await reader.readexactly(length) if length else b""
+                    codes[status] += 1
+                    if status != 202 and status not in bodies:
+                        bodies[status] = text[:300].decode("utf-8", "replace")
+                    if any(f.lower() == "connection: close" for f in fields):
+                        writer.close()
+                        reader = writer = None
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                        ValueError, IndexError, OSError) as err:
+                    errors[type(err).__name__] += 1
+                    if writer is not None:
+                        writer.close()
+                    reader = writer = None
+        finally:
+            if writer is not None:
+                writer.close()
+
+    return await _timed_senders(sender, concurrency, codes, errors, bodies)
 
 
 class DbProbe:
@@ -528,7 +588,8 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         cpu_before, serve_before = node_cpu(node), serve_cpu(node)
         watcher = asyncio.create_task(watch())
         gets_before = remote.gets
-        s = await send_all(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
+        send = send_raw if args.raw_sender else send_all
+        s = await send(node.base, path, requests, args.concurrency, deadline, timeout=args.phase_timeout)
         accepted = s["codes"].get(202, 0)
         applied_when_sent = db.remote_statuses() - base_count
         cpu_at_accepted, serve_at_accepted = node_cpu(node), serve_cpu(node)
@@ -554,6 +615,7 @@ async def bench_inbound(node: Node, remote: BenchRemote, db: DbProbe, args, dead
         "applied_when_last_202": applied_when_sent,
         "node_cpu_s": cpu_total, "node_cpu_s_while_sending": cpu_at_accepted - cpu_before,
         "serve_cpu_s_while_sending": serve_at_accepted - serve_before,
+        "sender": "raw" if args.raw_sender else "aiohttp",
         "bench_cpu_ms_per_request": 1000 * s["client_cpu_s"] / max(1, s["sent"]),
         "node_cpu_share": cpu_total / applied_wall if applied_wall else None,
         "node_cpu_ms_per_activity": 1000 * cpu_total / max(1, applied_at["count"]),
@@ -880,6 +942,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                     "shared-inbox throughput, and fan-out of one post to many remote inboxes.")
     p.add_argument("--messages", "-m", type=int, default=2000, help="signed Create(Note)s sent inbound (default 2000)")
     p.add_argument("--actors", "-n", type=int, default=100, help="distinct remote senders (default 100)")
+    p.add_argument("--raw-sender", action=argparse.BooleanOptionalAction, default=False,
+                   help="inbound: send the timed Creates over hand-written keep-alive HTTP/1.1 instead of "
+                        "aiohttp's client, so the bench takes less of the cores the node runs on")
     p.add_argument("--concurrency", "-c", type=int, default=16, help="concurrent client senders (default 16)")
     p.add_argument("--followers", "-f", type=int, default=1000, help="remote followers for the fan-out (default 1000)")
     p.add_argument("--fanout-hosts", type=int, default=4,
