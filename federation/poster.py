@@ -59,14 +59,93 @@ class Answer:
     body: bytes
 
 
-@dataclass
-class _Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    idle_since: float = 0.0
+class _Connection(asyncio.Protocol):
+    """One kept-alive connection, read as an asyncio Protocol: the answer is parsed from the bytes as
+    they arrive (one callback per packet), with no StreamReader and no task woken per read."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future | None = None
+        self.drained: asyncio.Future | None = None
+        self.paused = False
+        self.eof = False
+        self.lost: BaseException | None = None
+        self.idle_since = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self.waiter is None:  # bytes nobody asked for: the connection's state is unknown
+            self.close()
+            return
+        self.buffer += data
+        self._answer()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._answer()
+        return False  # close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self.lost = exc or ConnectionResetError("the connection was closed")
+        self._answer()
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_exception(_Closed(str(self.lost)) if not self.buffer else ConnectionError(str(self.lost)))
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+
+    def usable(self) -> bool:
+        return not self.eof and not self.buffer and self.transport is not None and not self.transport.is_closing()
 
     def close(self) -> None:
-        self.writer.close()
+        if self.transport is not None:
+            self.transport.close()
+
+    async def exchange(self, request: bytes) -> tuple[Answer, bool]:
+        """Send a request and wait for its whole answer; and whether the connection can carry the next."""
+        if self.eof or self.transport is None or self.transport.is_closing():
+            raise _Closed("closed before the request")
+        loop = asyncio.get_running_loop()
+        self.waiter = loop.create_future()
+        try:
+            self.transport.write(request)
+            if self.paused:
+                self.drained = loop.create_future()
+                await self.drained
+            return await self.waiter
+        finally:
+            if self.waiter.done() and not self.waiter.cancelled():
+                self.waiter.exception()  # retrieved: a failed write may have been raised from `drained`
+            self.waiter = self.drained = None
+
+    def _answer(self) -> None:
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        try:
+            found = _parse_answer(self.buffer, self.cap, self.eof)
+        except Exception as err:  # noqa: BLE001 - malformed or too large: the request's failure
+            waiter.set_exception(err)
+            return
+        if found is None:
+            if self.eof:
+                waiter.set_exception(_Closed("closed before answering") if not self.buffer else
+                                     ConnectionError("the connection closed in the middle of the answer"))
+            return
+        answer, reusable, used = found
+        del self.buffer[:used]
+        # Anything after the answer was not asked for: the connection is not used again.
+        waiter.set_result((answer, reusable and not self.buffer and not self.eof))
 
 
 @dataclass
@@ -181,9 +260,7 @@ class Poster:
 
     async def _send(self, conn: _Connection, pool: _Host, request: bytes) -> Answer:
         try:
-            conn.writer.write(request)
-            await conn.writer.drain()
-            answer, reusable = await _read_answer(conn.reader, self.max_body_bytes)
+            answer, reusable = await conn.exchange(request)
         except (ConnectionResetError, BrokenPipeError) as err:
             conn.close()
             raise _Closed(str(err)) from None
@@ -203,7 +280,7 @@ class Poster:
         while pool.idle:
             conn = pool.idle.pop()
             self._idle_count -= 1
-            if now - conn.idle_since < IDLE_SECONDS and not conn.writer.is_closing() and not conn.reader.at_eof():
+            if now - conn.idle_since < IDLE_SECONDS and conn.usable():
                 return conn
             conn.close()
         return None
@@ -219,13 +296,13 @@ class Poster:
         for address, address_port in await self._addresses(host, port):
             try:
                 async with asyncio.timeout(self.connect_timeout):
-                    reader, writer = await asyncio.open_connection(
-                        address, address_port, ssl=tls, server_hostname=host.rstrip(".") if tls else None,
-                        limit=MAX_HEAD)
+                    _, conn = await asyncio.get_running_loop().create_connection(
+                        functools.partial(_Connection, self.max_body_bytes), address, address_port, ssl=tls,
+                        server_hostname=host.rstrip(".") if tls else None)
             except (OSError, TimeoutError) as err:
                 error = err if not isinstance(err, TimeoutError) else TimeoutError(f"connecting to {host} timed out")
                 continue
-            return _Connection(reader, writer)
+            return conn
         raise error or OSError(f"no address for {host}")
 
     def _sweep(self) -> None:
@@ -235,7 +312,7 @@ class Poster:
             return
         self._swept = now
         for key, pool in list(self._hosts.items()):
-            fresh = [c for c in pool.idle if now - c.idle_since < IDLE_SECONDS and not c.writer.is_closing()]
+            fresh = [c for c in pool.idle if now - c.idle_since < IDLE_SECONDS and c.usable()]
             for conn in pool.idle:
                 if conn not in fresh:
                     conn.close()
@@ -273,23 +350,23 @@ def _origin(origin: str) -> tuple[str, str | None, int | None, int | None]:
     return parsed.scheme, parsed.raw_host, parsed.port, parsed.explicit_port
 
 
-async def _read_answer(reader: asyncio.StreamReader, cap: int) -> tuple[Answer, bool]:
-    """The answer to one request, and whether its connection can carry the next."""
+def _parse_answer(buf: bytearray, cap: int, eof: bool) -> tuple[Answer, bool, int] | None:
+    """The answer at the start of `buf`: (answer, whether its connection can carry the next, bytes it
+    took), or None while more bytes are needed (`eof`: none will come)."""
+    start = 0
     while True:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError as err:
-            if not err.partial:
-                raise _Closed("closed before answering") from None
-            raise ConnectionError("the connection closed in the middle of the answer's head") from None
-        except asyncio.LimitOverrunError:
-            raise TooLarge("the answer's head is too large") from None
-        status_line, *lines = head[:-4].split(b"\r\n")
+        end = buf.find(b"\r\n\r\n", start, start + MAX_HEAD + 4)
+        if end < 0:
+            if len(buf) - start > MAX_HEAD:
+                raise TooLarge("the answer's head is too large")
+            return None
+        status_line, *lines = bytes(buf[start:end]).split(b"\r\n")
         version, _, rest = status_line.partition(b" ")
         code = rest[:3]
         if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit() or rest[3:4] not in (b"", b" "):
             raise ValueError(f"malformed status line {status_line[:80]!r}")
         status = int(code)
+        start = end + 4
         if 100 <= status < 200 and status != 101:
             continue  # an interim answer (100 Continue, 103 Early Hints): the real one follows
         break
@@ -304,11 +381,14 @@ async def _read_answer(reader: asyncio.StreamReader, cap: int) -> tuple[Answer, 
         headers[lower] = f"{headers[lower]}, {text}" if lower in headers else text
     reusable = version == b"HTTP/1.1" and "close" not in headers.get("connection", "").lower()
     if status in (204, 304):
-        body = b""
+        body, used = b"", start
     elif "transfer-encoding" in headers:
         if headers["transfer-encoding"].lower().rsplit(",", 1)[-1].strip() != "chunked":
             raise ValueError(f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
-        body = await _read_chunked(reader, cap)
+        found = _parse_chunked(buf, start, cap)
+        if found is None:
+            return None
+        body, used = found
         reusable = reusable and "content-length" not in headers
     elif "content-length" in headers:
         lengths = {v.strip() for v in headers["content-length"].split(",")}
@@ -317,40 +397,56 @@ async def _read_answer(reader: asyncio.StreamReader, cap: int) -> tuple[Answer, 
         length = int(lengths.pop())
         if length > cap:
             raise TooLarge(f"the answer is too large ({length} bytes)")
-        body = await reader.readexactly(length)
+        if len(buf) < start + length:
+            return None
+        body, used = bytes(buf[start:start + length]), start + length
     else:
-        body = await _read_to_end(reader, cap)
-        reusable = False
-    return Answer(status, headers, body), reusable
+        if len(buf) - start > cap:
+            raise TooLarge(f"the answer is larger than {cap} bytes")
+        if not eof:
+            return None  # the body runs to the connection's end
+        body, used, reusable = bytes(buf[start:]), len(buf), False
+    return Answer(status, headers, body), reusable, used
 
 
-async def _read_chunked(reader: asyncio.StreamReader, cap: int) -> bytes:
-    chunks, size = [], 0
+def _line_end(buf: bytearray, start: int) -> int | None:
+    """Where the line starting at `start` ends (its CRLF), None while it is incomplete."""
+    end = buf.find(b"\r\n", start, start + MAX_HEAD + 2)
+    if end < 0:
+        if len(buf) - start > MAX_HEAD:
+            raise ValueError("a chunk's line is too long")
+        return None
+    return end
+
+
+def _parse_chunked(buf: bytearray, start: int, cap: int) -> tuple[bytes, int] | None:
+    """A chunked body from `start`: (body, where it ends), or None while incomplete."""
+    chunks, size, at = [], 0, start
     while True:
-        line = await reader.readuntil(b"\r\n")
-        digits = line[:-2].split(b";", 1)[0].strip()
+        end = _line_end(buf, at)
+        if end is None:
+            return None
+        digits = bytes(buf[at:end]).split(b";", 1)[0].strip()
         if not _CHUNK_SIZE.fullmatch(digits):
-            raise ValueError(f"malformed chunk size {line[:40]!r}")
+            raise ValueError(f"malformed chunk size {bytes(buf[at:at + 40])!r}")
         length = int(digits, 16)
+        at = end + 2
         if length == 0:
             break
         size += length
         if size > cap:
             raise TooLarge(f"the answer is larger than {cap} bytes")
-        chunks.append(await reader.readexactly(length))
-        if await reader.readexactly(2) != b"\r\n":
+        if len(buf) < at + length + 2:
+            return None
+        chunks.append(bytes(buf[at:at + length]))
+        if buf[at + length:at + length + 2] != b"\r\n":
             raise ValueError("malformed chunk")
+        at += length + 2
     for _ in range(MAX_TRAILER_LINES):
-        if await reader.readuntil(b"\r\n") == b"\r\n":
-            return b"".join(chunks)
+        end = _line_end(buf, at)
+        if end is None:
+            return None
+        blank, at = end == at, end + 2
+        if blank:
+            return b"".join(chunks), at
     raise TooLarge("too many trailer fields")
-
-
-async def _read_to_end(reader: asyncio.StreamReader, cap: int) -> bytes:
-    chunks, size = [], 0
-    while chunk := await reader.read(65536):
-        size += len(chunk)
-        if size > cap:
-            raise TooLarge(f"the answer is larger than {cap} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -153,6 +153,28 @@ async def test_every_framing_of_an_answer_is_read(answer):
         assert await deliver(server.port, count=2) == [202, 202]
 
 
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nfine\r\n3;x=y\r\nabc\r\n0\r\nA: b\r\n\r\n",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 4\r\n\r\nfine",
+])
+async def test_an_answer_arriving_a_few_bytes_at_a_time_is_read_whole(answer):
+    # The answer is parsed as its bytes arrive (federation.poster._Connection): any split will do.
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(2):
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0]))
+            for i in range(0, len(answer), 3):
+                writer.write(answer[i:i + 3])
+                await writer.drain()
+                await asyncio.sleep(0.001)
+        writer.close()
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        assert await deliver(server.sockets[0].getsockname()[1], count=2) == [202, 202]
+    finally:
+        server.close()
+
+
 async def test_a_refusal_carries_its_reason_and_retry_after():
     answer = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 9\r\n\r\nslow down"
     async with Server(answer=lambda n: answer) as server:
