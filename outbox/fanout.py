@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.runtime import Runtime
 from federation.as2 import dumps, host_of
 from models import home, instances, queues, social
-from models.accounts import Account, get_many
+from models.accounts import get_many
 from models.schema import fanouts
 
 log = logging.getLogger(__name__)
@@ -36,18 +36,19 @@ async def process(rt: Runtime, row) -> None:  # noqa: ANN001
 
 async def _inboxes(conn: AsyncConnection, payload: dict) -> list[str]:
     """Distinct remote inboxes: shared inboxes first, so a server with many followers gets one copy."""
-    remote: list[Account] = []
+    remote: list = []  # (shared inbox, inbox) pairs
     if payload.get("followers_of"):
-        remote += await social.follower_accounts(conn, payload["followers_of"], local=False)
+        remote += await social.follower_inboxes(conn, payload["followers_of"])
     targets = await get_many(conn, payload.get("to_accounts") or [])
-    remote += [a for a in targets.values() if not a.local]
-    shared = [a.shared_inbox_url for a in remote if a.shared_inbox_url]
-    personal = [a.inbox_url for a in remote if not a.shared_inbox_url and a.inbox_url]
+    remote += [(a.shared_inbox_url, a.inbox_url) for a in targets.values() if not a.local]
+    shared = [shared for shared, _ in remote if shared]
+    personal = [inbox for shared, inbox in remote if not shared and inbox]
     return list(dict.fromkeys(shared + personal))
 
 
 async def _allowed(conn: AsyncConnection, rt: Runtime, inboxes: list[str]) -> list[str]:
     """Only inboxes on domains this node federates with, and that are not unavailable, get a
     delivery row at all."""
-    down = await instances.unavailable(conn, [host_of(i) for i in inboxes])
-    return [inbox for inbox in inboxes if host_of(inbox) not in down and await rt.policy.allows(inbox)]
+    hosts = [host_of(i) for i in inboxes]
+    down = await instances.unavailable(conn, hosts)
+    return [inbox for inbox, host in zip(inboxes, hosts) if host not in down and await rt.policy.allows(inbox)]
