@@ -942,9 +942,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                     "shared-inbox throughput, and fan-out of one post to many remote inboxes.")
     p.add_argument("--messages", "-m", type=int, default=2000, help="signed Create(Note)s sent inbound (default 2000)")
     p.add_argument("--actors", "-n", type=int, default=100, help="distinct remote senders (default 100)")
-    p.add_argument("--raw-sender", action=argparse.BooleanOptionalAction, default=False,
-                   help="inbound: send the timed Creates over hand-written keep-alive HTTP/1.1 instead of "
-                        "aiohttp's client, so the bench takes less of the cores the node runs on")
+    p.add_argument("--raw-sender", action=argparse.BooleanOptionalAction, default=True,
+                   help="inbound: send the timed Creates over hand-written keep-alive HTTP/1.1 (the default, "
+                        "as wrk is for the reads) so the bench takes less of the cores the node runs on; "
+                        "--no-raw-sender uses aiohttp's client")
     p.add_argument("--concurrency", "-c", type=int, default=16, help="concurrent client senders (default 16)")
     p.add_argument("--followers", "-f", type=int, default=1000, help="remote followers for the fan-out (default 1000)")
     p.add_argument("--fanout-hosts", type=int, default=4,
