@@ -54,3 +54,20 @@ def test_a_request_to_loopback_fails_without_connecting():
 
     with pytest.raises(BlockedAddress):
         asyncio.run(attempt())
+
+
+def test_an_origin_let_through_before_lets_no_other_spelling_through():
+    """check_url remembers the origins it let through; an attacker's URL that merely starts like one,
+    or spells a refused host another way, is still checked in full, every time."""
+    guard = client()
+    for _ in range(2):
+        guard.check_url("https://good.example/users/a/inbox")
+        guard.check_url("https://good.example:8443/inbox")
+    for url in ["https://good.example@127.0.0.1/inbox", "https://good.example:443@10.0.0.1/x",
+                "https://good.example.@[::1]/x", "https://good.example\\@127.0.0.1/x",
+                "https://LOCALHOST/x", "https://localhost./x", "https://127.0.0.1:443/x",
+                "https://127.1/x", "https://0x7f.1/x", "https://%31%32%37.0.0.1/x",
+                "https://good.example%40127.0.0.1/x", "http://good.example/inbox", "https://intranet./x"]:
+        for _ in range(2):  # a refusal is not remembered as a pass
+            with pytest.raises(BlockedAddress):
+                guard.check_url(url)
